@@ -1,0 +1,27 @@
+import { parseArgs } from 'node:util';
+import { CONFIG_FLAG_NAMES, loadConfig, type Config, type ConfigFlags } from '../runtime/index.js';
+
+/** A usage or input error: the CLI prints it as one line and exits 2. */
+export class CliError extends Error {}
+
+type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+const CONFIG_FLAGS: FlagSpec = Object.fromEntries(CONFIG_FLAG_NAMES.map((name) => [name, { type: 'string' as const }]));
+
+/** Parses a verb's arguments: the shared engine/config flags plus the verb's own. */
+export function parseVerb(argv: readonly string[], own: FlagSpec = {}): { config: Config; flags: Record<string, string | boolean | undefined>; positionals: string[] } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: { ...CONFIG_FLAGS, ...own }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message.split('\n')[0] ?? 'bad arguments' : 'bad arguments');
+  }
+  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  return { config: loadConfig(flags as ConfigFlags), flags, positionals: parsed.positionals };
+}
+
+export function requireString(flags: Record<string, string | boolean | undefined>, name: string): string {
+  const value = flags[name];
+  if (typeof value !== 'string' || value === '') throw new CliError(`--${name} is required`);
+  return value;
+}

@@ -1,0 +1,43 @@
+import { ConfigError } from '../runtime/index.js';
+import { CliError } from './args.js';
+import { dlqCommand } from './dlq.js';
+import { rosterCommand } from './roster.js';
+import { serveCommand } from './serve.js';
+import { statusCommand } from './status.js';
+import { upCommand } from './up.js';
+
+const USAGE = `usage: exodus <command> [flags]
+  up [--data DIR] [--port N] [--replicas parser=1,worker=2,tally=1]   run everything on this machine
+  serve <frontend|parser|worker|tally> [engine flags]                  run one service
+  roster generate --data DIR --count N --out FILE | import FILE         evacuees and boarding passes
+  status --data DIR                                                     services and queues
+  dlq list|show|redrive|purge --data DIR --queue NAME [--id ID]         dead letters
+engine flags: --queue URL --store URL (default sqlite:<data dir>); every flag also reads EXODUS_<NAME>`;
+
+const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<void>>> = {
+  up: upCommand,
+  serve: serveCommand,
+  roster: rosterCommand,
+  status: statusCommand,
+  dlq: dlqCommand,
+};
+
+async function main(argv: readonly string[]): Promise<void> {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const command = COMMANDS[verb];
+  if (command === undefined) throw new CliError(`unknown command "${verb}" (try: exodus --help)`);
+  await command(rest);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof CliError || error instanceof ConfigError) {
+    console.error(`exodus: ${error.message}`);
+    process.exit(2);
+  }
+  console.error(`exodus: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

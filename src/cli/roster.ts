@@ -1,0 +1,79 @@
+import { writeFileSync, readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { demoName, evacueeIdFor, isEvacueeId, issuePass, type Evacuee } from '../domain/index.js';
+import { openStorage } from '../engines/index.js';
+import type { Config } from '../runtime/index.js';
+import { CliError, parseVerb, requireString } from './args.js';
+
+/**
+ * `exodus roster generate|import`: the people allowed to leave a wish. Generating is like seeding
+ * test accounts: N demo evacuees with boarding passes signed by this deployment's secret.
+ */
+export async function rosterCommand(argv: readonly string[]): Promise<void> {
+  const [action, ...rest] = argv;
+  const { config, flags, positionals } = parseVerb(rest, { count: { type: 'string' }, out: { type: 'string' } });
+  const out = typeof flags['out'] === 'string' ? flags['out'] : undefined;
+  switch (action) {
+    case 'generate': {
+      const count = Number(requireString(flags, 'count'));
+      if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new CliError('--count must be an integer from 1 to 1000000');
+      if (out === undefined) throw new CliError('--out FILE is required');
+      const evacuees = Array.from({ length: count }, (_, i) => ({ id: evacueeIdFor(i + 1), name: demoName(i) }));
+      await register(config, evacuees);
+      writeRoster(config, evacuees, out);
+      console.log(`wrote ${count} evacuees with boarding passes to ${out}`);
+      return;
+    }
+    case 'import': {
+      const file = positionals[0];
+      if (file === undefined) throw new CliError('roster import FILE: which file?');
+      const evacuees = readRoster(file);
+      await register(config, evacuees);
+      if (out !== undefined) writeRoster(config, evacuees, out);
+      console.log(`registered ${evacuees.length} evacuees from ${file}${out === undefined ? '' : `; boarding passes in ${out}`}`);
+      return;
+    }
+    default:
+      throw new CliError('roster what? generate --count N --out FILE, or import FILE [--out PASSES.csv]');
+  }
+}
+
+async function register(config: Config, evacuees: readonly Evacuee[]): Promise<void> {
+  const storage = openStorage(config.storeUrl);
+  try {
+    await storage.store.registerEvacuees(evacuees);
+  } finally {
+    await storage.close();
+  }
+}
+
+function writeRoster(config: Config, evacuees: readonly Evacuee[], file: string): void {
+  const secret = config.passSecret.reveal();
+  const rows = evacuees.map((e) => `${e.id},${csvField(e.name)},${issuePass(secret, e.id)}`);
+  writeFileSync(file, ['evacuee_id,name,boarding_pass', ...rows].join('\n') + '\n', { mode: 0o600 });
+}
+
+/** A roster CSV with a header naming at least `evacuee_id` and `name`; every row is checked, with its line. */
+export function readRoster(file: string): Evacuee[] {
+  let records: Record<string, string>[];
+  try {
+    records = parse(readFileSync(file), { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+  } catch (error) {
+    throw new CliError(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const seen = new Set<string>();
+  return records.map((record, i) => {
+    const line = i + 2;
+    const id = record['evacuee_id'] ?? '';
+    const name = record['name'] ?? '';
+    if (!isEvacueeId(id)) throw new CliError(`${file}:${line}: evacuee_id "${id}" is not like EV-00042`);
+    if (name === '' || name.length > 120) throw new CliError(`${file}:${line}: name must be 1 to 120 characters`);
+    if (seen.has(id)) throw new CliError(`${file}:${line}: ${id} appears twice`);
+    seen.add(id);
+    return { id, name };
+  });
+}
+
+function csvField(value: string): string {
+  return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}

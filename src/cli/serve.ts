@@ -1,0 +1,86 @@
+import { openMessaging, openStorage } from '../engines/index.js';
+import { QUEUES, TOPICS, type MessagingEngine, type QueueName, type StorageEngine } from '../ports/index.js';
+import {
+  ConsumeLoop,
+  createLogger,
+  onShutdown,
+  startHealthServer,
+  startTelemetry,
+  type Config,
+  type Logger,
+  type MessageHandler,
+} from '../runtime/index.js';
+import { buildFrontend } from '../services/frontend/index.js';
+import { createParserHandler } from '../services/parser/index.js';
+import { createTallyHandler } from '../services/tally/index.js';
+import { createWorkerHandler } from '../services/worker/index.js';
+import { CliError, parseVerb } from './args.js';
+
+export const SERVICES = ['frontend', 'parser', 'worker', 'tally'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** `exodus serve <service>`: one service in this process, engines from config. What a container runs. */
+export async function serveCommand(argv: readonly string[]): Promise<void> {
+  const { config, positionals } = parseVerb(argv);
+  const service = positionals[0];
+  if (!SERVICES.includes(service as ServiceName)) throw new CliError(`serve what? one of: ${SERVICES.join(', ')}`);
+  await serve(service as ServiceName, config);
+}
+
+export async function serve(service: ServiceName, config: Config): Promise<void> {
+  const telemetry = startTelemetry(`exodus-${service}`);
+  const logger = createLogger(service, config.logLevel);
+  const messaging = openMessaging(config.queueUrl, { maxAttempts: config.maxAttempts });
+  const storage = openStorage(config.storeUrl);
+  const closeEngines = async (): Promise<void> => {
+    await messaging.close();
+    await storage.close();
+    await telemetry.shutdown();
+  };
+
+  if (service === 'frontend') {
+    const app = await buildFrontend({
+      intake: messaging.queue(QUEUES.intake),
+      store: storage.store,
+      readModel: storage.readModel,
+      passSecret: config.passSecret,
+      logger,
+      maxBodyBytes: config.maxBodyBytes,
+      ready: () => messaging.ping(),
+    });
+    const address = await app.listen({ host: config.host, port: config.port });
+    logger.info({ address }, 'frontend listening');
+    onShutdown(logger, [() => app.close(), closeEngines]);
+    return;
+  }
+
+  const { queue, handler } = consumerOf(service, messaging, storage, logger);
+  const loop = new ConsumeLoop({ queue: messaging.queue(queue), handler, logger, ...config });
+  loop.start();
+  const health =
+    config.healthPort === undefined
+      ? undefined
+      : await startHealthServer(config.host, config.healthPort, async () => {
+          await messaging.ping();
+          await storage.ping();
+        });
+  logger.info({ queue, healthPort: health?.port }, `${service} consuming`);
+  onShutdown(logger, [
+    async () => {
+      health?.server.close();
+      await loop.stop();
+    },
+    closeEngines,
+  ]);
+}
+
+function consumerOf(service: Exclude<ServiceName, 'frontend'>, messaging: MessagingEngine, storage: StorageEngine, logger: Logger): { queue: QueueName; handler: MessageHandler } {
+  switch (service) {
+    case 'parser':
+      return { queue: QUEUES.intake, handler: createParserHandler({ store: storage.store, parsed: messaging.topic(TOPICS.wishParsed), logger }) };
+    case 'worker':
+      return { queue: QUEUES.store, handler: createWorkerHandler({ store: storage.store, logger }) };
+    case 'tally':
+      return { queue: QUEUES.tally, handler: createTallyHandler({ readModel: storage.readModel, logger }) };
+  }
+}

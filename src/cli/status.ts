@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { openMessaging } from '../engines/index.js';
+import { QUEUES, type QueueStats } from '../ports/index.js';
+import { supervisorStateFile, type SupervisorState } from '../runtime/index.js';
+import { parseVerb } from './args.js';
+
+/** `exodus status`: what runs (from the supervisor's state file) and how each queue stands. */
+export async function statusCommand(argv: readonly string[]): Promise<void> {
+  const { config, flags } = parseVerb(argv, { json: { type: 'boolean' } });
+  const supervisor = readSupervisor(config.dataDir);
+  const messaging = openMessaging(config.queueUrl, { maxAttempts: config.maxAttempts });
+  const queues: Record<string, QueueStats> = {};
+  try {
+    for (const name of Object.values(QUEUES)) queues[name] = await messaging.queue(name).stats();
+  } finally {
+    await messaging.close();
+  }
+  if (flags['json'] === true) {
+    console.log(JSON.stringify({ supervisor: supervisor ?? null, queues }, null, 2));
+    return;
+  }
+  if (supervisor === undefined) console.log(`no supervisor is running for ${config.dataDir}`);
+  else {
+    console.log(`supervisor pid ${supervisor.supervisorPid}, up since ${supervisor.startedAt}; ${Object.entries(supervisor.endpoints).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(table(['service', 'replica', 'status', 'pid', 'restarts', 'last exit'], supervisor.processes.map((p) => [p.service, p.replica, p.status, p.pid ?? '-', p.restarts, p.lastExit ?? '-'])));
+  }
+  console.log(table(['queue', 'ready', 'in flight', 'dead', 'oldest ready'], Object.entries(queues).map(([name, s]) => [name, s.ready, s.inFlight, s.dead, `${(s.oldestReadyAgeMs / 1000).toFixed(1)} s`])));
+}
+
+function readSupervisor(dataDir: string): SupervisorState | undefined {
+  const file = supervisorStateFile(dataDir);
+  if (!existsSync(file)) return undefined;
+  const state = JSON.parse(readFileSync(file, 'utf8')) as SupervisorState;
+  return isAlive(state.supervisorPid) ? state : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function table(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  const all = [header, ...rows].map((row) => row.map(String));
+  const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
+  return all.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}

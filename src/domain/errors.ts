@@ -1,0 +1,58 @@
+/**
+ * The typed error catalog. Every error has a stable `code` and says in its type what a retry means:
+ * a `PermanentError` will fail again (reject or dead-letter now), a `TransientError` may pass later
+ * (retry with backoff). Engines classify driver errors into these; the HTTP layer maps them once.
+ */
+export abstract class ExodusError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Retrying cannot help: the input or the message itself is wrong. */
+export class PermanentError extends ExodusError {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A dependency is unavailable or busy: the same work may succeed later. */
+export class TransientError extends ExodusError {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** One field of the input and why it is wrong; the API names each in its problem details. */
+export interface FieldProblem {
+  readonly field: string;
+  readonly reason: string;
+}
+
+/** The input breaks the wish rules. Carries every problem found, not just the first. */
+export class ValidationError extends PermanentError {
+  constructor(readonly problems: readonly FieldProblem[]) {
+    super('validation', problems.map((p) => `${p.field}: ${p.reason}`).join('; '));
+  }
+}
+
+/** The boarding pass is missing, malformed or not signed by this deployment. */
+export class AuthError extends PermanentError {
+  constructor(reason: string) {
+    super('unauthorized', reason);
+  }
+}
+
+export function isTransient(error: unknown): boolean {
+  return !(error instanceof PermanentError);
+}

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import type { DeadLetter, DeadLetterQueue, Delivery, Envelope, Queue, QueueStats } from '../../ports/index.js';
+import { statement, type Db, type WriteBatcher } from './database.js';
+
+export const QUEUE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS messages (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue       TEXT    NOT NULL,
+  id          TEXT    NOT NULL,
+  body        TEXT    NOT NULL,
+  enqueued_at INTEGER NOT NULL,
+  visible_at  INTEGER NOT NULL,           -- deliverable from (ms); while leased, the lease's end
+  attempts    INTEGER NOT NULL DEFAULT 0,
+  lease       TEXT,                       -- token of the current holder; NULL when not leased
+  dead_at     INTEGER,                    -- set when dead-lettered
+  last_error  TEXT,
+  UNIQUE (queue, id)
+);
+CREATE INDEX IF NOT EXISTS messages_deliverable ON messages (queue, visible_at) WHERE dead_at IS NULL;
+CREATE INDEX IF NOT EXISTS messages_dead ON messages (queue, dead_at) WHERE dead_at IS NOT NULL;
+`;
+
+interface Row {
+  seq: number;
+  id: string;
+  body: string;
+  attempts: number;
+}
+
+/** A queue as rows of one shared table: a lease is a token plus a time, settling checks the token. */
+export class SqliteQueue implements Queue {
+  readonly deadLetters: DeadLetterQueue;
+
+  constructor(
+    readonly name: string,
+    private readonly db: Db,
+    private readonly writes: WriteBatcher,
+    private readonly maxAttempts: number,
+  ) {
+    this.deadLetters = new SqliteDeadLetters(name, db, writes);
+  }
+
+  send(messages: readonly Envelope[]): Promise<void> {
+    return this.writes.run((db) => {
+      const insert = statement(db, 
+        'INSERT OR IGNORE INTO messages (queue, id, body, enqueued_at, visible_at) VALUES (?, ?, ?, ?, ?)',
+      );
+      const now = Date.now();
+      for (const message of messages) insert.run(this.name, message.id, JSON.stringify(message), now, now);
+    });
+  }
+
+  async receive(max: number, leaseMs: number): Promise<Delivery[]> {
+    const lease = randomUUID();
+    const rows = await this.writes.run((db) => {
+      const now = Date.now();
+      // A message whose last allowed attempt ended without a settle (its consumer died) is dead now.
+      statement(db, 
+        `UPDATE messages SET dead_at = ?, lease = NULL,
+           last_error = COALESCE(last_error, 'lease expired after ' || attempts || ' attempts')
+         WHERE queue = ? AND dead_at IS NULL AND visible_at <= ? AND attempts >= ?`,
+      ).run(now, this.name, now, this.maxAttempts);
+      return statement(db, 
+          `UPDATE messages SET lease = ?, attempts = attempts + 1, visible_at = ?
+           WHERE seq IN (SELECT seq FROM messages WHERE queue = ? AND dead_at IS NULL AND visible_at <= ?
+                         ORDER BY visible_at, seq LIMIT ?)
+           RETURNING seq, id, body, attempts`,
+        )
+        .all(lease, now + leaseMs, this.name, now, max) as Row[];
+    });
+    rows.sort((a, b) => a.seq - b.seq);
+    return rows.map((row) => this.delivery(row, lease));
+  }
+
+  async stats(): Promise<QueueStats> {
+    const now = Date.now();
+    const row = statement(this.db, 
+        `SELECT
+           COALESCE(SUM(dead_at IS NULL AND NOT (lease IS NOT NULL AND visible_at > ?)), 0) AS ready,
+           COALESCE(SUM(dead_at IS NULL AND lease IS NOT NULL AND visible_at > ?), 0) AS inFlight,
+           COALESCE(SUM(dead_at IS NOT NULL), 0) AS dead,
+           MIN(CASE WHEN dead_at IS NULL AND lease IS NULL THEN enqueued_at END) AS oldest
+         FROM messages WHERE queue = ?`,
+      )
+      .get(now, now, this.name) as { ready: number; inFlight: number; dead: number; oldest: number | null };
+    return { ready: row.ready, inFlight: row.inFlight, dead: row.dead, oldestReadyAgeMs: row.oldest === null ? 0 : now - row.oldest };
+  }
+
+  private delivery(row: Row, lease: string): Delivery {
+    const settle = (sql: string, ...params: unknown[]): Promise<boolean> =>
+      this.writes.run((db) => statement(db, sql).run(...params, row.seq, lease).changes > 0);
+    return {
+      message: JSON.parse(row.body) as Envelope,
+      attempt: row.attempts,
+      ack: () => settle('DELETE FROM messages WHERE seq = ? AND lease = ?'),
+      retry: (delayMs, error) =>
+        row.attempts >= this.maxAttempts
+          ? settle('UPDATE messages SET dead_at = ?, lease = NULL, last_error = ? WHERE seq = ? AND lease = ?', Date.now(), error)
+          : settle('UPDATE messages SET visible_at = ?, lease = NULL, last_error = ? WHERE seq = ? AND lease = ?', Date.now() + delayMs, error),
+      deadLetter: (error) =>
+        settle('UPDATE messages SET dead_at = ?, lease = NULL, last_error = ? WHERE seq = ? AND lease = ?', Date.now(), error),
+      extendLease: (leaseMs) => settle('UPDATE messages SET visible_at = ? WHERE seq = ? AND lease = ?', Date.now() + leaseMs),
+    };
+  }
+}
+
+class SqliteDeadLetters implements DeadLetterQueue {
+  constructor(
+    private readonly queue: string,
+    private readonly db: Db,
+    private readonly writes: WriteBatcher,
+  ) {}
+
+  async list(limit: number): Promise<DeadLetter[]> {
+    const rows = statement(this.db, 'SELECT body, attempts, last_error, dead_at FROM messages WHERE queue = ? AND dead_at IS NOT NULL ORDER BY dead_at, seq LIMIT ?')
+      .all(this.queue, limit) as DeadRow[];
+    return rows.map(toDeadLetter);
+  }
+
+  async get(id: string): Promise<DeadLetter | undefined> {
+    const row = statement(this.db, 'SELECT body, attempts, last_error, dead_at FROM messages WHERE queue = ? AND id = ? AND dead_at IS NOT NULL')
+      .get(this.queue, id) as DeadRow | undefined;
+    return row && toDeadLetter(row);
+  }
+
+  redrive(ids?: readonly string[]): Promise<number> {
+    return this.each(ids, 'UPDATE messages SET dead_at = NULL, lease = NULL, attempts = 0, last_error = NULL, visible_at = ?', [Date.now()]);
+  }
+
+  purge(ids?: readonly string[]): Promise<number> {
+    return this.each(ids, 'DELETE FROM messages', []);
+  }
+
+  private each(ids: readonly string[] | undefined, sql: string, params: unknown[]): Promise<number> {
+    return this.writes.run((db) => {
+      const where = ' WHERE queue = ? AND dead_at IS NOT NULL';
+      if (ids === undefined) return statement(db, sql + where).run(...params, this.queue).changes;
+      const one = statement(db, `${sql}${where} AND id = ?`);
+      return ids.reduce((n, id) => n + one.run(...params, this.queue, id).changes, 0);
+    });
+  }
+}
+
+interface DeadRow {
+  body: string;
+  attempts: number;
+  last_error: string | null;
+  dead_at: number;
+}
+
+function toDeadLetter(row: DeadRow): DeadLetter {
+  return {
+    message: JSON.parse(row.body) as Envelope,
+    attempts: row.attempts,
+    lastError: row.last_error ?? '',
+    deadAt: new Date(row.dead_at).toISOString(),
+  };
+}

@@ -1,0 +1,59 @@
+import type { Envelope } from './envelope.js';
+
+/**
+ * A durable, at-least-once work queue with leases.
+ *
+ * Guarantees every engine keeps (checked by test/contract/queue.contract.ts):
+ * - `send` resolves only once every message is durable: a crash after it loses nothing.
+ * - Sending an event id the queue still holds (ready, leased or dead) is a no-op (dedup on send).
+ * - `receive` leases messages for `leaseMs`; a lease that expires unsettled makes the message
+ *   deliverable again (a crashed consumer loses nothing, and its work is redone).
+ * - Each delivery is settled once: `ack` removes it, `retry` makes it deliverable after a delay,
+ *   `deadLetter` parks it in the queue's dead-letter queue with the reason. A settle on a lease that
+ *   already expired is ignored (the message belongs to its next holder) and resolves `false`.
+ * - A message received more than `maxAttempts` times goes to the dead-letter queue instead of being
+ *   delivered again, keeping the last error.
+ * Deliberately absent: ordering (roughly FIFO, not guaranteed), exactly-once, priorities.
+ */
+export interface Queue {
+  readonly name: string;
+  send(messages: readonly Envelope[]): Promise<void>;
+  receive(max: number, leaseMs: number): Promise<Delivery[]>;
+  stats(): Promise<QueueStats>;
+  readonly deadLetters: DeadLetterQueue;
+}
+
+export interface Delivery {
+  readonly message: Envelope;
+  /** 1 on first delivery; counts every receive, including those whose lease expired. */
+  readonly attempt: number;
+  ack(): Promise<boolean>;
+  retry(delayMs: number, error: string): Promise<boolean>;
+  deadLetter(error: string): Promise<boolean>;
+  /** Keeps the lease while work goes on, so a short lease need not cover a slow handler. */
+  extendLease(leaseMs: number): Promise<boolean>;
+}
+
+export interface QueueStats {
+  readonly ready: number;
+  readonly inFlight: number;
+  readonly dead: number;
+  /** Age of the oldest ready message, ms; 0 when none. */
+  readonly oldestReadyAgeMs: number;
+}
+
+export interface DeadLetter {
+  readonly message: Envelope;
+  readonly attempts: number;
+  readonly lastError: string;
+  readonly deadAt: string;
+}
+
+/** Operator access to a queue's dead letters: look, put back intact, or drop. */
+export interface DeadLetterQueue {
+  list(limit: number): Promise<DeadLetter[]>;
+  get(id: string): Promise<DeadLetter | undefined>;
+  /** Makes the given (or all) dead letters deliverable again with a fresh attempt count; returns how many. */
+  redrive(ids?: readonly string[]): Promise<number>;
+  purge(ids?: readonly string[]): Promise<number>;
+}

@@ -1,0 +1,50 @@
+import type { Destination, Evacuee, ParsedWish, WallItem, WishStatus } from '../domain/index.js';
+
+/** What became of a wish put to the store; `duplicate` means that id was there already (a redelivery). */
+export type PutOutcome = 'stored' | 'superseded' | 'duplicate';
+
+export interface WishRecord {
+  readonly id: string;
+  readonly evacueeId: string;
+  readonly status: Exclude<WishStatus, 'pending'>;
+  readonly reason?: string;
+  readonly submittedAt: string;
+  readonly wish?: ParsedWish;
+}
+
+/**
+ * The system of record. One current wish per evacuee, last-writer-wins by `(submittedAt, id)`.
+ * - `put` is idempotent by wish id and conditional on the version: an older wish arriving late is
+ *   recorded `superseded` and never replaces a newer one; the wish it replaces becomes `superseded`.
+ * - `reject` records a rejection once; a later `put` of the same id is a duplicate.
+ * Both are durable when they resolve.
+ */
+export interface WishStore {
+  put(wish: ParsedWish): Promise<PutOutcome>;
+  reject(id: string, evacueeId: string, submittedAt: string, reason: string): Promise<void>;
+  get(id: string): Promise<WishRecord | undefined>;
+  registerEvacuees(evacuees: readonly Evacuee[]): Promise<number>;
+  /** Every record, for the audit; pages by id. */
+  scan(afterId: string | undefined, limit: number): Promise<WishRecord[]>;
+  /** Current wishes by destination, straight from the system of record (what the tally must equal). */
+  countCurrent(): Promise<Tally>;
+}
+
+export type Tally = Readonly<Record<Destination, number>>;
+
+export interface WallPage {
+  readonly items: WallItem[];
+  /** Opaque; pass back as `cursor` for the next page. Null at the end. */
+  readonly next: string | null;
+}
+
+/**
+ * The read model behind the wall and the tally: the current wish of each evacuee, and counts by
+ * destination. `apply` is idempotent and order-insensitive (same version rule as the store), so
+ * duplicates and reordering never move a count twice; a change of destination moves it once.
+ */
+export interface ReadModel {
+  apply(wish: ParsedWish): Promise<boolean>;
+  wall(query: { destination?: Destination; limit: number; cursor?: string }): Promise<WallPage>;
+  tally(): Promise<Tally>;
+}

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Secret } from './secret.js';
+
+/**
+ * Configuration, parsed once at start-up into a frozen, fully defaulted object. Every setting can
+ * come from a flag or from its `EXODUS_*` variable (flags win). A bad value fails fast with one line
+ * naming the setting.
+ */
+export interface Config {
+  /** Where embedded engines keep their files and the supervisor its state. */
+  readonly dataDir: string;
+  /** Queue/topic engine URL; default `sqlite:<dataDir>`. */
+  readonly queueUrl: string;
+  /** Store/read-model engine URL; default `sqlite:<dataDir>`. */
+  readonly storeUrl: string;
+  readonly host: string;
+  /** The frontend's port. */
+  readonly port: number;
+  /** Port of a consumer's `/healthz` and `/readyz`; undefined: it does not listen. */
+  readonly healthPort: number | undefined;
+  readonly passSecret: Secret;
+  /** Deliveries of a message before it is dead-lettered. */
+  readonly maxAttempts: number;
+  /** How long a received message stays invisible to other consumers; extended while work goes on. */
+  readonly leaseMs: number;
+  /** Messages a consumer takes per receive. */
+  readonly batchSize: number;
+  /** First retry delay; doubles per attempt (with full jitter) up to `retryMaxMs`. */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly maxBodyBytes: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+/** Setting name → [flag, env var]. */
+const SOURCES = {
+  dataDir: ['data', 'EXODUS_DATA'],
+  queueUrl: ['queue', 'EXODUS_QUEUE'],
+  storeUrl: ['store', 'EXODUS_STORE'],
+  host: ['host', 'EXODUS_HOST'],
+  port: ['port', 'EXODUS_PORT'],
+  healthPort: ['health-port', 'EXODUS_HEALTH_PORT'],
+  maxAttempts: ['max-attempts', 'EXODUS_MAX_ATTEMPTS'],
+  leaseMs: ['lease-ms', 'EXODUS_LEASE_MS'],
+  batchSize: ['batch-size', 'EXODUS_BATCH_SIZE'],
+  retryBaseMs: ['retry-base-ms', 'EXODUS_RETRY_BASE_MS'],
+  retryMaxMs: ['retry-max-ms', 'EXODUS_RETRY_MAX_MS'],
+  maxBodyBytes: ['max-body-bytes', 'EXODUS_MAX_BODY_BYTES'],
+  logLevel: ['log-level', 'EXODUS_LOG_LEVEL'],
+} as const;
+
+export type ConfigFlags = Partial<Record<(typeof SOURCES)[keyof typeof SOURCES][0], string | undefined>>;
+
+/** The flags every engine-using command accepts, for `node:util` parseArgs. */
+export const CONFIG_FLAG_NAMES: readonly string[] = Object.values(SOURCES).map(([flag]) => flag);
+
+export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = (key: keyof typeof SOURCES): string | undefined => {
+    const [flag, variable] = SOURCES[key];
+    return flags[flag] ?? env[variable];
+  };
+  const int = (key: keyof typeof SOURCES, fallback: number, min: number, max: number): number => {
+    const value = raw(key);
+    if (value === undefined || value === '') return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      const [flag, variable] = SOURCES[key];
+      throw new ConfigError(`--${flag} / ${variable} must be an integer from ${min} to ${max}, got "${value}"`);
+    }
+    return n;
+  };
+  const dataDir = resolve(raw('dataDir') ?? '.exodus');
+  return Object.freeze({
+    dataDir,
+    queueUrl: raw('queueUrl') ?? `sqlite:${dataDir}`,
+    storeUrl: raw('storeUrl') ?? `sqlite:${dataDir}`,
+    host: raw('host') ?? '127.0.0.1',
+    port: int('port', 3000, 0, 65535),
+    healthPort: raw('healthPort') === undefined ? undefined : int('healthPort', 0, 0, 65535),
+    passSecret: passSecret(dataDir, env),
+    maxAttempts: int('maxAttempts', 5, 1, 100),
+    leaseMs: int('leaseMs', 5000, 100, 600_000),
+    batchSize: int('batchSize', 256, 1, 10_000),
+    retryBaseMs: int('retryBaseMs', 200, 1, 600_000),
+    retryMaxMs: int('retryMaxMs', 30_000, 1, 3_600_000),
+    maxBodyBytes: int('maxBodyBytes', 16_384, 256, 1_048_576),
+    logLevel: raw('logLevel') ?? 'info',
+  });
+}
+
+/**
+ * The boarding-pass signing secret: `EXODUS_PASS_SECRET`, or a random one created on first use in
+ * the data dir (readable by its owner only), so a demo needs no setup and passes survive restarts.
+ */
+export function passSecret(dataDir: string, env: NodeJS.ProcessEnv = process.env): Secret {
+  const fromEnv = env['EXODUS_PASS_SECRET'];
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (fromEnv.length < 16) throw new ConfigError('EXODUS_PASS_SECRET must be at least 16 characters');
+    return new Secret(fromEnv);
+  }
+  const file = join(dataDir, 'pass-secret');
+  mkdirSync(dataDir, { recursive: true });
+  try {
+    writeFileSync(file, randomBytes(32).toString('base64url'), { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return new Secret(readFileSync(file, 'utf8').trim());
+}

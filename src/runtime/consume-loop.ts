@@ -1,0 +1,151 @@
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { PermanentError } from '../domain/index.js';
+import type { Delivery, Envelope, Queue } from '../ports/index.js';
+import { backoffMs } from './backoff.js';
+import type { Logger } from './logger.js';
+import { contextFrom, tracer } from './telemetry.js';
+
+/** What a consumer does with one message. Throw `PermanentError` to dead-letter it, anything else to retry. */
+export type MessageHandler = (message: Envelope) => Promise<void>;
+
+export interface ConsumeOptions {
+  readonly queue: Queue;
+  readonly handler: MessageHandler;
+  readonly logger: Logger;
+  readonly batchSize: number;
+  readonly leaseMs: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** Longest sleep between polls of an empty queue; polling starts fast and backs off to this. */
+  readonly idleMaxMs?: number;
+}
+
+/**
+ * The long-lived consumer: receive a batch, run the handler on every message concurrently (engines
+ * group their writes per turn, so a batch costs one commit), settle each, repeat. Leases are
+ * extended while a batch runs, so a short lease (fast recovery after a crash) still fits slow work.
+ * `stop()` takes no new batch, lets the current one finish and settle, and resolves.
+ */
+export class ConsumeLoop {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly options: ConsumeOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { queue, batchSize, leaseMs, logger } = this.options;
+    const idleMaxMs = this.options.idleMaxMs ?? 200;
+    let idleMs = 1;
+    while (this.running) {
+      let batch: Delivery[];
+      try {
+        batch = await this.receive(batchSize, leaseMs);
+      } catch (error) {
+        logger.warn({ err: error, queue: queue.name }, 'receive failed; backing off');
+        await this.sleep(idleMaxMs * 5);
+        continue;
+      }
+      if (batch.length === 0) {
+        await this.sleep(idleMs);
+        idleMs = Math.min(idleMaxMs, idleMs * 2);
+        continue;
+      }
+      idleMs = 1;
+      const keepLeases = setInterval(() => {
+        for (const delivery of batch) void delivery.extendLease(leaseMs).catch(() => undefined);
+      }, Math.max(50, Math.floor(leaseMs / 3)));
+      try {
+        await Promise.all(batch.map((delivery) => this.process(delivery)));
+      } finally {
+        clearInterval(keepLeases);
+      }
+    }
+  }
+
+  private async receive(max: number, leaseMs: number): Promise<Delivery[]> {
+    const { queue } = this.options;
+    return tracer().startActiveSpan(
+      `receive ${queue.name}`,
+      { kind: SpanKind.CLIENT, attributes: messagingAttributes(queue.name, 'receive') },
+      async (span) => {
+        try {
+          const batch = await queue.receive(max, leaseMs);
+          span.setAttribute('messaging.batch.message_count', batch.length);
+          return batch;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  }
+
+  /** One message: a CONSUMER span continuing the producer's trace, the handler, then one settle. */
+  private async process(delivery: Delivery): Promise<void> {
+    const { queue, handler, logger, retryBaseMs, retryMaxMs } = this.options;
+    const span = tracer().startSpan(
+      `process ${queue.name}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          ...messagingAttributes(queue.name, 'process'),
+          'messaging.message.id': delivery.message.id,
+          'messaging.message.delivery_count': delivery.attempt,
+        },
+      },
+      contextFrom(delivery.message),
+    );
+    await context.with(trace.setSpan(context.active(), span), async () => {
+      try {
+        await handler(delivery.message);
+        await delivery.ack();
+      } catch (error) {
+        const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        span.recordException(error instanceof Error ? error : new Error(reason));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+        if (error instanceof PermanentError) {
+          logger.warn({ queue: queue.name, messageId: delivery.message.id, code: error.code }, 'dead-lettering a message that cannot succeed');
+          await delivery.deadLetter(reason).catch((settleError: unknown) => logger.error({ err: settleError }, 'dead-letter failed; the lease will expire'));
+        } else {
+          const delayMs = backoffMs(delivery.attempt, retryBaseMs, retryMaxMs);
+          logger.warn({ queue: queue.name, messageId: delivery.message.id, attempt: delivery.attempt, delayMs, err: error }, 'handler failed; will retry');
+          await delivery.retry(delayMs, reason).catch((settleError: unknown) => logger.error({ err: settleError }, 'retry failed; the lease will expire'));
+        }
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
+
+export function messagingAttributes(destination: string, operation: 'send' | 'receive' | 'process' | 'settle'): Record<string, string> {
+  return {
+    'messaging.system': 'exodus',
+    'messaging.destination.name': destination,
+    'messaging.operation.name': operation,
+    'messaging.operation.type': operation,
+  };
+}

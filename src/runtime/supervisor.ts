@@ -1,0 +1,144 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+
+/** One process the supervisor keeps running. */
+export interface ProcessSpec {
+  readonly service: string;
+  readonly replica: number;
+  readonly command: string;
+  readonly args: readonly string[];
+}
+
+export interface ProcessState {
+  readonly service: string;
+  readonly replica: number;
+  pid: number | undefined;
+  status: 'starting' | 'running' | 'restarting' | 'stopped';
+  restarts: number;
+  startedAt: string | undefined;
+  lastExit: string | undefined;
+}
+
+export interface SupervisorState {
+  readonly supervisorPid: number;
+  readonly startedAt: string;
+  readonly endpoints: Readonly<Record<string, string>>;
+  readonly processes: readonly ProcessState[];
+}
+
+export type SupervisorEvent =
+  | { kind: 'started'; state: ProcessState }
+  | { kind: 'exited'; state: ProcessState; code: number | null; signal: string | null; restartInMs: number | undefined };
+
+export interface SupervisorOptions {
+  /** Where `supervisor.json` (read by `exodus status`) and the per-process logs go. */
+  readonly dataDir: string;
+  readonly endpoints: Readonly<Record<string, string>>;
+  readonly onEvent: (event: SupervisorEvent) => void;
+  /** After this long up, a process counts as healthy again and its restart backoff resets. */
+  readonly stableAfterMs?: number;
+  readonly drainTimeoutMs?: number;
+}
+
+const STATE_FILE = 'supervisor.json';
+export const supervisorStateFile = (dataDir: string): string => join(dataDir, STATE_FILE);
+
+/**
+ * Auto-healing: runs each service as its own OS process, restarts one that dies with exponential
+ * backoff (250 ms doubling to 30 s; reset once it has stayed up), and on `stop()` sends SIGTERM to
+ * all and waits for them to drain before SIGKILL. Each process logs to `<dataDir>/logs/`.
+ */
+export class Supervisor {
+  private readonly children = new Map<ProcessState, ChildProcess>();
+  private readonly states: ProcessState[];
+  private readonly startedAt = new Date().toISOString();
+  private stopping = false;
+
+  constructor(
+    private readonly specs: readonly ProcessSpec[],
+    private readonly options: SupervisorOptions,
+  ) {
+    this.states = specs.map((spec) => ({
+      service: spec.service,
+      replica: spec.replica,
+      pid: undefined,
+      status: 'starting',
+      restarts: 0,
+      startedAt: undefined,
+      lastExit: undefined,
+    }));
+    mkdirSync(join(options.dataDir, 'logs'), { recursive: true });
+  }
+
+  start(): void {
+    this.specs.forEach((spec, i) => this.launch(spec, this.states[i] as ProcessState, 0));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const exits = [...this.children.entries()].map(
+      ([state, child]) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const force = setTimeout(() => child.kill('SIGKILL'), this.options.drainTimeoutMs ?? 30_000);
+          child.once('exit', () => {
+            clearTimeout(force);
+            state.status = 'stopped';
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    );
+    await Promise.all(exits);
+    for (const state of this.states) state.status = 'stopped';
+    this.save();
+  }
+
+  private launch(spec: ProcessSpec, state: ProcessState, failures: number): void {
+    const log = createWriteStream(join(this.options.dataDir, 'logs', `${spec.service}-${spec.replica}.log`), { flags: 'a' });
+    const child = spawn(spec.command, spec.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    pipeTo(child, log);
+    const launchedAt = Date.now();
+    state.pid = child.pid;
+    state.status = 'running';
+    state.startedAt = new Date(launchedAt).toISOString();
+    this.children.set(state, child);
+    this.save();
+    this.options.onEvent({ kind: 'started', state });
+    child.once('exit', (code, signal) => {
+      this.children.delete(state);
+      state.pid = undefined;
+      state.lastExit = `${new Date().toISOString()} ${signal ?? `code ${String(code)}`}`;
+      if (this.stopping) {
+        state.status = 'stopped';
+        this.save();
+        return;
+      }
+      const stable = Date.now() - launchedAt >= (this.options.stableAfterMs ?? 10_000);
+      const nextFailures = stable ? 0 : failures + 1;
+      const restartInMs = Math.min(30_000, 250 * 2 ** nextFailures);
+      state.status = 'restarting';
+      state.restarts++;
+      this.save();
+      this.options.onEvent({ kind: 'exited', state, code, signal, restartInMs });
+      setTimeout(() => {
+        if (!this.stopping) this.launch(spec, state, nextFailures);
+      }, restartInMs);
+    });
+  }
+
+  /** Written atomically (rename), so `exodus status` never reads half a file. */
+  private save(): void {
+    const state: SupervisorState = { supervisorPid: process.pid, startedAt: this.startedAt, endpoints: this.options.endpoints, processes: this.states };
+    const file = supervisorStateFile(this.options.dataDir);
+    writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2));
+    renameSync(`${file}.tmp`, file);
+  }
+}
+
+function pipeTo(child: ChildProcess, log: WriteStream): void {
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  child.once('close', () => log.end());
+}

@@ -1,0 +1,1 @@
+export { buildFrontend, type FrontendDeps } from './app.js';

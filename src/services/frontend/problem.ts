@@ -1,0 +1,97 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AuthError, ValidationError, type FieldProblem } from '../../domain/index.js';
+import type { Logger } from '../../runtime/index.js';
+
+/**
+ * The one place errors become HTTP: RFC 9457 `application/problem+json`, naming each bad field.
+ * Clients can branch on `type`; `detail` is for people.
+ */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly instance?: string;
+  readonly errors?: readonly FieldProblem[];
+}
+
+/** A problem the API means to answer with, e.g. 503 when the queue cannot take the wish. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    detail: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(detail, options);
+  }
+}
+
+const TITLES: Readonly<Record<number, [slug: string, title: string]>> = {
+  400: ['bad-request', 'Bad request'],
+  401: ['unauthorized', 'Boarding pass required'],
+  404: ['not-found', 'Not found'],
+  405: ['method-not-allowed', 'Method not allowed'],
+  406: ['not-acceptable', 'Not acceptable'],
+  413: ['payload-too-large', 'Request body too large'],
+  415: ['unsupported-media-type', 'Unsupported media type'],
+  422: ['unprocessable', 'Unprocessable request'],
+  429: ['rate-limited', 'Too many requests'],
+  500: ['internal', 'Internal error'],
+  503: ['unavailable', 'Service unavailable'],
+};
+
+export function sendProblem(reply: FastifyReply, problem: Problem, headers: Readonly<Record<string, string>> = {}): FastifyReply {
+  return reply.code(problem.status).headers(headers).type('application/problem+json').send(problem);
+}
+
+export function installProblemHandlers(app: FastifyInstance, logger: Logger): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { problem, headers } = toProblem(error, request);
+    if (problem.status >= 500) logger.error({ err: error, status: problem.status }, 'request failed');
+    return sendProblem(reply, problem, headers);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problemOf(404, `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`, request)),
+  );
+}
+
+function toProblem(error: FastifyError, request: FastifyRequest): { problem: Problem; headers: Record<string, string> } {
+  if (error instanceof HttpProblem) {
+    return {
+      problem: { type: `/problems/${error.slug}`, title: error.title, status: error.status, detail: error.message, instance: request.url },
+      headers: { ...error.headers },
+    };
+  }
+  if (error instanceof AuthError) {
+    return { problem: problemOf(401, error.message, request), headers: { 'www-authenticate': 'Bearer realm="exodus"' } };
+  }
+  if (error instanceof ValidationError) {
+    return { problem: { ...problemOf(400, error.message, request), type: '/problems/invalid-wish', title: 'Invalid request', errors: error.problems }, headers: {} };
+  }
+  if (error.validation) {
+    // Schema errors from Fastify's own validator (query strings, params): name each field.
+    const errors = error.validation.map((issue) => ({
+      field: fieldName(issue.instancePath, (issue.params as { missingProperty?: string }).missingProperty, error.validationContext),
+      reason: issue.message ?? 'is invalid',
+    }));
+    return {
+      problem: { ...problemOf(400, errors.map((e) => `${e.field}: ${e.reason}`).join('; '), request), title: 'Invalid request', errors },
+      headers: {},
+    };
+  }
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+  return { problem: problemOf(status, status >= 500 ? 'the request could not be completed' : error.message, request), headers: {} };
+}
+
+function problemOf(status: number, detail: string, request: FastifyRequest): Problem {
+  const [slug, title] = TITLES[status] ?? ['error', 'Error'];
+  return { type: `/problems/${slug}`, title, status, detail, instance: request.url };
+}
+
+function fieldName(instancePath: string, missing: string | undefined, context: string | undefined): string {
+  const path = [instancePath.replace(/^\//, '').replace(/\//g, '.'), missing].filter(Boolean).join('.');
+  return path || (context ?? 'request');
+}

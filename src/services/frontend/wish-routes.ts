@@ -1,0 +1,137 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { v7 as uuidv7 } from 'uuid';
+import { checkSubmission, verifyPass, AuthError, type AcceptedWish, type WishSubmission } from '../../domain/index.js';
+import { EVENT_TYPES, QUEUES, type Queue, type WishStore } from '../../ports/index.js';
+import { createEnvelope, produce, type Secret } from '../../runtime/index.js';
+import { IdempotencyCache } from './idempotency.js';
+import { HttpProblem } from './problem.js';
+import { submitWishSchema, wishStatusSchema } from './schemas.js';
+
+export interface WishRouteDeps {
+  readonly intake: Queue;
+  readonly store: WishStore;
+  readonly passSecret: Secret;
+  /** A send slower than this answers 503: a quick "try again" beats a request queued without bound. */
+  readonly sendTimeoutMs: number;
+}
+
+interface Accepted {
+  readonly id: string;
+  readonly status: 'pending';
+  readonly evacueeId: string;
+  readonly destination: string;
+  readonly submittedAt: string;
+  readonly statusUrl: string;
+}
+
+/** How long an id the store has not seen yet is reported `pending` rather than unknown. */
+const PENDING_WINDOW_MS = 7 * 24 * 3600_000;
+
+export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): void {
+  const idempotency = new IdempotencyCache<Accepted>({ maxEntries: 100_000, ttlMs: 24 * 3600_000 });
+
+  const accept = async (evacueeId: string, submission: WishSubmission): Promise<Accepted> => {
+    const wish: AcceptedWish = { id: uuidv7(), evacueeId, submittedAt: new Date().toISOString(), ...submission };
+    try {
+      await produce(
+        QUEUES.intake,
+        () => [createEnvelope(EVENT_TYPES.wishAccepted, '/exodus/frontend', `${wish.id}.accepted`, wish)],
+        (messages) => withTimeout(deps.intake.send(messages), deps.sendTimeoutMs),
+      );
+    } catch (error) {
+      throw new HttpProblem(503, 'intake-unavailable', 'Service unavailable', 'the wish could not be queued durably; please retry', { 'retry-after': '2' }, { cause: error });
+    }
+    return { id: wish.id, status: 'pending', evacueeId, destination: wish.destination, submittedAt: wish.submittedAt, statusUrl: `/api/wishes/${wish.id}` };
+  };
+
+  app.post(
+    '/api/wishes',
+    {
+      schema: submitWishSchema,
+      // Auth before the body is even read: strangers cost us no parsing and learn nothing about the schema.
+      onRequest: async (request) => {
+        request.evacueeId = evacueeFrom(request, deps.passSecret);
+      },
+      validatorCompiler: ({ httpPart }) =>
+        httpPart === 'body'
+          ? (body: unknown) => {
+              try {
+                return { value: checkSubmission(body) };
+              } catch (error) {
+                return { error: error as Error };
+              }
+            }
+          : () => true,
+    },
+    async (request, reply) => {
+      const evacueeId = request.evacueeId ?? '';
+      const submission = request.body as WishSubmission;
+      const key = request.headers['idempotency-key'];
+      const { answer, replayed } =
+        typeof key === 'string' && key !== ''
+          ? await idempotency.once(evacueeId, key, submission, () => accept(evacueeId, submission))
+          : { answer: await accept(evacueeId, submission), replayed: false };
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(202).header('location', answer.statusUrl).send(answer);
+    },
+  );
+
+  app.get('/api/wishes/:id', { schema: wishStatusSchema }, async (request) => {
+    const { id } = request.params as { id: string };
+    const record = await deps.store.get(id);
+    if (record === undefined) {
+      if (!plausiblyPending(id)) throw new HttpProblem(404, 'unknown-wish', 'Unknown wish', `no wish with id ${id}`);
+      return { id, status: 'pending' };
+    }
+    return {
+      id: record.id,
+      status: record.status,
+      evacueeId: record.evacueeId,
+      submittedAt: record.submittedAt,
+      ...(record.reason === undefined ? {} : { reason: record.reason }),
+      ...(record.wish === undefined
+        ? {}
+        : { destination: record.wish.destination, arrivalDate: record.wish.arrivalDate, markupRemoved: record.wish.markupRemoved }),
+    };
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    evacueeId?: string;
+  }
+}
+
+function evacueeFrom(request: FastifyRequest, secret: Secret): string {
+  const header = request.headers.authorization;
+  const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match?.[1]) throw new AuthError('send your boarding pass as "Authorization: Bearer <pass>"');
+  return verifyPass(secret.reveal(), match[1]);
+}
+
+/**
+ * The store learns of a wish only once the pipeline records it, so an id it doesn't know is
+ * `pending` if it is one we could have issued lately: a UUIDv7 whose timestamp is recent.
+ */
+function plausiblyPending(id: string): boolean {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)) return false;
+  const issuedAt = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  const age = Date.now() - issuedAt;
+  return age >= -60_000 && age <= PENDING_WINDOW_MS;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

@@ -1,0 +1,1 @@
+export { createParserHandler, type ParserDeps } from './handler.js';

@@ -1,0 +1,1 @@
+export { createTallyHandler } from './handler.js';

@@ -1,0 +1,1 @@
+export { createWorkerHandler } from './handler.js';
