@@ -1,0 +1,143 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { QUEUES, SUBSCRIPTIONS, TOPICS, type MessagingEngine, type Queue } from '../../src/ports/index.js';
+import type { EngineUnderTest } from './engines.js';
+import { envelope, sleep } from './fixtures.js';
+
+/** The `Queue` and `Topic` guarantees (see src/ports/queue.ts), for one engine. */
+export function queueContract(engine: EngineUnderTest): void {
+  // A case an engine cannot meet is skipped by name, with the reason kept in ENGINES.
+  const test = (name: string, body: () => Promise<void>): void => (name in engine.skip ? it.skip : it)(name, body);
+
+  describe(`Queue contract: ${engine.name}`, () => {
+    let messaging: MessagingEngine;
+    let queue: Queue;
+    beforeEach(async () => {
+      messaging = await engine.openMessaging({ maxAttempts: 3 });
+      queue = messaging.queue(QUEUES.intake);
+    });
+    afterEach(async () => messaging.close());
+
+    test('delivers what was sent, intact, and ack removes it', async () => {
+      const sent = [envelope('a', { text: 'héllo <b>' }), envelope('b')];
+      await queue.send(sent);
+      const got = await queue.receive(10, 5000);
+      expect(got.map((d) => d.message)).toEqual(sent);
+      expect(got.every((d) => d.attempt === 1)).toBe(true);
+      await Promise.all(got.map((d) => d.ack()));
+      expect(await queue.receive(10, 5000)).toEqual([]);
+      expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 0 });
+    });
+
+    test('receive takes at most max and leases them away from others', async () => {
+      await queue.send(Array.from({ length: 5 }, (_, i) => envelope(`m${i}`)));
+      const first = await queue.receive(3, 5000);
+      const second = await queue.receive(10, 5000);
+      expect(first).toHaveLength(3);
+      expect(second).toHaveLength(2);
+      expect(new Set([...first, ...second].map((d) => d.message.id)).size).toBe(5);
+      expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 5 });
+    });
+
+    test('deduplicates a resent event id while the queue holds it', async () => {
+      await queue.send([envelope('dup')]);
+      await queue.send([envelope('dup'), envelope('other')]);
+      const got = await queue.receive(10, 5000);
+      expect(got.map((d) => d.message.id).sort()).toEqual(['dup', 'other']);
+    });
+
+    test('redelivers when a lease expires unsettled', async () => {
+      await queue.send([envelope('crash')]);
+      const [first] = await queue.receive(1, 150);
+      expect(first?.attempt).toBe(1);
+      expect(await queue.receive(1, 150)).toEqual([]);
+      await sleep(250);
+      const [again] = await queue.receive(1, 5000);
+      expect(again?.message.id).toBe('crash');
+      expect(again?.attempt).toBe(2);
+      // The first holder's lease is gone: its late ack must not remove the message from its new holder.
+      expect(await first?.ack()).toBe(false);
+      expect(await again?.ack()).toBe(true);
+    });
+
+    test('extending a lease keeps the message away from others', async () => {
+      await queue.send([envelope('slow')]);
+      const [held] = await queue.receive(1, 200);
+      await sleep(120);
+      expect(await held?.extendLease(500)).toBe(true);
+      await sleep(150);
+      expect(await queue.receive(1, 5000)).toEqual([]);
+    });
+
+    test('retry makes the message deliverable again only after the delay, keeping the error',
+      async () => {
+        await queue.send([envelope('flaky')]);
+        const [first] = await queue.receive(1, 5000);
+        expect(await first?.retry(200, 'store down')).toBe(true);
+        expect(await queue.receive(1, 5000)).toEqual([]);
+        expect((await queue.stats()).ready).toBe(1);
+        await sleep(250);
+        const [second] = await queue.receive(1, 5000);
+        expect(second?.attempt).toBe(2);
+      },
+    );
+
+    test('dead-letters after maxAttempts with the last error, and redrive restores it intact',
+      async () => {
+        const poison = envelope('poison', { bad: true });
+        await queue.send([poison]);
+        for (let attempt = 1; attempt <= 3; attempt++) {
+          const [delivery] = await queue.receive(1, 5000);
+          expect(delivery?.attempt).toBe(attempt);
+          await delivery?.retry(0, `failure ${attempt}`);
+        }
+        expect(await queue.receive(1, 5000)).toEqual([]);
+        expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 1 });
+        const [letter] = await queue.deadLetters.list(10);
+        expect(letter).toMatchObject({ message: poison, attempts: 3, lastError: 'failure 3' });
+        expect(await queue.deadLetters.get('poison')).toEqual(letter);
+
+        expect(await queue.deadLetters.redrive()).toBe(1);
+        const [back] = await queue.receive(1, 5000);
+        expect(back?.message).toEqual(poison);
+        expect(back?.attempt).toBe(1);
+      },
+    );
+
+    test('a message whose last lease expires is dead-lettered, not delivered forever',
+      async () => {
+        await queue.send([envelope('killer')]);
+        for (let i = 0; i < 3; i++) {
+          expect(await queue.receive(1, 50)).toHaveLength(1);
+          await sleep(80);
+        }
+        expect(await queue.receive(1, 50)).toEqual([]);
+        const [letter] = await queue.deadLetters.list(10);
+        expect(letter?.lastError).toMatch(/lease expired/);
+      },
+    );
+
+    test('deadLetter parks a message at once; purge drops it', async () => {
+      await queue.send([envelope('bad'), envelope('good')]);
+      const got = await queue.receive(2, 5000);
+      await got.find((d) => d.message.id === 'bad')?.deadLetter('PermanentError: unreadable');
+      expect((await queue.stats()).dead).toBe(1);
+      expect(await queue.deadLetters.purge(['bad'])).toBe(1);
+      expect((await queue.stats()).dead).toBe(0);
+      expect(await queue.deadLetters.get('bad')).toBeUndefined();
+    });
+
+    test('queues are independent', async () => {
+      await queue.send([envelope('x')]);
+      expect(await messaging.queue(QUEUES.store).receive(10, 5000)).toEqual([]);
+    });
+
+    test('a topic fans out every message to every subscription queue', async () => {
+      const topic = messaging.topic(TOPICS.wishParsed);
+      await topic.publish([envelope('p1'), envelope('p2')]);
+      for (const name of SUBSCRIPTIONS[TOPICS.wishParsed] ?? []) {
+        const got = await messaging.queue(name).receive(10, 5000);
+        expect(got.map((d) => d.message.id).sort()).toEqual(['p1', 'p2']);
+      }
+    });
+  });
+}

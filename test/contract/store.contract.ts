@@ -1,0 +1,125 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ReadModel, StorageEngine, WishStore } from '../../src/ports/index.js';
+import type { EngineUnderTest } from './engines.js';
+import { parsedWish } from './fixtures.js';
+
+/** The `WishStore` and `ReadModel` guarantees (see src/ports/wish-store.ts), for one engine. */
+export function storeContract(engine: EngineUnderTest): void {
+  const test = (name: string, body: () => Promise<void>): void => (name in engine.skip ? it.skip : it)(name, body);
+
+  describe(`WishStore and ReadModel contract: ${engine.name}`, () => {
+    let storage: StorageEngine;
+    let store: WishStore;
+    let readModel: ReadModel;
+    beforeEach(async () => {
+      storage = await engine.openStorage();
+      ({ store, readModel } = storage);
+    });
+    afterEach(async () => storage.close());
+
+    test('stores a wish and reads it back by id', async () => {
+      const wish = parsedWish({ evacueeId: 'EV-00001', to: 'Mum' });
+      expect(await store.put(wish)).toBe('stored');
+      expect(await store.get(wish.id)).toEqual({ id: wish.id, evacueeId: 'EV-00001', status: 'stored', submittedAt: wish.submittedAt, wish });
+      expect(await store.get('nope')).toBeUndefined();
+    });
+
+    test('put is idempotent by id', async () => {
+      const wish = parsedWish({ evacueeId: 'EV-00001' });
+      await store.put(wish);
+      expect(await store.put(wish)).toBe('duplicate');
+      expect(await store.countCurrent()).toEqual({ mars: 1, europa: 0 });
+    });
+
+    test('a newer wish supersedes the current one; an older one arriving late never overwrites', async () => {
+      const t = Date.now();
+      const older = parsedWish({ evacueeId: 'EV-00002', destination: 'mars' }, t);
+      const newer = parsedWish({ evacueeId: 'EV-00002', destination: 'europa' }, t + 1000);
+      const oldest = parsedWish({ evacueeId: 'EV-00002', destination: 'mars' }, t - 1000);
+      expect(await store.put(older)).toBe('stored');
+      expect(await store.put(newer)).toBe('stored');
+      expect(await store.put(oldest)).toBe('superseded');
+      expect((await store.get(older.id))?.status).toBe('superseded');
+      expect((await store.get(newer.id))?.status).toBe('stored');
+      expect((await store.get(oldest.id))?.status).toBe('superseded');
+      expect(await store.countCurrent()).toEqual({ mars: 0, europa: 1 });
+    });
+
+    test('same submittedAt: the greater id wins, everywhere', async () => {
+      const at = new Date().toISOString();
+      const a = parsedWish({ evacueeId: 'EV-00003', id: '01900000-0000-7000-8000-00000000000a', submittedAt: at });
+      const b = parsedWish({ evacueeId: 'EV-00003', id: '01900000-0000-7000-8000-00000000000b', submittedAt: at, destination: 'europa' });
+      await store.put(b);
+      expect(await store.put(a)).toBe('superseded');
+      expect(await readModel.apply(b)).toBe(true);
+      expect(await readModel.apply(a)).toBe(false);
+      expect(await readModel.tally()).toEqual({ mars: 0, europa: 1 });
+    });
+
+    test('a rejection is recorded once with its reason, and a later put of that id is a duplicate', async () => {
+      const wish = parsedWish({ evacueeId: 'EV-00004' });
+      await store.reject(wish.id, wish.evacueeId, wish.submittedAt, 'message: empty');
+      await store.reject(wish.id, wish.evacueeId, wish.submittedAt, 'message: empty');
+      expect(await store.get(wish.id)).toEqual({ id: wish.id, evacueeId: 'EV-00004', status: 'rejected', reason: 'message: empty', submittedAt: wish.submittedAt });
+      expect(await store.put(wish)).toBe('duplicate');
+      expect(await store.countCurrent()).toEqual({ mars: 0, europa: 0 });
+    });
+
+    test('scan pages through every record in id order', async () => {
+      const wishes = Array.from({ length: 7 }, (_, i) => parsedWish({ evacueeId: `EV-0010${i}` }));
+      await Promise.all(wishes.map((w) => store.put(w)));
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.scan(after, 3);
+        if (page.length === 0) break;
+        seen.push(...page.map((r) => r.id));
+        after = page.at(-1)?.id;
+      }
+      expect(seen).toEqual(wishes.map((w) => w.id).sort());
+    });
+
+    test('registers evacuees idempotently', async () => {
+      expect(await store.registerEvacuees([{ id: 'EV-00001', name: 'Ada' }, { id: 'EV-00002', name: 'Bo' }])).toBe(2);
+      expect(await store.registerEvacuees([{ id: 'EV-00001', name: 'Ada L.' }])).toBe(1);
+    });
+
+    test('the read model moves a count when an evacuee changes destination, once', async () => {
+      const t = Date.now();
+      const first = parsedWish({ evacueeId: 'EV-00005', destination: 'mars' }, t);
+      const second = parsedWish({ evacueeId: 'EV-00005', destination: 'europa' }, t + 1);
+      expect(await readModel.apply(first)).toBe(true);
+      expect(await readModel.tally()).toEqual({ mars: 1, europa: 0 });
+      expect(await readModel.apply(second)).toBe(true);
+      expect(await readModel.apply(second)).toBe(false);
+      expect(await readModel.apply(first)).toBe(false);
+      expect(await readModel.tally()).toEqual({ mars: 0, europa: 1 });
+    });
+
+    test('the wall shows the current wish of each evacuee, newest first, filtered and paged', async () => {
+      const t = Date.now();
+      const wishes = Array.from({ length: 5 }, (_, i) => parsedWish({ evacueeId: `EV-0020${i}`, destination: i % 2 ? 'europa' : 'mars' }, t + i));
+      const replaced = parsedWish({ evacueeId: 'EV-00200', destination: 'mars', message: 'changed my mind' }, t + 10);
+      for (const wish of [...wishes, replaced]) await readModel.apply(wish);
+
+      const page1 = await readModel.wall({ limit: 2 });
+      expect(page1.items.map((i) => i.id)).toEqual([replaced.id, wishes[4]?.id]);
+      expect(page1.next).not.toBeNull();
+      const page2 = await readModel.wall({ limit: 2, cursor: page1.next ?? '' });
+      const page3 = await readModel.wall({ limit: 2, cursor: page2.next ?? '' });
+      expect([...page1.items, ...page2.items, ...page3.items]).toHaveLength(5);
+      expect(page3.next).toBeNull();
+      expect(page1.items[0]).toEqual({
+        id: replaced.id,
+        evacueeId: 'EV-00200',
+        destination: 'mars',
+        message: 'changed my mind',
+        submittedAt: replaced.submittedAt,
+        arrivalDate: replaced.arrivalDate,
+      });
+
+      const europa = await readModel.wall({ destination: 'europa', limit: 10 });
+      expect(europa.items.map((i) => i.evacueeId)).toEqual(['EV-00203', 'EV-00201']);
+    });
+  });
+}

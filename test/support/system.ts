@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const BIN = resolve(import.meta.dirname, '../../bin/exodus.js');
+
+export function tempDir(prefix = 'exodus-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail).listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Runs the CLI to completion; resolves with its output, rejects on a non-zero exit. */
+export async function exodus(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => done({ stdout, stderr, code: code ?? -1 }));
+  });
+}
+
+export interface RosterEntry {
+  readonly evacueeId: string;
+  readonly name: string;
+  readonly pass: string;
+}
+
+export async function generateRoster(dataDir: string, count: number): Promise<RosterEntry[]> {
+  const out = join(dataDir, 'roster.csv');
+  const result = await exodus(['roster', 'generate', '--data', dataDir, '--count', String(count), '--out', out]);
+  if (result.code !== 0) throw new Error(`roster generate failed: ${result.stderr}`);
+  return readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => {
+      const [evacueeId = '', name = '', pass = ''] = line.split(',');
+      return { evacueeId, name, pass };
+    });
+}
+
+/** `exodus up` on a temp data dir and a free port, ready to take requests. */
+export interface RunningSystem {
+  readonly url: string;
+  readonly dataDir: string;
+  readonly process: ChildProcess;
+  output(): string;
+  /** SIGTERM (drain) and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function startSystem(options: { dataDir?: string; replicas?: string; env?: NodeJS.ProcessEnv; extraArgs?: string[] } = {}): Promise<RunningSystem> {
+  const dataDir = options.dataDir ?? tempDir();
+  const port = await freePort();
+  const args = [BIN, 'up', '--data', dataDir, '--port', String(port), ...(options.replicas ? ['--replicas', options.replicas] : []), ...(options.extraArgs ?? [])];
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 20_000, `exodus up never became ready:\n${output}`);
+  return {
+    url,
+    dataDir,
+    process: child,
+    output: () => output,
+    stop: () =>
+      new Promise((done) => {
+        if (child.exitCode !== null) return done(child.exitCode);
+        child.once('exit', (code) => done(code));
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, message: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  throw new Error(message);
+}
+
+export function postWish(url: string, pass: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${url}/api/wishes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${pass}`, ...headers },
+    body: JSON.stringify(body),
+  });
+}
