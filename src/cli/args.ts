@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CONFIG_FLAG_NAMES, loadConfig, type Config, type ConfigFlags } from '../runtime/index.js';
+import { CONFIG_FLAG_NAMES, loadConfig, type Config } from '../runtime/index.js';
 
 /** A usage or input error: the CLI prints it as one line and exits 2. */
 export class CliError extends Error {}
@@ -17,7 +17,7 @@ export function parseVerb(argv: readonly string[], own: FlagSpec = {}): { config
     throw new CliError(error instanceof Error ? error.message.split('\n')[0] ?? 'bad arguments' : 'bad arguments');
   }
   const flags = parsed.values as Record<string, string | boolean | undefined>;
-  return { config: loadConfig(flags as ConfigFlags), flags, positionals: parsed.positionals };
+  return { config: loadConfig(flags), flags, positionals: parsed.positionals };
 }
 
 export function requireString(flags: Record<string, string | boolean | undefined>, name: string): string {

@@ -57,7 +57,7 @@ function writeRoster(config: Config, evacuees: readonly Evacuee[], file: string)
 export function readRoster(file: string): Evacuee[] {
   let records: Record<string, string>[];
   try {
-    records = parse(readFileSync(file), { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+    records = parse<Record<string, string>>(readFileSync(file), { columns: true, skip_empty_lines: true, trim: true });
   } catch (error) {
     throw new CliError(`${file}: ${error instanceof Error ? error.message : String(error)}`);
   }

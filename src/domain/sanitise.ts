@@ -14,7 +14,8 @@ export interface Sanitised {
 
 // A `<` that an HTML tokenizer would read as the start of a tag, comment, doctype or processing instruction.
 const MARKUP = /<[a-zA-Z!/?]/;
-// C0/C1 controls, DEL, bidi overrides/isolates and zero-width joiners-as-weapons; keeps \t and \n.
+// C0/C1 controls, DEL, bidi overrides/isolates and the BOM; keeps \t and \n.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
 
 export function containsMarkup(text: string): boolean {

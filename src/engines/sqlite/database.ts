@@ -41,7 +41,7 @@ export class WriteBatcher {
 
   run<T>(write: (db: Db) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run: write, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.push({ run: write, resolve: resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -98,7 +98,7 @@ const statements = new WeakMap<Db, Map<string, Database.Statement>>();
 /** Prepared once per connection: preparing costs more than running a small statement. */
 export function statement(db: Db, sql: string): Database.Statement {
   let cache = statements.get(db);
-  if (cache === undefined) statements.set(db, (cache = new Map()));
+  if (cache === undefined) statements.set(db, (cache = new Map<string, Database.Statement>()));
   let prepared = cache.get(sql);
   if (prepared === undefined) cache.set(sql, (prepared = db.prepare(sql)));
   return prepared;

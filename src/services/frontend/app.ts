@@ -22,8 +22,10 @@ export interface FrontendDeps {
 
 /** The web/API process: the front door of the pipeline. Build it, then `listen`. */
 export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance> {
-  const app: FastifyInstance = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+  // Typed with Fastify's base logger: pino's own type is richer than the one routes are declared with.
+  const logger: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance: logger,
     // Per-request log lines would cost more than the request at burst rates; spans record each request.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.maxBodyBytes,

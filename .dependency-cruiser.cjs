@@ -1,0 +1,68 @@
+/**
+ * The architecture, enforced (`npm run lint`). Paths are matched anywhere in the tree so the rules'
+ * own test can run them on a fixture: see test/unit/boundaries.test.ts.
+ *   domain   → nothing of ours
+ *   ports    → domain
+ *   engines  → ports, domain, and are the only code importing their SDKs
+ *   services → ports, domain, runtime; never an engine
+ *   runtime  → ports, domain; never an engine or a service (cli wires those)
+ */
+const SDKS = '^(better-sqlite3|pg|@nats-io|nats|@aws-sdk)';
+
+module.exports = {
+  forbidden: [
+    { name: 'no-cycles', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'domain-is-pure',
+      comment: 'domain/ holds the rules; it imports nothing of ours.',
+      severity: 'error',
+      from: { path: '(^|/)src/domain/' },
+      to: { path: '(^|/)src/(?!domain/)' },
+    },
+    {
+      name: 'ports-only-know-domain',
+      severity: 'error',
+      from: { path: '(^|/)src/ports/' },
+      to: { path: '(^|/)src/(?!ports/|domain/)' },
+    },
+    {
+      name: 'services-never-import-engines',
+      comment: 'A service gets ports; which engine is behind them is wired in cli/.',
+      severity: 'error',
+      from: { path: '(^|/)src/services/' },
+      to: { path: '(^|/)src/(engines|cli)/' },
+    },
+    {
+      name: 'runtime-is-engine-and-service-agnostic',
+      severity: 'error',
+      from: { path: '(^|/)src/runtime/' },
+      to: { path: '(^|/)src/(engines|services|cli)/' },
+    },
+    {
+      name: 'engines-do-not-know-services',
+      severity: 'error',
+      from: { path: '(^|/)src/engines/' },
+      to: { path: '(^|/)src/(services|runtime|cli)/' },
+    },
+    {
+      name: 'sdks-only-in-engines',
+      comment: 'Driver SDKs stay behind the ports, in engines/.',
+      severity: 'error',
+      from: { path: '(^|/)src/', pathNot: '(^|/)src/engines/' },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'], path: SDKS },
+    },
+    {
+      name: 'one-public-face-per-engine',
+      comment: 'Outside an engine, import it through engines/index.ts, never its files.',
+      severity: 'error',
+      from: { path: '(^|/)src/(?!engines/)' },
+      to: { path: '(^|/)src/engines/[^/]+/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+  },
+};

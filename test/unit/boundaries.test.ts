@@ -1,0 +1,29 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../..');
+const depcruise = resolve(root, 'node_modules/.bin/depcruise');
+
+async function cruise(path: string): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout } = await promisify(execFile)(depcruise, [path, '--config', '.dependency-cruiser.cjs'], { cwd: root });
+    return { code: 0, output: stdout };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string };
+    return { code: failed.code, output: failed.stdout };
+  }
+}
+
+describe('architecture boundaries (the check behind npm run lint)', () => {
+  it('hold for the source tree', async () => {
+    expect(await cruise('src')).toMatchObject({ code: 0 });
+  });
+
+  it('fail a service that imports an engine', async () => {
+    const result = await cruise('test/fixtures/boundaries/src');
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('services-never-import-engines');
+  });
+});
