@@ -8,7 +8,11 @@ type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
 const CONFIG_FLAGS: FlagSpec = Object.fromEntries(CONFIG_FLAG_NAMES.map((name) => [name, { type: 'string' as const }]));
 
-/** Parses a verb's arguments: the shared engine/config flags plus the verb's own. */
+/**
+ * Parses a verb's arguments: the shared engine/config flags plus the verb's own. A verb's own flag
+ * wins over a config flag of the same name (`dlq --queue NAME` names a queue, not an engine URL;
+ * the engine then comes from `EXODUS_QUEUE` or the data dir).
+ */
 export function parseVerb(argv: readonly string[], own: FlagSpec = {}): { config: Config; flags: Record<string, string | boolean | undefined>; positionals: string[] } {
   let parsed;
   try {
@@ -17,7 +21,8 @@ export function parseVerb(argv: readonly string[], own: FlagSpec = {}): { config
     throw new CliError(error instanceof Error ? error.message.split('\n')[0] ?? 'bad arguments' : 'bad arguments');
   }
   const flags = parsed.values as Record<string, string | boolean | undefined>;
-  return { config: loadConfig(flags), flags, positionals: parsed.positionals };
+  const configFlags = Object.fromEntries(Object.entries(flags).filter(([name]) => !(name in own) && CONFIG_FLAG_NAMES.includes(name)));
+  return { config: loadConfig(configFlags), flags, positionals: parsed.positionals };
 }
 
 export function requireString(flags: Record<string, string | boolean | undefined>, name: string): string {

@@ -1,0 +1,72 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { verifyPass } from '../../src/domain/index.js';
+import { openMessaging } from '../../src/engines/index.js';
+import { passSecret } from '../../src/runtime/index.js';
+import { envelope } from '../contract/fixtures.js';
+import { exodus, generateRoster, tempDir } from '../support/system.js';
+
+describe('the exodus CLI', () => {
+  it('generates a roster whose passes verify with the data dir secret, and reuses that secret', async () => {
+    const dir = tempDir();
+    const roster = await generateRoster(dir, 3);
+    expect(roster.map((r) => r.evacueeId)).toEqual(['EV-00001', 'EV-00002', 'EV-00003']);
+    const secret = passSecret(dir, {}).reveal();
+    for (const entry of roster) expect(verifyPass(secret, entry.pass)).toBe(entry.evacueeId);
+    expect((await generateRoster(dir, 1))[0]?.pass).toBe(roster[0]?.pass);
+  });
+
+  it('EXODUS_PASS_SECRET overrides the data dir secret', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'r.csv');
+    const env = { EXODUS_PASS_SECRET: 'a-shared-secret-for-all-machines' };
+    expect((await exodus(['roster', 'generate', '--data', dir, '--count', '1', '--out', out], env)).code).toBe(0);
+    const pass = readFileSync(out, 'utf8').split('\n')[1]?.split(',')[2] ?? '';
+    expect(verifyPass(env.EXODUS_PASS_SECRET, pass)).toBe('EV-00001');
+    expect(existsSync(join(dir, 'pass-secret'))).toBe(false);
+  });
+
+  it('imports a real roster, naming the line of a bad row', async () => {
+    const dir = tempDir();
+    const good = join(dir, 'good.csv');
+    writeFileSync(good, 'evacuee_id,name\nEV-10001,"Okafor, Ada"\nEV-10002,Lin Park\n');
+    const passes = join(dir, 'passes.csv');
+    const ok = await exodus(['roster', 'import', good, '--data', dir, '--out', passes]);
+    expect(ok).toMatchObject({ code: 0, stdout: expect.stringContaining('registered 2 evacuees') as unknown });
+
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'evacuee_id,name\nEV-10001,Ada\nEV-1,Bo\n');
+    const failed = await exodus(['roster', 'import', bad, '--data', dir]);
+    expect(failed.code).toBe(2);
+    expect(failed.stderr.trim()).toBe(`exodus: ${bad}:3: evacuee_id "EV-1" is not like EV-00042`);
+  });
+
+  it('answers bad usage with one line and exit code 2', async () => {
+    for (const args of [['launch'], ['serve', 'kitchen'], ['up', '--replicas', 'worker=lots'], ['status', '--lease-ms', 'soon'], ['dlq', 'list']]) {
+      const result = await exodus(args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(result.stderr).toMatch(/^exodus: /);
+    }
+  });
+
+  it('status and dlq work on a data dir: list, show, redrive, purge', async () => {
+    const dir = tempDir();
+    const messaging = openMessaging(`sqlite:${dir}`, { maxAttempts: 1 });
+    const intake = messaging.queue('intake');
+    await intake.send([envelope('poison-a'), envelope('poison-b')]);
+    for (const delivery of await intake.receive(10, 1000)) await delivery.deadLetter('PermanentError: unreadable');
+    await messaging.close();
+
+    const status = JSON.parse((await exodus(['status', '--data', dir, '--json'])).stdout) as { queues: Record<string, { dead: number }> };
+    expect(status.queues['intake']?.dead).toBe(2);
+    expect((await exodus(['dlq', 'list', '--data', dir, '--queue', 'intake'])).stdout).toMatch(/poison-a.*PermanentError: unreadable/);
+    const shown = JSON.parse((await exodus(['dlq', 'show', '--data', dir, '--queue', 'intake', '--id', 'poison-b'])).stdout) as { message: { id: string } };
+    expect(shown.message.id).toBe('poison-b');
+    expect((await exodus(['dlq', 'redrive', '--data', dir, '--queue', 'intake', '--id', 'poison-a'])).stdout).toContain('redrove 1');
+    expect((await exodus(['dlq', 'purge', '--data', dir, '--queue', 'intake'])).stdout).toContain('purged 1');
+    const after = JSON.parse((await exodus(['status', '--data', dir, '--json'])).stdout) as { queues: Record<string, { dead: number; ready: number }> };
+    expect(after.queues['intake']).toMatchObject({ dead: 0, ready: 1 });
+  });
+});
