@@ -1,0 +1,357 @@
+import { rmSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openMessaging, openStorage } from '../../src/engines/index.js';
+import type { MessagingEngine, QueueName, StorageEngine, WishRecord } from '../../src/ports/index.js';
+import {
+  childOf,
+  forEachLimit,
+  Ledger,
+  queueStatus,
+  readChildren,
+  runPaced,
+  seededRandom,
+  sigkillChild,
+  sleep,
+  waitForRestart,
+  waitUntilConsuming,
+  type Destination,
+} from '../support/ledger.js';
+import { generateRoster, postWish, startSystem, tempDir, type RosterEntry, type RunningSystem } from '../support/system.js';
+
+/**
+ * Chaos experiment: `kill -9` of the consumers in the middle of their batches while wishes flow.
+ * The claim under test: at-least-once delivery (leases that expire when their holder dies) plus
+ * idempotent, versioned writes lose nothing and double-count nothing. Described as data, so a
+ * variant is a new record, not new code.
+ */
+interface KillTarget {
+  readonly service: 'parser' | 'worker' | 'tally';
+  readonly replica: number;
+  /** The queue this consumer leases from: the kill waits until it holds messages (a batch in flight). */
+  readonly queue: QueueName;
+}
+
+interface Fault {
+  /** Fire once this fraction of the wishes has been answered (so the load is still flowing). */
+  readonly afterFraction: number;
+  readonly kill: readonly KillTarget[];
+}
+
+interface ChaosScenario {
+  readonly name: string;
+  readonly seed: number;
+  readonly rosterSize: number;
+  /** Evacuees who send a second wish, so older wishes end `superseded`. */
+  readonly secondWishes: number;
+  readonly concurrency: number;
+  /** Paces the load so it lasts through every fault and restart. */
+  readonly ratePerSec: number;
+  /** Short leases: a killed consumer's messages come back after this long. */
+  readonly leaseMs: number;
+  readonly faults: readonly Fault[];
+  /** A kill waits at most this long for its consumer to hold leased messages, then kills anyway. */
+  readonly batchWaitMs: number;
+  /**
+   * Wishes past this fraction are held until every kill has fired, so each kill lands while the
+   * load is still running however slow the machine (normally they are not held at all).
+   */
+  readonly holdBackFraction: number;
+  /** Pass criterion: every accepted wish has its final status within this long of the last 202. */
+  readonly drainTimeoutMs: number;
+}
+
+const parser: KillTarget = { service: 'parser', replica: 1, queue: 'intake' };
+const worker = (replica: number): KillTarget => ({ service: 'worker', replica, queue: 'store' });
+const tally: KillTarget = { service: 'tally', replica: 1, queue: 'tally' };
+
+// Each consumer is killed at most 3 times: a message can be abandoned once per kill, and each
+// abandoned delivery counts towards --max-attempts (5), past which it would be dead-lettered.
+// Downstream consumers are killed apart from the parser: while it is down they have nothing to hold.
+const SCENARIO: ChaosScenario = {
+  name: 'kill -9 of parser, workers and tally mid-batch under load',
+  seed: 0xe40d05,
+  rosterSize: 1500,
+  secondWishes: 800,
+  concurrency: 32,
+  ratePerSec: 125,
+  leaseMs: 2000,
+  faults: [
+    { afterFraction: 0.06, kill: [worker(1), tally] },
+    { afterFraction: 0.12, kill: [parser] },
+    { afterFraction: 0.35, kill: [worker(2), tally] },
+    { afterFraction: 0.45, kill: [parser] },
+    { afterFraction: 0.65, kill: [worker(1), worker(2), tally] },
+    { afterFraction: 0.75, kill: [parser] },
+  ],
+  batchWaitMs: 5000,
+  holdBackFraction: 0.9,
+  drainTimeoutMs: 45_000,
+};
+
+interface PlannedWish {
+  readonly evacuee: RosterEntry;
+  readonly body: { destination: Destination; to?: string; message: string };
+}
+
+interface KillRecord {
+  readonly target: KillTarget;
+  readonly pid: number;
+  /** Messages leased on the target's queue just before the kill (all of them abandoned if they were the target's). */
+  readonly inFlightAtKill: number;
+  readonly answeredAtKill: number;
+  /** From the start of the load. */
+  readonly atMs: number;
+  /** From the kill until the replacement process is consuming again. */
+  recoveredInMs?: number;
+}
+
+/** Every evacuee wishes once, `secondWishes` of them twice (often changing destination); shuffled. */
+function planWishes(roster: readonly RosterEntry[], scenario: ChaosScenario): PlannedWish[] {
+  const random = seededRandom(scenario.seed);
+  const pick = (): Destination => (random() < 0.5 ? 'mars' : 'europa');
+  const wishes: PlannedWish[] = roster.map((evacuee, i) => ({
+    evacuee,
+    body: { destination: pick(), ...(i % 3 === 0 ? { to: `family of ${evacuee.name}` } : {}), message: `Remember me, ${evacuee.evacueeId}. Wish 1 — ☄️ <b>goodbye</b>` },
+  }));
+  for (const evacuee of roster.slice(0, scenario.secondWishes)) {
+    wishes.push({ evacuee, body: { destination: pick(), message: `Changed my mind, ${evacuee.evacueeId}. Wish 2` } });
+  }
+  for (let i = wishes.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [wishes[i], wishes[j]] = [wishes[j] as PlannedWish, wishes[i] as PlannedWish];
+  }
+  return wishes;
+}
+
+describe(`crash recovery: ${SCENARIO.name}`, () => {
+  const dataDir = tempDir('exodus-crash-');
+  let roster: RosterEntry[] = [];
+  let system: RunningSystem | undefined;
+  let messaging: MessagingEngine | undefined;
+  let storage: StorageEngine | undefined;
+  let passed = false;
+
+  beforeAll(async () => {
+    roster = await generateRoster(dataDir, SCENARIO.rosterSize);
+    system = await startSystem({ dataDir, extraArgs: ['--lease-ms', String(SCENARIO.leaseMs)] });
+    // The test's own connections to the engines, read-only in use: queue depths to time the kills,
+    // and the system of record to check the tally against.
+    messaging = openMessaging(`sqlite:${dataDir}`, { maxAttempts: 5 });
+    storage = openStorage(`sqlite:${dataDir}`);
+  });
+
+  afterAll(async () => {
+    if (system !== undefined && system.process.exitCode === null) await system.stop();
+    await messaging?.close();
+    await storage?.close();
+    // Kept on failure (or on request) for its service logs and databases.
+    if (!passed) console.error(`crash-recovery: data dir and service logs kept in ${dataDir}`);
+    else if (process.env['EXODUS_KEEP_TEST_DATA'] === undefined) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it(
+    'loses no accepted wish: each ends stored or superseded, the tally equals the store, the queues drain, and SIGTERM exits 0',
+    async () => {
+      if (system === undefined || messaging === undefined || storage === undefined) throw new Error('system not started');
+      const { url } = system;
+      const engines = { messaging, storage };
+      const wishes = planWishes(roster, SCENARIO);
+      expect(wishes.length).toBeGreaterThanOrEqual(2000);
+
+      // --- Load: every wish until it gets a 202; a 503 is the only other answer allowed, and is retried.
+      const ledger = new Ledger();
+      const unexpected: string[] = [];
+      let answered = 0;
+      let unavailable = 0;
+      const totalKills = SCENARIO.faults.reduce((n, fault) => n + fault.kill.length, 0);
+      let releaseHeldBack = (): void => undefined;
+      const everyKillFired = new Promise<void>((resolve) => (releaseHeldBack = resolve));
+      const submit = async (index: number): Promise<void> => {
+        if (index >= SCENARIO.holdBackFraction * wishes.length) await everyKillFired;
+        const { evacuee, body } = wishes[index] as PlannedWish;
+        for (;;) {
+          const response = await postWish(url, evacuee.pass, body);
+          if (response.status === 202) {
+            const accepted = (await response.json()) as { id: string; status: string; evacueeId: string; submittedAt: string; destination: Destination };
+            if (accepted.status !== 'pending' || accepted.evacueeId !== evacuee.evacueeId || accepted.destination !== body.destination) {
+              unexpected.push(`202 with the wrong wish for ${evacuee.evacueeId}: ${JSON.stringify(accepted)}`);
+            }
+            ledger.record({ id: accepted.id, evacueeId: accepted.evacueeId, submittedAt: accepted.submittedAt, destination: accepted.destination });
+            break;
+          }
+          const text = await response.text();
+          if (response.status !== 503) {
+            unexpected.push(`${response.status} for ${evacuee.evacueeId}: ${text}`);
+            break;
+          }
+          unavailable++;
+          await sleep(100);
+        }
+        answered++;
+      };
+
+      const loadStartedAt = Date.now();
+      // --- Faults: each fires at its point in the load, waits for its consumer to hold a batch, kills
+      // it, and waits until the supervisor's replacement is consuming (the next kill of the same
+      // process waits for that, so it never hits a process still booting).
+      const kills: KillRecord[] = [];
+      const killMidBatch = async (target: KillTarget): Promise<void> => {
+        const queue = engines.messaging.queue(target.queue);
+        const deadline = Date.now() + SCENARIO.batchWaitMs;
+        let inFlightAtKill = 0;
+        while ((inFlightAtKill = (await queue.stats()).inFlight) === 0 && Date.now() < deadline) await sleep(1);
+        const killedAt = Date.now();
+        const pid = sigkillChild(dataDir, target.service, target.replica);
+        const kill: KillRecord = { target, pid, inFlightAtKill, answeredAtKill: answered, atMs: killedAt - loadStartedAt };
+        kills.push(kill);
+        if (kills.length === totalKills) releaseHeldBack();
+        const replacement = await waitForRestart(dataDir, target.service, target.replica, pid, 10_000);
+        await waitUntilConsuming(dataDir, target.service, target.replica, replacement, 15_000);
+        kill.recoveredInMs = Date.now() - killedAt;
+      };
+      const chaos = (async () => {
+        const recovered = new Map<string, Promise<void>>();
+        for (const fault of SCENARIO.faults) {
+          while (answered < fault.afterFraction * wishes.length) await sleep(5);
+          for (const target of fault.kill) {
+            const key = `${target.service}-${target.replica}`;
+            recovered.set(key, (recovered.get(key) ?? Promise.resolve()).then(() => killMidBatch(target)));
+          }
+        }
+        await Promise.all(recovered.values());
+      })();
+      // A failed fault must not leave the held-back wishes waiting for ever; `await chaos` reports it.
+      chaos.then(releaseHeldBack, releaseHeldBack);
+
+      await runPaced(wishes.length, { concurrency: SCENARIO.concurrency, ratePerSec: SCENARIO.ratePerSec }, submit);
+      const loadEndedAt = Date.now();
+      await chaos;
+      console.log(
+        [
+          `crash-recovery: ${wishes.length} wishes sent in ${loadEndedAt - loadStartedAt} ms, ${ledger.accepted.length} × 202, ${unavailable} × 503`,
+          ...kills.map(
+            (k) =>
+              `  kill -9 ${k.target.service}-${k.target.replica} at ${k.atMs} ms, after ${k.answeredAtKill} answers, ${k.inFlightAtKill} ${k.target.queue} messages in flight; consuming again ${k.recoveredInMs ?? '?'} ms later`,
+          ),
+        ].join('\n'),
+      );
+
+      expect(unexpected).toEqual([]);
+      expect(ledger.accepted).toHaveLength(wishes.length);
+      expect(new Set(ledger.accepted.map((w) => w.id)).size).toBe(wishes.length);
+      expect(kills).toHaveLength(totalKills);
+      // Every kill landed while wishes were still being sent.
+      for (const kill of kills) expect(kill.answeredAtKill).toBeLessThan(wishes.length);
+      // And at least one kill of each stage abandoned leased messages (a batch in the middle).
+      for (const queue of ['intake', 'store', 'tally']) {
+        expect(kills.filter((k) => k.target.queue === queue && k.inFlightAtKill > 0).length, `kills with ${queue} messages in flight`).toBeGreaterThan(0);
+      }
+
+      // --- Recovery: every accepted wish leaves `pending`, via the public API. (`stored` is not yet
+      // final while a newer wish of the same evacuee is pending, so the outcome is read once all are in.)
+      type StatusAnswer = { status: string; evacueeId?: string; submittedAt?: string; destination?: string };
+      const statusOf = async (id: string): Promise<StatusAnswer> => {
+        const response = await fetch(`${url}/api/wishes/${id}`);
+        if (response.status !== 200) throw new Error(`GET /api/wishes/${id} answered ${response.status}: ${await response.text()}`);
+        return (await response.json()) as StatusAnswer;
+      };
+      let pending = ledger.accepted.map((w) => w.id);
+      const drainDeadline = loadEndedAt + SCENARIO.drainTimeoutMs;
+      while (pending.length > 0 && Date.now() < drainDeadline) {
+        const still: string[] = [];
+        await forEachLimit(pending, SCENARIO.concurrency, async (id) => {
+          if ((await statusOf(id)).status === 'pending') still.push(id);
+        });
+        pending = still;
+        if (pending.length > 0) await sleep(250);
+      }
+      const drainMs = Date.now() - loadEndedAt;
+      expect(pending, `wishes still pending ${SCENARIO.drainTimeoutMs} ms after the load`).toEqual([]);
+      const final = new Map<string, StatusAnswer>();
+      await forEachLimit(ledger.accepted, SCENARIO.concurrency, async ({ id }) => void final.set(id, await statusOf(id)));
+
+      const newest = ledger.newestPerEvacuee();
+      const wrong: string[] = [];
+      for (const wish of ledger.accepted) {
+        const record = final.get(wish.id);
+        const expected = newest.get(wish.evacueeId)?.id === wish.id ? 'stored' : 'superseded';
+        if (record?.status !== expected) wrong.push(`${wish.id} (${wish.evacueeId}): ${record?.status ?? 'missing'}, expected ${expected}`);
+        else if (record.evacueeId !== wish.evacueeId || record.submittedAt !== wish.submittedAt || record.destination !== wish.destination) {
+          wrong.push(`${wish.id}: recorded as ${JSON.stringify(record)}, accepted as ${JSON.stringify(wish)}`);
+        }
+      }
+      expect(wrong, 'wishes whose final status is not the last-writer-wins outcome').toEqual([]);
+      expect([...final.values()].filter((r) => r.status === 'superseded').length).toBe(wishes.length - newest.size);
+
+      // No phantom or duplicate in the system of record: exactly the accepted ids (plus, only if a
+      // 503 came after a durable send, wishes nobody was told about, which must then be superseded).
+      const records: WishRecord[] = [];
+      for (let page = await storage.store.scan(undefined, 1000); page.length > 0; page = await storage.store.scan(page.at(-1)?.id, 1000)) records.push(...page);
+      const acceptedIds = new Set(ledger.accepted.map((w) => w.id));
+      const unknown = records.filter((r) => !acceptedIds.has(r.id));
+      if (unavailable === 0) expect(unknown).toEqual([]);
+      else expect(unknown.filter((r) => r.status !== 'superseded')).toEqual([]);
+      expect(records.length - unknown.length).toBe(ledger.accepted.length);
+
+      // --- Read model: tally = store = the ledger's own count of evacuees by newest destination.
+      const expectedTally = ledger.expectedTally();
+      expect(expectedTally.mars + expectedTally.europa).toBe(new Set(ledger.accepted.map((w) => w.evacueeId)).size);
+      let apiTally: unknown;
+      while (Date.now() < drainDeadline) {
+        apiTally = await (await fetch(`${url}/api/tally`)).json();
+        if (isDeepStrictEqual(apiTally, expectedTally)) break;
+        await sleep(100);
+      }
+      expect(await storage.store.countCurrent()).toEqual(expectedTally);
+      expect(apiTally).toEqual(expectedTally);
+
+      // The wall holds exactly each evacuee's newest wish.
+      const wall = new Map<string, string>();
+      for (let cursor: string | null = ''; cursor !== null; ) {
+        const page = (await (await fetch(`${url}/api/wall?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json()) as {
+          items: { id: string; evacueeId: string }[];
+          next: string | null;
+        };
+        for (const item of page.items) {
+          expect(wall.has(item.evacueeId), `${item.evacueeId} twice on the wall`).toBe(false);
+          wall.set(item.evacueeId, item.id);
+        }
+        cursor = page.next;
+      }
+      expect(wall).toEqual(new Map([...newest].map(([evacueeId, wish]) => [evacueeId, wish.id])));
+
+      // --- Queues end empty, as the operator's `exodus status` shows them (nothing dead-lettered).
+      let queues = await queueStatus(dataDir);
+      const empty = (q: Record<string, { ready: number; inFlight: number; dead: number }>): boolean =>
+        ['intake', 'store', 'tally'].every((name) => q[name]?.ready === 0 && q[name]?.inFlight === 0 && q[name]?.dead === 0);
+      while (!empty(queues) && Date.now() < drainDeadline) {
+        await sleep(250);
+        queues = await queueStatus(dataDir);
+      }
+      for (const name of ['intake', 'store', 'tally']) {
+        const { ready, inFlight, dead } = queues[name] ?? {};
+        expect({ ready, inFlight, dead }, `queue ${name}`).toEqual({ ready: 0, inFlight: 0, dead: 0 });
+      }
+
+      // --- The supervisor restarted exactly what was killed, and nothing else died.
+      const restarts = (service: string, replica: number): number => childOf(dataDir, service, replica).restarts;
+      const killsOf = (service: string, replica: number): number => kills.filter((k) => k.target.service === service && k.target.replica === replica).length;
+      for (const [service, replica] of [['frontend', 1], ['parser', 1], ['worker', 1], ['worker', 2], ['tally', 1]] as const) {
+        expect(restarts(service, replica), `restarts of ${service}-${replica}`).toBe(killsOf(service, replica));
+      }
+      expect(restarts('parser', 1)).toBeGreaterThan(1);
+
+      // --- Graceful stop drains and exits 0.
+      const exitCode = await system.stop();
+      expect(exitCode, system.output()).toBe(0);
+
+      console.log(
+        `crash-recovery: every wish final ${drainMs} ms after the last 202; tally ${JSON.stringify(expectedTally)}; restarts ` +
+          ['parser', 'worker', 'tally'].map((service) => `${service} ${readChildren(dataDir).filter((p) => p.service === service).reduce((n, p) => n + p.restarts, 0)}`).join(', '),
+      );
+      passed = true;
+    },
+    90_000,
+  );
+});
