@@ -6,42 +6,77 @@ import { PermanentError, TransientError } from '../../domain/index.js';
 export type Db = Database.Database;
 
 /**
- * Opens one SQLite file shared by many processes: WAL (readers never block the writer), a busy
- * timeout instead of instant SQLITE_BUSY, and `synchronous=FULL` because a resolved write here is a
- * promise made to someone (a 202, an ack). Group commit (below) pays for the fsync.
+ * Opens one SQLite file shared by many processes: WAL (readers never block the writer) and
+ * `synchronous=FULL`, because a resolved write here is a promise made to someone (a 202, an ack);
+ * group commit (below) pays for the fsync. The busy timeout is tiny on purpose: better-sqlite3 waits
+ * for a lock *synchronously*, freezing the event loop (a frontend would stop answering), so a
+ * writer that finds the lock taken gives up at once and `WriteBatcher` retries without blocking.
  */
 export function openDatabase(file: string, schema: string): Db {
   mkdirSync(dirname(file), { recursive: true });
+  // Several processes may open and create the schema at once: wait for the lock while starting up.
   const db = new Database(file, { timeout: 10_000 });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  // Several processes may create the schema at once; the write lock serialises them.
   db.transaction(() => db.exec(schema)).immediate();
+  db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
   return db;
 }
 
+/** How long one attempt at the write lock may block the event loop. */
+const LOCK_WAIT_MS = 2;
+/** How long a write keeps retrying a busy database before it fails as transient. */
+const GIVE_UP_AFTER_MS = 10_000;
+
+/**
+ * `durable`: on disk before the promise resolves (a send behind a 202, a store write behind an ack).
+ * `relaxed`: committed, but flushed to disk with the next durable commit or checkpoint. For leases
+ * and acks: losing one in a power cut only means a redelivery, which every consumer absorbs, and
+ * it halves the fsyncs a consumer pays per batch.
+ */
+export type Durability = 'durable' | 'relaxed';
+
 interface PendingWrite {
   run(db: Db): unknown;
+  readonly durability: Durability;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  readonly since: number;
 }
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
  * Group commit: every write asked for in the same turn of the event loop runs in one IMMEDIATE
  * transaction, so concurrent requests share one fsync (~11.7k fsync/s on these machines would
  * otherwise cap a durable 202 near 10k/s). Each write runs in its own savepoint: one that throws is
- * undone alone and rejects alone; a failed commit rejects them all, and nothing resolves before it.
+ * undone alone and rejects alone; nothing resolves before the commit. When another process holds
+ * the write lock the whole batch waits (asynchronously, 1-3 ms at a time) and meanwhile grows.
  */
 export class WriteBatcher {
   private pending: PendingWrite[] = [];
   private scheduled = false;
+  private synchronous: 'FULL' | 'NORMAL' = 'FULL';
+  private readonly inSavepoint: (write: PendingWrite) => unknown;
+  private readonly commit: { immediate(batch: readonly PendingWrite[]): Outcome[] };
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    this.inSavepoint = db.transaction((write: PendingWrite) => write.run(db));
+    this.commit = db.transaction((batch: readonly PendingWrite[]) =>
+      batch.map((write): Outcome => {
+        try {
+          return { ok: true, value: this.inSavepoint(write) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+  }
 
-  run<T>(write: (db: Db) => T): Promise<T> {
+  run<T>(write: (db: Db) => T, durability: Durability = 'durable'): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run: write, resolve: resolve, reject });
+      this.pending.push({ run: write, durability, resolve: resolve as (value: unknown) => void, reject, since: Date.now() });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -52,31 +87,38 @@ export class WriteBatcher {
   private flush(): void {
     const batch = this.pending;
     this.pending = [];
-    this.scheduled = false;
-    const results: { ok: boolean; value: unknown }[] = [];
+    let outcomes: Outcome[];
     try {
-      this.db
-        .transaction(() => {
-          for (const write of batch) {
-            try {
-              results.push({ ok: true, value: this.db.transaction(() => write.run(this.db))() });
-            } catch (error) {
-              results.push({ ok: false, value: error });
-            }
-          }
-        })
-        .immediate();
+      // In WAL mode FULL fsyncs the log at commit, NORMAL leaves it to the next FULL commit.
+      const synchronous = batch.some((write) => write.durability === 'durable') ? 'FULL' : 'NORMAL';
+      if (synchronous !== this.synchronous) {
+        this.db.pragma(`synchronous = ${synchronous}`);
+        this.synchronous = synchronous;
+      }
+      outcomes = this.commit.immediate(batch);
     } catch (error) {
+      if (isBusy(error) && Date.now() - (batch[0]?.since ?? 0) < GIVE_UP_AFTER_MS) {
+        this.pending = batch.concat(this.pending);
+        setTimeout(() => this.flush(), 1 + Math.random() * 2);
+        return;
+      }
+      this.scheduled = false;
       const failure = classify(error);
       for (const write of batch) write.reject(failure);
       return;
     }
+    this.scheduled = false;
     batch.forEach((write, i) => {
-      const result = results[i];
-      if (result?.ok) write.resolve(result.value);
-      else write.reject(classify(result?.value));
+      const outcome = outcomes[i];
+      if (outcome?.ok) write.resolve(outcome.value);
+      else write.reject(classify(outcome?.error));
     });
   }
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { SUBSCRIPTIONS, type MessagingEngine, type Queue, type QueueName, type StorageEngine, type Topic } from '../../ports/index.js';
+import { TransientError } from '../../domain/index.js';
+import { QUEUES, SUBSCRIPTIONS, type MessagingEngine, type Queue, type QueueName, type StorageEngine, type Topic } from '../../ports/index.js';
 import { openDatabase, WriteBatcher, type Db } from './database.js';
 import { QUEUE_SCHEMA, SqliteQueue } from './queue.js';
 import { READ_MODEL_SCHEMA, SqliteReadModel } from './read-model.js';
@@ -8,28 +9,39 @@ import { STORE_SCHEMA, SqliteWishStore } from './wish-store.js';
 
 /**
  * The embedded engine: a data directory of SQLite files that every process on the machine opens.
- * Queues share `queue.db`, the system of record is `store.db`, the read model `wall.db`; separate
- * files have separate write locks, so the worker and the tally never wait on each other.
+ * Each queue is its own file (`queues/<name>.db`), the system of record is `store.db`, the read
+ * model `wall.db`: SQLite has one write lock per file, so the frontend only ever waits for the
+ * parser, and the worker never for the tally.
  */
 export interface SqliteOptions {
   readonly maxAttempts: number;
 }
 
 export function openSqliteMessaging(dir: string, options: SqliteOptions): MessagingEngine {
-  const db = openDatabase(join(dir, 'queue.db'), QUEUE_SCHEMA);
-  const writes = new WriteBatcher(db);
+  const databases: Db[] = [];
   const queues = new Map<QueueName, Queue>();
+  let closed = false;
   const queue = (name: QueueName): Queue => {
+    if (closed) throw new TransientError('engine_closed', 'the queue engine is closed');
     let found = queues.get(name);
-    if (found === undefined) queues.set(name, (found = new SqliteQueue(name, db, writes, options.maxAttempts)));
+    if (found === undefined) {
+      const db = openDatabase(join(dir, 'queues', `${name}.db`), QUEUE_SCHEMA);
+      databases.push(db);
+      queues.set(name, (found = new SqliteQueue(name, db, new WriteBatcher(db), options.maxAttempts)));
+    }
     return found;
   };
   return {
     queue,
     topic: (name: string): Topic => new FanOutTopic(name, (SUBSCRIPTIONS[name] ?? []).map(queue)),
-    ping: async () => ping(db),
+    // Ready means the intake (what a frontend needs) and every queue opened so far answer.
+    ping: async () => {
+      queue(QUEUES.intake);
+      databases.forEach(ping);
+    },
     close: async () => {
-      db.close();
+      closed = true;
+      for (const db of databases.splice(0)) db.close();
     },
   };
 }

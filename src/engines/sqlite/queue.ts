@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_deliverable ON messages (queue, visible_at) WHERE dead_at IS NULL;
 CREATE INDEX IF NOT EXISTS messages_dead ON messages (queue, dead_at) WHERE dead_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_leased ON messages (queue, visible_at) WHERE lease IS NOT NULL AND dead_at IS NULL;
 `;
 
 interface Row {
@@ -55,10 +56,12 @@ export class SqliteQueue implements Queue {
     const rows = await this.writes.run((db) => {
       const now = Date.now();
       // A message whose last allowed attempt ended without a settle (its consumer died) is dead now.
+      // Only an expired lease can be in that state (retry() dead-letters the others), so this reads
+      // the few leased rows, not the backlog.
       statement(db, 
         `UPDATE messages SET dead_at = ?, lease = NULL,
            last_error = COALESCE(last_error, 'lease expired after ' || attempts || ' attempts')
-         WHERE queue = ? AND dead_at IS NULL AND visible_at <= ? AND attempts >= ?`,
+         WHERE queue = ? AND lease IS NOT NULL AND dead_at IS NULL AND visible_at <= ? AND attempts >= ?`,
       ).run(now, this.name, now, this.maxAttempts);
       return statement(db, 
           `UPDATE messages SET lease = ?, attempts = attempts + 1, visible_at = ?
@@ -67,7 +70,7 @@ export class SqliteQueue implements Queue {
            RETURNING seq, id, body, attempts`,
         )
         .all(lease, now + leaseMs, this.name, now, max) as Row[];
-    });
+    }, 'relaxed');
     rows.sort((a, b) => a.seq - b.seq);
     return rows.map((row) => this.delivery(row, lease));
   }
@@ -87,8 +90,9 @@ export class SqliteQueue implements Queue {
   }
 
   private delivery(row: Row, lease: string): Delivery {
+    // Settling is relaxed: if a power cut loses it, the message is delivered again (at-least-once).
     const settle = (sql: string, ...params: unknown[]): Promise<boolean> =>
-      this.writes.run((db) => statement(db, sql).run(...params, row.seq, lease).changes > 0);
+      this.writes.run((db) => statement(db, sql).run(...params, row.seq, lease).changes > 0, 'relaxed');
     return {
       message: JSON.parse(row.body) as Envelope,
       attempt: row.attempts,

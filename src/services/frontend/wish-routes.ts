@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { v7 as uuidv7 } from 'uuid';
 import { checkSubmission, verifyPass, AuthError, type AcceptedWish, type WishSubmission } from '../../domain/index.js';
 import { EVENT_TYPES, QUEUES, type Queue, type WishStore } from '../../ports/index.js';
 import { createEnvelope, produce, type Secret } from '../../runtime/index.js';
 import { IdempotencyCache } from './idempotency.js';
+import { newWishId } from './wish-id.js';
 import { HttpProblem } from './problem.js';
 import { submitWishSchema, wishStatusSchema } from './schemas.js';
 
@@ -31,7 +31,7 @@ export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): v
   const idempotency = new IdempotencyCache<Accepted>({ maxEntries: 100_000, ttlMs: 24 * 3600_000 });
 
   const accept = async (evacueeId: string, submission: WishSubmission): Promise<Accepted> => {
-    const wish: AcceptedWish = { id: uuidv7(), evacueeId, submittedAt: new Date().toISOString(), ...submission };
+    const wish: AcceptedWish = { id: newWishId(), evacueeId, submittedAt: new Date().toISOString(), ...submission };
     try {
       await produce(
         QUEUES.intake,
