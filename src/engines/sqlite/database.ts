@@ -76,7 +76,7 @@ export class WriteBatcher {
 
   run<T>(write: (db: Db) => T, durability: Durability = 'durable'): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run: write, durability, resolve: resolve as (value: unknown) => void, reject, since: Date.now() });
+      this.pending.push({ run: write, durability, resolve: resolve, reject, since: Date.now() });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
