@@ -1,0 +1,208 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openMessaging, openStorage } from '../src/engines/index.js';
+import { QUEUES, type QueueStats, type StorageEngine } from '../src/ports/index.js';
+import { cpuUsPer, CpuWindow, type CpuReport, type Named } from './cpu.js';
+import { LatencyRecorder, type LatencySummary } from './latency.js';
+import { openPool, sendOnce, type BenchRequest } from './load-driver.js';
+import { GENERATOR, generateRoster, removeTempDir, restartedSince, servicePids, startExodus, tempDir, type RunningProcess } from './processes.js';
+import type { DrainScenario } from './scenarios.js';
+import { wishRequests } from './wishes.js';
+
+/**
+ * Drain: every evacuee of the roster submits one wish, as fast as the front door takes them
+ * (closed model), on a fresh system; the clock runs from the first POST until the store holds all
+ * of them as current (`countCurrent`, read straight from store.db, not through the API, so polling
+ * costs the system under test nothing but a read). The read model (tally) is followed the same way.
+ */
+export interface DrainReport {
+  readonly evacuees: number;
+  readonly accepted: number;
+  /** Non-202 answers and transport errors, by status or code (each was retried up to `maxAttempts`). */
+  readonly failedAttempts: Readonly<Record<string, number>>;
+  /** Wishes never accepted after `maxAttempts`. */
+  readonly gaveUp: number;
+  /** From the first POST: the last 202, all stored, all in the tally (undefined: not within the timeout). */
+  readonly lastAcceptedMs: number;
+  readonly allStoredMs: number | undefined;
+  readonly allTalliedMs: number | undefined;
+  /** Stored when the last 202 came back: how far the pipeline lagged behind the front door. */
+  readonly storedAtLastAccepted: number;
+  /** 202s per second, first POST → last 202. */
+  readonly ingestPerSec: number;
+  /** Wishes stored per second, first POST → all stored (end to end). */
+  readonly drainPerSec: number | undefined;
+  /** Wishes stored per second after ingest ended (the backlog alone). */
+  readonly backlogDrainPerSec: number | undefined;
+  /** POST latency under this closed-model load (service time, not user experience). */
+  readonly latency: LatencySummary;
+  readonly targetMs: number;
+  readonly pass: boolean;
+  /** Mean cost of one poll of the store and read model, in the bench process. */
+  readonly pollMeanMs: number;
+  /** While the POSTs ran, then from the last 202 until the store and tally were complete (or the timeout). */
+  readonly cpu: { readonly ingesting: CpuReport; readonly backlog: CpuReport };
+  /** CPU µs per wish over the whole drain: all exodus processes together, and the load generator. */
+  readonly cpuUsPerWish: { readonly system: number | undefined; readonly generator: number | undefined };
+  /** Exodus services that crashed and were restarted during the drain. */
+  readonly restarted: readonly string[];
+  /** Queues when the drain ended, to explain a timeout (stuck, dead-lettered). */
+  readonly queuesAtEnd: Readonly<Record<string, QueueStats>>;
+  /** [ms since first POST, accepted, stored, tallied] at every poll. */
+  readonly timeline: ReadonlyArray<readonly [number, number, number, number]>;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export async function runDrain(scenario: DrainScenario, log: (line: string) => void): Promise<DrainReport> {
+  const dataDir = tempDir('exodus-bench-drain-');
+  let exodus: RunningProcess | undefined;
+  let storage: StorageEngine | undefined;
+  try {
+    log(`drain: roster of ${scenario.evacuees} in ${dataDir}`);
+    const requests = wishRequests(await generateRoster(dataDir, scenario.evacuees), 7);
+    exodus = await startExodus(dataDir);
+    storage = openStorage(`sqlite:${dataDir}`);
+    const services = servicePids(dataDir);
+    const watched: Named[] = [{ name: GENERATOR, pid: process.pid }, ...services];
+    log(`drain: ${scenario.evacuees} wishes over ${scenario.connections} connections, timeout ${scenario.timeoutMs / 1000} s`);
+    const report = await measure(exodus.origin, requests, storage, watched, scenario);
+    const restarted = restartedSince(services, dataDir);
+    const messaging = openMessaging(`sqlite:${dataDir}`, { maxAttempts: 5 });
+    const queuesAtEnd: Record<string, QueueStats> = {};
+    for (const name of Object.values(QUEUES)) queuesAtEnd[name] = await messaging.queue(name).stats();
+    await messaging.close();
+    log(`drain: all stored after ${report.allStoredMs ?? 'TIMEOUT'} ms, last 202 after ${report.lastAcceptedMs} ms${restarted.length > 0 ? `; restarted: ${restarted.join(', ')}` : ''}`);
+    return { ...report, restarted, queuesAtEnd };
+  } finally {
+    await storage?.close();
+    await exodus?.stop();
+    removeTempDir(dataDir);
+  }
+}
+
+async function measure(
+  origin: string,
+  requests: readonly BenchRequest[],
+  storage: StorageEngine,
+  watched: readonly Named[],
+  scenario: DrainScenario,
+): Promise<Omit<DrainReport, 'queuesAtEnd' | 'restarted'>> {
+  const total = requests.length;
+  const pool = openPool(origin, scenario.connections);
+  const latency = new LatencyRecorder();
+  const failedAttempts: Record<string, number> = {};
+  const attempts = new Map<BenchRequest, number>();
+  const retries: BenchRequest[] = [];
+  const timeline: [number, number, number, number][] = [];
+  let nextIndex = 0;
+  let inFlight = 0;
+  let accepted = 0;
+  let gaveUp = 0;
+  let lastAcceptedAt = 0;
+  let pollMsTotal = 0;
+  let polls = 0;
+
+  const start = performance.now();
+  const deadline = start + scenario.timeoutMs;
+  const ingestCpu = new CpuWindow(watched);
+
+  const sender = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const request = retries.shift() ?? requests[nextIndex++];
+      if (request === undefined) {
+        if (inFlight === 0) return;
+        await sleep(5); // a request still in flight may fail and come back for a retry
+        continue;
+      }
+      inFlight++;
+      const sentAt = performance.now();
+      const outcome = await sendOnce(pool, request, { requestTimeoutMs: REQUEST_TIMEOUT_MS, expectStatus: 202 });
+      inFlight--;
+      if (outcome.ok) {
+        accepted++;
+        lastAcceptedAt = performance.now();
+        latency.record(lastAcceptedAt - sentAt);
+        continue;
+      }
+      failedAttempts[outcome.key] = (failedAttempts[outcome.key] ?? 0) + 1;
+      const tries = (attempts.get(request) ?? 1) + 1;
+      attempts.set(request, tries);
+      if (tries > scenario.maxAttempts) gaveUp++;
+      else retries.push(request);
+    }
+  };
+
+  // The poller naps long while POSTs go on; the last 202 wakes it so the end is timed finely.
+  let wakePoller: (() => void) | undefined;
+  const nap = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        wakePoller = undefined;
+        resolve();
+      }
+      wakePoller = done;
+    });
+
+  // Polls until the store *and* the read model hold every wish, or the deadline.
+  const poller = async (): Promise<{ allStoredMs: number | undefined; allTalliedMs: number | undefined }> => {
+    let allStoredMs: number | undefined;
+    let allTalliedMs: number | undefined;
+    while (performance.now() < deadline) {
+      const before = performance.now();
+      const current = await storage.store.countCurrent();
+      const tally = await storage.readModel.tally();
+      const now = performance.now();
+      pollMsTotal += now - before;
+      polls++;
+      const stored = current.mars + current.europa;
+      const tallied = tally.mars + tally.europa;
+      const t = Math.round(now - start);
+      timeline.push([t, accepted, stored, tallied]);
+      if (allStoredMs === undefined && stored >= total) allStoredMs = t;
+      if (allTalliedMs === undefined && tallied >= total) allTalliedMs = t;
+      if (allStoredMs !== undefined && allTalliedMs !== undefined) break;
+      await nap(accepted < total ? scenario.pollWhileIngestingMs : scenario.pollMs);
+    }
+    return { allStoredMs, allTalliedMs };
+  };
+
+  const polling = poller();
+  await Promise.all(Array.from({ length: scenario.connections }, sender));
+  const ingesting = ingestCpu.stop();
+  wakePoller?.();
+  await pool.close();
+  const now = await storage.store.countCurrent();
+  const storedAtLastAccepted = now.mars + now.europa;
+  const backlogCpu = new CpuWindow(watched);
+  const { allStoredMs, allTalliedMs } = await polling;
+  const backlog = backlogCpu.stop();
+
+  const lastAcceptedMs = Math.round(lastAcceptedAt - start);
+  const perSec = (n: number, ms: number | undefined): number | undefined => (ms === undefined || ms <= 0 ? undefined : Math.round((n * 1000) / ms));
+  return {
+    evacuees: total,
+    accepted,
+    failedAttempts,
+    gaveUp,
+    lastAcceptedMs,
+    allStoredMs,
+    allTalliedMs,
+    storedAtLastAccepted,
+    ingestPerSec: perSec(accepted, lastAcceptedMs) ?? 0,
+    drainPerSec: perSec(total, allStoredMs),
+    backlogDrainPerSec: allStoredMs === undefined ? undefined : perSec(total - storedAtLastAccepted, allStoredMs - lastAcceptedMs),
+    latency: latency.summary(),
+    targetMs: scenario.targetMs,
+    pass: allStoredMs !== undefined && allStoredMs <= scenario.targetMs,
+    pollMeanMs: polls === 0 ? 0 : Math.round((pollMsTotal / polls) * 100) / 100,
+    cpu: { ingesting, backlog },
+    cpuUsPerWish: {
+      system: cpuUsPer([ingesting, backlog], accepted, (name) => name !== GENERATOR),
+      generator: cpuUsPer([ingesting, backlog], accepted, (name) => name === GENERATOR),
+    },
+    timeline,
+  };
+}

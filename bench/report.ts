@@ -1,0 +1,147 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Environment } from './calibrate.js';
+import type { CpuReport } from './cpu.js';
+import type { DrainReport } from './drain.js';
+import type { IngestReport, IngestRun } from './ingest.js';
+import type { BenchScenario } from './scenarios.js';
+
+/** Everything one `npm run bench` measured; written as bench/results/latest.json. */
+export interface BenchResults {
+  readonly startedAt: string;
+  readonly elapsedSec: number;
+  readonly machine: { readonly cpuModel: string; readonly cores: number; readonly memoryGiB: number; readonly node: string; readonly platform: string };
+  readonly environment: Environment;
+  /** `dirty`: src/ differs from the commit; `srcDiffSha256` names that diff. */
+  readonly git: { readonly commit: string; readonly dirty: boolean; readonly srcDiffSha256?: string } | undefined;
+  readonly scenario: BenchScenario;
+  readonly ingest: IngestReport | undefined;
+  readonly drain: DrainReport | undefined;
+  /** Phases that threw, with the message: a broken phase is reported, never silently missing. */
+  readonly failures: readonly string[];
+}
+
+/** Written to `.tmp` and renamed, so a reader (or a killed run) never sees half a file. */
+export function writeResults(dir: string, results: BenchResults, markdown: string): { json: string; md: string } {
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, 'latest.json');
+  const md = join(dir, 'latest.md');
+  writeFileSync(`${json}.tmp`, JSON.stringify(results, null, 2) + '\n');
+  renameSync(`${json}.tmp`, json);
+  writeFileSync(`${md}.tmp`, markdown);
+  renameSync(`${md}.tmp`, md);
+  return { json, md };
+}
+
+export function renderMarkdown(results: BenchResults): string {
+  const { machine } = results;
+  const lines = [
+    `# Exodus benchmark — ${results.startedAt}`,
+    '',
+    `${machine.cores} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node} (${machine.platform})` +
+      `${results.git ? `, commit ${results.git.commit.slice(0, 10)}${results.git.dirty ? ` + uncommitted src/ changes (diff ${results.git.srcDiffSha256 ?? '?'})` : ''}` : ''}; run took ${results.elapsedSec} s.`,
+    `Durable writes: ${results.environment.fdatasyncPerSec.toLocaleString('en-US')} fdatasync/s (NOTES.md: ~11.7k/s on a quiet machine); ` +
+      `load average ${results.environment.loadAvgStart} at start, ${results.environment.loadAvgEnd ?? '?'} at end.`,
+    'The load generator runs in the bench process and shares the cores with the servers under test; exodus also runs',
+    'its parser, 2 workers and tally beside the frontend, the bare server runs alone. "other processes" in the CPU table',
+    'is load the bench did not start: where it is high, the machine was shared and every number above is pessimistic.',
+    '',
+  ];
+  if (results.ingest) lines.push(...ingestSection(results.ingest));
+  if (results.drain) lines.push(...drainSection(results.drain));
+  lines.push(...cpuSection(results));
+  if (results.failures.length > 0) lines.push('## Failures', '', ...results.failures.map((f) => `- ${f}`), '');
+  return lines.join('\n');
+}
+
+function ingestSection(ingest: IngestReport): string[] {
+  const rows = ingest.runs.map((run) => {
+    const r = run.result;
+    const load = r.model === 'closed' ? `closed, ${r.connections} conns` : `open, ${r.offeredPerSec} req/s`;
+    const errors = (Object.entries(r.errors).map(([k, n]) => `${k}×${n}`).join(' ') || '0') + (run.restarted.length > 0 ? `; restarted ${run.restarted.join(', ')}` : '');
+    const settle = run.settleMs === undefined ? (run.server === 'exodus' ? 'not idle' : '') : `${(run.settleMs / 1000).toFixed(1)} s`;
+    const cpu = run.cpuUsPerRequest;
+    return [run.phase, server(run), load, r.okPerSec, r.latency.p50Ms, r.latency.p99Ms, r.latency.p999Ms, r.latency.maxMs, errors + (r.skipped > 0 ? `, ${r.skipped} skipped` : ''), us(cpu.server), us(cpu.system), settle];
+  });
+  return [
+    '## Ingest: `POST /api/wishes` vs a bare `node:http` JSON server',
+    '',
+    table(['phase', 'server', 'load', 'ok req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'server CPU µs/req', 'all-process CPU µs/req', 'backlog settled'], rows),
+    '',
+    `**Throughput ratio (closed model, exodus ÷ bare): ${ingest.throughputRatio}× — target ≥ ${ingest.minRatio}× — ${ingest.pass ? 'PASS' : 'FAIL'}**`,
+    '',
+    'Closed-model latencies are service times at saturation (coordinated omission hides stalls); the open-model',
+    'rows are measured from each request\'s intended send time at a rate both servers can sustain. CPU µs/req is',
+    'the server process\'s (frontend-1 or bare-server) and all of exodus\'s processes\' CPU time per answered request:',
+    'it moves little when the machine is shared, so compare it across runs.',
+    '',
+  ];
+}
+
+function us(value: number | undefined): string {
+  return value === undefined ? '–' : String(value);
+}
+
+function server(run: IngestRun): string {
+  return run.server === 'bare' ? 'bare node:http' : 'exodus';
+}
+
+function drainSection(drain: DrainReport): string[] {
+  const s = (ms: number | undefined): string => (ms === undefined ? 'not within the timeout' : `${(ms / 1000).toFixed(2)} s`);
+  const rate = (n: number | undefined): string => (n === undefined ? '–' : `${n.toLocaleString('en-US')} wishes/s`);
+  const failed = Object.entries(drain.failedAttempts).map(([k, n]) => `${k}×${n}`).join(' ') || 'none';
+  return [
+    `## Drain: ${drain.evacuees.toLocaleString('en-US')} wishes, first POST → all \`stored\``,
+    '',
+    table(
+      ['metric', 'value'],
+      [
+        ['all stored (store.countCurrent)', `**${s(drain.allStoredMs)}** — target ≤ ${drain.targetMs / 1000} s — ${drain.pass ? 'PASS' : 'FAIL'}`],
+        ['all in the tally (read model)', s(drain.allTalliedMs)],
+        ['ingest: first POST → last 202', `${s(drain.lastAcceptedMs)}, ${rate(drain.ingestPerSec)}`],
+        ['drain rate, first POST → all stored', rate(drain.drainPerSec)],
+        ['stored when the last 202 came back', `${drain.storedAtLastAccepted.toLocaleString('en-US')} of ${drain.evacuees.toLocaleString('en-US')}`],
+        ['backlog after the last 202', backlog(drain)],
+        ['POST latency p50 / p99 / max (closed model)', `${drain.latency.p50Ms} / ${drain.latency.p99Ms} / ${drain.latency.maxMs} ms`],
+        ['failed attempts (retried) / given up', `${failed} / ${drain.gaveUp}`],
+        ['services restarted during the drain', drain.restarted.join(', ') || 'none'],
+        ['one poll of store + tally counts (in the bench process)', `${drain.pollMeanMs} ms`],
+        ['CPU per wish: all exodus processes / load generator', `${us(drain.cpuUsPerWish.system)} µs / ${us(drain.cpuUsPerWish.generator)} µs`],
+      ],
+    ),
+    '',
+  ];
+}
+
+function backlog(drain: DrainReport): string {
+  const left = drain.evacuees - drain.storedAtLastAccepted;
+  if (drain.allStoredMs === undefined) return `${left.toLocaleString('en-US')} wishes, not all stored within the timeout`;
+  const ms = drain.allStoredMs - drain.lastAcceptedMs;
+  // A rate over a few hundred ms says little; the count and the time say what happened.
+  return `${left.toLocaleString('en-US')} wishes in ${(ms / 1000).toFixed(2)} s${ms >= 1000 && drain.backlogDrainPerSec !== undefined ? ` (${drain.backlogDrainPerSec.toLocaleString('en-US')}/s)` : ''}`;
+}
+
+function cpuSection(results: BenchResults): string[] {
+  const columns: [string, CpuReport][] = [
+    ...(results.ingest?.runs.map((run): [string, CpuReport] => [`${run.phase} ${run.server}`, run.cpu]) ?? []),
+    ...(results.drain ? ([['drain ingesting', results.drain.cpu.ingesting]] as [string, CpuReport][]) : []),
+    // A backlog gone in a few hundred ms leaves too few clock ticks for meaningful percentages.
+    ...(results.drain && results.drain.cpu.backlog.windowMs >= 1_000 ? ([['drain backlog', results.drain.cpu.backlog]] as [string, CpuReport][]) : []),
+  ];
+  if (columns.length === 0) return [];
+  const names = [...new Set(columns.flatMap(([, report]) => report.processes.map((p) => p.name)))];
+  const rows = names.map((name) => [name, ...columns.map(([, report]) => report.processes.find((p) => p.name === name)?.cpuPercent ?? '')]);
+  rows.push(['other processes (not the bench\'s)', ...columns.map(([, report]) => report.othersPercent ?? '')]);
+  rows.push(['**machine busy (all cores)**', ...columns.map(([, report]) => (report.machineBusyPercent === undefined ? '' : `${report.machineBusyPercent}%`))]);
+  return [
+    '## CPU per process (% of one core, averaged over each phase incl. warm-up; 100 = one core busy)',
+    '',
+    table(['process', ...columns.map(([label]) => label)], rows),
+    '',
+  ];
+}
+
+function table(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  const line = (cells: ReadonlyArray<string | number>): string => `| ${cells.map(String).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,112 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadAverage, measureFsync } from './calibrate.js';
+import { runDrain, type DrainReport } from './drain.js';
+import { runIngest, type IngestReport } from './ingest.js';
+import { killAll } from './processes.js';
+import { renderMarkdown, writeResults, type BenchResults } from './report.js';
+import { DEFAULT_SCENARIO, type BenchScenario } from './scenarios.js';
+
+/**
+ * `npm run bench`: ingest (exodus vs bare node:http), then drain (65,000 wishes to `stored`), then
+ * bench/results/latest.{json,md} and the table on stdout. `--only ingest|drain` runs one part;
+ * `--quick` shortens the ingest phases for a smoke run (the drain keeps its 65,000: that is the target).
+ * Exits 1 if a part failed to run — missing a performance target is a result, not a failure.
+ */
+const RESULTS_DIR = resolve(import.meta.dirname, '../../bench/results');
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } }, strict: true });
+  const only = values.only;
+  if (only !== undefined && only !== 'ingest' && only !== 'drain') throw new Error('--only takes ingest or drain');
+  const scenario = values.quick === true ? quick(DEFAULT_SCENARIO) : DEFAULT_SCENARIO;
+
+  // Watchdog: whatever hangs, the run ends and leaves no server behind.
+  const watchdog = setTimeout(() => {
+    console.error(`bench: over its ${scenario.budgetMs / 1000} s budget; killing everything`);
+    killAll();
+    process.exit(1);
+  }, scenario.budgetMs);
+  watchdog.unref();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+
+  const startedAt = new Date();
+  const log = (line: string): void => console.log(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+  const loadAvgStart = loadAverage();
+  const fdatasyncPerSec = measureFsync(tmpdir());
+  log(`environment: ${fdatasyncPerSec} fdatasync/s in ${tmpdir()}, load average ${loadAvgStart}`);
+  const failures: string[] = [];
+  const attempt = async <T>(name: string, part: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await part();
+    } catch (error) {
+      const message = `${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+      console.error(message);
+      failures.push(message.split('\n')[0] ?? name);
+      return undefined;
+    }
+  };
+
+  const ingest: IngestReport | undefined = only === 'drain' ? undefined : await attempt('ingest', () => runIngest(scenario.ingest, log));
+  const drain: DrainReport | undefined = only === 'ingest' ? undefined : await attempt('drain', () => runDrain(scenario.drain, log));
+
+  const results: BenchResults = {
+    startedAt: startedAt.toISOString(),
+    elapsedSec: Math.round((Date.now() - startedAt.getTime()) / 1000),
+    machine: {
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${platform()} ${release()}`,
+    },
+    environment: { fdatasyncPerSec, loadAvgStart, loadAvgEnd: loadAverage() },
+    git: gitState(),
+    scenario,
+    ingest,
+    drain,
+    failures,
+  };
+  const markdown = renderMarkdown(results);
+  const files = writeResults(RESULTS_DIR, results, markdown);
+  console.log(`\n${markdown}`);
+  console.log(`results: ${files.json}, ${files.md}`);
+  clearTimeout(watchdog);
+  return failures.length > 0 ? 1 : 0;
+}
+
+/** A smoke run: the same phases, shorter. */
+function quick(scenario: BenchScenario): BenchScenario {
+  return {
+    ...scenario,
+    ingest: { ...scenario.ingest, phases: scenario.ingest.phases.map((phase) => ({ ...phase, warmupMs: 500, durationMs: 2_000 })) },
+  };
+}
+
+function gitState(): BenchResults['git'] {
+  try {
+    const git = (...args: string[]): string => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const diff = git('diff', 'HEAD', '--', 'src');
+    // The hash names the uncommitted state of src/ that was measured, so two dirty runs can be told apart.
+    return { commit: git('rev-parse', 'HEAD'), dirty: diff !== '', ...(diff === '' ? {} : { srcDiffSha256: createHash('sha256').update(diff).digest('hex').slice(0, 12) }) };
+  } catch {
+    return undefined;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    killAll();
+    process.exit(1);
+  },
+);
