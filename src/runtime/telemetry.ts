@@ -1,5 +1,6 @@
 import { context, propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
@@ -8,9 +9,8 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
  * that every message carries. Span export (OTLP, the ops console) plugs in as span processors.
  */
 export function startTelemetry(serviceName: string, spanProcessors: SpanProcessor[] = []): NodeTracerProvider {
-  const provider = new NodeTracerProvider({ spanProcessors });
+  const provider = new NodeTracerProvider({ resource: resourceFromAttributes({ 'service.name': serviceName }), spanProcessors });
   provider.register({ propagator: new W3CTraceContextPropagator() });
-  process.env['OTEL_SERVICE_NAME'] ??= serviceName;
   return provider;
 }
 

@@ -66,6 +66,7 @@ describe('the pipeline end to end, in one process on SQLite', () => {
     const finished = spans.getFinishedSpans();
     const post = finished.find((s) => s.name === 'POST /api/wishes');
     expect(post?.kind).toBe(SpanKind.SERVER);
+    expect(post?.resource.attributes['service.name']).toBe('exodus-test');
     const traceId = post?.spanContext().traceId;
     const inTrace = finished.filter((s) => s.spanContext().traceId === traceId);
     const byName = (name: string) => inTrace.find((s) => s.name === name);
