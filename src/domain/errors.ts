@@ -52,7 +52,3 @@ export class AuthError extends PermanentError {
     super('unauthorized', reason);
   }
 }
-
-export function isTransient(error: unknown): boolean {
-  return !(error instanceof PermanentError);
-}

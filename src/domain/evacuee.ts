@@ -1,5 +1,5 @@
 /** Evacuee ids look like `EV-00042`: the roster is the only source of them. */
-export const EVACUEE_ID_PATTERN = /^EV-\d{5,9}$/;
+const EVACUEE_ID_PATTERN = /^EV-\d{5,9}$/;
 
 export interface Evacuee {
   readonly id: string;
