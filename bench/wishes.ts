@@ -1,4 +1,5 @@
 import type { BenchRequest } from './load-driver.js';
+import { seededRandom } from '../src/ops/index.js';
 import type { RosterEntry } from './processes.js';
 
 /**
@@ -17,25 +18,13 @@ const MESSAGES = [
 const MARKUP = ['<b>Do not forget</b> to feed the fish.', 'See you <em>soon</em> <script>alert(1)</script>!', '<a href="https://example.org">our photos</a> are all here.'];
 const RECIPIENTS = ['Grandma', 'the neighbours', 'Sam', 'whoever reads this', 'the choir', 'Mum & Dad'];
 
-/** mulberry32: tiny, fast and good enough to pick templates reproducibly. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function pick<T>(items: readonly T[], random: () => number): T {
   return items[Math.floor(random() * items.length)] as T;
 }
 
 /** One POST /api/wishes per roster entry, in roster order. */
 export function wishRequests(roster: readonly RosterEntry[], seed = 42): BenchRequest[] {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   return roster.map((entry, i) => {
     const withMarkup = i % 10 === 9;
     const message = `${pick(MESSAGES, random)}${withMarkup ? ` ${pick(MARKUP, random)}` : ''} (${entry.evacueeId})`;

@@ -75,17 +75,7 @@ export async function forEachLimit<T>(items: readonly T[], concurrency: number, 
 
 export const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
-/** Deterministic PRNG (mulberry32), so a failing run can be replayed with the same wishes. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../src/ops/index.js';
 
 // --- The supervisor, seen from outside: its state file and `exodus status --json` ---
 

@@ -21,6 +21,14 @@ CREATE INDEX IF NOT EXISTS messages_dead ON messages (queue, dead_at) WHERE dead
 CREATE INDEX IF NOT EXISTS messages_leased ON messages (queue, visible_at) WHERE lease IS NOT NULL AND dead_at IS NULL;
 `;
 
+// A topic sends the same envelope objects to each subscription queue: serialise each once.
+const bodies = new WeakMap<Envelope, string>();
+function serialised(message: Envelope): string {
+  let body = bodies.get(message);
+  if (body === undefined) bodies.set(message, (body = JSON.stringify(message)));
+  return body;
+}
+
 interface Row {
   seq: number;
   id: string;
@@ -47,7 +55,7 @@ export class SqliteQueue implements Queue {
         'INSERT OR IGNORE INTO messages (queue, id, body, enqueued_at, visible_at) VALUES (?, ?, ?, ?, ?)',
       );
       const now = Date.now();
-      for (const message of messages) insert.run(this.name, message.id, JSON.stringify(message), now, now);
+      for (const message of messages) insert.run(this.name, message.id, serialised(message), now, now);
     });
   }
 
