@@ -1,0 +1,23 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** Liveness and readiness: never rate-limited, never shed (liveness must not depend on load). */
+export const PROBES: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+
+/** What the sorry page itself loads: served even while shedding, so the page it shows is styled. */
+export const SORRY_ASSETS: ReadonlySet<string> = new Set(['/styles.css', '/favicon.svg']);
+
+/** The request's path, without its query string. */
+export function pathOf(request: FastifyRequest): string {
+  const query = request.url.indexOf('?');
+  return query === -1 ? request.url : request.url.slice(0, query);
+}
+
+/** A browser asking for a page (not the API, not a script or style): it gets the sorry page, not JSON. */
+export function wantsPage(request: FastifyRequest): boolean {
+  return request.method === 'GET' && !request.url.startsWith('/api/') && (request.headers.accept ?? '').includes('text/html');
+}
+
+/** The static sorry page, with the status and wait that sent it; it reloads itself. */
+export function sendSorryPage(reply: FastifyReply, page: string, status: 429 | 503, retryAfterSeconds: number): FastifyReply {
+  return reply.code(status).header('retry-after', String(retryAfterSeconds)).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page);
+}

@@ -1,0 +1,103 @@
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../../runtime/index.js';
+import { PROBES, SORRY_ASSETS, pathOf, sendSorryPage, wantsPage } from './door-paths.js';
+import { HttpProblem } from './problem.js';
+
+export interface SheddingLimits {
+  /** 0 = never shed on event-loop delay. */
+  readonly shedEventLoopDelayMs: number;
+  /** 0 = never shed on heap use. */
+  readonly shedHeapUsedBytes: number;
+  readonly maxInFlightWrites: number;
+}
+
+export interface SheddingDeps {
+  readonly limits: SheddingLimits;
+  /** Resolves when the intake queue answers; while it fails, writes are refused at once. */
+  readonly queueReachable: () => Promise<void>;
+  readonly sorryPage: string;
+  readonly logger: Logger;
+}
+
+/** How often the queue is pinged and the event loop sampled, in ms. */
+const QUEUE_CHECK_INTERVAL_MS = 1000;
+const SAMPLE_INTERVAL_MS = 250;
+
+const TOO_BUSY = { detail: 'too busy to answer in time; please retry shortly', retryAfterSeconds: 2 } as const;
+const NO_MEMORY = { detail: 'out of memory headroom; please retry shortly', retryAfterSeconds: 5 } as const;
+/** What each of under-pressure's checks says to the client. */
+const REASONS = { eventLoopDelay: TOO_BUSY, eventLoopUtilization: TOO_BUSY, heapUsedBytes: NO_MEMORY, rssBytes: NO_MEMORY } as const;
+
+/**
+ * Answer 503 + Retry-After at once when this process cannot keep up, instead of queueing requests
+ * without bound. Saturation (event-loop lag, a nearly full heap; sampled by @fastify/under-pressure)
+ * sheds every request but the probes. A lost intake queue or too many writes waiting on it refuse
+ * only writes (`WriteGate`): the wall and the tally come from the read model and keep working.
+ */
+export async function installLoadShedding(app: FastifyInstance, deps: SheddingDeps): Promise<WriteGate> {
+  await app.register(underPressure, {
+    maxEventLoopDelay: deps.limits.shedEventLoopDelayMs,
+    maxHeapUsedBytes: deps.limits.shedHeapUsedBytes,
+    sampleInterval: SAMPLE_INTERVAL_MS,
+    // A rejection goes through Fastify's error handler (one place turns problems into HTTP); a
+    // reply sent here ends the request; resolving without sending lets it through.
+    pressureHandler: async (request, reply, type) => {
+      const path = pathOf(request);
+      if (PROBES.has(path) || SORRY_ASSETS.has(path)) return;
+      const { detail, retryAfterSeconds } = REASONS[type as keyof typeof REASONS] ?? TOO_BUSY;
+      if (wantsPage(request)) {
+        sendSorryPage(reply, deps.sorryPage, 503, retryAfterSeconds);
+        return;
+      }
+      throw new HttpProblem(503, 'overloaded', 'Service unavailable', detail, { 'retry-after': String(retryAfterSeconds) });
+    },
+  });
+  const gate = new WriteGate(deps.limits.maxInFlightWrites);
+  const watch = setInterval(() => void gate.checkQueue(deps.queueReachable, deps.logger), QUEUE_CHECK_INTERVAL_MS);
+  watch.unref();
+  app.addHook('onClose', async () => clearInterval(watch));
+  return gate;
+}
+
+/**
+ * The writes' own door. Refuses a write at once while the intake queue does not answer its ping, or
+ * while `max` sends are already waiting on it: a request queued behind thousands of others would time
+ * out anyway, after holding memory. A slot is held until the send itself settles, even when the
+ * client was already answered (timeout): what bounds the load on the queue is the sends, not the
+ * answers.
+ */
+export class WriteGate {
+  #inFlight = 0;
+  #queueUp = true;
+  constructor(private readonly max: number) {}
+
+  send<T>(write: () => Promise<T>): Promise<T> {
+    if (!this.#queueUp) {
+      return Promise.reject(new HttpProblem(503, 'intake-unavailable', 'Service unavailable', 'the wish queue is unreachable; nothing can be accepted durably right now', { 'retry-after': '5' }));
+    }
+    if (this.#inFlight >= this.max) {
+      return Promise.reject(new HttpProblem(503, 'overloaded', 'Service unavailable', `more than ${this.max} wishes are already being queued; please retry shortly`, { 'retry-after': '1' }));
+    }
+    this.#inFlight++;
+    const sending = write();
+    void sending.then(this.#release, this.#release);
+    return sending;
+  }
+
+  readonly #release = (): void => {
+    this.#inFlight--;
+  };
+
+  async checkQueue(ping: () => Promise<void>, logger: Logger): Promise<void> {
+    const up = await ping().then(
+      () => true,
+      (error: unknown) => {
+        if (this.#queueUp) logger.error({ err: error }, 'intake queue unreachable: refusing writes');
+        return false;
+      },
+    );
+    if (up && !this.#queueUp) logger.info('intake queue reachable again: accepting writes');
+    this.#queueUp = up;
+  }
+}

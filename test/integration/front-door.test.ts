@@ -1,0 +1,262 @@
+import { parseDocument } from 'htmlparser2';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { issuePass } from '../../src/domain/index.js';
+import type { Queue } from '../../src/ports/index.js';
+import { buildPipeline, passFor, type Pipeline, type PipelineOptions } from '../support/in-process.js';
+import { intercept } from '../support/intercept.js';
+import { saturate } from '../support/saturate.js';
+import { waitFor } from '../support/system.js';
+
+const wish = { destination: 'mars', to: 'Mum', message: 'Keep the garden alive' };
+
+describe('the front door', () => {
+  let p: Pipeline | undefined;
+  const open = async (options: PipelineOptions = {}): Promise<Pipeline> => (p = await buildPipeline(options));
+  afterEach(async () => {
+    await p?.close();
+    p = undefined;
+  });
+
+  const post = (app: Pipeline, pass: string, options: { address?: string; headers?: Record<string, string>; body?: unknown } = {}) =>
+    app.app.inject({
+      method: 'POST',
+      url: '/api/wishes',
+      remoteAddress: options.address ?? '127.0.0.1',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${pass}`, ...options.headers },
+      payload: JSON.stringify(options.body ?? wish),
+    });
+
+  describe('headers', () => {
+    it('serves the page with a strict CSP (own files only, Trusted Types, no unsafe-inline) and security headers', async () => {
+      const app = await open();
+      for (const url of ['/', '/main.js', '/styles.css', '/api/tally', '/api/nothing-here']) {
+        const res = await app.app.inject(url);
+        const csp = res.headers['content-security-policy'];
+        expect(csp, url).toContain("default-src 'none'");
+        expect(csp, url).toContain("script-src 'self'");
+        expect(csp, url).toContain("require-trusted-types-for 'script'");
+        expect(csp, url).toContain("frame-ancestors 'none'");
+        expect(csp, url).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
+        expect(res.headers, url).toMatchObject({
+          'x-content-type-options': 'nosniff',
+          'x-frame-options': 'DENY',
+          'referrer-policy': 'no-referrer',
+          'cross-origin-opener-policy': 'same-origin',
+          'cross-origin-resource-policy': 'same-origin',
+        });
+        expect(res.headers['permissions-policy'], url).toContain('camera=()');
+      }
+      const page = await app.app.inject('/');
+      expect(page.statusCode).toBe(200);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect((await app.app.inject('/main.js')).headers['content-type']).toMatch(/javascript/);
+    });
+
+    it('the page has no inline script, no inline event handlers and no inline styles', async () => {
+      const app = await open();
+      for (const url of ['/', '/sorry.html']) {
+        const elements = allElements(parseDocument((await app.app.inject(url)).body).children);
+        const scripts = elements.filter((e) => e.name === 'script');
+        for (const script of scripts) {
+          expect(script.attribs['src'], `${url}: every script is a file`).toMatch(/^\/[\w.-]+\.js$/);
+          expect(script.children, `${url}: a script element holds no code`).toEqual([]);
+        }
+        for (const element of elements) {
+          const inline = Object.keys(element.attribs).filter((name) => name.startsWith('on') || name === 'style');
+          expect(inline, `${url}: <${element.name}> has inline code or style`).toEqual([]);
+        }
+      }
+    });
+  });
+
+  describe('rate limits', () => {
+    it('per address: writes past the limit get 429 + Retry-After; other addresses go on; X-Forwarded-For is not trusted by default', async () => {
+      const app = await open({ frontDoor: { ipWritesPerMinute: 3 } });
+      for (let i = 1; i <= 3; i++) {
+        const res = await post(app, passFor(`EV-0000${i}`), { address: '10.0.0.1', headers: { 'x-forwarded-for': `203.0.113.${i}` } });
+        expect(res.statusCode).toBe(202);
+      }
+      const limited = await post(app, passFor('EV-00004'), { address: '10.0.0.1', headers: { 'x-forwarded-for': '203.0.113.99' } });
+      expect(limited.statusCode).toBe(429);
+      expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(limited.json()).toMatchObject({ status: 429, type: '/problems/rate-limited' });
+      expect(limited.json<{ detail: string }>().detail).toContain('from one address');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+      expect((await post(app, passFor('EV-00004'), { address: '10.0.0.2' })).statusCode).toBe(202);
+    });
+
+    it('per evacuee: counted after the pass is verified, from any address, so forged passes cannot spend it', async () => {
+      const app = await open({ frontDoor: { evacueeWritesPerMinute: 2 } });
+      const victim = 'EV-00020';
+      const forged = [issuePass('not-our-secret-at-all-0123456789', victim, new Date(Date.now() + 86_400_000)), `${victim}.zz.${'A'.repeat(43)}`];
+      for (let i = 0; i < 10; i++) {
+        expect((await post(app, forged[i % 2] ?? '', { address: `10.0.1.${i}` })).statusCode).toBe(401);
+      }
+      expect((await post(app, passFor(victim), { address: '10.0.2.1' })).statusCode).toBe(202);
+      expect((await post(app, passFor(victim), { address: '10.0.2.2' })).statusCode).toBe(202);
+      const limited = await post(app, passFor(victim), { address: '10.0.2.3' });
+      expect(limited.statusCode).toBe(429);
+      expect(limited.json<{ detail: string }>().detail).toContain('per evacuee');
+      expect((await post(app, passFor('EV-00021'), { address: '10.0.2.3' })).statusCode).toBe(202);
+    });
+
+    it('reads per address, with the probes exempt', async () => {
+      const app = await open({ frontDoor: { ipReadsPerMinute: 5 } });
+      const read = (url: string) => app.app.inject({ url, remoteAddress: '10.0.0.9' });
+      for (const url of ['/', '/main.js', '/api/tally', '/api/wall', '/api/tally']) expect((await read(url)).statusCode, url).toBe(200);
+      const limited = await read('/api/tally');
+      expect(limited.statusCode).toBe(429);
+      expect(limited.headers['retry-after']).toBeDefined();
+      for (let i = 0; i < 10; i++) expect((await read('/healthz')).statusCode).toBe(200);
+      expect((await read('/readyz')).statusCode).toBe(200);
+    });
+
+    it('behind trusted proxies, the client address comes from X-Forwarded-For, and a forged leftmost entry does not count', async () => {
+      const app = await open({ frontDoor: { ipWritesPerMinute: 1, trustProxyHops: 1 } });
+      const via = (forwardedFor: string, evacuee: string) => post(app, passFor(evacuee), { address: '10.9.9.9', headers: { 'x-forwarded-for': forwardedFor } });
+      expect((await via('203.0.113.1', 'EV-00001')).statusCode).toBe(202);
+      expect((await via('203.0.113.2', 'EV-00002')).statusCode).toBe(202);
+      expect((await via('203.0.113.1', 'EV-00003')).statusCode).toBe(429);
+      // The client wrote the first entry itself; the proxy appended the address it saw.
+      expect((await via('198.51.100.77, 203.0.113.1', 'EV-00004')).statusCode).toBe(429);
+    });
+
+    it('reading never spends the write allowance', async () => {
+      const app = await open({ frontDoor: { ipWritesPerMinute: 1, ipReadsPerMinute: 100 } });
+      for (let i = 0; i < 50; i++) await app.app.inject({ url: '/api/tally', remoteAddress: '10.0.0.5' });
+      expect((await post(app, passFor('EV-00001'), { address: '10.0.0.5' })).statusCode).toBe(202);
+    });
+
+    it('remembers an address through a crowd: 6,000 other addresses do not reset its count', async () => {
+      const app = await open({ frontDoor: { ipReadsPerMinute: 1 } });
+      const read = (address: string) => app.app.inject({ url: '/api/tally', remoteAddress: address });
+      expect((await read('10.0.0.1')).statusCode).toBe(200);
+      expect((await read('10.0.0.1')).statusCode).toBe(429);
+      for (let i = 0; i < 6000; i++) await read(`10.1.${i >> 8}.${i & 255}`);
+      expect((await read('10.0.0.1')).statusCode).toBe(429);
+    });
+
+    it('a browser rate-limited on a page load gets the sorry page, not JSON', async () => {
+      const app = await open({ frontDoor: { ipReadsPerMinute: 1 } });
+      const load = () => app.app.inject({ url: '/', headers: { accept: 'text/html' }, remoteAddress: '10.0.0.8' });
+      expect((await load()).statusCode).toBe(200);
+      const limited = await load();
+      expect(limited.statusCode).toBe(429);
+      expect(limited.headers['content-type']).toMatch(/^text\/html/);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    });
+  });
+
+  describe('passes', () => {
+    it('a forged, tampered or expired pass never replaces another evacuee’s wish', async () => {
+      const app = await open();
+      app.startConsumers();
+      const victim = 'EV-00001';
+      const original = await post(app, passFor(victim));
+      expect(original.statusCode).toBe(202);
+      const { id } = original.json<{ id: string }>();
+      await waitFor(async () => (await app.app.inject(`/api/wishes/${id}`)).json<{ status: string }>().status === 'stored', 10_000, 'original wish never stored');
+
+      const [, othersExpiry, othersSignature] = passFor('EV-00002').split('.');
+      const [, victimsExpiry, victimsSignature] = passFor(victim).split('.');
+      const attempts: Record<string, string> = {
+        'signed with another secret': issuePass('some-other-deployment-secret-xyz', victim, new Date(Date.now() + 86_400_000)),
+        "another evacuee's pass with the id swapped": `${victim}.${othersExpiry ?? ''}.${othersSignature ?? ''}`,
+        'expiry extended by its holder': `${victim}.${(parseInt(victimsExpiry ?? '0', 36) + 3600).toString(36)}.${victimsSignature ?? ''}`,
+        'genuine but expired': passFor(victim, new Date(Date.now() - 1000)),
+        'no signature': `${victim}.${victimsExpiry ?? ''}`,
+      };
+      for (const [how, pass] of Object.entries(attempts)) {
+        const res = await post(app, pass, { body: { destination: 'europa', message: 'overwritten by an attacker' } });
+        expect(res.statusCode, how).toBe(401);
+        expect(res.json<{ detail: string }>().detail, how).toMatch(/malformed|signature|expired/);
+      }
+      expect((await post(app, passFor(victim, new Date(Date.now() - 1000)))).json<{ detail: string }>().detail).toMatch(/^boarding pass expired at /);
+
+      // Give the pipeline time to have stored anything that slipped through, then look.
+      await sleep(300);
+      const wall = (await app.app.inject('/api/wall')).json<{ items: { id: string; evacueeId: string; message: string }[] }>();
+      expect(wall.items).toEqual([expect.objectContaining({ id, evacueeId: victim, message: wish.message })]);
+      expect((await app.app.inject('/api/tally')).json()).toEqual({ mars: 1, europa: 0 });
+    });
+  });
+
+  describe('load shedding', () => {
+    it('refuses writes at once (503 + Retry-After) while the intake queue is unreachable; reads, the page and probes go on', async () => {
+      const app = await open();
+      await app.messaging.close();
+      // Within a ping (1 s) the gate knows: no more waiting on a send that cannot succeed.
+      await waitFor(async () => (await post(app, passFor('EV-00001'))).headers['retry-after'] === '5', 5_000, 'never refused');
+      const refused = await post(app, passFor('EV-00001'));
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ type: '/problems/intake-unavailable' });
+      expect((await app.app.inject('/api/tally')).statusCode).toBe(200);
+      expect((await app.app.inject('/api/wall')).statusCode).toBe(200);
+      expect((await app.app.inject({ url: '/', headers: { accept: 'text/html' } })).statusCode).toBe(200);
+      expect((await app.app.inject('/healthz')).statusCode).toBe(200);
+      expect((await app.app.inject('/readyz')).statusCode).toBe(503);
+    });
+
+    it('sheds everything but the probes while the event loop lags (a browser gets the sorry page), and recovers', async () => {
+      const app = await open({ frontDoor: { shedEventLoopDelayMs: 40 } });
+      const overloaded = saturate();
+      try {
+        await waitFor(async () => (await post(app, passFor('EV-00001'))).statusCode === 503, 5_000, 'never shed under event-loop lag');
+        const shed = await post(app, passFor('EV-00001'));
+        expect(shed.json()).toMatchObject({ status: 503, type: '/problems/overloaded' });
+        expect(shed.headers['retry-after']).toBe('2');
+        expect((await app.app.inject('/api/tally')).statusCode).toBe(503);
+        const page = await app.app.inject({ url: '/', headers: { accept: 'text/html,application/xhtml+xml' } });
+        expect(page.statusCode).toBe(503);
+        expect(page.headers['content-type']).toMatch(/^text\/html/);
+        expect(page.headers['retry-after']).toBe('2');
+        expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+        expect(page.body).toContain('Everyone is boarding at once');
+        expect((await app.app.inject('/styles.css')).statusCode).toBe(200);
+        expect((await app.app.inject('/healthz?probe=1')).statusCode).toBe(200);
+      } finally {
+        overloaded.stop();
+      }
+      await waitFor(async () => (await post(app, passFor('EV-00001'))).statusCode === 202, 5_000, 'never recovered');
+    });
+
+    it('bounds the writes waiting on the queue: past the bound, 503 at once instead of a growing backlog', async () => {
+      const app = await open({ frontDoor: { maxInFlightWrites: 2 }, intake: slowSends(300) });
+      const answered: number[] = [];
+      const all = Array.from({ length: 6 }, (_, i) =>
+        post(app, passFor(`EV-0000${i + 1}`)).then((res) => {
+          answered.push(res.statusCode);
+          return res;
+        }),
+      );
+      const responses = await Promise.all(all);
+      expect(responses.filter((r) => r.statusCode === 202)).toHaveLength(2);
+      const shed = responses.filter((r) => r.statusCode === 503);
+      expect(shed).toHaveLength(4);
+      for (const res of shed) expect(res.json()).toMatchObject({ type: '/problems/overloaded' });
+      // The shed ones did not wait behind the slow sends.
+      expect(answered).toEqual([503, 503, 503, 503, 202, 202]);
+    });
+  });
+});
+
+interface Element {
+  readonly name: string;
+  readonly attribs: Record<string, string>;
+  readonly children: unknown[];
+}
+
+function allElements(nodes: readonly unknown[]): Element[] {
+  return nodes.flatMap((node) => (isElement(node) ? [node, ...allElements(node.children)] : []));
+}
+
+function isElement(node: unknown): node is Element {
+  return typeof node === 'object' && node !== null && 'attribs' in node && 'children' in node;
+}
+
+/** The real intake queue, with every send taking `ms` longer: a slow broker. */
+function slowSends(ms: number): (real: Queue) => Queue {
+  return (real) => intercept(real, (method, call) => (method === 'send' ? sleep(ms).then(call) : call()));
+}
