@@ -6,6 +6,7 @@
  *   engines  → ports, domain, and are the only code importing their SDKs
  *   services → ports, domain, runtime; never an engine
  *   runtime  → ports, domain; never an engine or a service (cli wires those)
+ *   web      → only the browser face of the domain (src/domain/browser.ts); it talks to the rest over HTTP
  */
 const SDKS = '^(better-sqlite3|pg|@nats-io|nats|@aws-sdk)';
 
@@ -50,6 +51,20 @@ module.exports = {
       severity: 'error',
       from: { path: '(^|/)src/', pathNot: '(^|/)src/engines/' },
       to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'], path: SDKS },
+    },
+    {
+      name: 'web-only-knows-the-browser-domain',
+      comment: 'Browser code shares the rules through src/domain/browser.ts and reaches everything else over HTTP.',
+      severity: 'error',
+      from: { path: '(^|/)web/' },
+      to: { path: '(^|/)src/', pathNot: '(^|/)src/domain/browser\\.ts$' },
+    },
+    {
+      name: 'browser-domain-runs-without-node',
+      comment: 'What the page bundles must not need Node built-ins or server libraries.',
+      severity: 'error',
+      from: { path: '(^|/)src/domain/(browser|wish-terms)\\.ts$' },
+      to: { dependencyTypes: ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'] },
     },
     {
       name: 'one-public-face-per-engine',

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openMessaging, openStorage } from '../src/engines/index.js';
+import { destroyNamespace, openMessaging, openStorage } from '../src/engines/index.js';
 import { QUEUES, type QueueStats, type StorageEngine } from '../src/ports/index.js';
 import { cpuUsPer, CpuWindow, type CpuReport, type Named } from './cpu.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
@@ -54,29 +54,40 @@ export interface DrainReport {
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
-export async function runDrain(scenario: DrainScenario, log: (line: string) => void): Promise<DrainReport> {
+/** Which engines the drained system runs on; undefined URLs mean the embedded SQLite default. */
+export interface DrainEngines {
+  readonly name: string;
+  readonly queueUrl?: string;
+  readonly storeUrl?: string;
+}
+
+export async function runDrain(scenario: DrainScenario, log: (line: string) => void, engines: DrainEngines = { name: 'sqlite' }): Promise<DrainReport & { engines: string }> {
   const dataDir = tempDir('exodus-bench-drain-');
+  const queueUrl = engines.queueUrl ?? `sqlite:${dataDir}`;
+  const storeUrl = engines.storeUrl ?? `sqlite:${dataDir}`;
+  const engineArgs = ['--queue', queueUrl, '--store', storeUrl];
   let exodus: RunningProcess | undefined;
   let storage: StorageEngine | undefined;
   try {
-    log(`drain: roster of ${scenario.evacuees} in ${dataDir}`);
-    const requests = wishRequests(await generateRoster(dataDir, scenario.evacuees), 7);
-    exodus = await startExodus(dataDir);
-    storage = openStorage(`sqlite:${dataDir}`);
+    log(`drain on ${engines.name}: roster of ${scenario.evacuees} in ${dataDir}`);
+    const requests = wishRequests(await generateRoster(dataDir, scenario.evacuees, engineArgs), 7);
+    exodus = await startExodus(dataDir, engineArgs);
+    storage = await openStorage(storeUrl, { poolSize: 2 });
     const services = servicePids(dataDir);
     const watched: Named[] = [{ name: GENERATOR, pid: process.pid }, ...services];
     log(`drain: ${scenario.evacuees} wishes over ${scenario.connections} connections, timeout ${scenario.timeoutMs / 1000} s`);
     const report = await measure(exodus.origin, requests, storage, watched, scenario);
     const restarted = restartedSince(services, dataDir);
-    const messaging = openMessaging(`sqlite:${dataDir}`, { maxAttempts: 5 });
+    const messaging = await openMessaging(queueUrl, { maxAttempts: 5 });
     const queuesAtEnd: Record<string, QueueStats> = {};
     for (const name of Object.values(QUEUES)) queuesAtEnd[name] = await messaging.queue(name).stats();
     await messaging.close();
     log(`drain: all stored after ${report.allStoredMs ?? 'TIMEOUT'} ms, last 202 after ${report.lastAcceptedMs} ms${restarted.length > 0 ? `; restarted: ${restarted.join(', ')}` : ''}`);
-    return { ...report, restarted, queuesAtEnd };
+    return { ...report, restarted, queuesAtEnd, engines: engines.name };
   } finally {
     await storage?.close();
     await exodus?.stop();
+    await Promise.all([destroyNamespace(queueUrl), destroyNamespace(storeUrl)]).catch((error: unknown) => log(`drain: cleanup failed: ${String(error)}`));
     removeTempDir(dataDir);
   }
 }

@@ -54,7 +54,7 @@ export async function runIngest(scenario: IngestScenario, log: (line: string) =>
     const requests = wishRequests(await generateRoster(dataDir, scenario.rosterCount));
     bare = await startBareServer();
     exodus = await startExodus(dataDir);
-    messaging = openMessaging(`sqlite:${dataDir}`, { maxAttempts: 5 });
+    messaging = await openMessaging(`sqlite:${dataDir}`, { maxAttempts: 5 });
     const next = cycle(requests);
     const runs: IngestRun[] = [];
     let exodusClosedPerSec: number | undefined;

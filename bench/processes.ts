@@ -1,6 +1,6 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { freePort } from '../src/ops/index.js';
+import { ONE_ADDRESS_LOAD_ENV, freePort } from '../src/ops/index.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,9 +45,11 @@ export interface RosterEntry {
 }
 
 /** `exodus roster generate` into `dataDir` (its passes are signed by that data dir's secret). */
-export async function generateRoster(dataDir: string, count: number): Promise<RosterEntry[]> {
+export async function generateRoster(dataDir: string, count: number, engineArgs: readonly string[] = []): Promise<RosterEntry[]> {
   const out = join(dataDir, 'roster.csv');
-  const child = track(spawn(process.execPath, [BIN, 'roster', 'generate', '--data', dataDir, '--count', String(count), '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] }));
+  const child = track(
+    spawn(process.execPath, [BIN, 'roster', 'generate', '--data', dataDir, '--count', String(count), '--out', out, ...engineArgs], { stdio: ['ignore', 'ignore', 'pipe'] }),
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((done) => child.once('exit', done));
@@ -69,10 +71,16 @@ export interface RunningProcess {
   stop(): Promise<void>;
 }
 
+
 /** `exodus up` on `dataDir` and a free 127.0.0.1 port, resolved once `/readyz` answers 200. */
-export async function startExodus(dataDir: string): Promise<RunningProcess> {
+export async function startExodus(dataDir: string, engineArgs: readonly string[] = []): Promise<RunningProcess> {
   const port = await freePort();
-  const child = track(spawn(process.execPath, [BIN, 'up', '--data', dataDir, '--port', String(port), '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(
+    spawn(process.execPath, [BIN, 'up', '--data', dataDir, '--port', String(port), '--host', '127.0.0.1', ...engineArgs], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...ONE_ADDRESS_LOAD_ENV },
+    }),
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -4,6 +4,7 @@ import type { Environment } from './calibrate.js';
 import type { CpuReport } from './cpu.js';
 import type { DrainReport } from './drain.js';
 import type { IngestReport, IngestRun } from './ingest.js';
+import type { QueueEnginesReport } from './queue-engines.js';
 import type { BenchScenario } from './scenarios.js';
 
 /** Everything one `npm run bench` measured; written as bench/results/latest.json. */
@@ -17,6 +18,8 @@ export interface BenchResults {
   readonly scenario: BenchScenario;
   readonly ingest: IngestReport | undefined;
   readonly drain: DrainReport | undefined;
+  readonly drainDistributed?: DrainReport | undefined;
+  readonly queueEngines: QueueEnginesReport | undefined;
   /** Phases that threw, with the message: a broken phase is reported, never silently missing. */
   readonly failures: readonly string[];
 }
@@ -48,10 +51,28 @@ export function renderMarkdown(results: BenchResults): string {
     '',
   ];
   if (results.ingest) lines.push(...ingestSection(results.ingest));
-  if (results.drain) lines.push(...drainSection(results.drain));
+  if (results.drain) lines.push(...drainSection(results.drain, 'SQLite (embedded)'));
+  if (results.drainDistributed) lines.push(...drainSection(results.drainDistributed, 'NATS JetStream + PostgreSQL'));
+  if (results.queueEngines) lines.push(...queueEnginesSection(results.queueEngines, results.scenario));
   lines.push(...cpuSection(results));
   if (results.failures.length > 0) lines.push('## Failures', '', ...results.failures.map((f) => `- ${f}`), '');
   return lines.join('\n');
+}
+
+function queueEnginesSection(report: QueueEnginesReport, scenario: BenchScenario): string[] {
+  const { messages, batch, consumers } = scenario.queueEngines;
+  return [
+    '## Queue engines: send → receive → ack, against BullMQ',
+    '',
+    `${messages.toLocaleString('en-US')} messages of ${report.messageBytes} bytes per engine, sent in batches of ${batch} while ${consumers} consumers`,
+    `receive batches of ${batch} and ack each message (BullMQ: one worker at concurrency ${consumers * batch}), all in the bench process.`,
+    '',
+    '| engine | msg/s | ÷ BullMQ | seconds | a send resolves when the message is |',
+    '| --- | --- | --- | --- | --- |',
+    ...report.runs.map((r) => `| ${r.engine} | ${r.perSec.toLocaleString('en-US')} | ${r.ratioToBullmq === undefined ? '–' : `${r.ratioToBullmq}×`} | ${r.seconds} | ${r.durability} |`),
+    ...report.unavailable.map((u) => `| ${u.split(':')[0] ?? u} | – | – | – | not run: ${u.slice(u.indexOf(':') + 1).trim()} |`),
+    '',
+  ];
 }
 
 function ingestSection(ingest: IngestReport): string[] {
@@ -86,12 +107,12 @@ function server(run: IngestRun): string {
   return run.server === 'bare' ? 'bare node:http' : 'exodus';
 }
 
-function drainSection(drain: DrainReport): string[] {
+function drainSection(drain: DrainReport, engines: string): string[] {
   const s = (ms: number | undefined): string => (ms === undefined ? 'not within the timeout' : `${(ms / 1000).toFixed(2)} s`);
   const rate = (n: number | undefined): string => (n === undefined ? '–' : `${n.toLocaleString('en-US')} wishes/s`);
   const failed = Object.entries(drain.failedAttempts).map(([k, n]) => `${k}×${n}`).join(' ') || 'none';
   return [
-    `## Drain: ${drain.evacuees.toLocaleString('en-US')} wishes, first POST → all \`stored\``,
+    `## Drain on ${engines}: ${drain.evacuees.toLocaleString('en-US')} wishes, first POST → all \`stored\``,
     '',
     table(
       ['metric', 'value'],

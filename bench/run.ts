@@ -7,12 +7,14 @@ import { loadAverage, measureFsync } from './calibrate.js';
 import { runDrain, type DrainReport } from './drain.js';
 import { runIngest, type IngestReport } from './ingest.js';
 import { killAll } from './processes.js';
+import { runQueueEngines, type QueueEnginesReport } from './queue-engines.js';
 import { renderMarkdown, writeResults, type BenchResults } from './report.js';
 import { DEFAULT_SCENARIO, type BenchScenario } from './scenarios.js';
 
 /**
- * `npm run bench`: ingest (exodus vs bare node:http), then drain (65,000 wishes to `stored`), then
- * bench/results/latest.{json,md} and the table on stdout. `--only ingest|drain` runs one part;
+ * `npm run bench`: ingest (exodus vs bare node:http), drain (65,000 wishes to `stored`), queue engines
+ * (ours vs BullMQ), then bench/results/latest.{json,md} and the table on stdout. `--only
+ * ingest|drain|queues` runs one part;
  * `--quick` shortens the ingest phases for a smoke run (the drain keeps its 65,000: that is the target).
  * Exits 1 if a part failed to run — missing a performance target is a result, not a failure.
  */
@@ -21,7 +23,7 @@ const RESULTS_DIR = resolve(import.meta.dirname, '../../bench/results');
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } }, strict: true });
   const only = values.only;
-  if (only !== undefined && only !== 'ingest' && only !== 'drain') throw new Error('--only takes ingest or drain');
+  if (only !== undefined && only !== 'ingest' && only !== 'drain' && only !== 'queues') throw new Error('--only takes ingest, drain or queues');
   const scenario = values.quick === true ? quick(DEFAULT_SCENARIO) : DEFAULT_SCENARIO;
 
   // Watchdog: whatever hangs, the run ends and leaves no server behind.
@@ -55,8 +57,21 @@ async function main(): Promise<number> {
     }
   };
 
-  const ingest: IngestReport | undefined = only === 'drain' ? undefined : await attempt('ingest', () => runIngest(scenario.ingest, log));
-  const drain: DrainReport | undefined = only === 'ingest' ? undefined : await attempt('drain', () => runDrain(scenario.drain, log));
+  const ingest: IngestReport | undefined = only === undefined || only === 'ingest' ? await attempt('ingest', () => runIngest(scenario.ingest, log)) : undefined;
+  const drain: DrainReport | undefined = only === undefined || only === 'drain' ? await attempt('drain', () => runDrain(scenario.drain, log)) : undefined;
+  const run = Date.now().toString(36);
+  const drainDistributed: DrainReport | undefined =
+    only === undefined || only === 'drain'
+      ? await attempt('drain on NATS + PostgreSQL', () =>
+          runDrain({ ...scenario.drain, timeoutMs: scenario.distributed.timeoutMs }, log, {
+            name: 'NATS JetStream + PostgreSQL',
+            queueUrl: `${scenario.distributed.natsUrl}?prefix=bench-${run}`,
+            storeUrl: `${scenario.distributed.postgresUrl}?schema=bench_${run}`,
+          }),
+        )
+      : undefined;
+  const queueEngines: QueueEnginesReport | undefined =
+    only === undefined || only === 'queues' ? await attempt('queue engines', () => runQueueEngines(scenario.queueEngines, log)) : undefined;
 
   const results: BenchResults = {
     startedAt: startedAt.toISOString(),
@@ -73,6 +88,8 @@ async function main(): Promise<number> {
     scenario,
     ingest,
     drain,
+    drainDistributed,
+    queueEngines,
     failures,
   };
   const markdown = renderMarkdown(results);

@@ -60,9 +60,26 @@ export interface DrainScenario {
   readonly targetMs: number;
 }
 
+export interface QueueEnginesScenario {
+  /** Messages through each engine (send → receive → ack). */
+  readonly messages: number;
+  /** Messages per send and per receive. */
+  readonly batch: number;
+  /** Consumer loops; BullMQ's worker gets consumers × batch concurrency, the same messages in flight. */
+  readonly consumers: number;
+  readonly natsUrl: string;
+  readonly redisUrl: string;
+}
+
 export interface BenchScenario {
   readonly ingest: IngestScenario;
   readonly drain: DrainScenario;
+  /**
+   * The same drain on the distributed engines (fresh NATS prefix and PostgreSQL schema, removed
+   * after), with its own time limit: it is slower, and a time is worth more than "not within".
+   */
+  readonly distributed: { readonly natsUrl: string; readonly postgresUrl: string; readonly timeoutMs: number };
+  readonly queueEngines: QueueEnginesScenario;
   /** Watchdog for the whole run: children are killed and the run fails past this. */
   readonly budgetMs: number;
 }
@@ -84,5 +101,17 @@ export const DEFAULT_SCENARIO: BenchScenario = {
     rosterCount: 65_000,
   },
   drain: { evacuees: 65_000, connections: 64, maxAttempts: 5, pollMs: 50, pollWhileIngestingMs: 500, timeoutMs: 90_000, targetMs: 20_000 },
-  budgetMs: 8 * 60_000,
+  distributed: {
+    natsUrl: process.env['EXODUS_BENCH_NATS_URL'] ?? 'nats://127.0.0.1:4222',
+    postgresUrl: process.env['EXODUS_BENCH_POSTGRES_URL'] ?? 'postgres://127.0.0.1:5432/test',
+    timeoutMs: 300_000,
+  },
+  queueEngines: {
+    messages: 20_000,
+    batch: 100,
+    consumers: 4,
+    natsUrl: process.env['EXODUS_BENCH_NATS_URL'] ?? 'nats://127.0.0.1:4222',
+    redisUrl: process.env['EXODUS_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+  },
+  budgetMs: 16 * 60_000,
 };

@@ -1,6 +1,7 @@
 import { ConfigError } from '../runtime/index.js';
 import { CliError } from './args.js';
 import { dlqCommand } from './dlq.js';
+import { migrateCommand } from './migrate.js';
 import { rosterCommand } from './roster.js';
 import { serveCommand } from './serve.js';
 import { statusCommand } from './status.js';
@@ -12,6 +13,7 @@ const USAGE = `usage: exodus <command> [flags]
   roster generate --data DIR --count N --out FILE | import FILE         evacuees and boarding passes
   status --data DIR                                                     services and queues
   dlq list|show|redrive|purge --data DIR --queue NAME [--id ID]         dead letters
+  migrate --store URL                                                   apply pending store migrations (PostgreSQL)
 engine flags: --queue URL --store URL (default sqlite:<data dir>); every flag also reads EXODUS_<NAME>`;
 
 const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<void>>> = {
@@ -20,6 +22,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<voi
   roster: rosterCommand,
   status: statusCommand,
   dlq: dlqCommand,
+  migrate: migrateCommand,
 };
 
 async function main(argv: readonly string[]): Promise<void> {

@@ -1,18 +1,22 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { demoName, evacueeIdFor, isEvacueeId, issuePass, type Evacuee } from '../domain/index.js';
+import { DEFAULT_PASS_VALIDITY_DAYS, demoName, evacueeIdFor, isEvacueeId, issuePass, type Evacuee } from '../domain/index.js';
 import { openStorage } from '../engines/index.js';
 import type { Config } from '../runtime/index.js';
 import { CliError, parseVerb, requireString } from './args.js';
 
 /**
  * `exodus roster generate|import`: the people allowed to leave a wish. Generating is like seeding
- * test accounts: N demo evacuees with boarding passes signed by this deployment's secret.
+ * test accounts: N demo evacuees with boarding passes signed by this deployment's secret, valid for
+ * `--valid-days` (default 30).
  */
 export async function rosterCommand(argv: readonly string[]): Promise<void> {
   const [action, ...rest] = argv;
-  const { config, flags, positionals } = parseVerb(rest, { count: { type: 'string' }, out: { type: 'string' } });
+  const { config, flags, positionals } = parseVerb(rest, { count: { type: 'string' }, out: { type: 'string' }, 'valid-days': { type: 'string' } });
   const out = typeof flags['out'] === 'string' ? flags['out'] : undefined;
+  const validDays = Number(flags['valid-days'] ?? DEFAULT_PASS_VALIDITY_DAYS);
+  if (!(validDays > 0 && validDays <= 3650)) throw new CliError('--valid-days must be a number of days, more than 0 and at most 3650 (fractions allowed)');
+  const expiresAt = new Date(Date.now() + validDays * 86_400_000);
   switch (action) {
     case 'generate': {
       const count = Number(requireString(flags, 'count'));
@@ -20,7 +24,7 @@ export async function rosterCommand(argv: readonly string[]): Promise<void> {
       if (out === undefined) throw new CliError('--out FILE is required');
       const evacuees = Array.from({ length: count }, (_, i) => ({ id: evacueeIdFor(i + 1), name: demoName(i) }));
       await register(config, evacuees);
-      writeRoster(config, evacuees, out);
+      writeRoster(config, evacuees, out, expiresAt);
       console.log(`wrote ${count} evacuees with boarding passes to ${out}`);
       return;
     }
@@ -29,17 +33,17 @@ export async function rosterCommand(argv: readonly string[]): Promise<void> {
       if (file === undefined) throw new CliError('roster import FILE: which file?');
       const evacuees = readRoster(file);
       await register(config, evacuees);
-      if (out !== undefined) writeRoster(config, evacuees, out);
+      if (out !== undefined) writeRoster(config, evacuees, out, expiresAt);
       console.log(`registered ${evacuees.length} evacuees from ${file}${out === undefined ? '' : `; boarding passes in ${out}`}`);
       return;
     }
     default:
-      throw new CliError('roster what? generate --count N --out FILE, or import FILE [--out PASSES.csv]');
+      throw new CliError('roster what? generate --count N --out FILE [--valid-days D], or import FILE [--out PASSES.csv] [--valid-days D]');
   }
 }
 
 async function register(config: Config, evacuees: readonly Evacuee[]): Promise<void> {
-  const storage = openStorage(config.storeUrl);
+  const storage = await openStorage(config.storeUrl, { poolSize: config.storePoolSize });
   try {
     await storage.store.registerEvacuees(evacuees);
   } finally {
@@ -47,9 +51,9 @@ async function register(config: Config, evacuees: readonly Evacuee[]): Promise<v
   }
 }
 
-function writeRoster(config: Config, evacuees: readonly Evacuee[], file: string): void {
+function writeRoster(config: Config, evacuees: readonly Evacuee[], file: string, expiresAt: Date): void {
   const secret = config.passSecret.reveal();
-  const rows = evacuees.map((e) => `${e.id},${csvField(e.name)},${issuePass(secret, e.id)}`);
+  const rows = evacuees.map((e) => `${e.id},${csvField(e.name)},${issuePass(secret, e.id, expiresAt)}`);
   writeFileSync(file, ['evacuee_id,name,boarding_pass', ...rows].join('\n') + '\n', { mode: 0o600 });
 }
 

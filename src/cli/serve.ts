@@ -30,8 +30,8 @@ export async function serveCommand(argv: readonly string[]): Promise<void> {
 export async function serve(service: ServiceName, config: Config): Promise<void> {
   const telemetry = startTelemetry(`exodus-${service}`);
   const logger = createLogger(service, config.logLevel);
-  const messaging = openMessaging(config.queueUrl, { maxAttempts: config.maxAttempts });
-  const storage = openStorage(config.storeUrl);
+  const messaging = await openMessaging(config.queueUrl, { maxAttempts: config.maxAttempts });
+  const storage = await openStorage(config.storeUrl, { poolSize: config.storePoolSize });
   const closeEngines = async (): Promise<void> => {
     await messaging.close();
     await storage.close();
@@ -47,6 +47,7 @@ export async function serve(service: ServiceName, config: Config): Promise<void>
       logger,
       maxBodyBytes: config.maxBodyBytes,
       ready: () => messaging.ping(),
+      frontDoor: config.frontDoor,
     });
     const address = await app.listen({ host: config.host, port: config.port });
     logger.info({ address }, 'frontend listening');

@@ -2,28 +2,36 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AuthError } from './errors.js';
 import { isEvacueeId } from './evacuee.js';
 
+/** How long a pass is valid when its issuer does not say: until boarding closes, roughly. */
+export const DEFAULT_PASS_VALIDITY_DAYS = 30;
+
 /**
- * A boarding pass is `<evacueeId>.<base64url HMAC-SHA256(secret, evacueeId)>`: stateless and cheap to
- * verify (a few µs), so the front door needs no lookup. Only the holder of a pass can act as its evacuee.
+ * A boarding pass is `<evacueeId>.<expiry>.<signature>`: the expiry in Unix seconds (base 36) and a
+ * base64url HMAC-SHA256 over both, by the deployment's secret. Stateless and cheap to verify (a few
+ * µs), so the front door needs no lookup. Only the holder of a pass can act as its evacuee, and only
+ * until it expires.
  */
-export function issuePass(secret: string, evacueeId: string): string {
-  return `${evacueeId}.${sign(secret, evacueeId)}`;
+export function issuePass(secret: string, evacueeId: string, expiresAt: Date): string {
+  const expiry = Math.floor(expiresAt.getTime() / 1000).toString(36);
+  return `${evacueeId}.${expiry}.${sign(secret, evacueeId, expiry)}`;
 }
 
 /** Returns the evacuee id the pass was issued to, or throws `AuthError` saying why not. */
-export function verifyPass(secret: string, pass: string): string {
-  const dot = pass.lastIndexOf('.');
-  if (dot <= 0) throw new AuthError('boarding pass is malformed');
-  const evacueeId = pass.slice(0, dot);
+export function verifyPass(secret: string, pass: string, now: Date = new Date()): string {
+  const [evacueeId = '', expiry = '', signature, extra] = pass.split('.');
+  if (signature === undefined || extra !== undefined) throw new AuthError('boarding pass is malformed');
   if (!isEvacueeId(evacueeId)) throw new AuthError('boarding pass names no valid evacuee');
-  const given = Buffer.from(pass.slice(dot + 1), 'base64url');
-  const expected = Buffer.from(sign(secret, evacueeId), 'base64url');
+  const given = Buffer.from(signature, 'base64url');
+  const expected = Buffer.from(sign(secret, evacueeId, expiry), 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new AuthError('boarding pass signature is not valid');
   }
+  // Checked after the signature: a forger learns nothing about expiries.
+  const expiresAtMs = parseInt(expiry, 36) * 1000;
+  if (!(expiresAtMs > now.getTime())) throw new AuthError(`boarding pass expired at ${new Date(expiresAtMs).toISOString()}`);
   return evacueeId;
 }
 
-function sign(secret: string, evacueeId: string): string {
-  return createHmac('sha256', secret).update(`exodus-pass:${evacueeId}`).digest('base64url');
+function sign(secret: string, evacueeId: string, expiry: string): string {
+  return createHmac('sha256', secret).update(`exodus-pass:${evacueeId}:${expiry}`).digest('base64url');
 }

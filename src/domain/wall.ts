@@ -1,16 +1,6 @@
 import { ValidationError } from './errors.js';
-import type { Destination, ParsedWish } from './wish.js';
-
-/** What the public wall shows of a wish: plain text only, nothing about the sender but their id. */
-export interface WallItem {
-  readonly id: string;
-  readonly evacueeId: string;
-  readonly destination: Destination;
-  readonly to?: string;
-  readonly message: string;
-  readonly submittedAt: string;
-  readonly arrivalDate: string;
-}
+import type { WallItem } from './wish-terms.js';
+import type { ParsedWish } from './wish.js';
 
 export function toWallItem(wish: ParsedWish): WallItem {
   return {

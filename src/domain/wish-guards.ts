@@ -1,6 +1,7 @@
 import { PermanentError } from './errors.js';
 import { isEvacueeId } from './evacuee.js';
-import { DESTINATIONS, type AcceptedWish, type Destination, type ParsedWish } from './wish.js';
+import { DESTINATIONS, type Destination } from './wish-terms.js';
+import type { AcceptedWish, ParsedWish } from './wish.js';
 
 /**
  * Messages come from a queue, not from our own memory: anything may be in them (a bug, a poison

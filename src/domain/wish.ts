@@ -1,16 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ValidationError, type FieldProblem } from './errors.js';
 import { sanitise } from './sanitise.js';
-
-export const DESTINATIONS = ['mars', 'europa'] as const;
-export type Destination = (typeof DESTINATIONS)[number];
-
-/** Transit time by destination, in months (Mars ~9, Europa via Jupiter ~72). */
-export const TRANSIT_MONTHS: Readonly<Record<Destination, number>> = { mars: 9, europa: 72 };
-
-export const LIMITS = { messageMaxChars: 2000, toMaxChars: 120 } as const;
-
-export type WishStatus = 'pending' | 'stored' | 'rejected' | 'superseded';
+import { DESTINATIONS, LIMITS, arrivalDate, charCount, type Destination } from './wish-terms.js';
 
 /** What an evacuee sends: the body of `POST /api/wishes`. */
 export interface WishSubmission {
@@ -38,13 +29,6 @@ export interface ParsedWish extends AcceptedWish {
 export type ParseOutcome =
   | { readonly ok: true; readonly wish: ParsedWish }
   | { readonly ok: false; readonly reason: string };
-
-/** Character counts are in code points, as a person (and JSON Schema's maxLength) counts them. */
-export function charCount(text: string): number {
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
-}
 
 /**
  * The shape rules of a submission, checked at the front door (400) and again by the parser for
@@ -102,12 +86,6 @@ export function parseWish(accepted: AcceptedWish): ParseOutcome {
       markupRemoved: message.markupRemoved || (to?.markupRemoved ?? false),
     },
   };
-}
-
-export function arrivalDate(departureIso: string, destination: Destination): string {
-  const date = new Date(departureIso);
-  date.setUTCMonth(date.getUTCMonth() + TRANSIT_MONTHS[destination]);
-  return date.toISOString().slice(0, 10);
 }
 
 export function contentHash(submission: WishSubmission): string {

@@ -1,39 +1,74 @@
 import { resolve } from 'node:path';
 import type { MessagingEngine, StorageEngine } from '../ports/index.js';
+import { deleteNatsNamespace, openNatsMessaging } from './nats/index.js';
+import type { EngineOptions, StorageOptions } from './options.js';
+import { dropPostgresSchema, migratePostgres, openPostgresStorage } from './postgres/index.js';
 import { openSqliteMessaging, openSqliteStorage } from './sqlite/index.js';
 
 /**
  * Engines are chosen by URL, 12-factor style. `sqlite:<dir>` (or `sqlite://<dir>`) is the embedded
  * default; `nats://`, `postgres://`, `sqs://` and `dynamodb://` slot in here as they are built.
  */
-export interface EngineOptions {
-  /** Deliveries of one message before it is dead-lettered. */
-  readonly maxAttempts: number;
-}
+export type { EngineOptions, StorageOptions } from './options.js';
 
-export function openMessaging(url: string, options: EngineOptions): MessagingEngine {
+/** Opens the queue/topic engine named by `url`; resolves once it is ready to use. */
+export async function openMessaging(url: string, options: EngineOptions): Promise<MessagingEngine> {
   const { scheme, rest } = splitUrl(url);
   switch (scheme) {
     case 'sqlite':
       return openSqliteMessaging(resolve(rest), options);
+    case 'nats':
+      return openNatsMessaging(url, options);
     default:
       throw new UnknownEngineError('queue', url);
   }
 }
 
-export function openStorage(url: string): StorageEngine {
+/** Opens the store/read-model engine named by `url`; resolves once it is ready to use. */
+export async function openStorage(url: string, options: StorageOptions = { poolSize: 10 }): Promise<StorageEngine> {
   const { scheme, rest } = splitUrl(url);
   switch (scheme) {
     case 'sqlite':
       return openSqliteStorage(resolve(rest));
+    case 'postgres':
+    case 'postgresql':
+      return openPostgresStorage(url, options);
     default:
       throw new UnknownEngineError('store', url);
   }
 }
 
+/**
+ * Applies the store's pending schema migrations and returns their names, or `undefined` for an
+ * engine without versioned migrations (SQLite creates its schema when it opens).
+ */
+export async function migrateStorage(url: string): Promise<string[] | undefined> {
+  const { scheme } = splitUrl(url);
+  switch (scheme) {
+    case 'sqlite':
+      return undefined;
+    case 'postgres':
+    case 'postgresql':
+      return migratePostgres(url);
+    default:
+      throw new UnknownEngineError('store', url);
+  }
+}
+
+/**
+ * Removes everything a client-server engine keeps under this URL (NATS: the prefix's streams;
+ * PostgreSQL: the schema). For tests, benchmarks and demos that share a server, never production
+ * data. An embedded engine's files are its data dir's business: nothing to do here.
+ */
+export async function destroyNamespace(url: string): Promise<void> {
+  const { scheme } = splitUrl(url);
+  if (scheme === 'nats') await deleteNatsNamespace(url);
+  else if (scheme === 'postgres' || scheme === 'postgresql') await dropPostgresSchema(url);
+}
+
 export class UnknownEngineError extends Error {
   constructor(role: string, url: string) {
-    super(`no ${role} engine for "${url}" (known: sqlite:<dir>)`);
+    super(`no ${role} engine for "${url}" (known: sqlite:<dir>, ${role === 'queue' ? 'nats://host:port' : 'postgres://host:port/db'})`);
   }
 }
 

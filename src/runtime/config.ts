@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { Secret } from './secret.js';
 
 /**
@@ -32,6 +33,32 @@ export interface Config {
   readonly retryMaxMs: number;
   readonly maxBodyBytes: number;
   readonly logLevel: string;
+  /**
+   * Connections each process may hold to a client-server store (PostgreSQL). A bound, because the
+   * classic outage of this kind of system is a connection explosion under load: replicas × this must
+   * stay under the server's `max_connections`.
+   */
+  readonly storePoolSize: number;
+  /** The frontend's defences; see README "The front door". */
+  readonly frontDoor: FrontDoorConfig;
+}
+
+/** Rate limits (requests per minute per key; 0 turns a limit off) and load shedding. */
+export interface FrontDoorConfig {
+  /** `POST /api/wishes` per client address: a boarding hall behind one NAT still fits. */
+  readonly ipWritesPerMinute: number;
+  /** `POST /api/wishes` per evacuee (counted after the pass is verified, so forgers cannot spend it). */
+  readonly evacueeWritesPerMinute: number;
+  /** Reads (wall, tally, status, the page) per client address; an open page polls ~45 times a minute. */
+  readonly ipReadsPerMinute: number;
+  /** Shed (503) when the event loop lags more than this, in ms; 0 = never. */
+  readonly shedEventLoopDelayMs: number;
+  /** Shed when the V8 heap holds more than this; default 90% of the heap limit. */
+  readonly shedHeapUsedBytes: number;
+  /** Writes waiting for the queue's commit before new ones are shed: bounds the request backlog. */
+  readonly maxInFlightWrites: number;
+  /** Proxy hops in front whose X-Forwarded-For is trusted for the client address; 0 = none. */
+  readonly trustProxyHops: number;
 }
 
 export class ConfigError extends Error {}
@@ -51,6 +78,14 @@ const SOURCES = {
   retryMaxMs: ['retry-max-ms', 'EXODUS_RETRY_MAX_MS'],
   maxBodyBytes: ['max-body-bytes', 'EXODUS_MAX_BODY_BYTES'],
   logLevel: ['log-level', 'EXODUS_LOG_LEVEL'],
+  storePoolSize: ['store-pool-size', 'EXODUS_STORE_POOL_SIZE'],
+  ipWritesPerMinute: ['ip-writes-per-minute', 'EXODUS_IP_WRITES_PER_MINUTE'],
+  evacueeWritesPerMinute: ['evacuee-writes-per-minute', 'EXODUS_EVACUEE_WRITES_PER_MINUTE'],
+  ipReadsPerMinute: ['ip-reads-per-minute', 'EXODUS_IP_READS_PER_MINUTE'],
+  shedEventLoopDelayMs: ['shed-event-loop-delay-ms', 'EXODUS_SHED_EVENT_LOOP_DELAY_MS'],
+  shedHeapUsedBytes: ['shed-heap-used-bytes', 'EXODUS_SHED_HEAP_USED_BYTES'],
+  maxInFlightWrites: ['max-in-flight-writes', 'EXODUS_MAX_IN_FLIGHT_WRITES'],
+  trustProxyHops: ['trust-proxy-hops', 'EXODUS_TRUST_PROXY_HOPS'],
 } as const;
 
 export type ConfigFlags = Partial<Record<(typeof SOURCES)[keyof typeof SOURCES][0], string | undefined>>;
@@ -89,6 +124,16 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     retryMaxMs: int('retryMaxMs', 30_000, 1, 3_600_000),
     maxBodyBytes: int('maxBodyBytes', 16_384, 256, 1_048_576),
     logLevel: raw('logLevel') ?? 'info',
+    storePoolSize: int('storePoolSize', 10, 1, 1000),
+    frontDoor: Object.freeze({
+      ipWritesPerMinute: int('ipWritesPerMinute', 120, 0, 1_000_000),
+      evacueeWritesPerMinute: int('evacueeWritesPerMinute', 6, 0, 1_000_000),
+      ipReadsPerMinute: int('ipReadsPerMinute', 1200, 0, 1_000_000),
+      shedEventLoopDelayMs: int('shedEventLoopDelayMs', 300, 0, 60_000),
+      shedHeapUsedBytes: int('shedHeapUsedBytes', Math.floor(getHeapStatistics().heap_size_limit * 0.9), 0, Number.MAX_SAFE_INTEGER),
+      maxInFlightWrites: int('maxInFlightWrites', 2000, 1, 1_000_000),
+      trustProxyHops: int('trustProxyHops', 0, 0, 10),
+    }),
   });
 }
 

@@ -1,11 +1,16 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { PermanentError } from '../domain/index.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { PermanentError, TransientError } from '../domain/index.js';
 import type { Delivery, Envelope, Queue } from '../ports/index.js';
 import { backoffMs } from './backoff.js';
 import type { Logger } from './logger.js';
 import { contextFrom, tracer } from './telemetry.js';
 
-/** What a consumer does with one message. Throw `PermanentError` to dead-letter it, anything else to retry. */
+/**
+ * What a consumer does with one message. Throw `PermanentError` to dead-letter it, `TransientError`
+ * when a dependency is down (the message is held and tried again here), anything else to retry it
+ * through the queue (counting an attempt).
+ */
 export type MessageHandler = (message: Envelope) => Promise<void>;
 
 export interface ConsumeOptions {
@@ -30,22 +35,32 @@ export interface ConsumeOptions {
  * group their writes per turn, so a batch costs one commit), settle each, repeat. Leases are
  * extended while a batch runs, so a short lease (fast recovery after a crash) still fits slow work.
  * `stop()` takes no new batch, lets the current one finish and settle, and resolves.
+ *
+ * A dependency outage (the handler throws `TransientError`: the store is restarting, the broker is
+ * away) is not the message's fault, so it must not spend the message's attempts: a few seconds of
+ * backoff per attempt would dead-letter innocent wishes during a 10 s database restart. Instead the
+ * loop holds the message (its lease kept alive), backs off and runs the handler again, as long as
+ * the outage lasts. The batch in hand is the only work taken meanwhile: backpressure for free.
  */
 export class ConsumeLoop {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Cuts short the backoff of held messages when the loop stops. */
+  private stopping = new AbortController();
 
   constructor(private readonly options: ConsumeOptions) {}
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = new AbortController();
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     this.wake?.();
     await this.loop;
   }
@@ -115,7 +130,7 @@ export class ConsumeLoop {
     );
     await context.with(trace.setSpan(context.active(), span), async () => {
       try {
-        await handler(delivery.message);
+        await this.handleHoldingThroughOutages(delivery, handler);
         await delivery.ack();
       } catch (error) {
         const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -133,6 +148,24 @@ export class ConsumeLoop {
         span.end();
       }
     });
+  }
+
+  /** Runs the handler; while it fails with `TransientError` (and the loop runs), backs off and runs it again. */
+  private async handleHoldingThroughOutages(delivery: Delivery, handler: MessageHandler): Promise<void> {
+    const { queue, logger, retryBaseMs, retryMaxMs } = this.options;
+    for (let held = 1; ; held++) {
+      try {
+        await handler(delivery.message);
+        if (held > 1) logger.info({ queue: queue.name, messageId: delivery.message.id, held }, 'dependency back; message handled');
+        return;
+      } catch (error) {
+        if (!(error instanceof TransientError) || !this.running) throw error;
+        const delayMs = backoffMs(held, retryBaseMs, retryMaxMs);
+        // One line when the outage starts, then one per doubling: a batch of 256 held messages must not flood the log.
+        if ((held & (held - 1)) === 0) logger.warn({ queue: queue.name, messageId: delivery.message.id, held, delayMs, code: error.code, err: error }, 'dependency unavailable; holding the message');
+        await delay(delayMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      }
+    }
   }
 
   private sleep(ms: number): Promise<void> {

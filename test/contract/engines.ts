@@ -1,15 +1,20 @@
 import { openMessaging, openStorage } from '../../src/engines/index.js';
 import type { MessagingEngine, StorageEngine } from '../../src/ports/index.js';
 import { tempDir } from '../support/system.js';
+import { NATS_UNAVAILABLE, openTestNatsMessaging } from './nats-fixture.js';
+import { POSTGRES_UNAVAILABLE, openTestPostgresStorage } from './postgres-fixture.js';
 
 /**
- * Every engine the contract suites run against: adding an engine is adding a line here.
- * `open*` must give a fresh, empty instance each call (a new temp dir, a new schema, new stream names).
+ * Every engine the contract suites run against: adding an engine is adding a line here. An engine
+ * offers messaging, storage or both. `open*` must give a fresh, empty instance each call (a new temp
+ * dir, a new schema, new stream names) that cleans up after itself on close.
  */
 export interface EngineUnderTest {
   readonly name: string;
-  openMessaging(options: { maxAttempts: number }): Promise<MessagingEngine>;
-  openStorage(): Promise<StorageEngine>;
+  readonly openMessaging?: (options: { maxAttempts: number }) => Promise<MessagingEngine>;
+  readonly openStorage?: () => Promise<StorageEngine>;
+  /** Why this engine cannot be tested on this machine (its server is absent), or undefined. */
+  readonly unavailable?: string | undefined;
   /** Contract cases this engine cannot meet, each with the reason; an empty list is the goal. */
   readonly skip: Readonly<Record<string, string>>;
 }
@@ -17,8 +22,10 @@ export interface EngineUnderTest {
 export const ENGINES: readonly EngineUnderTest[] = [
   {
     name: 'sqlite',
-    openMessaging: async (options) => openMessaging(`sqlite:${tempDir()}`, options),
-    openStorage: async () => openStorage(`sqlite:${tempDir()}`),
+    openMessaging: (options) => openMessaging(`sqlite:${tempDir()}`, options),
+    openStorage: () => openStorage(`sqlite:${tempDir()}`),
     skip: {},
   },
+  { name: 'nats', openMessaging: openTestNatsMessaging, unavailable: NATS_UNAVAILABLE, skip: {} },
+  { name: 'postgres', openStorage: openTestPostgresStorage, unavailable: POSTGRES_UNAVAILABLE, skip: {} },
 ];

@@ -4,7 +4,7 @@ import type { EngineUnderTest } from './engines.js';
 import { envelope, sleep } from './fixtures.js';
 
 /** The `Queue` and `Topic` guarantees (see src/ports/queue.ts), for one engine. */
-export function queueContract(engine: EngineUnderTest): void {
+export function queueContract(engine: EngineUnderTest, open: (options: { maxAttempts: number }) => Promise<MessagingEngine>): void {
   // A case an engine cannot meet is skipped by name, with the reason kept in ENGINES.
   const test = (name: string, body: () => Promise<void>): void => (name in engine.skip ? it.skip : it)(name, body);
 
@@ -12,7 +12,7 @@ export function queueContract(engine: EngineUnderTest): void {
     let messaging: MessagingEngine;
     let queue: Queue;
     beforeEach(async () => {
-      messaging = await engine.openMessaging({ maxAttempts: 3 });
+      messaging = await open({ maxAttempts: 3 });
       queue = messaging.queue(QUEUES.intake);
     });
     afterEach(async () => messaging.close());

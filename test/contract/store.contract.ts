@@ -4,7 +4,7 @@ import type { EngineUnderTest } from './engines.js';
 import { parsedWish } from './fixtures.js';
 
 /** The `WishStore` and `ReadModel` guarantees (see src/ports/wish-store.ts), for one engine. */
-export function storeContract(engine: EngineUnderTest): void {
+export function storeContract(engine: EngineUnderTest, open: () => Promise<StorageEngine>): void {
   const test = (name: string, body: () => Promise<void>): void => (name in engine.skip ? it.skip : it)(name, body);
 
   describe(`WishStore and ReadModel contract: ${engine.name}`, () => {
@@ -12,7 +12,7 @@ export function storeContract(engine: EngineUnderTest): void {
     let store: WishStore;
     let readModel: ReadModel;
     beforeEach(async () => {
-      storage = await engine.openStorage();
+      storage = await open();
       ({ store, readModel } = storage);
     });
     afterEach(async () => storage.close());

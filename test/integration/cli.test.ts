@@ -14,7 +14,19 @@ describe('the exodus CLI', () => {
     expect(roster.map((r) => r.evacueeId)).toEqual(['EV-00001', 'EV-00002', 'EV-00003']);
     const secret = passSecret(dir, {}).reveal();
     for (const entry of roster) expect(verifyPass(secret, entry.pass)).toBe(entry.evacueeId);
-    expect((await generateRoster(dir, 1))[0]?.pass).toBe(roster[0]?.pass);
+    expect(verifyPass(secret, (await generateRoster(dir, 1))[0]?.pass ?? '')).toBe('EV-00001');
+  });
+
+  it('issues passes that expire after --valid-days (default 30)', async () => {
+    const dir = tempDir();
+    const secret = passSecret(dir, {}).reveal();
+    const inDays = (days: number): Date => new Date(Date.now() + days * 86_400_000);
+    const [standard] = await generateRoster(dir, 1);
+    expect(verifyPass(secret, standard?.pass ?? '', inDays(29.9))).toBe('EV-00001');
+    expect(() => verifyPass(secret, standard?.pass ?? '', inDays(30.1))).toThrow(/expired/);
+    const [short] = await generateRoster(dir, 1, ['--valid-days', '2']);
+    expect(verifyPass(secret, short?.pass ?? '', inDays(1.9))).toBe('EV-00001');
+    expect(() => verifyPass(secret, short?.pass ?? '', inDays(2.1))).toThrow(/expired/);
   });
 
   it('EXODUS_PASS_SECRET overrides the data dir secret', async () => {
@@ -53,7 +65,7 @@ describe('the exodus CLI', () => {
 
   it('status and dlq work on a data dir: list, show, redrive, purge', async () => {
     const dir = tempDir();
-    const messaging = openMessaging(`sqlite:${dir}`, { maxAttempts: 1 });
+    const messaging = await openMessaging(`sqlite:${dir}`, { maxAttempts: 1 });
     const intake = messaging.queue('intake');
     await intake.send([envelope('poison-a'), envelope('poison-b')]);
     for (const delivery of await intake.receive(10, 1000)) await delivery.deadLetter('PermanentError: unreadable');

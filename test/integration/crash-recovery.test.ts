@@ -17,7 +17,7 @@ import {
   waitUntilConsuming,
   type Destination,
 } from '../support/ledger.js';
-import { generateRoster, postWish, startSystem, tempDir, type RosterEntry, type RunningSystem } from '../support/system.js';
+import { generateRoster, postWish, startSystem, tempDir, wishStatus, type RosterEntry, type RunningSystem } from '../support/system.js';
 
 /**
  * Chaos experiment: `kill -9` of the consumers in the middle of their batches while wishes flow.
@@ -137,8 +137,8 @@ describe(`crash recovery: ${SCENARIO.name}`, () => {
     system = await startSystem({ dataDir, extraArgs: ['--lease-ms', String(SCENARIO.leaseMs)] });
     // The test's own connections to the engines, read-only in use: queue depths to time the kills,
     // and the system of record to check the tally against.
-    messaging = openMessaging(`sqlite:${dataDir}`, { maxAttempts: 5 });
-    storage = openStorage(`sqlite:${dataDir}`);
+    messaging = await openMessaging(`sqlite:${dataDir}`, { maxAttempts: 5 });
+    storage = await openStorage(`sqlite:${dataDir}`);
   });
 
   afterAll(async () => {
@@ -251,11 +251,7 @@ describe(`crash recovery: ${SCENARIO.name}`, () => {
       // --- Recovery: every accepted wish leaves `pending`, via the public API. (`stored` is not yet
       // final while a newer wish of the same evacuee is pending, so the outcome is read once all are in.)
       type StatusAnswer = { status: string; evacueeId?: string; submittedAt?: string; destination?: string };
-      const statusOf = async (id: string): Promise<StatusAnswer> => {
-        const response = await fetch(`${url}/api/wishes/${id}`);
-        if (response.status !== 200) throw new Error(`GET /api/wishes/${id} answered ${response.status}: ${await response.text()}`);
-        return (await response.json()) as StatusAnswer;
-      };
+      const statusOf = (id: string): Promise<StatusAnswer> => wishStatus<StatusAnswer>(url, id);
       let pending = ledger.accepted.map((w) => w.id);
       const drainDeadline = loadEndedAt + SCENARIO.drainTimeoutMs;
       while (pending.length > 0 && Date.now() < drainDeadline) {

@@ -2,9 +2,9 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { openMessaging, openStorage } from '../../src/engines/index.js';
 import { issuePass } from '../../src/domain/index.js';
-import { QUEUES, TOPICS, type MessagingEngine, type StorageEngine } from '../../src/ports/index.js';
+import { QUEUES, TOPICS, type MessagingEngine, type Queue, type StorageEngine, type WishStore } from '../../src/ports/index.js';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ConsumeLoop, createLogger, Secret, startTelemetry, type Logger } from '../../src/runtime/index.js';
+import { ConsumeLoop, createLogger, Secret, startTelemetry, type FrontDoorConfig, type Logger } from '../../src/runtime/index.js';
 import { buildFrontend } from '../../src/services/frontend/index.js';
 import { createParserHandler } from '../../src/services/parser/index.js';
 import { createTallyHandler } from '../../src/services/tally/index.js';
@@ -16,7 +16,22 @@ export const spans = new InMemorySpanExporter();
 startTelemetry('exodus-test', [new SimpleSpanProcessor(spans)]);
 
 export const SECRET = new Secret('in-process-test-secret-0123456789');
-export const passFor = (evacueeId: string): string => issuePass(SECRET.reveal(), evacueeId);
+/** Test passes expire far in the future by default, so one evacuee's pass is the same string all test long. */
+export const passFor = (evacueeId: string, expiresAt = new Date(Date.UTC(2099, 0, 1))): string => issuePass(SECRET.reveal(), evacueeId, expiresAt);
+
+/**
+ * Front-door defences off: tests that are not about them send bursts from one address, and a busy
+ * test machine's event-loop lag must not shed their requests. Tests of the defences turn them on.
+ */
+export const OPEN_DOOR: FrontDoorConfig = {
+  ipWritesPerMinute: 0,
+  evacueeWritesPerMinute: 0,
+  ipReadsPerMinute: 0,
+  shedEventLoopDelayMs: 0,
+  shedHeapUsedBytes: 0,
+  maxInFlightWrites: 100_000,
+  trustProxyHops: 0,
+};
 
 /** Every log line a test's services wrote, parsed. */
 export class LogCapture extends Writable {
@@ -43,14 +58,24 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-export async function buildPipeline(options: { maxAttempts?: number; logLevel?: string } = {}): Promise<Pipeline> {
+export interface PipelineOptions {
+  readonly maxAttempts?: number;
+  readonly logLevel?: string;
+  readonly frontDoor?: Partial<FrontDoorConfig>;
+  /** Stands between the frontend and the real intake queue, e.g. to make sends slow. */
+  readonly intake?: (real: Queue) => Queue;
+  /** Stands between the worker and the real store, e.g. to take it away for a while. */
+  readonly workerStore?: (real: WishStore) => WishStore;
+}
+
+export async function buildPipeline(options: PipelineOptions = {}): Promise<Pipeline> {
   const dir = tempDir();
   const logs = new LogCapture();
   const logger: Logger = createLogger('test', options.logLevel ?? 'debug', logs);
-  const messaging = openMessaging(`sqlite:${dir}`, { maxAttempts: options.maxAttempts ?? 5 });
-  const storage = openStorage(`sqlite:${dir}`);
+  const messaging = await openMessaging(`sqlite:${dir}`, { maxAttempts: options.maxAttempts ?? 5 });
+  const storage = await openStorage(`sqlite:${dir}`);
   const app = await buildFrontend({
-    intake: messaging.queue(QUEUES.intake),
+    intake: options.intake?.(messaging.queue(QUEUES.intake)) ?? messaging.queue(QUEUES.intake),
     store: storage.store,
     readModel: storage.readModel,
     passSecret: SECRET,
@@ -58,11 +83,12 @@ export async function buildPipeline(options: { maxAttempts?: number; logLevel?: 
     maxBodyBytes: 16_384,
     ready: () => messaging.ping(),
     sendTimeoutMs: 2000,
+    frontDoor: { ...OPEN_DOOR, ...options.frontDoor },
   });
   const loopOptions = { logger, batchSize: 64, leaseMs: 2000, retryBaseMs: 10, retryMaxMs: 50, idleMaxMs: 20 };
   const loops = [
     new ConsumeLoop({ ...loopOptions, queue: messaging.queue(QUEUES.intake), handler: createParserHandler({ store: storage.store, parsed: messaging.topic(TOPICS.wishParsed), logger }) }),
-    new ConsumeLoop({ ...loopOptions, queue: messaging.queue(QUEUES.store), handler: createWorkerHandler({ store: storage.store, logger }) }),
+    new ConsumeLoop({ ...loopOptions, queue: messaging.queue(QUEUES.store), handler: createWorkerHandler({ store: options.workerStore?.(storage.store) ?? storage.store, logger }) }),
     new ConsumeLoop({ ...loopOptions, queue: messaging.queue(QUEUES.tally), handler: createTallyHandler({ readModel: storage.readModel, logger }) }),
   ];
   return {

@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { freePort } from '../../src/ops/index.js';
+import { ONE_ADDRESS_LOAD_ENV, freePort } from '../../src/ops/index.js';
 
 export { freePort };
+
 
 export const BIN = resolve(import.meta.dirname, '../../bin/exodus.js');
 
@@ -31,9 +32,9 @@ export interface RosterEntry {
   readonly pass: string;
 }
 
-export async function generateRoster(dataDir: string, count: number): Promise<RosterEntry[]> {
+export async function generateRoster(dataDir: string, count: number, extraArgs: readonly string[] = []): Promise<RosterEntry[]> {
   const out = join(dataDir, 'roster.csv');
-  const result = await exodus(['roster', 'generate', '--data', dataDir, '--count', String(count), '--out', out]);
+  const result = await exodus(['roster', 'generate', '--data', dataDir, '--count', String(count), '--out', out, ...extraArgs]);
   if (result.code !== 0) throw new Error(`roster generate failed: ${result.stderr}`);
   return readFileSync(out, 'utf8')
     .trim()
@@ -59,7 +60,7 @@ export async function startSystem(options: { dataDir?: string; replicas?: string
   const dataDir = options.dataDir ?? tempDir();
   const port = await freePort();
   const args = [BIN, 'up', '--data', dataDir, '--port', String(port), ...(options.replicas ? ['--replicas', options.replicas] : []), ...(options.extraArgs ?? [])];
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...ONE_ADDRESS_LOAD_ENV, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -94,4 +95,19 @@ export function postWish(url: string, pass: string, body: unknown, headers: Reco
     headers: { 'content-type': 'application/json', authorization: `Bearer ${pass}`, ...headers },
     body: JSON.stringify(body),
   });
+}
+
+/**
+ * `GET /api/wishes/{id}` as a well-behaved client reads it: a 503 or 429 (the front door shedding
+ * load, which a busy test machine can provoke) is asked again after its Retry-After; any other
+ * non-200 is an error.
+ */
+export async function wishStatus<T = { status: string }>(url: string, id: string, attempts = 10): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(`${url}/api/wishes/${id}`);
+    if (response.status === 200) return (await response.json()) as T;
+    const text = await response.text();
+    if ((response.status !== 503 && response.status !== 429) || attempt >= attempts) throw new Error(`GET /api/wishes/${id} answered ${response.status}: ${text}`);
+    await new Promise((done) => setTimeout(done, Number(response.headers.get('retry-after') ?? 1) * 1000));
+  }
 }

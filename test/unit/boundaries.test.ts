@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 const root = resolve(import.meta.dirname, '../..');
 const depcruise = resolve(root, 'node_modules/.bin/depcruise');
 
-async function cruise(path: string): Promise<{ code: number; output: string }> {
+async function cruise(...paths: string[]): Promise<{ code: number; output: string }> {
   try {
-    const { stdout } = await promisify(execFile)(depcruise, [path, '--config', '.dependency-cruiser.cjs'], { cwd: root });
+    const { stdout } = await promisify(execFile)(depcruise, [...paths, '--config', '.dependency-cruiser.cjs'], { cwd: root });
     return { code: 0, output: stdout };
   } catch (error) {
     const failed = error as { code: number; stdout: string };
@@ -17,13 +17,20 @@ async function cruise(path: string): Promise<{ code: number; output: string }> {
 }
 
 describe('architecture boundaries (the check behind npm run lint)', () => {
-  it('hold for the source tree', async () => {
-    expect(await cruise('src')).toMatchObject({ code: 0 });
+  it('hold for the source tree and the page', async () => {
+    expect(await cruise('src', 'web')).toMatchObject({ code: 0 });
   });
 
   it('fail a service that imports an engine', async () => {
     const result = await cruise('test/fixtures/boundaries/src');
     expect(result.code).not.toBe(0);
     expect(result.output).toContain('services-never-import-engines');
+  });
+
+  it('fail a page that imports more than the browser face of the domain, and a browser module that needs Node', async () => {
+    const result = await cruise('test/fixtures/boundaries/web', 'test/fixtures/boundaries/src/domain');
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('web-only-knows-the-browser-domain');
+    expect(result.output).toContain('browser-domain-runs-without-node');
   });
 });

@@ -1,6 +1,7 @@
 import { isNewer, type Evacuee, type ParsedWish } from '../../domain/index.js';
 import type { PutOutcome, Tally, WishRecord, WishStore } from '../../ports/index.js';
 import { statement, type Db, type WriteBatcher } from './database.js';
+import { toWishRecord, type WishRow as SqlWishRow } from '../wish-row.js';
 
 export const STORE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS wishes (
@@ -25,14 +26,7 @@ CREATE TABLE IF NOT EXISTS evacuees (
 );
 `;
 
-interface WishRow {
-  id: string;
-  evacuee_id: string;
-  status: WishRecord['status'];
-  reason: string | null;
-  submitted_at: string;
-  body: string | null;
-}
+type WishRow = SqlWishRow<string>;
 
 export class SqliteWishStore implements WishStore {
   constructor(
@@ -104,14 +98,7 @@ export class SqliteWishStore implements WishStore {
 }
 
 function toRecord(row: WishRow): WishRecord {
-  return {
-    id: row.id,
-    evacueeId: row.evacuee_id,
-    status: row.status,
-    submittedAt: row.submitted_at,
-    ...(row.reason === null ? {} : { reason: row.reason }),
-    ...(row.body === null ? {} : { wish: JSON.parse(row.body) as ParsedWish }),
-  };
+  return toWishRecord(row, (body) => JSON.parse(body) as ParsedWish);
 }
 
 /** Rows of (destination, n) as a tally with every destination present. */

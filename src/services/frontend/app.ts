@@ -1,10 +1,15 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Queue, ReadModel, WishStore } from '../../ports/index.js';
-import type { Logger, Secret } from '../../runtime/index.js';
+import type { FrontDoorConfig, Logger, Secret } from '../../runtime/index.js';
+import { PROBES, pathOf } from './door-paths.js';
+import { installLoadShedding } from './load-shedding.js';
+import { defaultWebRoot, readSorryPage, registerPageRoutes } from './page-routes.js';
 import { installProblemHandlers } from './problem.js';
+import { installRateLimits } from './rate-limits.js';
 import { registerReadRoutes } from './read-routes.js';
 import { problemSchema } from './schemas.js';
+import { installSecurityHeaders } from './security-headers.js';
 import { installRequestTracing } from './tracing.js';
 import { registerWishRoutes } from './wish-routes.js';
 
@@ -18,6 +23,10 @@ export interface FrontendDeps {
   /** `/readyz`: the frontend is ready when its queue answers (not the database: reads may degrade, intake must not). */
   readonly ready: () => Promise<void>;
   readonly sendTimeoutMs?: number;
+  /** Rate limits and load shedding. */
+  readonly frontDoor: FrontDoorConfig;
+  /** The built web page; default `dist/web/page` of this package. */
+  readonly webRoot?: string;
 }
 
 /** The web/API process: the front door of the pipeline. Build it, then `listen`. */
@@ -31,7 +40,10 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
     bodyLimit: deps.maxBodyBytes,
     ajv: { customOptions: { allErrors: true } },
     return503OnClosing: true,
+    // Behind a load balancer the client address (for per-address limits) is in X-Forwarded-For.
+    trustProxy: (_address: string, hop: number) => hop < deps.frontDoor.trustProxyHops,
   });
+  const webRoot = deps.webRoot ?? defaultWebRoot();
   app.addSchema(problemSchema);
   await app.register(swagger, {
     openapi: {
@@ -42,6 +54,16 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
   });
   installProblemHandlers(app, deps.logger);
   installRequestTracing(app);
+  // Order matters: headers go on every answer, shed ones included; shedding is cheaper than counting.
+  await installSecurityHeaders(app);
+  const sorryPage = readSorryPage(webRoot);
+  const writeGate = await installLoadShedding(app, { limits: deps.frontDoor, queueReachable: deps.ready, sorryPage, logger: deps.logger });
+  const guards = await installRateLimits(app, deps.frontDoor, sorryPage);
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return;
+    if (PROBES.has(pathOf(request))) return;
+    for (const guard of guards.read) await guard.call(app, request, reply);
+  });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
@@ -54,7 +76,15 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  registerWishRoutes(app, { intake: deps.intake, store: deps.store, passSecret: deps.passSecret, sendTimeoutMs: deps.sendTimeoutMs ?? 5000 });
+  registerWishRoutes(app, {
+    intake: deps.intake,
+    store: deps.store,
+    passSecret: deps.passSecret,
+    sendTimeoutMs: deps.sendTimeoutMs ?? 5000,
+    writeGate,
+    guards,
+  });
   registerReadRoutes(app, deps.readModel);
+  await registerPageRoutes(app, webRoot);
   return app;
 }

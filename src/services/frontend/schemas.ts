@@ -53,6 +53,7 @@ export const submitWishSchema = {
     401: problem,
     413: problem,
     415: problem,
+    429: problem,
     503: problem,
   },
 } as const;
@@ -75,6 +76,8 @@ export const wishStatusSchema = {
       },
     },
     404: problem,
+    429: problem,
+    503: problem,
   },
 } as const;
 
@@ -112,10 +115,12 @@ export const wallSchema = {
       },
     },
     400: problem,
+    429: problem,
+    503: problem,
   },
 } as const;
 
 export const tallySchema = {
   summary: 'Evacuees with a stored current wish, by destination',
-  response: { 200: { type: 'object', properties: { mars: { type: 'integer' }, europa: { type: 'integer' } } } },
+  response: { 200: { type: 'object', properties: { mars: { type: 'integer' }, europa: { type: 'integer' } } }, 429: problem, 503: problem },
 } as const;

@@ -4,7 +4,9 @@ import { EVENT_TYPES, QUEUES, type Queue, type WishStore } from '../../ports/ind
 import { createEnvelope, produce, type Secret } from '../../runtime/index.js';
 import { IdempotencyCache } from './idempotency.js';
 import { newWishId } from './wish-id.js';
+import type { WriteGate } from './load-shedding.js';
 import { HttpProblem } from './problem.js';
+import type { RateGuards } from './rate-limits.js';
 import { submitWishSchema, wishStatusSchema } from './schemas.js';
 
 export interface WishRouteDeps {
@@ -13,6 +15,8 @@ export interface WishRouteDeps {
   readonly passSecret: Secret;
   /** A send slower than this answers 503: a quick "try again" beats a request queued without bound. */
   readonly sendTimeoutMs: number;
+  readonly writeGate: WriteGate;
+  readonly guards: RateGuards;
 }
 
 interface Accepted {
@@ -36,9 +40,10 @@ export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): v
       await produce(
         QUEUES.intake,
         () => [createEnvelope(EVENT_TYPES.wishAccepted, '/exodus/frontend', `${wish.id}.accepted`, wish)],
-        (messages) => withTimeout(deps.intake.send(messages), deps.sendTimeoutMs),
+        (messages) => withTimeout(deps.writeGate.send(() => deps.intake.send(messages)), deps.sendTimeoutMs),
       );
     } catch (error) {
+      if (error instanceof HttpProblem) throw error; // the gate's own answer
       throw new HttpProblem(503, 'intake-unavailable', 'Service unavailable', 'the wish could not be queued durably; please retry', { 'retry-after': '2' }, { cause: error });
     }
     return { id: wish.id, status: 'pending', evacueeId, destination: wish.destination, submittedAt: wish.submittedAt, statusUrl: `/api/wishes/${wish.id}` };
@@ -48,10 +53,15 @@ export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): v
     '/api/wishes',
     {
       schema: submitWishSchema,
-      // Auth before the body is even read: strangers cost us no parsing and learn nothing about the schema.
-      onRequest: async (request) => {
-        request.evacueeId = evacueeFrom(request, deps.passSecret);
-      },
+      // Limits and auth before the body is even read: strangers cost us no parsing and learn nothing
+      // about the schema. The per-evacuee limit counts only verified passes.
+      onRequest: [
+        ...deps.guards.writeByAddress,
+        async (request) => {
+          request.evacueeId = evacueeFrom(request, deps.passSecret);
+        },
+        ...deps.guards.writeByEvacuee,
+      ],
       validatorCompiler: ({ httpPart }) =>
         httpPart === 'body'
           ? (body: unknown) => {

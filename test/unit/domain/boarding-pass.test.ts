@@ -3,20 +3,34 @@ import { describe, expect, it } from 'vitest';
 import { AuthError, issuePass, verifyPass } from '../../../src/domain/index.js';
 
 const SECRET = 'a-test-secret-of-enough-length';
+const TOMORROW = new Date(Date.now() + 86_400_000);
 
 describe('boarding pass', () => {
   it('verifies to the evacuee it was issued to', () => {
-    expect(verifyPass(SECRET, issuePass(SECRET, 'EV-00042'))).toBe('EV-00042');
+    expect(verifyPass(SECRET, issuePass(SECRET, 'EV-00042', TOMORROW))).toBe('EV-00042');
   });
 
   it('cannot be forged for another evacuee by swapping the id', () => {
-    const mine = issuePass(SECRET, 'EV-00001');
+    const mine = issuePass(SECRET, 'EV-00001', TOMORROW);
     const forged = mine.replace('EV-00001', 'EV-00002');
     expect(() => verifyPass(SECRET, forged)).toThrow(AuthError);
   });
 
   it('is bound to the secret of the deployment that issued it', () => {
-    expect(() => verifyPass('another-secret-entirely', issuePass(SECRET, 'EV-00001'))).toThrow(/signature/);
+    expect(() => verifyPass('another-secret-entirely', issuePass(SECRET, 'EV-00001', TOMORROW))).toThrow(/signature/);
+  });
+
+  it('expires: valid until its expiry, refused after it with the time it expired', () => {
+    const expiresAt = new Date('2045-03-01T12:00:00Z');
+    const pass = issuePass(SECRET, 'EV-00007', expiresAt);
+    expect(verifyPass(SECRET, pass, new Date('2045-03-01T11:59:59Z'))).toBe('EV-00007');
+    expect(() => verifyPass(SECRET, pass, expiresAt)).toThrow(/expired at 2045-03-01T12:00:00/);
+  });
+
+  it('cannot have its expiry extended by its holder', () => {
+    const [id, expiry, signature] = issuePass(SECRET, 'EV-00007', new Date('2045-03-01T12:00:00Z')).split('.');
+    const later = (parseInt(expiry ?? '', 36) + 86_400).toString(36);
+    expect(() => verifyPass(SECRET, `${id}.${later}.${signature}`, new Date('2045-03-02T00:00:00Z'))).toThrow(/signature/);
   });
 
   it('rejects anything malformed with an AuthError, never another exception', () => {

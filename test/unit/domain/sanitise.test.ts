@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { containsMarkup, sanitise } from '../../../src/domain/index.js';
+import { XSS_VECTORS, naughtyStrings } from '../../support/naughty-strings.js';
 
 // Strings rich in the characters that make markup and entities, so the properties meet hard cases often.
 const markupish = fc.string({
@@ -46,5 +47,15 @@ describe('sanitise', () => {
     expect(sanitise('e\u0301').text).toBe('\u00e9');
     expect(sanitise('a\u0000b\u202Ec\u0007').text).toBe('abc');
     expect(sanitise(' line1\r\nline2\t ').text).toBe('line1\nline2');
+  });
+
+  it('leaves no markup in, and is stable on, every naughty string and XSS vector', () => {
+    const corpus = [...naughtyStrings(), ...XSS_VECTORS];
+    expect(corpus.length).toBeGreaterThan(500);
+    for (const input of corpus) {
+      const once = sanitise(input).text;
+      expect(containsMarkup(once), input).toBe(false);
+      expect(sanitise(once).text, input).toBe(once);
+    }
   });
 });

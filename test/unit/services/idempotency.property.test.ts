@@ -87,7 +87,7 @@ describe('worker and tally under duplicates and reordering', () => {
       fc.asyncProperty(
         history.chain((wishes) => fc.tuple(fc.constant(wishes), deliveries(wishes), deliveries(wishes))),
         async ([wishes, toWorker, toTally]) => {
-          const storage = openStorage(`sqlite:${tempDir()}`);
+          const storage = await openStorage(`sqlite:${tempDir()}`);
           try {
             await deliver(createWorkerHandler({ store: storage.store, logger }), toWorker);
             await deliver(createTallyHandler({ readModel: storage.readModel, logger }), toTally);

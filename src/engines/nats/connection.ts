@@ -1,0 +1,73 @@
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { TransientError } from '../../domain/index.js';
+import { classify, guarded } from './errors.js';
+
+/** How long a request to the server may take before it counts as a transient failure. */
+export const REQUEST_TIMEOUT_MS = 5_000;
+
+/**
+ * One client connection and its JetStream views. It reconnects forever
+ * (`maxReconnectAttempts: -1`), so a broker restart heals without restarting the process; while it
+ * is down every call fails fast-ish with a `TransientError` instead of hanging.
+ */
+export class Connection {
+  private up = true;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+  ) {
+    void this.watch();
+  }
+
+  static async open(servers: readonly string[]): Promise<Connection> {
+    const nc = await guarded(`connect to ${servers.join(',')}`, () =>
+      connect({ servers: [...servers], name: 'exodus', maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: REQUEST_TIMEOUT_MS }),
+    );
+    try {
+      const jsm = await guarded('open JetStream', () => jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS }));
+      return new Connection(nc, jetstream(nc, { timeout: REQUEST_TIMEOUT_MS }), jsm);
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Whether the socket is up now. Settles are only sent while it is: nats.js would buffer them
+   * across a reconnect and deliver them late, after the server may have given the message to
+   * someone else (an old ack is by stream sequence and would remove it from its new holder).
+   */
+  get connected(): boolean {
+    return this.up && !this.nc.isClosed() && !this.nc.isDraining();
+  }
+
+  /** A request whose reply tells that the server processed it (acks: "ack of the ack"). */
+  async request(subject: string, payload: string, doing: string): Promise<Msg> {
+    if (!this.connected) throw new TransientError('nats_disconnected', `NATS: ${doing} failed: not connected`);
+    try {
+      return await this.nc.request(subject, payload, { timeout: REQUEST_TIMEOUT_MS });
+    } catch (error) {
+      throw classify(error, doing);
+    }
+  }
+
+  /** Drains (finishes what is in flight) and closes. */
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    try {
+      await this.nc.drain();
+    } catch {
+      await this.nc.close();
+    }
+  }
+
+  private async watch(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect') this.up = false;
+      else if (status.type === 'reconnect') this.up = true;
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import { SUBSCRIPTIONS, type MessagingEngine, type Queue, type QueueName, type Topic } from '../../ports/index.js';
+import { TransientError } from '../../domain/index.js';
+import type { EngineOptions } from '../options.js';
+import { Connection } from './connection.js';
+import { guarded } from './errors.js';
+import { Layout } from './layout.js';
+import type { Lease } from './lease.js';
+import { NatsQueue } from './queue.js';
+import { declare } from './streams.js';
+import { NatsTopic } from './topic.js';
+import { parseNatsUrl } from './url.js';
+
+/**
+ * The NATS JetStream messaging engine: `nats://host:port[,host:port…][?prefix=NAME]`.
+ *
+ * Layout (layout.ts; `prefix`, default `exodus`, namespaces all of it so deployments and tests can
+ * share a server):
+ * - every queue has a WorkQueue stream `<p>-queue-<q>` (subject `<p>.queue.<q>`, file storage) read
+ *   by a durable pull consumer `<p>-<q>`; `send` and dead-letter redrive publish there;
+ * - a topic is ONE subject `<p>.topic.<t>` in ONE Interest stream `<p>-topic-<t>`, read by a durable
+ *   pull consumer per subscription (`<p>-store`, `<p>-tally`): fan-out without copying;
+ * - so `queue('store')` reads two lanes: the topic's `store` consumer and its own stream. That is how
+ *   a message sent to one subscription (a contract case, a redrive) reaches only that one, under
+ *   2.9's single `filter_subject` per consumer: a second subject on the topic stream cannot be
+ *   filtered in by one consumer and out by the other, and a stream per subscription fed from the
+ *   topic (sources) would copy every message and make `publish` resolve before the copies exist.
+ * - dead letters: `<p>-dead-<q>` (dead-letters.ts); the retry ledger `<p>-ledger-<q>` (ledger.ts).
+ *
+ * Guarantees and how:
+ * - `send`/`publish` resolve after the stream acked every message (publish.ts). NATS 2.9 writes
+ *   JetStream to disk and fsyncs on an interval (`sync_interval: always` exists only from 2.10), so
+ *   the promise here is "no loss on a process crash or broker restart", not on power loss.
+ * - dedup: `Nats-Msg-Id` = event id, within the streams' duplicate window (10 min, streams.ts), not
+ *   for as long as the queue holds the id as the port says: a resend after the window is new.
+ * - leases: client-side on top of the consumer's fixed `ack_wait` (lease.ts), so any `leaseMs`
+ *   holds exactly for a live holder; a dead holder's messages return within `HOLD_MS` (5 s).
+ * - `attempt` is JetStream's delivery count; past `maxAttempts` the engine dead-letters (queue.ts).
+ * - transient failures are `TransientError`s with stable codes (errors.ts); the client reconnects
+ *   forever, so a broker restart heals.
+ */
+export async function openNatsMessaging(url: string, options: EngineOptions): Promise<MessagingEngine> {
+  const { servers, prefix } = parseNatsUrl(url);
+  const conn = await Connection.open(servers);
+  const layout = new Layout(prefix);
+  try {
+    await declare(conn.jsm, layout);
+  } catch (error) {
+    await conn.close();
+    throw error;
+  }
+  const live = new Set<Lease>();
+  const queues = new Map<QueueName, Queue>();
+  let closed = false;
+  const assertOpen = (): void => {
+    if (closed) throw new TransientError('engine_closed', 'the queue engine is closed');
+  };
+  const queue = (name: QueueName): Queue => {
+    assertOpen();
+    let found = queues.get(name);
+    if (found === undefined) queues.set(name, (found = new NatsQueue(name, conn, layout, options.maxAttempts, live)));
+    return found;
+  };
+  return {
+    queue,
+    topic: (name: string): Topic => {
+      assertOpen();
+      return new NatsTopic(name, conn, layout, (SUBSCRIPTIONS[name] ?? []).length > 0);
+    },
+    // One JetStream API round trip: the server is reachable and JetStream answers (the intake can take sends).
+    ping: async () => {
+      assertOpen();
+      // While reconnecting a request would wait out its timeout; readiness wants the answer now.
+      if (!conn.connected) throw new TransientError('nats_disconnected', 'NATS: ping failed: not connected');
+      await guarded('ping', () => conn.jsm.getAccountInfo());
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      // Unsettled leases go back now, not when the server's hold lapses.
+      await Promise.all([...live].map((lease) => lease.abandon()));
+      await conn.close();
+    },
+  };
+}
+
+/** Deletes every stream under the URL's prefix: for tests, benchmarks and demos, never production data. */
+export async function deleteNatsNamespace(url: string): Promise<string[]> {
+  const { servers, prefix } = parseNatsUrl(url);
+  const conn = await Connection.open(servers);
+  try {
+    const doomed: string[] = [];
+    for await (const name of conn.jsm.streams.names()) if (name.startsWith(`${prefix}-`)) doomed.push(name);
+    await Promise.all(doomed.map((name) => conn.jsm.streams.delete(name)));
+    return doomed;
+  } finally {
+    await conn.close();
+  }
+}

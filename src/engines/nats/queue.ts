@@ -1,0 +1,135 @@
+import type { DeadLetterQueue, Delivery, Envelope, Queue, QueueName, QueueStats } from '../../ports/index.js';
+import type { Connection } from './connection.js';
+import { NatsDeadLetters } from './dead-letters.js';
+import { NatsDelivery, type DeliveryContext } from './delivery.js';
+import { guarded } from './errors.js';
+import type { Lane, Layout } from './layout.js';
+import type { Lease } from './lease.js';
+import { Ledger } from './ledger.js';
+import { publishEnvelopes } from './publish.js';
+import { pull, type Pulled } from './pull.js';
+import { readStored } from './stored.js';
+
+/**
+ * A queue over one or more lanes (stream + durable pull consumer): its own WorkQueue stream, which
+ * `send` and redrive publish to, and, for a subscription, the topic stream's consumer of that name.
+ * `receive` takes from the lanes in turn, starting with a different one each call so a big redrive
+ * cannot starve the fan-out (or the reverse); a message whose delivery count passed `maxAttempts` (its
+ * last holder died or let the lease run out) is dead-lettered there instead of being handed out.
+ */
+export class NatsQueue implements Queue {
+  readonly deadLetters: DeadLetterQueue;
+  private readonly lanes: readonly Lane[];
+  private readonly ctx: DeliveryContext;
+  private readonly dead: NatsDeadLetters;
+  private readonly ledger: Ledger;
+  private nextLane = 0;
+
+  constructor(
+    readonly name: QueueName,
+    private readonly conn: Connection,
+    private readonly layout: Layout,
+    maxAttempts: number,
+    live: Set<Lease>,
+  ) {
+    this.lanes = layout.lanes(name);
+    this.dead = new NatsDeadLetters(conn, layout, name);
+    this.ledger = new Ledger(conn, layout, name);
+    this.deadLetters = this.dead;
+    this.ctx = { conn, maxAttempts, ledger: this.ledger, dead: this.dead, live };
+  }
+
+  send(messages: readonly Envelope[]): Promise<void> {
+    return publishEnvelopes(this.conn, this.layout.queueSubject(this.name), messages, `send to ${this.name}`);
+  }
+
+  async receive(max: number, leaseMs: number): Promise<Delivery[]> {
+    const deliveries: Delivery[] = [];
+    const limit = Math.floor(max);
+    const first = this.nextLane++ % this.lanes.length;
+    const lanes = [...this.lanes.slice(first), ...this.lanes.slice(0, first)];
+    // Dead-lettering at receive leaves the batch short; look again a few times, not forever.
+    for (let round = 0; round < 3 && deliveries.length < limit; round++) {
+      let parked = 0;
+      for (const lane of lanes) {
+        if (deliveries.length >= limit) break;
+        const pulledAt = performance.now();
+        const batch = await pull(this.conn, lane, limit - deliveries.length);
+        for (const admitted of await Promise.all(batch.map((p) => this.admit(lane, p, pulledAt, leaseMs)))) {
+          if (admitted === undefined) parked++;
+          else deliveries.push(admitted);
+        }
+      }
+      if (parked === 0) break;
+    }
+    return deliveries;
+  }
+
+  /**
+   * `ready` counts what the consumers have not handed out yet plus what waits in the ledger for
+   * redelivery; `inFlight` is the rest of what they handed out. `oldestReadyAgeMs` is approximate:
+   * the age of the oldest message never handed out (a message waiting for a retry is older).
+   */
+  async stats(): Promise<QueueStats> {
+    const [consumers, waiting, dead] = await Promise.all([
+      Promise.all(this.lanes.map((lane) => guarded(`read ${lane.stream} > ${lane.consumer}`, () => this.conn.jsm.consumers.info(lane.stream, lane.consumer)))),
+      this.ledger.waiting(),
+      this.dead.count(),
+    ]);
+    const pending = consumers.reduce((n, info) => n + info.num_pending, 0);
+    const handedOut = consumers.reduce((n, info) => n + info.num_ack_pending, 0);
+    const firstReady = await Promise.all(
+      consumers.map(async (info, i) => {
+        const lane = this.lanes[i];
+        if (info.num_pending === 0 || lane === undefined) return undefined;
+        return readStored(this.conn, lane.stream, { seq: info.delivered.stream_seq + 1, next_by_subj: lane.subject });
+      }),
+    );
+    const oldest = Math.min(...firstReady.map((stored) => stored?.storedAt.getTime() ?? Infinity));
+    return {
+      ready: pending + waiting,
+      inFlight: Math.max(0, handedOut - waiting),
+      dead,
+      oldestReadyAgeMs: Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) : 0,
+    };
+  }
+
+  /** A pulled message becomes a delivery, or (attempts used up, unreadable) a dead letter and undefined. */
+  private async admit(lane: Lane, pulled: Pulled, pulledAt: number, leaseMs: number): Promise<Delivery | undefined> {
+    const message = envelopeIn(pulled.body);
+    if (message === undefined) {
+      // Not ours (someone published by hand): parked as a JSON string, so nothing is lost and it
+      // cannot block the queue by failing every receive.
+      const id = `unreadable:${lane.stream}:${pulled.streamSeq}`;
+      return this.park(lane, pulled, JSON.stringify(pulled.body), id, pulled.deliveryCount, 'unreadable: not a JSON envelope with an id');
+    }
+    // Only a redelivery can have a ledger record; reading it is best effort (it carries the last error).
+    const previous = pulled.deliveryCount > 1 ? await this.ledger.take(lane, pulled.streamSeq).catch(() => undefined) : undefined;
+    const lastError = previous?.lastError ?? undefined;
+    if (pulled.deliveryCount <= this.ctx.maxAttempts) {
+      return new NatsDelivery(message, pulled, lane, lastError, pulledAt, leaseMs, this.ctx);
+    }
+    const attempts = pulled.deliveryCount - 1;
+    return this.park(lane, pulled, pulled.body, message.id, attempts, lastError ?? `lease expired after ${attempts} attempts`);
+  }
+
+  private async park(lane: Lane, pulled: Pulled, body: string, id: string, attempts: number, lastError: string): Promise<undefined> {
+    try {
+      await this.dead.park(body, id, attempts, lastError);
+      await this.conn.request(pulled.reply, '+ACK', `ack a dead-lettered message (${lane.stream} #${pulled.streamSeq})`);
+    } catch {
+      // Left unacked, it comes back when the hold lapses and is dead-lettered then.
+    }
+    return undefined;
+  }
+}
+
+function envelopeIn(body: string): Envelope | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    const id: unknown = typeof parsed === 'object' && parsed !== null ? (parsed as { id?: unknown }).id : undefined;
+    return typeof id === 'string' && id !== '' ? (parsed as Envelope) : undefined;
+  } catch {
+    return undefined;
+  }
+}

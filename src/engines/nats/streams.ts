@@ -1,0 +1,94 @@
+import { AckPolicy, DeliverPolicy, JetStreamApiError, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { QUEUES, SUBSCRIPTIONS } from '../../ports/index.js';
+import { guarded } from './errors.js';
+import type { Layout } from './layout.js';
+
+/**
+ * How long the server keeps a delivered message from others without hearing from its holder: the
+ * consumers' `ack_wait`. It bounds recovery after a holder dies (kill -9: its messages come back at
+ * most this long after its last sign of life); live holders keep shorter or longer leases on top of
+ * it client-side (see lease.ts). 5 s matches the default lease.
+ */
+export const HOLD_MS = 5_000;
+
+/**
+ * Dedup window for `Nats-Msg-Id` (the envelope id). Long enough for the resends that happen: a
+ * client retrying a 503, a producer redoing a batch after its lease expired; bounded because the
+ * server keeps every id of the window in memory. An id sent again after it is a new message.
+ */
+export const DUPLICATE_WINDOW_MS = 10 * 60_000;
+
+/** Ledger records older than this are dropped: a stale one only skews `stats()`, never delivery. */
+const LEDGER_MAX_AGE_MS = 7 * 24 * 3_600_000;
+
+/**
+ * Deliveries a consumer may have unsettled (leased, waiting for a retry delay) before the server
+ * stops handing out more; a bound on server memory, far above what the consume loops hold.
+ */
+const MAX_ACK_PENDING = 20_000;
+
+/**
+ * Creates every stream and durable consumer the layout names, or brings them to this configuration
+ * (create-or-update), so opening the engine is idempotent and several processes may race to do it.
+ */
+export async function declare(jsm: JetStreamManager, layout: Layout): Promise<void> {
+  const queues = Object.values(QUEUES);
+  const file = { storage: StorageType.File, num_replicas: 1 } as const;
+  const streams: StreamSpec[] = [];
+  for (const queue of queues) {
+    streams.push(
+      { name: layout.queueStream(queue), subjects: [layout.queueSubject(queue)], retention: RetentionPolicy.Workqueue, duplicate_window: nanos(DUPLICATE_WINDOW_MS), ...file },
+      { name: layout.deadStream(queue), subjects: [layout.deadSubjects(queue)], retention: RetentionPolicy.Limits, max_msgs_per_subject: 1, ...file },
+      {
+        name: layout.ledgerStream(queue),
+        subjects: [layout.ledgerSubjects(queue)],
+        retention: RetentionPolicy.Limits,
+        max_msgs_per_subject: 1,
+        max_age: nanos(LEDGER_MAX_AGE_MS),
+        ...file,
+      },
+    );
+  }
+  // Interest: a fanned-out message stays until every subscription's consumer has acked it.
+  for (const topic of Object.keys(SUBSCRIPTIONS)) {
+    streams.push({ name: layout.topicStream(topic), subjects: [layout.topicSubject(topic)], retention: RetentionPolicy.Interest, duplicate_window: nanos(DUPLICATE_WINDOW_MS), ...file });
+  }
+  await Promise.all(streams.map((spec) => ensureStream(jsm, spec)));
+  // Consumers after their streams; on an Interest stream they must exist before the first publish.
+  await Promise.all(
+    queues.flatMap((queue) => layout.lanes(queue)).map((lane) =>
+      ensureConsumer(jsm, lane.stream, {
+        durable_name: lane.consumer,
+        filter_subject: lane.subject,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(HOLD_MS),
+        // The engine counts attempts and dead-letters itself: JetStream's MaxDeliver only stops
+        // delivering, it moves the message nowhere.
+        max_deliver: -1,
+        max_ack_pending: MAX_ACK_PENDING,
+      }),
+    ),
+  );
+}
+
+type StreamSpec = Partial<StreamConfig> & Pick<StreamConfig, 'name' | 'subjects'>;
+
+async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<void> {
+  await guarded(`declare stream ${spec.name}`, async () => {
+    try {
+      await jsm.streams.add(spec);
+    } catch (error) {
+      // 10058: the name exists with another configuration; bring it to this one.
+      if (!(error instanceof JetStreamApiError && error.code === 10058)) throw error;
+      const { name, retention: _retention, storage: _storage, ...changeable } = spec;
+      await jsm.streams.update(name, changeable);
+    }
+  });
+}
+
+async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+  // Creating a durable that exists updates it on 2.9 (and is a no-op when nothing changed).
+  await guarded(`declare consumer ${stream} > ${config.durable_name}`, () => jsm.consumers.add(stream, config));
+}

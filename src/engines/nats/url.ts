@@ -1,0 +1,33 @@
+import { PermanentError } from '../../domain/index.js';
+
+/** What a `nats://host:port[,host:port…]?prefix=NAME` URL names. */
+export interface NatsUrl {
+  /** `host:port` of every seed server; the client learns the rest of a cluster from them. */
+  readonly servers: readonly string[];
+  /** Namespaces streams, subjects and consumers, so tests and deployments can share one server. */
+  readonly prefix: string;
+}
+
+export const DEFAULT_PREFIX = 'exodus';
+
+// The prefix becomes part of stream names and subject tokens: only characters both accept.
+const PREFIX = /^[A-Za-z0-9_-]{1,48}$/;
+const SERVER = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
+
+/** Parses the engine URL; a bad one fails fast with one line naming what is wrong. */
+export function parseNatsUrl(url: string): NatsUrl {
+  const match = /^nats:\/\/([^?]*)(?:\?(.*))?$/i.exec(url.trim());
+  if (match === null) throw invalid(url, 'expected nats://host:port[,host:port…][?prefix=NAME]');
+  const servers = (match[1] ?? '').split(',').map((server) => server.trim()).filter((server) => server !== '');
+  if (servers.length === 0) throw invalid(url, 'no host:port');
+  for (const server of servers) if (!SERVER.test(server)) throw invalid(url, `"${server}" is not host:port`);
+  const params = new URLSearchParams(match[2] ?? '');
+  for (const key of params.keys()) if (key !== 'prefix') throw invalid(url, `unknown parameter "${key}" (known: prefix)`);
+  const prefix = params.get('prefix') ?? DEFAULT_PREFIX;
+  if (!PREFIX.test(prefix)) throw invalid(url, `prefix must match ${PREFIX.source}`);
+  return { servers, prefix };
+}
+
+function invalid(url: string, why: string): PermanentError {
+  return new PermanentError('invalid_engine_url', `bad NATS URL "${url}": ${why}`);
+}

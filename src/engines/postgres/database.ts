@@ -1,0 +1,78 @@
+import { Pool, type ClientConfig, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
+import { TransientError } from '../../domain/index.js';
+import { classify } from './errors.js';
+
+/** What a statement runs on: the pool (one statement, its own transaction) or a transaction's client. */
+export interface Queryable {
+  query<R extends QueryResultRow>(query: QueryConfig): Promise<QueryResult<R>>;
+}
+
+/**
+ * The engine's one pool, bounded: `poolSize` is how many connections this process may hold, so N
+ * replicas hold at most N × poolSize of the server's `max_connections`. Every error that leaves it
+ * is classified (see errors.ts), so callers see TransientError / PermanentError, never pg's.
+ */
+export class Database implements Queryable {
+  private readonly pool: Pool;
+  private closing: Promise<void> | undefined;
+
+  constructor(config: ClientConfig, poolSize: number) {
+    this.pool = new Pool({
+      ...config,
+      max: poolSize,
+      // Connections idle for 30 s are closed: a burst's extra connections go back to the server.
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle client whose server went away (restart, failover, idle timeout on a proxy) emits
+    // 'error' on the pool; unheard, that would crash the process. The pool has already dropped the
+    // client, and the next query opens a fresh connection or fails with a classified error.
+    this.pool.on('error', () => undefined);
+  }
+
+  async query<R extends QueryResultRow>(query: QueryConfig): Promise<QueryResult<R>> {
+    this.assertOpen();
+    try {
+      return await this.pool.query<R>(query);
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+
+  /**
+   * Runs `work` in one READ COMMITTED transaction on one connection, committed when it resolves and
+   * rolled back when it throws. A commit whose answer was lost (the connection dropped) surfaces as
+   * a TransientError, and the retry is safe because every write here is idempotent.
+   */
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw classify(error);
+    }
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      // A connection that cannot even roll back is not handed to the next caller.
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw classify(error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Waits for checked-out connections to come back, then closes them all; safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= this.pool.end();
+    return this.closing;
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== undefined) throw new TransientError('engine_closed', 'the PostgreSQL store is closed');
+  }
+}

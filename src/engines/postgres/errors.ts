@@ -1,0 +1,49 @@
+import { PermanentError, TransientError } from '../../domain/index.js';
+
+/**
+ * SQLSTATEs that mean "the server could not do it now", not "it cannot be done": a retry with
+ * backoff may pass. Class 08 is every connection exception.
+ * https://www.postgresql.org/docs/current/errcodes-appendix.html
+ */
+const TRANSIENT_SQLSTATES = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '53300', // too_many_connections
+  '57P01', // admin_shutdown (a restart or failover in progress)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, or in recovery)
+]);
+
+/** Socket-level failures: the server is down, restarting, or unreachable for now. */
+const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/**
+ * pg reports some losses only in words: a connection dropped mid-query, a pool that found no free
+ * client within `connectionTimeoutMillis`, a client whose socket already failed.
+ */
+const TRANSIENT_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connection timeout|not queryable|Client was closed/i;
+
+/**
+ * Turns a driver error into the domain's retry meaning. Transient: the server or the path to it is
+ * unavailable or busy. Permanent: the data itself is wrong (class 22, e.g. a NUL byte or an
+ * impossible timestamp; class 23, a broken constraint), so the same message would fail forever and
+ * belongs in the dead-letter queue now. Anything else (a missing table, a syntax error: a bug or an
+ * unapplied migration) stays a plain error, which consumers retry and finally dead-letter.
+ */
+export function classify(error: unknown): unknown {
+  if (error instanceof TransientError || error instanceof PermanentError) return error;
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof code === 'string') {
+    if (TRANSIENT_SQLSTATES.has(code) || code.startsWith('08') || TRANSIENT_SOCKET_CODES.has(code)) {
+      return new TransientError('postgres_unavailable', `PostgreSQL unavailable: ${message}`, { cause: error });
+    }
+    if (code.startsWith('22') || code.startsWith('23')) {
+      return new PermanentError('postgres_bad_data', `PostgreSQL refused the data: ${message}`, { cause: error });
+    }
+  }
+  if (TRANSIENT_MESSAGES.test(message)) {
+    return new TransientError('postgres_unavailable', `PostgreSQL unavailable: ${message}`, { cause: error });
+  }
+  return error;
+}

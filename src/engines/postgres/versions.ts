@@ -1,0 +1,30 @@
+import { DESTINATIONS, ValidationError, type Destination } from '../../domain/index.js';
+import type { Tally } from '../../ports/index.js';
+
+/**
+ * A submittedAt as the `timestamptz` we order by: what `Date.parse` makes of it, at millisecond
+ * precision, so SQL's `(submitted_at, wish_id)` order is the domain's `compareVersions` exactly.
+ */
+export function versionTime(submittedAt: string): string {
+  const ms = Date.parse(submittedAt);
+  if (Number.isNaN(ms)) throw new ValidationError([{ field: 'submittedAt', reason: 'is not a date' }]);
+  return new Date(ms).toISOString();
+}
+
+/** Years PostgreSQL reads back from an ISO string; JavaScript dates reach further. */
+const FIRST_MS = Date.parse('0001-01-01T00:00:00.000Z');
+const LAST_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** A cursor's time, checked: a client-made cursor outside PostgreSQL's range is a 400, not a 500. */
+export function cursorTime(submittedAt: string): string {
+  const ms = Date.parse(submittedAt);
+  if (!(ms >= FIRST_MS && ms <= LAST_MS)) throw new ValidationError([{ field: 'cursor', reason: 'is not a cursor this API issued' }]);
+  return new Date(ms).toISOString();
+}
+
+/** Rows of (destination, n) as a tally naming every destination, unknown ones left out. */
+export function toTally(rows: readonly { destination: string; n: number }[]): Tally {
+  const tally = Object.fromEntries(DESTINATIONS.map((destination) => [destination, 0])) as Record<Destination, number>;
+  for (const row of rows) if (Object.hasOwn(tally, row.destination)) tally[row.destination as Destination] = row.n;
+  return tally;
+}

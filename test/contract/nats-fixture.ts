@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import { destroyNamespace, openMessaging } from '../../src/engines/index.js';
+import type { MessagingEngine } from '../../src/ports/index.js';
+import { reachable } from '../support/services.js';
+
+/**
+ * The NATS contract runs against a real server (EXODUS_TEST_NATS_URL, default the local one). Each
+ * engine gets its own prefix, so its streams are its own, and deletes them on close: the server
+ * is shared, nothing may be left behind.
+ */
+export const NATS_URL = process.env['EXODUS_TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+const [host = '127.0.0.1', port = '4222'] = (/^nats:\/\/([^,?/]+)/i.exec(NATS_URL)?.[1] ?? '').split(':');
+
+/** Why the NATS contract cannot run here (no server), or undefined when it can. */
+export const NATS_UNAVAILABLE: string | undefined = (await reachable(host, Number(port)))
+  ? undefined
+  : `no NATS server at ${host}:${port} (start nats-server -js, or set EXODUS_TEST_NATS_URL)`;
+
+/** A fresh, empty NATS messaging engine (own stream names), removed again on close. */
+export async function openTestNatsMessaging(options: { maxAttempts: number }): Promise<MessagingEngine> {
+  const url = `${NATS_URL}${NATS_URL.includes('?') ? '&' : '?'}prefix=test-${randomBytes(6).toString('hex')}`;
+  const engine = await openMessaging(url, options);
+  return {
+    queue: (name) => engine.queue(name),
+    topic: (name) => engine.topic(name),
+    ping: () => engine.ping(),
+    close: async () => {
+      await engine.close();
+      await destroyNamespace(url);
+    },
+  };
+}
