@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/ops/index.js';
@@ -16,7 +16,7 @@ export interface PrivateServer {
   readonly port: number;
   /** The running server's PID, or undefined while stopped. */
   pid(): number | undefined;
-  /** Graceful stop (SIGINT for PostgreSQL's fast shutdown, SIGTERM for NATS); waits for the exit. */
+  /** Graceful stop (SIGINT for PostgreSQL's fast shutdown, lame-duck mode for NATS); waits for the exit. */
   stop(): Promise<void>;
   /** SIGKILL: a crash, no goodbye. */
   kill(): Promise<void>;
@@ -65,15 +65,24 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
   ).started();
 }
 
+/**
+ * A private `nats-server -js`. `stop()` restarts it the way its operators are told to (the official
+ * Helm chart's preStop hook): lame-duck mode (SIGUSR2), which closes the clients first and only then
+ * shuts JetStream down. A plain SIGTERM on 2.9.10 shuts JetStream down under connected clients and
+ * may ack publishes in that window without keeping them (README: "Restarting NATS").
+ */
 export async function startPrivateNats(): Promise<PrivateServer> {
   const dir = tempDir('exodus-nats-');
   const port = await freePort();
+  const config = join(dir, 'nats.conf');
+  // Clients are closed 1 s after lame-duck mode starts (30 s is the server's minimum duration, for spreading them out).
+  writeFileSync(config, 'lame_duck_grace_period: "1s"\nlame_duck_duration: "30s"\n');
   return new ProcessServer(
     `nats://127.0.0.1:${port}`,
     port,
     dir,
-    'SIGTERM',
-    () => spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'jetstream')], { stdio: ['ignore', 'ignore', 'pipe'] }),
+    'SIGUSR2',
+    () => spawn(NATS_SERVER, ['-c', config, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'jetstream')], { stdio: ['ignore', 'ignore', 'pipe'] }),
     () => reachable('127.0.0.1', port),
   ).started();
 }

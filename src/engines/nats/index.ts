@@ -8,6 +8,7 @@ import type { Lease } from './lease.js';
 import { NatsQueue } from './queue.js';
 import { declare } from './streams.js';
 import { NatsTopic } from './topic.js';
+import { TopicTrim } from './topic-trim.js';
 import { parseNatsUrl } from './url.js';
 
 /**
@@ -50,6 +51,11 @@ export async function openNatsMessaging(url: string, options: EngineOptions): Pr
   }
   const live = new Set<Lease>();
   const queues = new Map<QueueName, Queue>();
+  // A process that reads a topic keeps it trimmed; a process that only sends has nothing to do there.
+  const trims = Object.entries(SUBSCRIPTIONS).map(([topic, subscribers]) => ({
+    subscribers,
+    trim: new TopicTrim(conn, layout.topicStream(topic), subscribers.map((q) => layout.consumer(q))),
+  }));
   let closed = false;
   const assertOpen = (): void => {
     if (closed) throw new TransientError('engine_closed', 'the queue engine is closed');
@@ -58,6 +64,7 @@ export async function openNatsMessaging(url: string, options: EngineOptions): Pr
     assertOpen();
     let found = queues.get(name);
     if (found === undefined) queues.set(name, (found = new NatsQueue(name, conn, layout, options.maxAttempts, live)));
+    for (const { subscribers, trim } of trims) if (subscribers.includes(name)) trim.start();
     return found;
   };
   return {
@@ -76,6 +83,7 @@ export async function openNatsMessaging(url: string, options: EngineOptions): Pr
     close: async () => {
       if (closed) return;
       closed = true;
+      await Promise.all(trims.map(({ trim }) => trim.stop()));
       // Unsettled leases go back now, not when the server's hold lapses.
       await Promise.all([...live].map((lease) => lease.abandon()));
       await conn.close();

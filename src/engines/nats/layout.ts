@@ -5,10 +5,11 @@ import { SUBSCRIPTIONS, type QueueName } from '../../ports/index.js';
  *
  * ```
  * <p>-queue-<q>        subject <p>.queue.<q>               WorkQueue  consumer <p>-<q>   (direct sends, redrives)
- * <p>-topic-<t>        subject <p>.topic.<t>               Interest   consumer <p>-<q> per subscription q
+ * <p>-topic-<t>        subject <p>.topic.<t>               Limits*    consumer <p>-<q> per subscription q
  * <p>-dead-<q>         subjects <p>.dead.<q>.<id64>        Limits     1 per subject (one dead letter per event id)
  * <p>-ledger-<q>       subjects <p>.ledger.<q>.<lane>.<seq> Limits     1 per subject (waiting redeliveries)
  * ```
+ * *trimmed below every subscription's ack floor by the client (topic-trim.ts), not Interest retention.
  * `<t>` is the topic name with dots as dashes in stream names (`wish.parsed` → `wish-parsed`); `<id64>`
  * is the event id in base64url, because an id may hold characters a subject token may not (`.`, `*`,
  * `>`, spaces).

@@ -1,5 +1,6 @@
 import { AckPolicy, DeliverPolicy, JetStreamApiError, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { PermanentError } from '../../domain/index.js';
 import { QUEUES, SUBSCRIPTIONS } from '../../ports/index.js';
 import { guarded } from './errors.js';
 import type { Layout } from './layout.js';
@@ -50,12 +51,12 @@ export async function declare(jsm: JetStreamManager, layout: Layout): Promise<vo
       },
     );
   }
-  // Interest: a fanned-out message stays until every subscription's consumer has acked it.
+  // Limits, trimmed by the client once every subscription has acked (topic-trim.ts says why not Interest).
   for (const topic of Object.keys(SUBSCRIPTIONS)) {
-    streams.push({ name: layout.topicStream(topic), subjects: [layout.topicSubject(topic)], retention: RetentionPolicy.Interest, duplicate_window: nanos(DUPLICATE_WINDOW_MS), ...file });
+    streams.push({ name: layout.topicStream(topic), subjects: [layout.topicSubject(topic)], retention: RetentionPolicy.Limits, duplicate_window: nanos(DUPLICATE_WINDOW_MS), ...file });
   }
   await Promise.all(streams.map((spec) => ensureStream(jsm, spec)));
-  // Consumers after their streams; on an Interest stream they must exist before the first publish.
+  // Consumers after their streams, and before anything is published: each reads from the stream's start.
   await Promise.all(
     queues.flatMap((queue) => layout.lanes(queue)).map((lane) =>
       ensureConsumer(jsm, lane.stream, {
@@ -82,7 +83,12 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<vo
     } catch (error) {
       // 10058: the name exists with another configuration; bring it to this one.
       if (!(error instanceof JetStreamApiError && error.code === 10058)) throw error;
-      const { name, retention: _retention, storage: _storage, ...changeable } = spec;
+      const { name, retention, storage: _storage, ...changeable } = spec;
+      // The server cannot change a stream's retention; saying so beats running on the wrong one.
+      const existing = (await jsm.streams.info(name)).config.retention;
+      if (existing !== retention) {
+        throw new PermanentError('nats_stream_retention', `NATS: stream ${name} has ${existing} retention, this version needs ${retention}: drain it, delete it and start again`);
+      }
       await jsm.streams.update(name, changeable);
     }
   });

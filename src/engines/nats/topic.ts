@@ -4,10 +4,10 @@ import type { Layout } from './layout.js';
 import { publishEnvelopes } from './publish.js';
 
 /**
- * Fan-out by JetStream itself: one publish to the topic's subject, stored once in its Interest
- * stream, read by one durable consumer per subscription. Those consumers are created when the
- * engine opens, before anything is published, so the stream's ack means every subscription holds
- * the message (an Interest stream keeps it until each of them has acked it).
+ * Fan-out by JetStream itself: one publish to the topic's subject, stored once in its stream, read
+ * by one durable consumer per subscription. Those consumers are created when the engine opens,
+ * before anything is published, so the stream's ack means every subscription holds the message; it
+ * is removed once each of them has acked it (topic-trim.ts).
  */
 export class NatsTopic implements Topic {
   constructor(
