@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyPass } from '../../src/domain/index.js';
-import { openMessaging } from '../../src/engines/index.js';
+import { destroyNamespace, openMessaging } from '../../src/engines/index.js';
 import { passSecret } from '../../src/runtime/index.js';
 import { envelope } from '../contract/fixtures.js';
+import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
+import { skipUnless } from '../support/services.js';
 import { exodus, generateRoster, tempDir } from '../support/system.js';
 
 describe('the exodus CLI', () => {
@@ -63,22 +66,37 @@ describe('the exodus CLI', () => {
     }
   });
 
-  it('status and dlq work on a data dir: list, show, redrive, purge', async () => {
-    const dir = tempDir();
-    const messaging = await openMessaging(`sqlite:${dir}`, { maxAttempts: 1 });
-    const intake = messaging.queue('intake');
-    await intake.send([envelope('poison-a'), envelope('poison-b')]);
-    for (const delivery of await intake.receive(10, 1000)) await delivery.deadLetter('PermanentError: unreadable');
-    await messaging.close();
+  // The same operator session on every queue engine: the CLI goes through the ports only.
+  const engines = [
+    { name: 'SQLite (a data dir)', url: (dir: string) => `sqlite:${dir}`, unavailable: undefined },
+    { name: 'NATS JetStream', url: () => `${NATS_URL}${NATS_URL.includes('?') ? '&' : '?'}prefix=cli-${randomBytes(4).toString('hex')}`, unavailable: NATS_UNAVAILABLE },
+  ];
+  for (const engine of engines) {
+    it.skipIf(skipUnless(engine.unavailable === undefined, engine.unavailable ?? ''))(`status and dlq work on ${engine.name}: list, show, redrive, purge`, async () => {
+      const dir = tempDir();
+      const url = engine.url(dir);
+      const env = { EXODUS_QUEUE: url };
+      const messaging = await openMessaging(url, { maxAttempts: 1 });
+      try {
+        const intake = messaging.queue('intake');
+        await intake.send([envelope('poison-a'), envelope('poison-b')]);
+        for (const delivery of await intake.receive(10, 1000)) await delivery.deadLetter('PermanentError: unreadable');
 
-    const status = JSON.parse((await exodus(['status', '--data', dir, '--json'])).stdout) as { queues: Record<string, { dead: number }> };
-    expect(status.queues['intake']?.dead).toBe(2);
-    expect((await exodus(['dlq', 'list', '--data', dir, '--queue', 'intake'])).stdout).toMatch(/poison-a.*PermanentError: unreadable/);
-    const shown = JSON.parse((await exodus(['dlq', 'show', '--data', dir, '--queue', 'intake', '--id', 'poison-b'])).stdout) as { message: { id: string } };
-    expect(shown.message.id).toBe('poison-b');
-    expect((await exodus(['dlq', 'redrive', '--data', dir, '--queue', 'intake', '--id', 'poison-a'])).stdout).toContain('redrove 1');
-    expect((await exodus(['dlq', 'purge', '--data', dir, '--queue', 'intake'])).stdout).toContain('purged 1');
-    const after = JSON.parse((await exodus(['status', '--data', dir, '--json'])).stdout) as { queues: Record<string, { dead: number; ready: number }> };
-    expect(after.queues['intake']).toMatchObject({ dead: 0, ready: 1 });
-  });
+        const status = JSON.parse((await exodus(['status', '--data', dir, '--json'], env)).stdout) as { queues: Record<string, { dead: number }> };
+        expect(status.queues['intake']?.dead).toBe(2);
+        expect((await exodus(['dlq', 'list', '--data', dir, '--queue', 'intake'], env)).stdout).toMatch(/poison-a.*PermanentError: unreadable/);
+        const shown = JSON.parse((await exodus(['dlq', 'show', '--data', dir, '--queue', 'intake', '--id', 'poison-b'], env)).stdout) as { message: { id: string } };
+        expect(shown.message.id).toBe('poison-b');
+        expect((await exodus(['dlq', 'redrive', '--data', dir, '--queue', 'intake', '--id', 'poison-a'], env)).stdout).toContain('redrove 1');
+        expect((await exodus(['dlq', 'purge', '--data', dir, '--queue', 'intake'], env)).stdout).toContain('purged 1');
+        const after = JSON.parse((await exodus(['status', '--data', dir, '--json'], env)).stdout) as { queues: Record<string, { dead: number; ready: number }> };
+        expect(after.queues['intake']).toMatchObject({ dead: 0, ready: 1 });
+        // The redriven message is deliverable again, as itself.
+        expect((await intake.receive(10, 1000)).map((d) => d.message.id)).toEqual(['poison-a']);
+      } finally {
+        await messaging.close();
+        await destroyNamespace(url);
+      }
+    });
+  }
 });
