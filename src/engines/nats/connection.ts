@@ -24,7 +24,9 @@ export class Connection {
 
   static async open(servers: readonly string[]): Promise<Connection> {
     const nc = await guarded(`connect to ${servers.join(',')}`, () =>
-      connect({ servers: [...servers], name: 'exodus', maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: REQUEST_TIMEOUT_MS }),
+      // noAsyncTraces: nats.js otherwise builds two Error objects (stack traces) per request up front, in
+      // case it fails: profiled, 22 % of the parser's CPU and 8 % of the frontend's, one per publish or ack.
+      connect({ servers: [...servers], name: 'exodus', maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: REQUEST_TIMEOUT_MS, noAsyncTraces: true }),
     );
     try {
       const jsm = await guarded('open JetStream', () => jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS }));

@@ -21,6 +21,8 @@ export const TRIM_EVERY_MS = 5_000;
 export class TopicTrim {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** The floor this process last trimmed to: an unchanged floor needs no purge. */
+  private trimmedTo = 0;
 
   constructor(
     private readonly conn: Connection,
@@ -49,9 +51,10 @@ export class TopicTrim {
   async trim(): Promise<number> {
     const infos = await Promise.all(this.consumers.map((consumer) => guarded(`read ${this.stream} > ${consumer}`, () => this.conn.jsm.consumers.info(this.stream, consumer))));
     const floor = Math.min(...infos.map((info) => info.ack_floor.stream_seq));
-    if (!(floor > 0)) return 0;
+    if (!(floor > this.trimmedTo)) return 0;
     // "Up to but not including seq": everything at or below the lowest floor.
     const { purged } = await guarded(`trim ${this.stream}`, () => this.conn.jsm.streams.purge(this.stream, { seq: floor + 1 }));
+    this.trimmedTo = floor;
     return purged;
   }
 }
