@@ -4,6 +4,7 @@ import type { Environment } from './calibrate.js';
 import type { CpuReport } from './cpu.js';
 import type { DrainReport } from './drain.js';
 import type { IngestReport, IngestRun } from './ingest.js';
+import type { NatsShutdownReport } from './nats-shutdown.js';
 import type { QueueEnginesReport } from './queue-engines.js';
 import type { BenchScenario } from './scenarios.js';
 
@@ -20,6 +21,7 @@ export interface BenchResults {
   readonly drain: DrainReport | undefined;
   readonly drainDistributed?: DrainReport | undefined;
   readonly queueEngines: QueueEnginesReport | undefined;
+  readonly natsShutdown?: NatsShutdownReport | undefined;
   /** Phases that threw, with the message: a broken phase is reported, never silently missing. */
   readonly failures: readonly string[];
 }
@@ -54,6 +56,7 @@ export function renderMarkdown(results: BenchResults): string {
   if (results.drain) lines.push(...drainSection(results.drain, 'SQLite (embedded)'));
   if (results.drainDistributed) lines.push(...drainSection(results.drainDistributed, 'NATS JetStream + PostgreSQL'));
   if (results.queueEngines) lines.push(...queueEnginesSection(results.queueEngines, results.scenario));
+  if (results.natsShutdown) lines.push(...natsShutdownSection(results.natsShutdown, results.scenario));
   lines.push(...cpuSection(results));
   if (results.failures.length > 0) lines.push('## Failures', '', ...results.failures.map((f) => `- ${f}`), '');
   return lines.join('\n');
@@ -71,6 +74,22 @@ function queueEnginesSection(report: QueueEnginesReport, scenario: BenchScenario
     '| --- | --- | --- | --- | --- |',
     ...report.runs.map((r) => `| ${r.engine} | ${r.perSec.toLocaleString('en-US')} | ${r.ratioToBullmq === undefined ? '–' : `${r.ratioToBullmq}×`} | ${r.seconds} | ${r.durability} |`),
     ...report.unavailable.map((u) => `| ${u.split(':')[0] ?? u} | – | – | – | not run: ${u.slice(u.indexOf(':') + 1).trim()} |`),
+    '',
+  ];
+}
+
+function natsShutdownSection(report: NatsShutdownReport, scenario: BenchScenario): string[] {
+  const { publishers, flowBeforeStopMs } = scenario.natsShutdown;
+  const rows = report.runs.map((r) => [r.retention, r.stop, r.acked, r.lost]);
+  return [
+    `## NATS ${report.server}: acked publishes kept across a restart`,
+    '',
+    `A private nats-server, one stream with two durable consumers acking everything, ${publishers} publishers at full speed;`,
+    `after ${flowBeforeStopMs} ms the server is stopped (SIGTERM, or lame-duck mode via SIGUSR2) and started again. "lost": acked`,
+    'publishes a consumer never received after the restart. This is why the topic stream is not Interest-retained and',
+    'why NATS is restarted in lame-duck mode (README, "Restarting NATS").',
+    '',
+    ...(report.unavailable === undefined ? [table(['retention', 'stop', 'acked', 'lost'], rows)] : [`Not run: ${report.unavailable}.`]),
     '',
   ];
 }

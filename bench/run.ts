@@ -7,14 +7,16 @@ import { loadAverage, measureFsync } from './calibrate.js';
 import { runDrain, type DrainReport } from './drain.js';
 import { runIngest, type IngestReport } from './ingest.js';
 import { killAll } from './processes.js';
+import { runNatsShutdown, type NatsShutdownReport } from './nats-shutdown.js';
 import { runQueueEngines, type QueueEnginesReport } from './queue-engines.js';
 import { renderMarkdown, writeResults, type BenchResults } from './report.js';
 import { DEFAULT_SCENARIO, type BenchScenario } from './scenarios.js';
 
 /**
  * `npm run bench`: ingest (exodus vs bare node:http), drain (65,000 wishes to `stored`), queue engines
- * (ours vs BullMQ), then bench/results/latest.{json,md} and the table on stdout. `--only
- * ingest|drain|queues` runs one part;
+ * (ours vs BullMQ), what NATS keeps of the publishes it acks while shutting down, then
+ * bench/results/latest.{json,md} and the table on stdout. `--only ingest|drain|queues|nats-shutdown`
+ * runs one part;
  * `--quick` shortens the ingest phases for a smoke run (the drain keeps its 65,000: that is the target).
  * Exits 1 if a part failed to run — missing a performance target is a result, not a failure.
  */
@@ -23,7 +25,8 @@ const RESULTS_DIR = resolve(import.meta.dirname, '../../bench/results');
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } }, strict: true });
   const only = values.only;
-  if (only !== undefined && only !== 'ingest' && only !== 'drain' && only !== 'queues') throw new Error('--only takes ingest, drain or queues');
+  const parts = ['ingest', 'drain', 'queues', 'nats-shutdown'];
+  if (only !== undefined && !parts.includes(only)) throw new Error(`--only takes ${parts.join(', ')}`);
   const scenario = values.quick === true ? quick(DEFAULT_SCENARIO) : DEFAULT_SCENARIO;
 
   // Watchdog: whatever hangs, the run ends and leaves no server behind.
@@ -72,6 +75,8 @@ async function main(): Promise<number> {
       : undefined;
   const queueEngines: QueueEnginesReport | undefined =
     only === undefined || only === 'queues' ? await attempt('queue engines', () => runQueueEngines(scenario.queueEngines, log)) : undefined;
+  const natsShutdown: NatsShutdownReport | undefined =
+    only === undefined || only === 'nats-shutdown' ? await attempt('nats shutdown', () => runNatsShutdown(scenario.natsShutdown, log)) : undefined;
 
   const results: BenchResults = {
     startedAt: startedAt.toISOString(),
@@ -90,6 +95,7 @@ async function main(): Promise<number> {
     drain,
     drainDistributed,
     queueEngines,
+    natsShutdown,
     failures,
   };
   const markdown = renderMarkdown(results);

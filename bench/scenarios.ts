@@ -71,6 +71,16 @@ export interface QueueEnginesScenario {
   readonly redisUrl: string;
 }
 
+export interface NatsShutdownScenario {
+  /** Runs per (retention, stop) pair. */
+  readonly runsEach: number;
+  /** Publisher loops, each awaiting its publish ack. */
+  readonly publishers: number;
+  readonly flowBeforeStopMs: number;
+  /** The most the consumers read after the restart, waiting until neither has anything left. */
+  readonly readAfterRestartMs: number;
+}
+
 export interface BenchScenario {
   readonly ingest: IngestScenario;
   readonly drain: DrainScenario;
@@ -80,6 +90,7 @@ export interface BenchScenario {
    */
   readonly distributed: { readonly natsUrl: string; readonly postgresUrl: string; readonly timeoutMs: number };
   readonly queueEngines: QueueEnginesScenario;
+  readonly natsShutdown: NatsShutdownScenario;
   /** Watchdog for the whole run: children are killed and the run fails past this. */
   readonly budgetMs: number;
 }
@@ -113,5 +124,6 @@ export const DEFAULT_SCENARIO: BenchScenario = {
     natsUrl: process.env['EXODUS_BENCH_NATS_URL'] ?? 'nats://127.0.0.1:4222',
     redisUrl: process.env['EXODUS_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
   },
+  natsShutdown: { runsEach: 3, publishers: 8, flowBeforeStopMs: 500, readAfterRestartMs: 60_000 },
   budgetMs: 16 * 60_000,
 };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { destroyNamespace, openMessaging } from '../../src/engines/index.js';
 import type { MessagingEngine } from '../../src/ports/index.js';
-import { reachable } from '../support/services.js';
+import { reachable } from '../../src/ops/index.js';
 
 /**
  * The NATS contract runs against a real server (EXODUS_TEST_NATS_URL, default the local one). Each

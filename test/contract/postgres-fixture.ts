@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { destroyNamespace, openStorage } from '../../src/engines/index.js';
 import type { StorageEngine } from '../../src/ports/index.js';
-import { reachable } from '../support/services.js';
+import { reachable } from '../../src/ops/index.js';
 
 /** The test server: trust auth on 127.0.0.1:5432, database `test`; override with EXODUS_TEST_POSTGRES_URL. */
 export const TEST_POSTGRES_URL = process.env['EXODUS_TEST_POSTGRES_URL'] ?? 'postgres://127.0.0.1:5432/test';

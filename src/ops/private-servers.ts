@@ -1,15 +1,18 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, rmSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/ops/index.js';
-import { reachable } from './services.js';
-import { tempDir } from './system.js';
+import { freePort } from './free-port.js';
+import { reachable } from './reachable.js';
+
+function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
 
 /**
- * Servers of a test's own, for fault tests that stop, kill and restart them: started from the
- * installed binaries on a free port in a temp dir, stopped by their own PID, never the machine's
- * shared instances.
+ * Servers of a test's or a benchmark's own, for fault runs that stop, kill and restart them: started
+ * from the installed binaries on a free port in a temp dir, stopped by their own PID, never the
+ * machine's shared instances.
  */
 export interface PrivateServer {
   readonly url: string;
@@ -20,6 +23,8 @@ export interface PrivateServer {
   stop(): Promise<void>;
   /** SIGKILL: a crash, no goodbye. */
   kill(): Promise<void>;
+  /** Ends it with this signal (e.g. SIGTERM for NATS without lame-duck mode); waits for the exit. */
+  stopWith(signal: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port and data. */
   start(): Promise<void>;
   /** Stops it if running and removes its data. */
@@ -131,6 +136,10 @@ class ProcessServer implements PrivateServer {
 
   kill(): Promise<void> {
     return this.#end('SIGKILL');
+  }
+
+  stopWith(signal: NodeJS.Signals): Promise<void> {
+    return this.#end(signal);
   }
 
   async destroy(): Promise<void> {
