@@ -45,6 +45,28 @@ export function storeContract(engine: EngineUnderTest, open: () => Promise<Stora
       expect(await store.countCurrent()).toEqual({ mars: 0, europa: 1 });
     });
 
+    test('racing writers (as replicas would): the newest of each evacuee wins, every other is superseded, each id is stored once', async () => {
+      const t = Date.now();
+      const evacuees = ['EV-00011', 'EV-00012', 'EV-00013', 'EV-00014', 'EV-00015'];
+      const versions = evacuees.flatMap((evacueeId, e) =>
+        Array.from({ length: 12 }, (_, v) => parsedWish({ evacueeId, destination: (v + e) % 2 === 0 ? 'mars' : 'europa' }, t + v * 1000)),
+      );
+      // Every version twice (a redelivery racing its first delivery), in an order no writer controls.
+      const puts = [...versions, ...versions].map((wish, i) => ({ wish, key: (i * 7919) % 120 })).sort((a, b) => a.key - b.key);
+      const outcomes = await Promise.all(puts.map(({ wish }) => store.put(wish).then((outcome) => ({ id: wish.id, outcome }))));
+      for (const wish of versions) {
+        const answers = outcomes.filter((o) => o.id === wish.id).map((o) => o.outcome);
+        expect(answers.filter((a) => a === 'duplicate'), wish.id).toHaveLength(1);
+      }
+      const newest = evacuees.map((evacueeId) => versions.filter((w) => w.evacueeId === evacueeId).at(-1));
+      for (const wish of versions) {
+        expect((await store.get(wish.id))?.status, wish.id).toBe(newest.includes(wish) ? 'stored' : 'superseded');
+      }
+      const expected = { mars: 0, europa: 0 };
+      for (const wish of newest) if (wish !== undefined) expected[wish.destination]++;
+      expect(await store.countCurrent()).toEqual(expected);
+    });
+
     test('same submittedAt: the greater id wins, everywhere', async () => {
       const at = new Date().toISOString();
       const a = parsedWish({ evacueeId: 'EV-00003', id: '01900000-0000-7000-8000-00000000000a', submittedAt: at });
