@@ -1,13 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { chownSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { reachable } from './reachable.js';
-
-function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+import { tempDir } from './temp-dir.js';
 
 /**
  * Servers of a test's or a benchmark's own, for fault runs that stop, kill and restart them: started

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { destroyNamespace, openMessaging } from '../../src/engines/index.js';
+import { HAVE_NATS_SERVER, HAVE_POSTGRES_BINARIES, startPrivateNats, startPrivatePostgres, type PrivateServer } from '../../src/ops/index.js';
 import { QUEUES } from '../../src/ports/index.js';
 import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
 import { POSTGRES_UNAVAILABLE, testPostgresUrl, testSchemaName } from '../contract/postgres-fixture.js';
 import { expectedTally, flowWishes, type FlowAnswer } from '../support/flow.js';
 import { forEachLimit, sigkillChild, sleep, waitForRestart } from '../support/ledger.js';
-import { HAVE_NATS_SERVER, HAVE_POSTGRES_BINARIES, startPrivateNats, startPrivatePostgres, type PrivateServer } from '../../src/ops/index.js';
 import { skipUnless } from '../support/services.js';
 import { generateRoster, startSystem, tempDir, waitFor, wishStatus, type RunningSystem } from '../support/system.js';
 

@@ -4,6 +4,7 @@ import { destroyNamespace, openMessaging } from '../../src/engines/index.js';
 import { Connection } from '../../src/engines/nats/connection.js';
 import { Layout } from '../../src/engines/nats/layout.js';
 import { TopicTrim } from '../../src/engines/nats/topic-trim.js';
+import { parseNatsUrl } from '../../src/engines/nats/url.js';
 import { QUEUES, SUBSCRIPTIONS, TOPICS, type MessagingEngine, type QueueName } from '../../src/ports/index.js';
 import { envelope } from '../contract/fixtures.js';
 import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
@@ -85,9 +86,10 @@ describe.skipIf(skip)('NATS fan-out', () => {
   it('a topic message is removed once every subscription acked it, and kept while one has not', async () => {
     const url = `${NATS_URL}?prefix=trim-${randomUUID().slice(0, 8)}`;
     const engine = await open(url);
-    const conn = await Connection.open([NATS_URL.replace(/\?.*$/, '')]);
+    const { servers, prefix } = parseNatsUrl(url);
+    const conn = await Connection.open(servers);
     cleanups.push(() => conn.close());
-    const layout = new Layout(url.split('prefix=')[1] ?? '');
+    const layout = new Layout(prefix);
     const stream = layout.topicStream(TOPICS.wishParsed);
     const trim = new TopicTrim(conn, stream, subscribers.map((queue) => layout.consumer(queue)));
     const stored = async (): Promise<number> => (await conn.jsm.streams.info(stream)).state.messages;

@@ -1,18 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { ONE_ADDRESS_LOAD_ENV, freePort } from '../../src/ops/index.js';
+import { ONE_ADDRESS_LOAD_ENV, freePort, tempDir } from '../../src/ops/index.js';
 
-export { freePort };
-
+export { freePort, tempDir };
 
 export const BIN = resolve(import.meta.dirname, '../../bin/exodus.js');
-
-export function tempDir(prefix = 'exodus-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
 
 /** Runs the CLI to completion; resolves with its output, rejects on a non-zero exit. */
 export async function exodus(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; code: number }> {

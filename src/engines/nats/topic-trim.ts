@@ -2,7 +2,7 @@ import type { Connection } from './connection.js';
 import { guarded } from './errors.js';
 
 /** How often a process that reads a topic removes what every subscription has acked. */
-export const TRIM_EVERY_MS = 5_000;
+const TRIM_EVERY_MS = 5_000;
 
 /**
  * Interest retention, done by the client: removes a topic stream's messages once every
@@ -26,7 +26,7 @@ export class TopicTrim {
 
   constructor(
     private readonly conn: Connection,
-    readonly stream: string,
+    private readonly stream: string,
     private readonly consumers: readonly string[],
   ) {}
 
