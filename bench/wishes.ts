@@ -4,7 +4,7 @@ import type { RosterEntry } from './processes.js';
 
 /**
  * Request bodies: realistic wishes (100–300 characters, a recipient on most, markup on one in ten
- * so the parser's sanitiser does real work), chosen by a seeded generator so every run sends the
+ * so the parser's markup detection does real work), chosen by a seeded generator so every run sends the
  * same bytes. Built once, before any timing starts.
  */
 const MESSAGES = [

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AuthError } from './errors.js';
-import { isEvacueeId } from './evacuee.js';
+import { isPassShaped } from './pass-shape.js';
 
 /** How long a pass is valid when its issuer does not say: until boarding closes, roughly. */
 export const DEFAULT_PASS_VALIDITY_DAYS = 30;
@@ -18,17 +18,16 @@ export function issuePass(secret: string, evacueeId: string, expiresAt: Date): s
 
 /** Returns the evacuee id the pass was issued to, or throws `AuthError` saying why not. */
 export function verifyPass(secret: string, pass: string, now: Date = new Date()): string {
-  const [evacueeId = '', expiry = '', signature, extra] = pass.split('.');
-  if (signature === undefined || extra !== undefined) throw new AuthError('boarding pass is malformed');
-  if (!isEvacueeId(evacueeId)) throw new AuthError('boarding pass names no valid evacuee');
+  if (!isPassShaped(pass)) throw new AuthError('malformed', 'this is not a boarding pass: a pass reads EV-00042.<expiry>.<signature>');
+  const [evacueeId = '', expiry = '', signature = ''] = pass.split('.');
   const given = Buffer.from(signature, 'base64url');
   const expected = Buffer.from(sign(secret, evacueeId, expiry), 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new AuthError('boarding pass signature is not valid');
+    throw new AuthError('invalid', 'boarding pass signature is not valid');
   }
   // Checked after the signature: a forger learns nothing about expiries.
   const expiresAtMs = parseInt(expiry, 36) * 1000;
-  if (!(expiresAtMs > now.getTime())) throw new AuthError(`boarding pass expired at ${new Date(expiresAtMs).toISOString()}`);
+  if (!(expiresAtMs > now.getTime())) throw new AuthError('expired', `boarding pass expired at ${new Date(expiresAtMs).toISOString()}`);
   return evacueeId;
 }
 

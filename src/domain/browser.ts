@@ -4,4 +4,6 @@
  * the rest is types, erased at build.
  */
 export * from './wish-terms.js';
-export type { FieldProblem } from './errors.js';
+export * from './text-rules.js';
+export * from './pass-shape.js';
+export type { FieldProblem, PassProblem } from './errors.js';

@@ -46,9 +46,18 @@ export class ValidationError extends PermanentError {
   }
 }
 
-/** The boarding pass is missing, malformed or not signed by this deployment. */
+/**
+ * Why a boarding pass was not accepted: none sent, not shaped like a pass, not signed by this
+ * deployment (forged or tampered), or past its expiry. Clients branch on it (the page words each).
+ */
+export type PassProblem = 'missing' | 'malformed' | 'invalid' | 'expired';
+
+/** The boarding pass is missing, malformed, not signed by this deployment, or expired. */
 export class AuthError extends PermanentError {
-  constructor(reason: string) {
+  constructor(
+    readonly problem: PassProblem,
+    reason: string,
+  ) {
     super('unauthorized', reason);
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ValidationError, type FieldProblem } from './errors.js';
-import { sanitise } from './sanitise.js';
+import { looksLikeMarkup } from './markup.js';
+import { describeUnshowable, findUnshowable } from './text-rules.js';
 import { DESTINATIONS, LIMITS, arrivalDate, charCount, type Destination } from './wish-terms.js';
 
 /** What an evacuee sends: the body of `POST /api/wishes`. */
@@ -10,7 +11,7 @@ export interface WishSubmission {
   readonly message: string;
 }
 
-/** A wish as accepted at the front door: the payload of `exodus.wish.accepted`. Text is still raw. */
+/** A wish as accepted at the front door: the payload of `exodus.wish.accepted`. Text is as written, in NFC. */
 export interface AcceptedWish extends WishSubmission {
   readonly id: string;
   readonly evacueeId: string;
@@ -18,12 +19,16 @@ export interface AcceptedWish extends WishSubmission {
   readonly submittedAt: string;
 }
 
-/** A screened wish: the payload of `exodus.wish.parsed`. Text is plain, normalised and inert. */
+/**
+ * A screened wish: the payload of `exodus.wish.parsed`. Its text is exactly the accepted text; every
+ * surface shows it as text, never as markup.
+ */
 export interface ParsedWish extends AcceptedWish {
   readonly arrivalDate: string;
-  /** sha256 of the accepted (raw) destination, recipient and message: lets an audit prove content survived. */
+  /** sha256 of the accepted destination, recipient and message: lets an audit prove content survived. */
   readonly contentHash: string;
-  readonly markupRemoved: boolean;
+  /** The text looks like markup (an injection attempt): kept as written, flagged and reported. */
+  readonly markupFlagged: boolean;
 }
 
 export type ParseOutcome =
@@ -31,36 +36,52 @@ export type ParseOutcome =
   | { readonly ok: false; readonly reason: string };
 
 /**
- * The shape rules of a submission, checked at the front door (400) and again by the parser for
- * messages from anywhere else. Returns every problem, field by field.
+ * The rules of a submission, checked at the front door (400) and again by the parser for messages
+ * from anywhere else. Returns the submission with its text in Unicode NFC (canonical form: the same
+ * words typed on two keyboards are one text), or throws every problem, field by field. Text is
+ * refused only when it cannot be shown honestly (see `text-rules.ts`), never for what it says.
  */
 export function checkSubmission(body: unknown): WishSubmission {
   const problems: FieldProblem[] = [];
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ValidationError([{ field: '(body)', reason: 'must be a JSON object' }]);
   }
-  const { destination, to, message } = body as Record<string, unknown>;
+  const fields = body as Record<string, unknown>;
+  const { destination } = fields;
   if (!DESTINATIONS.includes(destination as Destination)) {
     problems.push({ field: 'destination', reason: `must be one of ${DESTINATIONS.join(', ')}` });
   }
-  if (to !== undefined && to !== null) {
-    if (typeof to !== 'string') problems.push({ field: 'to', reason: 'must be a string' });
-    else if (charCount(to) > LIMITS.toMaxChars) problems.push({ field: 'to', reason: `must be at most ${LIMITS.toMaxChars} characters` });
-  }
-  if (typeof message !== 'string') problems.push({ field: 'message', reason: 'must be a string' });
-  else if (message.length === 0) problems.push({ field: 'message', reason: 'must not be empty' });
-  else if (charCount(message) > LIMITS.messageMaxChars) {
-    problems.push({ field: 'message', reason: `must be at most ${LIMITS.messageMaxChars} characters` });
-  }
+  // An empty or null recipient is no recipient.
+  const to = fields['to'] === null || fields['to'] === '' ? undefined : checkText(fields['to'], 'to', LIMITS.toMaxChars, problems);
+  const message = checkText(fields['message'], 'message', LIMITS.messageMaxChars, problems, { required: true });
   if (problems.length > 0) throw new ValidationError(problems);
-  return {
-    destination: destination as Destination,
-    to: typeof to === 'string' ? to : undefined,
-    message: message as string,
-  };
+  return { destination: destination as Destination, ...(to === undefined ? {} : { to }), message: message ?? '' };
 }
 
-/** Screens an accepted wish into plain text, or says why it must be rejected. Pure and deterministic. */
+/** One text field in NFC, or undefined after recording why it is not acceptable. */
+function checkText(value: unknown, field: string, maxChars: number, problems: FieldProblem[], { required = false } = {}): string | undefined {
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'string') {
+    problems.push({ field, reason: 'must be a string' });
+    return undefined;
+  }
+  // Checked before normalising: NFC of a lone surrogate is not defined to keep it.
+  const unshowable = findUnshowable(value);
+  if (unshowable !== undefined) {
+    problems.push({ field, reason: describeUnshowable(unshowable) });
+    return undefined;
+  }
+  const text = value.normalize('NFC');
+  if (required && text.trim() === '') problems.push({ field, reason: text === '' ? 'must not be empty' : 'must not be blank' });
+  else if (charCount(text) > maxChars) problems.push({ field, reason: `must be at most ${maxChars} characters` });
+  return text;
+}
+
+/**
+ * Screens an accepted wish: the text stays exactly as accepted (NFC), markup is flagged, the arrival
+ * date and content hash are computed. Rejected only when it breaks the submission rules, which a wish
+ * through the front door never does. Pure and deterministic.
+ */
 export function parseWish(accepted: AcceptedWish): ParseOutcome {
   let submission: WishSubmission;
   try {
@@ -68,22 +89,16 @@ export function parseWish(accepted: AcceptedWish): ParseOutcome {
   } catch (error) {
     return { ok: false, reason: error instanceof ValidationError ? error.message : 'malformed wish' };
   }
-  const message = sanitise(submission.message);
-  if (message.text.length === 0) return { ok: false, reason: 'message: empty once markup and control characters are removed' };
-  const to = submission.to === undefined ? undefined : sanitise(submission.to);
-  const toText = to !== undefined && to.text.length > 0 ? to.text : undefined;
   return {
     ok: true,
     wish: {
       id: accepted.id,
       evacueeId: accepted.evacueeId,
       submittedAt: accepted.submittedAt,
-      destination: submission.destination,
-      ...(toText === undefined ? {} : { to: toText }),
-      message: message.text,
+      ...submission,
       arrivalDate: arrivalDate(accepted.submittedAt, submission.destination),
       contentHash: contentHash(submission),
-      markupRemoved: message.markupRemoved || (to?.markupRemoved ?? false),
+      markupFlagged: looksLikeMarkup(submission.message) || (submission.to !== undefined && looksLikeMarkup(submission.to)),
     },
   };
 }

@@ -45,11 +45,14 @@ export interface Config {
 
 /** Rate limits (requests per minute per key; 0 turns a limit off) and load shedding. */
 export interface FrontDoorConfig {
-  /** `POST /api/wishes` per client address: a boarding hall behind one NAT still fits. */
-  readonly ipWritesPerMinute: number;
+  /**
+   * Failed `POST /api/wishes` (no or bad pass, malformed request) per client address: what costs
+   * without a pass. Good writes never spend it, so a boarding hall behind one NAT gets in.
+   */
+  readonly ipFailedWritesPerMinute: number;
   /** `POST /api/wishes` per evacuee (counted after the pass is verified, so forgers cannot spend it). */
   readonly evacueeWritesPerMinute: number;
-  /** Reads (wall, tally, status, the page) per client address; an open page polls ~45 times a minute. */
+  /** Reads (wall, tally, status, the page) per client address; 0 (default): reads are cached instead. */
   readonly ipReadsPerMinute: number;
   /** Shed (503) when the event loop lags more than this, in ms; 0 = never. */
   readonly shedEventLoopDelayMs: number;
@@ -79,7 +82,7 @@ const SOURCES = {
   maxBodyBytes: ['max-body-bytes', 'EXODUS_MAX_BODY_BYTES'],
   logLevel: ['log-level', 'EXODUS_LOG_LEVEL'],
   storePoolSize: ['store-pool-size', 'EXODUS_STORE_POOL_SIZE'],
-  ipWritesPerMinute: ['ip-writes-per-minute', 'EXODUS_IP_WRITES_PER_MINUTE'],
+  ipFailedWritesPerMinute: ['ip-failed-writes-per-minute', 'EXODUS_IP_FAILED_WRITES_PER_MINUTE'],
   evacueeWritesPerMinute: ['evacuee-writes-per-minute', 'EXODUS_EVACUEE_WRITES_PER_MINUTE'],
   ipReadsPerMinute: ['ip-reads-per-minute', 'EXODUS_IP_READS_PER_MINUTE'],
   shedEventLoopDelayMs: ['shed-event-loop-delay-ms', 'EXODUS_SHED_EVENT_LOOP_DELAY_MS'],
@@ -126,9 +129,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     logLevel: raw('logLevel') ?? 'info',
     storePoolSize: int('storePoolSize', 10, 1, 1000),
     frontDoor: Object.freeze({
-      ipWritesPerMinute: int('ipWritesPerMinute', 120, 0, 1_000_000),
+      ipFailedWritesPerMinute: int('ipFailedWritesPerMinute', 120, 0, 1_000_000),
       evacueeWritesPerMinute: int('evacueeWritesPerMinute', 6, 0, 1_000_000),
-      ipReadsPerMinute: int('ipReadsPerMinute', 1200, 0, 1_000_000),
+      ipReadsPerMinute: int('ipReadsPerMinute', 0, 0, 1_000_000),
       shedEventLoopDelayMs: int('shedEventLoopDelayMs', 300, 0, 60_000),
       shedHeapUsedBytes: int('shedHeapUsedBytes', Math.floor(getHeapStatistics().heap_size_limit * 0.9), 0, Number.MAX_SAFE_INTEGER),
       maxInFlightWrites: int('maxInFlightWrites', 2000, 1, 1_000_000),

@@ -4,6 +4,7 @@ export * from './consume-loop.js';
 export * from './envelope.js';
 export * from './health.js';
 export * from './logger.js';
+export * from './metrics.js';
 export * from './secret.js';
 export * from './shutdown.js';
 export * from './telemetry.js';

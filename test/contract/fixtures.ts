@@ -26,7 +26,7 @@ export function parsedWish(overrides: Partial<ParsedWish> & { evacueeId: string 
     message,
     arrivalDate: arrivalDate(submittedAt, destination),
     contentHash: contentHash({ destination, message }),
-    markupRemoved: false,
+    markupFlagged: false,
     ...overrides,
   };
 }

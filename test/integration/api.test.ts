@@ -36,13 +36,39 @@ describe('the REST API (real SQLite engines, consumers stopped)', () => {
     expect((await p.app.inject('/api/wishes/not-an-id')).statusCode).toBe(404);
   });
 
-  it('401 without a pass, with a malformed one, or with one forged for another evacuee', async () => {
+  it('401 without a pass, with a malformed one, or with one forged for another evacuee, with a type per reason', async () => {
     const forged = passFor('EV-00001').replace('EV-00001', 'EV-00002');
-    for (const pass of [null, 'garbage', forged]) {
+    const cases: [string | null, string][] = [
+      [null, '/problems/pass-missing'],
+      ['garbage', '/problems/pass-malformed'],
+      [`${passFor('EV-00001')} extra`, '/problems/pass-malformed'],
+      [forged, '/problems/pass-invalid'],
+      [passFor('EV-00001', new Date(Date.now() - 1000)), '/problems/pass-expired'],
+    ];
+    for (const [pass, type] of cases) {
       const res = await post(wish, {}, pass);
       expect(res.statusCode).toBe(401);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+      expect(res.json(), String(pass)).toMatchObject({ status: 401, type });
+    }
+    expect((await p.messaging.queue(QUEUES.intake).stats()).ready).toBe(0);
+  });
+
+  it('queues the text exactly as written (NFC), markup and all; refuses at the door, naming the field, only what cannot be shown', async () => {
+    const res = await post({ destination: 'mars', to: 'Mum <mum@example.org>', message: 'if a<b and c>d, cafe\u0301 <script>alert(1)</script>' });
+    expect(res.statusCode).toBe(202);
+    const [queued] = await p.messaging.queue(QUEUES.intake).receive(10, 1000);
+    expect(queued?.message.data).toMatchObject({ to: 'Mum <mum@example.org>', message: 'if a<b and c>d, caf\u00e9 <script>alert(1)</script>' });
+
+    for (const [field, text, reason] of [
+      ['message', 'lone \ud800 surrogate', /character 6 \(U\+D800\) is not valid Unicode/],
+      ['message', 'bell\u0007', /control character/],
+      ['to', '\u202Emum', /bidi override/],
+    ] as const) {
+      const refused = await post({ destination: 'mars', message: 'hello', [field]: text });
+      expect(refused.statusCode, JSON.stringify(text)).toBe(400);
+      expect(refused.json(), JSON.stringify(text)).toMatchObject({ type: '/problems/invalid-wish', errors: [{ field, reason: expect.stringMatching(reason) as unknown }] });
     }
     expect((await p.messaging.queue(QUEUES.intake).stats()).ready).toBe(0);
   });
@@ -65,9 +91,12 @@ describe('the REST API (real SQLite engines, consumers stopped)', () => {
   it('400 for broken JSON, 413 for a body over the limit, 415 for another content type', async () => {
     expect((await post('{"destination":')).statusCode).toBe(400);
     expect((await post({ ...wish, message: 'x'.repeat(20_000) })).statusCode).toBe(413);
-    const res = await post('destination=mars', { 'content-type': 'application/x-www-form-urlencoded' });
-    expect(res.statusCode).toBe(415);
-    expect(res.json()).toMatchObject({ status: 415, title: 'Unsupported media type' });
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'text/plain; charset=utf-8']) {
+      const res = await post(JSON.stringify(wish), { 'content-type': type });
+      expect(res.statusCode, type).toBe(415);
+      expect(res.json(), type).toMatchObject({ status: 415, title: 'Unsupported media type' });
+    }
+    expect((await p.messaging.queue(QUEUES.intake).stats()).ready).toBe(0);
   });
 
   it('Idempotency-Key: a retried request gets the first answer, not a second wish', async () => {

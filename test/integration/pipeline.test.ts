@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QUEUES } from '../../src/ports/index.js';
 import { envelope } from '../contract/fixtures.js';
 import { waitFor } from '../support/system.js';
-import { buildPipeline, passFor, spans, type Pipeline } from '../support/in-process.js';
+import { buildPipeline, counted, passFor, spans, type Pipeline } from '../support/in-process.js';
 
 describe('the pipeline end to end, in one process on SQLite', () => {
   let p: Pipeline;
@@ -25,17 +25,40 @@ describe('the pipeline end to end, in one process on SQLite', () => {
     return statusOf(id);
   };
 
-  it('stores a wish, shows it on the wall as plain text and counts it', async () => {
-    const id = await submit('EV-00001', { destination: 'europa', to: 'Sam', message: 'Feed <b>the</b> cat' });
-    expect(await settled(id)).toMatchObject({ status: 'stored', markupRemoved: true, destination: 'europa' });
+  it('stores a wish word for word, shows it on the wall as written and counts it', async () => {
+    const id = await submit('EV-00001', { destination: 'europa', to: 'Sam <sam@example.org>', message: 'Feed <b>the</b> cat\nif a<b and c>d' });
+    expect(await settled(id)).toMatchObject({ status: 'stored', markupFlagged: true, destination: 'europa' });
     await waitFor(async () => (await p.app.inject('/api/tally')).json<{ europa: number }>().europa === 1, 5000, 'tally never moved');
-    expect((await p.app.inject('/api/wall?destination=europa')).json()).toMatchObject({ items: [{ id, message: 'Feed the cat', to: 'Sam' }], next: null });
+    expect((await p.app.inject('/api/wall?destination=europa')).json()).toMatchObject({
+      items: [{ id, message: 'Feed <b>the</b> cat\nif a<b and c>d', to: 'Sam <sam@example.org>' }],
+      next: null,
+    });
   });
 
-  it('rejects an empty-once-screened message with its reason, without retrying or dead-lettering it', async () => {
-    const id = await submit('EV-00002', { destination: 'mars', message: '<script>alert(1)</script>' });
-    expect(await settled(id)).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/empty/) as unknown });
-    expect(await p.messaging.queue(QUEUES.intake).stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 0 });
+  it('a wish that is nothing but markup is stored as text, flagged, and reported as an injection attempt: ids and time, never the text', async () => {
+    const attemptsBefore = await counted('exodus.wish.injection_attempts');
+    const message = '<script>alert("only-in-the-wish")</script>';
+    const id = await submit('EV-00002', { destination: 'mars', message });
+    expect(await settled(id)).toMatchObject({ status: 'stored', markupFlagged: true });
+    const report = p.logs.lines().find((line) => line['msg'] === 'injection attempt: the wish looks like markup (kept as text, flagged)');
+    expect(report).toMatchObject({ level: 40, evacueeId: 'EV-00002', wishId: id, submittedAt: expect.any(String) as unknown, trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) as unknown });
+    expect(p.logs.raw.join('\n')).not.toContain('only-in-the-wish');
+    expect((await counted('exodus.wish.injection_attempts')) - attemptsBefore).toBe(1);
+    const parsing = spans.getFinishedSpans().find((span) => span.name === 'process intake' && span.events.some((event) => event.name === 'exodus.injection_attempt'));
+    expect(parsing?.events.find((event) => event.name === 'exodus.injection_attempt')?.attributes).toEqual({ 'exodus.evacuee.id': 'EV-00002', 'exodus.wish.id': id, 'exodus.wish.submitted_at': expect.any(String) as unknown });
+    expect(JSON.stringify(spans.getFinishedSpans().map((span) => [span.attributes, span.events]))).not.toContain('only-in-the-wish');
+    // Plain text raises nothing.
+    await settled(await submit('EV-00003', { destination: 'mars', message: 'I <3 you, Mum <mum@example.org>' }));
+    expect((await counted('exodus.wish.injection_attempts')) - attemptsBefore).toBe(1);
+  });
+
+  it('rejects with its reason, without retrying or dead-lettering, a wish from outside the front door that breaks the rules', async () => {
+    const intake = p.messaging.queue(QUEUES.intake);
+    const id = '0190a000-0000-7000-8000-00000000abcd';
+    await intake.send([envelope(`${id}.accepted`, { id, evacueeId: 'EV-00009', submittedAt: new Date().toISOString(), destination: 'mars', message: 'reversed \u202Etext' })]);
+    await waitFor(async () => (await p.storage.store.get(id))?.status === 'rejected', 5000, 'never rejected');
+    expect(await p.storage.store.get(id)).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/^message: character 10 \(U\+202E\) is a bidi override/) as unknown });
+    expect(await intake.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 0 });
   });
 
   it('a replacement supersedes the earlier wish and moves the count to the new destination', async () => {
@@ -85,11 +108,12 @@ describe('the pipeline end to end, in one process on SQLite', () => {
     const secretText = 'my-very-private-wish-text';
     const id = await submit('EV-00005', { destination: 'mars', to: 'private-recipient', message: secretText });
     await settled(id);
-    await submit('EV-00006', { destination: 'mars', message: '<b></b>' });
-    await waitFor(() => p.logs.raw.some((line) => line.includes('wish rejected')), 5000, 'no rejection logged');
+    await settled(await submit('EV-00006', { destination: 'mars', message: '<b>private-markup</b>' }));
+    expect(p.logs.raw.some((line) => line.includes('injection attempt'))).toBe(true);
     const all = p.logs.raw.join('\n');
     expect(all).not.toContain(secretText);
     expect(all).not.toContain('private-recipient');
+    expect(all).not.toContain('private-markup');
     expect(all).not.toContain(passFor('EV-00005'));
     expect(all).not.toContain(passFor('EV-00005').split('.')[2]);
     const handled = p.logs.lines().filter((line) => line['wishId'] !== undefined);

@@ -2,7 +2,9 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { openMessaging, openStorage } from '../../src/engines/index.js';
 import { issuePass } from '../../src/domain/index.js';
-import { QUEUES, TOPICS, type MessagingEngine, type Queue, type StorageEngine, type WishStore } from '../../src/ports/index.js';
+import { QUEUES, TOPICS, type MessagingEngine, type Queue, type ReadModel, type StorageEngine, type WishStore } from '../../src/ports/index.js';
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider, MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConsumeLoop, createLogger, Secret, startTelemetry, type FrontDoorConfig, type Logger } from '../../src/runtime/index.js';
 import { buildFrontend } from '../../src/services/frontend/index.js';
@@ -15,6 +17,26 @@ import { tempDir } from './system.js';
 export const spans = new InMemorySpanExporter();
 startTelemetry('exodus-test', [new SimpleSpanProcessor(spans)]);
 
+/** Metrics of everything the in-process pipeline did, read on demand (cumulative since the file began). */
+class OnDemandReader extends MetricReader {
+  protected override async onShutdown(): Promise<void> {}
+  protected override async onForceFlush(): Promise<void> {}
+}
+const metricReader = new OnDemandReader();
+metrics.setGlobalMeterProvider(new MeterProvider({ readers: [metricReader] }));
+
+/** The total so far of counter `name` over the points whose attributes include `attributes`. */
+export async function counted(name: string, attributes: Readonly<Record<string, string | number>> = {}): Promise<number> {
+  const { resourceMetrics } = await metricReader.collect();
+  const points: DataPoint<unknown>[] = resourceMetrics.scopeMetrics
+    .flatMap((scope) => scope.metrics)
+    .filter((metric) => metric.descriptor.name === name)
+    .flatMap((metric): DataPoint<unknown>[] => metric.dataPoints);
+  return points
+    .filter((point) => Object.entries(attributes).every(([key, value]) => point.attributes[key] === value))
+    .reduce((sum, point) => sum + (typeof point.value === 'number' ? point.value : 0), 0);
+}
+
 export const SECRET = new Secret('in-process-test-secret-0123456789');
 /** Test passes expire far in the future by default, so one evacuee's pass is the same string all test long. */
 export const passFor = (evacueeId: string, expiresAt = new Date(Date.UTC(2099, 0, 1))): string => issuePass(SECRET.reveal(), evacueeId, expiresAt);
@@ -24,7 +46,7 @@ export const passFor = (evacueeId: string, expiresAt = new Date(Date.UTC(2099, 0
  * test machine's event-loop lag must not shed their requests. Tests of the defences turn them on.
  */
 export const OPEN_DOOR: FrontDoorConfig = {
-  ipWritesPerMinute: 0,
+  ipFailedWritesPerMinute: 0,
   evacueeWritesPerMinute: 0,
   ipReadsPerMinute: 0,
   shedEventLoopDelayMs: 0,
@@ -66,6 +88,8 @@ export interface PipelineOptions {
   readonly intake?: (real: Queue) => Queue;
   /** Stands between the worker and the real store, e.g. to take it away for a while. */
   readonly workerStore?: (real: WishStore) => WishStore;
+  /** Stands between the frontend and the real read model, e.g. to count its queries. */
+  readonly readModel?: (real: ReadModel) => ReadModel;
 }
 
 export async function buildPipeline(options: PipelineOptions = {}): Promise<Pipeline> {
@@ -77,7 +101,7 @@ export async function buildPipeline(options: PipelineOptions = {}): Promise<Pipe
   const app = await buildFrontend({
     intake: options.intake?.(messaging.queue(QUEUES.intake)) ?? messaging.queue(QUEUES.intake),
     store: storage.store,
-    readModel: storage.readModel,
+    readModel: options.readModel?.(storage.readModel) ?? storage.readModel,
     passSecret: SECRET,
     logger,
     maxBodyBytes: 16_384,

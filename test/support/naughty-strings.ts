@@ -12,7 +12,8 @@ export function naughtyStrings(): string[] {
   return list;
 }
 
-export const XSS_VECTORS: readonly string[] = [
+/** XSS vectors written as markup: each must be flagged as an injection attempt. */
+export const MARKUP_VECTORS: readonly string[] = [
   '<script>alert(1)</script>',
   '<SCRIPT SRC=http://evil.example/x.js></SCRIPT>',
   '"><script>alert(document.cookie)</script>',
@@ -28,9 +29,7 @@ export const XSS_VECTORS: readonly string[] = [
   '<svg><a xlink:href="javascript:alert(1)"><text x="0" y="20">x</text></a></svg>',
   '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
   '<a href="javascript:alert(1)">click me</a>',
-  'javascript:alert(1)',
   '<a href="data:text/html,<script>alert(1)</script>">x</a>',
-  'data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==',
   '<iframe src="javascript:alert(1)"></iframe>',
   '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
   '<object data="javascript:alert(1)"></object>',
@@ -59,6 +58,17 @@ export const XSS_VECTORS: readonly string[] = [
   '<a href="x" <img src=x onerror=alert(1)>',
   '</textarea><script>alert(1)</script>',
   '</title><script>alert(1)</script>',
+  '<sc\u0000ript>alert(1)</script>',
+  '\u202Egnp.exe <i>mixed</i> caf\u00e9 cafe\u0301 \uFEFFBOM',
+];
+
+/**
+ * Payloads with no markup in them: URLs, other encodings of `<`, template syntax. Inert as text, and
+ * not flagged: no tag a browser would make (`scrİpt` is no element's name; HTML lower-cases ASCII only).
+ */
+export const NON_MARKUP_VECTORS: readonly string[] = [
+  'javascript:alert(1)',
+  'data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==',
   // Other encodings of the same payloads: inert as text, and must stay text.
   '&lt;script&gt;alert(1)&lt;/script&gt;',
   '&#60;script&#62;alert(1)&#60;/script&#62;',
@@ -68,11 +78,11 @@ export const XSS_VECTORS: readonly string[] = [
   '\\u003cscript\\u003ealert(1)\\u003c/script\\u003e',
   '+ADw-script+AD4-alert(1)+ADw-/script+AD4-',
   '＜script＞alert(1)＜/script＞',
-  '<sc\u0000ript>alert(1)</script>',
   '<scr\u0130pt>alert(1)</scr\u0130pt>',
-  '\u202Egnp.exe <i>mixed</i> caf\u00e9 cafe\u0301 \uFEFFBOM',
   // Template and expression injection, for whatever renders text later.
   '{{constructor.constructor("alert(1)")()}}',
   '${alert(1)}',
   '<%= 7*7 %>',
 ];
+
+export const XSS_VECTORS: readonly string[] = [...MARKUP_VECTORS, ...NON_MARKUP_VECTORS];

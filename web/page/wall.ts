@@ -79,8 +79,10 @@ function renderWish(item: WallItem): HTMLLIElement {
   return h(
     'li',
     { class: `wish ${item.destination}`, attrs: { 'data-id': item.id } },
-    ...(item.to === undefined ? [] : [h('p', { class: 'wish-to' }, 'To ', item.to)]),
-    h('p', { class: 'wish-message' }, item.message),
+    // Each evacuee's words sit in an element of their own with dir="auto": right-to-left text reads
+    // right, and a bidi isolate left open ends with the wish instead of reordering the page around it.
+    ...(item.to === undefined ? [] : [h('p', { class: 'wish-to' }, 'To ', h('bdi', {}, item.to))]),
+    h('p', { class: 'wish-message', attrs: { dir: 'auto' } }, item.message),
     h(
       'p',
       { class: 'wish-meta' },

@@ -1,4 +1,16 @@
-import { DESTINATIONS, LIMITS, TRANSIT_MONTHS, arrivalDate, charCount, type Destination, type FieldProblem } from '../../src/domain/browser.js';
+import {
+  DESTINATIONS,
+  LIMITS,
+  TRANSIT_MONTHS,
+  arrivalDate,
+  charCount,
+  describeUnshowable,
+  findUnshowable,
+  isPassShaped,
+  type Destination,
+  type FieldProblem,
+  type PassProblem,
+} from '../../src/domain/browser.js';
 import { ApiError, submitWish } from './api.js';
 import { byId, formatDay, h, show } from './dom.js';
 import type { MyWishes } from './my-wishes.js';
@@ -57,7 +69,8 @@ export class WishForm {
     if (this.#sending || this.pause.active) return;
     const pass = this.#pass.value.trim();
     const destination = this.#destination();
-    const to = this.#to.value.trim();
+    // Sent as typed; a recipient of only spaces is no recipient.
+    const to = this.#to.value.trim() === '' ? '' : this.#to.value;
     const message = this.#message.value;
     const problems = checkLocally(pass, to, message);
     if (problems.length > 0) return this.#showProblems(problems);
@@ -144,14 +157,36 @@ function fieldOf(name: string): Field | undefined {
   return (FIELDS as readonly string[]).includes(name) ? (name as Field) : undefined;
 }
 
-/** The API's own limits, checked before sending so the common mistakes need no round trip. */
+/** In the page's own words: the API's wording is for programs (e.g. how to send the header). */
+const PASS_WORDS: Readonly<Record<PassProblem, string>> = {
+  missing: 'enter the boarding pass printed on your card',
+  malformed: 'this is not a boarding pass: copy it exactly as printed on your card (it starts with EV-)',
+  invalid: 'this boarding pass was not accepted: check it against your card',
+  expired: 'this boarding pass has expired: ask the boarding desk for a new one',
+};
+
+/**
+ * The API's own rules, checked before sending so the common mistakes need no round trip. A pass
+ * must be checked here: a browser refuses to send a header with characters no pass has, and the
+ * person would be told that Exodus cannot be reached.
+ */
 function checkLocally(pass: string, to: string, message: string): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  if (pass === '') problems.push({ field: 'pass', reason: 'enter the boarding pass printed on your card' });
-  if (charCount(to) > LIMITS.toMaxChars) problems.push({ field: 'to', reason: `must be at most ${LIMITS.toMaxChars} characters` });
+  if (pass === '') problems.push({ field: 'pass', reason: PASS_WORDS.missing });
+  else if (!isPassShaped(pass)) problems.push({ field: 'pass', reason: PASS_WORDS.malformed });
+  const unshowableTo = findUnshowable(to);
+  if (unshowableTo !== undefined) problems.push({ field: 'to', reason: describeUnshowable(unshowableTo) });
+  else if (charCount(to) > LIMITS.toMaxChars) problems.push({ field: 'to', reason: `must be at most ${LIMITS.toMaxChars} characters` });
+  const unshowable = findUnshowable(message);
   if (message.trim() === '') problems.push({ field: 'message', reason: 'write your wish first' });
+  else if (unshowable !== undefined) problems.push({ field: 'message', reason: describeUnshowable(unshowable) });
   else if (charCount(message) > LIMITS.messageMaxChars) problems.push({ field: 'message', reason: `must be at most ${LIMITS.messageMaxChars} characters` });
   return problems;
+}
+
+function passProblemOf(type: string | undefined): PassProblem {
+  const problem = type?.replace('/problems/pass-', '');
+  return problem !== undefined && problem in PASS_WORDS ? (problem as PassProblem) : 'invalid';
 }
 
 /** The API's answer, as problems for the fields it names. */
@@ -160,7 +195,7 @@ function problemsOf(error: unknown): FieldProblem[] {
   const { problem } = error;
   switch (problem.status) {
     case 401:
-      return [{ field: 'pass', reason: `this boarding pass was not accepted (${problem.detail ?? 'invalid'})` }];
+      return [{ field: 'pass', reason: PASS_WORDS[passProblemOf(problem.type)] }];
     case 413:
       return [{ field: 'message', reason: 'is too long to send' }];
     default:

@@ -8,6 +8,7 @@ import { defaultWebRoot, readSorryPage, registerPageRoutes } from './page-routes
 import { installProblemHandlers } from './problem.js';
 import { installRateLimits } from './rate-limits.js';
 import { registerReadRoutes } from './read-routes.js';
+import { installRefusalReport } from './refusals.js';
 import { problemSchema } from './schemas.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { installRequestTracing } from './tracing.js';
@@ -27,6 +28,11 @@ export interface FrontendDeps {
   readonly frontDoor: FrontDoorConfig;
   /** The built web page; default `dist/web/page` of this package. */
   readonly webRoot?: string;
+  /**
+   * How long a wall page or the tally is served from memory, in ms (default 1000; 0 = never): one
+   * read-model query per second, however many pages poll, so a hall of open pages costs nothing.
+   */
+  readonly readCacheMs?: number;
 }
 
 /** The web/API process: the front door of the pipeline. Build it, then `listen`. */
@@ -53,6 +59,9 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
     },
   });
   installProblemHandlers(app, deps.logger);
+  installRefusalReport(app, deps.logger);
+  // The wish API takes JSON only; Fastify would also parse text/plain, which the contract answers 415.
+  app.removeContentTypeParser('text/plain');
   installRequestTracing(app);
   // Order matters: headers go on every answer, shed ones included; shedding is cheaper than counting.
   await installSecurityHeaders(app);
@@ -84,7 +93,7 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
     writeGate,
     guards,
   });
-  registerReadRoutes(app, deps.readModel);
+  registerReadRoutes(app, deps.readModel, deps.readCacheMs ?? 1000);
   await registerPageRoutes(app, webRoot);
   return app;
 }

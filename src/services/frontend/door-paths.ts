@@ -17,7 +17,23 @@ export function wantsPage(request: FastifyRequest): boolean {
   return request.method === 'GET' && !request.url.startsWith('/api/') && (request.headers.accept ?? '').includes('text/html');
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Why the request was turned away (429/503): its problem type's slug (`rate-limited`,
+     * `overloaded`, `out-of-memory`, `intake-unavailable`) and what caused it, if anything did (the
+     * send's error). Counted and logged by `refusals.ts`.
+     */
+    refusedFor?: { readonly reason: string; readonly cause?: string };
+  }
+}
+
 /** The static sorry page, with the status and wait that sent it; it reloads itself. */
-export function sendSorryPage(reply: FastifyReply, page: string, status: 429 | 503, retryAfterSeconds: number): FastifyReply {
+export function sendSorryPage(
+  reply: FastifyReply,
+  page: string,
+  { status, retryAfterSeconds, reason }: { status: 429 | 503; retryAfterSeconds: number; reason: string },
+): FastifyReply {
+  reply.request.refusedFor = { reason };
   return reply.code(status).header('retry-after', String(retryAfterSeconds)).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page);
 }

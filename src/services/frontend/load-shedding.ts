@@ -24,8 +24,8 @@ export interface SheddingDeps {
 const QUEUE_CHECK_INTERVAL_MS = 1000;
 const SAMPLE_INTERVAL_MS = 250;
 
-const TOO_BUSY = { detail: 'too busy to answer in time; please retry shortly', retryAfterSeconds: 2 } as const;
-const NO_MEMORY = { detail: 'out of memory headroom; please retry shortly', retryAfterSeconds: 5 } as const;
+const TOO_BUSY = { slug: 'overloaded', detail: 'too busy to answer in time; please retry shortly', retryAfterSeconds: 2 } as const;
+const NO_MEMORY = { slug: 'out-of-memory', detail: 'out of memory headroom; please retry shortly', retryAfterSeconds: 5 } as const;
 /** What each of under-pressure's checks says to the client. */
 const REASONS = { eventLoopDelay: TOO_BUSY, eventLoopUtilization: TOO_BUSY, heapUsedBytes: NO_MEMORY, rssBytes: NO_MEMORY } as const;
 
@@ -45,12 +45,12 @@ export async function installLoadShedding(app: FastifyInstance, deps: SheddingDe
     pressureHandler: async (request, reply, type) => {
       const path = pathOf(request);
       if (PROBES.has(path) || SORRY_ASSETS.has(path)) return;
-      const { detail, retryAfterSeconds } = REASONS[type as keyof typeof REASONS] ?? TOO_BUSY;
+      const { slug, detail, retryAfterSeconds } = REASONS[type as keyof typeof REASONS] ?? TOO_BUSY;
       if (wantsPage(request)) {
-        sendSorryPage(reply, deps.sorryPage, 503, retryAfterSeconds);
+        sendSorryPage(reply, deps.sorryPage, { status: 503, retryAfterSeconds, reason: slug });
         return;
       }
-      throw new HttpProblem(503, 'overloaded', 'Service unavailable', detail, { 'retry-after': String(retryAfterSeconds) });
+      throw new HttpProblem(503, slug, 'Service unavailable', detail, { 'retry-after': String(retryAfterSeconds) });
     },
   });
   const gate = new WriteGate(deps.limits.maxInFlightWrites);

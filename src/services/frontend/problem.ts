@@ -50,7 +50,13 @@ export function sendProblem(reply: FastifyReply, problem: Problem, headers: Read
 export function installProblemHandlers(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { problem, headers } = toProblem(error, request);
-    if (problem.status >= 500) logger.error({ err: error, status: problem.status }, 'request failed');
+    if (error instanceof HttpProblem && (problem.status === 429 || problem.status === 503)) {
+      // Turned away on purpose (shed, limited, queue away): counted and logged by refusals.ts.
+      const cause = error.cause instanceof Error ? error.cause.message : undefined;
+      request.refusedFor = { reason: error.slug, ...(cause === undefined ? {} : { cause }) };
+    } else if (problem.status >= 500) {
+      logger.error({ err: error, status: problem.status }, 'request failed');
+    }
     return sendProblem(reply, problem, headers);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -66,7 +72,11 @@ function toProblem(error: FastifyError, request: FastifyRequest): { problem: Pro
     };
   }
   if (error instanceof AuthError) {
-    return { problem: problemOf(401, error.message, request), headers: { 'www-authenticate': 'Bearer realm="exodus"' } };
+    // One type per reason, so clients (the page) can word each in their own terms.
+    return {
+      problem: { ...problemOf(401, error.message, request), type: `/problems/pass-${error.problem}` },
+      headers: { 'www-authenticate': 'Bearer realm="exodus"' },
+    };
   }
   if (error instanceof ValidationError) {
     return { problem: { ...problemOf(400, error.message, request), type: '/problems/invalid-wish', title: 'Invalid request', errors: error.problems }, headers: {} };

@@ -1,18 +1,47 @@
 import type { FastifyInstance } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import type { Destination } from '../../domain/index.js';
 import type { ReadModel } from '../../ports/index.js';
 import { tallySchema, wallSchema } from './schemas.js';
 
-/** The public reads: served from the read model, never from the system of record. */
-export function registerReadRoutes(app: FastifyInstance, readModel: ReadModel): void {
+interface WallQuery {
+  readonly destination?: Destination;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+type WallPage = Awaited<ReturnType<ReadModel['wall']>>;
+type Tally = Awaited<ReturnType<ReadModel['tally']>>;
+
+/** Distinct wall queries kept (destination × limit × cursor); polls ask for a handful of first pages. */
+const WALL_PAGES_CACHED = 1000;
+
+/**
+ * The public reads, served from the read model, never from the system of record. Every open page
+ * polls the wall and the tally, so a hall of thousands behind one address would be thousands of the
+ * same query a second: each answer is kept for `cacheMs` and concurrent misses share one query, so
+ * the read model sees at most one query per distinct read per interval, whoever asks.
+ */
+export function registerReadRoutes(app: FastifyInstance, readModel: ReadModel, cacheMs: number): void {
+  const wall = cached<WallQuery, WallPage>(cacheMs, WALL_PAGES_CACHED, (query) => readModel.wall(query), (query) => `${query.destination ?? ''}|${query.limit}|${query.cursor ?? ''}`);
+  const tally = cached<'tally', Tally>(cacheMs, 1, () => readModel.tally(), () => 'tally');
+
   app.get('/api/wall', { schema: wallSchema }, async (request) => {
-    const query = request.query as { destination?: Destination; limit: number; cursor?: string };
-    return readModel.wall({
+    const query = request.query as WallQuery;
+    return wall({
       limit: query.limit,
       ...(query.destination === undefined ? {} : { destination: query.destination }),
       ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
     });
   });
 
-  app.get('/api/tally', { schema: tallySchema }, async () => readModel.tally());
+  app.get('/api/tally', { schema: tallySchema }, async () => tally('tally'));
+}
+
+/** `load`, with answers kept `ttlMs` per key and in-flight loads shared (lru-cache's `fetch`). */
+function cached<Q, A extends object>(ttlMs: number, max: number, load: (query: Q) => Promise<A>, keyOf: (query: Q) => string): (query: Q) => Promise<A> {
+  if (ttlMs === 0) return load;
+  type Loader = () => Promise<A>;
+  const cache = new LRUCache<string, A, Loader>({ max, ttl: ttlMs, fetchMethod: (_key, _stale, { context }) => context() });
+  return async (query) => (await cache.fetch(keyOf(query), { context: () => load(query) } as LRUCache.FetchOptionsWithContext<string, A, Loader>)) ?? load(query);
 }

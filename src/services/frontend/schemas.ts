@@ -72,7 +72,7 @@ export const wishStatusSchema = {
         destination,
         submittedAt: { type: 'string' },
         arrivalDate: { type: 'string' },
-        markupRemoved: { type: 'boolean' },
+        markupFlagged: { type: 'boolean', description: 'the text looks like markup: kept and shown as text, reported as an injection attempt' },
       },
     },
     404: problem,

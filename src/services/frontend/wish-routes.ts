@@ -56,7 +56,7 @@ export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): v
       // Limits and auth before the body is even read: strangers cost us no parsing and learn nothing
       // about the schema. The per-evacuee limit counts only verified passes.
       onRequest: [
-        ...deps.guards.writeByAddress,
+        ...deps.guards.failedWritesByAddress,
         async (request) => {
           request.evacueeId = evacueeFrom(request, deps.passSecret);
         },
@@ -101,7 +101,7 @@ export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): v
       ...(record.reason === undefined ? {} : { reason: record.reason }),
       ...(record.wish === undefined
         ? {}
-        : { destination: record.wish.destination, arrivalDate: record.wish.arrivalDate, markupRemoved: record.wish.markupRemoved }),
+        : { destination: record.wish.destination, arrivalDate: record.wish.arrivalDate, markupFlagged: record.wish.markupFlagged }),
     };
   });
 }
@@ -114,8 +114,9 @@ declare module 'fastify' {
 
 function evacueeFrom(request: FastifyRequest, secret: Secret): string {
   const header = request.headers.authorization;
-  const match = header === undefined ? null : /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match?.[1]) throw new AuthError('send your boarding pass as "Authorization: Bearer <pass>"');
+  if (header === undefined || header === '') throw new AuthError('missing', 'send your boarding pass as "Authorization: Bearer <pass>"');
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match?.[1]) throw new AuthError('malformed', 'this is not a boarding pass: send it as "Authorization: Bearer <pass>"');
   return verifyPass(secret.reveal(), match[1]);
 }
 

@@ -33,6 +33,24 @@ describe('boarding pass', () => {
     expect(() => verifyPass(SECRET, `${id}.${later}.${signature}`, new Date('2045-03-02T00:00:00Z'))).toThrow(/signature/);
   });
 
+  it('says why, so clients can word it: malformed, invalid (forged or tampered), expired', () => {
+    const problemOf = (pass: string, now?: Date): string | undefined => {
+      try {
+        verifyPass(SECRET, pass, now);
+        return undefined;
+      } catch (error) {
+        return error instanceof AuthError ? error.problem : 'not an AuthError';
+      }
+    };
+    const pass = issuePass(SECRET, 'EV-00007', new Date('2045-03-01T12:00:00Z'));
+    expect(problemOf('EV-00007 is me')).toBe('malformed');
+    expect(problemOf(`${pass}é`)).toBe('malformed');
+    expect(problemOf(pass.slice(0, -1))).toBe('malformed');
+    expect(problemOf(issuePass('another-secret-entirely', 'EV-00007', new Date('2045-03-01T12:00:00Z')), new Date('2045-01-01'))).toBe('invalid');
+    expect(problemOf(pass, new Date('2045-03-02'))).toBe('expired');
+    expect(problemOf(pass, new Date('2045-01-01'))).toBeUndefined();
+  });
+
   it('rejects anything malformed with an AuthError, never another exception', () => {
     fc.assert(
       fc.property(fc.string(), (junk) => {

@@ -34,14 +34,18 @@ describe('checkSubmission', () => {
 });
 
 describe('parseWish', () => {
-  it('screens a valid wish: plain text, arrival date, content hash, markup flag', () => {
+  it('screens a valid wish: the text as written, arrival date, content hash, markup flag', () => {
     const outcome = parseWish(accepted({ message: 'Hello <i>Earth</i>', to: ' Mum ' }));
-    expect(outcome).toMatchObject({ ok: true, wish: { message: 'Hello Earth', to: 'Mum', markupRemoved: true, arrivalDate: '2045-12-01' } });
+    expect(outcome).toMatchObject({ ok: true, wish: { message: 'Hello <i>Earth</i>', to: ' Mum ', markupFlagged: true, arrivalDate: '2045-12-01' } });
     if (outcome.ok) expect(outcome.wish.contentHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('rejects with a reason a message that is nothing but markup', () => {
-    expect(parseWish(accepted({ message: '<script>alert(1)</script>' }))).toEqual({ ok: false, reason: 'message: empty once markup and control characters are removed' });
+  it('never rejects a wish for what it says: a message that is nothing but markup is kept and flagged', () => {
+    expect(parseWish(accepted({ message: '<script>alert(1)</script>' }))).toMatchObject({ ok: true, wish: { message: '<script>alert(1)</script>', markupFlagged: true } });
+  });
+
+  it('rejects, with the reason, a wish from outside the front door that it would have refused', () => {
+    expect(parseWish(accepted({ message: 'a\u202Eb' }))).toMatchObject({ ok: false, reason: expect.stringMatching(/^message: character 2 \(U\+202E\) is a bidi override/) as unknown });
   });
 
   it('rejects with the field rules a wish that broke them', () => {
