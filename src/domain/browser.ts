@@ -3,7 +3,7 @@
  * sending, and the shapes the API answers with. Values come only from modules that run without Node;
  * the rest is types, erased at build.
  */
-export * from './wish-terms.js';
-export * from './text-rules.js';
-export * from './pass-shape.js';
+export { arrivalDate, charCount, type Destination, DESTINATION_NAMES, DESTINATIONS, isBlank, LIMITS, TRANSIT_MONTHS, type WallItem, type WishStatus } from './wish-terms.js';
+export { describeUnshowable, findUnshowable, type Unshowable, type UnshowableKind } from './text-rules.js';
+export { isPassShaped, passProblemOf, passProblemType } from './pass-shape.js';
 export type { FieldProblem, PassProblem } from './errors.js';

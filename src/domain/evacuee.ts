@@ -1,5 +1,6 @@
-/** Evacuee ids look like `EV-00042`: the roster is the only source of them. */
-const EVACUEE_ID_PATTERN = /^EV-\d{5,9}$/;
+/** Evacuee ids look like `EV-00042`: the roster is the only source of them. A pass begins with one. */
+export const EVACUEE_ID_SOURCE = 'EV-\\d{5,9}';
+const EVACUEE_ID_PATTERN = new RegExp(`^${EVACUEE_ID_SOURCE}$`);
 
 export interface Evacuee {
   readonly id: string;

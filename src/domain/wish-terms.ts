@@ -17,11 +17,19 @@ export const LIMITS = { messageMaxChars: 2000, toMaxChars: 120 } as const;
 
 export type WishStatus = 'pending' | 'stored' | 'rejected' | 'superseded';
 
-/** Character counts are in code points, as a person (and JSON Schema's maxLength) counts them. */
+/**
+ * Character counts are in code points, as a person (and JSON Schema's maxLength) counts them, of
+ * the text in NFC (how it is kept): `e` + a combining accent is one character, as it looks.
+ */
 export function charCount(text: string): number {
   let n = 0;
-  for (const _ of text) n++;
+  for (const _ of text.normalize('NFC')) n++;
   return n;
+}
+
+/** Nothing a reader would see: empty, or only spaces, line breaks and invisible format characters. */
+export function isBlank(text: string): boolean {
+  return /^[\s\p{Cf}]*$/u.test(text);
 }
 
 /** The arrival day (UTC, `YYYY-MM-DD`) of a departure at `departureIso` to `destination`. */
@@ -31,7 +39,7 @@ export function arrivalDate(departureIso: string, destination: Destination): str
   return date.toISOString().slice(0, 10);
 }
 
-/** What the public wall shows of a wish: plain text only, nothing about the sender but their id. */
+/** What the public wall shows of a wish: its text as written (shown as text), nothing about the sender but their id. */
 export interface WallItem {
   readonly id: string;
   readonly evacueeId: string;

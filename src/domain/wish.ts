@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ValidationError, type FieldProblem } from './errors.js';
 import { looksLikeMarkup } from './markup.js';
 import { describeUnshowable, findUnshowable } from './text-rules.js';
-import { DESTINATIONS, LIMITS, arrivalDate, charCount, type Destination } from './wish-terms.js';
+import { DESTINATIONS, LIMITS, arrivalDate, charCount, isBlank, type Destination } from './wish-terms.js';
 
 /** What an evacuee sends: the body of `POST /api/wishes`. */
 export interface WishSubmission {
@@ -51,16 +51,20 @@ export function checkSubmission(body: unknown): WishSubmission {
   if (!DESTINATIONS.includes(destination as Destination)) {
     problems.push({ field: 'destination', reason: `must be one of ${DESTINATIONS.join(', ')}` });
   }
-  // An empty or null recipient is no recipient.
-  const to = fields['to'] === null || fields['to'] === '' ? undefined : checkText(fields['to'], 'to', LIMITS.toMaxChars, problems);
-  const message = checkText(fields['message'], 'message', LIMITS.messageMaxChars, problems, { required: true });
+  const to = checkText(fields['to'], { field: 'to', maxChars: LIMITS.toMaxChars, problems });
+  const message = checkText(fields['message'], { field: 'message', maxChars: LIMITS.messageMaxChars, problems, required: true });
   if (problems.length > 0) throw new ValidationError(problems);
   return { destination: destination as Destination, ...(to === undefined ? {} : { to }), message: message ?? '' };
 }
 
-/** One text field in NFC, or undefined after recording why it is not acceptable. */
-function checkText(value: unknown, field: string, maxChars: number, problems: FieldProblem[], { required = false } = {}): string | undefined {
-  if (value === undefined && !required) return undefined;
+/**
+ * One text field in NFC, or undefined: when it is absent or blank (an optional field: a recipient
+ * that is empty, blank or null is no recipient), or after recording in `problems` why it is not acceptable.
+ */
+function checkText(value: unknown, rule: { field: string; maxChars: number; problems: FieldProblem[]; required?: boolean }): string | undefined {
+  const { field, maxChars, problems } = rule;
+  const required = rule.required === true;
+  if ((value === undefined || value === null) && !required) return undefined;
   if (typeof value !== 'string') {
     problems.push({ field, reason: 'must be a string' });
     return undefined;
@@ -72,8 +76,11 @@ function checkText(value: unknown, field: string, maxChars: number, problems: Fi
     return undefined;
   }
   const text = value.normalize('NFC');
-  if (required && text.trim() === '') problems.push({ field, reason: text === '' ? 'must not be empty' : 'must not be blank' });
-  else if (charCount(text) > maxChars) problems.push({ field, reason: `must be at most ${maxChars} characters` });
+  if (isBlank(text)) {
+    if (required) problems.push({ field, reason: text === '' ? 'must not be empty' : 'must not be blank' });
+    return undefined;
+  }
+  if (charCount(text) > maxChars) problems.push({ field, reason: `must be at most ${maxChars} characters` });
   return text;
 }
 

@@ -46,13 +46,17 @@ export interface Config {
 /** Rate limits (requests per minute per key; 0 turns a limit off) and load shedding. */
 export interface FrontDoorConfig {
   /**
-   * Failed `POST /api/wishes` (no or bad pass, malformed request) per client address: what costs
-   * without a pass. Good writes never spend it, so a boarding hall behind one NAT gets in.
+   * `POST /api/wishes` without a valid boarding pass (missing, malformed, forged, expired) per client
+   * address: what costs without a pass. Writes with a valid pass never meet it, so a boarding hall
+   * behind one NAT gets in.
    */
   readonly ipFailedWritesPerMinute: number;
   /** `POST /api/wishes` per evacuee (counted after the pass is verified, so forgers cannot spend it). */
   readonly evacueeWritesPerMinute: number;
-  /** Reads (wall, tally, status, the page) per client address; 0 (default): reads are cached instead. */
+  /**
+   * Reads (wall, tally, status, the page) per client address; 0 (default) = no limit: the wall and
+   * the tally are cached, a status read is one lookup by key, and load shedding bounds the rest.
+   */
   readonly ipReadsPerMinute: number;
   /** Shed (503) when the event loop lags more than this, in ms; 0 = never. */
   readonly shedEventLoopDelayMs: number;
@@ -96,7 +100,14 @@ export type ConfigFlags = Partial<Record<(typeof SOURCES)[keyof typeof SOURCES][
 /** The flags every engine-using command accepts, for `node:util` parseArgs. */
 export const CONFIG_FLAG_NAMES: readonly string[] = Object.values(SOURCES).map(([flag]) => flag);
 
+/** Settings that are gone, with what to do instead: set, they stop start-up rather than being ignored. */
+const RETIRED: Readonly<Record<string, string>> = {
+  EXODUS_IP_WRITES_PER_MINUTE:
+    'EXODUS_IP_WRITES_PER_MINUTE is gone: writes with a valid pass are limited per evacuee (EXODUS_EVACUEE_WRITES_PER_MINUTE), writes without one per address (EXODUS_IP_FAILED_WRITES_PER_MINUTE)',
+};
+
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
+  for (const [variable, instead] of Object.entries(RETIRED)) if (env[variable] !== undefined) throw new ConfigError(instead);
   const raw = (key: keyof typeof SOURCES): string | undefined => {
     const [flag, variable] = SOURCES[key];
     return flags[flag] ?? env[variable];

@@ -67,16 +67,24 @@ export function storeContract(engine: EngineUnderTest, open: () => Promise<Stora
       expect(await store.countCurrent()).toEqual(expected);
     });
 
-    test('same submittedAt: the greater id wins, everywhere', async () => {
-      const at = new Date().toISOString();
-      const a = parsedWish({ evacueeId: 'EV-00003', id: '01900000-0000-7000-8000-00000000000a', submittedAt: at });
-      const b = parsedWish({ evacueeId: 'EV-00003', id: '01900000-0000-7000-8000-00000000000b', submittedAt: at, destination: 'europa' });
-      await store.put(b);
-      expect(await store.put(a)).toBe('superseded');
-      expect(await readModel.apply(b)).toBe(true);
-      expect(await readModel.apply(a)).toBe(false);
-      expect(await readModel.tally()).toEqual({ mars: 0, europa: 1 });
-    });
+    for (const order of ['smaller id first', 'greater id first'] as const) {
+      test(`same submittedAt, ${order}: the greater id wins in the store, the count and the wall`, async () => {
+        const at = new Date().toISOString();
+        const smaller = parsedWish({ evacueeId: 'EV-00003', id: '01900000-0000-7000-8000-00000000000a', submittedAt: at, destination: 'mars' });
+        const greater = parsedWish({ evacueeId: 'EV-00003', id: '01900000-0000-7000-8000-00000000000b', submittedAt: at, destination: 'europa' });
+        const [first, second] = order === 'smaller id first' ? [smaller, greater] : [greater, smaller];
+        expect(await store.put(first)).toBe('stored');
+        expect(await store.put(second)).toBe(second === greater ? 'stored' : 'superseded');
+        expect((await store.get(greater.id))?.status).toBe('stored');
+        expect((await store.get(smaller.id))?.status).toBe('superseded');
+        expect(await store.countCurrent()).toEqual({ mars: 0, europa: 1 });
+
+        expect(await readModel.apply(first)).toBe(true);
+        expect(await readModel.apply(second)).toBe(second === greater);
+        expect(await readModel.tally()).toEqual({ mars: 0, europa: 1 });
+        expect((await readModel.wall({ limit: 10 })).items.map((item) => item.id)).toEqual([greater.id]);
+      });
+    }
 
     test('a rejection is recorded once with its reason, and a later put of that id is a duplicate', async () => {
       const wish = parsedWish({ evacueeId: 'EV-00004' });

@@ -36,6 +36,24 @@ describe('the REST API (real SQLite engines, consumers stopped)', () => {
     expect((await p.app.inject('/api/wishes/not-an-id')).statusCode).toBe(404);
   });
 
+  it('an id it has not seen is pending only if it is a UUIDv7 this API could have issued in the last 7 days', async () => {
+    /** A UUIDv7 whose timestamp is `ms` since the epoch. */
+    const v7At = (ms: number): string => {
+      const hex = ms.toString(16).padStart(12, '0');
+      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7abc-8def-0123456789ab`;
+    };
+    const status = async (id: string) => (await p.app.inject(`/api/wishes/${id}`)).statusCode;
+    const day = 24 * 3600_000;
+    expect(await status(v7At(Date.now()))).toBe(200);
+    expect(await status(v7At(Date.now() - 6.9 * day))).toBe(200);
+    expect(await status(v7At(Date.now() - 7.1 * day))).toBe(404);
+    expect(await status(v7At(Date.now() + 30_000))).toBe(200); // a clock a little ahead
+    expect(await status(v7At(Date.now() + 5 * 60_000))).toBe(404);
+    expect(await status(v7At(Date.now()).replace('-7abc-', '-4abc-'))).toBe(404); // a UUIDv4 was never ours
+    expect(await status(v7At(Date.now()).replace('-8def-', '-cdef-'))).toBe(404); // nor another variant
+    expect(await status(v7At(Date.now()).toUpperCase())).toBe(404);
+  });
+
   it('401 without a pass, with a malformed one, or with one forged for another evacuee, with a type per reason', async () => {
     const forged = passFor('EV-00001').replace('EV-00001', 'EV-00002');
     const cases: [string | null, string][] = [

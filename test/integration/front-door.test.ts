@@ -1,7 +1,7 @@
 import { parseDocument } from 'htmlparser2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { issuePass } from '../../src/domain/index.js';
+import { encodeCursor, issuePass } from '../../src/domain/index.js';
 import { loadConfig } from '../../src/runtime/index.js';
 import type { Queue } from '../../src/ports/index.js';
 import { buildPipeline, counted, passFor, type Pipeline, type PipelineOptions } from '../support/in-process.js';
@@ -95,27 +95,34 @@ describe('the front door', () => {
       expect(reads).toBeLessThanOrEqual(3 * (seconds + 1));
     }, 60_000);
 
-    it('per address, only failed writes are limited (no or bad pass, malformed): past the allowance, 429 before the pass is checked', async () => {
-      const app = await open({ frontDoor: { ipFailedWritesPerMinute: 3 } });
-      // Good writes never spend it.
-      for (let i = 1; i <= 20; i++) expect((await post(app, passFor(`EV-${String(i).padStart(5, '0')}`), { address: '10.0.0.1' })).statusCode).toBe(202);
-      // X-Forwarded-For is not trusted by default: these count against 10.0.0.1 whatever they claim.
-      expect((await post(app, 'EV-00001.forged', { address: '10.0.0.1', headers: { 'x-forwarded-for': '203.0.113.1' } })).statusCode).toBe(401);
-      expect((await post(app, passFor('EV-00030'), { address: '10.0.0.1', body: { destination: 'venus', message: 'x' }, headers: { 'x-forwarded-for': '203.0.113.2' } })).statusCode).toBe(400);
-      expect((await post(app, passFor('EV-00031'), { address: '10.0.0.1', headers: { 'content-type': 'text/plain', 'x-forwarded-for': '203.0.113.3' } })).statusCode).toBe(415);
+    it('more distinct wall reads at once than the cache holds are all answered (a load evicted mid-flight still finishes)', async () => {
+      const app = await open();
+      const cursors = Array.from({ length: 1_100 }, (_, i) => encodeCursor({ submittedAt: new Date(Date.UTC(2045, 0, 1) + i).toISOString(), id: `id-${i}` }));
+      const answers = await Promise.all(cursors.map((cursor) => app.app.inject({ url: `/api/wall?cursor=${cursor}` })));
+      expect(answers.filter((res) => res.statusCode !== 200).map((res) => res.body)).toEqual([]);
+    });
 
-      const limited = await post(app, passFor('EV-00032'), { address: '10.0.0.1' });
+    it('per address, only writes without a valid pass are counted: past the allowance 429, while the hall behind it gets in', async () => {
+      const app = await open({ frontDoor: { ipFailedWritesPerMinute: 3 } });
+      // Writes with a valid pass never count against the address, not even malformed ones (those count per evacuee).
+      for (let i = 1; i <= 20; i++) expect((await post(app, passFor(`EV-${String(i).padStart(5, '0')}`), { address: '10.0.0.1' })).statusCode).toBe(202);
+      expect((await post(app, passFor('EV-00030'), { address: '10.0.0.1', body: { destination: 'venus', message: 'x' } })).statusCode).toBe(400);
+      expect((await post(app, passFor('EV-00031'), { address: '10.0.0.1', headers: { 'content-type': 'text/plain' } })).statusCode).toBe(415);
+      // Refused passes do; X-Forwarded-For is not trusted by default, so they count against 10.0.0.1 whatever they claim.
+      for (const [i, pass] of ['EV-00001.forged', '', `${passFor('EV-00002').slice(0, -2)}xx`].entries()) {
+        expect((await post(app, pass, { address: '10.0.0.1', headers: { 'x-forwarded-for': `203.0.113.${i}` } })).statusCode).toBe(401);
+      }
+      const limited = await post(app, 'EV-00001.guess', { address: '10.0.0.1' });
       expect(limited.statusCode).toBe(429);
       expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(limited.json()).toMatchObject({ status: 429, type: '/problems/rate-limited' });
-      expect(limited.json<{ detail: string }>().detail).toContain('failed wishes');
+      expect(limited.json<{ detail: string }>().detail).toContain('without a valid boarding pass');
       expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
-      // Refused before the pass is read: a wrong pass gets the same 429, not a 401 that would tell a guesser anything.
-      expect((await post(app, 'EV-00001.guess', { address: '10.0.0.1' })).statusCode).toBe(429);
-      // Reads go on, and other addresses are untouched.
+      // A guesser learns nothing more; everyone else behind that address goes on sending, and reading.
+      expect((await post(app, passFor('EV-00032'), { address: '10.0.0.1' })).statusCode).toBe(202);
       expect((await app.app.inject({ url: '/api/tally', remoteAddress: '10.0.0.1' })).statusCode).toBe(200);
-      expect((await post(app, passFor('EV-00032'), { address: '10.0.0.2' })).statusCode).toBe(202);
+      expect((await post(app, 'EV-00001.forged', { address: '10.0.0.2' })).statusCode).toBe(401);
     });
 
     it('reads per address, with the probes exempt', async () => {
@@ -133,16 +140,19 @@ describe('the front door', () => {
       const app = await open({ frontDoor: { ipFailedWritesPerMinute: 1, trustProxyHops: 1 } });
       const via = (forwardedFor: string, pass: string) => post(app, pass, { address: '10.9.9.9', headers: { 'x-forwarded-for': forwardedFor } });
       expect((await via('203.0.113.1', 'EV-00001.wrong')).statusCode).toBe(401);
-      expect((await via('203.0.113.2', passFor('EV-00002'))).statusCode).toBe(202);
-      expect((await via('203.0.113.1', passFor('EV-00003'))).statusCode).toBe(429);
+      expect((await via('203.0.113.2', 'EV-00001.wrong')).statusCode).toBe(401);
+      expect((await via('203.0.113.1', 'EV-00001.wrong')).statusCode).toBe(429);
       // The client wrote the first entry itself; the proxy appended the address it saw.
-      expect((await via('198.51.100.77, 203.0.113.1', passFor('EV-00004'))).statusCode).toBe(429);
+      expect((await via('198.51.100.77, 203.0.113.1', 'EV-00001.wrong')).statusCode).toBe(429);
+      expect((await via('203.0.113.1', passFor('EV-00004'))).statusCode).toBe(202);
     });
 
-    it('reads and good writes never spend the failed-write allowance', async () => {
+    it('reads, good writes and malformed writes with a valid pass never spend the address allowance', async () => {
       const app = await open({ frontDoor: { ipFailedWritesPerMinute: 1, ipReadsPerMinute: 100 } });
       for (let i = 0; i < 50; i++) await app.app.inject({ url: '/api/tally', remoteAddress: '10.0.0.5' });
       for (let i = 1; i <= 10; i++) expect((await post(app, passFor(`EV-0000${i - 1}`), { address: '10.0.0.5' })).statusCode).toBe(202);
+      for (let i = 0; i < 5; i++) expect((await post(app, passFor('EV-00011'), { address: '10.0.0.5', body: { message: '' } })).statusCode).toBe(400);
+      expect((await post(app, 'EV-00001.wrong', { address: '10.0.0.5' })).statusCode).toBe(401);
     });
 
     it('remembers an address through a crowd: 6,000 other addresses do not reset its count', async () => {
@@ -253,6 +263,44 @@ describe('the front door', () => {
       for (const line of refusalLines()) expect(line).toMatchObject({ level: 40, status: 429, reason: 'rate-limited' });
       expect(app.logs.lines().filter((line) => Number(line['level']) >= 50)).toEqual([]);
       expect(app.logs.raw.join('\n')).not.toMatch(/\bat .+:\d+:\d+/);
+    });
+
+    it('a send slower than the timeout that then fails: 503 at the timeout, and nothing queued', async () => {
+      const events: string[] = [];
+      const app = await open({
+        intake: (real) =>
+          intercept(real, (method, call) =>
+            method === 'send'
+              ? sleep(2500).then(() => {
+                  events.push('send failed');
+                  throw new Error('disk on fire');
+                })
+              : call(),
+          ),
+      });
+      const res = await post(app, passFor('EV-00001'));
+      events.push(`answered ${res.statusCode}`);
+      expect(res.json()).toMatchObject({ status: 503, type: '/problems/intake-unavailable' });
+      expect(res.headers['retry-after']).toBe('2');
+      await waitFor(async () => events.includes('send failed'), 5_000, 'send never settled');
+      // The client was answered before the send gave up: no request waits on a stuck queue.
+      expect(events).toEqual(['answered 503', 'send failed']);
+      expect(await app.messaging.queue('intake').stats()).toMatchObject({ ready: 0, inFlight: 0 });
+      // A queue that cannot take wishes is an outage, not load: logged at error level, with its cause.
+      await waitFor(async () => app.logs.lines().some((line) => line['msg'] === 'requests refused'), 5_000, 'refusal never logged');
+      expect(app.logs.lines().find((line) => line['msg'] === 'requests refused')).toMatchObject({ level: 50, status: 503, reason: 'intake-unavailable', count: 1, cause: 'timed out after 2000 ms' });
+    });
+
+    it('a send slower than the timeout that then succeeds: 503, and the wish it queued is still stored (never half-kept)', async () => {
+      const app = await open({ intake: slowSends(2500) });
+      app.startConsumers();
+      const res = await post(app, passFor('EV-00042'), { body: { destination: 'europa', message: 'late but kept' } });
+      expect(res.statusCode).toBe(503);
+      await waitFor(
+        async () => (await app.app.inject('/api/wall')).json<{ items: { evacueeId: string; message: string }[] }>().items.some((item) => item.evacueeId === 'EV-00042'),
+        10_000,
+        'the queued wish was never stored',
+      );
     });
 
     it('bounds the writes waiting on the queue: past the bound, 503 at once instead of a growing backlog', async () => {

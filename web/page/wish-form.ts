@@ -6,7 +6,9 @@ import {
   charCount,
   describeUnshowable,
   findUnshowable,
+  isBlank,
   isPassShaped,
+  passProblemOf,
   type Destination,
   type FieldProblem,
   type PassProblem,
@@ -69,8 +71,8 @@ export class WishForm {
     if (this.#sending || this.pause.active) return;
     const pass = this.#pass.value.trim();
     const destination = this.#destination();
-    // Sent as typed; a recipient of only spaces is no recipient.
-    const to = this.#to.value.trim() === '' ? '' : this.#to.value;
+    // Sent as typed; a blank recipient is no recipient.
+    const to = isBlank(this.#to.value) ? '' : this.#to.value;
     const message = this.#message.value;
     const problems = checkLocally(pass, to, message);
     if (problems.length > 0) return this.#showProblems(problems);
@@ -178,15 +180,10 @@ function checkLocally(pass: string, to: string, message: string): FieldProblem[]
   if (unshowableTo !== undefined) problems.push({ field: 'to', reason: describeUnshowable(unshowableTo) });
   else if (charCount(to) > LIMITS.toMaxChars) problems.push({ field: 'to', reason: `must be at most ${LIMITS.toMaxChars} characters` });
   const unshowable = findUnshowable(message);
-  if (message.trim() === '') problems.push({ field: 'message', reason: 'write your wish first' });
+  if (isBlank(message)) problems.push({ field: 'message', reason: 'write your wish first' });
   else if (unshowable !== undefined) problems.push({ field: 'message', reason: describeUnshowable(unshowable) });
   else if (charCount(message) > LIMITS.messageMaxChars) problems.push({ field: 'message', reason: `must be at most ${LIMITS.messageMaxChars} characters` });
   return problems;
-}
-
-function passProblemOf(type: string | undefined): PassProblem {
-  const problem = type?.replace('/problems/pass-', '');
-  return problem !== undefined && problem in PASS_WORDS ? (problem as PassProblem) : 'invalid';
 }
 
 /** The API's answer, as problems for the fields it names. */
@@ -195,7 +192,7 @@ function problemsOf(error: unknown): FieldProblem[] {
   const { problem } = error;
   switch (problem.status) {
     case 401:
-      return [{ field: 'pass', reason: PASS_WORDS[passProblemOf(problem.type)] }];
+      return [{ field: 'pass', reason: PASS_WORDS[passProblemOf(problem.type) ?? 'invalid'] }];
     case 413:
       return [{ field: 'message', reason: 'is too long to send' }];
     default:

@@ -25,7 +25,7 @@ export class IdempotencyCache<T extends object> {
     const known = this.entries.get(id);
     if (known !== undefined) {
       if (known.fingerprint !== fingerprint) {
-        throw new HttpProblem(422, 'idempotency-key-reused', 'Idempotency key reused', 'this Idempotency-Key was already used with a different request body');
+        throw new HttpProblem({ status: 422, slug: 'idempotency-key-reused', title: 'Idempotency key reused', detail: 'this Idempotency-Key was already used with a different request body' });
       }
       return { answer: await known.answer, replayed: true };
     }

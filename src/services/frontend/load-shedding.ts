@@ -50,7 +50,7 @@ export async function installLoadShedding(app: FastifyInstance, deps: SheddingDe
         sendSorryPage(reply, deps.sorryPage, { status: 503, retryAfterSeconds, reason: slug });
         return;
       }
-      throw new HttpProblem(503, slug, 'Service unavailable', detail, { 'retry-after': String(retryAfterSeconds) });
+      throw HttpProblem.retryLater({ status: 503, slug, detail, retryAfterSeconds });
     },
   });
   const gate = new WriteGate(deps.limits.maxInFlightWrites);
@@ -74,10 +74,10 @@ export class WriteGate {
 
   send<T>(write: () => Promise<T>): Promise<T> {
     if (!this.#queueUp) {
-      return Promise.reject(new HttpProblem(503, 'intake-unavailable', 'Service unavailable', 'the wish queue is unreachable; nothing can be accepted durably right now', { 'retry-after': '5' }));
+      return Promise.reject(HttpProblem.retryLater({ status: 503, slug: 'intake-unavailable', detail: 'the wish queue is unreachable; nothing can be accepted durably right now', retryAfterSeconds: 5 }));
     }
     if (this.#inFlight >= this.max) {
-      return Promise.reject(new HttpProblem(503, 'overloaded', 'Service unavailable', `more than ${this.max} wishes are already being queued; please retry shortly`, { 'retry-after': '1' }));
+      return Promise.reject(HttpProblem.retryLater({ status: 503, slug: 'overloaded', detail: `more than ${this.max} wishes are already being queued; please retry shortly`, retryAfterSeconds: 1 }));
     }
     this.#inFlight++;
     const sending = write();

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AuthError, ValidationError, type FieldProblem } from '../../domain/index.js';
+import { AuthError, ValidationError, passProblemType, type FieldProblem } from '../../domain/index.js';
 import type { Logger } from '../../runtime/index.js';
 
 /**
@@ -17,15 +17,30 @@ export interface Problem {
 
 /** A problem the API means to answer with, e.g. 503 when the queue cannot take the wish. */
 export class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly slug: string,
-    readonly title: string,
-    detail: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(detail, options);
+  readonly status: number;
+  /** The last segment of the problem `type` (`/problems/<slug>`): what clients branch on. */
+  readonly slug: string;
+  readonly title: string;
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(problem: {
+    status: number;
+    slug: string;
+    title: string;
+    detail: string;
+    headers?: Readonly<Record<string, string>>;
+    cause?: unknown;
+  }) {
+    super(problem.detail, problem.cause === undefined ? undefined : { cause: problem.cause });
+    this.status = problem.status;
+    this.slug = problem.slug;
+    this.title = problem.title;
+    this.headers = problem.headers ?? {};
+  }
+
+  /** 429 or 503 with `Retry-After`: the client is told to come back, and when. */
+  static retryLater({ status, slug, detail, retryAfterSeconds, cause }: { status: 429 | 503; slug: string; detail: string; retryAfterSeconds: number; cause?: unknown }): HttpProblem {
+    const title = status === 429 ? 'Too many requests' : 'Service unavailable';
+    return new HttpProblem({ status, slug, title, detail, headers: { 'retry-after': String(retryAfterSeconds) }, cause });
   }
 }
 
@@ -74,7 +89,7 @@ function toProblem(error: FastifyError, request: FastifyRequest): { problem: Pro
   if (error instanceof AuthError) {
     // One type per reason, so clients (the page) can word each in their own terms.
     return {
-      problem: { ...problemOf(401, error.message, request), type: `/problems/pass-${error.problem}` },
+      problem: { ...problemOf(401, error.message, request), type: passProblemType(error.problem) },
       headers: { 'www-authenticate': 'Bearer realm="exodus"' },
     };
   }

@@ -23,8 +23,13 @@ const WALL_PAGES_CACHED = 1000;
  * the read model sees at most one query per distinct read per interval, whoever asks.
  */
 export function registerReadRoutes(app: FastifyInstance, readModel: ReadModel, cacheMs: number): void {
-  const wall = cached<WallQuery, WallPage>(cacheMs, WALL_PAGES_CACHED, (query) => readModel.wall(query), (query) => `${query.destination ?? ''}|${query.limit}|${query.cursor ?? ''}`);
-  const tally = cached<'tally', Tally>(cacheMs, 1, () => readModel.tally(), () => 'tally');
+  const wall = cached<WallQuery, WallPage>({
+    ttlMs: cacheMs,
+    max: WALL_PAGES_CACHED,
+    load: (query) => readModel.wall(query),
+    keyOf: (query) => `${query.destination ?? ''}|${query.limit}|${query.cursor ?? ''}`,
+  });
+  const tally = cached<'tally', Tally>({ ttlMs: cacheMs, max: 1, load: () => readModel.tally(), keyOf: () => 'tally' });
 
   app.get('/api/wall', { schema: wallSchema }, async (request) => {
     const query = request.query as WallQuery;
@@ -39,9 +44,11 @@ export function registerReadRoutes(app: FastifyInstance, readModel: ReadModel, c
 }
 
 /** `load`, with answers kept `ttlMs` per key and in-flight loads shared (lru-cache's `fetch`). */
-function cached<Q, A extends object>(ttlMs: number, max: number, load: (query: Q) => Promise<A>, keyOf: (query: Q) => string): (query: Q) => Promise<A> {
+function cached<Q, A extends object>({ ttlMs, max, load, keyOf }: { ttlMs: number; max: number; load: (query: Q) => Promise<A>; keyOf: (query: Q) => string }): (query: Q) => Promise<A> {
   if (ttlMs === 0) return load;
   type Loader = () => Promise<A>;
-  const cache = new LRUCache<string, A, Loader>({ max, ttl: ttlMs, fetchMethod: (_key, _stale, { context }) => context() });
+  // A load still running when its key is evicted (more than `max` distinct reads at once) finishes
+  // for its callers instead of failing them.
+  const cache = new LRUCache<string, A, Loader>({ max, ttl: ttlMs, ignoreFetchAbort: true, allowStaleOnFetchAbort: true, fetchMethod: (_key, _stale, { context }) => context() });
   return async (query) => (await cache.fetch(keyOf(query), { context: () => load(query) } as LRUCache.FetchOptionsWithContext<string, A, Loader>)) ?? load(query);
 }

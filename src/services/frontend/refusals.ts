@@ -2,14 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import { meter, type Logger } from '../../runtime/index.js';
 import { PROBES, pathOf } from './door-paths.js';
 
+/** Refusal reasons that mean something is broken, not busy: logged at error level. */
+const OUTAGES: ReadonlySet<string> = new Set(['intake-unavailable']);
+
 /** How often the refusal log writes: at most one line per reason per interval. */
 const LOG_INTERVAL_MS = 1000;
 
 /**
  * Requests turned away under overload (503) or by a rate limit (429) are expected events, not errors:
  * logging each with a stack would add load exactly when there is none to spare. Each is counted in
- * `exodus.http.server.refused_requests` (by status and reason), and the log gets one warn line per
- * reason per second with the count and the last cause, no stack.
+ * `exodus.http.server.refused_requests` (by status and reason), and the log gets one line per reason
+ * per second with the count and the last cause, no stack: warn for load, error for an outage.
  */
 export function installRefusalReport(app: FastifyInstance, logger: Logger): void {
   const log = new RefusalLog(logger);
@@ -46,7 +49,10 @@ class RefusalLog {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     for (const { status, reason, count, cause } of this.#pending.values()) {
-      this.logger.warn({ status, reason, count, windowMs: LOG_INTERVAL_MS, ...(cause === undefined ? {} : { cause }) }, 'requests refused');
+      const fields = { status, reason, count, windowMs: LOG_INTERVAL_MS, ...(cause === undefined ? {} : { cause }) };
+      // Shedding and limits are the door working; a queue that cannot take wishes is an outage.
+      if (OUTAGES.has(reason)) this.logger.error(fields, 'requests refused');
+      else this.logger.warn(fields, 'requests refused');
     }
     this.#pending.clear();
   }

@@ -16,3 +16,11 @@ export function newWishId(): string {
   offset += 16;
   return uuidv7({ random });
 }
+
+const WISH_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** When a wish id was minted (ms since epoch, from its UUIDv7 timestamp), or undefined if it is no UUIDv7 of ours. */
+export function wishIdIssuedAt(id: string): number | undefined {
+  if (!WISH_ID.test(id)) return undefined;
+  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}

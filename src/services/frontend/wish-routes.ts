@@ -3,7 +3,7 @@ import { checkSubmission, verifyPass, AuthError, type AcceptedWish, type WishSub
 import { EVENT_TYPES, QUEUES, type Queue, type WishStore } from '../../ports/index.js';
 import { createEnvelope, produce, type Secret } from '../../runtime/index.js';
 import { IdempotencyCache } from './idempotency.js';
-import { newWishId } from './wish-id.js';
+import { newWishId, wishIdIssuedAt } from './wish-id.js';
 import type { WriteGate } from './load-shedding.js';
 import { HttpProblem } from './problem.js';
 import type { RateGuards } from './rate-limits.js';
@@ -44,7 +44,7 @@ export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): v
       );
     } catch (error) {
       if (error instanceof HttpProblem) throw error; // the gate's own answer
-      throw new HttpProblem(503, 'intake-unavailable', 'Service unavailable', 'the wish could not be queued durably; please retry', { 'retry-after': '2' }, { cause: error });
+      throw HttpProblem.retryLater({ status: 503, slug: 'intake-unavailable', detail: 'the wish could not be queued durably; please retry', retryAfterSeconds: 2, cause: error });
     }
     return { id: wish.id, status: 'pending', evacueeId, destination: wish.destination, submittedAt: wish.submittedAt, statusUrl: `/api/wishes/${wish.id}` };
   };
@@ -53,12 +53,17 @@ export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): v
     '/api/wishes',
     {
       schema: submitWishSchema,
-      // Limits and auth before the body is even read: strangers cost us no parsing and learn nothing
-      // about the schema. The per-evacuee limit counts only verified passes.
+      // Auth and limits before the body is even read: strangers cost us no parsing and learn nothing
+      // about the schema. A refused pass counts against its address (429 once spent, instead of
+      // telling a guesser anything); a valid one only against its evacuee.
       onRequest: [
-        ...deps.guards.failedWritesByAddress,
         async (request) => {
-          request.evacueeId = evacueeFrom(request, deps.passSecret);
+          try {
+            request.evacueeId = evacueeFrom(request, deps.passSecret);
+          } catch (error) {
+            await deps.guards.passRefused(request);
+            throw error;
+          }
         },
         ...deps.guards.writeByEvacuee,
       ],
@@ -90,7 +95,7 @@ export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): v
     const { id } = request.params as { id: string };
     const record = await deps.store.get(id);
     if (record === undefined) {
-      if (!plausiblyPending(id)) throw new HttpProblem(404, 'unknown-wish', 'Unknown wish', `no wish with id ${id}`);
+      if (!plausiblyPending(id)) throw new HttpProblem({ status: 404, slug: 'unknown-wish', title: 'Unknown wish', detail: `no wish with id ${id}` });
       return { id, status: 'pending' };
     }
     return {
@@ -122,11 +127,12 @@ function evacueeFrom(request: FastifyRequest, secret: Secret): string {
 
 /**
  * The store learns of a wish only once the pipeline records it, so an id it doesn't know is
- * `pending` if it is one we could have issued lately: a UUIDv7 whose timestamp is recent.
+ * `pending` if it is one we could have issued lately: a UUIDv7 whose timestamp is recent (a clock
+ * up to a minute ahead allowed).
  */
 function plausiblyPending(id: string): boolean {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)) return false;
-  const issuedAt = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  const issuedAt = wishIdIssuedAt(id);
+  if (issuedAt === undefined) return false;
   const age = Date.now() - issuedAt;
   return age >= -60_000 && age <= PENDING_WINDOW_MS;
 }

@@ -7,13 +7,13 @@ describe('looksLikeMarkup', () => {
   it('flags every XSS vector that holds markup, whatever its case, finished or broken', () => {
     for (const vector of MARKUP_VECTORS) expect(looksLikeMarkup(vector), vector).toBe(true);
     for (const vector of NON_MARKUP_VECTORS) expect(looksLikeMarkup(vector), vector).toBe(false);
-    for (const vector of ['<IMG SRC=JaVaScRiPt:alert(1)>', '<ScRiPt>x', '</SCRIPT>', '<svg/onload=alert(1)', '<x-card onclick=go()>', '<a href=" java\tscript:x">', '<!-- hi -->', '<?php ?>']) {
+    for (const vector of ['<IMG SRC=JaVaScRiPt:alert(1)>', '<ScRiPt>x', '</SCRIPT>', '<svg/onload=alert(1)', '<x-card onclick=go()>', '<x onclick=alert(1)', '<x-link href=" java\tscript:x">', '<x-link href="VBScript:x">', '<x-link href="&#106;avascript:x">', '<xmp>', '<image src=x>', '<!-- hi -->', '<?php ?>']) {
       expect(looksLikeMarkup(vector), vector).toBe(true);
     }
   });
 
   it('does not flag ordinary prose with < in it', () => {
-    for (const prose of ['Mum <mum@example.org>', 'I <3 you', 'x <y and never forget', 'a < b and c > d', '2<3', '<<<', 'the <unknown> tag', '→ <- ←']) {
+    for (const prose of ['Mum <mum@example.org>', 'I <3 you', 'x <y and never forget', 'a < b and c > d', '2<3', '<<<', 'the <unknown> tag', '→ <- ←', '<x-card mode="javascript">', '<x-card data-on=1>', 'on=1 <3', '<x-card>one=2</x-card>']) {
       expect(looksLikeMarkup(prose), prose).toBe(false);
     }
   });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LIMITS, ValidationError, charCount, checkSubmission, findUnshowable, parseWish, type AcceptedWish } from '../../../src/domain/index.js';
+import { LIMITS, ValidationError, charCount, checkSubmission, findUnshowable, isBlank, parseWish, type AcceptedWish } from '../../../src/domain/index.js';
 import { XSS_VECTORS, naughtyStrings } from '../../support/naughty-strings.js';
 
 // Text as people and attackers write it: any code point, plus what makes Unicode and markup hard
@@ -32,7 +32,7 @@ const text = fc.string({
   maxLength: 40,
 });
 /** The same, without what the wall cannot show honestly: what must always be accepted. */
-const showable = text.filter((t) => findUnshowable(t) === undefined && t.trim() !== '');
+const showable = text.filter((t) => findUnshowable(t) === undefined && !isBlank(t));
 
 const submit = (message: string, to?: string) => checkSubmission({ destination: 'mars', message, ...(to === undefined ? {} : { to }) });
 const problemsOf = (run: () => unknown): { field: string; reason: string }[] => {
@@ -57,7 +57,7 @@ describe('a wish is what the evacuee wrote', () => {
   it('every showable text is accepted and kept exactly, in NFC, as message and as recipient', () => {
     fc.assert(
       fc.property(showable, showable, (message, to) => {
-        const toKept = charCount(to.normalize('NFC')) <= LIMITS.toMaxChars ? to : undefined;
+        const toKept = charCount(to) <= LIMITS.toMaxChars ? to : undefined;
         const submission = submit(message, toKept);
         expect(submission.message).toBe(message.normalize('NFC'));
         expect(submission.to).toBe(toKept?.normalize('NFC'));
@@ -80,7 +80,7 @@ describe('a wish is what the evacuee wrote', () => {
           expect(submit(message).message).toBe(message.normalize('NFC'));
         } else {
           expect(problems.map((p) => p.field)).toEqual(['message']);
-          expect(unshowable !== undefined || message.trim() === '').toBe(true);
+          expect(unshowable !== undefined || isBlank(message)).toBe(true);
         }
       }),
       { numRuns: 3000 },
@@ -136,10 +136,13 @@ describe('a wish is what the evacuee wrote', () => {
     for (const message of ['\u2067مرحبا\u2069 Earth', 'שלום\u200F!', 'open isolate \u2068 never closed']) expect(submit(message).message).toBe(message);
   });
 
-  it('a blank message is no wish; an empty or null recipient is no recipient', () => {
+  it('a blank message is no wish; an empty, blank or null recipient is no recipient', () => {
     expect(problemsOf(() => submit(''))).toEqual([{ field: 'message', reason: 'must not be empty' }]);
     expect(problemsOf(() => submit(' \n\t'))).toEqual([{ field: 'message', reason: 'must not be blank' }]);
+    // Invisible characters alone show nothing either.
+    expect(problemsOf(() => submit('\u200B\u2066 \uFEFF'))).toEqual([{ field: 'message', reason: 'must not be blank' }]);
     expect(submit('hi', '').to).toBeUndefined();
+    expect(submit('hi', '   ').to).toBeUndefined();
     expect(checkSubmission({ destination: 'mars', message: 'hi', to: null }).to).toBeUndefined();
   });
 
@@ -148,10 +151,10 @@ describe('a wish is what the evacuee wrote', () => {
     expect(submit('🚀'.repeat(LIMITS.messageMaxChars)).message).toHaveLength(2 * LIMITS.messageMaxChars);
   });
 
-  it('refuses no string of the corpora for what it says: only the unshowable ones and the empty one', () => {
+  it('refuses no string of the corpora for what it says: only the unshowable ones and the blank ones', () => {
     const corpus = [...naughtyStrings(), ...XSS_VECTORS];
     const refused = corpus.filter((s) => problemsOf(() => submit(s)).length > 0);
-    expect(refused.every((s) => s.trim() === '' || findUnshowable(s) !== undefined)).toBe(true);
+    expect(refused.filter((s) => !isBlank(s) && findUnshowable(s) === undefined)).toEqual([]);
     expect(refused.length).toBeLessThan(30);
   });
 });

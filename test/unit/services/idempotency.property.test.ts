@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareVersions, type Destination, type ParsedWish } from '../../../src/domain/index.js';
-import { openStorage } from '../../../src/engines/index.js';
 import { EVENT_TYPES, type Envelope } from '../../../src/ports/index.js';
 import { createLogger, type MessageHandler } from '../../../src/runtime/index.js';
 import { createTallyHandler } from '../../../src/services/tally/index.js';
 import { createWorkerHandler } from '../../../src/services/worker/index.js';
 import { parsedWish } from '../../contract/fixtures.js';
-import { tempDir } from '../../support/system.js';
+import { ENGINES } from '../../contract/engines.js';
+import { skipUnless } from '../../support/services.js';
 
 const logger = createLogger('test', 'silent');
 
@@ -81,13 +81,18 @@ async function deliver(handler: MessageHandler, batches: ParsedWish[][]): Promis
   for (const group of batches) await Promise.all(group.map((wish) => handler(asEvent(wish))));
 }
 
-describe('worker and tally under duplicates and reordering', () => {
-  it('end in the sequential answer: one current wish per evacuee, counts moved once, tally = store', async () => {
+/** Runs per engine: a fresh store each run; a client-server engine makes a schema per run, so fewer. */
+const RUNS: Readonly<Record<string, number>> = { sqlite: 150 };
+
+describe.each(ENGINES.filter((engine) => engine.openStorage !== undefined))('worker and tally under duplicates and reordering: $name', (engine) => {
+  const skip = skipUnless(engine.unavailable === undefined, engine.unavailable ?? '');
+  it.skipIf(skip)('end in the sequential answer: one current wish per evacuee, counts moved once, tally = store', async () => {
+    const open = engine.openStorage ?? (() => Promise.reject(new Error(`${engine.name} has no storage`)));
     await fc.assert(
       fc.asyncProperty(
         history.chain((wishes) => fc.tuple(fc.constant(wishes), deliveries(wishes), deliveries(wishes))),
         async ([wishes, toWorker, toTally]) => {
-          const storage = await openStorage(`sqlite:${tempDir()}`);
+          const storage = await open();
           try {
             await deliver(createWorkerHandler({ store: storage.store, logger }), toWorker);
             await deliver(createTallyHandler({ readModel: storage.readModel, logger }), toTally);
@@ -108,7 +113,7 @@ describe('worker and tally under duplicates and reordering', () => {
           }
         },
       ),
-      { numRuns: 150 },
+      { numRuns: RUNS[engine.name] ?? 30 },
     );
-  });
+  }, 120_000);
 });

@@ -1,0 +1,160 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { PermanentError, TransientError } from '../../../src/domain/index.js';
+import { openMessaging } from '../../../src/engines/index.js';
+import type { Delivery, MessagingEngine, Queue } from '../../../src/ports/index.js';
+import { ConsumeLoop, backoffMs, createLogger, type MessageHandler } from '../../../src/runtime/index.js';
+import { envelope } from '../../contract/fixtures.js';
+import { intercept } from '../../support/intercept.js';
+import { tempDir, waitFor } from '../../support/system.js';
+
+const MAX_ATTEMPTS = 4;
+const RETRY = { retryBaseMs: 40, retryMaxMs: 100 } as const;
+
+/** A settle the loop made: which, on which attempt, with what delay. */
+interface Settle {
+  readonly how: 'ack' | 'retry' | 'deadLetter';
+  readonly attempt: number;
+  readonly delayMs?: number;
+  readonly error?: string;
+}
+
+/** The real SQLite queue, with every settle of every delivery written down on its way through. */
+function recording(real: Queue, settles: Settle[]): Queue {
+  const watch = (delivery: Delivery): Delivery => ({
+    message: delivery.message,
+    attempt: delivery.attempt,
+    extendLease: (leaseMs) => delivery.extendLease(leaseMs),
+    ack: () => (settles.push({ how: 'ack', attempt: delivery.attempt }), delivery.ack()),
+    retry: (delayMs, error) => (settles.push({ how: 'retry', attempt: delivery.attempt, delayMs, error }), delivery.retry(delayMs, error)),
+    deadLetter: (error) => (settles.push({ how: 'deadLetter', attempt: delivery.attempt, error }), delivery.deadLetter(error)),
+  });
+  return intercept(real, (method, call) => (method === 'receive' ? (call() as Promise<Delivery[]>).then((batch) => batch.map(watch)) : call()));
+}
+
+describe('the consume loop settles each message by what its failure means', () => {
+  let messaging: MessagingEngine | undefined;
+  let loop: ConsumeLoop | undefined;
+  afterEach(async () => {
+    await loop?.stop();
+    await messaging?.close();
+    loop = undefined;
+  });
+
+  const run = async (handler: MessageHandler): Promise<{ queue: Queue; settles: Settle[] }> => {
+    messaging = await openMessaging(`sqlite:${tempDir()}`, { maxAttempts: MAX_ATTEMPTS });
+    const real = messaging.queue('intake');
+    const settles: Settle[] = [];
+    loop = new ConsumeLoop({ queue: recording(real, settles), handler, logger: createLogger('test', 'silent'), batchSize: 8, leaseMs: 2000, idleMaxMs: 10, ...RETRY });
+    await real.send([envelope('m-1')]);
+    loop.start();
+    return { queue: real, settles };
+  };
+
+  it('a failure retries through the queue after a backoff within [0, min(max, base·2^(attempt−1))], and a later success acks', async () => {
+    let calls = 0;
+    const { queue, settles } = await run(async () => {
+      if (++calls < 3) throw new Error('flaky');
+    });
+    await waitFor(async () => settles.some((s) => s.how === 'ack'), 5_000, 'never acked');
+    expect(settles.map((s) => [s.how, s.attempt])).toEqual([
+      ['retry', 1],
+      ['retry', 2],
+      ['ack', 3],
+    ]);
+    expect(settles[0]?.delayMs).toBeLessThanOrEqual(RETRY.retryBaseMs);
+    expect(settles[1]?.delayMs).toBeLessThanOrEqual(2 * RETRY.retryBaseMs);
+    expect(settles[0]?.error).toBe('Error: flaky');
+    expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 0 });
+  });
+
+  it('a message that keeps failing is dead-lettered after maxAttempts with its last error, and its retries waited', async () => {
+    let calls = 0;
+    const { queue, settles } = await run(async () => {
+      throw new Error(`boom ${++calls}`);
+    });
+    await waitFor(async () => (await queue.stats()).dead === 1, 10_000, 'never dead-lettered');
+    expect(calls).toBe(MAX_ATTEMPTS);
+    const [letter] = await queue.deadLetters.list(10);
+    expect(letter).toMatchObject({ attempts: MAX_ATTEMPTS, lastError: `Error: boom ${MAX_ATTEMPTS}` });
+    const delays = settles.filter((s) => s.how === 'retry').map((s) => s.delayMs ?? -1);
+    expect(delays.length).toBeGreaterThanOrEqual(MAX_ATTEMPTS - 1);
+    for (const [i, delay] of delays.entries()) expect(delay).toBeLessThanOrEqual(Math.min(RETRY.retryMaxMs, RETRY.retryBaseMs * 2 ** i));
+    // Full jitter is random, but never all zero: the retries did wait.
+    expect(delays.some((delay) => delay > 0)).toBe(true);
+  });
+
+  it('a PermanentError dead-letters at once, on the first attempt', async () => {
+    let calls = 0;
+    const { queue, settles } = await run(async () => {
+      calls++;
+      throw new PermanentError('poison_message', 'cannot ever work');
+    });
+    await waitFor(async () => (await queue.stats()).dead === 1, 5_000, 'never dead-lettered');
+    expect(calls).toBe(1);
+    expect(settles).toEqual([{ how: 'deadLetter', attempt: 1, error: 'PermanentError: cannot ever work' }]);
+  });
+
+  it('a TransientError (a dependency away) holds the message and tries again in place, spending no attempt', async () => {
+    let calls = 0;
+    const { queue, settles } = await run(async () => {
+      if (++calls <= 3) throw new TransientError('store_unavailable', 'database restarting');
+    });
+    await waitFor(async () => settles.some((s) => s.how === 'ack'), 5_000, 'never acked');
+    expect(calls).toBe(4);
+    expect(settles).toEqual([{ how: 'ack', attempt: 1 }]);
+    expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 0 });
+  });
+
+  it('stopping while a message is held hands it back to the queue for later, not to the dead letters', async () => {
+    let calls = 0;
+    const { queue, settles } = await run(async () => {
+      calls++;
+      throw new TransientError('store_unavailable', 'database away');
+    });
+    await waitFor(async () => calls >= 2, 5_000, 'never held');
+    await loop?.stop();
+    expect(settles.map((s) => s.how)).toEqual(['retry']);
+    expect(await queue.stats()).toMatchObject({ inFlight: 0, dead: 0 });
+  });
+});
+
+describe('the consume loop keeps its leases while it works', () => {
+  it('a handler slower than the lease is not handed to a second consumer: one call, one ack', async () => {
+    const messaging = await openMessaging(`sqlite:${tempDir()}`, { maxAttempts: MAX_ATTEMPTS });
+    const queue = messaging.queue('intake');
+    let calls = 0;
+    const handler: MessageHandler = async () => {
+      calls++;
+      await new Promise((done) => setTimeout(done, 1_200));
+    };
+    const options = { queue, handler, logger: createLogger('test', 'silent'), batchSize: 8, leaseMs: 300, idleMaxMs: 10, ...RETRY };
+    const loops = [new ConsumeLoop(options), new ConsumeLoop(options)];
+    await queue.send([envelope('slow-1')]);
+    loops.forEach((loop) => loop.start());
+    try {
+      await waitFor(
+        async () => {
+          const { ready, inFlight } = await queue.stats();
+          return ready + inFlight === 0;
+        },
+        10_000,
+        'never acked',
+      );
+      expect(calls).toBe(1);
+    } finally {
+      await Promise.all(loops.map((loop) => loop.stop()));
+      await messaging.close();
+    }
+  });
+});
+
+describe('backoffMs: exponential with full jitter', () => {
+  it('spans [0, min(max, base·2^(attempt−1))]', () => {
+    const top = () => 1;
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => backoffMs(attempt, 100, 1000, top))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(backoffMs(0, 100, 1000, top)).toBe(100);
+    expect(backoffMs(3, 100, 1000, () => 0)).toBe(0);
+    expect(backoffMs(3, 100, 1000, () => 0.5)).toBe(200);
+    expect(backoffMs(2, 3, 1000, () => 0.5)).toBe(3);
+  });
+});
