@@ -20,9 +20,10 @@ export function issuePass(secret: string, evacueeId: string, expiresAt: Date): s
 export function verifyPass(secret: string, pass: string, now: Date = new Date()): string {
   if (!isPassShaped(pass)) throw new AuthError('malformed', 'this is not a boarding pass: a pass reads EV-00042.<expiry>.<signature>');
   const [evacueeId = '', expiry = '', signature = ''] = pass.split('.');
+  // The shape makes the signature 43 base64url characters: always 32 bytes, as timingSafeEqual needs.
   const given = Buffer.from(signature, 'base64url');
   const expected = Buffer.from(sign(secret, evacueeId, expiry), 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  if (!timingSafeEqual(given, expected)) {
     throw new AuthError('invalid', 'boarding pass signature is not valid');
   }
   // Checked after the signature: a forger learns nothing about expiries.

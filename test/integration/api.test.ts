@@ -63,6 +63,10 @@ describe('the REST API (real SQLite engines, consumers stopped)', () => {
       [forged, '/problems/pass-invalid'],
       [passFor('EV-00001', new Date(Date.now() - 1000)), '/problems/pass-expired'],
     ];
+    const raw = async (authorization: string) => (await post(wish, { authorization }, null)).json<{ type: string }>().type;
+    expect(await raw('')).toBe('/problems/pass-missing');
+    expect(await raw(`xBearer ${passFor('EV-00001')}`)).toBe('/problems/pass-malformed');
+    expect(await raw(`Bearer ${passFor('EV-00001')} trailing`)).toBe('/problems/pass-malformed');
     for (const [pass, type] of cases) {
       const res = await post(wish, {}, pass);
       expect(res.statusCode).toBe(401);
@@ -71,6 +75,8 @@ describe('the REST API (real SQLite engines, consumers stopped)', () => {
       expect(res.json(), String(pass)).toMatchObject({ status: 401, type });
     }
     expect((await p.messaging.queue(QUEUES.intake).stats()).ready).toBe(0);
+    // The scheme is case-insensitive and may be followed by any run of spaces (RFC 9110 §11.4).
+    expect((await post(wish, { authorization: `bearer   ${passFor('EV-00001')}` }, null)).statusCode).toBe(202);
   });
 
   it('queues the text exactly as written (NFC), markup and all; refuses at the door, naming the field, only what cannot be shown', async () => {
@@ -123,7 +129,12 @@ describe('the REST API (real SQLite engines, consumers stopped)', () => {
     expect(again.statusCode).toBe(202);
     expect(again.json()).toEqual(first.json());
     expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
     expect((await p.messaging.queue(QUEUES.intake).stats()).ready).toBe(1);
+    // An empty key is no key: each such request is a wish of its own.
+    const [one, two] = [await post(wish, { 'idempotency-key': '' }), await post(wish, { 'idempotency-key': '' })];
+    expect(one.json<{ id: string }>().id).not.toBe(two.json<{ id: string }>().id);
+    expect(two.headers['idempotent-replayed']).toBeUndefined();
     const misuse = await post({ ...wish, message: 'something else' }, { 'idempotency-key': 'k1' });
     expect(misuse.statusCode).toBe(422);
     // Keys are per evacuee: the same key from someone else is their own request.

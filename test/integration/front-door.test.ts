@@ -223,6 +223,9 @@ describe('the front door', () => {
       expect((await app.app.inject({ url: '/', headers: { accept: 'text/html' } })).statusCode).toBe(200);
       expect((await app.app.inject('/healthz')).statusCode).toBe(200);
       expect((await app.app.inject('/readyz')).statusCode).toBe(503);
+      // Said once when it went, not at every ping.
+      await sleep(2_100);
+      expect(app.logs.lines().filter((line) => line['msg'] === 'intake queue unreachable: refusing writes')).toHaveLength(1);
     });
 
     it('sheds everything but the probes while the event loop lags (a browser gets the sorry page), and recovers', async () => {
@@ -322,6 +325,8 @@ describe('the front door', () => {
       // The shed ones did not wait behind the slow sends.
       expect(answered).toEqual([503, 503, 503, 503, 202, 202]);
       expect((await shedCount()) - shedBefore).toBe(4);
+      // Each settled send gives its place back: one after another, any number get through.
+      for (let i = 1; i <= 8; i++) expect((await post(app, passFor(`EV-0001${i}`))).statusCode).toBe(202);
     });
   });
 });

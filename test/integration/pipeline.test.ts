@@ -58,6 +58,7 @@ describe('the pipeline end to end, in one process on SQLite', () => {
     await intake.send([envelope(`${id}.accepted`, { id, evacueeId: 'EV-00009', submittedAt: new Date().toISOString(), destination: 'mars', message: 'reversed \u202Etext' })]);
     await waitFor(async () => (await p.storage.store.get(id))?.status === 'rejected', 5000, 'never rejected');
     expect(await p.storage.store.get(id)).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/^message: character 10 \(U\+202E\) is a bidi override/) as unknown });
+    expect(await statusOf(id)).toMatchObject({ id, status: 'rejected', reason: expect.stringMatching(/bidi override/) as unknown });
     expect(await intake.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 0 });
   });
 
@@ -100,6 +101,12 @@ describe('the pipeline end to end, in one process on SQLite', () => {
     expect(parentOf('process store')).toBe(byName('send wish.parsed')?.spanContext().spanId);
     expect(parentOf('process tally')).toBe(byName('send wish.parsed')?.spanContext().spanId);
     expect(byName('send intake')?.kind).toBe(SpanKind.PRODUCER);
+    expect(byName('send intake')?.attributes).toMatchObject({ 'messaging.message.id': `${id}.accepted`, 'messaging.batch.message_count': 1, 'messaging.operation.type': 'send' });
+    expect(byName('send wish.parsed')?.attributes).toMatchObject({ 'messaging.message.id': `${id}.parsed`, 'messaging.destination.name': 'wish.parsed' });
+    // Receives are their own traces (a batch joins many): each a CLIENT span counting what it took.
+    const receive = finished.find((s) => s.name === 'receive intake' && Number(s.attributes['messaging.batch.message_count']) > 0);
+    expect(receive?.kind).toBe(SpanKind.CLIENT);
+    expect(receive?.attributes).toMatchObject({ 'messaging.system': 'exodus', 'messaging.operation.type': 'receive', 'messaging.destination.name': 'intake' });
     expect(byName('process store')?.kind).toBe(SpanKind.CONSUMER);
     expect(byName('process store')?.attributes).toMatchObject({ 'messaging.destination.name': 'store', 'messaging.operation.type': 'process' });
   });

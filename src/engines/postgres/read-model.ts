@@ -41,6 +41,7 @@ export class PostgresReadModel implements ReadModel {
 
   async apply(wish: ParsedWish): Promise<boolean> {
     const result = await this.db.query<{ changed: number }>({
+      // Stryker disable next-line StringLiteral: a prepared statement's name; any name runs the same SQL
       name: 'exodus_apply',
       text: APPLY,
       values: [
@@ -81,6 +82,7 @@ export class PostgresReadModel implements ReadModel {
 
   async tally(): Promise<Tally> {
     const result = await this.db.query<{ destination: string; n: number }>({
+      // Stryker disable next-line StringLiteral: a prepared statement's name; any name runs the same SQL
       name: 'exodus_tally',
       text: 'SELECT destination, sum(evacuees)::int AS n FROM tally GROUP BY destination',
     });

@@ -31,6 +31,7 @@ export class PostgresWishStore implements WishStore {
     const version = versionTime(wish.submittedAt);
     return this.db.transaction(async (tx): Promise<PutOutcome> => {
       const claimed = await tx.query({
+        // Stryker disable next-line StringLiteral: a prepared statement's name; any name runs the same SQL
         name: 'exodus_put_claim',
         text: `INSERT INTO wishes (id, evacuee_id, status, submitted_at, body) VALUES ($1, $2, 'stored', $3, $4)
                ON CONFLICT (id) DO NOTHING`,
@@ -38,6 +39,7 @@ export class PostgresWishStore implements WishStore {
       });
       if (claimed.rowCount === 0) return 'duplicate';
       const current = await tx.query<{ replaced_wish_id: string | null }>({
+        // Stryker disable next-line StringLiteral: a prepared statement's name; any name runs the same SQL
         name: 'exodus_put_current',
         text: `INSERT INTO current_wishes AS c (evacuee_id, wish_id, submitted_at, destination, replaced_wish_id)
                VALUES ($1, $2, $3, $4, NULL)
@@ -52,6 +54,7 @@ export class PostgresWishStore implements WishStore {
       const loser = won === undefined ? wish.id : won.replaced_wish_id;
       if (loser !== null) {
         await tx.query({
+          // Stryker disable next-line StringLiteral: a prepared statement's name; any name runs the same SQL
           name: 'exodus_put_supersede',
           text: "UPDATE wishes SET status = 'superseded' WHERE id = $1",
           values: [loser],
@@ -63,6 +66,7 @@ export class PostgresWishStore implements WishStore {
 
   async reject(id: string, evacueeId: string, submittedAt: string, reason: string): Promise<void> {
     await this.db.query({
+      // Stryker disable next-line StringLiteral: a prepared statement's name; any name runs the same SQL
       name: 'exodus_reject',
       text: `INSERT INTO wishes (id, evacuee_id, status, reason, submitted_at) VALUES ($1, $2, 'rejected', $3, $4)
              ON CONFLICT (id) DO NOTHING`,
@@ -71,6 +75,7 @@ export class PostgresWishStore implements WishStore {
   }
 
   async get(id: string): Promise<WishRecord | undefined> {
+    // Stryker disable next-line StringLiteral: a prepared statement's name; any name runs the same SQL
     const result = await this.db.query<WishRow>({ name: 'exodus_get', text: `SELECT ${COLUMNS} FROM wishes WHERE id = $1`, values: [id] });
     const row = result.rows[0];
     return row && toRecord(row);
@@ -95,6 +100,7 @@ export class PostgresWishStore implements WishStore {
 
   async scan(afterId: string | undefined, limit: number): Promise<WishRecord[]> {
     const result = await this.db.query<WishRow>({
+      // Stryker disable next-line StringLiteral: a prepared statement's name; any name runs the same SQL
       name: 'exodus_scan',
       text: `SELECT ${COLUMNS} FROM wishes WHERE id > $1 ORDER BY id LIMIT $2`,
       values: [afterId ?? '', limit],
@@ -104,6 +110,7 @@ export class PostgresWishStore implements WishStore {
 
   async countCurrent(): Promise<Tally> {
     const result = await this.db.query<{ destination: string; n: number }>({
+      // Stryker disable next-line StringLiteral: a prepared statement's name; any name runs the same SQL
       name: 'exodus_count_current',
       text: 'SELECT destination, count(*)::int AS n FROM current_wishes GROUP BY destination',
     });

@@ -97,6 +97,7 @@ export class WriteGate {
         return false;
       },
     );
+    // Stryker disable next-line all: log only (the gate's state is set below either way)
     if (up && !this.#queueUp) logger.info('intake queue reachable again: accepting writes');
     this.#queueUp = up;
   }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AuthError, issuePass, verifyPass } from '../../../src/domain/index.js';
+import { AuthError, isPassShaped, issuePass, passProblemOf, passProblemType, verifyPass } from '../../../src/domain/index.js';
 
 const SECRET = 'a-test-secret-of-enough-length';
 const TOMORROW = new Date(Date.now() + 86_400_000);
@@ -46,9 +46,19 @@ describe('boarding pass', () => {
     expect(problemOf('EV-00007 is me')).toBe('malformed');
     expect(problemOf(`${pass}é`)).toBe('malformed');
     expect(problemOf(pass.slice(0, -1))).toBe('malformed');
+    expect(problemOf(`x${pass}`)).toBe('malformed');
+    expect(problemOf(`${pass}A`)).toBe('malformed');
+    expect(isPassShaped(pass)).toBe(true);
     expect(problemOf(issuePass('another-secret-entirely', 'EV-00007', new Date('2045-03-01T12:00:00Z')), new Date('2045-01-01'))).toBe('invalid');
     expect(problemOf(pass, new Date('2045-03-02'))).toBe('expired');
     expect(problemOf(pass, new Date('2045-01-01'))).toBeUndefined();
+  });
+
+  it('each refusal has a problem type of its own, which reads back to the refusal', () => {
+    for (const problem of ['missing', 'malformed', 'invalid', 'expired'] as const) expect(passProblemOf(passProblemType(problem))).toBe(problem);
+    expect(passProblemType('expired')).toBe('/problems/pass-expired');
+    expect(passProblemOf('/problems/rate-limited')).toBeUndefined();
+    expect(passProblemOf(undefined)).toBeUndefined();
   });
 
   it('rejects anything malformed with an AuthError, never another exception', () => {

@@ -13,7 +13,7 @@ describe('looksLikeMarkup', () => {
   });
 
   it('does not flag ordinary prose with < in it', () => {
-    for (const prose of ['Mum <mum@example.org>', 'I <3 you', 'x <y and never forget', 'a < b and c > d', '2<3', '<<<', 'the <unknown> tag', '→ <- ←', '<x-card mode="javascript">', '<x-card data-on=1>', 'on=1 <3', '<x-card>one=2</x-card>']) {
+    for (const prose of ['Mum <mum@example.org>', 'I <3 you', 'x <y and never forget', 'a < b and c > d', '2<3', '<<<', 'the <unknown> tag', '→ <- ←', '<x-card mode="javascript">', '<x-link title="see javascript: docs">', '<x-card data-on=1>', 'on=1 <3', '<x-card>one=2</x-card>']) {
       expect(looksLikeMarkup(prose), prose).toBe(false);
     }
   });

@@ -28,8 +28,12 @@ describe('checkSubmission', () => {
   });
 
   it('refuses a body that is not an object', () => {
-    expect(() => checkSubmission(['mars'])).toThrow(/JSON object/);
-    expect(() => checkSubmission(null)).toThrow(/JSON object/);
+    for (const body of [['mars'], null, 'a wish', 42]) expect(() => checkSubmission(body)).toThrow('(body): must be a JSON object');
+  });
+
+  it('says what a destination must be, and leaves out a recipient that was not given', () => {
+    expect(() => checkSubmission({ destination: 'venus', message: 'hi' })).toThrow('destination: must be one of mars, europa');
+    expect(Object.keys(checkSubmission({ destination: 'mars', message: 'hi' }))).toEqual(['destination', 'message']);
   });
 });
 
@@ -61,6 +65,8 @@ describe('versions and transit', () => {
     expect(compareVersions(a, b)).toBeLessThan(0);
     expect(compareVersions(c, b)).toBeGreaterThan(0);
     expect(compareVersions(b, b)).toBe(0);
+    // Same time: the smaller id is older, whichever side it is on.
+    expect(compareVersions(b, c)).toBeLessThan(0);
   });
 
   it('arrives 9 months later on Mars and 72 on Europa', () => {

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../../src/domain/index.js';
 import { openMessaging } from '../../../src/engines/index.js';
 import type { Delivery, MessagingEngine, Queue } from '../../../src/ports/index.js';
-import { ConsumeLoop, backoffMs, createLogger, type MessageHandler } from '../../../src/runtime/index.js';
+import { ConsumeLoop, backoffMs, createLogger, type ConsumeOptions, type MessageHandler } from '../../../src/runtime/index.js';
+import { LogCapture } from '../../support/in-process.js';
 import { envelope } from '../../contract/fixtures.js';
 import { intercept } from '../../support/intercept.js';
 import { tempDir, waitFor } from '../../support/system.js';
@@ -18,15 +19,16 @@ interface Settle {
   readonly error?: string;
 }
 
-/** The real SQLite queue, with every settle of every delivery written down on its way through. */
+/** The real SQLite queue, with every settle of every delivery written down once the queue has done it. */
 function recording(real: Queue, settles: Settle[]): Queue {
+  const done = (settle: Settle) => (settled: boolean) => (settles.push(settle), settled);
   const watch = (delivery: Delivery): Delivery => ({
     message: delivery.message,
     attempt: delivery.attempt,
     extendLease: (leaseMs) => delivery.extendLease(leaseMs),
-    ack: () => (settles.push({ how: 'ack', attempt: delivery.attempt }), delivery.ack()),
-    retry: (delayMs, error) => (settles.push({ how: 'retry', attempt: delivery.attempt, delayMs, error }), delivery.retry(delayMs, error)),
-    deadLetter: (error) => (settles.push({ how: 'deadLetter', attempt: delivery.attempt, error }), delivery.deadLetter(error)),
+    ack: () => delivery.ack().then(done({ how: 'ack', attempt: delivery.attempt })),
+    retry: (delayMs, error) => delivery.retry(delayMs, error).then(done({ how: 'retry', attempt: delivery.attempt, delayMs, error })),
+    deadLetter: (error) => delivery.deadLetter(error).then(done({ how: 'deadLetter', attempt: delivery.attempt, error })),
   });
   return intercept(real, (method, call) => (method === 'receive' ? (call() as Promise<Delivery[]>).then((batch) => batch.map(watch)) : call()));
 }
@@ -72,7 +74,8 @@ describe('the consume loop settles each message by what its failure means', () =
     const { queue, settles } = await run(async () => {
       throw new Error(`boom ${++calls}`);
     });
-    await waitFor(async () => (await queue.stats()).dead === 1, 10_000, 'never dead-lettered');
+    await waitFor(async () => settles.some((settle) => settle.how === 'deadLetter' || settle.attempt === MAX_ATTEMPTS), 10_000, 'never dead-lettered');
+    await waitFor(async () => (await queue.stats()).dead === 1, 5_000, 'not in the dead letters');
     expect(calls).toBe(MAX_ATTEMPTS);
     const [letter] = await queue.deadLetters.list(10);
     expect(letter).toMatchObject({ attempts: MAX_ATTEMPTS, lastError: `Error: boom ${MAX_ATTEMPTS}` });
@@ -89,9 +92,10 @@ describe('the consume loop settles each message by what its failure means', () =
       calls++;
       throw new PermanentError('poison_message', 'cannot ever work');
     });
-    await waitFor(async () => (await queue.stats()).dead === 1, 5_000, 'never dead-lettered');
+    await waitFor(async () => settles.length > 0, 5_000, 'never settled');
     expect(calls).toBe(1);
     expect(settles).toEqual([{ how: 'deadLetter', attempt: 1, error: 'PermanentError: cannot ever work' }]);
+    expect((await queue.stats()).dead).toBe(1);
   });
 
   it('a TransientError (a dependency away) holds the message and tries again in place, spending no attempt', async () => {
@@ -115,6 +119,120 @@ describe('the consume loop settles each message by what its failure means', () =
     await loop?.stop();
     expect(settles.map((s) => s.how)).toEqual(['retry']);
     expect(await queue.stats()).toMatchObject({ inFlight: 0, dead: 0 });
+  });
+});
+
+describe('the consume loop, started and stopped', () => {
+  const setUp = async (handler: MessageHandler, options: Partial<ConsumeOptions> = {}) => {
+    const messaging = await openMessaging(`sqlite:${tempDir()}`, { maxAttempts: MAX_ATTEMPTS });
+    const queue = messaging.queue('intake');
+    const logs = new LogCapture();
+    const loop = new ConsumeLoop({ queue, handler, logger: createLogger('test', 'debug', logs), batchSize: 8, leaseMs: 2000, idleMaxMs: 10, ...RETRY, ...options });
+    return { messaging, queue, logs, loop };
+  };
+
+  it('start twice runs one loop; after stop() resolves the handler is never called again', async () => {
+    let calls = 0;
+    const { messaging, queue, loop } = await setUp(async () => {
+      calls++;
+    });
+    try {
+      loop.start();
+      loop.start();
+      await queue.send([envelope('one')]);
+      await waitFor(async () => calls === 1, 5_000, 'never handled');
+      await loop.stop();
+      await queue.send([envelope('after-stop')]);
+      await new Promise((done) => setTimeout(done, 200));
+      expect(calls).toBe(1);
+      expect((await queue.stats()).ready).toBe(1);
+    } finally {
+      await loop.stop();
+      await messaging.close();
+    }
+  });
+
+  it('stop() does not wait out the backoff of a held message (a minute here)', async () => {
+    let calls = 0;
+    const { messaging, queue, loop } = await setUp(
+      async () => {
+        calls++;
+        throw new TransientError('store_unavailable', 'away');
+      },
+      { retryBaseMs: 60_000, retryMaxMs: 60_000 },
+    );
+    try {
+      await queue.send([envelope('held')]);
+      loop.start();
+      await waitFor(async () => calls === 1, 5_000, 'never handled');
+      // If stop waited for the backoff, this test would run into its timeout.
+      await loop.stop();
+      expect(await queue.stats()).toMatchObject({ dead: 0 });
+    } finally {
+      await messaging.close();
+    }
+  }, 10_000);
+
+  it('a held message logs when the outage starts and then once per doubling, not at every try', async () => {
+    let calls = 0;
+    const { messaging, queue, logs, loop } = await setUp(async () => {
+      if (++calls <= 9) throw new TransientError('store_unavailable', 'away');
+    }, { retryBaseMs: 1, retryMaxMs: 2 });
+    try {
+      await queue.send([envelope('held')]);
+      loop.start();
+      await waitFor(async () => (await queue.stats()).ready + (await queue.stats()).inFlight === 0, 5_000, 'never acked');
+      const held = logs.lines().filter((line) => line['msg'] === 'dependency unavailable; holding the message');
+      expect(held.map((line) => line['held'])).toEqual([1, 2, 4, 8]);
+      expect(logs.lines().filter((line) => line['msg'] === 'dependency back; message handled').map((line) => line['held'])).toEqual([10]);
+    } finally {
+      await loop.stop();
+      await messaging.close();
+    }
+  });
+
+  it('a settle that fails does not stop the loop: the message comes back when its lease runs out', async () => {
+    const messaging = await openMessaging(`sqlite:${tempDir()}`, { maxAttempts: MAX_ATTEMPTS });
+    const queue = messaging.queue('intake');
+    // The first retry cannot be recorded (say, the disk is full for a moment).
+    let retryFailed = false;
+    const failFirstRetry = (delivery: Delivery): Delivery => ({
+      message: delivery.message,
+      attempt: delivery.attempt,
+      ack: () => delivery.ack(),
+      extendLease: (leaseMs) => delivery.extendLease(leaseMs),
+      deadLetter: (error) => delivery.deadLetter(error),
+      retry: (delayMs, error) => (retryFailed ? delivery.retry(delayMs, error) : ((retryFailed = true), Promise.reject(new Error('disk full')))),
+    });
+    const flaky = intercept(queue, (method, call) => (method === 'receive' ? (call() as Promise<Delivery[]>).then((batch) => batch.map(failFirstRetry)) : call()));
+    let calls = 0;
+    const loop = new ConsumeLoop({
+      queue: flaky,
+      handler: async () => {
+        if (++calls === 1) throw new Error('first try fails');
+      },
+      logger: createLogger('test', 'silent'),
+      batchSize: 8,
+      leaseMs: 200,
+      idleMaxMs: 10,
+      ...RETRY,
+    });
+    try {
+      await queue.send([envelope('comes-back')]);
+      loop.start();
+      await waitFor(
+        async () => {
+          const { ready, inFlight } = await queue.stats();
+          return calls >= 2 && ready + inFlight === 0;
+        },
+        5_000,
+        'never handled after the failed settle',
+      );
+      expect(retryFailed).toBe(true);
+    } finally {
+      await loop.stop();
+      await messaging.close();
+    }
   });
 });
 

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+/**
+ * The tests Stryker runs against each mutant: those that exercise `src/` in the test's own process
+ * (unit, contract, in-process integration). Tests that run the built `dist/` in child processes
+ * (crash recovery, faults, the CLI) or drive Chromium cannot see a mutant of `src/`, and would only
+ * make every mutant slower.
+ */
+export default defineConfig({
+  test: {
+    ...base.test,
+    include: ['test/unit/**/*.test.ts', 'test/contract/**/*.test.ts', 'test/integration/{api,front-door,pipeline,outage}.test.ts'],
+  },
+});
