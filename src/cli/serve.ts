@@ -3,6 +3,7 @@ import { QUEUES, TOPICS, type MessagingEngine, type QueueName, type StorageEngin
 import {
   ConsumeLoop,
   createLogger,
+  observeQueue,
   onShutdown,
   startHealthServer,
   startTelemetry,
@@ -48,7 +49,9 @@ export async function serve(service: ServiceName, config: Config): Promise<void>
       maxBodyBytes: config.maxBodyBytes,
       ready: () => messaging.ping(),
       frontDoor: config.frontDoor,
+      serveMetrics: telemetry.serveMetrics,
     });
+    observeQueue(messaging.queue(QUEUES.intake));
     const address = await app.listen({ host: config.host, port: config.port });
     logger.info({ address }, 'frontend listening');
     onShutdown(logger, [() => app.close(), closeEngines]);
@@ -57,13 +60,19 @@ export async function serve(service: ServiceName, config: Config): Promise<void>
 
   const { queue, handler } = consumerOf(service, messaging, storage, logger);
   const loop = new ConsumeLoop({ queue: messaging.queue(queue), handler, logger, ...config });
+  observeQueue(messaging.queue(queue));
   loop.start();
   const health =
     config.healthPort === undefined
       ? undefined
-      : await startHealthServer(config.host, config.healthPort, async () => {
-          await messaging.ping();
-          await storage.ping();
+      : await startHealthServer({
+          host: config.host,
+          port: config.healthPort,
+          ready: async () => {
+            await messaging.ping();
+            await storage.ping();
+          },
+          serveMetrics: telemetry.serveMetrics,
         });
   logger.info({ queue, healthPort: health?.port }, `${service} consuming`);
   onShutdown(logger, [

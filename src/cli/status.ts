@@ -22,7 +22,12 @@ export async function statusCommand(argv: readonly string[]): Promise<void> {
   if (supervisor === undefined) console.log(`no supervisor is running for ${config.dataDir}`);
   else {
     console.log(`supervisor pid ${supervisor.supervisorPid}, up since ${supervisor.startedAt}; ${Object.entries(supervisor.endpoints).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    console.log(table(['service', 'replica', 'status', 'pid', 'restarts', 'last exit'], supervisor.processes.map((p) => [p.service, p.replica, p.status, p.pid ?? '-', p.restarts, p.lastExit ?? '-'])));
+    console.log(
+      table(
+        ['service', 'replica', 'status', 'pid', 'restarts', 'last exit', 'metrics'],
+        supervisor.processes.map((p) => [p.service, p.replica, p.status, p.pid ?? '-', p.restarts, p.lastExit ?? '-', p.metricsUrl ?? '-']),
+      ),
+    );
   }
   console.log(table(['queue', 'ready', 'in flight', 'dead', 'oldest ready'], Object.entries(queues).map(([name, s]) => [name, s.ready, s.inFlight, s.dead, `${(s.oldestReadyAgeMs / 1000).toFixed(1)} s`])));
 }

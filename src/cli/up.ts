@@ -1,4 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../ops/index.js';
 import { createLogger, Supervisor, type Config, type ProcessSpec, type SupervisorEvent } from '../runtime/index.js';
 import { CliError, parseVerb } from './args.js';
 import type { ServiceName } from './serve.js';
@@ -13,14 +16,27 @@ const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 export async function upCommand(argv: readonly string[]): Promise<void> {
   const { config, flags } = parseVerb(argv, { replicas: { type: 'string' } });
   const replicas = parseReplicas(typeof flags['replicas'] === 'string' ? flags['replicas'] : undefined);
-  const forwarded = withoutFlag(argv, 'replicas');
-  const specs: ProcessSpec[] = [
-    { service: 'frontend', replica: 1, command: process.execPath, args: [MAIN, 'serve', 'frontend', ...forwarded] },
-    ...Object.entries(replicas).flatMap(([service, count]) =>
-      Array.from({ length: count }, (_, i) => ({ service, replica: i + 1, command: process.execPath, args: [MAIN, 'serve', service, ...forwarded] })),
-    ),
-  ];
+  const forwarded = withoutFlag(withoutFlag(argv, 'replicas'), 'health-port');
   const web = `http://${config.host}:${config.port}`;
+  // Each consumer answers probes and scrapes on a port of its own (free when `up` starts, kept across
+  // restarts). Where every process is scraped is listed by `exodus status` and written for
+  // Prometheus's file-based discovery (deploy/prometheus/prometheus.yml reads it).
+  const consumers = Object.entries(replicas).flatMap(([service, count]) => Array.from({ length: count }, (_, i) => ({ service, replica: i + 1 })));
+  const healthPorts = await Promise.all(consumers.map(() => freePort()));
+  const specs: ProcessSpec[] = [
+    { service: 'frontend', replica: 1, command: process.execPath, args: [MAIN, 'serve', 'frontend', ...forwarded], metricsUrl: `${web}/metrics` },
+    ...consumers.map(({ service, replica }, i) => {
+      const healthPort = healthPorts[i] ?? 0;
+      return {
+        service,
+        replica,
+        command: process.execPath,
+        args: [MAIN, 'serve', service, ...forwarded, '--health-port', String(healthPort)],
+        metricsUrl: `http://${config.host}:${healthPort}/metrics`,
+      };
+    }),
+  ];
+  writeScrapeTargets(config.dataDir, specs);
   const logger = createLogger('supervisor', config.logLevel);
   const supervisor = new Supervisor(specs, { dataDir: config.dataDir, endpoints: { web }, onEvent: (event) => report(event, logger) });
   supervisor.start();
@@ -54,6 +70,15 @@ export function parseReplicas(value: string | undefined): Record<Exclude<Service
     replicas[name as keyof typeof replicas] = n;
   }
   return replicas;
+}
+
+/** `<data>/prometheus-targets.json`: every process's scrape address, in Prometheus's file_sd format. */
+function writeScrapeTargets(dataDir: string, specs: readonly ProcessSpec[]): void {
+  const targets = specs.flatMap((spec) =>
+    spec.metricsUrl === undefined ? [] : [{ targets: [new URL(spec.metricsUrl).host], labels: { service: spec.service, replica: String(spec.replica) } }],
+  );
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(join(dataDir, 'prometheus-targets.json'), `${JSON.stringify(targets, null, 2)}\n`);
 }
 
 function withoutFlag(argv: readonly string[], flag: string): string[] {

@@ -1,8 +1,9 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { setTimeout as delay } from 'node:timers/promises';
-import { PermanentError, TransientError } from '../domain/index.js';
+import { ExodusError, PermanentError, TransientError } from '../domain/index.js';
 import type { Delivery, Envelope, Queue } from '../ports/index.js';
 import { backoffMs } from './backoff.js';
+import { messagingMetrics, secondsSince } from './messaging-metrics.js';
 import type { Logger } from './logger.js';
 import { contextFrom, tracer } from './telemetry.js';
 
@@ -107,10 +108,18 @@ export class ConsumeLoop {
       `receive ${queue.name}`,
       { kind: SpanKind.CLIENT, attributes: messagingAttributes(queue.name, 'receive') },
       async (span) => {
+        const startedAt = performance.now();
+        const attributes = messagingAttributes(queue.name, 'receive');
+        const measured = messagingMetrics();
         try {
           const batch = await queue.receive(max, leaseMs);
           span.setAttribute('messaging.batch.message_count', batch.length);
+          measured.consumedMessages.add(batch.length, attributes);
+          measured.operationDuration.record(secondsSince(startedAt), attributes);
           return batch;
+        } catch (error) {
+          measured.operationDuration.record(secondsSince(startedAt), { ...attributes, 'error.type': errorType(error) });
+          throw error;
         } finally {
           span.end();
         }
@@ -133,11 +142,14 @@ export class ConsumeLoop {
       },
       contextFrom(delivery.message),
     );
+    const startedAt = performance.now();
+    let failure: string | undefined;
     await context.with(trace.setSpan(context.active(), span), async () => {
       try {
         await this.handleHoldingThroughOutages(delivery, handler);
         await delivery.ack();
       } catch (error) {
+        failure = errorType(error);
         const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
         span.recordException(error instanceof Error ? error : new Error(reason));
         span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
@@ -155,6 +167,8 @@ export class ConsumeLoop {
         }
       } finally {
         span.end();
+        const attributes = messagingAttributes(queue.name, 'process');
+        messagingMetrics().processDuration.record(secondsSince(startedAt), failure === undefined ? attributes : { ...attributes, 'error.type': failure });
       }
     });
   }
@@ -188,6 +202,12 @@ export class ConsumeLoop {
       this.wake = done;
     });
   }
+}
+
+/** `error.type` of the semantic conventions: the error's class (its `code` for Exodus errors), or `_OTHER`. */
+export function errorType(error: unknown): string {
+  if (error instanceof ExodusError) return error.code;
+  return error instanceof Error ? error.name : '_OTHER';
 }
 
 export function messagingAttributes(destination: string, operation: 'send' | 'receive' | 'process' | 'settle'): Record<string, string> {

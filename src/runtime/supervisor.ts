@@ -8,6 +8,8 @@ export interface ProcessSpec {
   readonly replica: number;
   readonly command: string;
   readonly args: readonly string[];
+  /** Where the process answers Prometheus scrapes (`…/metrics`), listed by `exodus status`. */
+  readonly metricsUrl?: string;
 }
 
 export interface ProcessState {
@@ -18,6 +20,7 @@ export interface ProcessState {
   restarts: number;
   startedAt: string | undefined;
   lastExit: string | undefined;
+  readonly metricsUrl: string | undefined;
 }
 
 export interface SupervisorState {
@@ -67,6 +70,7 @@ export class Supervisor {
       restarts: 0,
       startedAt: undefined,
       lastExit: undefined,
+      metricsUrl: spec.metricsUrl,
     }));
     mkdirSync(join(options.dataDir, 'logs'), { recursive: true });
   }

@@ -1,17 +1,50 @@
-import { context, propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
+import { context, metrics, propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** One process's telemetry: traces and metrics, and what its HTTP server needs to be scraped. */
+export interface Telemetry {
+  /** Answers a Prometheus scrape (text exposition format) on a plain `node:http` response. */
+  readonly serveMetrics: (request: IncomingMessage, response: ServerResponse) => void;
+  shutdown(): Promise<void>;
+}
 
 /**
- * Tracing is on in every process from the start: real trace ids for logs and for the `traceparent`
- * that every message carries. Span export (OTLP, the ops console) plugs in as span processors.
+ * Tracing and metrics are on in every process from the start: real trace ids for logs and for the
+ * `traceparent` that every message carries, and every instrument recorded from the first request.
+ * Metrics are read by Prometheus scrapes of the process's `/metrics` (pulled, so nothing is sent
+ * while nobody asks); more exporters (OTLP, the ops console) plug in as span processors and metric
+ * readers. The Node runtime (event-loop delay, heap, GC) is measured by OpenTelemetry's own
+ * instrumentation; resident memory by a gauge here.
  */
-export function startTelemetry(serviceName: string, spanProcessors: SpanProcessor[] = []): NodeTracerProvider {
-  const provider = new NodeTracerProvider({ resource: resourceFromAttributes({ 'service.name': serviceName }), spanProcessors });
-  provider.register({ propagator: new W3CTraceContextPropagator() });
-  return provider;
+export function startTelemetry(serviceName: string, options: { spanProcessors?: SpanProcessor[]; metricReaders?: MetricReader[] } = {}): Telemetry {
+  const resource = resourceFromAttributes({ 'service.name': serviceName });
+  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: options.spanProcessors ?? [] });
+  tracerProvider.register({ propagator: new W3CTraceContextPropagator() });
+
+  const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const meterProvider = new MeterProvider({ resource, readers: [prometheus, ...(options.metricReaders ?? [])] });
+  metrics.setGlobalMeterProvider(meterProvider);
+  const runtime = new RuntimeNodeInstrumentation();
+  runtime.setMeterProvider(meterProvider);
+  meterProvider
+    .getMeter('exodus')
+    .createObservableGauge('process.memory.usage', { description: 'Resident set size of the process', unit: 'By' })
+    .addCallback((result) => result.observe(process.memoryUsage.rss()));
+
+  return {
+    serveMetrics: (request, response) => prometheus.getMetricsRequestHandler(request, response),
+    shutdown: async () => {
+      runtime.disable();
+      await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]);
+    },
+  };
 }
 
 export function tracer(): Tracer {

@@ -3,8 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { openMessaging, openStorage } from '../../src/engines/index.js';
 import { issuePass } from '../../src/domain/index.js';
 import { QUEUES, TOPICS, type MessagingEngine, type Queue, type ReadModel, type StorageEngine, type WishStore } from '../../src/ports/index.js';
-import { metrics } from '@opentelemetry/api';
-import { MeterProvider, MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
+import { MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConsumeLoop, createLogger, Secret, startTelemetry, type FrontDoorConfig, type Logger } from '../../src/runtime/index.js';
 import { buildFrontend } from '../../src/services/frontend/index.js';
@@ -13,17 +12,17 @@ import { createTallyHandler } from '../../src/services/tally/index.js';
 import { createWorkerHandler } from '../../src/services/worker/index.js';
 import { tempDir } from './system.js';
 
-/** Spans of everything the in-process pipeline did (tracing is global, so one exporter per test file). */
-export const spans = new InMemorySpanExporter();
-startTelemetry('exodus-test', [new SimpleSpanProcessor(spans)]);
-
 /** Metrics of everything the in-process pipeline did, read on demand (cumulative since the file began). */
 class OnDemandReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}
   protected override async onForceFlush(): Promise<void> {}
 }
 const metricReader = new OnDemandReader();
-metrics.setGlobalMeterProvider(new MeterProvider({ readers: [metricReader] }));
+
+/** Spans of everything the in-process pipeline did (tracing is global, so one exporter per test file). */
+export const spans = new InMemorySpanExporter();
+/** The test process's telemetry, as `exodus serve` starts it, with the test's readers beside. */
+export const telemetry = startTelemetry('exodus-test', { spanProcessors: [new SimpleSpanProcessor(spans)], metricReaders: [metricReader] });
 
 /** The total so far of counter `name` over the points whose attributes include `attributes`. */
 export async function counted(name: string, attributes: Readonly<Record<string, string | number>> = {}): Promise<number> {
@@ -108,6 +107,7 @@ export async function buildPipeline(options: PipelineOptions = {}): Promise<Pipe
     ready: () => messaging.ping(),
     sendTimeoutMs: 2000,
     frontDoor: { ...OPEN_DOOR, ...options.frontDoor },
+    serveMetrics: telemetry.serveMetrics,
   });
   const loopOptions = { logger, batchSize: 64, leaseMs: 2000, retryBaseMs: 10, retryMaxMs: 50, idleMaxMs: 20 };
   const loops = [

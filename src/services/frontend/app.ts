@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Queue, ReadModel, WishStore } from '../../ports/index.js';
 import type { FrontDoorConfig, Logger, Secret } from '../../runtime/index.js';
 import { PROBES, pathOf } from './door-paths.js';
@@ -33,6 +34,8 @@ export interface FrontendDeps {
    * read-model query per second, however many pages poll, so a hall of open pages costs nothing.
    */
   readonly readCacheMs?: number;
+  /** Answers `GET /metrics` (Prometheus text); without it the route is absent. */
+  readonly serveMetrics?: (request: IncomingMessage, response: ServerResponse) => void;
 }
 
 /** The web/API process: the front door of the pipeline. Build it, then `listen`. */
@@ -84,6 +87,15 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
     }
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  const { serveMetrics } = deps;
+  if (serveMetrics !== undefined) {
+    app.get('/metrics', { schema: { hide: true } }, (request, reply) => {
+      // The exporter writes the scrape itself; security headers were set on the reply already.
+      reply.hijack();
+      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
+      serveMetrics(request.raw, reply.raw);
+    });
+  }
 
   registerWishRoutes(app, {
     intake: deps.intake,

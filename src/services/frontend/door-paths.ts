@@ -1,7 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-/** Liveness and readiness: never rate-limited, never shed (liveness must not depend on load). */
-export const PROBES: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+/**
+ * Liveness, readiness and the metrics scrape: never rate-limited, never shed (liveness must not
+ * depend on load, and an overloaded process is exactly when its metrics matter).
+ */
+export const PROBES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** What the sorry page itself loads: served even while shedding, so the page it shows is styled. */
 export const SORRY_ASSETS: ReadonlySet<string> = new Set(['/styles.css', '/favicon.svg']);

@@ -1,6 +1,6 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
-import { tracer } from '../../runtime/index.js';
+import { meter, tracer } from '../../runtime/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,10 +9,17 @@ declare module 'fastify' {
 }
 
 /**
- * A SERVER span per request, continuing the caller's `traceparent`. The hooks call `done` inside
- * the span's context, so everything the handler does (the send to the queue, its logs) belongs to it.
+ * A SERVER span per request, continuing the caller's `traceparent`, and the request's duration in
+ * `http.server.request.duration` (seconds, by method, route and status, as the HTTP semantic
+ * conventions name them). The hooks call `done` inside the span's context, so everything the
+ * handler does (the send to the queue, its logs) belongs to it.
  */
 export function installRequestTracing(app: FastifyInstance): void {
+  const duration = meter().createHistogram('http.server.request.duration', {
+    description: 'Duration of HTTP server requests',
+    unit: 's',
+    advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+  });
   app.addHook('onRequest', (request, _reply, done) => {
     const parent = propagation.extract(context.active(), request.headers);
     const route = request.routeOptions.url ?? 'unmatched';
@@ -30,6 +37,11 @@ export function installRequestTracing(app: FastifyInstance): void {
     context.with(trace.setSpan(context.active(), request.span), done);
   });
   app.addHook('onResponse', (request, reply, done) => {
+    duration.record(reply.elapsedTime / 1000, {
+      'http.request.method': request.method,
+      'http.route': request.routeOptions.url ?? 'unmatched',
+      'http.response.status_code': reply.statusCode,
+    });
     request.span?.setAttribute('http.response.status_code', reply.statusCode);
     if (reply.statusCode >= 500) request.span?.setStatus({ code: SpanStatusCode.ERROR });
     request.span?.end();

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { checkSubmission, verifyPass, AuthError, type AcceptedWish, type WishSubmission } from '../../domain/index.js';
 import { EVENT_TYPES, QUEUES, type Queue, type WishStore } from '../../ports/index.js';
-import { createEnvelope, produce, type Secret } from '../../runtime/index.js';
+import { countWish, createEnvelope, produce, type Secret } from '../../runtime/index.js';
 import { IdempotencyCache } from './idempotency.js';
 import { newWishId, wishIdIssuedAt } from './wish-id.js';
 import type { WriteGate } from './load-shedding.js';
@@ -46,6 +46,7 @@ export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): v
       if (error instanceof HttpProblem) throw error; // the gate's own answer
       throw HttpProblem.retryLater({ status: 503, slug: 'intake-unavailable', detail: 'the wish could not be queued durably; please retry', retryAfterSeconds: 2, cause: error });
     }
+    countWish('accepted');
     return { id: wish.id, status: 'pending', evacueeId, destination: wish.destination, submittedAt: wish.submittedAt, statusUrl: `/api/wishes/${wish.id}` };
   };
 

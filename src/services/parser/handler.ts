@@ -1,7 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import { asAcceptedWish, parseWish, type ParsedWish } from '../../domain/index.js';
 import { EVENT_TYPES, type Envelope, type Topic, type WishStore } from '../../ports/index.js';
-import { createEnvelope, meter, produce, type Logger, type MessageHandler } from '../../runtime/index.js';
+import { countWish, createEnvelope, meter, produce, type Logger, type MessageHandler } from '../../runtime/index.js';
 import { expectEvent } from '../shared/expect-event.js';
 
 export interface ParserDeps {
@@ -25,6 +25,7 @@ export function createParserHandler({ store, parsed, logger }: ParserDeps): Mess
     const outcome = parseWish(accepted);
     if (!outcome.ok) {
       await store.reject(accepted.id, accepted.evacueeId, accepted.submittedAt, outcome.reason);
+      countWish('rejected');
       // Stryker disable next-line StringLiteral,ObjectLiteral: log wording and fields, not behaviour
       logger.info({ wishId: accepted.id, reason: outcome.reason }, 'wish rejected');
       return;

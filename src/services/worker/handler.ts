@@ -1,6 +1,6 @@
 import { asParsedWish } from '../../domain/index.js';
 import { EVENT_TYPES, type Envelope, type WishStore } from '../../ports/index.js';
-import type { Logger, MessageHandler } from '../../runtime/index.js';
+import { countWish, type Logger, type MessageHandler } from '../../runtime/index.js';
 import { expectEvent } from '../shared/expect-event.js';
 
 /**
@@ -12,6 +12,7 @@ export function createWorkerHandler({ store, logger }: { store: WishStore; logge
   return async (message: Envelope) => {
     const wish = asParsedWish(expectEvent(message, EVENT_TYPES.wishParsed));
     const outcome = await store.put(wish);
+    if (outcome !== 'duplicate') countWish(outcome);
     // Stryker disable next-line StringLiteral,ObjectLiteral: log wording and fields, not behaviour
     logger.debug({ wishId: wish.id, outcome }, 'wish stored');
   };

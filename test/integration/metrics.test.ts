@@ -1,0 +1,142 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUES } from '../../src/ports/index.js';
+import { observeQueue, startHealthServer } from '../../src/runtime/index.js';
+import { buildPipeline, passFor, telemetry, type Pipeline } from '../support/in-process.js';
+import { envelope } from '../contract/fixtures.js';
+import { skipUnless } from '../support/services.js';
+import { exodus, startSystem, waitFor, type RunningSystem } from '../support/system.js';
+
+const HAVE_PROMTOOL = spawnSync('promtool', ['--version']).status === 0;
+const skipPromtool = skipUnless(HAVE_PROMTOOL, 'promtool not found (apt-get install prometheus)');
+
+/** The value of the first sample of `name` whose labels include every `label="value"` given. */
+function sample(text: string, name: string, labels: Readonly<Record<string, string>> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) continue;
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+describe('metrics: Prometheus text at /metrics, from the OpenTelemetry SDK', () => {
+  let p: Pipeline;
+  let scrape: () => Promise<string>;
+  beforeAll(async () => {
+    p = await buildPipeline({ logLevel: 'silent' });
+    observeQueue(p.messaging.queue(QUEUES.store));
+    p.startConsumers();
+    scrape = async () => {
+      const res = await p.app.inject('/metrics');
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+      return res.body;
+    };
+    const post = (evacueeId: string, message: string) =>
+      p.app.inject({ method: 'POST', url: '/api/wishes', headers: { 'content-type': 'application/json', authorization: `Bearer ${passFor(evacueeId)}` }, payload: { destination: 'mars', message } });
+    for (let i = 1; i <= 5; i++) await post(`EV-0070${i}`, `wish ${i}`);
+    await post('EV-00701', 'a newer wish supersedes the first');
+    await p.app.inject({ method: 'POST', url: '/api/wishes', headers: { 'content-type': 'application/json' }, payload: { destination: 'mars', message: 'no pass' } });
+    await waitFor(async () => (await p.app.inject('/api/tally')).json<{ mars: number }>().mars === 5, 10_000, 'never tallied');
+  });
+  afterAll(async () => {
+    await p?.close();
+  });
+
+  it('counts wishes by outcome, requests by route and status, and every queue hop, with the semantic-convention names', async () => {
+    let text = '';
+    await waitFor(
+      async () => {
+        text = await scrape();
+        return (sample(text, 'exodus_wishes_total', { exodus_wish_outcome: 'stored' }) ?? 0) >= 5;
+      },
+      10_000,
+      'stored wishes never counted',
+    );
+    expect(sample(text, 'exodus_wishes_total', { exodus_wish_outcome: 'accepted' })).toBeGreaterThanOrEqual(6);
+    expect(sample(text, 'exodus_wishes_total', { exodus_wish_outcome: 'stored' })).toBeGreaterThanOrEqual(5);
+    expect(sample(text, 'http_server_request_duration_count', { http_route: '/api/wishes', http_response_status_code: '202', http_request_method: 'POST' })).toBeGreaterThanOrEqual(6);
+    expect(sample(text, 'http_server_request_duration_count', { http_route: '/api/wishes', http_response_status_code: '401' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'messaging_client_sent_messages_total', { messaging_destination_name: 'intake', messaging_operation_name: 'send' })).toBeGreaterThanOrEqual(6);
+    expect(sample(text, 'messaging_client_consumed_messages_total', { messaging_destination_name: 'store' })).toBeGreaterThanOrEqual(6);
+    expect(sample(text, 'messaging_process_duration_count', { messaging_destination_name: 'tally' })).toBeGreaterThanOrEqual(6);
+    expect(sample(text, 'messaging_client_operation_duration_count', { messaging_operation_name: 'receive' })).toBeGreaterThan(0);
+  });
+
+  it('times a failed message with its error type, and shows it dead in the queue depth', async () => {
+    await p.messaging.queue(QUEUES.intake).send([envelope('poison-for-metrics', { not: 'a wish' })]);
+    let text = '';
+    await waitFor(
+      async () => {
+        text = await scrape();
+        return sample(text, 'messaging_process_duration_count', { messaging_destination_name: 'intake', error_type: 'poison_message' }) === 1;
+      },
+      10_000,
+      'the failed message was never timed with its error type',
+    );
+    expect(sample(text, 'messaging_process_duration_count', { messaging_destination_name: 'store', error_type: 'poison_message' })).toBeUndefined();
+  });
+
+  it('shows queue depth by state and the Node runtime', async () => {
+    const text = await scrape();
+    for (const state of ['ready', 'in_flight', 'dead']) expect(sample(text, 'exodus_queue_messages', { messaging_destination_name: 'store', exodus_queue_state: state }), state).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'exodus_queue_oldest_message_age', { messaging_destination_name: 'store' })).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'process_memory_usage')).toBeGreaterThan(10_000_000);
+    expect(text).toMatch(/^nodejs_eventloop_delay_p99/m);
+    expect(text).toMatch(/^v8js_memory_heap_used/m);
+  });
+
+  it('a consumer serves the same on its health port', async () => {
+    const health = await startHealthServer({ host: '127.0.0.1', port: 0, ready: async () => undefined, serveMetrics: telemetry.serveMetrics });
+    try {
+      const res = await fetch(`http://127.0.0.1:${health.port}/metrics`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/^exodus_wishes_total/m);
+    } finally {
+      health.server.close();
+    }
+  });
+
+  it.skipIf(skipPromtool)('passes promtool check metrics', async () => {
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: await scrape(), encoding: 'utf8' });
+    expect(`${check.stdout}${check.stderr}`.trim()).toBe('');
+    expect(check.status).toBe(0);
+  });
+});
+
+describe('metrics of every process of `exodus up`', () => {
+  let system: RunningSystem | undefined;
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  it('status lists where each process is scraped; each answers, and passes promtool; the scrape config finds them', async () => {
+    system = await startSystem({ replicas: 'parser=1,worker=2,tally=1' });
+    const status = await exodus(['status', '--data', system.dataDir, '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    const processes = (JSON.parse(status.stdout) as { supervisor: { processes: { service: string; replica: number; metricsUrl?: string }[] } }).supervisor.processes;
+    expect(processes.map((p) => `${p.service}-${p.replica}`)).toEqual(['frontend-1', 'parser-1', 'worker-1', 'worker-2', 'tally-1']);
+    for (const { service, replica, metricsUrl } of processes) {
+      let body = '';
+      await waitFor(
+        async () => {
+          const res = await fetch(metricsUrl ?? '').catch(() => undefined);
+          body = res?.ok === true ? await res.text() : '';
+          return body.includes('process_memory_usage');
+        },
+        15_000,
+        `${service}-${replica} never answered at ${metricsUrl ?? '(none)'}`,
+      );
+      if (HAVE_PROMTOOL) {
+        const check = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+        expect(`${check.stdout}${check.stderr}`.trim(), `${service}-${replica}`).toBe('');
+      }
+    }
+    const targets = JSON.parse(readFileSync(join(system.dataDir, 'prometheus-targets.json'), 'utf8')) as { targets: string[]; labels: { service: string } }[];
+    expect(targets.map((t) => t.targets[0])).toEqual(processes.map((p) => new URL(p.metricsUrl ?? '').host));
+    if (HAVE_PROMTOOL) expect(spawnSync('promtool', ['check', 'config', 'deploy/prometheus/prometheus.yml']).status).toBe(0);
+  }, 60_000);
+});
