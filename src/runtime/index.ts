@@ -5,6 +5,7 @@ export { createEnvelope } from './envelope.js';
 export { startHealthServer } from './health.js';
 export { createLogger, type Logger } from './logger.js';
 export { meter } from './metrics.js';
+export { otlpExport } from './otlp-export.js';
 export { countWish, observeQueue, type WishOutcome } from './pipeline-metrics.js';
 export { Secret } from './secret.js';
 export { onShutdown } from './shutdown.js';

@@ -1,8 +1,9 @@
 import { context, metrics, propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
+import { otlpExport } from './otlp-export.js';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -19,17 +20,19 @@ export interface Telemetry {
  * Tracing and metrics are on in every process from the start: real trace ids for logs and for the
  * `traceparent` that every message carries, and every instrument recorded from the first request.
  * Metrics are read by Prometheus scrapes of the process's `/metrics` (pulled, so nothing is sent
- * while nobody asks); more exporters (OTLP, the ops console) plug in as span processors and metric
- * readers. The Node runtime (event-loop delay, heap, GC) is measured by OpenTelemetry's own
+ * while nobody asks); with `OTEL_EXPORTER_OTLP_ENDPOINT` set, traces and metrics are also pushed by
+ * OTLP (see otlp-export.ts). Tests add their own span processors and metric readers. The Node runtime (event-loop delay, heap, GC) is measured by OpenTelemetry's own
  * instrumentation; resident memory by a gauge here.
  */
 export function startTelemetry(serviceName: string, options: { spanProcessors?: SpanProcessor[]; metricReaders?: MetricReader[] } = {}): Telemetry {
-  const resource = resourceFromAttributes({ 'service.name': serviceName });
-  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: options.spanProcessors ?? [] });
+  // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the name given here, as the spec says.
+  const resource = resourceFromAttributes({ 'service.name': serviceName }).merge(detectResources({ detectors: [envDetector] }));
+  const otlp = otlpExport();
+  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [...(options.spanProcessors ?? []), ...otlp.spanProcessors] });
   tracerProvider.register({ propagator: new W3CTraceContextPropagator() });
 
   const prometheus = new PrometheusExporter({ preventServerStart: true });
-  const meterProvider = new MeterProvider({ resource, readers: [prometheus, ...(options.metricReaders ?? [])] });
+  const meterProvider = new MeterProvider({ resource, readers: [prometheus, ...(options.metricReaders ?? []), ...otlp.metricReaders] });
   metrics.setGlobalMeterProvider(meterProvider);
   const runtime = new RuntimeNodeInstrumentation();
   runtime.setMeterProvider(meterProvider);

@@ -8,6 +8,8 @@ import { skipUnless } from '../support/services.js';
 import { waitFor } from '../support/system.js';
 
 const skip = skipUnless(HAVE_CHROMIUM, `headless Chromium not found at ${CHROMIUM} (apt-get install chromium, or set EXODUS_CHROMIUM)`);
+/** The tally on the page: the API serves it up to 1 s old (cached) and the page reads it every 2 s; a busy machine adds to both. */
+const TALLY_FRESH_MS = 10_000;
 
 describe.skipIf(skip)('the page in a real browser (Chromium, real pipeline on SQLite)', () => {
   let browser: Browser;
@@ -70,7 +72,7 @@ describe.skipIf(skip)('the page in a real browser (Chromium, real pipeline on SQ
     p.startConsumers();
     await page.waitForSelector(`#mine-list > li[data-id="${firstId}"][data-status="stored"]`);
     await page.waitForSelector('#wall-list > li:has-text("Water the apple tree.")');
-    await expect.poll(() => page.textContent('#tally-mars')).toBe('1');
+    await expect.poll(() => page.textContent('#tally-mars'), { timeout: TALLY_FRESH_MS }).toBe('1');
     expect(await page.textContent('#wall-list > li')).toContain('To Grandma');
     await screenshot(page, 'stored');
 
@@ -78,8 +80,8 @@ describe.skipIf(skip)('the page in a real browser (Chromium, real pipeline on SQ
     await page.click('#submit');
     await page.waitForSelector(`#mine-list > li[data-id="${firstId}"][data-status="superseded"]`);
     expect(await mine(page, 0).getAttribute('data-status')).toBe('stored');
-    await expect.poll(() => page.textContent('#tally-europa')).toBe('1');
-    await expect.poll(() => page.textContent('#tally-mars')).toBe('0');
+    await expect.poll(() => page.textContent('#tally-europa'), { timeout: TALLY_FRESH_MS }).toBe('1');
+    await expect.poll(() => page.textContent('#tally-mars'), { timeout: TALLY_FRESH_MS }).toBe('0');
     await page.waitForSelector('#wall-list > li.europa:has-text("Changed my mind")');
     expect(await page.locator('#wall-list > li').count()).toBe(1);
     await screenshot(page, 'superseded');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/runtime/index.js';
+import { ConfigError, loadConfig, otlpExport } from '../../../src/runtime/index.js';
 import { tempDir } from '../../support/system.js';
 
 describe('configuration', () => {
@@ -17,5 +17,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ 'ip-failed-writes-per-minute': '-1' }, { EXODUS_DATA: tempDir() })).toThrow(
       '--ip-failed-writes-per-minute / EXODUS_IP_FAILED_WRITES_PER_MINUTE must be an integer from 0 to 1000000, got "-1"',
     );
+  });
+
+  it('OTLP export: off without an endpoint; on with one, per signal; an unsupported protocol or interval is one clear line', () => {
+    expect(otlpExport({})).toEqual({ spanProcessors: [], metricReaders: [] });
+    const both = otlpExport({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' });
+    expect([both.spanProcessors.length, both.metricReaders.length]).toEqual([1, 1]);
+    const tracesOnly = otlpExport({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:4318/v1/traces', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' });
+    expect([tracesOnly.spanProcessors.length, tracesOnly.metricReaders.length]).toEqual([1, 0]);
+    expect(() => otlpExport({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow('OTEL_EXPORTER_OTLP_PROTOCOL must be one of http/protobuf, http/json, got "grpc"');
+    expect(() => otlpExport({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x', OTEL_METRIC_EXPORT_INTERVAL: 'soon' })).toThrow(ConfigError);
   });
 });
