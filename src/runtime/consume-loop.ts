@@ -1,9 +1,9 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ExodusError, PermanentError, TransientError } from '../domain/index.js';
+import { PermanentError, TransientError } from '../domain/index.js';
 import type { Delivery, Envelope, Queue } from '../ports/index.js';
 import { backoffMs } from './backoff.js';
-import { messagingMetrics, secondsSince } from './messaging-metrics.js';
+import { errorType, messagingAttributes, messagingMetrics, secondsSince } from './messaging-metrics.js';
 import type { Logger } from './logger.js';
 import { contextFrom, tracer } from './telemetry.js';
 
@@ -50,7 +50,12 @@ export class ConsumeLoop {
   /** Cuts short the backoff of held messages when the loop stops. */
   private stopping = new AbortController();
 
-  constructor(private readonly options: ConsumeOptions) {}
+  /** The messaging attributes of this loop's spans and metrics, the same for every batch and message. */
+  private readonly attributes: { readonly receive: Record<string, string>; readonly process: Record<string, string> };
+
+  constructor(private readonly options: ConsumeOptions) {
+    this.attributes = { receive: messagingAttributes(options.queue.name, 'receive'), process: messagingAttributes(options.queue.name, 'process') };
+  }
 
   start(): void {
     if (this.running) return;
@@ -106,10 +111,10 @@ export class ConsumeLoop {
     const { queue } = this.options;
     return tracer().startActiveSpan(
       `receive ${queue.name}`,
-      { kind: SpanKind.CLIENT, attributes: messagingAttributes(queue.name, 'receive') },
+      { kind: SpanKind.CLIENT, attributes: this.attributes.receive },
       async (span) => {
         const startedAt = performance.now();
-        const attributes = messagingAttributes(queue.name, 'receive');
+        const attributes = this.attributes.receive;
         const measured = messagingMetrics();
         try {
           const batch = await queue.receive(max, leaseMs);
@@ -135,7 +140,7 @@ export class ConsumeLoop {
       {
         kind: SpanKind.CONSUMER,
         attributes: {
-          ...messagingAttributes(queue.name, 'process'),
+          ...this.attributes.process,
           'messaging.message.id': delivery.message.id,
           'messaging.message.delivery_count': delivery.attempt,
         },
@@ -167,7 +172,7 @@ export class ConsumeLoop {
         }
       } finally {
         span.end();
-        const attributes = messagingAttributes(queue.name, 'process');
+        const attributes = this.attributes.process;
         messagingMetrics().processDuration.record(secondsSince(startedAt), failure === undefined ? attributes : { ...attributes, 'error.type': failure });
       }
     });
@@ -202,19 +207,4 @@ export class ConsumeLoop {
       this.wake = done;
     });
   }
-}
-
-/** `error.type` of the semantic conventions: the error's class (its `code` for Exodus errors), or `_OTHER`. */
-export function errorType(error: unknown): string {
-  if (error instanceof ExodusError) return error.code;
-  return error instanceof Error ? error.name : '_OTHER';
-}
-
-export function messagingAttributes(destination: string, operation: 'send' | 'receive' | 'process' | 'settle'): Record<string, string> {
-  return {
-    'messaging.system': 'exodus',
-    'messaging.destination.name': destination,
-    'messaging.operation.name': operation,
-    'messaging.operation.type': operation,
-  };
 }

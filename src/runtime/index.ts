@@ -1,6 +1,7 @@
 export { backoffMs } from './backoff.js';
 export { type Config, CONFIG_FLAG_NAMES, ConfigError, type ConfigFlags, type FrontDoorConfig, loadConfig, passSecret } from './config.js';
-export { ConsumeLoop, type ConsumeOptions, type MessageHandler, messagingAttributes } from './consume-loop.js';
+export { ConsumeLoop, type ConsumeOptions, type MessageHandler } from './consume-loop.js';
+export { messagingAttributes } from './messaging-metrics.js';
 export { createEnvelope } from './envelope.js';
 export { startHealthServer } from './health.js';
 export { createLogger, type Logger } from './logger.js';

@@ -1,7 +1,8 @@
 import type { Counter, Histogram } from '@opentelemetry/api';
+import { ExodusError } from '../domain/index.js';
 import { lazyInstruments } from './metrics.js';
 
-/** The messaging instruments of the OpenTelemetry semantic conventions, shared by every queue hop. */
+/** The messaging instruments and attributes of the OpenTelemetry semantic conventions, shared by every queue hop. */
 export interface MessagingMetrics {
   /** `messaging.client.operation.duration`: a send or a receive, in seconds. */
   readonly operationDuration: Histogram;
@@ -24,4 +25,20 @@ export const messagingMetrics = lazyInstruments<MessagingMetrics>((exodus) => ({
 /** Seconds since `startedAt` (a `performance.now()` reading). */
 export function secondsSince(startedAt: number): number {
   return (performance.now() - startedAt) / 1000;
+}
+
+/** The messaging semantic-convention attributes of a span or measurement on `destination`. */
+export function messagingAttributes(destination: string, operation: 'send' | 'receive' | 'process' | 'settle'): Record<string, string> {
+  return {
+    'messaging.system': 'exodus',
+    'messaging.destination.name': destination,
+    'messaging.operation.name': operation,
+    'messaging.operation.type': operation,
+  };
+}
+
+/** `error.type` of the semantic conventions: the error's class (its `code` for Exodus errors), or `_OTHER`. */
+export function errorType(error: unknown): string {
+  if (error instanceof ExodusError) return error.code;
+  return error instanceof Error ? error.name : '_OTHER';
 }

@@ -6,7 +6,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { PeriodicExportingMetricReader, type MetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConfigError } from './config.js';
-import { meter } from './metrics.js';
+import { lazyInstruments } from './metrics.js';
 
 /** The OTLP protocols this build speaks (`OTEL_EXPORTER_OTLP_PROTOCOL`); gRPC is left out to keep processes small. */
 const PROTOCOLS = ['http/protobuf', 'http/json'] as const;
@@ -16,9 +16,9 @@ type Protocol = (typeof PROTOCOLS)[number];
  * OTLP export of traces and metrics, configured by the standard variables only, so one build
  * reports to a Collector, Grafana, Honeycomb or New Relic (`OTEL_EXPORTER_OTLP_HEADERS=api-key=…`):
  * `OTEL_EXPORTER_OTLP_ENDPOINT` (or the per-signal `…_TRACES_ENDPOINT`, `…_METRICS_ENDPOINT`) turns
- * a signal on; `…_PROTOCOL`, `…_HEADERS`, `OTEL_BSP_*` are read by the SDK, `OTEL_METRIC_EXPORT_INTERVAL` and
- * `…_TIMEOUT` here. Spans are batched off the request's path in a bounded queue (2,048 by default, batches of
- * 512 spans: well under New Relic's 1 MB); when the backend is away or the queue is full, spans are
+ * a signal on; `…_PROTOCOL`, `…_HEADERS` and `OTEL_BSP_*` are read by the SDK,
+ * `OTEL_METRIC_EXPORT_INTERVAL` and `…_TIMEOUT` here. Spans are batched off the request's path in a
+ * bounded queue (2,048 by default, batches of 512 spans: well under New Relic's 1 MB); when the backend is away or the queue is full, spans are
  * dropped, never waited for, and exports that failed are counted in `exodus.telemetry.export.failures`.
  */
 export function otlpExport(env: NodeJS.ProcessEnv = process.env): { spanProcessors: SpanProcessor[]; metricReaders: MetricReader[] } {
@@ -53,16 +53,16 @@ function positiveInt(env: NodeJS.ProcessEnv, variable: string, fallback: number)
   return n;
 }
 
+const exportFailures = lazyInstruments((exodus) =>
+  exodus.createCounter('exodus.telemetry.export.failures', { description: 'OTLP exports that failed (their data is dropped)', unit: '{export}' }),
+);
+
 /** `exporter`, with each failed export counted (the SDK drops what it could not send). */
 function countingFailures<E extends SpanExporter | PushMetricExporter>(exporter: E, signal: 'traces' | 'metrics'): E {
-  let failures: ReturnType<ReturnType<typeof meter>['createCounter']> | undefined;
   const original = exporter.export.bind(exporter) as (items: unknown, done: (result: ExportResult) => void) => void;
   (exporter as { export: typeof original }).export = (items, done) =>
     original(items, (result) => {
-      if (result.code === ExportResultCode.FAILED) {
-        failures ??= meter().createCounter('exodus.telemetry.export.failures', { description: 'OTLP exports that failed (their data is dropped)', unit: '{export}' });
-        failures.add(1, { 'exodus.telemetry.signal': signal });
-      }
+      if (result.code === ExportResultCode.FAILED) exportFailures().add(1, { 'exodus.telemetry.signal': signal });
       done(result);
     });
   return exporter;

@@ -1,7 +1,6 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Envelope } from '../ports/index.js';
-import { errorType, messagingAttributes } from './consume-loop.js';
-import { messagingMetrics, secondsSince } from './messaging-metrics.js';
+import { errorType, messagingAttributes, messagingMetrics, secondsSince } from './messaging-metrics.js';
 import { tracer } from './telemetry.js';
 
 /**
@@ -14,12 +13,12 @@ export async function produce<T>(
   create: () => Envelope<T>[],
   send: (messages: readonly Envelope<T>[]) => Promise<void>,
 ): Promise<Envelope<T>[]> {
+  const attributes = messagingAttributes(destination, 'send');
   return tracer().startActiveSpan(
     `send ${destination}`,
-    { kind: SpanKind.PRODUCER, attributes: messagingAttributes(destination, 'send') },
+    { kind: SpanKind.PRODUCER, attributes },
     async (span) => {
       const startedAt = performance.now();
-      const attributes = messagingAttributes(destination, 'send');
       const measured = messagingMetrics();
       try {
         const messages = create();

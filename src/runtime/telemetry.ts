@@ -21,8 +21,9 @@ export interface Telemetry {
  * `traceparent` that every message carries, and every instrument recorded from the first request.
  * Metrics are read by Prometheus scrapes of the process's `/metrics` (pulled, so nothing is sent
  * while nobody asks); with `OTEL_EXPORTER_OTLP_ENDPOINT` set, traces and metrics are also pushed by
- * OTLP (see otlp-export.ts). Tests add their own span processors and metric readers. The Node runtime (event-loop delay, heap, GC) is measured by OpenTelemetry's own
- * instrumentation; resident memory by a gauge here.
+ * OTLP (see otlp-export.ts). Tests add their own span processors and metric readers. The Node
+ * runtime (event-loop delay, heap, GC) is measured by OpenTelemetry's own instrumentation; resident
+ * memory by a gauge here.
  */
 export function startTelemetry(serviceName: string, options: { spanProcessors?: SpanProcessor[]; metricReaders?: MetricReader[] } = {}): Telemetry {
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the name given here, as the spec says.
