@@ -1,0 +1,39 @@
+/**
+ * Names that telemetry producers (every process) and its reader (the console) must agree on. The
+ * OpenTelemetry semantic-convention names are written where they are used; these are Exodus's own.
+ */
+export const METRIC = {
+  wishes: 'exodus.wishes',
+  queueMessages: 'exodus.queue.messages',
+  queueOldestAge: 'exodus.queue.oldest_message.age',
+  tally: 'exodus.tally.wishes',
+  /** Supervisor gauges/counters, attributes `exodus.service` (a `service.name`) and `exodus.process`. */
+  processesRunning: 'exodus.process.running',
+  processesWanted: 'exodus.process.wanted',
+  processRestarts: 'exodus.process.restarts',
+  httpServerDuration: 'http.server.request.duration',
+  messagingProcessDuration: 'messaging.process.duration',
+} as const;
+
+export const ATTRIBUTE = {
+  /** On a log record: it is an event (see EVENT); the console lists it under Events. */
+  eventName: 'event.name',
+  service: 'exodus.service',
+  process: 'exodus.process',
+  queueState: 'exodus.queue.state',
+  wishOutcome: 'exodus.wish.outcome',
+  destination: 'exodus.destination',
+  wishId: 'exodus.wish.id',
+  evacueeId: 'exodus.evacuee.id',
+} as const;
+
+/** Event kinds: a log line with `event: <kind>` becomes a log record with `event.name` = kind. */
+export const EVENT = {
+  processStarted: 'process.started',
+  processExited: 'process.exited',
+  processRestarted: 'process.restarted',
+  deadLettered: 'message.dead_lettered',
+  sheddingOn: 'load_shedding.on',
+  sheddingOff: 'load_shedding.off',
+  injectionAttempt: 'wish.injection_attempt',
+} as const;
