@@ -1,9 +1,9 @@
-import { resolve } from 'node:path';
-import type { MessagingEngine, StorageEngine } from '../ports/index.js';
+import { join, resolve } from 'node:path';
+import type { MessagingEngine, StorageEngine, TelemetryStore } from '../ports/index.js';
 import { deleteNatsNamespace, openNatsMessaging } from './nats/index.js';
 import type { EngineOptions, StorageOptions } from './options.js';
 import { dropPostgresSchema, migratePostgres, openPostgresStorage } from './postgres/index.js';
-import { openSqliteMessaging, openSqliteStorage } from './sqlite/index.js';
+import { openSqliteMessaging, openSqliteStorage, openSqliteTelemetryStore } from './sqlite/index.js';
 
 /**
  * Engines are chosen by URL, 12-factor style. `sqlite:<dir>` (or `sqlite://<dir>`) is the embedded
@@ -36,6 +36,11 @@ export async function openStorage(url: string, options: StorageOptions = { poolS
     default:
       throw new UnknownEngineError('store', url);
   }
+}
+
+/** The ops console's telemetry store: always embedded, `<dataDir>/console.db`. */
+export function openTelemetryStore(dataDir: string): TelemetryStore {
+  return openSqliteTelemetryStore(join(resolve(dataDir), 'console.db'));
 }
 
 /**

@@ -3,3 +3,4 @@ export { type DeadLetter, type DeadLetterQueue, type Delivery, type Queue, type 
 export { type Topic } from './topic.js';
 export { type PutOutcome, type ReadModel, type Tally, type WallPage, type WishRecord, type WishStore } from './wish-store.js';
 export { type MessagingEngine, type StorageEngine } from './engines.js';
+export { type LogQuery, type SpanQuery, type StoredLog, type StoredPoint, type StoredSpan, type TelemetryAttributes, type TelemetryStore } from './telemetry-store.js';

@@ -11,6 +11,9 @@ export const METRIC = {
   processesRunning: 'exodus.process.running',
   processesWanted: 'exodus.process.wanted',
   processRestarts: 'exodus.process.restarts',
+  refusedRequests: 'exodus.http.server.refused_requests',
+  /** Every process reports it: how the console knows a process is alive. */
+  memory: 'process.memory.usage',
   httpServerDuration: 'http.server.request.duration',
   messagingProcessDuration: 'messaging.process.duration',
 } as const;

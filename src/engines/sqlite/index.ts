@@ -66,3 +66,4 @@ export function openSqliteStorage(dir: string): StorageEngine {
 function ping(db: Db): void {
   db.prepare('SELECT 1').get();
 }
+export { openSqliteTelemetryStore } from './telemetry-store.js';

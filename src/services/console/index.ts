@@ -1,11 +1,15 @@
+import type { TelemetryStore } from '../../ports/index.js';
 import type { Logger } from '../../runtime/index.js';
+import { buildConsoleApp } from './app.js';
+
+export { buildConsoleApp, type ConsoleAppOptions } from './app.js';
 
 /** How `exodus serve console` (and `exodus up`) run the ops console. */
 export interface ConsoleOptions {
   readonly host: string;
   readonly port: number;
-  /** Its database lives at `<dataDir>/console.db`. */
-  readonly dataDir: string;
+  /** Where it keeps what it receives (cli opens `<data>/console.db`). */
+  readonly store: TelemetryStore;
   /** Required on every page, API call and OTLP request (see runtime/admin-token.ts). */
   readonly adminToken: string;
   /** Telemetry older than this is deleted. */
@@ -21,7 +25,27 @@ export interface RunningConsole {
   close(): Promise<void>;
 }
 
+/** How often old telemetry is pruned: the size bound can be overshot by at most this much intake. */
+const PRUNE_EVERY_MS = 30_000;
+
+/** Starts the console: listens, prunes to its bounds now and every 30 s, and closes cleanly. */
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
-  void options;
-  throw new Error('the ops console is being built');
+  const { store, logger } = options;
+  const prune = (): void => {
+    const { deleted, bytes } = store.prune({ olderThanMs: Date.now() - options.retentionMs, maxBytes: options.maxBytes });
+    if (deleted > 0) logger.info({ deleted, bytes }, 'console telemetry pruned to its bounds');
+  };
+  prune();
+  const timer = setInterval(prune, PRUNE_EVERY_MS);
+  timer.unref();
+  const app = await buildConsoleApp({ store, adminToken: options.adminToken, logger });
+  const address = await app.listen({ host: options.host, port: options.port });
+  return {
+    url: address,
+    close: async () => {
+      clearInterval(timer);
+      await app.close();
+      store.close();
+    },
+  };
 }

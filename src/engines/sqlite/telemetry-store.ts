@@ -1,0 +1,286 @@
+import Database from 'better-sqlite3';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { LogQuery, SpanQuery, StoredLog, StoredPoint, StoredSpan, TelemetryAttributes, TelemetryStore } from '../../ports/index.js';
+
+/*
+ * Rowids grow with arrival, so "the oldest" is the lowest rowid: pruning by size needs no index.
+ * auto_vacuum must be chosen before the first table exists; INCREMENTAL lets prune() hand freed
+ * pages back to the file system, so the bound is on the file, not just on the rows.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS spans (
+  trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT, service TEXT NOT NULL, instance TEXT NOT NULL,
+  name TEXT NOT NULL, kind INTEGER NOT NULL, start_ms REAL NOT NULL, duration_ms REAL NOT NULL,
+  status_code INTEGER NOT NULL, status_message TEXT NOT NULL, attributes TEXT NOT NULL, events TEXT NOT NULL,
+  links TEXT NOT NULL, wish_id TEXT, evacuee_id TEXT);
+CREATE UNIQUE INDEX IF NOT EXISTS spans_by_id ON spans (trace_id, span_id);
+CREATE INDEX IF NOT EXISTS spans_by_start ON spans (start_ms);
+CREATE INDEX IF NOT EXISTS spans_by_wish ON spans (wish_id) WHERE wish_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS spans_by_evacuee ON spans (evacuee_id) WHERE evacuee_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS span_links (trace_id TEXT NOT NULL, linked_trace_id TEXT NOT NULL, time_ms REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS span_links_by_linked ON span_links (linked_trace_id);
+CREATE INDEX IF NOT EXISTS span_links_by_time ON span_links (time_ms);
+CREATE TABLE IF NOT EXISTS logs (
+  time_ms REAL NOT NULL, service TEXT NOT NULL, instance TEXT NOT NULL, severity INTEGER NOT NULL, body TEXT NOT NULL,
+  trace_id TEXT, span_id TEXT, attributes TEXT NOT NULL, event_name TEXT);
+CREATE INDEX IF NOT EXISTS logs_by_time ON logs (time_ms);
+CREATE INDEX IF NOT EXISTS logs_by_trace ON logs (trace_id) WHERE trace_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS logs_by_event ON logs (event_name, time_ms) WHERE event_name IS NOT NULL;
+CREATE TABLE IF NOT EXISTS points (
+  time_ms REAL NOT NULL, service TEXT NOT NULL, instance TEXT NOT NULL, name TEXT NOT NULL, attributes TEXT NOT NULL,
+  kind TEXT NOT NULL, value REAL NOT NULL, count REAL NOT NULL, bounds TEXT NOT NULL, buckets TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS points_by_name ON points (name, time_ms);
+CREATE INDEX IF NOT EXISTS points_by_time ON points (time_ms);
+`;
+
+const TABLES = [
+  { table: 'spans', time: 'start_ms' },
+  { table: 'span_links', time: 'time_ms' },
+  { table: 'logs', time: 'time_ms' },
+  { table: 'points', time: 'time_ms' },
+] as const;
+
+/** A scan for "the newest traces that match" stops after this many spans, so a rare filter stays cheap. */
+const MAX_SCANNED_SPANS = 200_000;
+
+interface SpanRow {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  service: string;
+  instance: string;
+  name: string;
+  kind: number;
+  start_ms: number;
+  duration_ms: number;
+  status_code: number;
+  status_message: string;
+  attributes: string;
+  events: string;
+  links: string;
+  wish_id: string | null;
+  evacuee_id: string | null;
+}
+
+interface LogRow {
+  time_ms: number;
+  service: string;
+  instance: string;
+  severity: number;
+  body: string;
+  trace_id: string | null;
+  span_id: string | null;
+  attributes: string;
+  event_name: string | null;
+}
+
+interface PointRow {
+  time_ms: number;
+  service: string;
+  instance: string;
+  name: string;
+  attributes: string;
+  kind: StoredPoint['kind'];
+  value: number;
+  count: number;
+  bounds: string;
+  buckets: string;
+}
+
+/** The ops console's telemetry in one SQLite file (see TelemetryStore). */
+export function openSqliteTelemetryStore(file: string): TelemetryStore {
+  mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('auto_vacuum = INCREMENTAL');
+  db.pragma('journal_mode = WAL');
+  // Telemetry, not promises: a power cut may cost the last commits, never the file.
+  db.pragma('synchronous = NORMAL');
+  db.exec(SCHEMA);
+
+  const insertSpan = db.prepare(
+    `INSERT OR IGNORE INTO spans VALUES (@traceId, @spanId, @parentSpanId, @service, @instance, @name, @kind, @startMs, @durationMs,
+     @statusCode, @statusMessage, @attributes, @events, @links, @wishId, @evacueeId)`,
+  );
+  const insertLink = db.prepare('INSERT INTO span_links VALUES (?, ?, ?)');
+  const insertLog = db.prepare('INSERT INTO logs VALUES (@timeMs, @service, @instance, @severity, @body, @traceId, @spanId, @attributes, @eventName)');
+  const insertPoint = db.prepare('INSERT INTO points VALUES (@timeMs, @service, @instance, @name, @attributes, @kind, @value, @count, @bounds, @buckets)');
+
+  const record = db.transaction((batch: Parameters<TelemetryStore['record']>[0]) => {
+    for (const span of batch.spans ?? []) {
+      const inserted = insertSpan.run({
+        ...span,
+        attributes: JSON.stringify(span.attributes),
+        events: JSON.stringify(span.events),
+        links: JSON.stringify(span.links),
+      });
+      if (inserted.changes === 0) continue; // an exporter's retry: already here
+      for (const link of span.links) if (link.traceId !== span.traceId) insertLink.run(span.traceId, link.traceId, span.startMs);
+    }
+    for (const log of batch.logs ?? []) insertLog.run({ ...log, attributes: JSON.stringify(log.attributes) });
+    for (const point of batch.points ?? []) {
+      insertPoint.run({ ...point, attributes: canonicalJson(point.attributes), bounds: JSON.stringify(point.bounds), buckets: JSON.stringify(point.buckets) });
+    }
+  });
+
+  const fileBytes = (): number => {
+    const size = (path: string): number => {
+      try {
+        return statSync(path).size;
+      } catch {
+        return 0;
+      }
+    };
+    return size(file) + size(`${file}-wal`);
+  };
+
+  return {
+    record,
+
+    findTraceIds(query: SpanQuery): string[] {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      const add = (clause: string, value: string | number | undefined): void => {
+        if (value === undefined) return;
+        where.push(clause);
+        params.push(value);
+      };
+      if (query.traceIds !== undefined) {
+        if (query.traceIds.length === 0) return [];
+        where.push(`trace_id IN (${query.traceIds.map(() => '?').join(',')})`);
+        params.push(...query.traceIds);
+      }
+      add('wish_id = ?', query.wishId);
+      add('evacuee_id = ?', query.evacueeId);
+      add('service = ?', query.service);
+      add('status_code = ?', query.statusCode);
+      add('duration_ms >= ?', query.minDurationMs);
+      const sql = `SELECT trace_id FROM spans ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY start_ms DESC LIMIT ${MAX_SCANNED_SPANS}`;
+      const found = new Set<string>();
+      for (const row of db.prepare(sql).pluck().iterate(...params) as IterableIterator<string>) {
+        found.add(row);
+        if (found.size >= query.limit) break;
+      }
+      return [...found];
+    },
+
+    spansOf(traceIds: readonly string[]): StoredSpan[] {
+      if (traceIds.length === 0) return [];
+      const rows = db.prepare(`SELECT * FROM spans WHERE trace_id IN (${traceIds.map(() => '?').join(',')}) ORDER BY start_ms`).all(...traceIds) as SpanRow[];
+      return rows.map(spanFromRow);
+    },
+
+    tracesLinkingTo(traceIds: readonly string[]): string[] {
+      if (traceIds.length === 0) return [];
+      const sql = `SELECT DISTINCT trace_id FROM span_links WHERE linked_trace_id IN (${traceIds.map(() => '?').join(',')}) LIMIT 100`;
+      return db.prepare(sql).pluck().all(...traceIds) as string[];
+    },
+
+    logs(query: LogQuery): StoredLog[] {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      const add = (clause: string, value: string | number | undefined): void => {
+        if (value === undefined) return;
+        where.push(clause);
+        params.push(value);
+      };
+      add('service = ?', query.service);
+      add('instance = ?', query.instance);
+      add('severity >= ?', query.minSeverity);
+      add('time_ms >= ?', query.fromMs);
+      add('time_ms <= ?', query.toMs);
+      add('trace_id = ?', query.traceId);
+      for (const word of query.words ?? []) add(`(body || ' ' || attributes) LIKE ? ESCAPE '\\'`, `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      if (query.events !== undefined) {
+        where.push('event_name IS NOT NULL');
+        add('event_name = ?', query.events.kind);
+      }
+      const order = query.newestFirst === true ? 'DESC' : 'ASC';
+      const sql = `SELECT * FROM logs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time_ms ${order} LIMIT ?`;
+      return (db.prepare(sql).all(...params, query.limit) as LogRow[]).map(logFromRow);
+    },
+
+    points(names: readonly string[], sinceMs: number): StoredPoint[] {
+      if (names.length === 0) return [];
+      const sql = `SELECT * FROM points WHERE name IN (${names.map(() => '?').join(',')}) AND time_ms >= ? ORDER BY time_ms`;
+      return (db.prepare(sql).all(...names, sinceMs) as PointRow[]).map(pointFromRow);
+    },
+
+    prune({ olderThanMs, maxBytes }): { deleted: number; bytes: number } {
+      let deleted = 0;
+      for (const { table, time } of TABLES) deleted += db.prepare(`DELETE FROM ${table} WHERE ${time} < ?`).run(olderThanMs).changes;
+      // Over the size bound: drop the oldest tenth of every table until under it (a few rounds at most).
+      for (let round = 0; round < 20 && fileBytes() > maxBytes; round++) {
+        for (const { table } of TABLES) {
+          deleted += db.prepare(`DELETE FROM ${table} WHERE rowid <= (SELECT MIN(rowid) + (MAX(rowid) - MIN(rowid)) / 10 FROM ${table})`).run().changes;
+        }
+        shrink(db);
+      }
+      if (deleted > 0) shrink(db);
+      return { deleted, bytes: fileBytes() };
+    },
+
+    close: () => db.close(),
+  };
+}
+
+function shrink(db: Database.Database): void {
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.pragma('incremental_vacuum');
+  db.pragma('wal_checkpoint(TRUNCATE)');
+}
+
+/** Attributes with sorted keys, so one series always has one text. */
+function canonicalJson(attributes: TelemetryAttributes): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+}
+
+function spanFromRow(row: SpanRow): StoredSpan {
+  return {
+    traceId: row.trace_id,
+    spanId: row.span_id,
+    parentSpanId: row.parent_span_id,
+    service: row.service,
+    instance: row.instance,
+    name: row.name,
+    kind: row.kind,
+    startMs: row.start_ms,
+    durationMs: row.duration_ms,
+    statusCode: row.status_code,
+    statusMessage: row.status_message,
+    attributes: JSON.parse(row.attributes) as TelemetryAttributes,
+    events: JSON.parse(row.events) as StoredSpan['events'],
+    links: JSON.parse(row.links) as StoredSpan['links'],
+    wishId: row.wish_id,
+    evacueeId: row.evacuee_id,
+  };
+}
+
+function logFromRow(row: LogRow): StoredLog {
+  return {
+    timeMs: row.time_ms,
+    service: row.service,
+    instance: row.instance,
+    severity: row.severity,
+    body: row.body,
+    traceId: row.trace_id,
+    spanId: row.span_id,
+    attributes: JSON.parse(row.attributes) as TelemetryAttributes,
+    eventName: row.event_name,
+  };
+}
+
+function pointFromRow(row: PointRow): StoredPoint {
+  return {
+    timeMs: row.time_ms,
+    service: row.service,
+    instance: row.instance,
+    name: row.name,
+    attributes: JSON.parse(row.attributes) as TelemetryAttributes,
+    kind: row.kind,
+    value: row.value,
+    count: row.count,
+    bounds: JSON.parse(row.bounds) as number[],
+    buckets: JSON.parse(row.buckets) as number[],
+  };
+}

@@ -1,0 +1,51 @@
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TelemetryStore } from '../../ports/index.js';
+import type { Logger } from '../../runtime/index.js';
+import { installSecurityHeaders } from '../frontend/security-headers.js';
+import { packageRoot } from '../shared/package-root.js';
+import { installAccess } from './access.js';
+import { registerApiRoutes } from './api-routes.js';
+import { registerOtlpReceiver } from './otlp-routes.js';
+import { installProblemHandler } from './problem.js';
+
+export interface ConsoleAppOptions {
+  readonly store: TelemetryStore;
+  readonly adminToken: string;
+  readonly logger: Logger;
+  /** The built console page; default `dist/web/console` of this package. */
+  readonly webRoot?: string;
+  /** Largest OTLP request body (compressed) taken; New Relic's limit is 1 MB, a Collector's batches are bigger. */
+  readonly maxOtlpBytes?: number;
+  /** Mark the login cookie `Secure` (when served over HTTPS by a proxy in front). */
+  readonly secureCookie?: boolean;
+}
+
+/** The ops console's HTTP face: the OTLP receiver, the JSON API and the page, all behind the admin token. */
+export async function buildConsoleApp(options: ConsoleAppOptions): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = options.logger;
+  const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }), ajv: { customOptions: { allErrors: true } } });
+  const webRoot = options.webRoot ?? join(packageRoot(), 'dist', 'web', 'console');
+  if (!existsSync(join(webRoot, 'index.html'))) throw new Error(`the console page is not built (${webRoot}): run npm run build`);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Exodus ops console', version: '0.1.0', description: 'What every Exodus process reported: services, queues, traces, logs and events.' },
+      components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'The console token (EXODUS_ADMIN_TOKEN or <data>/admin-token)' } } },
+      security: [{ adminToken: [] }],
+    },
+  });
+  installProblemHandler(app);
+  await installSecurityHeaders(app);
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  await installAccess(app, { token: options.adminToken, webRoot, secureCookie: options.secureCookie ?? false });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  registerApiRoutes(app, options.store);
+  registerOtlpReceiver(app, { store: options.store, maxBodyBytes: options.maxOtlpBytes ?? 8 * 1024 * 1024 });
+  await app.register(fastifyStatic, { root: webRoot, prefix: '/', index: 'index.html', maxAge: 0, schemaHide: true });
+  return app;
+}

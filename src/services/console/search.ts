@@ -1,0 +1,146 @@
+import type { StoredLog, StoredSpan, TelemetryStore } from '../../ports/index.js';
+import { ATTRIBUTE } from '../../runtime/telemetry-names.js';
+import type { EventView, LogLevel, LogLine, SpanView, TraceView } from './api-shapes.js';
+
+export interface TraceSearch {
+  readonly wish?: string | undefined;
+  readonly trace?: string | undefined;
+  readonly evacuee?: string | undefined;
+  readonly service?: string | undefined;
+  readonly status?: 'unset' | 'ok' | 'error' | undefined;
+  readonly minDurationMs?: number | undefined;
+  readonly limit: number;
+}
+
+const STATUS = ['unset', 'ok', 'error'] as const;
+const KINDS = ['internal', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
+
+/**
+ * Traces matching the search, newest first. A search for a wish or an evacuee also brings the
+ * traces its spans are linked with, both ways (a batch that carried the wish links to it; a span
+ * may link to the batch it came in), so the whole journey is in the answer.
+ */
+export function searchTraces(store: TelemetryStore, search: TraceSearch): TraceView[] {
+  const found = search.trace !== undefined
+    ? [search.trace.toLowerCase()]
+    : store.findTraceIds({
+        wishId: search.wish,
+        evacueeId: search.evacuee,
+        service: search.service,
+        statusCode: search.status === undefined ? undefined : STATUS.indexOf(search.status),
+        minDurationMs: search.minDurationMs,
+        limit: search.limit,
+      });
+  let spans = store.spansOf(found);
+  if (search.wish !== undefined || search.evacuee !== undefined || search.trace !== undefined) {
+    const known = new Set(found);
+    const linked = new Set([...store.tracesLinkingTo(found), ...spans.flatMap((span) => span.links.map((link) => link.traceId))].filter((id) => !known.has(id)));
+    spans = [...spans, ...store.spansOf([...linked])];
+  }
+  const byTrace = new Map<string, StoredSpan[]>();
+  for (const span of spans) byTrace.set(span.traceId, [...(byTrace.get(span.traceId) ?? []), span]);
+  return [...byTrace.entries()].map(([traceId, list]) => traceView(traceId, list)).sort((a, b) => b.start.localeCompare(a.start));
+}
+
+function traceView(traceId: string, spans: readonly StoredSpan[]): TraceView {
+  const ids = new Set(spans.map((span) => span.spanId));
+  const root = spans.find((span) => span.parentSpanId === null || !ids.has(span.parentSpanId)) ?? spans[0];
+  const start = Math.min(...spans.map((span) => span.startMs));
+  const end = Math.max(...spans.map((span) => span.startMs + span.durationMs));
+  return {
+    traceId,
+    rootService: root?.service ?? '',
+    rootName: root?.name ?? '',
+    start: new Date(start).toISOString(),
+    durationMs: end - start,
+    errorCount: spans.filter((span) => span.statusCode === 2).length,
+    spans: spans.map(spanView),
+  };
+}
+
+function spanView(span: StoredSpan): SpanView {
+  return {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    service: span.service,
+    instance: span.instance,
+    name: span.name,
+    kind: KINDS[span.kind] ?? 'internal',
+    start: new Date(span.startMs).toISOString(),
+    startMs: span.startMs,
+    durationMs: span.durationMs,
+    status: STATUS[span.statusCode] ?? 'unset',
+    statusMessage: span.statusMessage,
+    attributes: span.attributes,
+    events: span.events.map((event) => ({ name: event.name, time: new Date(event.timeMs).toISOString(), attributes: event.attributes })),
+    links: span.links,
+  };
+}
+
+/** OTLP severity numbers: each level is a band of four, starting at these. */
+const SEVERITY_FLOOR: Readonly<Record<LogLevel, number>> = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 };
+export const LOG_LEVELS = Object.keys(SEVERITY_FLOOR) as LogLevel[];
+
+function levelOf(severity: number): LogLevel {
+  let level: LogLevel = 'info'; // a sender that gave no severity: treat as information
+  for (const name of LOG_LEVELS) if (severity >= SEVERITY_FLOOR[name]) level = name;
+  return level;
+}
+
+export interface LogSearch {
+  readonly service?: string | undefined;
+  readonly instance?: string | undefined;
+  readonly level?: LogLevel | undefined;
+  readonly q?: string | undefined;
+  /** Lines within `windowMs` either side of this time. */
+  readonly aroundMs?: number | undefined;
+  readonly windowMs: number;
+  readonly trace?: string | undefined;
+  readonly limit: number;
+}
+
+export function searchLogs(store: TelemetryStore, search: LogSearch): LogLine[] {
+  return store
+    .logs({
+      service: search.service,
+      instance: search.instance,
+      minSeverity: search.level === undefined ? undefined : SEVERITY_FLOOR[search.level],
+      words: search.q?.split(/\s+/).filter((word) => word !== ''),
+      fromMs: search.aroundMs === undefined ? undefined : search.aroundMs - search.windowMs,
+      toMs: search.aroundMs === undefined ? undefined : search.aroundMs + search.windowMs,
+      traceId: search.trace?.toLowerCase(),
+      // Without a time window, the newest lines (shown oldest first, like a terminal).
+      newestFirst: search.aroundMs === undefined,
+      limit: search.limit,
+    })
+    .map(logLine)
+    .sort((a, b) => a.time.localeCompare(b.time));
+}
+
+function logLine(log: StoredLog): LogLine {
+  return {
+    time: new Date(log.timeMs).toISOString(),
+    service: log.service,
+    instance: log.instance,
+    level: log.severity === 0 ? 'info' : levelOf(log.severity),
+    message: log.body,
+    traceId: log.traceId,
+    spanId: log.spanId,
+    attributes: log.attributes,
+  };
+}
+
+export function searchEvents(store: TelemetryStore, search: { sinceMs?: number | undefined; kind?: string | undefined; limit: number }): EventView[] {
+  return store.logs({ events: { kind: search.kind }, fromMs: search.sinceMs, newestFirst: true, limit: search.limit }).map((log) => {
+    const { [ATTRIBUTE.eventName]: _kind, ...detail } = log.attributes;
+    return {
+      time: new Date(log.timeMs).toISOString(),
+      kind: log.eventName ?? '',
+      service: String(log.attributes[ATTRIBUTE.service] ?? log.service),
+      process: String(log.attributes[ATTRIBUTE.process] ?? log.instance),
+      detail,
+      traceId: log.traceId,
+    };
+  });
+}

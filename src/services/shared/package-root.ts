@@ -1,0 +1,18 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The package's root directory (where package.json is), found from this file whether it runs
+ * compiled (dist/src/…) or as source (tests): the built web pages and the OTLP .proto files live
+ * under it.
+ */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the package root (no package.json above the code)');
+    dir = parent;
+  }
+  return dir;
+}
