@@ -7,7 +7,7 @@ import { sendProblem } from './problem.js';
 
 const COOKIE = 'exodus_console';
 /** Paths anyone may reach: the login form and what it needs, and the probes. */
-const OPEN = new Set(['/login', '/login.html', '/styles.css', '/healthz']);
+const OPEN = new Set(['/login', '/login.html', '/styles.css', '/favicon.svg', '/healthz']);
 
 /**
  * Everything but the login page needs the admin token: the browser shows it once (`/login?token=…`,

@@ -1,0 +1,114 @@
+import type { LogLine } from '../../../src/services/console/api-shapes.js';
+import { api } from '../api.js';
+import { h, link, replaceKeepingFocus } from '../dom.js';
+import { clockTime, compactAttributes, shortId } from '../format.js';
+import { buttons, fillForm, onSubmit, selectField, textField } from '../form.js';
+import { poll, REFRESH_MS, type Poller } from '../live.js';
+import { hrefOf } from '../router.js';
+import { cell, dataTable, rowsOf } from '../table.js';
+import type { View, ViewContext } from './view.js';
+
+/** The API's parameters, as the hash carries them. */
+const PARAMS = ['service', 'instance', 'level', 'q', 'trace', 'around', 'window', 'limit'] as const;
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+const WINDOWS = ['1s', '3s', '10s', '30s', '1m', '5m'] as const;
+/** The window a line's "±3 s" link opens. */
+const CONTEXT_WINDOW = '3s';
+
+const COLUMNS = ['Time (UTC)', 'Service', 'Instance', 'Level', 'Message', 'Attributes', 'Go to'].map((label) => ({ label }));
+
+/**
+ * Log lines, oldest first. Live (every 2 s, the latest lines) unless `around` fixes a window of time,
+ * which loads once: a window in the past does not change.
+ */
+export function logsView({ status }: ViewContext): View {
+  const form = h(
+    'form',
+    { class: 'filters', attrs: { role: 'search', 'aria-label': 'Log filter' } },
+    textField({ id: 'log-service', name: 'service', label: 'Service', mono: true }),
+    textField({ id: 'log-instance', name: 'instance', label: 'Instance', mono: true }),
+    selectField({ id: 'log-level', name: 'level', label: 'Minimum level', choices: [['', 'any'], ...LEVELS.map((l) => [l, l] as const)] }),
+    textField({ id: 'log-q', name: 'q', label: 'Words', type: 'search', size: 'wide' }),
+    textField({ id: 'log-trace', name: 'trace', label: 'Trace id', mono: true, size: 'wide' }),
+    textField({ id: 'log-around', name: 'around', label: 'Around (ISO time)', mono: true, hint: '2027-08-23T10:04:05Z', size: 'wide' }),
+    selectField({ id: 'log-window', name: 'window', label: 'Window (±)', choices: [['', 'default'], ...WINDOWS.map((w) => [w, w] as const)] }),
+    buttons('Show', link(hrefOf('logs'), 'Latest lines', { class: 'button-link' })),
+  );
+  const summary = h('p', { class: 'summary', attrs: { id: 'logs-summary' } });
+  const logs = dataTable('Logs', COLUMNS);
+  const root = h(
+    'section',
+    { class: 'view logs' },
+    h('h2', { attrs: { tabindex: '-1' } }, 'Logs'),
+    form,
+    h('div', { class: 'summary-line' }, summary),
+    h('div', { class: 'scroll' }, logs.table),
+  );
+
+  let poller: Poller | undefined;
+  onSubmit(form, (values) => hrefOf('logs', values), () => poller?.now());
+
+  return {
+    root,
+    show: (params) => {
+      fillForm(form, params);
+      const query = new URLSearchParams();
+      for (const name of PARAMS) if ((params.get(name) ?? '') !== '') query.set(name, params.get(name) ?? '');
+      const around = query.get('around');
+      const live = around === null;
+      summary.textContent = live
+        ? 'Latest lines, oldest first; refreshes every 2 s.'
+        : `Lines within ±${query.get('window') ?? 'the default window'} of ${around}, oldest first.`;
+      poller?.stop();
+      poller = poll({
+        intervalMs: live ? REFRESH_MS : null,
+        task: async (signal) => {
+          const { logs: lines } = await api.logs(query, signal);
+          replaceKeepingFocus(logs.body, ...rowsOf(lines, (line) => logRow(line, around), COLUMNS.length, 'No lines match.'));
+          status.refreshed('Logs');
+        },
+        onError: (error) => status.failed('logs', error, live),
+      });
+    },
+    stop: () => poller?.stop(),
+  };
+}
+
+function logRow(line: LogLine, around: string | null): HTMLTableRowElement {
+  const notable = line.level === 'warn' || line.level === 'error' || line.level === 'fatal';
+  const severity = line.level === 'warn' ? 'level-warn' : notable ? 'level-error' : '';
+  // The same line keeps its focus key across refreshes, though older lines scroll out of the tail.
+  const key = `${line.time}|${line.service}|${line.instance}|${line.message.slice(0, 40)}`;
+  return h(
+    'tr',
+    {
+      // The line at the very time asked about (a "±3 s" link's own line) is marked.
+      class: [severity, around !== null && line.time === around ? 'at-anchor' : ''].join(' ').trim(),
+      attrs: { 'data-level': line.level, 'data-service': line.service },
+    },
+    cell(h('time', { attrs: { datetime: line.time, title: line.time } }, clockTime(line.time)), 'mono nowrap'),
+    cell(line.service, 'mono nowrap'),
+    cell(line.instance, 'mono nowrap'),
+    cell(line.level, `level ${severity}`),
+    cell(line.message, 'message'),
+    cell(compactAttributes(line.attributes), 'mono attributes-compact'),
+    cell(
+      [
+        line.traceId === null ? null : traceLink(line.traceId, `trace:${key}`),
+        line.traceId !== null && notable ? ' ' : null,
+        notable ? aroundLink(line.time, `around:${key}`) : null,
+      ],
+      'nowrap',
+    ),
+  );
+}
+
+function traceLink(traceId: string, key: string): HTMLAnchorElement {
+  return link(hrefOf('traces', { trace: traceId }), `trace ${shortId(traceId)}`, { key, class: 'trace-link', label: `Trace ${traceId}` });
+}
+
+/** Every service's lines around `time`: the context of a warning is often another service's line. */
+function aroundLink(time: string, key: string): HTMLAnchorElement {
+  const href = hrefOf('logs', { around: time, window: CONTEXT_WINDOW });
+  return link(href, '±3 s', { key, class: 'around-link', label: `All lines within 3 s of ${time}` });
+}

@@ -1,0 +1,166 @@
+import type { InstanceSummary, Overview, QueueSummary, ServiceSummary } from '../../../src/services/console/api-shapes.js';
+import { api } from '../api.js';
+import { Charts } from '../charts.js';
+import { block, h, link, replaceKeepingFocus } from '../dom.js';
+import { age, clockTime, count, duration, percent, perSecond } from '../format.js';
+import { poll, REFRESH_MS, type Poller } from '../live.js';
+import { hrefOf } from '../router.js';
+import { cell, dataTable, rowsOf } from '../table.js';
+import type { View, ViewContext } from './view.js';
+
+/** An error rate from this share up is flagged (1 %). */
+const ERROR_RATE_FLAG = 0.01;
+
+const SERVICE_COLUMNS = [
+  { label: 'Service' },
+  { label: 'Running / wanted' },
+  { label: 'Restarts', class: 'num' },
+  { label: 'Rate /s', class: 'num' },
+  { label: 'Errors', class: 'num' },
+  { label: 'p50', class: 'num' },
+  { label: 'p95', class: 'num' },
+  { label: 'p99', class: 'num' },
+  { label: 'Instances' },
+];
+const QUEUE_COLUMNS = [
+  { label: 'Queue' },
+  { label: 'Ready', class: 'num' },
+  { label: 'In flight', class: 'num' },
+  { label: 'Delayed', class: 'num' },
+  { label: 'Dead', class: 'num' },
+  { label: 'Oldest', class: 'num' },
+];
+
+/** Services, queues, wishes and the last 15 minutes' charts; refreshes every 2 s. */
+export function overviewView({ status }: ViewContext): View {
+  const services = dataTable('Services', SERVICE_COLUMNS);
+  const queues = dataTable('Queues', QUEUE_COLUMNS);
+  const wishes = h('dl', { class: 'figures', attrs: { 'aria-label': 'Wishes per second' } });
+  const tally = h('dl', { class: 'figures tally', attrs: { 'aria-label': 'Tally' } });
+  const charts = new Charts();
+  /** Services whose instance list is open: a refresh redraws the rows but keeps them open. */
+  const openInstances = new Set<string>();
+
+  const root = h(
+    'section',
+    { class: 'view overview' },
+    h('h2', { attrs: { tabindex: '-1' } }, 'Overview'),
+    block('services-title', 'Services', h('div', { class: 'scroll' }, services.table)),
+    h(
+      'div',
+      { class: 'columns' },
+      block('queues-title', 'Queues', h('div', { class: 'scroll' }, queues.table)),
+      block(
+        'wishes-title',
+        'Wishes',
+        h('p', { class: 'muted' }, 'Per second over the last minute, by outcome'),
+        wishes,
+        h('p', { class: 'muted' }, 'On the wall, by destination'),
+        tally,
+      ),
+    ),
+    block('charts-title', 'Last 15 minutes', charts.element),
+  );
+
+  const draw = (overview: Overview): void => {
+    const serviceRows = rowsOf(overview.services, (s) => serviceRow(s, openInstances), SERVICE_COLUMNS.length, 'No service has reported yet.');
+    replaceKeepingFocus(services.body, ...serviceRows);
+    replaceKeepingFocus(queues.body, ...rowsOf(overview.queues, queueRow, QUEUE_COLUMNS.length, 'No queue has reported yet.'));
+    const w = overview.wishesPerSecond;
+    wishes.replaceChildren(
+      ...figure('Accepted', perSecond(w.accepted)),
+      ...figure('Stored', perSecond(w.stored)),
+      ...figure('Superseded', perSecond(w.superseded)),
+      ...figure('Rejected', perSecond(w.rejected)),
+    );
+    const t = overview.tally;
+    if (t === null) tally.replaceChildren(...figure('Tally', 'not reported yet'));
+    else tally.replaceChildren(...figure('Mars', count(t.mars), 'tally-mars'), ...figure('Europa', count(t.europa), 'tally-europa'));
+    charts.update(overview.charts);
+  };
+
+  let poller: Poller | undefined;
+  return {
+    root,
+    show: () => {
+      poller ??= poll({
+        intervalMs: REFRESH_MS,
+        task: async (signal) => {
+          draw(await api.overview(signal));
+          status.refreshed('Overview');
+        },
+        onError: (error) => status.failed('the overview', error, true),
+      });
+    },
+    stop: () => {
+      poller?.stop();
+      charts.destroy();
+    },
+  };
+}
+
+function figure(term: string, value: string, id?: string): HTMLElement[] {
+  return [h('dt', {}, term), h('dd', { attrs: id === undefined ? {} : { id } }, value)];
+}
+
+function serviceRow(service: ServiceSummary, openInstances: Set<string>): HTMLTableRowElement {
+  const { running, wanted } = service;
+  // Down: nothing runs, or fewer than the supervisor wants. Said in words, not only in red.
+  const short = wanted !== null && running < wanted;
+  const down = running === 0 || short;
+  const state = running === 0 ? 'down' : short ? `${wanted - running} missing` : '';
+  const latency = service.latencyMs;
+  return h(
+    'tr',
+    { attrs: { 'data-service': service.name } },
+    h('th', { class: 'mono', attrs: { scope: 'row' } }, link(hrefOf('traces', { service: service.name }), service.name, { key: `service:${service.name}` })),
+    cell([`${running} / ${wanted ?? '–'}`, state === '' ? null : h('span', { class: 'state' }, ` · ${state}`)], down ? 'running down' : 'running'),
+    cell(count(service.restarts), service.restarts > 0 ? 'num warn' : 'num'),
+    cell(perSecond(service.ratePerSecond), 'num'),
+    cell(percent(service.errorRate), service.errorRate >= ERROR_RATE_FLAG ? 'num warn' : 'num'),
+    cell(duration(latency?.p50), 'num'),
+    cell(duration(latency?.p95), 'num'),
+    cell(duration(latency?.p99), 'num'),
+    cell(instancesOf(service, openInstances)),
+  );
+}
+
+function instancesOf(service: ServiceSummary, openInstances: Set<string>): HTMLElement {
+  const up = service.instances.filter((instance) => instance.up).length;
+  const details = h(
+    'details',
+    { class: 'instances' },
+    h('summary', { attrs: { 'data-focus-key': `instances:${service.name}` } }, `${service.instances.length} (${up} up)`),
+    h('ul', {}, ...service.instances.map(instanceItem)),
+  );
+  details.open = openInstances.has(service.name);
+  details.addEventListener('toggle', () => {
+    if (details.open) openInstances.add(service.name);
+    else openInstances.delete(service.name);
+  });
+  return details;
+}
+
+function instanceItem(instance: InstanceSummary): HTMLLIElement {
+  return h(
+    'li',
+    { class: instance.up ? 'up' : 'down', attrs: { 'data-instance': instance.instance } },
+    h('span', { class: 'mono' }, instance.instance),
+    instance.pid === null ? '' : ` pid ${instance.pid}`,
+    h('span', { class: 'state' }, instance.up ? ' up' : ' silent'),
+    ` · last seen ${clockTime(instance.lastSeen)}`,
+  );
+}
+
+function queueRow(queue: QueueSummary): HTMLTableRowElement {
+  return h(
+    'tr',
+    { class: queue.dead > 0 ? 'has-dead' : '', attrs: { 'data-queue': queue.name } },
+    h('th', { class: 'mono', attrs: { scope: 'row' } }, queue.name),
+    cell(count(queue.ready), 'num'),
+    cell(count(queue.inFlight), 'num'),
+    cell(count(queue.delayed), 'num'),
+    cell(queue.dead > 0 ? h('strong', {}, count(queue.dead)) : count(queue.dead), queue.dead > 0 ? 'num dead' : 'num'),
+    cell(age(queue.oldestAgeSeconds), 'num'),
+  );
+}
