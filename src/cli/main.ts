@@ -8,8 +8,10 @@ import { statusCommand } from './status.js';
 import { upCommand } from './up.js';
 
 const USAGE = `usage: exodus <command> [flags]
-  up [--data DIR] [--port N] [--replicas parser=1,worker=2,tally=1]   run everything on this machine
-  serve <frontend|parser|worker|tally> [engine flags]                  run one service
+  up [--data DIR] [--port N] [--replicas parser=1,worker=2,tally=1]   run everything on this machine,
+     [--console-port N] [--no-console]                                 with the ops console (default port 3001)
+  serve <frontend|parser|worker|tally|console> [engine flags]          run one service
+     console: [--console-host H] [--console-port N] [--console-retention 24h] [--console-max-mb 256]
   roster generate --data DIR --count N --out FILE | import FILE         evacuees and boarding passes
   status --data DIR                                                     services and queues
   dlq list|show|redrive|purge --data DIR --queue NAME [--id ID]         dead letters

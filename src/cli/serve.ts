@@ -4,7 +4,9 @@ import {
   ConsumeLoop,
   createLogger,
   observeQueue,
+  observeTally,
   onShutdown,
+  serviceNameOf,
   startHealthServer,
   startTelemetry,
   type Config,
@@ -16,7 +18,9 @@ import { createParserHandler } from '../services/parser/index.js';
 import { createTallyHandler } from '../services/tally/index.js';
 import { createWorkerHandler } from '../services/worker/index.js';
 import { CliError, parseVerb } from './args.js';
+import { serveConsole } from './serve-console.js';
 
+/** The pipeline's services; `exodus serve console` runs the ops console beside them. */
 export const SERVICES = ['frontend', 'parser', 'worker', 'tally'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
@@ -24,13 +28,14 @@ export type ServiceName = (typeof SERVICES)[number];
 export async function serveCommand(argv: readonly string[]): Promise<void> {
   const { config, positionals } = parseVerb(argv);
   const service = positionals[0];
-  if (!SERVICES.includes(service as ServiceName)) throw new CliError(`serve what? one of: ${SERVICES.join(', ')}`);
+  if (service === 'console') return serveConsole(config);
+  if (!SERVICES.includes(service as ServiceName)) throw new CliError(`serve what? one of: ${SERVICES.join(', ')}, console`);
   await serve(service as ServiceName, config);
 }
 
 export async function serve(service: ServiceName, config: Config): Promise<void> {
-  const telemetry = startTelemetry(`exodus-${service}`);
-  const logger = createLogger(service, config.logLevel);
+  const telemetry = startTelemetry(serviceNameOf(service));
+  const logger = createLogger(service, config.logLevel, telemetry.logDestination);
   const messaging = await openMessaging(config.queueUrl, { maxAttempts: config.maxAttempts });
   const storage = await openStorage(config.storeUrl, { poolSize: config.storePoolSize });
   const closeEngines = async (): Promise<void> => {
@@ -61,6 +66,7 @@ export async function serve(service: ServiceName, config: Config): Promise<void>
   const { queue, handler } = consumerOf(service, messaging, storage, logger);
   const loop = new ConsumeLoop({ queue: messaging.queue(queue), handler, logger, ...config });
   observeQueue(messaging.queue(queue));
+  if (service === 'tally') observeTally(storage.readModel);
   loop.start();
   const health =
     config.healthPort === undefined

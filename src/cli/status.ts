@@ -29,7 +29,12 @@ export async function statusCommand(argv: readonly string[]): Promise<void> {
       ),
     );
   }
-  console.log(table(['queue', 'ready', 'in flight', 'dead', 'oldest ready'], Object.entries(queues).map(([name, s]) => [name, s.ready, s.inFlight, s.dead, `${(s.oldestReadyAgeMs / 1000).toFixed(1)} s`])));
+  console.log(
+    table(
+      ['queue', 'ready', 'in flight', 'delayed', 'dead', 'oldest ready'],
+      Object.entries(queues).map(([name, s]) => [name, s.ready, s.inFlight, s.delayed, s.dead, `${(s.oldestReadyAgeMs / 1000).toFixed(1)} s`]),
+    ),
+  );
 }
 
 function readSupervisor(dataDir: string): SupervisorState | undefined {

@@ -1,44 +1,82 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../ops/index.js';
-import { createLogger, Supervisor, type Config, type ProcessSpec, type SupervisorEvent } from '../runtime/index.js';
+import {
+  adminToken,
+  createLogger,
+  observeSupervisor,
+  processName,
+  reportSupervisorEvent,
+  startTelemetry,
+  Supervisor,
+  type Config,
+  type ProcessSpec,
+} from '../runtime/index.js';
 import { CliError, parseVerb } from './args.js';
 import type { ServiceName } from './serve.js';
+import { consoleBanner, consoleExportEnv, consoleUrl, withInstanceId } from './up-console.js';
 
 const DEFAULT_REPLICAS: Readonly<Record<Exclude<ServiceName, 'frontend'>, number>> = { parser: 1, worker: 2, tally: 1 };
+/** How often the supervisor sends its process gauges to the console, in ms. */
+const SUPERVISOR_METRIC_INTERVAL_MS = 1000;
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+/** `up`'s own flags (not forwarded to the processes it starts), and whether each takes a value. */
+const OWN_FLAGS = { replicas: true, 'no-console': false, 'health-port': true } as const;
 
 /**
  * `exodus up`: the whole system on this machine, each service its own process under a supervisor
- * that restarts what crashes and drains everything on Ctrl-C / SIGTERM.
+ * that restarts what crashes and drains everything on Ctrl-C / SIGTERM. The ops console starts
+ * first, and every process's telemetry goes to it (unless `--no-console`, or the user pointed
+ * OTLP export elsewhere).
  */
 export async function upCommand(argv: readonly string[]): Promise<void> {
-  const { config, flags } = parseVerb(argv, { replicas: { type: 'string' } });
+  const { config, flags } = parseVerb(argv, { replicas: { type: 'string' }, 'no-console': { type: 'boolean' } });
   const replicas = parseReplicas(typeof flags['replicas'] === 'string' ? flags['replicas'] : undefined);
-  const forwarded = withoutFlag(withoutFlag(argv, 'replicas'), 'health-port');
+  const forwarded = withoutFlags(argv, OWN_FLAGS);
   const web = `http://${config.host}:${config.port}`;
+  const consoleAt = flags['no-console'] === true ? undefined : consoleUrl(config);
+  const token = consoleAt === undefined ? '' : adminToken(config.dataDir);
+  const userEnv = { ...process.env };
+  const exportEnv = consoleExportEnv(consoleAt, token, userEnv);
+  // Each process names itself in its telemetry (`service.instance.id=worker-2`).
+  const envOf = (spec: { service: string; replica: number }) => ({ ...exportEnv, OTEL_RESOURCE_ATTRIBUTES: withInstanceId(userEnv['OTEL_RESOURCE_ATTRIBUTES'], processName(spec)) });
   // Each consumer answers probes and scrapes on a port of its own (free when `up` starts, kept across
   // restarts). Where every process is scraped is listed by `exodus status` and written for
   // Prometheus's file-based discovery (deploy/prometheus/prometheus.yml reads it).
   const consumers = Object.entries(replicas).flatMap(([service, count]) => Array.from({ length: count }, (_, i) => ({ service, replica: i + 1 })));
   const healthPorts = await Promise.all(consumers.map(() => freePort()));
+  const frontend = { service: 'frontend', replica: 1 };
   const specs: ProcessSpec[] = [
-    { service: 'frontend', replica: 1, command: process.execPath, args: [MAIN, 'serve', 'frontend', ...forwarded], metricsUrl: `${web}/metrics` },
-    ...consumers.map(({ service, replica }, i) => {
+    // Started first and stopped last, so it hears from the others from their first telemetry to their last. It exports none itself (serve-console.ts).
+    ...(consoleAt === undefined ? [] : [{ service: 'console', replica: 1, command: process.execPath, args: [MAIN, 'serve', 'console', ...forwarded], stopsLast: true }]),
+    { ...frontend, command: process.execPath, args: [MAIN, 'serve', 'frontend', ...forwarded], metricsUrl: `${web}/metrics`, env: envOf(frontend) },
+    ...consumers.map((consumer, i) => {
       const healthPort = healthPorts[i] ?? 0;
       return {
-        service,
-        replica,
+        ...consumer,
         command: process.execPath,
-        args: [MAIN, 'serve', service, ...forwarded, '--health-port', String(healthPort)],
+        args: [MAIN, 'serve', consumer.service, ...forwarded, '--health-port', String(healthPort)],
         metricsUrl: `http://${config.host}:${healthPort}/metrics`,
+        env: envOf(consumer),
       };
     }),
   ];
   writeScrapeTargets(config.dataDir, specs);
-  const logger = createLogger('supervisor', config.logLevel);
-  const supervisor = new Supervisor(specs, { dataDir: config.dataDir, endpoints: { web }, onEvent: (event) => report(event, logger) });
+
+  // The SDK's exporters read their settings from the environment: the supervisor's own telemetry
+  // (its events and process gauges) goes where its children's does.
+  Object.assign(process.env, envOf({ service: 'supervisor', replica: 1 }));
+  // A crash and its restart are what an operator watches for: the supervisor's few gauges go to the
+  // console every second (a user's own interval wins).
+  if (exportEnv['OTEL_METRIC_EXPORT_INTERVAL'] !== undefined) process.env['OTEL_METRIC_EXPORT_INTERVAL'] = String(SUPERVISOR_METRIC_INTERVAL_MS);
+  const telemetry = startTelemetry('exodus-supervisor');
+  const logger = createLogger('supervisor', config.logLevel, telemetry.logDestination);
+  const endpoints = { web, ...(consoleAt === undefined ? {} : { console: consoleAt }) };
+  const supervisor = new Supervisor(specs, { dataDir: config.dataDir, endpoints, onEvent: (event) => reportSupervisorEvent(logger, event) });
+  observeSupervisor(() => supervisor.processes());
   supervisor.start();
 
   let stopping = false;
@@ -46,16 +84,19 @@ export async function upCommand(argv: readonly string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: draining every service (in-flight work is finished or left to redeliver)…`);
-    void supervisor.stop().then(() => {
+    void (async () => {
+      // Its own telemetry first, while the console still listens; the children's last comes before the console stops.
+      await telemetry.shutdown();
+      await supervisor.stop();
       console.log('stopped; nothing acknowledged was lost');
       process.exit(0);
-    });
+    })();
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
   const ready = await waitUntilReady(`${web}/readyz`, 20_000);
-  printBanner(config, web, replicas, ready);
+  printBanner(config, { web, console: consoleAt, token, ready, replicas, userEnv });
 }
 
 export function parseReplicas(value: string | undefined): Record<Exclude<ServiceName, 'frontend'>, number> {
@@ -81,12 +122,15 @@ function writeScrapeTargets(dataDir: string, specs: readonly ProcessSpec[]): voi
   writeFileSync(join(dataDir, 'prometheus-targets.json'), `${JSON.stringify(targets, null, 2)}\n`);
 }
 
-function withoutFlag(argv: readonly string[], flag: string): string[] {
+/** `argv` without the given flags (`true`: the flag takes a value, as `--flag V` or `--flag=V`). */
+function withoutFlags(argv: readonly string[], flags: Readonly<Record<string, boolean>>): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
-    if (arg === `--${flag}`) i++;
-    else if (!arg.startsWith(`--${flag}=`)) out.push(arg);
+    const name = arg.startsWith('--') ? arg.slice(2).split('=')[0] ?? '' : '';
+    const takesValue = flags[name];
+    if (takesValue === undefined) out.push(arg);
+    else if (takesValue && !arg.includes('=')) i++;
   }
   return out;
 }
@@ -99,16 +143,27 @@ async function waitUntilReady(url: string, timeoutMs: number): Promise<boolean> 
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await delay(100);
   }
   return false;
 }
 
-function printBanner(config: Config, web: string, replicas: Record<string, number>, ready: boolean): void {
+interface Banner {
+  readonly web: string;
+  readonly console: string | undefined;
+  readonly token: string;
+  readonly ready: boolean;
+  readonly replicas: Record<string, number>;
+  /** The environment `up` was started with (before it pointed export at the console). */
+  readonly userEnv: NodeJS.ProcessEnv;
+}
+
+function printBanner(config: Config, up: Banner): void {
   const lines = [
-    ready ? 'Exodus is up.' : 'Exodus started, but the frontend is not answering yet (see the logs).',
-    `  web + API   ${web}   (OpenAPI ${web}/api/openapi.json)`,
-    `  services    frontend ×1, ${Object.entries(replicas).map(([s, n]) => `${s} ×${n}`).join(', ')}`,
+    up.ready ? 'Exodus is up.' : 'Exodus started, but the frontend is not answering yet (see the logs).',
+    `  web + API   ${up.web}   (OpenAPI ${up.web}/api/openapi.json)`,
+    ...consoleBanner(config, up.console, up.token, up.userEnv),
+    `  services    frontend ×1, ${Object.entries(up.replicas).map(([s, n]) => `${s} ×${n}`).join(', ')}`,
     `  queue       ${config.queueUrl}`,
     `  store       ${config.storeUrl}`,
     `  logs        ${config.dataDir}/logs/`,
@@ -116,10 +171,4 @@ function printBanner(config: Config, web: string, replicas: Record<string, numbe
     'Ctrl-C drains and stops everything.',
   ];
   console.log(lines.join('\n'));
-}
-
-function report(event: SupervisorEvent, logger: ReturnType<typeof createLogger>): void {
-  const { service: child, replica, pid, restarts } = event.state;
-  if (event.kind === 'started') logger.info({ child, replica, childPid: pid, restarts }, 'process started');
-  else logger.warn({ child, replica, code: event.code, signal: event.signal, restartInMs: event.restartInMs }, 'process exited; restarting');
 }

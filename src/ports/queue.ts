@@ -34,9 +34,20 @@ export interface Delivery {
   extendLease(leaseMs: number): Promise<boolean>;
 }
 
+/**
+ * A queue's messages by state; each message is in one. `ready`: deliverable now; `inFlight`: leased
+ * to a consumer; `delayed`: given back by `retry` and waiting out its delay; `dead`: dead-lettered.
+ * How exactly an engine can tell:
+ * - SQLite: exact (a retried message is `delayed` until its delay has passed, then `ready`).
+ * - NATS JetStream: the server does not say when a message given back with a delay falls due, so
+ *   `delayed` counts messages retried with a delay and not yet delivered again: a retry whose delay
+ *   has passed stays `delayed` until a consumer takes it (at once, while consumers run). A message
+ *   whose holder died counts as `inFlight` until the server redelivers it.
+ */
 export interface QueueStats {
   readonly ready: number;
   readonly inFlight: number;
+  readonly delayed: number;
   readonly dead: number;
   /** Age of the oldest ready message, ms; 0 when none. */
   readonly oldestReadyAgeMs: number;

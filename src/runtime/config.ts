@@ -41,6 +41,20 @@ export interface Config {
   readonly storePoolSize: number;
   /** The frontend's defences; see README "The front door". */
   readonly frontDoor: FrontDoorConfig;
+  /** The ops console: `exodus serve console`, and the first process `exodus up` starts. */
+  readonly console: ConsoleConfig;
+}
+
+/** Where the ops console listens and how much telemetry it keeps. */
+export interface ConsoleConfig {
+  /** Default 127.0.0.1: the console shows what attackers typed and who sent it; other machines need an explicit address. */
+  readonly host: string;
+  /** Default 3001. */
+  readonly port: number;
+  /** Telemetry older than this is deleted; default 24 h. */
+  readonly retentionMs: number;
+  /** The console's database is kept under this; default 256 MiB. */
+  readonly maxBytes: number;
 }
 
 /** Rate limits (requests per minute per key; 0 turns a limit off) and load shedding. */
@@ -93,6 +107,10 @@ const SOURCES = {
   shedHeapUsedBytes: ['shed-heap-used-bytes', 'EXODUS_SHED_HEAP_USED_BYTES'],
   maxInFlightWrites: ['max-in-flight-writes', 'EXODUS_MAX_IN_FLIGHT_WRITES'],
   trustProxyHops: ['trust-proxy-hops', 'EXODUS_TRUST_PROXY_HOPS'],
+  consoleHost: ['console-host', 'EXODUS_CONSOLE_HOST'],
+  consolePort: ['console-port', 'EXODUS_CONSOLE_PORT'],
+  consoleRetention: ['console-retention', 'EXODUS_CONSOLE_RETENTION'],
+  consoleMaxMb: ['console-max-mb', 'EXODUS_CONSOLE_MAX_MB'],
 } as const;
 
 export type ConfigFlags = Partial<Record<(typeof SOURCES)[keyof typeof SOURCES][0], string | undefined>>;
@@ -122,6 +140,16 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     }
     return n;
   };
+  const duration = (key: keyof typeof SOURCES, fallbackMs: number, minMs: number, maxMs: number): number => {
+    const value = raw(key);
+    if (value === undefined || value === '') return fallbackMs;
+    const ms = parseDurationMs(value);
+    if (ms === undefined || ms < minMs || ms > maxMs) {
+      const [flag, variable] = SOURCES[key];
+      throw new ConfigError(`--${flag} / ${variable} must be a duration from ${formatDuration(minMs)} to ${formatDuration(maxMs)}, a whole number and a unit (s, m, h or d) like 90m or 7d, got "${value}"`);
+    }
+    return ms;
+  };
   const dataDir = resolve(raw('dataDir') ?? '.exodus');
   return Object.freeze({
     dataDir,
@@ -148,7 +176,30 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       maxInFlightWrites: int('maxInFlightWrites', 2000, 1, 1_000_000),
       trustProxyHops: int('trustProxyHops', 0, 0, 10),
     }),
+    console: Object.freeze({
+      host: raw('consoleHost') ?? '127.0.0.1',
+      port: int('consolePort', 3001, 1, 65535),
+      retentionMs: duration('consoleRetention', DAY_MS, 1000, 365 * DAY_MS),
+      maxBytes: int('consoleMaxMb', 256, 1, 1_000_000) * MIB,
+    }),
   });
+}
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DAY_MS = UNIT_MS.d;
+const MIB = 1024 * 1024;
+
+/** `90s`, `15m`, `24h`, `7d` in ms; undefined when `text` is not a whole number followed by one of those units. */
+export function parseDurationMs(text: string): number | undefined {
+  const match = /^(\d{1,9})([smhd])$/.exec(text.trim());
+  if (match === null) return undefined;
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+/** The largest unit that divides `ms` exactly: 86400000 → `1d`. */
+function formatDuration(ms: number): string {
+  const [unit, size] = Object.entries(UNIT_MS).reverse().find(([, size]) => ms % size === 0) ?? ['s', 1000];
+  return `${ms / size}${unit}`;
 }
 
 /**

@@ -6,6 +6,7 @@ import { backoffMs } from './backoff.js';
 import { errorType, messagingAttributes, messagingMetrics, secondsSince } from './messaging-metrics.js';
 import type { Logger } from './logger.js';
 import { contextFrom, tracer } from './telemetry.js';
+import { EVENT } from './telemetry-names.js';
 
 /**
  * What a consumer does with one message. Throw `PermanentError` to dead-letter it, `TransientError`
@@ -22,6 +23,11 @@ export interface ConsumeOptions {
   readonly leaseMs: number;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  /**
+   * The queue's deliveries before it dead-letters (the engine's `maxAttempts`), so a retry of the
+   * last one is reported as the dead-lettering it is; without it, only `PermanentError`s are.
+   */
+  readonly maxAttempts?: number;
   /** Longest sleep between polls of an empty queue; polling starts fast and backs off to this. */
   readonly idleMaxMs?: number;
   /**
@@ -158,9 +164,14 @@ export class ConsumeLoop {
         const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
         span.recordException(error instanceof Error ? error : new Error(reason));
         span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
-        if (error instanceof PermanentError) {
-          // Stryker disable next-line StringLiteral,ObjectLiteral: log wording and fields, not behaviour
-          logger.warn({ queue: queue.name, messageId: delivery.message.id, code: error.code }, 'dead-lettering a message that cannot succeed');
+        // A retry of the last allowed delivery would be dead-lettered by the queue (the Queue port's
+        // rule), so it is dead-lettered here, where it can be reported.
+        const attemptsLeft = this.options.maxAttempts === undefined || delivery.attempt < this.options.maxAttempts;
+        if (error instanceof PermanentError || !attemptsLeft) {
+          // The event names the message and the error's code, never the message's content.
+          // Stryker disable next-line StringLiteral: log wording, not behaviour
+          const why = error instanceof PermanentError ? 'dead-lettering a message that cannot succeed' : 'dead-lettering a message whose attempts ran out';
+          logger.warn({ event: EVENT.deadLettered, queue: queue.name, messageId: delivery.message.id, code: failure, attempt: delivery.attempt }, why);
           // Stryker disable next-line StringLiteral,ObjectLiteral,ArrowFunction: a failed settle is only logged here (the lease expiry redelivers it)
           await delivery.deadLetter(reason).catch((settleError: unknown) => logger.error({ err: settleError }, 'dead-letter failed; the lease will expire'));
         } else {

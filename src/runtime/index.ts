@@ -1,15 +1,38 @@
+export { adminToken, adminTokenFile, tokenMatches } from './admin-token.js';
 export { backoffMs } from './backoff.js';
-export { type Config, CONFIG_FLAG_NAMES, ConfigError, type ConfigFlags, type FrontDoorConfig, loadConfig, passSecret } from './config.js';
+export {
+  type Config,
+  CONFIG_FLAG_NAMES,
+  ConfigError,
+  type ConfigFlags,
+  type ConsoleConfig,
+  type FrontDoorConfig,
+  loadConfig,
+  parseDurationMs,
+  passSecret,
+} from './config.js';
 export { ConsumeLoop, type ConsumeOptions, type MessageHandler } from './consume-loop.js';
 export { messagingAttributes } from './messaging-metrics.js';
 export { createEnvelope } from './envelope.js';
 export { startHealthServer } from './health.js';
 export { createLogger, type Logger } from './logger.js';
+export { stdoutAndRecords } from './log-records.js';
 export { meter } from './metrics.js';
-export { otlpExport } from './otlp-export.js';
-export { countWish, observeQueue, type WishOutcome } from './pipeline-metrics.js';
+export { otlpExport, type OtlpExport } from './otlp-export.js';
+export { countWish, observeQueue, observeTally, type WishOutcome } from './pipeline-metrics.js';
 export { Secret } from './secret.js';
 export { onShutdown } from './shutdown.js';
-export { contextFrom, currentTraceContext, startTelemetry, tracer } from './telemetry.js';
+export { contextFrom, currentTraceContext, serviceNameOf, startTelemetry, tagWishSpan, type Telemetry, tracer } from './telemetry.js';
+export { ATTRIBUTE, EVENT, METRIC } from './telemetry-names.js';
 export { produce } from './produce.js';
-export { type ProcessSpec, type ProcessState, Supervisor, type SupervisorEvent, type SupervisorOptions, type SupervisorState, supervisorStateFile } from './supervisor.js';
+export {
+  processName,
+  type ProcessSpec,
+  type ProcessState,
+  Supervisor,
+  type SupervisorEvent,
+  type SupervisorOptions,
+  type SupervisorState,
+  supervisorStateFile,
+} from './supervisor.js';
+export { observeSupervisor, reportSupervisorEvent } from './supervisor-telemetry.js';

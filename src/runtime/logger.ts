@@ -6,7 +6,9 @@ export type { Logger } from 'pino';
 /**
  * JSON logs with the active trace and span ids on every line, so a log line leads to its trace.
  * Never log wish text, boarding passes or secrets: handlers log ids and outcomes only, and the
- * redaction below is a second fence for headers that might slip in.
+ * redaction below is a second fence for headers that might slip in. A line with `event: <kind>`
+ * (see EVENT in telemetry-names.ts) is an event: the console lists it. `destination`: stdout when
+ * absent; `Telemetry.logDestination` also makes each line an OTLP log record.
  */
 export function createLogger(service: string, level: string, destination?: pino.DestinationStream): Logger {
   return pino(
@@ -17,7 +19,8 @@ export function createLogger(service: string, level: string, destination?: pino.
       redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.passSecret', 'message', 'data.message'], censor: '[redacted]' },
       mixin() {
         const span = trace.getActiveSpan()?.spanContext();
-        return span ? { trace_id: span.traceId, span_id: span.spanId } : {};
+        // trace_flags too, so a log record made from the line knows whether its trace was sampled.
+        return span ? { trace_id: span.traceId, span_id: span.spanId, trace_flags: `0${span.traceFlags.toString(16)}`.slice(-2) } : {};
       },
     },
     destination,

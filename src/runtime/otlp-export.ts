@@ -1,9 +1,12 @@
+import { OTLPLogExporter as OTLPLogExporterJson } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as OTLPLogExporterProto } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter as OTLPMetricExporterJson } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as OTLPMetricExporterProto } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { PeriodicExportingMetricReader, type MetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConfigError } from './config.js';
 import { lazyInstruments } from './metrics.js';
@@ -11,19 +14,28 @@ import { lazyInstruments } from './metrics.js';
 /** The OTLP protocols this build speaks (`OTEL_EXPORTER_OTLP_PROTOCOL`); gRPC is left out to keep processes small. */
 const PROTOCOLS = ['http/protobuf', 'http/json'] as const;
 type Protocol = (typeof PROTOCOLS)[number];
+type Signal = 'TRACES' | 'METRICS' | 'LOGS';
+
+/** What `otlpExport` adds to a process's providers; every list is empty when OTLP is not configured. */
+export interface OtlpExport {
+  readonly spanProcessors: SpanProcessor[];
+  readonly metricReaders: MetricReader[];
+  readonly logRecordProcessors: LogRecordProcessor[];
+}
 
 /**
- * OTLP export of traces and metrics, configured by the standard variables only, so one build
+ * OTLP export of traces, metrics and logs, configured by the standard variables only, so one build
  * reports to a Collector, Grafana, Honeycomb or New Relic (`OTEL_EXPORTER_OTLP_HEADERS=api-key=…`):
- * `OTEL_EXPORTER_OTLP_ENDPOINT` (or the per-signal `…_TRACES_ENDPOINT`, `…_METRICS_ENDPOINT`) turns
- * a signal on; `…_PROTOCOL`, `…_HEADERS` and `OTEL_BSP_*` are read by the SDK,
- * `OTEL_METRIC_EXPORT_INTERVAL` and `…_TIMEOUT` here. Spans are batched off the request's path in a
- * bounded queue (2,048 by default, batches of 512 spans: well under New Relic's 1 MB); when the backend is away or the queue is full, spans are
- * dropped, never waited for, and exports that failed are counted in `exodus.telemetry.export.failures`.
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` (or the per-signal `…_TRACES_ENDPOINT`, `…_METRICS_ENDPOINT`,
+ * `…_LOGS_ENDPOINT`) turns a signal on; `…_PROTOCOL`, `…_HEADERS` and `OTEL_BSP_*` are read by the
+ * SDK, `OTEL_METRIC_EXPORT_INTERVAL`, `…_TIMEOUT` and `OTEL_BLRP_*` here. Spans and log records are
+ * batched off the request's path in bounded queues (2,048 by default, batches of 512: well under New
+ * Relic's 1 MB); when the backend is away or a queue is full, they are dropped, never waited for, and
+ * exports that failed are counted in `exodus.telemetry.export.failures` by signal.
  */
-export function otlpExport(env: NodeJS.ProcessEnv = process.env): { spanProcessors: SpanProcessor[]; metricReaders: MetricReader[] } {
-  const endpoint = (signal: 'TRACES' | 'METRICS'): boolean => Boolean(env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT']);
-  const protocol = (signal: 'TRACES' | 'METRICS'): Protocol => {
+export function otlpExport(env: NodeJS.ProcessEnv = process.env): OtlpExport {
+  const endpoint = (signal: Signal): boolean => Boolean(env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT']);
+  const protocol = (signal: Signal): Protocol => {
     const variable = env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] === undefined ? 'OTEL_EXPORTER_OTLP_PROTOCOL' : `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`;
     const value = env[variable] ?? 'http/protobuf';
     if (!(PROTOCOLS as readonly string[]).includes(value)) throw new ConfigError(`${variable} must be one of ${PROTOCOLS.join(', ')}, got "${value}"`);
@@ -42,14 +54,24 @@ export function otlpExport(env: NodeJS.ProcessEnv = process.env): { spanProcesso
     const timeoutMs = Math.min(intervalMs, positiveInt(env, 'OTEL_METRIC_EXPORT_TIMEOUT', 30_000));
     metricReaders.push(new PeriodicExportingMetricReader({ exporter: countingFailures(exporter, 'metrics'), exportIntervalMillis: intervalMs, exportTimeoutMillis: timeoutMs }));
   }
-  return { spanProcessors, metricReaders };
+  const logRecordProcessors: LogRecordProcessor[] = [];
+  if (endpoint('LOGS')) {
+    const exporter = protocol('LOGS') === 'http/json' ? new OTLPLogExporterJson() : new OTLPLogExporterProto();
+    // The logs SDK reads none of the OTEL_BLRP_* variables itself; the defaults are the specification's.
+    const scheduledDelayMillis = positiveInt(env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000);
+    const exportTimeoutMillis = positiveInt(env, 'OTEL_BLRP_EXPORT_TIMEOUT', 30_000);
+    const maxQueueSize = positiveInt(env, 'OTEL_BLRP_MAX_QUEUE_SIZE', 2048);
+    const maxExportBatchSize = Math.min(maxQueueSize, positiveInt(env, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', 512));
+    logRecordProcessors.push(new BatchLogRecordProcessor({ exporter: countingFailures(exporter, 'logs'), scheduledDelayMillis, exportTimeoutMillis, maxQueueSize, maxExportBatchSize }));
+  }
+  return { spanProcessors, metricReaders, logRecordProcessors };
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
   const value = env[variable];
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${variable} must be a positive integer (ms), got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${variable} must be a positive integer, got "${value}"`);
   return n;
 }
 
@@ -58,7 +80,7 @@ const exportFailures = lazyInstruments((exodus) =>
 );
 
 /** `exporter`, with each failed export counted (the SDK drops what it could not send). */
-function countingFailures<E extends SpanExporter | PushMetricExporter>(exporter: E, signal: 'traces' | 'metrics'): E {
+function countingFailures<E extends SpanExporter | PushMetricExporter | LogRecordExporter>(exporter: E, signal: 'traces' | 'metrics' | 'logs'): E {
   const original = exporter.export.bind(exporter) as (items: unknown, done: (result: ExportResult) => void) => void;
   (exporter as { export: typeof original }).export = (items, done) =>
     original(items, (result) => {

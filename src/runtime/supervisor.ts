@@ -10,7 +10,14 @@ export interface ProcessSpec {
   readonly args: readonly string[];
   /** Where the process answers Prometheus scrapes (`…/metrics`), listed by `exodus status`. */
   readonly metricsUrl?: string;
+  /** Set in the process's environment on top of the supervisor's own (so secrets stay out of argv). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Stopped only once every other process has exited: the console, so it receives their last telemetry. */
+  readonly stopsLast?: boolean;
 }
+
+/** How a process is named in logs, events and resource attributes: `worker-2`. */
+export const processName = (spec: { readonly service: string; readonly replica: number }): string => `${spec.service}-${spec.replica}`;
 
 export interface ProcessState {
   readonly service: string;
@@ -79,29 +86,38 @@ export class Supervisor {
     this.specs.forEach((spec, i) => this.launch(spec, this.states[i] as ProcessState, 0));
   }
 
+  /** Every process it keeps (one per spec, wanted running), as it stands now. */
+  processes(): readonly ProcessState[] {
+    return this.states;
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
-    const exits = [...this.children.entries()].map(
-      ([state, child]) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const force = setTimeout(() => child.kill('SIGKILL'), this.options.drainTimeoutMs ?? 30_000);
-          child.once('exit', () => {
-            clearTimeout(force);
-            state.status = 'stopped';
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    );
-    await Promise.all(exits);
+    const last = new Set(this.states.filter((_, i) => this.specs[i]?.stopsLast === true));
+    const children = [...this.children.entries()];
+    await Promise.all(children.filter(([state]) => !last.has(state)).map(([state, child]) => this.drain(state, child)));
+    await Promise.all(children.filter(([state]) => last.has(state)).map(([state, child]) => this.drain(state, child)));
     for (const state of this.states) state.status = 'stopped';
     this.save();
   }
 
+  /** SIGTERM, then SIGKILL if it has not exited within the drain timeout. */
+  private drain(state: ProcessState, child: ChildProcess): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const force = setTimeout(() => child.kill('SIGKILL'), this.options.drainTimeoutMs ?? 30_000);
+      child.once('exit', () => {
+        clearTimeout(force);
+        state.status = 'stopped';
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  }
+
   private launch(spec: ProcessSpec, state: ProcessState, failures: number): void {
-    const log = createWriteStream(join(this.options.dataDir, 'logs', `${spec.service}-${spec.replica}.log`), { flags: 'a' });
-    const child = spawn(spec.command, spec.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = createWriteStream(join(this.options.dataDir, 'logs', `${processName(spec)}.log`), { flags: 'a' });
+    const child = spawn(spec.command, spec.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...spec.env } });
     pipeTo(child, log);
     const launchedAt = Date.now();
     state.pid = child.pid;

@@ -1,33 +1,52 @@
-import { context, metrics, propagation, trace, type Context, type Tracer } from '@opentelemetry/api';
-import { otlpExport } from './otlp-export.js';
+import { context, metrics, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { DestinationStream } from 'pino';
+import { stdoutAndRecords } from './log-records.js';
+import { otlpExport } from './otlp-export.js';
+import { ATTRIBUTE } from './telemetry-names.js';
 
-/** One process's telemetry: traces and metrics, and what its HTTP server needs to be scraped. */
+/** One process's telemetry: traces, metrics and logs, and what its HTTP server needs to be scraped. */
 export interface Telemetry {
   /** Answers a Prometheus scrape (text exposition format) on a plain `node:http` response. */
   readonly serveMetrics: (request: IncomingMessage, response: ServerResponse) => void;
+  /**
+   * Where the process's logger writes (`createLogger(…, telemetry.logDestination)`): stdout and, with
+   * OTLP logs configured, log records too; undefined when they are not, so pino writes to stdout as
+   * it always does and nothing else is paid.
+   */
+  readonly logDestination: DestinationStream | undefined;
   shutdown(): Promise<void>;
 }
+
+/** How long a stopping process waits for its last telemetry to be sent, in ms. */
+const SHUTDOWN_FLUSH_MS = 2000;
+
+/** The `service.name` of an Exodus process running `service` (`worker` → `exodus-worker`). */
+export const serviceNameOf = (service: string): string => `exodus-${service}`;
 
 /**
  * Tracing and metrics are on in every process from the start: real trace ids for logs and for the
  * `traceparent` that every message carries, and every instrument recorded from the first request.
  * Metrics are read by Prometheus scrapes of the process's `/metrics` (pulled, so nothing is sent
  * while nobody asks); with `OTEL_EXPORTER_OTLP_ENDPOINT` set, traces and metrics are also pushed by
- * OTLP (see otlp-export.ts). Tests add their own span processors and metric readers. The Node
- * runtime (event-loop delay, heap, GC) is measured by OpenTelemetry's own instrumentation; resident
- * memory by a gauge here.
+ * OTLP, and log lines become log records (see otlp-export.ts). Every signal's resource says which
+ * process it came from: `service.name`, `process.pid`, and `service.instance.id` when
+ * `OTEL_RESOURCE_ATTRIBUTES` gives it (`exodus up` does). Tests add their own span processors and
+ * metric readers. The Node runtime (event-loop delay, heap, GC) is measured by OpenTelemetry's own
+ * instrumentation; resident memory by a gauge here.
  */
 export function startTelemetry(serviceName: string, options: { spanProcessors?: SpanProcessor[]; metricReaders?: MetricReader[] } = {}): Telemetry {
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the name given here, as the spec says.
-  const resource = resourceFromAttributes({ 'service.name': serviceName }).merge(detectResources({ detectors: [envDetector] }));
+  const resource = resourceFromAttributes({ 'service.name': serviceName, 'process.pid': process.pid }).merge(detectResources({ detectors: [envDetector] }));
   const otlp = otlpExport();
   const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [...(options.spanProcessors ?? []), ...otlp.spanProcessors] });
   tracerProvider.register({ propagator: new W3CTraceContextPropagator() });
@@ -42,13 +61,27 @@ export function startTelemetry(serviceName: string, options: { spanProcessors?: 
     .createObservableGauge('process.memory.usage', { description: 'Resident set size of the process', unit: 'By' })
     .addCallback((result) => result.observe(process.memoryUsage.rss()));
 
+  // Only with OTLP logs on: otherwise pino writes to stdout alone, as it always did.
+  const loggerProvider = otlp.logRecordProcessors.length === 0 ? undefined : new LoggerProvider({ resource, processors: otlp.logRecordProcessors });
+
   return {
     serveMetrics: (request, response) => prometheus.getMetricsRequestHandler(request, response),
+    logDestination: loggerProvider === undefined ? undefined : stdoutAndRecords(loggerProvider.getLogger('exodus')),
     shutdown: async () => {
       runtime.disable();
-      await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]);
+      const flushed = Promise.all([tracerProvider.shutdown(), meterProvider.shutdown(), loggerProvider?.shutdown()]);
+      // A backend that is down would hold the exit through the exporters' retries: what is not sent by then is dropped.
+      await Promise.race([flushed, delay(SHUTDOWN_FLUSH_MS, undefined, { ref: false })]);
     },
   };
+}
+
+/**
+ * Marks a span (default: the active one) as a wish's, so the wish's journey is found by its id or
+ * its evacuee's in any trace backend. Ids only: a wish's text never goes on a span.
+ */
+export function tagWishSpan(wish: { readonly id: string; readonly evacueeId: string }, span: Span | undefined = trace.getActiveSpan()): void {
+  span?.setAttributes({ [ATTRIBUTE.wishId]: wish.id, [ATTRIBUTE.evacueeId]: wish.evacueeId });
 }
 
 export function tracer(): Tracer {

@@ -74,12 +74,28 @@ export function queueContract(engine: EngineUnderTest, open: (options: { maxAtte
         const [first] = await queue.receive(1, 5000);
         expect(await first?.retry(200, 'store down')).toBe(true);
         expect(await queue.receive(1, 5000)).toEqual([]);
-        expect((await queue.stats()).ready).toBe(1);
+        expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, delayed: 1 });
         await sleep(250);
         const [second] = await queue.receive(1, 5000);
         expect(second?.attempt).toBe(2);
       },
     );
+
+    test('stats: a retry with no delay is ready at once; one with a delay is delayed, not ready or in flight', async () => {
+      await queue.send([envelope('now'), envelope('later')]);
+      const got = await queue.receive(2, 5000);
+      await got.find((d) => d.message.id === 'now')?.retry(0, 'again at once');
+      await got.find((d) => d.message.id === 'later')?.retry(60_000, 'again in a minute');
+      expect(await queue.stats()).toMatchObject({ ready: 1, inFlight: 0, delayed: 1, dead: 0 });
+    });
+
+    test('stats: a retry whose delay has passed is ready again', async () => {
+      await queue.send([envelope('due')]);
+      const [first] = await queue.receive(1, 5000);
+      await first?.retry(100, 'store down');
+      await sleep(150);
+      expect(await queue.stats()).toMatchObject({ ready: 1, inFlight: 0, delayed: 0 });
+    });
 
     test('dead-letters after maxAttempts with the last error, and redrive restores it intact',
       async () => {

@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +11,7 @@ import { passSecret } from '../../src/runtime/index.js';
 import { envelope } from '../contract/fixtures.js';
 import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
 import { skipUnless } from '../support/services.js';
-import { exodus, generateRoster, tempDir } from '../support/system.js';
+import { BIN, exodus, freePort, generateRoster, postWish, startSystem, tempDir, waitFor, wishStatus } from '../support/system.js';
 
 describe('the exodus CLI', () => {
   it('generates a roster whose passes verify with the data dir secret, and reuses that secret', async () => {
@@ -58,13 +61,58 @@ describe('the exodus CLI', () => {
   });
 
   it('answers bad usage with one line and exit code 2', async () => {
-    for (const args of [['launch'], ['serve', 'kitchen'], ['up', '--replicas', 'worker=lots'], ['status', '--lease-ms', 'soon'], ['dlq', 'list']]) {
+    for (const args of [
+      ['launch'],
+      ['serve', 'kitchen'],
+      ['up', '--replicas', 'worker=lots'],
+      ['up', '--console-retention', 'forever'],
+      ['serve', 'console', '--console-port', '99999'],
+      ['status', '--lease-ms', 'soon'],
+      ['dlq', 'list'],
+    ]) {
       const result = await exodus(args);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(result.stderr).toMatch(/^exodus: /);
     }
   });
+
+  it('serve console runs the ops console alone, behind the data dir\'s admin token, and stops cleanly on SIGTERM', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, 'serve', 'console', '--data', dir, '--console-port', String(port)], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((done) => child.once('exit', done));
+    try {
+      const services = (headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${port}/api/v1/services`, { headers }).catch(() => undefined);
+      await waitFor(async () => (await services())?.status === 401, 15_000, 'the console never answered');
+      const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
+      expect((await services({ authorization: `Bearer ${token}` }))?.status).toBe(200);
+      expect(existsSync(join(dir, 'console.db'))).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('exodus up goes on without its console when the console cannot start (its port taken): the supervisor keeps trying it', async () => {
+    const squatter = createServer(() => undefined);
+    await new Promise<void>((done) => squatter.listen(0, '127.0.0.1', done));
+    const port = (squatter.address() as AddressInfo).port;
+    const system = await startSystem({ extraArgs: ['--console-port', String(port)] });
+    try {
+      const [evacuee] = await generateRoster(system.dataDir, 1);
+      const { id } = (await (await postWish(system.url, evacuee?.pass ?? '', { destination: 'mars', message: 'no console needed' })).json()) as { id: string };
+      await waitFor(async () => (await wishStatus(system.url, id)).status === 'stored', 10_000, 'never stored');
+      const restarts = async () => {
+        const status = JSON.parse((await exodus(['status', '--data', system.dataDir, '--json'])).stdout) as { supervisor: { processes: { service: string; restarts: number }[] } };
+        return status.supervisor.processes.find((p) => p.service === 'console')?.restarts ?? 0;
+      };
+      await waitFor(async () => (await restarts()) >= 1, 15_000, 'the console was never restarted');
+    } finally {
+      await system.stop();
+      squatter.close();
+    }
+  }, 60_000);
 
   // The same operator session on every queue engine: the CLI goes through the ports only.
   const engines = [

@@ -2,12 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openMessaging } from '../../src/engines/index.js';
 import { QUEUES } from '../../src/ports/index.js';
-import { observeQueue, startHealthServer } from '../../src/runtime/index.js';
+import { observeQueue, observeTally, startHealthServer } from '../../src/runtime/index.js';
 import { buildPipeline, passFor, telemetry, type Pipeline } from '../support/in-process.js';
 import { envelope } from '../contract/fixtures.js';
 import { skipUnless } from '../support/services.js';
-import { exodus, startSystem, waitFor, type RunningSystem } from '../support/system.js';
+import { exodus, startSystem, tempDir, waitFor, type RunningSystem } from '../support/system.js';
 
 const HAVE_PROMTOOL = spawnSync('promtool', ['--version']).status === 0;
 const skipPromtool = skipUnless(HAVE_PROMTOOL, 'promtool not found (apt-get install prometheus)');
@@ -28,6 +29,7 @@ describe('metrics: Prometheus text at /metrics, from the OpenTelemetry SDK', () 
   beforeAll(async () => {
     p = await buildPipeline({ logLevel: 'silent' });
     observeQueue(p.messaging.queue(QUEUES.store));
+    observeTally(p.storage.readModel);
     p.startConsumers();
     scrape = async () => {
       const res = await p.app.inject('/metrics');
@@ -80,9 +82,28 @@ describe('metrics: Prometheus text at /metrics, from the OpenTelemetry SDK', () 
     expect(sample(text, 'messaging_process_duration_count', { messaging_destination_name: 'store', error_type: 'poison_message' })).toBeUndefined();
   });
 
-  it('shows queue depth by state and the Node runtime', async () => {
+  it('shows the tally by destination, read from the read model at each scrape', async () => {
     const text = await scrape();
-    for (const state of ['ready', 'in_flight', 'dead']) expect(sample(text, 'exodus_queue_messages', { messaging_destination_name: 'store', exodus_queue_state: state }), state).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'exodus_tally_wishes', { exodus_destination: 'mars' })).toBe(5);
+    expect(sample(text, 'exodus_tally_wishes', { exodus_destination: 'europa' })).toBe(0);
+  });
+
+  it('shows queue depth by state, a retry waiting out its delay as delayed, and the Node runtime', async () => {
+    // A queue no consumer of this file reads, so the retried message stays where the test put it.
+    const idle = await openMessaging(`sqlite:${tempDir()}`, { maxAttempts: 5 });
+    try {
+      const tally = idle.queue(QUEUES.tally);
+      observeQueue(tally);
+      await tally.send([envelope('held-back')]);
+      for (const delivery of await tally.receive(10, 60_000)) await delivery.retry(60_000, 'not yet');
+      const text = await scrape();
+      for (const state of ['ready', 'in_flight', 'dead']) expect(sample(text, 'exodus_queue_messages', { messaging_destination_name: 'store', exodus_queue_state: state }), state).toBeGreaterThanOrEqual(0);
+      expect(sample(text, 'exodus_queue_messages', { messaging_destination_name: 'tally', exodus_queue_state: 'delayed' })).toBe(1);
+      expect(sample(text, 'exodus_queue_messages', { messaging_destination_name: 'tally', exodus_queue_state: 'ready' })).toBe(0);
+    } finally {
+      await idle.close();
+    }
+    const text = await scrape();
     expect(sample(text, 'exodus_queue_oldest_message_age', { messaging_destination_name: 'store' })).toBeGreaterThanOrEqual(0);
     expect(sample(text, 'process_memory_usage')).toBeGreaterThan(10_000_000);
     expect(text).toMatch(/^nodejs_eventloop_delay_p99/m);
@@ -117,8 +138,11 @@ describe('metrics of every process of `exodus up`', () => {
     system = await startSystem({ replicas: 'parser=1,worker=2,tally=1' });
     const status = await exodus(['status', '--data', system.dataDir, '--json']);
     expect(status.code, status.stderr).toBe(0);
-    const processes = (JSON.parse(status.stdout) as { supervisor: { processes: { service: string; replica: number; metricsUrl?: string }[] } }).supervisor.processes;
-    expect(processes.map((p) => `${p.service}-${p.replica}`)).toEqual(['frontend-1', 'parser-1', 'worker-1', 'worker-2', 'tally-1']);
+    const supervisor = (JSON.parse(status.stdout) as { supervisor: { endpoints: Record<string, string>; processes: { service: string; replica: number; metricsUrl?: string }[] } }).supervisor;
+    expect(supervisor.processes.map((p) => `${p.service}-${p.replica}`)).toEqual(['console-1', 'frontend-1', 'parser-1', 'worker-1', 'worker-2', 'tally-1']);
+    expect(supervisor.endpoints['console']).toBe(system.consoleUrl);
+    // The console is an OTLP receiver, not a Prometheus target: every other process is scraped.
+    const processes = supervisor.processes.filter((p) => p.service !== 'console');
     for (const { service, replica, metricsUrl } of processes) {
       let body = '';
       await waitFor(

@@ -109,7 +109,7 @@ export async function buildPipeline(options: PipelineOptions = {}): Promise<Pipe
     frontDoor: { ...OPEN_DOOR, ...options.frontDoor },
     serveMetrics: telemetry.serveMetrics,
   });
-  const loopOptions = { logger, batchSize: 64, leaseMs: 2000, retryBaseMs: 10, retryMaxMs: 50, idleMaxMs: 20 };
+  const loopOptions = { logger, batchSize: 64, leaseMs: 2000, retryBaseMs: 10, retryMaxMs: 50, idleMaxMs: 20, maxAttempts: options.maxAttempts ?? 5 };
   const loops = [
     new ConsumeLoop({ ...loopOptions, queue: messaging.queue(QUEUES.intake), handler: createParserHandler({ store: storage.store, parsed: messaging.topic(TOPICS.wishParsed), logger }) }),
     new ConsumeLoop({ ...loopOptions, queue: messaging.queue(QUEUES.store), handler: createWorkerHandler({ store: options.workerStore?.(storage.store) ?? storage.store, logger }) }),

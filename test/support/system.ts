@@ -40,9 +40,11 @@ export async function generateRoster(dataDir: string, count: number, extraArgs: 
     });
 }
 
-/** `exodus up` on a temp data dir and a free port, ready to take requests. */
+/** `exodus up` on a temp data dir and free ports (the frontend's, the console's), ready to take requests. */
 export interface RunningSystem {
   readonly url: string;
+  /** Where its ops console listens (a free port, so systems of parallel tests never meet); undefined with `console: false`. */
+  readonly consoleUrl: string | undefined;
   readonly dataDir: string;
   readonly process: ChildProcess;
   output(): string;
@@ -50,10 +52,32 @@ export interface RunningSystem {
   stop(): Promise<number | null>;
 }
 
-export async function startSystem(options: { dataDir?: string; replicas?: string; env?: NodeJS.ProcessEnv; extraArgs?: string[] } = {}): Promise<RunningSystem> {
+export interface SystemOptions {
+  readonly dataDir?: string;
+  readonly replicas?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly extraArgs?: string[];
+  /** Run the ops console (default true); false: `--no-console`. */
+  readonly console?: boolean;
+}
+
+export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
   const dataDir = options.dataDir ?? tempDir();
   const port = await freePort();
-  const args = [BIN, 'up', '--data', dataDir, '--port', String(port), ...(options.replicas ? ['--replicas', options.replicas] : []), ...(options.extraArgs ?? [])];
+  const extraArgs = options.extraArgs ?? [];
+  const given = extraArgs.indexOf('--console-port');
+  const consolePort = options.console === false ? undefined : given >= 0 ? Number(extraArgs[given + 1]) : await freePort();
+  const args = [
+    BIN,
+    'up',
+    '--data',
+    dataDir,
+    '--port',
+    String(port),
+    ...(consolePort === undefined ? ['--no-console'] : given >= 0 ? [] : ['--console-port', String(consolePort)]),
+    ...(options.replicas ? ['--replicas', options.replicas] : []),
+    ...extraArgs,
+  ];
   const child = spawn(process.execPath, args, { env: { ...process.env, ...ONE_ADDRESS_LOAD_ENV, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -62,6 +86,7 @@ export async function startSystem(options: { dataDir?: string; replicas?: string
   await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 20_000, `exodus up never became ready:\n${output}`);
   return {
     url,
+    consoleUrl: consolePort === undefined ? undefined : `http://127.0.0.1:${consolePort}`,
     dataDir,
     process: child,
     output: () => output,

@@ -51,8 +51,8 @@ export class NatsDelivery implements Delivery {
   async retry(delayMs: number, error: string): Promise<boolean> {
     if (this.attempt >= this.ctx.maxAttempts) return this.deadLetter(error);
     if (!this.lease.claim()) return false;
-    await this.ctx.ledger.record(this.lane, this.pulled.streamSeq, error);
     const delayNs = Math.max(0, Math.round(delayMs)) * 1_000_000;
+    await this.ctx.ledger.record(this.lane, this.pulled.streamSeq, error, delayNs > 0 ? 'delayed' : 'now');
     await this.send(delayNs > 0 ? `-NAK ${JSON.stringify({ delay: delayNs })}` : '-NAK', 'retry');
     return true;
   }
@@ -75,7 +75,7 @@ export class NatsDelivery implements Delivery {
   /** The lease ran out unsettled: record it as waiting, then make it deliverable now. */
   private async giveBack(): Promise<void> {
     try {
-      await this.ctx.ledger.record(this.lane, this.pulled.streamSeq, this.lastError);
+      await this.ctx.ledger.record(this.lane, this.pulled.streamSeq, this.lastError, 'now');
       await this.send('-NAK', 'give back an expired lease');
     } catch {
       // Best effort: if either fails, the server's hold lapses and redelivers it anyway.

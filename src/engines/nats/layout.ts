@@ -7,12 +7,13 @@ import { SUBSCRIPTIONS, type QueueName } from '../../ports/index.js';
  * <p>-queue-<q>        subject <p>.queue.<q>               WorkQueue  consumer <p>-<q>   (direct sends, redrives)
  * <p>-topic-<t>        subject <p>.topic.<t>               Limits*    consumer <p>-<q> per subscription q
  * <p>-dead-<q>         subjects <p>.dead.<q>.<id64>        Limits     1 per subject (one dead letter per event id)
- * <p>-ledger-<q>       subjects <p>.ledger.<q>.<lane>.<seq> Limits     1 per subject (waiting redeliveries)
+ * <p>-ledger-<q>       subjects <p>.ledger.<q>.<lane>.<seq>.<wait>  Limits  1 per subject (waiting redeliveries)
  * ```
  * *trimmed below every subscription's ack floor by the client (topic-trim.ts), not Interest retention.
  * `<t>` is the topic name with dots as dashes in stream names (`wish.parsed` → `wish-parsed`); `<id64>`
  * is the event id in base64url, because an id may hold characters a subject token may not (`.`, `*`,
- * `>`, spaces).
+ * `>`, spaces). `<wait>` is `delayed` for a message retried with a delay, `now` for one given back to
+ * be redelivered at once, so the delayed ones can be counted by subject.
  */
 export class Layout {
   constructor(readonly prefix: string) {}
@@ -59,10 +60,18 @@ export class Layout {
   ledgerSubjects(queue: QueueName): string {
     return `${this.prefix}.ledger.${queue}.>`;
   }
-  ledgerSubject(queue: QueueName, lane: Lane, streamSeq: number): string {
-    return `${this.prefix}.ledger.${queue}.${lane.key}.${streamSeq}`;
+  /** `wait` `*`: both records a message may have (a subject pattern). */
+  ledgerSubject(queue: QueueName, lane: Lane, streamSeq: number, wait: LedgerWait | '*'): string {
+    return `${this.prefix}.ledger.${queue}.${lane.key}.${streamSeq}.${wait}`;
+  }
+  /** Every message's record of a retry with a delay. */
+  delayedLedgerSubjects(queue: QueueName): string {
+    return `${this.prefix}.ledger.${queue}.*.*.delayed`;
   }
 }
+
+/** How a message given back waits for its redelivery: `now` (deliverable at once) or `delayed` (after a retry's delay). */
+export type LedgerWait = 'now' | 'delayed';
 
 /** One stream + durable pull consumer a queue receives from. */
 export interface Lane {

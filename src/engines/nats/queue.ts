@@ -66,9 +66,11 @@ export class NatsQueue implements Queue {
   }
 
   /**
-   * `ready` counts what the consumers have not handed out yet plus what waits in the ledger for
-   * redelivery; `inFlight` is the rest of what they handed out. `oldestReadyAgeMs` is approximate:
-   * the age of the oldest message never handed out (a message waiting for a retry is older).
+   * `ready` counts what the consumers have not handed out yet plus what waits in the ledger to be
+   * redelivered at once; `delayed` what waits there after a retry with a delay (until it is
+   * redelivered: the server does not say when its delay is up); `inFlight` is the rest of what the
+   * consumers handed out. `oldestReadyAgeMs` is approximate: the age of the oldest message never
+   * handed out (one given back is older).
    */
   async stats(): Promise<QueueStats> {
     const [consumers, waiting, dead] = await Promise.all([
@@ -87,8 +89,9 @@ export class NatsQueue implements Queue {
     );
     const oldest = Math.min(...firstReady.map((stored) => stored?.storedAt.getTime() ?? Infinity));
     return {
-      ready: pending + waiting,
-      inFlight: Math.max(0, handedOut - waiting),
+      ready: pending + waiting.total - waiting.delayed,
+      inFlight: Math.max(0, handedOut - waiting.total),
+      delayed: waiting.delayed,
       dead,
       oldestReadyAgeMs: Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) : 0,
     };

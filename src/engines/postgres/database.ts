@@ -52,6 +52,13 @@ export class Database implements Queryable {
       throw classify(error);
     }
     let broken = false;
+    // A checked-out client has no 'error' listener of the pool's: a connection that drops between two
+    // of its queries (the server stopped) would emit an unheard 'error' and crash the process. Heard,
+    // the client is only marked broken; the query in progress fails and is classified below.
+    const dropped = (): void => {
+      broken = true;
+    };
+    client.on('error', dropped);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -62,6 +69,7 @@ export class Database implements Queryable {
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw classify(error);
     } finally {
+      client.off('error', dropped);
       client.release(broken);
     }
   }

@@ -83,18 +83,20 @@ export class SqliteQueue implements Queue {
     return rows.map((row) => this.delivery(row, lease));
   }
 
+  /** Exact: `visible_at` says when a message is deliverable, `lease` whether someone holds it until then. */
   async stats(): Promise<QueueStats> {
     const now = Date.now();
     const row = statement(this.db, 
         `SELECT
-           COALESCE(SUM(dead_at IS NULL AND NOT (lease IS NOT NULL AND visible_at > ?)), 0) AS ready,
-           COALESCE(SUM(dead_at IS NULL AND lease IS NOT NULL AND visible_at > ?), 0) AS inFlight,
+           COALESCE(SUM(dead_at IS NULL AND visible_at <= ?), 0) AS ready,
+           COALESCE(SUM(dead_at IS NULL AND visible_at > ? AND lease IS NOT NULL), 0) AS inFlight,
+           COALESCE(SUM(dead_at IS NULL AND visible_at > ? AND lease IS NULL), 0) AS delayed,
            COALESCE(SUM(dead_at IS NOT NULL), 0) AS dead,
-           MIN(CASE WHEN dead_at IS NULL AND lease IS NULL THEN enqueued_at END) AS oldest
+           MIN(CASE WHEN dead_at IS NULL AND visible_at <= ? THEN enqueued_at END) AS oldest
          FROM messages WHERE queue = ?`,
       )
-      .get(now, now, this.name) as { ready: number; inFlight: number; dead: number; oldest: number | null };
-    return { ready: row.ready, inFlight: row.inFlight, dead: row.dead, oldestReadyAgeMs: row.oldest === null ? 0 : now - row.oldest };
+      .get(now, now, now, now, this.name) as { ready: number; inFlight: number; delayed: number; dead: number; oldest: number | null };
+    return { ready: row.ready, inFlight: row.inFlight, delayed: row.delayed, dead: row.dead, oldestReadyAgeMs: row.oldest === null ? 0 : now - row.oldest };
   }
 
   private delivery(row: Row, lease: string): Delivery {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../runtime/index.js';
 import { PROBES, SORRY_ASSETS, pathOf, sendSorryPage, wantsPage } from './door-paths.js';
 import { HttpProblem } from './problem.js';
+import { SheddingEvents, type SheddingReason } from './shedding-events.js';
 
 export interface SheddingLimits {
   /** 0 = never shed on event-loop delay. */
@@ -26,8 +27,13 @@ const SAMPLE_INTERVAL_MS = 250;
 
 const TOO_BUSY = { slug: 'overloaded', detail: 'too busy to answer in time; please retry shortly', retryAfterSeconds: 2 } as const;
 const NO_MEMORY = { slug: 'out-of-memory', detail: 'out of memory headroom; please retry shortly', retryAfterSeconds: 5 } as const;
-/** What each of under-pressure's checks says to the client. */
-const REASONS = { eventLoopDelay: TOO_BUSY, eventLoopUtilization: TOO_BUSY, heapUsedBytes: NO_MEMORY, rssBytes: NO_MEMORY } as const;
+/** What each of under-pressure's checks says to the client, and the reason its shedding is reported with. */
+const REASONS = {
+  eventLoopDelay: { ...TOO_BUSY, because: 'event-loop-delay' },
+  eventLoopUtilization: { ...TOO_BUSY, because: 'event-loop-utilization' },
+  heapUsedBytes: { ...NO_MEMORY, because: 'heap-used' },
+  rssBytes: { ...NO_MEMORY, because: 'rss' },
+} as const satisfies Record<string, { because: SheddingReason }>;
 
 /**
  * Answer 503 + Retry-After at once when this process cannot keep up, instead of queueing requests
@@ -36,6 +42,7 @@ const REASONS = { eventLoopDelay: TOO_BUSY, eventLoopUtilization: TOO_BUSY, heap
  * only writes (`WriteGate`): the wall and the tally come from the read model and keep working.
  */
 export async function installLoadShedding(app: FastifyInstance, deps: SheddingDeps): Promise<WriteGate> {
+  const events = new SheddingEvents(deps.logger);
   await app.register(underPressure, {
     maxEventLoopDelay: deps.limits.shedEventLoopDelayMs,
     maxHeapUsedBytes: deps.limits.shedHeapUsedBytes,
@@ -45,7 +52,8 @@ export async function installLoadShedding(app: FastifyInstance, deps: SheddingDe
     pressureHandler: async (request, reply, type) => {
       const path = pathOf(request);
       if (PROBES.has(path) || SORRY_ASSETS.has(path)) return;
-      const { slug, detail, retryAfterSeconds } = REASONS[type as keyof typeof REASONS] ?? TOO_BUSY;
+      const { slug, detail, retryAfterSeconds, because } = REASONS[type as keyof typeof REASONS] ?? REASONS.eventLoopDelay;
+      events.refused(because);
       if (wantsPage(request)) {
         sendSorryPage(reply, deps.sorryPage, { status: 503, retryAfterSeconds, reason: slug });
         return;
@@ -53,8 +61,8 @@ export async function installLoadShedding(app: FastifyInstance, deps: SheddingDe
       throw HttpProblem.retryLater({ status: 503, slug, detail, retryAfterSeconds });
     },
   });
-  const gate = new WriteGate(deps.limits.maxInFlightWrites);
-  const watch = setInterval(() => void gate.checkQueue(deps.queueReachable, deps.logger), QUEUE_CHECK_INTERVAL_MS);
+  const gate = new WriteGate(deps.limits.maxInFlightWrites, events);
+  const watch = setInterval(() => void gate.checkQueue(deps.queueReachable, deps.logger).then(() => events.tick()), QUEUE_CHECK_INTERVAL_MS);
   watch.unref();
   app.addHook('onClose', async () => clearInterval(watch));
   return gate;
@@ -70,13 +78,18 @@ export async function installLoadShedding(app: FastifyInstance, deps: SheddingDe
 export class WriteGate {
   #inFlight = 0;
   #queueUp = true;
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly events: SheddingEvents,
+  ) {}
 
   send<T>(write: () => Promise<T>): Promise<T> {
     if (!this.#queueUp) {
+      this.events.refused('intake-unavailable');
       return Promise.reject(HttpProblem.retryLater({ status: 503, slug: 'intake-unavailable', detail: 'the wish queue is unreachable; nothing can be accepted durably right now', retryAfterSeconds: 5 }));
     }
     if (this.#inFlight >= this.max) {
+      this.events.refused('writes-in-flight');
       return Promise.reject(HttpProblem.retryLater({ status: 503, slug: 'overloaded', detail: `more than ${this.max} wishes are already being queued; please retry shortly`, retryAfterSeconds: 1 }));
     }
     this.#inFlight++;
@@ -100,5 +113,7 @@ export class WriteGate {
     // Stryker disable next-line all: log only (the gate's state is set below either way)
     if (up && !this.#queueUp) logger.info('intake queue reachable again: accepting writes');
     this.#queueUp = up;
+    // Refusing every write while the queue is away, whether or not one came in this second.
+    if (!up) this.events.refused('intake-unavailable');
   }
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { checkSubmission, verifyPass, AuthError, type AcceptedWish, type WishSubmission } from '../../domain/index.js';
 import { EVENT_TYPES, QUEUES, type Queue, type WishStore } from '../../ports/index.js';
-import { countWish, createEnvelope, produce, type Secret } from '../../runtime/index.js';
+import { countWish, createEnvelope, produce, tagWishSpan, type Secret } from '../../runtime/index.js';
 import { IdempotencyCache } from './idempotency.js';
 import { newWishId, wishIdIssuedAt } from './wish-id.js';
 import type { WriteGate } from './load-shedding.js';
@@ -88,6 +88,7 @@ export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): v
           ? await idempotency.once(evacueeId, key, submission, () => accept(evacueeId, submission))
           : { answer: await accept(evacueeId, submission), replayed: false };
       if (replayed) reply.header('idempotent-replayed', 'true');
+      tagWishSpan({ id: answer.id, evacueeId }, request.span);
       return reply.code(202).header('location', answer.statusUrl).send(answer);
     },
   );

@@ -1,7 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import { asAcceptedWish, parseWish, type ParsedWish } from '../../domain/index.js';
 import { EVENT_TYPES, type Envelope, type Topic, type WishStore } from '../../ports/index.js';
-import { countWish, createEnvelope, meter, produce, type Logger, type MessageHandler } from '../../runtime/index.js';
+import { ATTRIBUTE, countWish, createEnvelope, EVENT, meter, produce, tagWishSpan, type Logger, type MessageHandler } from '../../runtime/index.js';
 import { expectEvent } from '../shared/expect-event.js';
 
 export interface ParserDeps {
@@ -22,6 +22,7 @@ export function createParserHandler({ store, parsed, logger }: ParserDeps): Mess
   const reportInjection = injectionReporter(logger);
   return async (message: Envelope) => {
     const accepted = asAcceptedWish(expectEvent(message, EVENT_TYPES.wishAccepted));
+    tagWishSpan(accepted);
     const outcome = parseWish(accepted);
     if (!outcome.ok) {
       await store.reject(accepted.id, accepted.evacueeId, accepted.submittedAt, outcome.reason);
@@ -51,9 +52,12 @@ function injectionReporter(logger: Logger): (wish: ParsedWish) => void {
     unit: '{wish}',
   });
   return (wish) => {
-    const ids = { 'exodus.evacuee.id': wish.evacueeId, 'exodus.wish.id': wish.id, 'exodus.wish.submitted_at': wish.submittedAt };
+    const ids = { [ATTRIBUTE.evacueeId]: wish.evacueeId, [ATTRIBUTE.wishId]: wish.id, 'exodus.wish.submitted_at': wish.submittedAt };
     attempts.add(1);
     trace.getActiveSpan()?.addEvent('exodus.injection_attempt', ids);
-    logger.warn({ evacueeId: wish.evacueeId, wishId: wish.id, submittedAt: wish.submittedAt }, 'injection attempt: the wish looks like markup (kept as text, flagged)');
+    logger.warn(
+      { event: EVENT.injectionAttempt, evacueeId: wish.evacueeId, wishId: wish.id, submittedAt: wish.submittedAt },
+      'injection attempt: the wish looks like markup (kept as text, flagged)',
+    );
   };
 }

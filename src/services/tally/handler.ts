@@ -1,12 +1,13 @@
 import { asParsedWish } from '../../domain/index.js';
 import { EVENT_TYPES, type Envelope, type ReadModel } from '../../ports/index.js';
-import type { Logger, MessageHandler } from '../../runtime/index.js';
+import { tagWishSpan, type Logger, type MessageHandler } from '../../runtime/index.js';
 import { expectEvent } from '../shared/expect-event.js';
 
 /** Keeps the wall and the Mars/Europa counts; the read model's versioned apply makes it idempotent. */
 export function createTallyHandler({ readModel, logger }: { readModel: ReadModel; logger: Logger }): MessageHandler {
   return async (message: Envelope) => {
     const wish = asParsedWish(expectEvent(message, EVENT_TYPES.wishParsed));
+    tagWishSpan(wish);
     const changed = await readModel.apply(wish);
     // Stryker disable next-line StringLiteral,ObjectLiteral: log wording and fields, not behaviour
     logger.debug({ wishId: wish.id, changed }, 'read model applied');

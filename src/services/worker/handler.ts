@@ -1,6 +1,6 @@
 import { asParsedWish } from '../../domain/index.js';
 import { EVENT_TYPES, type Envelope, type WishStore } from '../../ports/index.js';
-import { countWish, type Logger, type MessageHandler } from '../../runtime/index.js';
+import { countWish, tagWishSpan, type Logger, type MessageHandler } from '../../runtime/index.js';
 import { expectEvent } from '../shared/expect-event.js';
 
 /**
@@ -11,6 +11,7 @@ import { expectEvent } from '../shared/expect-event.js';
 export function createWorkerHandler({ store, logger }: { store: WishStore; logger: Logger }): MessageHandler {
   return async (message: Envelope) => {
     const wish = asParsedWish(expectEvent(message, EVENT_TYPES.wishParsed));
+    tagWishSpan(wish);
     const outcome = await store.put(wish);
     if (outcome !== 'duplicate') countWish(outcome);
     // Stryker disable next-line StringLiteral,ObjectLiteral: log wording and fields, not behaviour

@@ -122,6 +122,41 @@ describe('the consume loop settles each message by what its failure means', () =
   });
 });
 
+describe('the consume loop reports each dead-lettering as an event', () => {
+  const run = async (handler: MessageHandler, options: Partial<ConsumeOptions> = {}) => {
+    const messaging = await openMessaging(`sqlite:${tempDir()}`, { maxAttempts: MAX_ATTEMPTS });
+    const settles: Settle[] = [];
+    const logs = new LogCapture();
+    const loop = new ConsumeLoop({ queue: recording(messaging.queue('intake'), settles), handler, logger: createLogger('test', 'info', logs), batchSize: 8, leaseMs: 2000, idleMaxMs: 10, ...RETRY, ...options });
+    await messaging.queue('intake').send([envelope('m-1', { text: 'the content' })]);
+    loop.start();
+    await waitFor(async () => settles.some((s) => s.how === 'deadLetter'), 10_000, 'never dead-lettered');
+    await loop.stop();
+    await messaging.close();
+    return { settles, events: logs.lines().filter((line) => line['event'] === 'message.dead_lettered'), raw: logs.raw.join('\n') };
+  };
+
+  it('a PermanentError: the queue, the message id and the error code, never the content', async () => {
+    const { events, raw } = await run(async () => {
+      throw new PermanentError('poison_message', 'cannot ever work');
+    });
+    expect(events).toEqual([expect.objectContaining({ level: 40, queue: 'intake', messageId: 'm-1', code: 'poison_message', attempt: 1 })]);
+    expect(raw).not.toContain('the content');
+  });
+
+  it('given maxAttempts, the last attempt of a failing message is dead-lettered by the loop and reported', async () => {
+    const { settles, events } = await run(
+      async () => {
+        throw new TypeError('boom');
+      },
+      { maxAttempts: MAX_ATTEMPTS },
+    );
+    expect(settles.map((s) => [s.how, s.attempt])).toEqual([...Array.from({ length: MAX_ATTEMPTS - 1 }, (_, i) => ['retry', i + 1]), ['deadLetter', MAX_ATTEMPTS]]);
+    expect(settles.at(-1)?.error).toBe('TypeError: boom');
+    expect(events).toEqual([expect.objectContaining({ messageId: 'm-1', code: 'TypeError', attempt: MAX_ATTEMPTS })]);
+  });
+});
+
 describe('the consume loop, started and stopped', () => {
   const setUp = async (handler: MessageHandler, options: Partial<ConsumeOptions> = {}) => {
     const messaging = await openMessaging(`sqlite:${tempDir()}`, { maxAttempts: MAX_ATTEMPTS });
