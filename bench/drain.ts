@@ -59,6 +59,8 @@ export interface DrainEngines {
   readonly name: string;
   readonly queueUrl?: string;
   readonly storeUrl?: string;
+  /** More `exodus up` arguments, e.g. `--no-console`. */
+  readonly upArgs?: readonly string[];
 }
 
 export async function runDrain(scenario: DrainScenario, log: (line: string) => void, engines: DrainEngines = { name: 'sqlite' }): Promise<DrainReport & { engines: string }> {
@@ -71,7 +73,7 @@ export async function runDrain(scenario: DrainScenario, log: (line: string) => v
   try {
     log(`drain on ${engines.name}: roster of ${scenario.evacuees} in ${dataDir}`);
     const requests = wishRequests(await generateRoster(dataDir, scenario.evacuees, engineArgs), 7);
-    exodus = await startExodus(dataDir, engineArgs);
+    exodus = await startExodus(dataDir, [...engineArgs, ...(engines.upArgs ?? [])]);
     storage = await openStorage(storeUrl, { poolSize: 2 });
     const services = servicePids(dataDir);
     const watched: Named[] = [{ name: GENERATOR, pid: process.pid }, ...services];

@@ -74,9 +74,11 @@ export interface RunningProcess {
 
 /** `exodus up` on `dataDir` and a free 127.0.0.1 port, resolved once `/readyz` answers 200. */
 export async function startExodus(dataDir: string, engineArgs: readonly string[] = []): Promise<RunningProcess> {
-  const port = await freePort();
+  const [port, consolePort] = [await freePort(), await freePort()];
+  // The console's port is chosen too (default 3001 may be taken), unless the arguments turn it off.
+  const consoleArgs = engineArgs.includes('--no-console') ? [] : ['--console-port', String(consolePort)];
   const child = track(
-    spawn(process.execPath, [BIN, 'up', '--data', dataDir, '--port', String(port), '--host', '127.0.0.1', ...engineArgs], {
+    spawn(process.execPath, [BIN, 'up', '--data', dataDir, '--port', String(port), '--host', '127.0.0.1', ...consoleArgs, ...engineArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...ONE_ADDRESS_LOAD_ENV },
     }),

@@ -20,6 +20,8 @@ export interface BenchResults {
   readonly ingest: IngestReport | undefined;
   readonly drain: DrainReport | undefined;
   readonly drainDistributed?: DrainReport | undefined;
+  /** The embedded drain without telemetry export and with the console receiving it, in the same run (off, on, on, off). */
+  readonly telemetry?: { readonly off: readonly DrainReport[]; readonly on: readonly DrainReport[] } | undefined;
   readonly queueEngines: QueueEnginesReport | undefined;
   readonly natsShutdown?: NatsShutdownReport | undefined;
   /** Phases that threw, with the message: a broken phase is reported, never silently missing. */
@@ -55,6 +57,7 @@ export function renderMarkdown(results: BenchResults): string {
   if (results.ingest) lines.push(...ingestSection(results.ingest));
   if (results.drain) lines.push(...drainSection(results.drain, 'SQLite (embedded)'));
   if (results.drainDistributed) lines.push(...drainSection(results.drainDistributed, 'NATS JetStream + PostgreSQL'));
+  if (results.telemetry) lines.push(...telemetrySection(results.telemetry));
   if (results.queueEngines) lines.push(...queueEnginesSection(results.queueEngines, results.scenario));
   if (results.natsShutdown) lines.push(...natsShutdownSection(results.natsShutdown, results.scenario));
   lines.push(...cpuSection(results));
@@ -147,6 +150,38 @@ function drainSection(drain: DrainReport, engines: string): string[] {
         ['services restarted during the drain', drain.restarted.join(', ') || 'none'],
         ['one poll of store + tally counts (in the bench process)', `${drain.pollMeanMs} ms`],
         ['CPU per wish: all exodus processes / load generator', `${us(drain.cpuUsPerWish.system)} µs / ${us(drain.cpuUsPerWish.generator)} µs`],
+      ],
+    ),
+    '',
+  ];
+}
+
+/** Telemetry's cost: the same drain with export off and with the console receiving, each the mean of its runs. */
+function telemetrySection({ off, on }: NonNullable<BenchResults['telemetry']>): string[] {
+  const mean = (runs: readonly DrainReport[], get: (d: DrainReport) => number | undefined): number | undefined => {
+    const values = runs.map(get).filter((v): v is number => v !== undefined);
+    return values.length === 0 || values.length < runs.length ? undefined : values.reduce((a, b) => a + b, 0) / values.length;
+  };
+  const change = (before: number | undefined, after: number | undefined): string =>
+    before === undefined || after === undefined || before === 0 ? '–' : `${after >= before ? '+' : ''}${(((after - before) / before) * 100).toFixed(1)} %`;
+  const row = (what: string, get: (d: DrainReport) => number | undefined, show: (v: number | undefined) => string) => {
+    const [a, b] = [mean(off, get), mean(on, get)];
+    const each = (runs: readonly DrainReport[]): string => runs.map((run) => show(get(run))).join(', ');
+    return [what, `${show(a)} (${each(off)})`, `${show(b)} (${each(on)})`, change(a, b)];
+  };
+  const seconds = (ms: number | undefined): string => (ms === undefined ? 'TIMEOUT' : `${(ms / 1000).toFixed(2)} s`);
+  return [
+    '## What telemetry costs: the embedded drain, export off vs the console receiving everything',
+    '',
+    "Runs in the order off, on, on, off; each cell is the mean, then each run's figure. Traces are rate-limited (`--traces-per-second`, default 20 per process).",
+    '',
+    table(
+      ['measure', '--no-console', 'console receiving', 'change'],
+      [
+        row('all stored (first POST → last stored)', (d) => d.allStoredMs, seconds),
+        row('drain rate, wishes/s', (d) => d.drainPerSec, (v) => (v === undefined ? '–' : Math.round(v).toLocaleString('en-US'))),
+        row('CPU µs per wish, all exodus processes (console included)', (d) => d.cpuUsPerWish.system, (v) => (v === undefined ? '–' : String(Math.round(v)))),
+        row('POST p99 ms (closed model)', (d) => d.latency.p99Ms, (v) => (v === undefined ? '–' : v.toFixed(1))),
       ],
     ),
     '',

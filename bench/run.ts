@@ -25,7 +25,7 @@ const RESULTS_DIR = resolve(import.meta.dirname, '../../bench/results');
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } }, strict: true });
   const only = values.only;
-  const parts = ['ingest', 'drain', 'queues', 'nats-shutdown'];
+  const parts = ['ingest', 'drain', 'telemetry', 'queues', 'nats-shutdown'];
   if (only !== undefined && !parts.includes(only)) throw new Error(`--only takes ${parts.join(', ')}`);
   const scenario = values.quick === true ? quick(DEFAULT_SCENARIO) : DEFAULT_SCENARIO;
 
@@ -73,6 +73,10 @@ async function main(): Promise<number> {
           }),
         )
       : undefined;
+  // What telemetry costs: the embedded drain without the console (no export at all) and with it
+  // receiving everything, in the order off, on, on, off, so a machine that slows or speeds up during
+  // the run weighs on both sides alike.
+  const telemetry = only === undefined || only === 'telemetry' ? await telemetryCost(scenario, log, attempt) : undefined;
   const queueEngines: QueueEnginesReport | undefined =
     only === undefined || only === 'queues' ? await attempt('queue engines', () => runQueueEngines(scenario.queueEngines, log)) : undefined;
   const natsShutdown: NatsShutdownReport | undefined =
@@ -94,6 +98,7 @@ async function main(): Promise<number> {
     ingest,
     drain,
     drainDistributed,
+    telemetry,
     queueEngines,
     natsShutdown,
     failures,
@@ -104,6 +109,22 @@ async function main(): Promise<number> {
   console.log(`results: ${files.json}, ${files.md}`);
   clearTimeout(watchdog);
   return failures.length > 0 ? 1 : 0;
+}
+
+async function telemetryCost(
+  scenario: BenchScenario,
+  log: (line: string) => void,
+  attempt: <T>(name: string, part: () => Promise<T>) => Promise<T | undefined>,
+): Promise<NonNullable<BenchResults['telemetry']>> {
+  const off = () => attempt('drain without telemetry export', () => runDrain(scenario.drain, log, { name: 'SQLite, --no-console', upArgs: ['--no-console'] }));
+  const on = () => attempt('drain with the console receiving', () => runDrain(scenario.drain, log, { name: 'SQLite, console receiving' }));
+  const runs: { off: (DrainReport | undefined)[]; on: (DrainReport | undefined)[] } = { off: [], on: [] };
+  runs.off.push(await off());
+  runs.on.push(await on());
+  runs.on.push(await on());
+  runs.off.push(await off());
+  const done = (list: (DrainReport | undefined)[]): DrainReport[] => list.filter((run): run is DrainReport => run !== undefined);
+  return { off: done(runs.off), on: done(runs.on) };
 }
 
 /** A smoke run: the same phases, shorter. */

@@ -34,7 +34,7 @@ export async function serveCommand(argv: readonly string[]): Promise<void> {
 }
 
 export async function serve(service: ServiceName, config: Config): Promise<void> {
-  const telemetry = startTelemetry(serviceNameOf(service));
+  const telemetry = startTelemetry(serviceNameOf(service), { tracesPerSecond: config.tracesPerSecond });
   const logger = createLogger(service, config.logLevel, telemetry.logDestination);
   const messaging = await openMessaging(config.queueUrl, { maxAttempts: config.maxAttempts });
   const storage = await openStorage(config.storeUrl, { poolSize: config.storePoolSize });

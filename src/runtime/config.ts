@@ -39,6 +39,12 @@ export interface Config {
    * stay under the server's `max_connections`.
    */
   readonly storePoolSize: number;
+  /**
+   * New traces each process starts per second at most (a wish's trace starts at the frontend; a
+   * batch's at its consumer); the rest are not recorded. 0 = every one. Ignored when
+   * `OTEL_TRACES_SAMPLER` chooses the sampler. See runtime/rate-limited-sampler.ts.
+   */
+  readonly tracesPerSecond: number;
   /** The frontend's defences; see README "The front door". */
   readonly frontDoor: FrontDoorConfig;
   /** The ops console: `exodus serve console`, and the first process `exodus up` starts. */
@@ -84,6 +90,9 @@ export interface FrontDoorConfig {
 
 export class ConfigError extends Error {}
 
+/** See `Config.tracesPerSecond`; the figure behind it is in README "What it costs". */
+const DEFAULT_TRACES_PER_SECOND = 20;
+
 /** Setting name → [flag, env var]. */
 const SOURCES = {
   dataDir: ['data', 'EXODUS_DATA'],
@@ -111,6 +120,7 @@ const SOURCES = {
   consolePort: ['console-port', 'EXODUS_CONSOLE_PORT'],
   consoleRetention: ['console-retention', 'EXODUS_CONSOLE_RETENTION'],
   consoleMaxMb: ['console-max-mb', 'EXODUS_CONSOLE_MAX_MB'],
+  tracesPerSecond: ['traces-per-second', 'EXODUS_TRACES_PER_SECOND'],
 } as const;
 
 export type ConfigFlags = Partial<Record<(typeof SOURCES)[keyof typeof SOURCES][0], string | undefined>>;
@@ -167,6 +177,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     maxBodyBytes: int('maxBodyBytes', 16_384, 256, 1_048_576),
     logLevel: raw('logLevel') ?? 'info',
     storePoolSize: int('storePoolSize', 10, 1, 1000),
+    tracesPerSecond: int('tracesPerSecond', DEFAULT_TRACES_PER_SECOND, 0, 1_000_000),
     frontDoor: Object.freeze({
       ipFailedWritesPerMinute: int('ipFailedWritesPerMinute', 120, 0, 1_000_000),
       evacueeWritesPerMinute: int('evacueeWritesPerMinute', 6, 0, 1_000_000),

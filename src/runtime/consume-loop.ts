@@ -1,4 +1,4 @@
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PermanentError, TransientError } from '../domain/index.js';
 import type { Delivery, Envelope, Queue } from '../ports/index.js';
@@ -113,30 +113,38 @@ export class ConsumeLoop {
     }
   }
 
+  /**
+   * One receive, measured; traced only when it brought messages or failed, because an idle loop's
+   * empty polls (up to five a second per consumer) would bury the traces that matter and spend the
+   * process's trace budget (see rate-limited-sampler.ts).
+   */
   private async receive(max: number, leaseMs: number): Promise<Delivery[]> {
     const { queue } = this.options;
-    return tracer().startActiveSpan(
-      `receive ${queue.name}`,
-      { kind: SpanKind.CLIENT, attributes: this.attributes.receive },
-      async (span) => {
-        const startedAt = performance.now();
-        const attributes = this.attributes.receive;
-        const measured = messagingMetrics();
-        try {
-          const batch = await queue.receive(max, leaseMs);
-          span.setAttribute('messaging.batch.message_count', batch.length);
-          measured.consumedMessages.add(batch.length, attributes);
-          measured.operationDuration.record(secondsSince(startedAt), attributes);
-          return batch;
-        } catch (error) {
-          measured.operationDuration.record(secondsSince(startedAt), { ...attributes, 'error.type': errorType(error) });
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
-    );
+    const attributes = this.attributes.receive;
+    const measured = messagingMetrics();
+    const startTime = Date.now();
+    const startedAt = performance.now();
+    const traced = (finish: (span: Span) => void): void => {
+      const span = tracer().startSpan(`receive ${queue.name}`, { kind: SpanKind.CLIENT, attributes, startTime });
+      finish(span);
+      span.end();
+    };
+    try {
+      const batch = await queue.receive(max, leaseMs);
+      measured.consumedMessages.add(batch.length, attributes);
+      measured.operationDuration.record(secondsSince(startedAt), attributes);
+      if (batch.length > 0) traced((span) => span.setAttribute('messaging.batch.message_count', batch.length));
+      return batch;
+    } catch (error) {
+      measured.operationDuration.record(secondsSince(startedAt), { ...attributes, 'error.type': errorType(error) });
+      traced((span) => {
+        span.recordException(error instanceof Error ? error : new Error(String(error)));
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      });
+      throw error;
+    }
   }
+
 
   /** One message: a CONSUMER span continuing the producer's trace, the handler, then one settle. */
   private async process(delivery: Delivery): Promise<void> {

@@ -5,10 +5,10 @@ import { OTLPMetricExporter as OTLPMetricExporterProto } from '@opentelemetry/ex
 import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { PeriodicExportingMetricReader, type MetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConfigError } from './config.js';
+import type { MetricPush } from './metric-push.js';
 import { lazyInstruments } from './metrics.js';
 
 /** The OTLP protocols this build speaks (`OTEL_EXPORTER_OTLP_PROTOCOL`); gRPC is left out to keep processes small. */
@@ -16,10 +16,11 @@ const PROTOCOLS = ['http/protobuf', 'http/json'] as const;
 type Protocol = (typeof PROTOCOLS)[number];
 type Signal = 'TRACES' | 'METRICS' | 'LOGS';
 
-/** What `otlpExport` adds to a process's providers; every list is empty when OTLP is not configured. */
+/** What `otlpExport` adds to a process's providers; every list is empty (and no push) when OTLP is not configured. */
 export interface OtlpExport {
   readonly spanProcessors: SpanProcessor[];
-  readonly metricReaders: MetricReader[];
+  /** Metrics go out through the process's one reader (see metric-push.ts). */
+  readonly metricPush: MetricPush | undefined;
   readonly logRecordProcessors: LogRecordProcessor[];
 }
 
@@ -46,13 +47,13 @@ export function otlpExport(env: NodeJS.ProcessEnv = process.env): OtlpExport {
     const exporter = protocol('TRACES') === 'http/json' ? new OTLPTraceExporterJson() : new OTLPTraceExporterProto();
     spanProcessors.push(new BatchSpanProcessor(countingFailures(exporter, 'traces')));
   }
-  const metricReaders: MetricReader[] = [];
+  let metricPush: MetricPush | undefined;
   if (endpoint('METRICS')) {
     const exporter = protocol('METRICS') === 'http/json' ? new OTLPMetricExporterJson() : new OTLPMetricExporterProto();
-    // The reader itself does not read these two (the SDK's NodeSDK would): interval 60 s, timeout 30 s.
+    // As the specification says (the SDK's NodeSDK would read them): interval 60 s, timeout 30 s.
     const intervalMs = positiveInt(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000);
     const timeoutMs = Math.min(intervalMs, positiveInt(env, 'OTEL_METRIC_EXPORT_TIMEOUT', 30_000));
-    metricReaders.push(new PeriodicExportingMetricReader({ exporter: countingFailures(exporter, 'metrics'), exportIntervalMillis: intervalMs, exportTimeoutMillis: timeoutMs }));
+    metricPush = { exporter: countingFailures(exporter, 'metrics'), intervalMs, timeoutMs };
   }
   const logRecordProcessors: LogRecordProcessor[] = [];
   if (endpoint('LOGS')) {
@@ -64,7 +65,7 @@ export function otlpExport(env: NodeJS.ProcessEnv = process.env): OtlpExport {
     const maxExportBatchSize = Math.min(maxQueueSize, positiveInt(env, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', 512));
     logRecordProcessors.push(new BatchLogRecordProcessor({ exporter: countingFailures(exporter, 'logs'), scheduledDelayMillis, exportTimeoutMillis, maxQueueSize, maxExportBatchSize }));
   }
-  return { spanProcessors, metricReaders, logRecordProcessors };
+  return { spanProcessors, metricPush, logRecordProcessors };
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
@@ -80,7 +81,7 @@ const exportFailures = lazyInstruments((exodus) =>
 );
 
 /** `exporter`, with each failed export counted (the SDK drops what it could not send). */
-function countingFailures<E extends SpanExporter | PushMetricExporter | LogRecordExporter>(exporter: E, signal: 'traces' | 'metrics' | 'logs'): E {
+function countingFailures<E extends SpanExporter | MetricPush['exporter'] | LogRecordExporter>(exporter: E, signal: 'traces' | 'metrics' | 'logs'): E {
   const original = exporter.export.bind(exporter) as (items: unknown, done: (result: ExportResult) => void) => void;
   (exporter as { export: typeof original }).export = (items, done) =>
     original(items, (result) => {

@@ -11,7 +11,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DestinationStream } from 'pino';
 import { stdoutAndRecords } from './log-records.js';
+import { pushMetrics } from './metric-push.js';
 import { otlpExport } from './otlp-export.js';
+import { exodusSampler } from './rate-limited-sampler.js';
 import { ATTRIBUTE } from './telemetry-names.js';
 
 /** One process's telemetry: traces, metrics and logs, and what its HTTP server needs to be scraped. */
@@ -44,15 +46,22 @@ export const serviceNameOf = (service: string): string => `exodus-${service}`;
  * metric readers. The Node runtime (event-loop delay, heap, GC) is measured by OpenTelemetry's own
  * instrumentation; resident memory by a gauge here.
  */
-export function startTelemetry(serviceName: string, options: { spanProcessors?: SpanProcessor[]; metricReaders?: MetricReader[] } = {}): Telemetry {
+export function startTelemetry(
+  serviceName: string,
+  options: { spanProcessors?: SpanProcessor[]; metricReaders?: MetricReader[]; tracesPerSecond?: number } = {},
+): Telemetry {
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the name given here, as the spec says.
   const resource = resourceFromAttributes({ 'service.name': serviceName, 'process.pid': process.pid }).merge(detectResources({ detectors: [envDetector] }));
   const otlp = otlpExport();
-  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors: [...(options.spanProcessors ?? []), ...otlp.spanProcessors] });
+  // OTEL_TRACES_SAMPLER, when set, chooses as the specification says (the SDK reads it); otherwise new traces are rate-limited.
+  const limit = options.tracesPerSecond ?? 0;
+  const sampler = (process.env['OTEL_TRACES_SAMPLER'] ?? '') === '' && limit > 0 ? { sampler: exodusSampler(limit) } : {};
+  const tracerProvider = new NodeTracerProvider({ resource, ...sampler, spanProcessors: [...(options.spanProcessors ?? []), ...otlp.spanProcessors] });
   tracerProvider.register({ propagator: new W3CTraceContextPropagator() });
 
   const prometheus = new PrometheusExporter({ preventServerStart: true });
-  const meterProvider = new MeterProvider({ resource, readers: [prometheus, ...(options.metricReaders ?? []), ...otlp.metricReaders] });
+  const meterProvider = new MeterProvider({ resource, readers: [prometheus, ...(options.metricReaders ?? [])] });
+  const metricPush = otlp.metricPush === undefined ? undefined : pushMetrics(prometheus, otlp.metricPush);
   metrics.setGlobalMeterProvider(meterProvider);
   const runtime = new RuntimeNodeInstrumentation();
   runtime.setMeterProvider(meterProvider);
@@ -69,7 +78,7 @@ export function startTelemetry(serviceName: string, options: { spanProcessors?: 
     logDestination: loggerProvider === undefined ? undefined : stdoutAndRecords(loggerProvider.getLogger('exodus')),
     shutdown: async () => {
       runtime.disable();
-      const flushed = Promise.all([tracerProvider.shutdown(), meterProvider.shutdown(), loggerProvider?.shutdown()]);
+      const flushed = Promise.all([tracerProvider.shutdown(), metricPush?.shutdown().then(() => meterProvider.shutdown()) ?? meterProvider.shutdown(), loggerProvider?.shutdown()]);
       // A backend that is down would hold the exit through the exporters' retries: what is not sent by then is dropped.
       await Promise.race([flushed, delay(SHUTDOWN_FLUSH_MS, undefined, { ref: false })]);
     },

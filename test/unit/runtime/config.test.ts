@@ -20,13 +20,13 @@ describe('configuration', () => {
   });
 
   it('OTLP export: off without an endpoint; on with one, per signal; an unsupported protocol or interval is one clear line', () => {
-    expect(otlpExport({})).toEqual({ spanProcessors: [], metricReaders: [], logRecordProcessors: [] });
+    expect(otlpExport({})).toEqual({ spanProcessors: [], metricPush: undefined, logRecordProcessors: [] });
     const all = otlpExport({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' });
-    expect([all.spanProcessors.length, all.metricReaders.length, all.logRecordProcessors.length]).toEqual([1, 1, 1]);
+    expect([all.spanProcessors.length, Number(all.metricPush !== undefined), all.logRecordProcessors.length]).toEqual([1, 1, 1]);
     const tracesOnly = otlpExport({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:4318/v1/traces', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' });
-    expect([tracesOnly.spanProcessors.length, tracesOnly.metricReaders.length, tracesOnly.logRecordProcessors.length]).toEqual([1, 0, 0]);
+    expect([tracesOnly.spanProcessors.length, Number(tracesOnly.metricPush !== undefined), tracesOnly.logRecordProcessors.length]).toEqual([1, 0, 0]);
     const logsOnly = otlpExport({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://127.0.0.1:4318/v1/logs', OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json' });
-    expect([logsOnly.spanProcessors.length, logsOnly.metricReaders.length, logsOnly.logRecordProcessors.length]).toEqual([0, 0, 1]);
+    expect([logsOnly.spanProcessors.length, Number(logsOnly.metricPush !== undefined), logsOnly.logRecordProcessors.length]).toEqual([0, 0, 1]);
     expect(() => otlpExport({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://x', OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'grpc' })).toThrow('OTEL_EXPORTER_OTLP_LOGS_PROTOCOL must be one of http/protobuf, http/json, got "grpc"');
     expect(() => otlpExport({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x', OTEL_BLRP_MAX_QUEUE_SIZE: '-5' })).toThrow('OTEL_BLRP_MAX_QUEUE_SIZE must be a positive integer, got "-5"');
     expect(() => otlpExport({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow('OTEL_EXPORTER_OTLP_PROTOCOL must be one of http/protobuf, http/json, got "grpc"');
