@@ -51,7 +51,7 @@ export async function upCommand(argv: readonly string[]): Promise<void> {
   const frontend = { service: 'frontend', replica: 1 };
   const specs: ProcessSpec[] = [
     // Started first and stopped last, so it hears from the others from their first telemetry to their last. It exports none itself (serve-console.ts).
-    ...(consoleAt === undefined ? [] : [{ service: 'console', replica: 1, command: process.execPath, args: [MAIN, 'serve', 'console', ...forwarded], stopsLast: true }]),
+    ...(consoleAt === undefined ? [] : [{ service: 'console', replica: 1, command: process.execPath, args: [MAIN, 'serve', 'console', ...forwarded], metricsUrl: `${consoleAt}/metrics`, stopsLast: true }]),
     { ...frontend, command: process.execPath, args: [MAIN, 'serve', 'frontend', ...forwarded], metricsUrl: `${web}/metrics`, env: envOf(frontend) },
     ...consumers.map((consumer, i) => {
       const healthPort = healthPorts[i] ?? 0;

@@ -48,11 +48,12 @@ export const serviceNameOf = (service: string): string => `exodus-${service}`;
  */
 export function startTelemetry(
   serviceName: string,
-  options: { spanProcessors?: SpanProcessor[]; metricReaders?: MetricReader[]; tracesPerSecond?: number } = {},
+  options: { spanProcessors?: SpanProcessor[]; metricReaders?: MetricReader[]; tracesPerSecond?: number; otlp?: boolean } = {},
 ): Telemetry {
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the name given here, as the spec says.
   const resource = resourceFromAttributes({ 'service.name': serviceName, 'process.pid': process.pid }).merge(detectResources({ detectors: [envDetector] }));
-  const otlp = otlpExport();
+  // `otlp: false`: a process that must not export (the console, which would send to itself) still serves /metrics.
+  const otlp = otlpExport(options.otlp === false ? {} : process.env);
   // OTEL_TRACES_SAMPLER, when set, chooses as the specification says (the SDK reads it); otherwise new traces are rate-limited.
   const limit = options.tracesPerSecond ?? 0;
   const sampler = (process.env['OTEL_TRACES_SAMPLER'] ?? '') === '' && limit > 0 ? { sampler: exodusSampler(limit) } : {};

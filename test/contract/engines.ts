@@ -30,10 +30,7 @@ export const ENGINES: readonly EngineUnderTest[] = [
     name: 'nats',
     openMessaging: openTestNatsMessaging,
     unavailable: NATS_UNAVAILABLE,
-    skip: {
-      'stats: a retry whose delay has passed is ready again':
-        'JetStream does not say when a delayed redelivery falls due: a retried message counts as delayed until it is delivered again (see QueueStats)',
-    },
+    skip: {},
   },
   { name: 'postgres', openStorage: openTestPostgresStorage, unavailable: POSTGRES_UNAVAILABLE, skip: {} },
 ];

@@ -89,12 +89,16 @@ export function queueContract(engine: EngineUnderTest, open: (options: { maxAtte
       expect(await queue.stats()).toMatchObject({ ready: 1, inFlight: 0, delayed: 1, dead: 0 });
     });
 
-    test('stats: a retry whose delay has passed is ready again', async () => {
+    // SQLite counts a due retry as ready; JetStream cannot say when a delay falls due, so NATS counts it
+    // delayed until it is delivered again (see QueueStats). Either way it waits, and it is delivered.
+    test('stats: a retry whose delay has passed waits (ready, or delayed where the engine cannot tell) and is delivered', async () => {
       await queue.send([envelope('due')]);
       const [first] = await queue.receive(1, 5000);
       await first?.retry(100, 'store down');
       await sleep(150);
-      expect(await queue.stats()).toMatchObject({ ready: 1, inFlight: 0, delayed: 0 });
+      const stats = await queue.stats();
+      expect({ waiting: stats.ready + stats.delayed, inFlight: stats.inFlight }).toEqual({ waiting: 1, inFlight: 0 });
+      expect((await queue.receive(1, 5000)).map((d) => d.message.id)).toEqual(['due']);
     });
 
     test('dead-letters after maxAttempts with the last error, and redrive restores it intact',

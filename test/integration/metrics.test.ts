@@ -141,8 +141,8 @@ describe('metrics of every process of `exodus up`', () => {
     const supervisor = (JSON.parse(status.stdout) as { supervisor: { endpoints: Record<string, string>; processes: { service: string; replica: number; metricsUrl?: string }[] } }).supervisor;
     expect(supervisor.processes.map((p) => `${p.service}-${p.replica}`)).toEqual(['console-1', 'frontend-1', 'parser-1', 'worker-1', 'worker-2', 'tally-1']);
     expect(supervisor.endpoints['console']).toBe(system.consoleUrl);
-    // The console is an OTLP receiver, not a Prometheus target: every other process is scraped.
-    const processes = supervisor.processes.filter((p) => p.service !== 'console');
+    // Every process is scraped, the console (which exports nothing, to keep from sending to itself) included.
+    const processes = supervisor.processes;
     for (const { service, replica, metricsUrl } of processes) {
       let body = '';
       await waitFor(

@@ -76,3 +76,10 @@ export function onSubmit(form: HTMLFormElement, href: (values: Record<string, st
 export function buttons(submit: string, beside: HTMLElement): HTMLDivElement {
   return h('div', { class: 'field buttons' }, h('button', { class: 'primary', attrs: { type: 'submit' } }, submit), beside);
 }
+
+/** The non-empty `names` of the page's parameters, as an API query. */
+export function queryOf(params: URLSearchParams, names: readonly string[]): URLSearchParams {
+  const query = new URLSearchParams();
+  for (const name of names) if ((params.get(name) ?? '') !== '') query.set(name, params.get(name) ?? '');
+  return query;
+}

@@ -2,10 +2,12 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { TelemetryStore } from '../../ports/index.js';
 import type { Logger } from '../../runtime/index.js';
-import { installSecurityHeaders } from '../frontend/security-headers.js';
+import { registerMetricsRoute } from '../shared/metrics-route.js';
+import { installSecurityHeaders } from '../shared/security-headers.js';
 import { packageRoot } from '../shared/package-root.js';
 import { installAccess } from './access.js';
 import { registerApiRoutes } from './api-routes.js';
@@ -22,6 +24,8 @@ export interface ConsoleAppOptions {
   readonly maxOtlpBytes?: number;
   /** Mark the login cookie `Secure` (when served over HTTPS by a proxy in front). */
   readonly secureCookie?: boolean;
+  /** Answers `GET /metrics` (the console's own Prometheus text, open like `/healthz`); without it the route is absent. */
+  readonly serveMetrics?: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
 }
 
 /** The ops console's HTTP face: the OTLP receiver, the JSON API and the page, all behind the admin token. */
@@ -42,6 +46,7 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
   installProblemHandler(app);
   await installSecurityHeaders(app);
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  if (options.serveMetrics !== undefined) registerMetricsRoute(app, options.serveMetrics);
   await installAccess(app, { token: options.adminToken, webRoot, secureCookie: options.secureCookie ?? false });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerApiRoutes(app, options.store);

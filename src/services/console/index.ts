@@ -1,6 +1,6 @@
 import type { TelemetryStore } from '../../ports/index.js';
 import type { Logger } from '../../runtime/index.js';
-import { buildConsoleApp } from './app.js';
+import { buildConsoleApp, type ConsoleAppOptions } from './app.js';
 
 export { buildConsoleApp, type ConsoleAppOptions } from './app.js';
 
@@ -17,6 +17,8 @@ export interface ConsoleOptions {
   /** The database is kept under this size: oldest telemetry goes first. */
   readonly maxBytes: number;
   readonly logger: Logger;
+  /** The console's own `/metrics` (see ConsoleAppOptions). */
+  readonly serveMetrics?: ConsoleAppOptions['serveMetrics'];
 }
 
 export interface RunningConsole {
@@ -38,7 +40,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   prune();
   const timer = setInterval(prune, PRUNE_EVERY_MS);
   timer.unref();
-  const app = await buildConsoleApp({ store, adminToken: options.adminToken, logger });
+  const app = await buildConsoleApp({ store, adminToken: options.adminToken, logger, serveMetrics: options.serveMetrics });
   const address = await app.listen({ host: options.host, port: options.port });
   return {
     url: address,

@@ -11,7 +11,8 @@ import { installRateLimits } from './rate-limits.js';
 import { registerReadRoutes } from './read-routes.js';
 import { installRefusalReport } from './refusals.js';
 import { problemSchema } from './schemas.js';
-import { installSecurityHeaders } from './security-headers.js';
+import { registerMetricsRoute } from '../shared/metrics-route.js';
+import { installSecurityHeaders } from '../shared/security-headers.js';
 import { installRequestTracing } from './tracing.js';
 import { registerWishRoutes } from './wish-routes.js';
 
@@ -87,15 +88,7 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
     }
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  const { serveMetrics } = deps;
-  if (serveMetrics !== undefined) {
-    app.get('/metrics', { schema: { hide: true } }, (request, reply) => {
-      // The exporter writes the scrape itself; security headers were set on the reply already.
-      reply.hijack();
-      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
-      serveMetrics(request.raw, reply.raw);
-    });
-  }
+  if (deps.serveMetrics !== undefined) registerMetricsRoute(app, deps.serveMetrics);
 
   registerWishRoutes(app, {
     intake: deps.intake,

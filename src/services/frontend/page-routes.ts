@@ -1,21 +1,12 @@
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../shared/package-root.js';
 
-/**
- * Where `npm run build` puts the page (web/page bundled by esbuild): `dist/web/page` under the
- * package root, found from this file whether it runs compiled (dist/src/…) or as source (tests).
- */
+/** Where `npm run build` puts the page (web/page bundled by esbuild): `dist/web/page` under the package root. */
 export function defaultWebRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the package root to serve the web page from');
-    dir = parent;
-  }
-  return join(dir, 'dist', 'web', 'page');
+  return join(packageRoot(), 'dist', 'web', 'page');
 }
 
 /** The page's static "sorry" state, sent while load is shed; read once so shedding costs no disk. */

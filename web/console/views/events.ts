@@ -2,7 +2,7 @@ import type { EventView } from '../../../src/services/console/api-shapes.js';
 import { api } from '../api.js';
 import { h, link, replaceKeepingFocus } from '../dom.js';
 import { attributeText, compactAttributes, dateTime, shortId } from '../format.js';
-import { buttons, fillForm, onSubmit, textField } from '../form.js';
+import { buttons, fillForm, onSubmit, textField, queryOf } from '../form.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
 import { hrefOf } from '../router.js';
 import { cell, dataTable, emptyRow } from '../table.js';
@@ -54,8 +54,7 @@ export function eventsView({ status }: ViewContext): View {
     root,
     show: (params) => {
       fillForm(form, params);
-      const query = new URLSearchParams();
-      for (const name of PARAMS) if ((params.get(name) ?? '') !== '') query.set(name, params.get(name) ?? '');
+      const query = queryOf(params, PARAMS);
       poller?.stop();
       poller = poll({
         intervalMs: REFRESH_MS,

@@ -2,7 +2,7 @@ import type { LogLine } from '../../../src/services/console/api-shapes.js';
 import { api } from '../api.js';
 import { h, link, replaceKeepingFocus } from '../dom.js';
 import { clockTime, compactAttributes, shortId } from '../format.js';
-import { buttons, fillForm, onSubmit, selectField, textField } from '../form.js';
+import { buttons, fillForm, onSubmit, selectField, textField, queryOf } from '../form.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
 import { hrefOf } from '../router.js';
 import { cell, dataTable, rowsOf } from '../table.js';
@@ -52,8 +52,7 @@ export function logsView({ status }: ViewContext): View {
     root,
     show: (params) => {
       fillForm(form, params);
-      const query = new URLSearchParams();
-      for (const name of PARAMS) if ((params.get(name) ?? '') !== '') query.set(name, params.get(name) ?? '');
+      const query = queryOf(params, PARAMS);
       const around = query.get('around');
       const live = around === null;
       summary.textContent = live
