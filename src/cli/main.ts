@@ -1,5 +1,6 @@
 import { ConfigError } from '../runtime/index.js';
 import { CliError } from './args.js';
+import { auditCommand } from './audit.js';
 import { dlqCommand } from './dlq.js';
 import { migrateCommand } from './migrate.js';
 import { rosterCommand } from './roster.js';
@@ -16,6 +17,7 @@ const USAGE = `usage: exodus <command> [flags]
   status --data DIR                                                     services and queues
   dlq list|show|redrive|purge --data DIR --queue NAME [--id ID]         dead letters
   migrate --store URL                                                   apply pending store migrations (PostgreSQL)
+  audit --ledger FILE [--wait 30s] [--json]                             every accepted wish accounted for; exit 1 if not
 engine flags: --queue URL --store URL (default sqlite:<data dir>); every flag also reads EXODUS_<NAME>`;
 
 const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<void>>> = {
@@ -25,6 +27,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<voi
   status: statusCommand,
   dlq: dlqCommand,
   migrate: migrateCommand,
+  audit: auditCommand,
 };
 
 async function main(argv: readonly string[]): Promise<void> {

@@ -72,6 +72,8 @@ export class LogCapture extends Writable {
  */
 export interface Pipeline {
   readonly app: FastifyInstance;
+  /** Where its SQLite engines keep their files (`--data` for the CLI). */
+  readonly dataDir: string;
   readonly messaging: MessagingEngine;
   readonly storage: StorageEngine;
   readonly logs: LogCapture;
@@ -117,6 +119,7 @@ export async function buildPipeline(options: PipelineOptions = {}): Promise<Pipe
   ];
   return {
     app,
+    dataDir: dir,
     messaging,
     storage,
     logs,

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isNewer } from '../../src/domain/index.js';
 import { exodus } from './system.js';
 
 /**
@@ -28,7 +29,7 @@ export class Ledger {
     const newest = new Map<string, AcceptedWish>();
     for (const wish of this.accepted) {
       const current = newest.get(wish.evacueeId);
-      if (current === undefined || isNewer(wish, current)) newest.set(wish.evacueeId, wish);
+      if (isNewer(wish, current)) newest.set(wish.evacueeId, wish);
     }
     return newest;
   }
@@ -41,10 +42,6 @@ export class Ledger {
   }
 }
 
-function isNewer(a: AcceptedWish, b: AcceptedWish): boolean {
-  const byTime = Date.parse(a.submittedAt) - Date.parse(b.submittedAt);
-  return byTime !== 0 ? byTime > 0 : a.id > b.id;
-}
 
 /**
  * Runs `task(0..count-1)` with at most `concurrency` in flight, starting task i no earlier than

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openMessaging, openStorage } from '../engines/index.js';
+import { auditLedger, LedgerError, parseLedger, type AuditReport, type LedgerEntry } from '../ops/index.js';
+import { QUEUES, type DeadLetterQueue, type QueueName, type Tally } from '../ports/index.js';
+import { parseDurationMs } from '../runtime/index.js';
+import { CliError, parseVerb, requireString } from './args.js';
+import { table } from './status.js';
+
+/** How often `--wait` looks again while accepted wishes are still on their way. */
+const RECHECK_MS = 1000;
+
+/**
+ * `exodus audit --ledger FILE [--wait D] [--json]`: every wish the ledger says was accepted is
+ * accounted for (stored, superseded by a newer one of its evacuee, or rejected with a reason), each
+ * evacuee has one current wish and it is their newest, and tally = store = wall. Exit 0 when all
+ * holds, 1 naming what does not (2 for bad usage). `--wait` gives a pipeline still draining up to D
+ * to finish before a missing wish counts as lost.
+ */
+export async function auditCommand(argv: readonly string[]): Promise<void> {
+  const { config, flags } = parseVerb(argv, { ledger: { type: 'string' }, wait: { type: 'string' }, json: { type: 'boolean' } });
+  const ledger = readLedger(requireString(flags, 'ledger'));
+  const wait = typeof flags['wait'] === 'string' ? parseDurationMs(flags['wait']) : 0;
+  if (wait === undefined) throw new CliError(`--wait takes a duration such as 30s or 5m, got "${String(flags['wait'])}"`);
+
+  const messaging = await openMessaging(config.queueUrl, { maxAttempts: config.maxAttempts });
+  const storage = await openStorage(config.storeUrl, { poolSize: 2 });
+  let report: AuditReport;
+  try {
+    const deadLetters = Object.fromEntries(Object.values(QUEUES).map((name) => [name, messaging.queue(name).deadLetters])) as Record<QueueName, DeadLetterQueue>;
+    const deadline = Date.now() + wait;
+    for (;;) {
+      report = await auditLedger(ledger, { store: storage.store, readModel: storage.readModel, deadLetters });
+      if (report.ok || Date.now() >= deadline) break;
+      await sleep(RECHECK_MS);
+    }
+  } finally {
+    await messaging.close();
+    await storage.close();
+  }
+  console.log(flags['json'] === true ? JSON.stringify(report, null, 2) : describe(report));
+  if (!report.ok) process.exitCode = 1;
+}
+
+function readLedger(file: string): LedgerEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read the ledger ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
+    return parseLedger(text, file);
+  } catch (error) {
+    if (error instanceof LedgerError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/** The report for a person: a verdict first, then the figures, then every id that is wrong. */
+function describe(report: AuditReport): string {
+  const { outcomes, tally } = report;
+  const row = (name: string, t: Tally): (string | number)[] => [name, t.mars, t.europa];
+  const lines = [
+    report.ok
+      ? `OK: all ${report.wishes} accepted wishes accounted for (${report.evacuees} evacuees); nothing lost, nothing counted twice`
+      : `NOT OK: ${report.missing.length} missing, ${report.wrongCurrent.length} evacuees with a wrong current wish, ${report.supersededByNothing.length} superseded by nothing, tallies ${report.tallyMatches ? 'equal' : 'differ'}`,
+    '',
+    table(['accepted (202)', 'stored', 'superseded', 'rejected', 'missing'], [[report.wishes, outcomes.stored, outcomes.superseded, outcomes.rejected, report.missing.length]]),
+    '',
+    table(['current wishes', 'mars', 'europa'], [row('ledger (expected)', tally.ledger), row('store records', tally.store), row('store count', tally.storeCount), row('read model tally', tally.readModel), row('wall', tally.wall)]),
+  ];
+  const dead = Object.entries(report.deadLetters).filter(([, letters]) => letters.length > 0);
+  if (dead.length > 0) lines.push('', 'dead letters:', ...dead.flatMap(([queue, letters]) => letters.map((l) => `  ${queue}  ${l.id}  ${l.lastError}`)));
+  if (report.missing.length > 0) lines.push('', 'missing (accepted, not in the store):', ...report.missing.map((id) => `  ${id}`));
+  for (const wrong of report.wrongCurrent) lines.push(`wrong current for ${wrong.evacueeId}: ${wrong.current.join(', ') || 'none'} (newest: ${wrong.newest})`);
+  for (const id of report.supersededByNothing) lines.push(`superseded by nothing: ${id}`);
+  return lines.join('\n');
+}

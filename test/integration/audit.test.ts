@@ -1,0 +1,105 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLedger, parseLedger, type AuditReport, type LedgerEntry } from '../../src/ops/index.js';
+import { QUEUES } from '../../src/ports/index.js';
+import { buildPipeline, passFor, type Pipeline } from '../support/in-process.js';
+import { exodus, waitFor } from '../support/system.js';
+
+/**
+ * `exodus audit`: a real pipeline (SQLite) takes wishes through its API; the 202s are the ledger;
+ * the audit must find all of them accounted for, and must fail, naming the ids, when something
+ * was lost or counted twice.
+ */
+describe('the audit of a ledger of accepted wishes', () => {
+  let pipeline: Pipeline;
+  const ledger: LedgerEntry[] = [];
+  const audit = (entries: readonly LedgerEntry[] = ledger): Promise<AuditReport> =>
+    auditLedger(entries, {
+      store: pipeline.storage.store,
+      readModel: pipeline.storage.readModel,
+      deadLetters: { [QUEUES.intake]: pipeline.messaging.queue(QUEUES.intake).deadLetters },
+    });
+
+  beforeAll(async () => {
+    pipeline = await buildPipeline({ logLevel: 'warn' });
+    pipeline.startConsumers();
+    // 20 evacuees; the first 5 change their mind (a second wish, to the other destination).
+    const submit = async (evacuee: number, destination: 'mars' | 'europa'): Promise<void> => {
+      const evacueeId = `EV-${String(evacuee).padStart(5, '0')}`;
+      const res = await pipeline.app.inject({ method: 'POST', url: '/api/wishes', headers: { authorization: `Bearer ${passFor(evacueeId)}` }, payload: { destination, message: `wish of ${evacueeId} for ${destination}` } });
+      expect(res.statusCode).toBe(202);
+      const { id, submittedAt } = res.json<{ id: string; submittedAt: string }>();
+      ledger.push({ id, evacueeId, destination, submittedAt });
+    };
+    for (let i = 1; i <= 20; i++) await submit(i, i % 2 === 0 ? 'mars' : 'europa');
+    for (let i = 1; i <= 5; i++) await submit(i, i % 2 === 0 ? 'europa' : 'mars');
+    await waitFor(async () => (await audit()).ok, 15_000, 'the pipeline never finished the ledger');
+  });
+  afterAll(async () => pipeline.close());
+
+  it('accounts for every 202: stored or superseded by the newer wish, one current per evacuee, tally = store = wall', async () => {
+    const report = await audit();
+    expect(report).toMatchObject({ ok: true, accepted: 25, wishes: 25, evacuees: 20, outcomes: { stored: 20, superseded: 5, rejected: 0 }, missing: [], wrongCurrent: [], supersededByNothing: [] });
+    // Evacuees 1–5 moved: 10 even evacuees on Mars at first, then 1, 3, 5 there and 2, 4 away.
+    expect(report.tally).toEqual({ ledger: { mars: 11, europa: 9 }, store: { mars: 11, europa: 9 }, storeCount: { mars: 11, europa: 9 }, readModel: { mars: 11, europa: 9 }, wall: { mars: 11, europa: 9 } });
+    expect(report.deadLetters).toEqual({ intake: [] });
+
+    const file = join(pipeline.dataDir, 'ledger.ndjson');
+    writeFileSync(file, `${ledger.map((entry) => JSON.stringify(entry)).join('\n')}\n`);
+    const command = await exodus(['audit', '--data', pipeline.dataDir, '--ledger', file]);
+    expect(command.code, command.stderr).toBe(0);
+    expect(command.stdout).toMatch(/^OK: all 25 accepted wishes accounted for \(20 evacuees\)/);
+  });
+
+  it('names an accepted wish the store does not have', async () => {
+    const lost = { id: '0190a1b2-0000-7000-8000-000000000001', evacueeId: 'EV-09999', destination: 'mars' as const, submittedAt: new Date().toISOString() };
+    const report = await audit([...ledger, lost]);
+    expect(report.ok).toBe(false);
+    expect(report.missing).toEqual([lost.id]);
+  });
+
+  it('sees a wish counted in the read model that the store does not hold', async () => {
+    const stored = await pipeline.storage.store.get(ledger[10]?.id ?? '');
+    const wish = stored?.wish;
+    if (wish === undefined) throw new Error('no stored wish to copy');
+    await pipeline.storage.readModel.apply({ ...wish, id: '0190a1b2-0000-7000-8000-000000000002', evacueeId: 'EV-08888' });
+    const report = await audit();
+    expect(report.ok).toBe(false);
+    expect(report.tallyMatches).toBe(false);
+    expect(report.tally.readModel[wish.destination]).toBe(report.tally.store[wish.destination] + 1);
+  });
+
+  it('is a command: exit 0 when all holds, 1 naming the ids when not, 2 with the line of a bad ledger', async () => {
+    const dir = pipeline.dataDir;
+    const file = join(dir, 'ledger.ndjson');
+    writeFileSync(file, `${ledger.slice(0, 3).map((entry) => JSON.stringify(entry)).join('\n')}\n`);
+    // The read model now holds one wish too many (the test above): a mismatch the command reports.
+    const mismatch = await exodus(['audit', '--data', dir, '--ledger', file]);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stdout).toMatch(/^NOT OK: 0 missing.*tallies differ/);
+
+    const lost = { id: '0190a1b2-0000-7000-8000-000000000003', evacueeId: 'EV-07777', destination: 'europa', submittedAt: new Date().toISOString() };
+    writeFileSync(file, `${JSON.stringify(lost)}\n`);
+    const json = await exodus(['audit', '--data', dir, '--ledger', file, '--json']);
+    expect(json.code).toBe(1);
+    expect((JSON.parse(json.stdout) as AuditReport).missing).toEqual([lost.id]);
+
+    writeFileSync(file, `${JSON.stringify(ledger[0])}\n{"id": "x", "evacueeId": "EV-1", "destination": "moon", "submittedAt": "2045-01-01T00:00:00Z"}\n`);
+    const bad = await exodus(['audit', '--data', dir, '--ledger', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe(`exodus: ${file}:2: "destination" must be one of mars, europa`);
+    expect((await exodus(['audit', '--data', dir])).stderr.trim()).toBe('exodus: --ledger is required');
+  });
+});
+
+describe('the ledger format', () => {
+  it('reads one accepted wish per line, skipping blank lines, and names the first bad line', () => {
+    const good = { id: 'a', evacueeId: 'EV-1', destination: 'mars', submittedAt: '2045-01-01T00:00:00.000Z' };
+    expect(parseLedger(`${JSON.stringify(good)}\n\n${JSON.stringify({ ...good, id: 'b' })}\n`)).toHaveLength(2);
+    expect(() => parseLedger('{"id":', 'l.ndjson')).toThrow('l.ndjson:1: not JSON');
+    expect(() => parseLedger(`${JSON.stringify(good)}\n[1]`, 'l')).toThrow('l:2: "id" must be a non-empty string');
+    expect(() => parseLedger(JSON.stringify({ ...good, submittedAt: 'yesterday' }), 'l')).toThrow('l:1: "submittedAt" is not a time');
+    expect(() => parseLedger('42', 'l')).toThrow('l:1: not a JSON object');
+  });
+});
