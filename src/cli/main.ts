@@ -5,6 +5,7 @@ import { dlqCommand } from './dlq.js';
 import { migrateCommand } from './migrate.js';
 import { rosterCommand } from './roster.js';
 import { serveCommand } from './serve.js';
+import { sloCommand } from './slo.js';
 import { statusCommand } from './status.js';
 import { upCommand } from './up.js';
 
@@ -18,6 +19,7 @@ const USAGE = `usage: exodus <command> [flags]
   dlq list|show|redrive|purge --data DIR --queue NAME [--id ID]         dead letters
   migrate --store URL                                                   apply pending store migrations (PostgreSQL)
   audit --ledger FILE [--wait 30s] [--json]                             every accepted wish accounted for; exit 1 if not
+  slo rules [--dir slo] [--out FILE]                                    the SLOs as Prometheus rules and burn-rate alerts
 engine flags: --queue URL --store URL (default sqlite:<data dir>); every flag also reads EXODUS_<NAME>`;
 
 const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<void>>> = {
@@ -28,6 +30,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<voi
   dlq: dlqCommand,
   migrate: migrateCommand,
   audit: auditCommand,
+  slo: sloCommand,
 };
 
 async function main(argv: readonly string[]): Promise<void> {

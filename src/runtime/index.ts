@@ -19,7 +19,7 @@ export { createLogger, type Logger } from './logger.js';
 export { stdoutAndRecords } from './log-records.js';
 export { meter } from './metrics.js';
 export { otlpExport, type OtlpExport } from './otlp-export.js';
-export { countWish, observeQueue, observeTally, type WishOutcome } from './pipeline-metrics.js';
+export { countWish, observeQueue, observeTally, type WishOutcome, recordTimeToWall } from './pipeline-metrics.js';
 export { Secret } from './secret.js';
 export { onShutdown } from './shutdown.js';
 export { contextFrom, currentTraceContext, serviceNameOf, startTelemetry, tagWishSpan, type Telemetry, tracer } from './telemetry.js';

@@ -9,6 +9,19 @@ const wishes = lazyInstruments((exodus) =>
   exodus.createCounter(METRIC.wishes, { description: 'Wishes by outcome: accepted at the door, then stored, superseded or rejected', unit: '{wish}' }),
 );
 
+const timeToWall = lazyInstruments((exodus) =>
+  exodus.createHistogram('exodus.wish.time_to_wall', {
+    description: 'From a wish being accepted (its 202) to its being on the wall: the freshness SLO (slo/wish-freshness.yaml)',
+    unit: 's',
+    advice: { explicitBucketBoundaries: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] },
+  }),
+);
+
+/** Records how long a wish took from its 202 to the wall; call once per wish, when the read model first takes it. */
+export function recordTimeToWall(submittedAt: string, now = Date.now()): void {
+  timeToWall().record(Math.max(0, now - Date.parse(submittedAt)) / 1000);
+}
+
 /** Counts a wish outcome in `exodus.wishes`. */
 export function countWish(outcome: WishOutcome): void {
   wishes().add(1, { [ATTRIBUTE.wishOutcome]: outcome });

@@ -88,6 +88,14 @@ describe('metrics: Prometheus text at /metrics, from the OpenTelemetry SDK', () 
     expect(sample(text, 'exodus_tally_wishes', { exodus_destination: 'europa' })).toBe(0);
   });
 
+  it('times each wish from its 202 to the wall once (the freshness SLO), within its buckets', async () => {
+    const text = await scrape();
+    // Every accepted wish reached the wall (an evacuee's second wish too: it replaced the first there).
+    const accepted = sample(text, 'exodus_wishes_total', { exodus_wish_outcome: 'accepted' });
+    expect(sample(text, 'exodus_wish_time_to_wall_count')).toBe(accepted);
+    expect(sample(text, 'exodus_wish_time_to_wall_bucket', { le: '10' })).toBe(accepted);
+  });
+
   it('shows queue depth by state, a retry waiting out its delay as delayed, and the Node runtime', async () => {
     // A queue no consumer of this file reads, so the retried message stays where the test put it.
     const idle = await openMessaging(`sqlite:${tempDir()}`, { maxAttempts: 5 });

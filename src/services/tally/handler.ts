@@ -1,6 +1,6 @@
 import { asParsedWish } from '../../domain/index.js';
 import { EVENT_TYPES, type Envelope, type ReadModel } from '../../ports/index.js';
-import { tagWishSpan, type Logger, type MessageHandler } from '../../runtime/index.js';
+import { recordTimeToWall, tagWishSpan, type Logger, type MessageHandler } from '../../runtime/index.js';
 import { expectEvent } from '../shared/expect-event.js';
 
 /** Keeps the wall and the Mars/Europa counts; the read model's versioned apply makes it idempotent. */
@@ -9,6 +9,8 @@ export function createTallyHandler({ readModel, logger }: { readModel: ReadModel
     const wish = asParsedWish(expectEvent(message, EVENT_TYPES.wishParsed));
     tagWishSpan(wish);
     const changed = await readModel.apply(wish);
+    // A redelivery or an older version changes nothing and is not timed again.
+    if (changed) recordTimeToWall(wish.submittedAt);
     // Stryker disable next-line StringLiteral,ObjectLiteral: log wording and fields, not behaviour
     logger.debug({ wishId: wish.id, changed }, 'read model applied');
   };

@@ -1,0 +1,122 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
+
+/**
+ * Service level objectives as OpenSLO v1 documents (`slo/*.yaml`: kind SLO, an inline ratio
+ * indicator over Prometheus counters, one objective) turned into Prometheus rules: the error ratio
+ * of each SLO over the windows the alerts need, and multi-window, multi-burn-rate alerts as the SRE
+ * workbook sets them for a 30-day budget: page when 14.4× the budget burns over 1 h (and still over
+ * 5 m) or 6× over 6 h (and 30 m); ticket when 1× burns over 3 d (and 6 h).
+ */
+export interface Slo {
+  readonly name: string;
+  readonly displayName: string;
+  readonly service: string;
+  readonly description: string;
+  readonly target: number;
+  /** Prometheus counter selectors: good events, all events. */
+  readonly good: string;
+  readonly total: string;
+  readonly file: string;
+}
+
+/** An SLO document that cannot be used: names the file and the field. */
+export class SloError extends Error {}
+
+const WINDOWS = ['5m', '30m', '1h', '6h', '3d'] as const;
+type Window = (typeof WINDOWS)[number];
+const BURN = {
+  page: [
+    { factor: 14.4, long: '1h', short: '5m' },
+    { factor: 6, long: '6h', short: '30m' },
+  ],
+  ticket: [{ factor: 1, long: '3d', short: '6h' }],
+} as const satisfies Record<string, readonly { factor: number; long: Window; short: Window }[]>;
+
+/** Reads every `*.yaml` document of `dir` (tests/ and other folders are not read). */
+export function readSlos(dir: string): Slo[] {
+  const files = readdirSync(dir).filter((name) => name.endsWith('.yaml') || name.endsWith('.yml')).sort();
+  if (files.length === 0) throw new SloError(`${dir}: no SLO documents (*.yaml)`);
+  return files.flatMap((name) => {
+    const file = join(dir, name);
+    return parseAllDocuments(readFileSync(file, 'utf8')).map((document) => {
+      if (document.errors.length > 0) throw new SloError(`${file}: ${document.errors[0]?.message ?? 'not YAML'}`);
+      return sloOf(document.toJS() as unknown, file);
+    });
+  });
+}
+
+/** One document as an Slo, or an error naming the first field that is wrong. */
+export function sloOf(document: unknown, file: string): Slo {
+  const at = (path: string): unknown =>
+    path.split('.').reduce<unknown>((value, key) => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[/^\d+$/.test(key) ? Number(key) : key] : undefined), document);
+  const text = (path: string): string => {
+    const value = at(path);
+    if (typeof value !== 'string' || value.trim() === '') throw new SloError(`${file}: ${path} must be a non-empty string`);
+    return value;
+  };
+  if (at('apiVersion') !== 'openslo/v1') throw new SloError(`${file}: apiVersion must be openslo/v1`);
+  if (at('kind') !== 'SLO') throw new SloError(`${file}: kind must be SLO`);
+  const name = text('metadata.name');
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name)) throw new SloError(`${file}: metadata.name must be lowercase letters, digits and dashes`);
+  const target = at('spec.objectives.0.target');
+  if (typeof target !== 'number' || !(target > 0 && target < 1)) throw new SloError(`${file}: spec.objectives.0.target must be a number between 0 and 1 (e.g. 0.999)`);
+  if (at('spec.budgetingMethod') !== 'Occurrences') throw new SloError(`${file}: spec.budgetingMethod must be Occurrences (the rules count events)`);
+  if (at('spec.timeWindow.0.duration') !== '30d') throw new SloError(`${file}: spec.timeWindow.0.duration must be 30d (the burn rates are set for a 30-day budget)`);
+  const ratio = 'spec.indicator.spec.ratioMetric';
+  if (at(`${ratio}.counter`) !== true) throw new SloError(`${file}: ${ratio}.counter must be true (good and total are counters)`);
+  for (const side of ['good', 'total']) {
+    if (at(`${ratio}.${side}.metricSource.type`) !== 'Prometheus') throw new SloError(`${file}: ${ratio}.${side}.metricSource.type must be Prometheus`);
+  }
+  return {
+    name,
+    displayName: typeof at('metadata.displayName') === 'string' ? String(at('metadata.displayName')) : name,
+    service: text('spec.service'),
+    description: typeof at('spec.description') === 'string' ? String(at('spec.description')) : '',
+    target,
+    good: text(`${ratio}.good.metricSource.spec.query`),
+    total: text(`${ratio}.total.metricSource.spec.query`),
+    file,
+  };
+}
+
+const errorRatio = (window: Window): string => `slo:sli_error:ratio_rate${window}`;
+
+/** The Prometheus rule file (YAML) for these SLOs: one group per SLO. */
+export function prometheusRules(slos: readonly Slo[]): string {
+  const groups = slos.map((slo) => {
+    const budget = Number((1 - slo.target).toPrecision(6));
+    const labels = { slo: slo.name, service: slo.service };
+    const selector = `{slo="${slo.name}"}`;
+    const burning = (pairs: readonly { factor: number; long: Window; short: Window }[]): string =>
+      pairs
+        .map(({ factor, long, short }) => `(${errorRatio(long)}${selector} > (${factor} * ${budget}) and ${errorRatio(short)}${selector} > (${factor} * ${budget}))`)
+        .join(' or ');
+    return {
+      name: `slo-${slo.name}`,
+      rules: [
+        ...WINDOWS.map((window) => ({
+          record: errorRatio(window),
+          expr: `1 - (sum(rate(${slo.good}[${window}])) / sum(rate(${slo.total}[${window}])))`,
+          labels: { ...labels },
+        })),
+        {
+          alert: 'SLOErrorBudgetBurningFast',
+          expr: burning(BURN.page),
+          for: '2m',
+          labels: { ...labels, severity: 'page' },
+          annotations: { summary: `${slo.displayName}: the 30-day error budget is burning fast`, description: `${slo.description} Page: 14.4× the budget over 1 h, or 6× over 6 h. (${slo.file})` },
+        },
+        {
+          alert: 'SLOErrorBudgetBurning',
+          expr: burning(BURN.ticket),
+          for: '30m',
+          labels: { ...labels, severity: 'ticket' },
+          annotations: { summary: `${slo.displayName}: the 30-day error budget is being spent`, description: `${slo.description} Ticket: the budget burns at its own rate over 3 d. (${slo.file})` },
+        },
+      ],
+    };
+  });
+  return `# Generated by \`exodus slo rules\` from ${[...new Set(slos.map((slo) => slo.file))].join(', ')}: do not edit, edit the SLOs.\n${stringify({ groups }, { lineWidth: 0 })}`;
+}
