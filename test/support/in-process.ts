@@ -24,7 +24,7 @@ export const spans = new InMemorySpanExporter();
 /** The test process's telemetry, as `exodus serve` starts it, with the test's readers beside. */
 export const telemetry = startTelemetry('exodus-test', { spanProcessors: [new SimpleSpanProcessor(spans)], metricReaders: [metricReader] });
 
-/** The total so far of counter `name` over the points whose attributes include `attributes`. */
+/** The total so far of counter `name` (a histogram: its observations) over the points whose attributes include `attributes`. */
 export async function counted(name: string, attributes: Readonly<Record<string, string | number>> = {}): Promise<number> {
   const { resourceMetrics } = await metricReader.collect();
   const points: DataPoint<unknown>[] = resourceMetrics.scopeMetrics
@@ -33,7 +33,7 @@ export async function counted(name: string, attributes: Readonly<Record<string, 
     .flatMap((metric): DataPoint<unknown>[] => metric.dataPoints);
   return points
     .filter((point) => Object.entries(attributes).every(([key, value]) => point.attributes[key] === value))
-    .reduce((sum, point) => sum + (typeof point.value === 'number' ? point.value : 0), 0);
+    .reduce((sum, point) => sum + (typeof point.value === 'number' ? point.value : ((point.value as { count?: number }).count ?? 0)), 0);
 }
 
 export const SECRET = new Secret('in-process-test-secret-0123456789');
