@@ -13,6 +13,14 @@ describe('configuration', () => {
     expect(load).toThrow(/^EXODUS_IP_WRITES_PER_MINUTE is gone: .*EXODUS_IP_FAILED_WRITES_PER_MINUTE/);
   });
 
+  it('traces: 20 new ones a second per process by default, 0 for all, from the flag or EXODUS_TRACES_PER_SECOND', () => {
+    const dir = tempDir();
+    expect(loadConfig({}, { EXODUS_DATA: dir }).tracesPerSecond).toBe(20);
+    expect(loadConfig({}, { EXODUS_DATA: dir, EXODUS_TRACES_PER_SECOND: '0' }).tracesPerSecond).toBe(0);
+    expect(loadConfig({ 'traces-per-second': '500' }, { EXODUS_DATA: dir, EXODUS_TRACES_PER_SECOND: '0' }).tracesPerSecond).toBe(500);
+    expect(() => loadConfig({ 'traces-per-second': 'lots' }, { EXODUS_DATA: dir })).toThrow('--traces-per-second / EXODUS_TRACES_PER_SECOND must be an integer');
+  });
+
   it('a bad value names its flag and variable', () => {
     expect(() => loadConfig({ 'ip-failed-writes-per-minute': '-1' }, { EXODUS_DATA: tempDir() })).toThrow(
       '--ip-failed-writes-per-minute / EXODUS_IP_FAILED_WRITES_PER_MINUTE must be an integer from 0 to 1000000, got "-1"',
