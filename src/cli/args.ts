@@ -14,15 +14,19 @@ const CONFIG_FLAGS: FlagSpec = Object.fromEntries(CONFIG_FLAG_NAMES.map((name) =
  * the engine then comes from `EXODUS_QUEUE` or the data dir).
  */
 export function parseVerb(argv: readonly string[], own: FlagSpec = {}): { config: Config; flags: Record<string, string | boolean | undefined>; positionals: string[] } {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options: { ...CONFIG_FLAGS, ...own }, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new CliError(error instanceof Error ? error.message.split('\n')[0] ?? 'bad arguments' : 'bad arguments');
-  }
-  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  const { flags, positionals } = parseFlags(argv, { ...CONFIG_FLAGS, ...own });
   const configFlags = Object.fromEntries(Object.entries(flags).filter(([name]) => !(name in own) && CONFIG_FLAG_NAMES.includes(name)));
-  return { config: loadConfig(configFlags), flags, positionals: parsed.positionals };
+  return { config: loadConfig(configFlags), flags, positionals };
+}
+
+/** A verb's own flags only (a verb that needs no engines or data dir); a bad one is a one-line CliError. */
+export function parseFlags(argv: readonly string[], options: FlagSpec): { flags: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    return { flags: parsed.values, positionals: parsed.positionals };
+  } catch (error) {
+    throw new CliError(error instanceof Error ? (error.message.split('\n')[0] ?? 'bad arguments') : 'bad arguments');
+  }
 }
 
 export function requireString(flags: Record<string, string | boolean | undefined>, name: string): string {

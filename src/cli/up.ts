@@ -49,9 +49,10 @@ export async function upCommand(argv: readonly string[]): Promise<void> {
   const consumers = Object.entries(replicas).flatMap(([service, count]) => Array.from({ length: count }, (_, i) => ({ service, replica: i + 1 })));
   const healthPorts = await Promise.all(consumers.map(() => freePort()));
   const frontend = { service: 'frontend', replica: 1 };
+  const consoleProcess = { service: 'console', replica: 1 };
   const specs: ProcessSpec[] = [
     // Started first and stopped last, so it hears from the others from their first telemetry to their last. It exports none itself (serve-console.ts).
-    ...(consoleAt === undefined ? [] : [{ service: 'console', replica: 1, command: process.execPath, args: [MAIN, 'serve', 'console', ...forwarded], metricsUrl: `${consoleAt}/metrics`, stopsLast: true }]),
+    ...(consoleAt === undefined ? [] : [{ ...consoleProcess, command: process.execPath, args: [MAIN, 'serve', 'console', ...forwarded], metricsUrl: `${consoleAt}/metrics`, env: envOf(consoleProcess), stopsLast: true }]),
     { ...frontend, command: process.execPath, args: [MAIN, 'serve', 'frontend', ...forwarded], metricsUrl: `${web}/metrics`, env: envOf(frontend) },
     ...consumers.map((consumer, i) => {
       const healthPort = healthPorts[i] ?? 0;

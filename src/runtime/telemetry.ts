@@ -79,7 +79,12 @@ export function startTelemetry(
     logDestination: loggerProvider === undefined ? undefined : stdoutAndRecords(loggerProvider.getLogger('exodus')),
     shutdown: async () => {
       runtime.disable();
-      const flushed = Promise.all([tracerProvider.shutdown(), metricPush?.shutdown().then(() => meterProvider.shutdown()) ?? meterProvider.shutdown(), loggerProvider?.shutdown()]);
+      // The last metrics are pushed before the reader they come from is shut down.
+      const metricsDown = async (): Promise<void> => {
+        await metricPush?.shutdown();
+        await meterProvider.shutdown();
+      };
+      const flushed = Promise.all([tracerProvider.shutdown(), metricsDown(), loggerProvider?.shutdown()]);
       // A backend that is down would hold the exit through the exporters' retries: what is not sent by then is dropped.
       await Promise.race([flushed, delay(SHUTDOWN_FLUSH_MS, undefined, { ref: false })]);
     },

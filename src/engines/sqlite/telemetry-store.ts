@@ -138,24 +138,15 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
     record,
 
     findTraceIds(query: SpanQuery): string[] {
-      const where: string[] = [];
-      const params: (string | number)[] = [];
-      const add = (clause: string, value: string | number | undefined): void => {
-        if (value === undefined) return;
-        where.push(clause);
-        params.push(value);
-      };
-      if (query.traceIds !== undefined) {
-        if (query.traceIds.length === 0) return [];
-        where.push(`trace_id IN (${query.traceIds.map(() => '?').join(',')})`);
-        params.push(...query.traceIds);
-      }
+      if (query.traceIds?.length === 0) return [];
+      const { where, params, add } = conditions();
+      if (query.traceIds !== undefined) add(`trace_id IN (${placeholders(query.traceIds)})`, ...query.traceIds);
       add('wish_id = ?', query.wishId);
       add('evacuee_id = ?', query.evacueeId);
       add('service = ?', query.service);
       add('status_code = ?', query.statusCode);
       add('duration_ms >= ?', query.minDurationMs);
-      const sql = `SELECT trace_id FROM spans ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY start_ms DESC LIMIT ${MAX_SCANNED_SPANS}`;
+      const sql = `SELECT trace_id FROM spans ${where()} ORDER BY start_ms DESC LIMIT ${MAX_SCANNED_SPANS}`;
       const found = new Set<string>();
       for (const row of db.prepare(sql).pluck().iterate(...params) as IterableIterator<string>) {
         found.add(row);
@@ -166,24 +157,18 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
 
     spansOf(traceIds: readonly string[]): StoredSpan[] {
       if (traceIds.length === 0) return [];
-      const rows = db.prepare(`SELECT * FROM spans WHERE trace_id IN (${traceIds.map(() => '?').join(',')}) ORDER BY start_ms`).all(...traceIds) as SpanRow[];
+      const rows = db.prepare(`SELECT * FROM spans WHERE trace_id IN (${placeholders(traceIds)}) ORDER BY start_ms`).all(...traceIds) as SpanRow[];
       return rows.map(spanFromRow);
     },
 
     tracesLinkingTo(traceIds: readonly string[]): string[] {
       if (traceIds.length === 0) return [];
-      const sql = `SELECT DISTINCT trace_id FROM span_links WHERE linked_trace_id IN (${traceIds.map(() => '?').join(',')}) LIMIT 100`;
+      const sql = `SELECT DISTINCT trace_id FROM span_links WHERE linked_trace_id IN (${placeholders(traceIds)}) LIMIT 100`;
       return db.prepare(sql).pluck().all(...traceIds) as string[];
     },
 
     logs(query: LogQuery): StoredLog[] {
-      const where: string[] = [];
-      const params: (string | number)[] = [];
-      const add = (clause: string, value: string | number | undefined): void => {
-        if (value === undefined) return;
-        where.push(clause);
-        params.push(value);
-      };
+      const { where, params, add } = conditions();
       add('service = ?', query.service);
       add('instance = ?', query.instance);
       add('severity >= ?', query.minSeverity);
@@ -192,17 +177,17 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
       add('trace_id = ?', query.traceId);
       for (const word of query.words ?? []) add(`(body || ' ' || attributes) LIKE ? ESCAPE '\\'`, `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       if (query.events !== undefined) {
-        where.push('event_name IS NOT NULL');
-        add('event_name = ?', query.events.kind);
+        add('event_name IS NOT NULL');
+        if (query.events.kind !== undefined) add('event_name = ?', query.events.kind);
       }
       const order = query.newestFirst === true ? 'DESC' : 'ASC';
-      const sql = `SELECT * FROM logs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time_ms ${order} LIMIT ?`;
+      const sql = `SELECT * FROM logs ${where()} ORDER BY time_ms ${order} LIMIT ?`;
       return (db.prepare(sql).all(...params, query.limit) as LogRow[]).map(logFromRow);
     },
 
     points(names: readonly string[], sinceMs: number): StoredPoint[] {
       if (names.length === 0) return [];
-      const sql = `SELECT * FROM points WHERE name IN (${names.map(() => '?').join(',')}) AND time_ms >= ? ORDER BY time_ms`;
+      const sql = `SELECT * FROM points WHERE name IN (${placeholders(names)}) AND time_ms >= ? ORDER BY time_ms`;
       return (db.prepare(sql).all(...names, sinceMs) as PointRow[]).map(pointFromRow);
     },
 
@@ -223,6 +208,26 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
     close: () => db.close(),
   };
 }
+
+/**
+ * A query's WHERE clause, built from optional filters: `add(clause, value)` is skipped when the value
+ * is undefined (the filter was not asked for); `add(clause)` alone always applies.
+ */
+function conditions(): { where: () => string; params: (string | number)[]; add: (clause: string, ...values: (string | number | undefined)[]) => void } {
+  const clauses: string[] = [];
+  const params: (string | number)[] = [];
+  return {
+    where: () => (clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : ''),
+    params,
+    add: (clause, ...values) => {
+      if (values.some((value) => value === undefined)) return;
+      clauses.push(clause);
+      params.push(...(values as (string | number)[]));
+    },
+  };
+}
+
+const placeholders = (values: readonly unknown[]): string => values.map(() => '?').join(',');
 
 function shrink(db: Database.Database): void {
   db.pragma('wal_checkpoint(TRUNCATE)');

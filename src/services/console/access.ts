@@ -2,7 +2,7 @@ import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tokenMatches } from '../../runtime/admin-token.js';
+import { tokenMatches } from '../../runtime/index.js';
 import { sendProblem } from './problem.js';
 
 const COOKIE = 'exodus_console';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TelemetryStore } from '../../ports/index.js';
 import type { EventsResponse, LogLevel, LogsResponse, Overview, QueuesResponse, ServicesResponse, TracesResponse } from './api-shapes.js';
-import { buildOverview } from './overview.js';
+import { buildOverview, buildQueues, buildServices } from './overview.js';
 import { LOG_LEVELS, searchEvents, searchLogs, searchTraces } from './search.js';
 
 /*
@@ -111,11 +111,11 @@ export function registerApiRoutes(app: FastifyInstance, store: TelemetryStore): 
 
   app.get('/api/v1/services', {
     schema: { tags, summary: 'Each service: running and wanted processes, restarts, rate, errors, latency', response: respond(objectOf({ services })) },
-  }, async (): Promise<ServicesResponse> => ({ services: buildOverview(store, Date.now()).services }));
+  }, async (): Promise<ServicesResponse> => ({ services: buildServices(store, Date.now()) }));
 
   app.get('/api/v1/queues', {
     schema: { tags, summary: 'Each queue: depth by state and the age of its oldest message', response: respond(objectOf({ queues })) },
-  }, async (): Promise<QueuesResponse> => ({ queues: buildOverview(store, Date.now()).queues }));
+  }, async (): Promise<QueuesResponse> => ({ queues: buildQueues(store, Date.now()) }));
 
   app.get<{ Querystring: { wish?: string; trace?: string; evacuee?: string; service?: string; status?: 'unset' | 'ok' | 'error'; minDurationMs?: number; limit: number } }>('/api/v1/traces', {
     schema: {

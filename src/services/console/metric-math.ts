@@ -29,16 +29,21 @@ function stepIndex(grid: readonly Step[], timeMs: number): number {
 
 const seriesKey = (point: StoredPoint): string => `${point.service}\u0000${point.instance}\u0000${JSON.stringify(point.attributes)}`;
 
-function bySeries(points: readonly StoredPoint[]): StoredPoint[][] {
-  const series = new Map<string, StoredPoint[]>();
-  for (const point of points) {
-    const key = seriesKey(point);
-    const list = series.get(key);
-    if (list === undefined) series.set(key, [point]);
-    else list.push(point);
+/** `items` grouped by `key`, each group in the order the items came. */
+export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group === undefined) groups.set(key(item), [item]);
+    else group.push(item);
   }
-  for (const list of series.values()) list.sort((a, b) => a.timeMs - b.timeMs);
-  return [...series.values()];
+  return groups;
+}
+
+function bySeries(points: readonly StoredPoint[]): StoredPoint[][] {
+  const series = [...groupBy(points, seriesKey).values()];
+  for (const list of series) list.sort((a, b) => a.timeMs - b.timeMs);
+  return series;
 }
 
 /** What a cumulative value grew by between two points (after a reset, all of the newer one). */

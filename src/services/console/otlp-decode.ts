@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs';
 import { isAbsolute, join } from 'node:path';
 import type { StoredLog, StoredPoint, StoredSpan, TelemetryAttributes } from '../../ports/index.js';
-import { ATTRIBUTE } from '../../runtime/telemetry-names.js';
+import { ATTRIBUTE } from '../../runtime/index.js';
 import { packageRoot } from '../shared/package-root.js';
 
 /*

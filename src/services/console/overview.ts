@@ -1,7 +1,7 @@
 import type { StoredPoint, TelemetryStore } from '../../ports/index.js';
-import { ATTRIBUTE, METRIC } from '../../runtime/telemetry-names.js';
+import { ATTRIBUTE, METRIC, type WishOutcome } from '../../runtime/index.js';
 import type { Chart, InstanceSummary, Overview, QueueSummary, ServiceSummary } from './api-shapes.js';
-import { distribution, distributionPerStep, gaugePerStep, latest, quantile, rate, ratePerStep, steps, type Distribution } from './metric-math.js';
+import { distribution, distributionPerStep, gaugePerStep, groupBy, latest, quantile, rate, ratePerStep, steps, type Distribution } from './metric-math.js';
 
 /** Rates and percentiles are over the last minute; charts over the last 15; a process is up if heard from in 30 s. */
 const WINDOW_MS = 60_000;
@@ -14,24 +14,34 @@ const NAMES = Object.values(METRIC);
 
 /** The overview page: services, queues, wishes, the tally and the last 15 minutes, from stored metrics. */
 export function buildOverview(store: TelemetryStore, nowMs: number): Overview {
-  const points = store.points(NAMES, nowMs - CHART_MS);
-  const of = groupByName(points);
+  const of = recentPoints(store, nowMs);
+  const perSecond = (outcome: WishOutcome): number => rate(withAttribute(of(METRIC.wishes), ATTRIBUTE.wishOutcome, outcome), nowMs - WINDOW_MS, nowMs);
   return {
     services: servicesOf(of, nowMs),
     queues: queuesOf(of, nowMs),
-    wishesPerSecond: {
-      accepted: rate(withAttribute(of(METRIC.wishes), ATTRIBUTE.wishOutcome, 'accepted'), nowMs - WINDOW_MS, nowMs),
-      stored: rate(withAttribute(of(METRIC.wishes), ATTRIBUTE.wishOutcome, 'stored'), nowMs - WINDOW_MS, nowMs),
-      superseded: rate(withAttribute(of(METRIC.wishes), ATTRIBUTE.wishOutcome, 'superseded'), nowMs - WINDOW_MS, nowMs),
-      rejected: rate(withAttribute(of(METRIC.wishes), ATTRIBUTE.wishOutcome, 'rejected'), nowMs - WINDOW_MS, nowMs),
-    },
+    wishesPerSecond: { accepted: perSecond('accepted'), stored: perSecond('stored'), superseded: perSecond('superseded'), rejected: perSecond('rejected') },
     tally: tallyOf(of(METRIC.tally)),
     charts: chartsOf(of, nowMs),
     generatedAt: new Date(nowMs).toISOString(),
   };
 }
 
-export function servicesOf(of: PointsByName, nowMs: number): ServiceSummary[] {
+/** The overview's services alone (no charts computed). */
+export function buildServices(store: TelemetryStore, nowMs: number): ServiceSummary[] {
+  return servicesOf(recentPoints(store, nowMs), nowMs);
+}
+
+/** The overview's queues alone (no charts computed). */
+export function buildQueues(store: TelemetryStore, nowMs: number): QueueSummary[] {
+  return queuesOf(recentPoints(store, nowMs), nowMs);
+}
+
+/** The overview's metrics over the last 15 minutes, by name. */
+function recentPoints(store: TelemetryStore, nowMs: number): PointsByName {
+  return groupByName(store.points(NAMES, nowMs - CHART_MS));
+}
+
+function servicesOf(of: PointsByName, nowMs: number): ServiceSummary[] {
   const instances = new Map<string, InstanceSummary[]>();
   for (const point of latest(of(METRIC.memory), (p) => `${p.service}\u0000${p.instance}`).values()) {
     const list = instances.get(point.service) ?? [];
@@ -161,12 +171,7 @@ function chartsOf(of: PointsByName, nowMs: number): Chart[] {
 export type PointsByName = (name: string) => readonly StoredPoint[];
 
 function groupByName(points: readonly StoredPoint[]): PointsByName {
-  const byName = new Map<string, StoredPoint[]>();
-  for (const point of points) {
-    const list = byName.get(point.name);
-    if (list === undefined) byName.set(point.name, [point]);
-    else list.push(point);
-  }
+  const byName = groupBy(points, (point) => point.name);
   return (name) => byName.get(name) ?? [];
 }
 

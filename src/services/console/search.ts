@@ -1,5 +1,6 @@
 import type { StoredLog, StoredSpan, TelemetryStore } from '../../ports/index.js';
-import { ATTRIBUTE } from '../../runtime/telemetry-names.js';
+import { ATTRIBUTE } from '../../runtime/index.js';
+import { groupBy } from './metric-math.js';
 import type { EventView, LogLevel, LogLine, SpanView, TraceView } from './api-shapes.js';
 
 export interface TraceSearch {
@@ -37,9 +38,7 @@ export function searchTraces(store: TelemetryStore, search: TraceSearch): TraceV
     const linked = new Set([...store.tracesLinkingTo(found), ...spans.flatMap((span) => span.links.map((link) => link.traceId))].filter((id) => !known.has(id)));
     spans = [...spans, ...store.spansOf([...linked])];
   }
-  const byTrace = new Map<string, StoredSpan[]>();
-  for (const span of spans) byTrace.set(span.traceId, [...(byTrace.get(span.traceId) ?? []), span]);
-  return [...byTrace.entries()].map(([traceId, list]) => traceView(traceId, list)).sort((a, b) => b.start.localeCompare(a.start));
+  return [...groupBy(spans, (span) => span.traceId).entries()].map(([traceId, list]) => traceView(traceId, list)).sort((a, b) => b.start.localeCompare(a.start));
 }
 
 function traceView(traceId: string, spans: readonly StoredSpan[]): TraceView {
