@@ -23,7 +23,7 @@ export async function auditCommand(argv: readonly string[]): Promise<void> {
   const wait = typeof flags['wait'] === 'string' ? parseDurationMs(flags['wait']) : 0;
   if (wait === undefined) throw new CliError(`--wait takes a duration such as 30s or 5m, got "${String(flags['wait'])}"`);
 
-  const messaging = await openMessaging(config.queueUrl, { maxAttempts: config.maxAttempts });
+  const messaging = await openMessaging(config.queueUrl, config);
   const storage = await openStorage(config.storeUrl, { poolSize: 2 });
   let report: AuditReport;
   try {

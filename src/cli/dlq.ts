@@ -12,7 +12,7 @@ export async function dlqCommand(argv: readonly string[]): Promise<void> {
   const id = typeof flags['id'] === 'string' ? flags['id'] : undefined;
   const limit = Number(flags['limit'] ?? 50);
   if (!Number.isInteger(limit) || limit < 1) throw new CliError('--limit must be a positive integer');
-  const messaging = await openMessaging(config.queueUrl, { maxAttempts: config.maxAttempts });
+  const messaging = await openMessaging(config.queueUrl, config);
   const dead = messaging.queue(name as QueueName).deadLetters;
   try {
     switch (action) {

@@ -36,7 +36,7 @@ export async function serveCommand(argv: readonly string[]): Promise<void> {
 export async function serve(service: ServiceName, config: Config): Promise<void> {
   const telemetry = startTelemetry(serviceNameOf(service), { tracesPerSecond: config.tracesPerSecond });
   const logger = createLogger(service, config.logLevel, telemetry.logDestination);
-  const messaging = await openMessaging(config.queueUrl, { maxAttempts: config.maxAttempts });
+  const messaging = await openMessaging(config.queueUrl, config);
   const storage = await openStorage(config.storeUrl, { poolSize: config.storePoolSize });
   const closeEngines = async (): Promise<void> => {
     await messaging.close();

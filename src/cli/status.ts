@@ -8,7 +8,7 @@ import { parseVerb } from './args.js';
 export async function statusCommand(argv: readonly string[]): Promise<void> {
   const { config, flags } = parseVerb(argv, { json: { type: 'boolean' } });
   const supervisor = readSupervisor(config.dataDir);
-  const messaging = await openMessaging(config.queueUrl, { maxAttempts: config.maxAttempts });
+  const messaging = await openMessaging(config.queueUrl, config);
   const queues: Record<string, QueueStats> = {};
   try {
     for (const name of Object.values(QUEUES)) queues[name] = await messaging.queue(name).stats();

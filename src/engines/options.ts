@@ -1,7 +1,15 @@
+import { DEFAULT_MAX_LEASE_LAPSES } from '../ports/index.js';
+
 /** What every messaging engine is opened with. */
 export interface EngineOptions {
-  /** Deliveries of one message before it is dead-lettered. */
+  /** Failed attempts at one message before it is dead-lettered. */
   readonly maxAttempts: number;
+  /** Deliveries of one message that may end unsettled (its holder died) before it is dead-lettered. */
+  readonly maxLeaseLapses?: number;
+}
+
+export function engineLimits(options: EngineOptions): Required<EngineOptions> {
+  return { maxAttempts: options.maxAttempts, maxLeaseLapses: options.maxLeaseLapses ?? DEFAULT_MAX_LEASE_LAPSES };
 }
 
 /** What every storage engine is opened with. */

@@ -11,10 +11,17 @@ import type { Envelope } from './envelope.js';
  * - Each delivery is settled once: `ack` removes it, `retry` makes it deliverable after a delay,
  *   `deadLetter` parks it in the queue's dead-letter queue with the reason. A settle on a lease that
  *   already expired is ignored (the message belongs to its next holder) and resolves `false`.
- * - A message received more than `maxAttempts` times goes to the dead-letter queue instead of being
- *   delivered again, keeping the last error.
+ * - Attempts count a message's own failures, not its holders' deaths: `retry` spends one, and the
+ *   `retry` of its `maxAttempts`-th attempt dead-letters it, keeping the error. A delivery that ends
+ *   unsettled (the holder died or let the lease run out) is a lapse and spends no attempt, so a
+ *   consumer killed again and again does not dead-letter the innocent messages it held; a message
+ *   whose delivery lapsed `maxLeaseLapses` times (one that kills whoever holds it) is dead-lettered
+ *   at its next receive instead of being delivered again.
  * Deliberately absent: ordering (roughly FIFO, not guaranteed), exactly-once, priorities.
  */
+/** Ten crashes is far past bad luck (consumers handle a message with lapses on its own) and still stops a killer soon. */
+export const DEFAULT_MAX_LEASE_LAPSES = 10;
+
 export interface Queue {
   readonly name: string;
   send(messages: readonly Envelope[]): Promise<void>;
@@ -25,8 +32,13 @@ export interface Queue {
 
 export interface Delivery {
   readonly message: Envelope;
-  /** 1 on first delivery; counts every receive, including those whose lease expired. */
+  /** 1 + the times its handling failed (`retry`): what backoff and `maxAttempts` count. */
   readonly attempt: number;
+  /**
+   * Earlier deliveries that ended unsettled (holder died, lease ran out). A message with lapses may
+   * be what killed its holders, so consumers handle it apart from the rest of a batch.
+   */
+  readonly lapses: number;
   ack(): Promise<boolean>;
   retry(delayMs: number, error: string): Promise<boolean>;
   deadLetter(error: string): Promise<boolean>;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
+import { DEFAULT_MAX_LEASE_LAPSES } from '../ports/index.js';
 import { Secret } from './secret.js';
 
 /**
@@ -22,8 +23,10 @@ export interface Config {
   /** Port of a consumer's `/healthz` and `/readyz`; undefined: it does not listen. */
   readonly healthPort: number | undefined;
   readonly passSecret: Secret;
-  /** Deliveries of a message before it is dead-lettered. */
+  /** Failed attempts at a message before it is dead-lettered. */
   readonly maxAttempts: number;
+  /** Deliveries of a message that may end unsettled (its consumer died) before it is dead-lettered. */
+  readonly maxLeaseLapses: number;
   /** How long a received message stays invisible to other consumers; extended while work goes on. */
   readonly leaseMs: number;
   /** Messages a consumer takes per receive. */
@@ -102,6 +105,7 @@ const SOURCES = {
   port: ['port', 'EXODUS_PORT'],
   healthPort: ['health-port', 'EXODUS_HEALTH_PORT'],
   maxAttempts: ['max-attempts', 'EXODUS_MAX_ATTEMPTS'],
+  maxLeaseLapses: ['max-lease-lapses', 'EXODUS_MAX_LEASE_LAPSES'],
   leaseMs: ['lease-ms', 'EXODUS_LEASE_MS'],
   batchSize: ['batch-size', 'EXODUS_BATCH_SIZE'],
   retryBaseMs: ['retry-base-ms', 'EXODUS_RETRY_BASE_MS'],
@@ -170,6 +174,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     healthPort: raw('healthPort') === undefined ? undefined : int('healthPort', 0, 0, 65535),
     passSecret: passSecret(dataDir, env),
     maxAttempts: int('maxAttempts', 5, 1, 100),
+    maxLeaseLapses: int('maxLeaseLapses', DEFAULT_MAX_LEASE_LAPSES, 1, 1000),
     leaseMs: int('leaseMs', 5000, 100, 600_000),
     batchSize: int('batchSize', 256, 1, 10_000),
     retryBaseMs: int('retryBaseMs', 200, 1, 600_000),

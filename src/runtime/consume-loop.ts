@@ -24,8 +24,8 @@ export interface ConsumeOptions {
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
   /**
-   * The queue's deliveries before it dead-letters (the engine's `maxAttempts`), so a retry of the
-   * last one is reported as the dead-lettering it is; without it, only `PermanentError`s are.
+   * The queue's failed attempts before it dead-letters (the engine's `maxAttempts`), so a retry of
+   * the last one is reported as the dead-lettering it is; without it, only `PermanentError`s are.
    */
   readonly maxAttempts?: number;
   /** Longest sleep between polls of an empty queue; polling starts fast and backs off to this. */
@@ -104,7 +104,7 @@ export class ConsumeLoop {
         for (const delivery of batch) void delivery.extendLease(leaseMs).catch(() => undefined);
       }, Math.max(50, Math.floor(leaseMs / 3)));
       try {
-        await Promise.all(batch.map((delivery) => this.process(delivery)));
+        await this.processBatch(batch);
       } finally {
         clearInterval(keepLeases);
       }
@@ -146,6 +146,18 @@ export class ConsumeLoop {
   }
 
 
+  /**
+   * The messages with no lapses run concurrently and are settled first; then those whose earlier
+   * deliveries ended with their holder (maybe killed by one of them) run one at a time, fewest lapses
+   * first. So a message that kills its consumer takes nothing down with it but itself: its batch-mates
+   * were settled before it ran, and it alone spends lapses until the queue dead-letters it.
+   */
+  private async processBatch(batch: readonly Delivery[]): Promise<void> {
+    const suspects = batch.filter((delivery) => delivery.lapses > 0).sort((a, b) => a.lapses - b.lapses);
+    await Promise.all(batch.filter((delivery) => delivery.lapses === 0).map((delivery) => this.process(delivery)));
+    for (const suspect of suspects) await this.process(suspect);
+  }
+
   /** One message: a CONSUMER span continuing the producer's trace, the handler, then one settle. */
   private async process(delivery: Delivery): Promise<void> {
     const { queue, handler, logger, retryBaseMs, retryMaxMs } = this.options;
@@ -156,7 +168,7 @@ export class ConsumeLoop {
         attributes: {
           ...this.attributes.process,
           'messaging.message.id': delivery.message.id,
-          'messaging.message.delivery_count': delivery.attempt,
+          'messaging.message.delivery_count': delivery.attempt + delivery.lapses,
         },
       },
       contextFrom(delivery.message),

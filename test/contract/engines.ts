@@ -1,4 +1,4 @@
-import { openMessaging, openStorage } from '../../src/engines/index.js';
+import { openMessaging, openStorage, type EngineOptions } from '../../src/engines/index.js';
 import type { MessagingEngine, StorageEngine } from '../../src/ports/index.js';
 import { tempDir } from '../support/system.js';
 import { NATS_UNAVAILABLE, openTestNatsMessaging } from './nats-fixture.js';
@@ -11,7 +11,7 @@ import { POSTGRES_UNAVAILABLE, openTestPostgresStorage } from './postgres-fixtur
  */
 export interface EngineUnderTest {
   readonly name: string;
-  readonly openMessaging?: (options: { maxAttempts: number }) => Promise<MessagingEngine>;
+  readonly openMessaging?: (options: EngineOptions) => Promise<MessagingEngine>;
   readonly openStorage?: () => Promise<StorageEngine>;
   /** Why this engine cannot be tested on this machine (its server is absent), or undefined. */
   readonly unavailable?: string | undefined;

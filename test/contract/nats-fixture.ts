@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { destroyNamespace, openMessaging } from '../../src/engines/index.js';
+import { destroyNamespace, openMessaging, type EngineOptions } from '../../src/engines/index.js';
 import type { MessagingEngine } from '../../src/ports/index.js';
 import { reachable } from '../../src/ops/index.js';
 
@@ -17,7 +17,7 @@ export const NATS_UNAVAILABLE: string | undefined = (await reachable(host, Numbe
   : `no NATS server at ${host}:${port} (start nats-server -js, or set EXODUS_TEST_NATS_URL)`;
 
 /** A fresh, empty NATS messaging engine (own stream names), removed again on close. */
-export async function openTestNatsMessaging(options: { maxAttempts: number }): Promise<MessagingEngine> {
+export async function openTestNatsMessaging(options: EngineOptions): Promise<MessagingEngine> {
   const url = `${NATS_URL}${NATS_URL.includes('?') ? '&' : '?'}prefix=test-${randomBytes(6).toString('hex')}`;
   const engine = await openMessaging(url, options);
   return {

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QUEUES, SUBSCRIPTIONS, TOPICS, type MessagingEngine, type Queue } from '../../src/ports/index.js';
+import type { EngineOptions } from '../../src/engines/index.js';
 import type { EngineUnderTest } from './engines.js';
 import { envelope, sleep } from './fixtures.js';
 
 /** The `Queue` and `Topic` guarantees (see src/ports/queue.ts), for one engine. */
-export function queueContract(engine: EngineUnderTest, open: (options: { maxAttempts: number }) => Promise<MessagingEngine>): void {
+export function queueContract(engine: EngineUnderTest, open: (options: EngineOptions) => Promise<MessagingEngine>): void {
   // A case an engine cannot meet is skipped by name, with the reason kept in ENGINES.
   const test = (name: string, body: () => Promise<void>): void => (name in engine.skip ? it.skip : it)(name, body);
 
@@ -12,7 +13,7 @@ export function queueContract(engine: EngineUnderTest, open: (options: { maxAtte
     let messaging: MessagingEngine;
     let queue: Queue;
     beforeEach(async () => {
-      messaging = await open({ maxAttempts: 3 });
+      messaging = await open({ maxAttempts: 3, maxLeaseLapses: 4 });
       queue = messaging.queue(QUEUES.intake);
     });
     afterEach(async () => messaging.close());
@@ -53,7 +54,7 @@ export function queueContract(engine: EngineUnderTest, open: (options: { maxAtte
       await sleep(250);
       const [again] = await queue.receive(1, 5000);
       expect(again?.message.id).toBe('crash');
-      expect(again?.attempt).toBe(2);
+      expect({ attempt: again?.attempt, lapses: again?.lapses }).toEqual({ attempt: 1, lapses: 1 });
       // The first holder's lease is gone: its late ack must not remove the message from its new holder.
       expect(await first?.ack()).toBe(false);
       expect(await again?.ack()).toBe(true);
@@ -107,7 +108,7 @@ export function queueContract(engine: EngineUnderTest, open: (options: { maxAtte
         await queue.send([poison]);
         for (let attempt = 1; attempt <= 3; attempt++) {
           const [delivery] = await queue.receive(1, 5000);
-          expect(delivery?.attempt).toBe(attempt);
+          expect({ attempt: delivery?.attempt, lapses: delivery?.lapses }).toEqual({ attempt, lapses: 0 });
           await delivery?.retry(0, `failure ${attempt}`);
         }
         expect(await queue.receive(1, 5000)).toEqual([]);
@@ -123,16 +124,34 @@ export function queueContract(engine: EngineUnderTest, open: (options: { maxAtte
       },
     );
 
-    test('a message whose last lease expires is dead-lettered, not delivered forever',
+    test('a lapsed lease spends no attempt; the maxLeaseLapses-th lapse dead-letters the message at its next receive',
       async () => {
         await queue.send([envelope('killer')]);
-        for (let i = 0; i < 3; i++) {
-          expect(await queue.receive(1, 50)).toHaveLength(1);
+        const seen: { attempt: number | undefined; lapses: number | undefined }[] = [];
+        const lapse = async (): Promise<void> => {
+          const [delivery] = await queue.receive(1, 50);
+          seen.push({ attempt: delivery?.attempt, lapses: delivery?.lapses });
           await sleep(80);
-        }
+        };
+        await lapse();
+        await lapse();
+        const [failing] = await queue.receive(1, 5000);
+        seen.push({ attempt: failing?.attempt, lapses: failing?.lapses });
+        await failing?.retry(0, 'boom');
+        await lapse();
+        await lapse();
+        expect(seen).toEqual([
+          { attempt: 1, lapses: 0 },
+          { attempt: 1, lapses: 1 },
+          { attempt: 1, lapses: 2 },
+          { attempt: 2, lapses: 2 },
+          { attempt: 2, lapses: 3 },
+        ]);
         expect(await queue.receive(1, 50)).toEqual([]);
         const [letter] = await queue.deadLetters.list(10);
-        expect(letter?.lastError).toMatch(/lease expired/);
+        expect(letter?.message.id).toBe('killer');
+        expect(letter?.lastError).toMatch(/^lease expired 4 times \(last error: boom\)$/);
+        expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 1 });
       },
     );
 
@@ -151,7 +170,7 @@ export function queueContract(engine: EngineUnderTest, open: (options: { maxAtte
       const [stale] = await queue.receive(1, 100);
       await sleep(180);
       const [current] = await queue.receive(1, 5000);
-      expect(current?.attempt).toBe(2);
+      expect(current?.lapses).toBe(1);
       expect(await stale?.retry(0, 'late retry')).toBe(false);
       expect(await stale?.deadLetter('late dead-letter')).toBe(false);
       expect(await stale?.ack()).toBe(false);

@@ -10,6 +10,7 @@ import type { Pulled } from './pull.js';
 export interface DeliveryContext {
   readonly conn: Connection;
   readonly maxAttempts: number;
+  readonly maxLeaseLapses: number;
   readonly ledger: Ledger;
   readonly dead: NatsDeadLetters;
   /** Leases not yet settled or lapsed, so closing the engine can give their messages back. */
@@ -29,8 +30,9 @@ export class NatsDelivery implements Delivery {
     readonly message: Envelope,
     private readonly pulled: Pulled,
     private readonly lane: Lane,
-    /** Why its previous delivery failed, from the ledger; undefined when unknown or first. */
+    /** From the ledger: why its previous delivery failed (undefined when unknown or first), and how many failed. */
     private readonly lastError: string | undefined,
+    private readonly failures: number,
     pulledAt: number,
     leaseMs: number,
     private readonly ctx: DeliveryContext,
@@ -39,7 +41,12 @@ export class NatsDelivery implements Delivery {
   }
 
   get attempt(): number {
-    return this.pulled.deliveryCount;
+    return this.failures + 1;
+  }
+
+  /** JetStream's delivery count includes this delivery; every earlier one that was not a failure lapsed. */
+  get lapses(): number {
+    return this.pulled.deliveryCount - 1 - this.failures;
   }
 
   async ack(): Promise<boolean> {
@@ -52,14 +59,14 @@ export class NatsDelivery implements Delivery {
     if (this.attempt >= this.ctx.maxAttempts) return this.deadLetter(error);
     if (!this.lease.claim()) return false;
     const delayNs = Math.max(0, Math.round(delayMs)) * 1_000_000;
-    await this.ctx.ledger.record(this.lane, this.pulled.streamSeq, error, delayNs > 0 ? 'delayed' : 'now');
+    await this.ctx.ledger.record(this.lane, this.pulled.streamSeq, error, this.failures + 1, delayNs > 0 ? 'delayed' : 'now');
     await this.send(delayNs > 0 ? `-NAK ${JSON.stringify({ delay: delayNs })}` : '-NAK', 'retry');
     return true;
   }
 
   async deadLetter(error: string): Promise<boolean> {
     if (!this.lease.claim()) return false;
-    await this.ctx.dead.park(this.pulled.body, this.message.id, this.attempt, error);
+    await this.ctx.dead.park(this.pulled.body, this.message.id, this.pulled.deliveryCount, error);
     await this.send('+ACK', 'ack a dead-lettered message');
     return true;
   }
@@ -75,7 +82,7 @@ export class NatsDelivery implements Delivery {
   /** The lease ran out unsettled: record it as waiting, then make it deliverable now. */
   private async giveBack(): Promise<void> {
     try {
-      await this.ctx.ledger.record(this.lane, this.pulled.streamSeq, this.lastError, 'now');
+      await this.ctx.ledger.record(this.lane, this.pulled.streamSeq, this.lastError, this.failures, 'now');
       await this.send('-NAK', 'give back an expired lease');
     } catch {
       // Best effort: if either fails, the server's hold lapses and redelivers it anyway.

@@ -1,6 +1,6 @@
 import { SUBSCRIPTIONS, type MessagingEngine, type Queue, type QueueName, type Topic } from '../../ports/index.js';
 import { TransientError } from '../../domain/index.js';
-import type { EngineOptions } from '../options.js';
+import { engineLimits, type EngineOptions } from '../options.js';
 import { Connection } from './connection.js';
 import { guarded } from './errors.js';
 import { Layout } from './layout.js';
@@ -35,7 +35,9 @@ import { parseNatsUrl } from './url.js';
  *   for as long as the queue holds the id as the port says: a resend after the window is new.
  * - leases: client-side on top of the consumer's fixed `ack_wait` (lease.ts), so any `leaseMs`
  *   holds exactly for a live holder; a dead holder's messages return within `HOLD_MS` (5 s).
- * - `attempt` is JetStream's delivery count; past `maxAttempts` the engine dead-letters (queue.ts).
+ * - attempts: JetStream counts deliveries, not failures, so each retry records the failures so far
+ *   in the retry ledger (ledger.ts); `attempt` is failures + 1 and the rest of the delivery count is
+ *   lapses. Consumers are made with `max_deliver: -1`: the engine applies both bounds (queue.ts).
  * - transient failures are `TransientError`s with stable codes (errors.ts); the client reconnects
  *   forever, so a broker restart heals.
  */
@@ -63,7 +65,7 @@ export async function openNatsMessaging(url: string, options: EngineOptions): Pr
   const queue = (name: QueueName): Queue => {
     assertOpen();
     let found = queues.get(name);
-    if (found === undefined) queues.set(name, (found = new NatsQueue(name, conn, layout, options.maxAttempts, live)));
+    if (found === undefined) queues.set(name, (found = new NatsQueue(name, conn, layout, engineLimits(options), live)));
     for (const { subscribers, trim } of trims) if (subscribers.includes(name)) trim.start();
     return found;
   };

@@ -6,7 +6,8 @@ import { readStored } from './stored.js';
 
 /**
  * The retry ledger: one record per message that was given back to its consumer (`retry`, or a
- * lease that ran out) and is waiting to be delivered again, holding its last error.
+ * lease that ran out) and is waiting to be delivered again, holding its last error and how many of
+ * its attempts failed (JetStream counts deliveries only; a lapse must not count as a failure).
  *
  * Why it exists: JetStream counts such a message as "ack pending" (in flight) until it is
  * redelivered, and forgets why it failed. The ledger lets `stats()` count it as ready or delayed,
@@ -16,7 +17,7 @@ import { readStored } from './stored.js';
  * taken (read and deleted) when the message is delivered again. A record is lost only if its holder
  * dies between the two (then the message still comes back; only the count is off until the record
  * ages out) or when a holder dies outright (no record: its messages count as in flight until
- * redelivered, and dead-letter as "lease expired").
+ * redelivered, and their failures restart from 0, which the lapse bound still stops).
  */
 export class Ledger {
   private readonly stream: string;
@@ -29,8 +30,8 @@ export class Ledger {
     this.stream = layout.ledgerStream(queue);
   }
 
-  async record(lane: Lane, streamSeq: number, lastError: string | undefined, wait: LedgerWait): Promise<void> {
-    const entry: LedgerEntry = { lastError: lastError ?? null, at: new Date().toISOString() };
+  async record(lane: Lane, streamSeq: number, lastError: string | undefined, failures: number, wait: LedgerWait): Promise<void> {
+    const entry: LedgerEntry = { lastError: lastError ?? null, failures, at: new Date().toISOString() };
     await guarded(`record a retry of ${this.queue}`, () => this.conn.js.publish(this.layout.ledgerSubject(this.queue, lane, streamSeq, wait), JSON.stringify(entry)));
   }
 
@@ -52,5 +53,7 @@ export class Ledger {
 
 export interface LedgerEntry {
   readonly lastError: string | null;
+  /** Absent in records written before failures were counted. */
+  readonly failures?: number;
   readonly at: string;
 }

@@ -1,4 +1,5 @@
 import type { DeadLetterQueue, Delivery, Envelope, Queue, QueueName, QueueStats } from '../../ports/index.js';
+import type { EngineOptions } from '../options.js';
 import type { Connection } from './connection.js';
 import { NatsDeadLetters } from './dead-letters.js';
 import { NatsDelivery, type DeliveryContext } from './delivery.js';
@@ -14,8 +15,8 @@ import { readStored } from './stored.js';
  * A queue over one or more lanes (stream + durable pull consumer): its own WorkQueue stream, which
  * `send` and redrive publish to, and, for a subscription, the topic stream's consumer of that name.
  * `receive` takes from the lanes in turn, starting with a different one each call so a big redrive
- * cannot starve the fan-out (or the reverse); a message whose delivery count passed `maxAttempts` (its
- * last holder died or let the lease run out) is dead-lettered there instead of being handed out.
+ * cannot starve the fan-out (or the reverse); a message whose lease lapsed `maxLeaseLapses` times (it
+ * kills its holders) is dead-lettered there instead of being handed out.
  */
 export class NatsQueue implements Queue {
   readonly deadLetters: DeadLetterQueue;
@@ -29,14 +30,14 @@ export class NatsQueue implements Queue {
     readonly name: QueueName,
     private readonly conn: Connection,
     private readonly layout: Layout,
-    maxAttempts: number,
+    limits: Required<EngineOptions>,
     live: Set<Lease>,
   ) {
     this.lanes = layout.lanes(name);
     this.dead = new NatsDeadLetters(conn, layout, name);
     this.ledger = new Ledger(conn, layout, name);
     this.deadLetters = this.dead;
-    this.ctx = { conn, maxAttempts, ledger: this.ledger, dead: this.dead, live };
+    this.ctx = { conn, maxAttempts: limits.maxAttempts, maxLeaseLapses: limits.maxLeaseLapses, ledger: this.ledger, dead: this.dead, live };
   }
 
   send(messages: readonly Envelope[]): Promise<void> {
@@ -97,7 +98,7 @@ export class NatsQueue implements Queue {
     };
   }
 
-  /** A pulled message becomes a delivery, or (attempts used up, unreadable) a dead letter and undefined. */
+  /** A pulled message becomes a delivery, or (lapses used up, unreadable) a dead letter and undefined. */
   private async admit(lane: Lane, pulled: Pulled, pulledAt: number, leaseMs: number): Promise<Delivery | undefined> {
     const message = envelopeIn(pulled.body);
     if (message === undefined) {
@@ -109,11 +110,13 @@ export class NatsQueue implements Queue {
     // Only a redelivery can have a ledger record; reading it is best effort (it carries the last error).
     const previous = pulled.deliveryCount > 1 ? await this.ledger.take(lane, pulled.streamSeq).catch(() => undefined) : undefined;
     const lastError = previous?.lastError ?? undefined;
-    if (pulled.deliveryCount <= this.ctx.maxAttempts) {
-      return new NatsDelivery(message, pulled, lane, lastError, pulledAt, leaseMs, this.ctx);
+    const failures = previous?.failures ?? 0;
+    const lapses = pulled.deliveryCount - 1 - failures;
+    if (lapses < this.ctx.maxLeaseLapses) {
+      return new NatsDelivery(message, pulled, lane, lastError, failures, pulledAt, leaseMs, this.ctx);
     }
-    const attempts = pulled.deliveryCount - 1;
-    return this.park(lane, pulled, pulled.body, message.id, attempts, lastError ?? `lease expired after ${attempts} attempts`);
+    const why = `lease expired ${lapses} times${lastError === undefined ? '' : ` (last error: ${lastError})`}`;
+    return this.park(lane, pulled, pulled.body, message.id, pulled.deliveryCount - 1, why);
   }
 
   private async park(lane: Lane, pulled: Pulled, body: string, id: string, attempts: number, lastError: string): Promise<undefined> {

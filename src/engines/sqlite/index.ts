@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { TransientError } from '../../domain/index.js';
 import { QUEUES, SUBSCRIPTIONS, type MessagingEngine, type Queue, type QueueName, type StorageEngine, type Topic } from '../../ports/index.js';
 import { openDatabase, WriteBatcher, type Db } from './database.js';
-import { QUEUE_SCHEMA, SqliteQueue } from './queue.js';
+import { engineLimits, type EngineOptions } from '../options.js';
+import { QUEUE_SCHEMA, SqliteQueue, upgradeQueueSchema } from './queue.js';
 import { READ_MODEL_SCHEMA, SqliteReadModel } from './read-model.js';
 import { FanOutTopic } from './topic.js';
 import { STORE_SCHEMA, SqliteWishStore } from './wish-store.js';
@@ -13,11 +14,7 @@ import { STORE_SCHEMA, SqliteWishStore } from './wish-store.js';
  * model `wall.db`: SQLite has one write lock per file, so the frontend only ever waits for the
  * parser, and the worker never for the tally.
  */
-export interface SqliteOptions {
-  readonly maxAttempts: number;
-}
-
-export function openSqliteMessaging(dir: string, options: SqliteOptions): MessagingEngine {
+export function openSqliteMessaging(dir: string, options: EngineOptions): MessagingEngine {
   const databases: Db[] = [];
   const queues = new Map<QueueName, Queue>();
   let closed = false;
@@ -26,8 +23,9 @@ export function openSqliteMessaging(dir: string, options: SqliteOptions): Messag
     let found = queues.get(name);
     if (found === undefined) {
       const db = openDatabase(join(dir, 'queues', `${name}.db`), QUEUE_SCHEMA);
+      upgradeQueueSchema(db);
       databases.push(db);
-      queues.set(name, (found = new SqliteQueue(name, db, new WriteBatcher(db), options.maxAttempts)));
+      queues.set(name, (found = new SqliteQueue(name, db, new WriteBatcher(db), engineLimits(options))));
     }
     return found;
   };

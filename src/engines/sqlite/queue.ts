@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DeadLetter, DeadLetterQueue, Delivery, Envelope, Queue, QueueStats } from '../../ports/index.js';
+import type { EngineOptions } from '../options.js';
 import { statement, type Db, type WriteBatcher } from './database.js';
 
 export const QUEUE_SCHEMA = `
@@ -10,7 +11,8 @@ CREATE TABLE IF NOT EXISTS messages (
   body        TEXT    NOT NULL,
   enqueued_at INTEGER NOT NULL,
   visible_at  INTEGER NOT NULL,           -- deliverable from (ms); while leased, the lease's end
-  attempts    INTEGER NOT NULL DEFAULT 0,
+  attempts    INTEGER NOT NULL DEFAULT 0, -- deliveries; those not ended by a retry are lapses
+  failures    INTEGER NOT NULL DEFAULT 0, -- retries: the message's own failed attempts
   lease       TEXT,                       -- token of the current holder; NULL when not leased
   dead_at     INTEGER,                    -- set when dead-lettered
   last_error  TEXT,
@@ -20,6 +22,14 @@ CREATE INDEX IF NOT EXISTS messages_deliverable ON messages (queue, visible_at) 
 CREATE INDEX IF NOT EXISTS messages_dead ON messages (queue, dead_at) WHERE dead_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_leased ON messages (queue, visible_at) WHERE lease IS NOT NULL AND dead_at IS NULL;
 `;
+
+/** Adds what later versions added to a queue file made by an earlier one (the `failures` column). */
+export function upgradeQueueSchema(db: Db): void {
+  const columns = db.pragma('table_info(messages)') as { name: string }[];
+  if (!columns.some((column) => column.name === 'failures')) {
+    db.exec('ALTER TABLE messages ADD COLUMN failures INTEGER NOT NULL DEFAULT 0');
+  }
+}
 
 // A topic sends the same envelope objects to each subscription queue: serialise each once.
 const bodies = new WeakMap<Envelope, string>();
@@ -34,9 +44,14 @@ interface Row {
   id: string;
   body: string;
   attempts: number;
+  failures: number;
 }
 
-/** A queue as rows of one shared table: a lease is a token plus a time, settling checks the token. */
+/**
+ * A queue as rows of one shared table: a lease is a token plus a time, settling checks the token.
+ * `attempts` counts deliveries and `failures` retries, so a row's lapses are `attempts - failures`
+ * (ack deletes the row and dead-lettering ends it, so every other delivery ended in a retry or a lapse).
+ */
 export class SqliteQueue implements Queue {
   readonly deadLetters: DeadLetterQueue;
 
@@ -44,7 +59,7 @@ export class SqliteQueue implements Queue {
     readonly name: string,
     private readonly db: Db,
     private readonly writes: WriteBatcher,
-    private readonly maxAttempts: number,
+    private readonly limits: Required<EngineOptions>,
   ) {
     this.deadLetters = new SqliteDeadLetters(name, db, writes);
   }
@@ -63,19 +78,19 @@ export class SqliteQueue implements Queue {
     const lease = randomUUID();
     const rows = await this.writes.run((db) => {
       const now = Date.now();
-      // A message whose last allowed attempt ended without a settle (its consumer died) is dead now.
-      // Only an expired lease can be in that state (retry() dead-letters the others), so this reads
-      // the few leased rows, not the backlog.
+      // A message whose lease lapsed for the last allowed time (it kills its holders) is dead now.
+      // Only an expired lease can be in that state (a retry clears the lease), so this reads the few
+      // leased rows, not the backlog.
       statement(db, 
         `UPDATE messages SET dead_at = ?, lease = NULL,
-           last_error = COALESCE(last_error, 'lease expired after ' || attempts || ' attempts')
-         WHERE queue = ? AND lease IS NOT NULL AND dead_at IS NULL AND visible_at <= ? AND attempts >= ?`,
-      ).run(now, this.name, now, this.maxAttempts);
+           last_error = 'lease expired ' || (attempts - failures) || ' times' || COALESCE(' (last error: ' || last_error || ')', '')
+         WHERE queue = ? AND lease IS NOT NULL AND dead_at IS NULL AND visible_at <= ? AND attempts - failures >= ?`,
+      ).run(now, this.name, now, this.limits.maxLeaseLapses);
       return statement(db, 
           `UPDATE messages SET lease = ?, attempts = attempts + 1, visible_at = ?
            WHERE seq IN (SELECT seq FROM messages WHERE queue = ? AND dead_at IS NULL AND visible_at <= ?
                          ORDER BY visible_at, seq LIMIT ?)
-           RETURNING seq, id, body, attempts`,
+           RETURNING seq, id, body, attempts, failures`,
         )
         .all(lease, now + leaseMs, this.name, now, max) as Row[];
     }, 'relaxed');
@@ -105,12 +120,14 @@ export class SqliteQueue implements Queue {
       this.writes.run((db) => statement(db, sql).run(...params, row.seq, lease).changes > 0, 'relaxed');
     return {
       message: JSON.parse(row.body) as Envelope,
-      attempt: row.attempts,
+      attempt: row.failures + 1,
+      // This delivery is counted in `attempts` and is neither a failure nor a lapse yet.
+      lapses: row.attempts - 1 - row.failures,
       ack: () => settle('DELETE FROM messages WHERE seq = ? AND lease = ?'),
       retry: (delayMs, error) =>
-        row.attempts >= this.maxAttempts
-          ? settle('UPDATE messages SET dead_at = ?, lease = NULL, last_error = ? WHERE seq = ? AND lease = ?', Date.now(), error)
-          : settle('UPDATE messages SET visible_at = ?, lease = NULL, last_error = ? WHERE seq = ? AND lease = ?', Date.now() + delayMs, error),
+        row.failures + 1 >= this.limits.maxAttempts
+          ? settle('UPDATE messages SET dead_at = ?, lease = NULL, failures = failures + 1, last_error = ? WHERE seq = ? AND lease = ?', Date.now(), error)
+          : settle('UPDATE messages SET visible_at = ?, lease = NULL, failures = failures + 1, last_error = ? WHERE seq = ? AND lease = ?', Date.now() + delayMs, error),
       deadLetter: (error) =>
         settle('UPDATE messages SET dead_at = ?, lease = NULL, last_error = ? WHERE seq = ? AND lease = ?', Date.now(), error),
       extendLease: (leaseMs) => settle('UPDATE messages SET visible_at = ? WHERE seq = ? AND lease = ?', Date.now() + leaseMs),
@@ -138,7 +155,7 @@ class SqliteDeadLetters implements DeadLetterQueue {
   }
 
   redrive(ids?: readonly string[]): Promise<number> {
-    return this.each(ids, 'UPDATE messages SET dead_at = NULL, lease = NULL, attempts = 0, last_error = NULL, visible_at = ?', [Date.now()]);
+    return this.each(ids, 'UPDATE messages SET dead_at = NULL, lease = NULL, attempts = 0, failures = 0, last_error = NULL, visible_at = ?', [Date.now()]);
   }
 
   purge(ids?: readonly string[]): Promise<number> {

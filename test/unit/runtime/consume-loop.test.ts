@@ -25,6 +25,7 @@ function recording(real: Queue, settles: Settle[]): Queue {
   const watch = (delivery: Delivery): Delivery => ({
     message: delivery.message,
     attempt: delivery.attempt,
+    lapses: delivery.lapses,
     extendLease: (leaseMs) => delivery.extendLease(leaseMs),
     ack: () => delivery.ack().then(done({ how: 'ack', attempt: delivery.attempt })),
     retry: (delayMs, error) => delivery.retry(delayMs, error).then(done({ how: 'retry', attempt: delivery.attempt, delayMs, error })),
@@ -234,6 +235,7 @@ describe('the consume loop, started and stopped', () => {
     const failFirstRetry = (delivery: Delivery): Delivery => ({
       message: delivery.message,
       attempt: delivery.attempt,
+      lapses: delivery.lapses,
       ack: () => delivery.ack(),
       extendLease: (leaseMs) => delivery.extendLease(leaseMs),
       deadLetter: (error) => delivery.deadLetter(error),
@@ -296,6 +298,42 @@ describe('the consume loop keeps its leases while it works', () => {
       expect(calls).toBe(1);
     } finally {
       await Promise.all(loops.map((loop) => loop.stop()));
+      await messaging.close();
+    }
+  });
+});
+
+describe('the consume loop keeps a message that may kill its consumer apart', () => {
+  it('messages whose earlier deliveries lapsed run after their batch-mates are settled, one at a time, fewest lapses first', async () => {
+    const messaging = await openMessaging(`sqlite:${tempDir()}`, { maxAttempts: MAX_ATTEMPTS });
+    const queue = messaging.queue('intake');
+    // 'often' lapses three times and 'once' once (their holder "died"), then two fresh messages join them.
+    await queue.send([envelope('often')]);
+    for (let i = 0; i < 2; i++) {
+      await queue.receive(1, 30);
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    await queue.send([envelope('once')]);
+    await queue.receive(2, 30);
+    await new Promise((done) => setTimeout(done, 50));
+    await queue.send([envelope('fresh-1'), envelope('fresh-2')]);
+
+    const log: string[] = [];
+    const handler: MessageHandler = async (message) => {
+      log.push(`start ${message.id}`);
+      await new Promise((done) => setTimeout(done, 20));
+      log.push(`end ${message.id}`);
+    };
+    const loop = new ConsumeLoop({ queue, handler, logger: createLogger('test', 'silent'), batchSize: 8, leaseMs: 2000, idleMaxMs: 10, ...RETRY });
+    loop.start();
+    try {
+      await waitFor(async () => log.length === 8, 5_000, 'not all handled');
+      // The fresh ones run together; each suspect starts only after everything before it ended.
+      expect(log.slice(0, 4).sort()).toEqual(['end fresh-1', 'end fresh-2', 'start fresh-1', 'start fresh-2']);
+      expect(log.slice(4)).toEqual(['start once', 'end once', 'start often', 'end often']);
+      expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 0 });
+    } finally {
+      await loop.stop();
       await messaging.close();
     }
   });
