@@ -3,11 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { destroyNamespace, openMessaging, openStorage } from '../src/engines/index.js';
 import { QUEUES, type QueueStats, type StorageEngine } from '../src/ports/index.js';
 import { cpuUsPer, CpuWindow, type CpuReport, type Named } from './cpu.js';
-import { LatencyRecorder, type LatencySummary } from './latency.js';
-import { openPool, sendOnce, type BenchRequest } from './load-driver.js';
+import { LatencyRecorder, openPool, send, wishRequests, type LatencySummary, type LoadRequest } from '../src/ops/load/index.js';
 import { GENERATOR, generateRoster, removeTempDir, restartedSince, servicePids, startExodus, tempDir, type RunningProcess } from './processes.js';
 import type { DrainScenario } from './scenarios.js';
-import { wishRequests } from './wishes.js';
 
 /**
  * Drain: every evacuee of the roster submits one wish, as fast as the front door takes them
@@ -96,7 +94,7 @@ export async function runDrain(scenario: DrainScenario, log: (line: string) => v
 
 async function measure(
   origin: string,
-  requests: readonly BenchRequest[],
+  requests: readonly LoadRequest[],
   storage: StorageEngine,
   watched: readonly Named[],
   scenario: DrainScenario,
@@ -105,8 +103,8 @@ async function measure(
   const pool = openPool(origin, scenario.connections);
   const latency = new LatencyRecorder();
   const failedAttempts: Record<string, number> = {};
-  const attempts = new Map<BenchRequest, number>();
-  const retries: BenchRequest[] = [];
+  const attempts = new Map<LoadRequest, number>();
+  const retries: LoadRequest[] = [];
   const timeline: [number, number, number, number][] = [];
   let nextIndex = 0;
   let inFlight = 0;
@@ -130,7 +128,8 @@ async function measure(
       }
       inFlight++;
       const sentAt = performance.now();
-      const outcome = await sendOnce(pool, request, { requestTimeoutMs: REQUEST_TIMEOUT_MS, expectStatus: 202 });
+      const answer = await send(pool, request, { timeoutMs: REQUEST_TIMEOUT_MS });
+      const outcome = { ok: answer.status === 202, key: answer.key };
       inFlight--;
       if (outcome.ok) {
         accepted++;

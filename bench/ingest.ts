@@ -2,10 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openMessaging } from '../src/engines/index.js';
 import { QUEUES, type MessagingEngine } from '../src/ports/index.js';
 import { cpuUsPer, CpuWindow, type CpuReport } from './cpu.js';
-import { runClosed, runOpen, type BenchRequest, type PhaseResult } from './load-driver.js';
+import { cycle, wishRequests, type LoadRequest, type RosterEntry } from '../src/ops/load/index.js';
+import { runClosed, runOpen, type PhaseResult } from './load-driver.js';
 import { GENERATOR, generateRoster, removeTempDir, restartedSince, servicePids, startBareServer, startExodus, tempDir, type RunningProcess } from './processes.js';
 import type { IngestPhase, IngestScenario } from './scenarios.js';
-import { cycle, wishRequests } from './wishes.js';
 
 /**
  * Ingest: `POST /api/wishes` on exodus (frontend → durable intake queue → 202) against the bare
@@ -51,7 +51,8 @@ export async function runIngest(scenario: IngestScenario, log: (line: string) =>
   let messaging: MessagingEngine | undefined;
   try {
     log(`ingest: roster of ${scenario.rosterCount} in ${dataDir}`);
-    const requests = wishRequests(await generateRoster(dataDir, scenario.rosterCount));
+    const roster = await generateRoster(dataDir, scenario.rosterCount);
+    const requests = wishRequests(roster);
     bare = await startBareServer();
     exodus = await startExodus(dataDir);
     messaging = await openMessaging(`sqlite:${dataDir}`, { maxAttempts: 5 });
@@ -65,7 +66,7 @@ export async function runIngest(scenario: IngestScenario, log: (line: string) =>
         // Taken per phase: a service the supervisor restarted has a new pid.
         const services = servicePids(dataDir);
         const cpu = new CpuWindow([{ name: GENERATOR, pid: process.pid }, { name: 'bare-server', pid: bare.child.pid ?? 0 }, ...services]);
-        const result = await drive(target.origin, next, phase, rate);
+        const result = await drive(target.origin, { roster, next }, phase, rate);
         const cpuReport = cpu.stop();
         const restarted = restartedSince(services, dataDir);
         if (restarted.length > 0) log(`  restarted during the phase: ${restarted.join(', ')}`);
@@ -102,12 +103,12 @@ function describe(phase: IngestPhase, rate: number | undefined): string {
   return `${load}, ${phase.warmupMs / 1000} s warm-up + ${phase.durationMs / 1000} s`;
 }
 
-async function drive(origin: string, next: () => BenchRequest, phase: IngestPhase, rate: number | undefined): Promise<PhaseResult> {
-  const common = { warmupMs: phase.warmupMs, durationMs: phase.durationMs, requestTimeoutMs: REQUEST_TIMEOUT_MS, expectStatus: 202 };
-  if (phase.model.kind === 'closed') return runClosed(origin, next, { ...common, connections: phase.model.connections });
+async function drive(origin: string, load: { roster: readonly RosterEntry[]; next: () => LoadRequest }, phase: IngestPhase, rate: number | undefined): Promise<PhaseResult> {
+  const common = { warmupMs: phase.warmupMs, durationMs: phase.durationMs, requestTimeoutMs: REQUEST_TIMEOUT_MS };
+  if (phase.model.kind === 'closed') return runClosed(origin, load.next, { ...common, connections: phase.model.connections });
   if (rate === undefined || rate <= 0) throw new Error(`phase ${phase.name}: an open model needs the exodus closed-model rate first`);
   // Up to 2 s of due requests may wait; beyond that the server is clearly not keeping up.
-  return runOpen(origin, next, { ...common, connections: phase.model.connections, ratePerSec: rate, maxOutstanding: Math.max(1_000, rate * 2) });
+  return runOpen(origin, load.roster, { ...common, connections: phase.model.connections, ratePerSec: rate, maxOutstanding: Math.max(1_000, rate * 2) });
 }
 
 /** Polls the queues until nothing is ready or leased; ms it took, or undefined after `timeoutMs`. */

@@ -1,20 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
-import { LatencyRecorder, type LatencySummary } from './latency.js';
-
-/** One POST as the generator sends it; built ahead of time so the timed path only writes bytes. */
-export interface BenchRequest {
-  readonly path: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
-
-/** What a request came to: `ok` if the expected status came back; `key` is the status or error code. */
-export interface Outcome {
-  readonly ok: boolean;
-  readonly key: string;
-}
+import { LatencyRecorder, LoadRun, openPool, send, type Answer, type LatencySummary, type LoadRequest, type RosterEntry } from '../src/ops/load/index.js';
 
 export interface PhaseResult {
   readonly model: 'closed' | 'open';
@@ -25,7 +10,7 @@ export interface PhaseResult {
   /** Answers with the expected status per second of the measured window. */
   readonly okPerSec: number;
   readonly ok: number;
-  /** Non-expected answers and transport errors in the measured window, by status or error code. */
+  /** Non-expected answers and transport errors (closed: in the measured window; open: the whole phase), by status or error code. */
   readonly errors: Readonly<Record<string, number>>;
   /** Open model only: due requests never sent because `maxOutstanding` were already waiting. */
   readonly skipped: number;
@@ -41,37 +26,12 @@ export interface DriverOptions {
   readonly durationMs: number;
   /** Per request: no header or body byte for this long is an error, so a phase always ends. */
   readonly requestTimeoutMs: number;
-  readonly expectStatus: number;
 }
 
-/**
- * One keep-alive connection per virtual user, no pipelining: that is how browsers and most HTTP
- * clients talk to an API, and pipelining would flatter the server that answers in order fastest.
- */
-export function openPool(origin: string, connections: number): Pool {
-  return new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
-}
+/** Both servers answer an accepted POST with 202. */
+const EXPECTED = 202;
 
-export async function sendOnce(pool: Pool, request: BenchRequest, options: Pick<DriverOptions, 'requestTimeoutMs' | 'expectStatus'>): Promise<Outcome> {
-  try {
-    const response = await pool.request({
-      method: 'POST',
-      path: request.path,
-      headers: request.headers,
-      body: request.body,
-      headersTimeout: options.requestTimeoutMs,
-      bodyTimeout: options.requestTimeoutMs,
-    });
-    // Read the whole answer: a server is done when its last byte is in, not its status line.
-    await response.body.dump();
-    return { ok: response.statusCode === options.expectStatus, key: String(response.statusCode) };
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    return { ok: false, key: typeof code === 'string' ? code : error instanceof Error ? error.name : 'error' };
-  }
-}
-
-/** Counts for the measured window, shared by both models. */
+/** Counts for the closed model's measured window. */
 class WindowCounts {
   readonly latency = new LatencyRecorder();
   readonly errors: Record<string, number> = {};
@@ -79,12 +39,12 @@ class WindowCounts {
   skipped = 0;
   answeredInPhase = 0;
 
-  add(outcome: Outcome, latencyMs: number): void {
-    if (outcome.ok) {
+  add(answer: Answer, latencyMs: number): void {
+    if (answer.status === EXPECTED) {
       this.ok++;
       this.latency.record(latencyMs);
     } else {
-      this.errors[outcome.key] = (this.errors[outcome.key] ?? 0) + 1;
+      this.errors[answer.key] = (this.errors[answer.key] ?? 0) + 1;
     }
   }
 }
@@ -95,7 +55,7 @@ class WindowCounts {
  * window are recorded; throughput counts answers *received* in it, so the tail of the warm-up and
  * the requests still in flight at the end neither inflate nor deflate it.
  */
-export async function runClosed(origin: string, next: () => BenchRequest, options: DriverOptions): Promise<PhaseResult> {
+export async function runClosed(origin: string, next: () => LoadRequest, options: DriverOptions): Promise<PhaseResult> {
   const pool = openPool(origin, options.connections);
   const start = performance.now();
   const measureFrom = start + options.warmupMs;
@@ -105,11 +65,11 @@ export async function runClosed(origin: string, next: () => BenchRequest, option
   const sender = async (): Promise<void> => {
     while (performance.now() < end) {
       const sentAt = performance.now();
-      const outcome = await sendOnce(pool, next(), options);
+      const answer = await send(pool, next(), { timeoutMs: options.requestTimeoutMs });
       const doneAt = performance.now();
       counts.answeredInPhase++;
-      if (outcome.ok && doneAt >= measureFrom && doneAt <= end) answeredInWindow++;
-      if (sentAt >= measureFrom) counts.add(outcome, doneAt - sentAt);
+      if (answer.status === EXPECTED && doneAt >= measureFrom && doneAt <= end) answeredInWindow++;
+      if (sentAt >= measureFrom) counts.add(answer, doneAt - sentAt);
     }
   };
   try {
@@ -138,55 +98,33 @@ export interface OpenOptions extends DriverOptions {
 }
 
 /**
- * Open model: request i is due at start + i/rate whatever happened to the others, and its latency
- * is measured from that *intended* time, not from when it was actually written. A server (or a
- * generator) that falls behind therefore shows its queueing in the percentiles instead of hiding
- * it. The scheduler ticks on a ~1 ms timer and sends everything due; its own lateness is counted
- * too, which costs both servers the same.
+ * Open model, by the product's load generator (`exodus load`'s engine): one constant phase of POSTs,
+ * latency from each request's intended time, the warm-up's arrivals left out of the percentiles.
  */
-export async function runOpen(origin: string, next: () => BenchRequest, options: OpenOptions): Promise<PhaseResult> {
-  const pool = openPool(origin, options.connections);
-  const intervalMs = 1000 / options.ratePerSec;
-  const total = Math.floor(((options.warmupMs + options.durationMs) * options.ratePerSec) / 1000);
-  const start = performance.now();
-  const measureFrom = start + options.warmupMs;
-  const counts = new WindowCounts();
-  let issued = 0;
-  let outstanding = 0;
-  try {
-    while (issued < total) {
-      const due = Math.min(total, Math.floor((performance.now() - start) / intervalMs) + 1);
-      for (; issued < due; issued++) {
-        const intendedAt = start + issued * intervalMs;
-        const measured = intendedAt >= measureFrom;
-        if (outstanding >= options.maxOutstanding) {
-          if (measured) counts.skipped++;
-          continue;
-        }
-        outstanding++;
-        void sendOnce(pool, next(), options).then((outcome) => {
-          outstanding--;
-          counts.answeredInPhase++;
-          if (measured) counts.add(outcome, performance.now() - intendedAt);
-        });
-      }
-      await sleep(1);
-    }
-    // Every request has its own timeout, so this wait is bounded by `requestTimeoutMs`.
-    while (outstanding > 0) await sleep(5);
-  } finally {
-    await pool.close();
-  }
+export async function runOpen(origin: string, roster: readonly RosterEntry[], options: OpenOptions): Promise<PhaseResult> {
+  const run = new LoadRun({
+    target: origin,
+    roster,
+    segments: [{ name: 'open', kind: 'constant', startMs: 0, durationMs: options.warmupMs + options.durationMs, from: options.ratePerSec, to: options.ratePerSec }],
+    mix: { post: 1, status: 0, wall: 0, tally: 0 },
+    retries: 0,
+    connections: options.connections,
+    maxOutstanding: options.maxOutstanding,
+    timeoutMs: options.requestTimeoutMs,
+    measureFromMs: options.warmupMs,
+  });
+  const result = await run.run();
+  const post = result.byAction.post;
   return {
     model: 'open',
     connections: options.connections,
     offeredPerSec: options.ratePerSec,
     measuredMs: options.durationMs,
-    okPerSec: Math.round((counts.ok * 1000) / options.durationMs),
-    ok: counts.ok,
-    errors: counts.errors,
-    skipped: counts.skipped,
-    latency: counts.latency.summary(),
-    answeredInPhase: counts.answeredInPhase,
+    okPerSec: Math.round((post.latency.count * 1000) / options.durationMs),
+    ok: post.latency.count,
+    errors: Object.fromEntries(Object.entries(post.answers).filter(([key]) => key !== String(EXPECTED))),
+    skipped: result.skipped,
+    latency: post.latency,
+    answeredInPhase: result.answered,
   };
 }

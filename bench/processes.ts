@@ -1,6 +1,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { ONE_ADDRESS_LOAD_ENV, freePort } from '../src/ops/index.js';
+import { readRosterFile, type RosterEntry } from '../src/ops/load/index.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,11 +40,6 @@ export function removeTempDir(dir: string): void {
   dirs.delete(dir);
 }
 
-export interface RosterEntry {
-  readonly evacueeId: string;
-  readonly pass: string;
-}
-
 /** `exodus roster generate` into `dataDir` (its passes are signed by that data dir's secret). */
 export async function generateRoster(dataDir: string, count: number, engineArgs: readonly string[] = []): Promise<RosterEntry[]> {
   const out = join(dataDir, 'roster.csv');
@@ -54,15 +50,7 @@ export async function generateRoster(dataDir: string, count: number, engineArgs:
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((done) => child.once('exit', done));
   if (code !== 0) throw new Error(`roster generate exited ${String(code)}: ${stderr}`);
-  // Generated names never contain commas, so a plain split is exact here.
-  return readFileSync(out, 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => {
-      const fields = line.split(',');
-      return { evacueeId: fields[0] ?? '', pass: fields[2] ?? '' };
-    });
+  return readRosterFile(out);
 }
 
 export interface RunningProcess {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openMessaging, openStorage } from '../engines/index.js';
 import { auditLedger, LedgerError, parseLedger, type AuditReport, type LedgerEntry } from '../ops/index.js';
 import { QUEUES, type DeadLetterQueue, type QueueName, type Tally } from '../ports/index.js';
-import { parseDurationMs } from '../runtime/index.js';
+import { parseDurationMs, type Config } from '../runtime/index.js';
 import { CliError, parseVerb, requireString } from './args.js';
 import { table } from './status.js';
 
@@ -23,26 +23,34 @@ export async function auditCommand(argv: readonly string[]): Promise<void> {
   const wait = typeof flags['wait'] === 'string' ? parseDurationMs(flags['wait']) : 0;
   if (wait === undefined) throw new CliError(`--wait takes a duration such as 30s or 5m, got "${String(flags['wait'])}"`);
 
+  const { report } = await auditUntilComplete(config, ledger, wait);
+  console.log(flags['json'] === true ? JSON.stringify(report, null, 2) : describe(report));
+  if (!report.ok) process.exitCode = 1;
+}
+
+/**
+ * Audits `ledger` against the engines `config` names, looking again every second while wishes are
+ * missing, for up to `waitMs`; `waitedMs` is how long until it held (undefined: it never did).
+ */
+export async function auditUntilComplete(config: Config, ledger: readonly LedgerEntry[], waitMs: number): Promise<{ report: AuditReport; waitedMs: number | undefined }> {
   const messaging = await openMessaging(config.queueUrl, config);
   const storage = await openStorage(config.storeUrl, { poolSize: 2 });
-  let report: AuditReport;
   try {
     const deadLetters = Object.fromEntries(Object.values(QUEUES).map((name) => [name, messaging.queue(name).deadLetters])) as Record<QueueName, DeadLetterQueue>;
-    const deadline = Date.now() + wait;
+    const started = Date.now();
     for (;;) {
-      report = await auditLedger(ledger, { store: storage.store, readModel: storage.readModel, deadLetters });
-      if (report.ok || Date.now() >= deadline) break;
+      const report = await auditLedger(ledger, { store: storage.store, readModel: storage.readModel, deadLetters });
+      if (report.ok) return { report, waitedMs: Date.now() - started };
+      if (Date.now() - started >= waitMs) return { report, waitedMs: undefined };
       await sleep(RECHECK_MS);
     }
   } finally {
     await messaging.close();
     await storage.close();
   }
-  console.log(flags['json'] === true ? JSON.stringify(report, null, 2) : describe(report));
-  if (!report.ok) process.exitCode = 1;
 }
 
-function readLedger(file: string): LedgerEntry[] {
+export function readLedger(file: string): LedgerEntry[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

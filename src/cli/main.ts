@@ -2,6 +2,7 @@ import { ConfigError } from '../runtime/index.js';
 import { CliError } from './args.js';
 import { auditCommand } from './audit.js';
 import { dlqCommand } from './dlq.js';
+import { loadCommand } from './load.js';
 import { migrateCommand } from './migrate.js';
 import { rosterCommand } from './roster.js';
 import { serveCommand } from './serve.js';
@@ -19,6 +20,8 @@ const USAGE = `usage: exodus <command> [flags]
   dlq list|show|redrive|purge --data DIR --queue NAME [--id ID]         dead letters
   migrate --store URL                                                   apply pending store migrations (PostgreSQL)
   audit --ledger FILE [--wait 30s] [--json]                             every accepted wish accounted for; exit 1 if not
+  load --target URL --roster FILE --scenario NAME|FILE                  open-model load in phases, report, ledger, audit
+     [--rate N] [--duration D] [--out DIR] [--connections N] [--seed N] [--audit-wait D]
   slo rules [--dir slo] [--out FILE]                                    the SLOs as Prometheus rules and burn-rate alerts
 engine flags: --queue URL --store URL (default sqlite:<data dir>); every flag also reads EXODUS_<NAME>`;
 
@@ -30,6 +33,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<voi
   dlq: dlqCommand,
   migrate: migrateCommand,
   audit: auditCommand,
+  load: loadCommand,
   slo: sloCommand,
 };
 

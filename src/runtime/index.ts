@@ -22,6 +22,7 @@ export { otlpExport, type OtlpExport } from './otlp-export.js';
 export { countWish, observeQueue, observeTally, type WishOutcome, recordTimeToWall } from './pipeline-metrics.js';
 export { Secret } from './secret.js';
 export { onShutdown } from './shutdown.js';
+export { packageRoot } from './package-root.js';
 export { contextFrom, currentTraceContext, serviceNameOf, startTelemetry, tagWishSpan, type Telemetry, tracer } from './telemetry.js';
 export { ATTRIBUTE, EVENT, METRIC } from './telemetry-names.js';
 export { produce } from './produce.js';

@@ -8,7 +8,7 @@ import type { TelemetryStore } from '../../ports/index.js';
 import type { Logger } from '../../runtime/index.js';
 import { registerMetricsRoute } from '../shared/metrics-route.js';
 import { installSecurityHeaders } from '../shared/security-headers.js';
-import { packageRoot } from '../shared/package-root.js';
+import { packageRoot } from '../../runtime/index.js';
 import { installAccess } from './access.js';
 import { registerApiRoutes } from './api-routes.js';
 import { registerOtlpReceiver } from './otlp-routes.js';

@@ -2,7 +2,7 @@ import protobuf from 'protobufjs';
 import { isAbsolute, join } from 'node:path';
 import type { StoredLog, StoredPoint, StoredSpan, TelemetryAttributes } from '../../ports/index.js';
 import { ATTRIBUTE } from '../../runtime/index.js';
-import { packageRoot } from '../shared/package-root.js';
+import { packageRoot } from '../../runtime/index.js';
 
 /*
  * OTLP/HTTP requests in both encodings become the same plain objects (the protobuf JSON mapping:

@@ -2,7 +2,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../shared/package-root.js';
+import { packageRoot } from '../../runtime/index.js';
 
 /** Where `npm run build` puts the page (web/page bundled by esbuild): `dist/web/page` under the package root. */
 export function defaultWebRoot(): string {

@@ -29,10 +29,10 @@ export class LatencyRecorder {
     const ms = (us: number): number => Math.round(us) / 1000;
     return {
       count: h.totalCount,
-      p50Ms: ms(h.getValueAtPercentile(50)),
-      p90Ms: ms(h.getValueAtPercentile(90)),
-      p99Ms: ms(h.getValueAtPercentile(99)),
-      p999Ms: ms(h.getValueAtPercentile(99.9)),
+      p50Ms: Math.min(ms(h.getValueAtPercentile(50)), ms(h.maxValue)),
+      p90Ms: Math.min(ms(h.getValueAtPercentile(90)), ms(h.maxValue)),
+      p99Ms: Math.min(ms(h.getValueAtPercentile(99)), ms(h.maxValue)),
+      p999Ms: Math.min(ms(h.getValueAtPercentile(99.9)), ms(h.maxValue)),
       maxMs: ms(h.maxValue),
       meanMs: Math.round(h.mean) / 1000,
     };

@@ -1,6 +1,6 @@
-import type { BenchRequest } from './load-driver.js';
-import { seededRandom } from '../src/ops/index.js';
-import type { RosterEntry } from './processes.js';
+import { seededRandom } from '../seeded-random.js';
+import type { LoadRequest } from './http.js';
+import type { RosterEntry } from './roster-file.js';
 
 /**
  * Request bodies: realistic wishes (100–300 characters, a recipient on most, markup on one in ten
@@ -23,7 +23,7 @@ function pick<T>(items: readonly T[], random: () => number): T {
 }
 
 /** One POST /api/wishes per roster entry, in roster order. */
-export function wishRequests(roster: readonly RosterEntry[], seed = 42): BenchRequest[] {
+export function wishRequests(roster: readonly RosterEntry[], seed = 42): LoadRequest[] {
   const random = seededRandom(seed);
   return roster.map((entry, i) => {
     const withMarkup = i % 10 === 9;
@@ -31,6 +31,7 @@ export function wishRequests(roster: readonly RosterEntry[], seed = 42): BenchRe
     const to = random() < 0.8 ? pick(RECIPIENTS, random) : undefined;
     const body = JSON.stringify({ destination: random() < 0.5 ? 'mars' : 'europa', ...(to === undefined ? {} : { to }), message });
     return {
+      method: 'POST',
       path: '/api/wishes',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${entry.pass}` },
       body,
@@ -39,11 +40,11 @@ export function wishRequests(roster: readonly RosterEntry[], seed = 42): BenchRe
 }
 
 /** An endless source cycling through `requests`: a later wish of an evacuee supersedes the earlier. */
-export function cycle(requests: readonly BenchRequest[]): () => BenchRequest {
+export function cycle<T>(requests: readonly T[]): () => T {
   if (requests.length === 0) throw new Error('no requests to cycle through');
   let i = 0;
   return () => {
-    const request = requests[i] as BenchRequest;
+    const request = requests[i] as T;
     i = (i + 1) % requests.length;
     return request;
   };

@@ -1,0 +1,207 @@
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { openMessaging } from '../engines/index.js';
+import { parseLedger, type LedgerEntry } from '../ops/index.js';
+import {
+  builtInScenarioNames,
+  judge,
+  LEDGER_FILE,
+  loadScenario,
+  LoadRun,
+  needsAudit,
+  readRosterFile,
+  RosterFileError,
+  ScenarioError,
+  segmentsOf,
+  writeReport,
+  type AuditSummary,
+  type LoadReport,
+  type Progress,
+  type Scenario,
+} from '../ops/load/index.js';
+import { QUEUES, type MessagingEngine } from '../ports/index.js';
+import { packageRoot, parseDurationMs, type Config } from '../runtime/index.js';
+import { auditUntilComplete } from './audit.js';
+import { CliError, parseVerb, requireString } from './args.js';
+import { table } from './status.js';
+
+/** Where the ready-made scenarios are. */
+export const SCENARIO_DIR = (): string => join(packageRoot(), 'scenarios', 'load');
+
+const OWN_FLAGS = {
+  target: { type: 'string' },
+  roster: { type: 'string' },
+  scenario: { type: 'string' },
+  rate: { type: 'string' },
+  duration: { type: 'string' },
+  out: { type: 'string' },
+  connections: { type: 'string' },
+  seed: { type: 'string' },
+  'audit-wait': { type: 'string' },
+} as const;
+
+/**
+ * `exodus load --target URL --roster FILE --scenario NAME|FILE [--rate N] [--duration D] [--out DIR]`:
+ * an open-model load in phases, then (given the engines: `--data`, or `--queue` and `--store`) the
+ * audit of every 202. Writes `results.json`, `report.html` and `ledger.ndjson` into `--out`; exit 0
+ * when every threshold holds, 1 when one does not.
+ */
+export async function loadCommand(argv: readonly string[]): Promise<void> {
+  const { config, flags } = parseVerb(argv, OWN_FLAGS);
+  const target = requireString(flags, 'target').replace(/\/$/, '');
+  if (!/^https?:\/\/[^/]+$/.test(target)) throw new CliError(`--target takes an origin such as http://127.0.0.1:3000, got "${target}"`);
+  const scenario = scenarioFrom(requireString(flags, 'scenario'));
+  const roster = rosterFrom(requireString(flags, 'roster'));
+  const rate = optionalNumber(flags['rate'], '--rate', 0.001);
+  const durationMs = optionalDuration(flags['duration'], '--duration');
+  const connections = optionalNumber(flags['connections'], '--connections', 1) ?? scenario.connections;
+  const seed = optionalNumber(flags['seed'], '--seed', 0) ?? 1;
+  const auditWaitMs = optionalDuration(flags['audit-wait'], '--audit-wait') ?? 120_000;
+  const engines = enginesGiven(argv) ? config : undefined;
+  if (engines === undefined && needsAudit(scenario.thresholds)) {
+    throw new CliError(`scenario ${scenario.name} has thresholds only an audit can measure (lost, audit_wait_s): give the engines (--data DIR, or --queue URL and --store URL), or use a scenario file without them`);
+  }
+  const out = resolve(typeof flags['out'] === 'string' ? flags['out'] : join('load-results', `${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  const segments = segmentsOf(scenario, { ...(rate === undefined ? {} : { rate }), ...(durationMs === undefined ? {} : { durationMs }) });
+
+  const messaging = engines === undefined ? undefined : await openMessaging(engines.queueUrl, engines);
+  mkdirSync(out, { recursive: true });
+  const ledgerFile = join(out, LEDGER_FILE);
+  const ledger = createWriteStream(ledgerFile);
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const progress = process.stderr.isTTY ? new ProgressLine() : undefined;
+  const run = new LoadRun({
+    target,
+    roster,
+    segments,
+    mix: scenario.mix,
+    retries: scenario.retries,
+    connections,
+    seed,
+    signal: stop.signal,
+    onAccepted: (entry) => ledger.write(JSON.stringify(entry) + '\n'),
+    ...(progress === undefined ? {} : { onSecond: (p: Progress) => progress.show(p) }),
+    ...(messaging === undefined ? {} : { queueDepth: () => backlog(messaging) }),
+  });
+  console.error(`exodus load: ${scenario.name} against ${target}, ${(segments.reduce((ms, s) => ms + s.durationMs, 0) / 1000).toFixed(0)} s, ${roster.length} evacuees; writing to ${out}`);
+  let report: LoadReport;
+  try {
+    const result = await run.run();
+    progress?.clear();
+    await new Promise<void>((done) => ledger.end(done));
+    const audit = engines === undefined ? undefined : await auditAfterLoad(engines, ledgerFile, auditWaitMs);
+    const verdicts = judge(scenario.thresholds, result, audit === undefined ? undefined : { lost: audit.lost, waitS: audit.waitS });
+    report = {
+      scenario: { name: scenario.name, description: scenario.description },
+      parameters: { target, scenario: scenario.name, rate: rate ?? scenario.rate, duration: durationMs === undefined ? 'as written' : `${durationMs / 1000} s`, connections, seed, retries: scenario.retries, mix: scenario.mix, roster: roster.length, aborted: stop.signal.aborted },
+      segments,
+      result,
+      verdicts,
+      audit,
+      pass: verdicts.every((v) => v.pass) && !stop.signal.aborted,
+    };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await messaging?.close();
+  }
+  const files = writeReport(out, report);
+  console.log(summary(report));
+  console.log(`\nreport: ${files.html}\nresults: ${files.results}\nledger: ${ledgerFile}`);
+  if (!report.pass) process.exitCode = 1;
+}
+
+function scenarioFrom(nameOrFile: string): Scenario {
+  try {
+    return loadScenario(nameOrFile, SCENARIO_DIR());
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+function rosterFrom(file: string): ReturnType<typeof readRosterFile> {
+  try {
+    return readRosterFile(file);
+  } catch (error) {
+    if (error instanceof RosterFileError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+/** True when the engines were named (flag or environment), rather than the default data dir guessed. */
+function enginesGiven(argv: readonly string[]): boolean {
+  const named = (flag: string): boolean => argv.some((arg) => arg === `--${flag}` || arg.startsWith(`--${flag}=`));
+  return named('data') || named('queue') || named('store') || ['EXODUS_DATA', 'EXODUS_QUEUE', 'EXODUS_STORE'].some((name) => (process.env[name] ?? '') !== '');
+}
+
+async function backlog(messaging: MessagingEngine): Promise<number> {
+  const stats = await Promise.all(Object.values(QUEUES).map((name) => messaging.queue(name).stats()));
+  return stats.reduce((sum, s) => sum + s.ready + s.delayed + s.inFlight, 0);
+}
+
+async function auditAfterLoad(config: Config, ledgerFile: string, waitMs: number): Promise<AuditSummary> {
+  const entries: LedgerEntry[] = parseLedger(readFileSync(ledgerFile, 'utf8'), ledgerFile);
+  const { report, waitedMs } = await auditUntilComplete(config, entries, waitMs);
+  return {
+    ok: report.ok,
+    accepted: report.wishes,
+    stored: report.outcomes.stored,
+    superseded: report.outcomes.superseded,
+    rejected: report.outcomes.rejected,
+    lost: report.missing.length,
+    waitS: waitedMs === undefined ? undefined : Math.round(waitedMs / 100) / 10,
+  };
+}
+
+function summary(report: LoadReport): string {
+  const { result } = report;
+  const post = result.byAction.post.latency;
+  return [
+    `${report.pass ? 'PASS' : 'FAIL'}: ${report.scenario.name}, ${result.accepted} wishes accepted, ${result.shed} shed (429/503), ${result.errors} errors, ${result.skipped} skipped`,
+    '',
+    table(['POST 202 latency (ms)', 'p50', 'p99', 'p99.9', 'max'], [['from when due', post.p50Ms, post.p99Ms, post.p999Ms, post.maxMs]]),
+    '',
+    table(
+      ['threshold', 'bound', 'measured', 'verdict'],
+      report.verdicts.map((v) => [v.metric, v.bound, v.value === undefined ? 'not measured' : Math.round(v.value * 1000) / 1000, v.pass ? 'pass' : 'FAIL']),
+    ),
+    ...(report.audit === undefined ? [] : ['', `audit: ${report.audit.ok ? 'ok' : 'NOT OK'}, ${report.audit.accepted} accepted, ${report.audit.lost} lost${report.audit.waitS === undefined ? '' : `, complete ${report.audit.waitS} s after the load`}`]),
+  ].join('\n');
+}
+
+/** One line on a terminal, rewritten every second. */
+class ProgressLine {
+  show(p: Progress): void {
+    const statuses = Object.entries(p.statuses).map(([k, n]) => `${k}:${n}`).join(' ');
+    const depth = p.queueDepth === undefined ? '' : `  queued ${p.queueDepth}`;
+    const line = `${p.phase}  ${Math.round(p.elapsedMs / 1000)}/${Math.round(p.totalMs / 1000)} s  asked ${p.askedPerSec}/s sent ${p.sentPerSec}/s  p50 ${p.acceptedP50Ms} ms p99 ${p.acceptedP99Ms} ms  ${statuses}${depth}`;
+    process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 120) - 1)}`);
+  }
+
+  clear(): void {
+    process.stderr.write('\r\x1b[2K');
+  }
+}
+
+function optionalNumber(value: string | boolean | undefined, flag: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== 'string' || !Number.isFinite(n) || n < min) throw new CliError(`${flag} takes a number ≥ ${min}, got "${String(value)}"`);
+  return n;
+}
+
+function optionalDuration(value: string | boolean | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = typeof value === 'string' ? parseDurationMs(value) : undefined;
+  if (ms === undefined || ms <= 0) throw new CliError(`${flag} takes a duration such as 30s or 10m, got "${String(value)}"`);
+  return ms;
+}
+
+/** For `--help`: the ready-made scenarios. */
+export function scenarioNames(): string[] {
+  return builtInScenarioNames(SCENARIO_DIR());
+}
