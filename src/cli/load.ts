@@ -17,6 +17,7 @@ import {
   type AuditSummary,
   type LoadReport,
   type Progress,
+  type RosterEntry,
   type Scenario,
 } from '../ops/load/index.js';
 import { QUEUES, type MessagingEngine } from '../ports/index.js';
@@ -62,17 +63,49 @@ export async function loadCommand(argv: readonly string[]): Promise<void> {
     throw new CliError(`scenario ${scenario.name} has thresholds only an audit can measure (lost, audit_wait_s): give the engines (--data DIR, or --queue URL and --store URL), or use a scenario file without them`);
   }
   const out = resolve(typeof flags['out'] === 'string' ? flags['out'] : join('load-results', `${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
-  const segments = segmentsOf(scenario, { ...(rate === undefined ? {} : { rate }), ...(durationMs === undefined ? {} : { durationMs }) });
-
-  const messaging = engines === undefined ? undefined : await openMessaging(engines.queueUrl, engines);
-  mkdirSync(out, { recursive: true });
-  const ledgerFile = join(out, LEDGER_FILE);
-  const ledger = createWriteStream(ledgerFile);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const progress = process.stderr.isTTY ? new ProgressLine() : undefined;
+  try {
+    const { report, files } = await runLoad({ target, scenario, roster, rate, durationMs, connections, seed, out, engines, auditWaitMs, signal: stop.signal, progress: process.stderr.isTTY });
+    console.log(summary(report));
+    console.log(`\nreport: ${files.html}\nresults: ${files.results}\nledger: ${files.ledger}`);
+    if (!report.pass) process.exitCode = 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export interface LoadRequestOptions {
+  readonly target: string;
+  readonly scenario: Scenario;
+  readonly roster: readonly RosterEntry[];
+  readonly rate: number | undefined;
+  readonly durationMs: number | undefined;
+  readonly connections: number;
+  readonly seed: number;
+  readonly out: string;
+  /** Given: the backlog is sampled and the ledger audited after the run. */
+  readonly engines: Config | undefined;
+  readonly auditWaitMs: number;
+  readonly signal: AbortSignal;
+  /** Show a live line on stderr. */
+  readonly progress: boolean;
+  /** Called with the run before it starts (to put marks on its time axis). */
+  readonly onRun?: (run: LoadRun) => void;
+}
+
+/** Runs a scenario to its report: the load, the ledger, the audit (given the engines), the verdicts, the files. */
+export async function runLoad(options: LoadRequestOptions): Promise<{ report: LoadReport; files: { results: string; html: string; ledger: string } }> {
+  const { target, scenario, roster, rate, durationMs, connections, seed, out, engines, signal } = options;
+  const segments = segmentsOf(scenario, { ...(rate === undefined ? {} : { rate }), ...(durationMs === undefined ? {} : { durationMs }) });
+  const messaging = engines === undefined ? undefined : await openMessaging(engines.queueUrl, engines);
+  mkdirSync(out, { recursive: true });
+  const ledgerFile = join(out, LEDGER_FILE);
+  const ledger = createWriteStream(ledgerFile);
+  const progress = options.progress ? new ProgressLine() : undefined;
   const run = new LoadRun({
     target,
     roster,
@@ -81,40 +114,36 @@ export async function loadCommand(argv: readonly string[]): Promise<void> {
     retries: scenario.retries,
     connections,
     seed,
-    signal: stop.signal,
+    signal,
     onAccepted: (entry) => ledger.write(JSON.stringify(entry) + '\n'),
     ...(progress === undefined ? {} : { onSecond: (p: Progress) => progress.show(p) }),
     ...(messaging === undefined ? {} : { queueDepth: () => backlog(messaging) }),
   });
+  options.onRun?.(run);
   console.error(`exodus load: ${scenario.name} against ${target}, ${(segments.reduce((ms, s) => ms + s.durationMs, 0) / 1000).toFixed(0)} s, ${roster.length} evacuees; writing to ${out}`);
   let report: LoadReport;
   try {
     const result = await run.run();
     progress?.clear();
     await new Promise<void>((done) => ledger.end(done));
-    const audit = engines === undefined ? undefined : await auditAfterLoad(engines, ledgerFile, auditWaitMs);
+    const audit = engines === undefined ? undefined : await auditAfterLoad(engines, ledgerFile, options.auditWaitMs);
     const verdicts = judge(scenario.thresholds, result, audit === undefined ? undefined : { lost: audit.lost, waitS: audit.waitS });
     report = {
       scenario: { name: scenario.name, description: scenario.description },
-      parameters: { target, scenario: scenario.name, rate: rate ?? scenario.rate, duration: durationMs === undefined ? 'as written' : `${durationMs / 1000} s`, connections, seed, retries: scenario.retries, mix: scenario.mix, roster: roster.length, aborted: stop.signal.aborted },
+      parameters: { target, scenario: scenario.name, rate: rate ?? scenario.rate, duration: durationMs === undefined ? 'as written' : `${durationMs / 1000} s`, connections, seed, retries: scenario.retries, mix: scenario.mix, roster: roster.length, aborted: signal.aborted },
       segments,
       result,
       verdicts,
       audit,
-      pass: verdicts.every((v) => v.pass) && !stop.signal.aborted,
+      pass: verdicts.every((v) => v.pass) && !signal.aborted,
     };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await messaging?.close();
   }
-  const files = writeReport(out, report);
-  console.log(summary(report));
-  console.log(`\nreport: ${files.html}\nresults: ${files.results}\nledger: ${ledgerFile}`);
-  if (!report.pass) process.exitCode = 1;
+  return { report, files: { ...writeReport(out, report), ledger: ledgerFile } };
 }
 
-function scenarioFrom(nameOrFile: string): Scenario {
+export function scenarioFrom(nameOrFile: string): Scenario {
   try {
     return loadScenario(nameOrFile, SCENARIO_DIR());
   } catch (error) {
@@ -123,7 +152,7 @@ function scenarioFrom(nameOrFile: string): Scenario {
   }
 }
 
-function rosterFrom(file: string): ReturnType<typeof readRosterFile> {
+export function rosterFrom(file: string): RosterEntry[] {
   try {
     return readRosterFile(file);
   } catch (error) {
@@ -157,7 +186,7 @@ async function auditAfterLoad(config: Config, ledgerFile: string, waitMs: number
   };
 }
 
-function summary(report: LoadReport): string {
+export function summary(report: LoadReport): string {
   const { result } = report;
   const post = result.byAction.post.latency;
   return [

@@ -1,6 +1,7 @@
 import { ConfigError } from '../runtime/index.js';
 import { CliError } from './args.js';
 import { auditCommand } from './audit.js';
+import { chaosCommand } from './chaos.js';
 import { dlqCommand } from './dlq.js';
 import { loadCommand } from './load.js';
 import { migrateCommand } from './migrate.js';
@@ -22,6 +23,9 @@ const USAGE = `usage: exodus <command> [flags]
   audit --ledger FILE [--wait 30s] [--json]                             every accepted wish accounted for; exit 1 if not
   load --target URL --roster FILE --scenario NAME|FILE                  open-model load in phases, report, ledger, audit
      [--rate N] [--duration D] [--out DIR] [--connections N] [--seed N] [--audit-wait D]
+  chaos kill --service NAME [--every D --for D] | pause --service NAME --for D     faults into a running exodus up,
+     | store-outage --for D | broker-restart [--abrupt] [--down D] | poison --count N     hypothesis checked, journal
+     | run NAME|FILE [--roster FILE]    [--out DIR] [--recover-within D] [--drain-within D]
   slo rules [--dir slo] [--out FILE]                                    the SLOs as Prometheus rules and burn-rate alerts
 engine flags: --queue URL --store URL (default sqlite:<data dir>); every flag also reads EXODUS_<NAME>`;
 
@@ -34,6 +38,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<voi
   migrate: migrateCommand,
   audit: auditCommand,
   load: loadCommand,
+  chaos: chaosCommand,
   slo: sloCommand,
 };
 

@@ -3,6 +3,8 @@ import type { MessagingEngine, StorageEngine, TelemetryStore } from '../ports/in
 import { deleteNatsNamespace, openNatsMessaging } from './nats/index.js';
 import type { EngineOptions, StorageOptions } from './options.js';
 import { dropPostgresSchema, migratePostgres, openPostgresStorage } from './postgres/index.js';
+import { blockPostgres } from './postgres/outage.js';
+import { lockSqliteStore } from './sqlite/outage.js';
 import { openSqliteMessaging, openSqliteStorage, openSqliteTelemetryStore } from './sqlite/index.js';
 
 /**
@@ -69,6 +71,28 @@ export async function destroyNamespace(url: string): Promise<void> {
   const { scheme } = splitUrl(url);
   if (scheme === 'nats') await deleteNatsNamespace(url);
   else if (scheme === 'postgres' || scheme === 'postgresql') await dropPostgresSchema(url);
+}
+
+/**
+ * Makes the store unavailable until the returned `restore` runs (chaos experiments): PostgreSQL
+ * refuses connections to its database and ends the open ones; SQLite's store file is write-locked.
+ * `what` says in words what was done, for the journal.
+ */
+export async function makeStoreUnavailable(url: string): Promise<{ what: string; restore: () => Promise<void> }> {
+  const { scheme, rest } = splitUrl(url);
+  switch (scheme) {
+    case 'sqlite': {
+      const { file, restore } = lockSqliteStore(resolve(rest));
+      return { what: `write lock held on ${file}`, restore };
+    }
+    case 'postgres':
+    case 'postgresql': {
+      const { database, restore } = await blockPostgres(url);
+      return { what: `connections to database ${database} refused and its sessions ended`, restore };
+    }
+    default:
+      throw new UnknownEngineError('store', url);
+  }
 }
 
 export class UnknownEngineError extends Error {

@@ -39,4 +39,6 @@ export const EVENT = {
   sheddingOn: 'load_shedding.on',
   sheddingOff: 'load_shedding.off',
   injectionAttempt: 'wish.injection_attempt',
+  /** `exodus chaos` began or ended a fault (`fault`, `target`, `phase`: started / ended). */
+  chaosFault: 'chaos.fault',
 } as const;

@@ -48,7 +48,14 @@ export const serviceNameOf = (service: string): string => `exodus-${service}`;
  */
 export function startTelemetry(
   serviceName: string,
-  options: { spanProcessors?: SpanProcessor[]; metricReaders?: MetricReader[]; tracesPerSecond?: number; otlp?: boolean } = {},
+  options: {
+    spanProcessors?: SpanProcessor[];
+    metricReaders?: MetricReader[];
+    tracesPerSecond?: number;
+    otlp?: boolean;
+    /** Where log lines go besides the records; default stdout (a command with its own output gives a file). */
+    logLines?: DestinationStream;
+  } = {},
 ): Telemetry {
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the name given here, as the spec says.
   const resource = resourceFromAttributes({ 'service.name': serviceName, 'process.pid': process.pid }).merge(detectResources({ detectors: [envDetector] }));
@@ -76,7 +83,7 @@ export function startTelemetry(
 
   return {
     serveMetrics: (request, response) => prometheus.getMetricsRequestHandler(request, response),
-    logDestination: loggerProvider === undefined ? undefined : stdoutAndRecords(loggerProvider.getLogger('exodus')),
+    logDestination: loggerProvider === undefined ? options.logLines : stdoutAndRecords(loggerProvider.getLogger('exodus'), options.logLines),
     shutdown: async () => {
       runtime.disable();
       // The last metrics are pushed before the reader they come from is shut down.

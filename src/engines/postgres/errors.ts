@@ -19,9 +19,11 @@ const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT
 
 /**
  * pg reports some losses only in words: a connection dropped mid-query, a pool that found no free
- * client within `connectionTimeoutMillis`, a client whose socket already failed.
+ * client within `connectionTimeoutMillis`, a client whose socket already failed. A database closed to
+ * connections for maintenance (`ALLOW_CONNECTIONS false`, SQLSTATE 55000, a class that is otherwise
+ * about the data's state) is told by its words too.
  */
-const TRANSIENT_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connection timeout|not queryable|Client was closed/i;
+const TRANSIENT_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connection timeout|not queryable|Client was closed|is not currently accepting connections/i;
 
 /**
  * Turns a driver error into the domain's retry meaning. Transient: the server or the path to it is

@@ -19,5 +19,6 @@ export {
 } from './scenario.js';
 export { type TimelineData } from './timeline.js';
 export { cycle, wishRequests } from './wishes.js';
-export { type AuditSummary, LEDGER_FILE, type LoadReport, REPORT_FILE, RESULTS_FILE, writeReport } from './report.js';
+export { LEDGER_FILE, REPORT_FILE, RESULTS_FILE, writeReport } from './report.js';
+export { type AuditSummary, type LoadReport } from './report-shape.js';
 export { type AuditFigures, judge, needsAudit, type Verdict } from './thresholds.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { LoadReport } from './report.js';
+import type { LoadReport } from './report-shape.js';
 
 /**
  * The load report as one HTML file that opens anywhere, offline: uPlot (the console's chart library)
@@ -80,14 +80,14 @@ const palette = ['#0969da', '#1a7f37', '#bf8700', '#cf222e', '#8250df', '#57606a
 function marksPlugin() {
   return { hooks: { draw: [(u) => {
     const ctx = u.ctx;
-    const line = (seconds, colour, label) => {
+    const line = (seconds, colour, label, row) => {
       const x = u.valToPos(seconds, 'x', true);
       ctx.save(); ctx.strokeStyle = colour; ctx.lineWidth = 1; ctx.setLineDash([4, 3]);
       ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
-      ctx.fillStyle = colour; ctx.font = '11px system-ui'; ctx.fillText(label, x + 3, u.bbox.top + 11); ctx.restore();
+      ctx.fillStyle = colour; ctx.font = '11px system-ui'; ctx.fillText(label, x + 3, u.bbox.top + 11 + row * 13); ctx.restore();
     };
-    for (const p of t.phases) line(p.startMs / 1000, '#8c959f', p.name);
-    for (const m of report.marks) line(m.atMs / 1000, '#cf222e', m.label);
+    for (const p of t.phases) line(p.startMs / 1000, '#8c959f', p.name, 0);
+    report.marks.forEach((m, i) => line(m.atMs / 1000, '#cf222e', m.label, 1 + (i % 3)));
   }] } };
 }
 function chart(id, title, yLabel, series) {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { parseDurationMs } from '../../runtime/index.js';
+import { parseYaml, type Checker, type Path } from '../yaml-checker.js';
 import type { Segment } from './profile.js';
 
 /**
@@ -130,16 +130,9 @@ export function loadScenario(nameOrFile: string, dir: string): Scenario {
   return parseScenario(text, file);
 }
 
-type Path = readonly (string | number)[];
-
 /** Parses and checks a scenario file's text; `source` names it in errors. */
 export function parseScenario(text: string, source: string): Scenario {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const firstError = doc.errors[0];
-  if (firstError !== undefined) throw new ScenarioError(`${source}:${lines.linePos(firstError.pos[0]).line}: ${firstError.message.split('\n')[0] ?? 'not YAML'}`);
-  const check = new Checker(doc, lines, source);
-  const root: unknown = doc.toJS();
+  const { root, check } = parseYaml(text, source, (message) => new ScenarioError(message));
   const top = check.object(root, [], { required: ['name', 'rate', 'phases', 'mix'], optional: ['description', 'retries', 'connections', 'thresholds'] });
   const phasesValue = top['phases'];
   if (!Array.isArray(phasesValue) || phasesValue.length === 0) check.fail(['phases'], 'phases must be a list of at least one phase');
@@ -201,62 +194,4 @@ function parseRate(check: Checker, value: unknown, path: Path): Rate {
   const match = typeof value === 'string' ? /^(\d+(?:\.\d+)?)x$/.exec(value.trim()) : null;
   if (match !== null) return { times: Number(match[1]) };
   return check.fail(path, `a rate is arrivals per second (like 120) or a multiple of the scenario's rate (like 2x), got ${JSON.stringify(value)}`);
-}
-
-/** Checks values against the document they came from, so that every error names its line. */
-class Checker {
-  constructor(
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
-    private readonly source: string,
-  ) {}
-
-  fail(path: Path, message: string): never {
-    throw new ScenarioError(`${this.source}:${this.lineOf(path)}: ${message}`);
-  }
-
-  object(value: unknown, path: Path, keys: { required: readonly string[]; optional: readonly string[] }): Record<string, unknown> {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(path, `${this.label(path)} must be a mapping`);
-    const object = value as Record<string, unknown>;
-    const allowed = [...keys.required, ...keys.optional];
-    for (const key of Object.keys(object)) {
-      if (!allowed.includes(key)) this.fail([...path, key], `unknown key "${key}" in ${this.label(path)} (allowed: ${allowed.join(', ')})`);
-    }
-    for (const key of keys.required) if (object[key] === undefined) this.fail(path, `${this.label(path)} needs "${key}"`);
-    return object;
-  }
-
-  string(value: unknown, path: Path): string {
-    if (typeof value !== 'string' || value.trim() === '') this.fail(path, `${this.label(path)} must be a non-empty string`);
-    return value;
-  }
-
-  number(value: unknown, path: Path, bounds: { min: number; integer?: boolean }): number {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < bounds.min || (bounds.integer === true && !Number.isInteger(value))) {
-      this.fail(path, `${this.label(path)} must be ${bounds.integer === true ? 'an integer' : 'a number'} ≥ ${bounds.min}, got ${JSON.stringify(value)}`);
-    }
-    return value;
-  }
-
-  private label(path: Path): string {
-    return path.length === 0 ? 'the scenario' : `"${path.join('.')}"`;
-  }
-
-  /** The line of the deepest node along `path` that exists (its key's line, for a key that is there). */
-  private lineOf(path: Path): number {
-    for (let depth = path.length; depth > 0; depth--) {
-      const parent = depth === 1 ? this.doc.contents : this.doc.getIn(path.slice(0, depth - 1), true);
-      const key = path[depth - 1];
-      if (isMap(parent)) {
-        const pair = parent.items.find((item) => (item.key as { value?: unknown } | null)?.value === key);
-        const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
-        if (range !== undefined) return this.lines.linePos(range[0]).line;
-      }
-      if (isSeq(parent) && typeof key === 'number') {
-        const range = (parent.items[key] as { range?: [number, number, number] } | undefined)?.range;
-        if (range !== undefined) return this.lines.linePos(range[0]).line;
-      }
-    }
-    return 1;
-  }
 }

@@ -1,0 +1,190 @@
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { openMessaging } from '../engines/index.js';
+import { DEFAULT_HYPOTHESIS, describeFault, ExperimentError, readExperiment, readSupervisorState, runExperiment, type Experiment, type FaultSpec, type Journal, type JournalStep, type RunningLoad } from '../ops/chaos/index.js';
+import { seededRandom } from '../ops/index.js';
+import { builtInScenarioNames } from '../ops/load/index.js';
+import { adminToken, createLogger, EVENT, packageRoot, parseDurationMs, startTelemetry, type Config, type Logger } from '../runtime/index.js';
+import { CliError, parseVerb, requireString } from './args.js';
+import { rosterFrom, runLoad, scenarioFrom, summary } from './load.js';
+import { table } from './status.js';
+import { consoleExportEnv, withInstanceId } from './up-console.js';
+
+const OWN_FLAGS = {
+  service: { type: 'string' },
+  every: { type: 'string' },
+  for: { type: 'string' },
+  abrupt: { type: 'boolean' },
+  down: { type: 'string' },
+  count: { type: 'string' },
+  roster: { type: 'string' },
+  out: { type: 'string' },
+  'recover-within': { type: 'string' },
+  'drain-within': { type: 'string' },
+  seed: { type: 'string' },
+} as const;
+
+/** Where the ready-made experiments are. */
+const EXPERIMENT_DIR = (): string => join(packageRoot(), 'scenarios', 'chaos');
+
+const USAGE =
+  'chaos what? kill --service NAME [--every D --for D] | pause --service NAME --for D | store-outage --for D | broker-restart [--abrupt] [--down D] | poison --count N | run NAME|FILE [--roster FILE]';
+
+/**
+ * `exodus chaos <fault>` and `exodus chaos run FILE`: faults injected into the `exodus up` running on
+ * `--data` (engines as for every verb), with the steady-state hypothesis checked before, during and
+ * after, every change undone on any exit (Ctrl-C included), and a journal written to `--out`. Exit 0
+ * when the hypothesis held, 1 when it did not.
+ */
+export async function chaosCommand(argv: readonly string[]): Promise<void> {
+  const { config, flags, positionals } = parseVerb(argv, OWN_FLAGS);
+  const experiment = experimentFrom(positionals, flags);
+  if (experiment.load !== undefined && typeof flags['roster'] !== 'string') throw new CliError(`experiment ${experiment.name} runs a load: give its evacuees with --roster FILE`);
+  const state = readStateOrFail(config.dataDir);
+  const doorUrl = state.endpoints['web'];
+  if (doorUrl === undefined) throw new CliError(`the exodus up on ${config.dataDir} names no web endpoint`);
+  const out = resolve(typeof flags['out'] === 'string' ? flags['out'] : join('chaos-results', `${experiment.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  mkdirSync(out, { recursive: true });
+
+  // Faults go to the console as events when it runs (and the user did not send telemetry elsewhere).
+  const consoleUrl = state.endpoints['console'];
+  if (consoleUrl !== undefined) Object.assign(process.env, consoleExportEnv(consoleUrl, adminToken(config.dataDir), process.env));
+  process.env['OTEL_RESOURCE_ATTRIBUTES'] = withInstanceId(process.env['OTEL_RESOURCE_ATTRIBUTES'], `chaos-${process.pid}`);
+  const telemetry = startTelemetry('exodus-chaos', { logLines: createWriteStream(join(out, 'chaos.log')) });
+  const logger = createLogger('chaos', 'info', telemetry.logDestination);
+
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    console.error('\nstopping: undoing every fault, then writing the journal (Ctrl-C again to leave at once)');
+    stop.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const messaging = await openMessaging(config.queueUrl, config);
+  const seed = typeof flags['seed'] === 'string' ? Number(flags['seed']) : Date.now();
+  let journal: Journal;
+  try {
+    journal = await runExperiment(experiment, {
+      doorUrl,
+      messaging,
+      signal: stop.signal,
+      faults: { dataDir: config.dataDir, queueUrl: config.queueUrl, storeUrl: config.storeUrl, engineOptions: config, outDir: out, random: seededRandom(seed) },
+      onStep: (step) => report(step, logger),
+      ...(experiment.load === undefined ? {} : { startLoad: () => startLoad(experiment, { config, doorUrl, roster: String(flags['roster']), out, signal: stop.signal }) }),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await messaging.close();
+    await telemetry.shutdown();
+  }
+  const file = join(out, 'journal.json');
+  writeFileSync(file, JSON.stringify(journal, null, 2) + '\n');
+  console.log(describeJournal(journal));
+  console.log(`\njournal: ${file}`);
+  if (journal.verdict !== 'hypothesis held') process.exitCode = 1;
+}
+
+function experimentFrom(positionals: readonly string[], flags: Record<string, string | boolean | undefined>): Experiment {
+  const [what, file] = positionals;
+  const hypothesis = {
+    ...DEFAULT_HYPOTHESIS,
+    ...(flags['recover-within'] === undefined ? {} : { recoverWithinMs: duration(flags['recover-within'], '--recover-within') }),
+    ...(flags['drain-within'] === undefined ? {} : { drainWithinMs: duration(flags['drain-within'], '--drain-within') }),
+  };
+  const one = (spec: FaultSpec): Experiment => ({ name: spec.kind, description: describeFault(spec), hypothesis, load: undefined, faults: [{ atMs: 0, spec }] });
+  switch (what) {
+    case 'kill': {
+      const every = flags['every'] === undefined ? undefined : duration(flags['every'], '--every');
+      const forMs = flags['for'] === undefined ? undefined : duration(flags['for'], '--for');
+      const service = requireString(flags, 'service');
+      if (every === undefined && forMs === undefined) return one({ kind: 'kill', service });
+      if (every === undefined || forMs === undefined) throw new CliError('chaos kill takes --every and --for together (or neither: once)');
+      return one({ kind: 'kill', service, everyMs: every, forMs });
+    }
+    case 'pause':
+      return one({ kind: 'pause', service: requireString(flags, 'service'), forMs: duration(flags['for'], '--for') });
+    case 'store-outage':
+      return one({ kind: 'store-outage', forMs: duration(flags['for'], '--for') });
+    case 'broker-restart':
+      return one({ kind: 'broker-restart', abrupt: flags['abrupt'] === true, downMs: flags['down'] === undefined ? 0 : duration(flags['down'], '--down') });
+    case 'poison': {
+      const count = Number(flags['count'] ?? '');
+      if (!Number.isInteger(count) || count < 1) throw new CliError(`--count takes a whole number ≥ 1, got "${String(flags['count'])}"`);
+      return one({ kind: 'poison', count });
+    }
+    case 'run': {
+      if (file === undefined) throw new CliError(`chaos run NAME|FILE: which experiment? (ready-made: ${builtInScenarioNames(EXPERIMENT_DIR()).join(', ')})`);
+      try {
+        const read = readExperiment(builtInScenarioNames(EXPERIMENT_DIR()).includes(file) ? join(EXPERIMENT_DIR(), `${file}.yaml`) : file);
+        return { ...read, hypothesis: { ...read.hypothesis, ...(flags['recover-within'] === undefined ? {} : { recoverWithinMs: hypothesis.recoverWithinMs }), ...(flags['drain-within'] === undefined ? {} : { drainWithinMs: hypothesis.drainWithinMs }) } };
+      } catch (error) {
+        if (error instanceof ExperimentError) throw new CliError(error.message);
+        throw error;
+      }
+    }
+    default:
+      throw new CliError(what === undefined ? USAGE : `unknown chaos "${what}"; ${USAGE}`);
+  }
+}
+
+function readStateOrFail(dataDir: string): ReturnType<typeof readSupervisorState> {
+  try {
+    return readSupervisorState(dataDir);
+  } catch (error) {
+    throw new CliError(`${error instanceof Error ? error.message : String(error)}: start it with exodus up --data ${dataDir}, or point --data at it`);
+  }
+}
+
+function startLoad(experiment: Experiment, options: { config: Config; doorUrl: string; roster: string; out: string; signal: AbortSignal }): RunningLoad {
+  const spec = experiment.load;
+  if (spec === undefined) throw new Error('no load in this experiment');
+  const pending: string[] = [];
+  let mark = (label: string): void => void pending.push(label);
+  const done = runLoad({
+    target: options.doorUrl,
+    scenario: scenarioFrom(spec.scenario),
+    roster: rosterFrom(options.roster),
+    rate: spec.rate,
+    durationMs: spec.durationMs,
+    connections: scenarioFrom(spec.scenario).connections,
+    seed: 1,
+    out: join(options.out, 'load'),
+    engines: options.config,
+    auditWaitMs: experiment.hypothesis.drainWithinMs,
+    signal: options.signal,
+    progress: false,
+    onRun: (run) => {
+      mark = (label) => run.mark(label);
+      pending.splice(0).forEach(mark);
+    },
+  }).then(({ report, files }) => ({ pass: report.pass, summary: summary(report), report: files.html }));
+  return { mark: (label) => mark(label), done };
+}
+
+/** A step on the terminal, and in the console (faults as events). */
+function report(step: JournalStep, logger: Logger): void {
+  const detail = Object.entries(step.detail)
+    .filter(([key]) => key !== 'ids' && key !== 'summary')
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' ');
+  console.error(`[${(step.atMs / 1000).toFixed(1).padStart(6)} s] ${step.action}${detail === '' ? '' : `: ${detail}`}`);
+  const isFault = step.action === 'fault started' || step.action === 'fault ended' || step.action === 'fault failed';
+  logger.info({ ...(isFault ? { event: EVENT.chaosFault, phase: step.action.replace('fault ', '') } : {}), ...step.detail, atMs: step.atMs }, step.action);
+}
+
+function describeJournal(journal: Journal): string {
+  return [
+    `${journal.verdict.toUpperCase()}: ${journal.experiment.name} (${journal.experiment.faults.map((f) => describeFault(f.spec)).join('; ')})`,
+    '',
+    table(['phase', 'check', 'ok', 'detail'], journal.checks.map((c) => [c.phase, c.name, c.ok ? 'yes' : 'NO', c.detail])),
+    ...(journal.load === undefined ? [] : ['', journal.load.summary, `load report: ${journal.load.report}`]),
+  ].join('\n');
+}
+
+function duration(value: string | boolean | undefined, flag: string): number {
+  const ms = typeof value === 'string' ? parseDurationMs(value) : undefined;
+  if (ms === undefined) throw new CliError(`${flag} takes a duration such as 5s or 2m, got "${String(value)}"`);
+  return ms;
+}

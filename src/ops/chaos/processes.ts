@@ -1,0 +1,42 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { supervisorStateFile, type SupervisorState } from '../../runtime/index.js';
+
+/** The state `exodus up` keeps of its processes, or a clear error when nothing runs on this data dir. */
+export function readSupervisorState(dataDir: string): SupervisorState {
+  const file = supervisorStateFile(dataDir);
+  if (!existsSync(file)) throw new Error(`no exodus up runs on ${dataDir} (no ${file})`);
+  const state = JSON.parse(readFileSync(file, 'utf8')) as SupervisorState;
+  if (!isAlive(state.supervisorPid)) throw new Error(`the exodus up of ${dataDir} is not running (its supervisor, pid ${state.supervisorPid}, is gone)`);
+  return state;
+}
+
+export interface ServiceProcess {
+  /** `worker-2`. */
+  readonly name: string;
+  readonly pid: number;
+}
+
+/** The running processes of `service` (e.g. `worker`), from the supervisor's state. */
+export function processesOf(dataDir: string, service: string): ServiceProcess[] {
+  const state = readSupervisorState(dataDir);
+  const known = [...new Set(state.processes.map((p) => p.service))];
+  if (!known.includes(service)) throw new Error(`no service "${service}" in this exodus up (it runs: ${known.join(', ')})`);
+  return state.processes
+    .filter((p) => p.service === service && p.status === 'running' && p.pid !== undefined && isAlive(p.pid))
+    .map((p) => ({ name: `${p.service}-${p.replica}`, pid: p.pid ?? 0 }));
+}
+
+/** Every process the supervisor wants, and how many of them run now. */
+export function runningCount(dataDir: string): { wanted: number; running: number } {
+  const state = readSupervisorState(dataDir);
+  return { wanted: state.processes.length, running: state.processes.filter((p) => p.status === 'running' && p.pid !== undefined && isAlive(p.pid)).length };
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
