@@ -44,4 +44,14 @@ describe('a dependency outage', () => {
     expect(app.logs.raw.some((line) => line.includes('dependency unavailable; holding the message'))).toBe(true);
     expect(app.logs.raw.filter((line) => line.includes('dependency unavailable')).length).toBeLessThan(200);
   });
+
+  it('reads while the store and the read model are away answer 503 problem+json with Retry-After, never 500', async () => {
+    const away = <T extends object>(real: T): T => intercept(real, () => Promise.reject(new TransientError('postgres_unavailable', 'database "test" is not currently accepting connections')));
+    p = await buildPipeline({ logLevel: 'silent', frontendStore: away, readModel: away });
+    for (const url of ['/api/wishes/01a22a7f-53f7-750a-a161-fa1e31321067', '/api/wall?destination=mars', '/api/tally']) {
+      const res = await p.app.inject({ method: 'GET', url });
+      expect({ url, status: res.statusCode, type: res.headers['content-type'], retryAfter: res.headers['retry-after'] }).toEqual({ url, status: 503, type: 'application/problem+json; charset=utf-8', retryAfter: '2' });
+      expect(res.json<{ type: string }>().type).toBe('/problems/store-unavailable');
+    }
+  });
 });

@@ -89,6 +89,8 @@ export interface PipelineOptions {
   readonly intake?: (real: Queue) => Queue;
   /** Stands between the worker and the real store, e.g. to take it away for a while. */
   readonly workerStore?: (real: WishStore) => WishStore;
+  /** Stands between the frontend and the real store (status reads), e.g. to take it away. */
+  readonly frontendStore?: (real: WishStore) => WishStore;
   /** Stands between the frontend and the real read model, e.g. to count its queries. */
   readonly readModel?: (real: ReadModel) => ReadModel;
 }
@@ -101,7 +103,7 @@ export async function buildPipeline(options: PipelineOptions = {}): Promise<Pipe
   const storage = await openStorage(`sqlite:${dir}`);
   const app = await buildFrontend({
     intake: options.intake?.(messaging.queue(QUEUES.intake)) ?? messaging.queue(QUEUES.intake),
-    store: storage.store,
+    store: options.frontendStore?.(storage.store) ?? storage.store,
     readModel: options.readModel?.(storage.readModel) ?? storage.readModel,
     passSecret: SECRET,
     logger,

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AuthError, ValidationError, passProblemType, type FieldProblem } from '../../domain/index.js';
+import { AuthError, TransientError, ValidationError, passProblemType, type FieldProblem } from '../../domain/index.js';
 import type { Logger } from '../../runtime/index.js';
 
 /**
@@ -63,7 +63,8 @@ export function sendProblem(reply: FastifyReply, problem: Problem, headers: Read
 }
 
 export function installProblemHandlers(app: FastifyInstance, logger: Logger): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError, request, reply) => {
+    const error = thrown instanceof TransientError ? storeAway(thrown) : thrown;
     const { problem, headers } = toProblem(error, request);
     if (error instanceof HttpProblem && (problem.status === 429 || problem.status === 503)) {
       // Turned away on purpose (shed, limited, queue away): counted and logged by refusals.ts.
@@ -77,6 +78,15 @@ export function installProblemHandlers(app: FastifyInstance, logger: Logger): vo
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problemOf(404, `no route for ${request.method} ${request.url.split('?')[0] ?? ''}`, request)),
   );
+}
+
+/**
+ * A dependency away for now (the store restarting, say) is a 503 with Retry-After, as a shed request
+ * is: the client is told to come back, not that the server broke. Only reads reach here this way: a
+ * write's queue failure is answered where it happens (wish-routes.ts).
+ */
+function storeAway(error: TransientError): HttpProblem & FastifyError {
+  return HttpProblem.retryLater({ status: 503, slug: 'store-unavailable', detail: 'the wishes cannot be read for a moment; please retry shortly', retryAfterSeconds: 2, cause: error }) as HttpProblem & FastifyError;
 }
 
 function toProblem(error: FastifyError, request: FastifyRequest): { problem: Problem; headers: Record<string, string> } {
