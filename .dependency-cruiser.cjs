@@ -7,12 +7,21 @@
  *   services → ports, domain, runtime; never an engine
  *   runtime  → ports, domain; never an engine or a service (cli wires those)
  *   web      → only the browser face of the domain (src/domain/browser.ts); it talks to the rest over HTTP
+ *   ops      → product tooling users run (load, chaos, audit, SLO rules): engines through their public face
+ *   src      → never the test kit (test/support: launchers, private servers, temp dirs) or the bench
  */
 const SDKS = '^(better-sqlite3|pg|@nats-io|nats|@aws-sdk)';
 
 module.exports = {
   forbidden: [
     { name: 'no-cycles', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'the-product-ships-no-test-kit',
+      comment: 'Tests and the bench use the product; the product never uses their helpers (CONVENTIONS §19).',
+      severity: 'error',
+      from: { path: '(^|/)src/' },
+      to: { path: '^(test/support|bench)/' },
+    },
     {
       name: 'domain-is-pure',
       comment: 'domain/ holds the rules; it imports nothing of ours.',

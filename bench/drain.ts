@@ -4,7 +4,8 @@ import { destroyNamespace, openMessaging, openStorage } from '../src/engines/ind
 import { QUEUES, type QueueStats, type StorageEngine } from '../src/ports/index.js';
 import { cpuUsPer, CpuWindow, type CpuReport, type Named } from './cpu.js';
 import { LatencyRecorder, openPool, send, wishRequests, type LatencySummary, type LoadRequest } from '../src/ops/load/index.js';
-import { GENERATOR, generateRoster, removeTempDir, restartedSince, servicePids, startExodus, tempDir, type RunningProcess } from './processes.js';
+import { generateRoster, restartedSince, servicePids, startSystem, type RunningSystem } from '../test/support/system.js';
+import { GENERATOR, removeTempDir, tempDir } from './processes.js';
 import type { DrainScenario } from './scenarios.js';
 
 /**
@@ -66,17 +67,17 @@ export async function runDrain(scenario: DrainScenario, log: (line: string) => v
   const queueUrl = engines.queueUrl ?? `sqlite:${dataDir}`;
   const storeUrl = engines.storeUrl ?? `sqlite:${dataDir}`;
   const engineArgs = ['--queue', queueUrl, '--store', storeUrl];
-  let exodus: RunningProcess | undefined;
+  let exodus: RunningSystem | undefined;
   let storage: StorageEngine | undefined;
   try {
     log(`drain on ${engines.name}: roster of ${scenario.evacuees} in ${dataDir}`);
     const requests = wishRequests(await generateRoster(dataDir, scenario.evacuees, engineArgs), 7);
-    exodus = await startExodus(dataDir, [...engineArgs, ...(engines.upArgs ?? [])]);
+    exodus = await startSystem({ dataDir, extraArgs: [...engineArgs, ...(engines.upArgs ?? [])] });
     storage = await openStorage(storeUrl, { poolSize: 2 });
     const services = servicePids(dataDir);
     const watched: Named[] = [{ name: GENERATOR, pid: process.pid }, ...services];
     log(`drain: ${scenario.evacuees} wishes over ${scenario.connections} connections, timeout ${scenario.timeoutMs / 1000} s`);
-    const report = await measure(exodus.origin, requests, storage, watched, scenario);
+    const report = await measure(exodus.url, requests, storage, watched, scenario);
     const restarted = restartedSince(services, dataDir);
     const messaging = await openMessaging(queueUrl, { maxAttempts: 5 });
     const queuesAtEnd: Record<string, QueueStats> = {};

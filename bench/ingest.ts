@@ -4,7 +4,8 @@ import { QUEUES, type MessagingEngine } from '../src/ports/index.js';
 import { cpuUsPer, CpuWindow, type CpuReport } from './cpu.js';
 import { cycle, wishRequests, type LoadRequest, type RosterEntry } from '../src/ops/load/index.js';
 import { runClosed, runOpen, type PhaseResult } from './load-driver.js';
-import { GENERATOR, generateRoster, removeTempDir, restartedSince, servicePids, startBareServer, startExodus, tempDir, type RunningProcess } from './processes.js';
+import { generateRoster, restartedSince, servicePids, startSystem, type RunningSystem } from '../test/support/system.js';
+import { GENERATOR, removeTempDir, startBareServer, tempDir, type RunningProcess } from './processes.js';
 import type { IngestPhase, IngestScenario } from './scenarios.js';
 
 /**
@@ -47,26 +48,26 @@ const REQUEST_TIMEOUT_MS = 10_000;
 export async function runIngest(scenario: IngestScenario, log: (line: string) => void): Promise<IngestReport> {
   const dataDir = tempDir('exodus-bench-ingest-');
   let bare: RunningProcess | undefined;
-  let exodus: RunningProcess | undefined;
+  let exodus: RunningSystem | undefined;
   let messaging: MessagingEngine | undefined;
   try {
     log(`ingest: roster of ${scenario.rosterCount} in ${dataDir}`);
     const roster = await generateRoster(dataDir, scenario.rosterCount);
     const requests = wishRequests(roster);
     bare = await startBareServer();
-    exodus = await startExodus(dataDir);
+    exodus = await startSystem({ dataDir });
     messaging = await openMessaging(`sqlite:${dataDir}`, { maxAttempts: 5 });
     const next = cycle(requests);
     const runs: IngestRun[] = [];
     let exodusClosedPerSec: number | undefined;
     for (const phase of scenario.phases) {
-      for (const [server, target] of [['bare', bare], ['exodus', exodus]] as const) {
+      for (const [server, origin] of [['bare', bare.origin], ['exodus', exodus.url]] as const) {
         const rate = phase.model.kind === 'open' ? Math.round(phase.model.fractionOfExodusClosed * (exodusClosedPerSec ?? 0)) : undefined;
         log(`ingest: ${phase.name} (${describe(phase, rate)}) → ${server}`);
         // Taken per phase: a service the supervisor restarted has a new pid.
         const services = servicePids(dataDir);
         const cpu = new CpuWindow([{ name: GENERATOR, pid: process.pid }, { name: 'bare-server', pid: bare.child.pid ?? 0 }, ...services]);
-        const result = await drive(target.origin, { roster, next }, phase, rate);
+        const result = await drive(origin, { roster, next }, phase, rate);
         const cpuReport = cpu.stop();
         const restarted = restartedSince(services, dataDir);
         if (restarted.length > 0) log(`  restarted during the phase: ${restarted.join(', ')}`);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
-import { HAVE_NATS_SERVER, startPrivateNats, type PrivateServer } from '../src/ops/index.js';
+import { HAVE_NATS_SERVER, startPrivateNats, type PrivateServer } from '../test/support/private-servers.js';
 import type { NatsShutdownScenario } from './scenarios.js';
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HAVE_NATS_SERVER, HAVE_POSTGRES_BINARIES, startPrivateNats, startPrivatePostgres } from '../../src/ops/index.js';
+import { HAVE_NATS_SERVER, HAVE_POSTGRES_BINARIES, startPrivateNats, startPrivatePostgres } from '../support/private-servers.js';
 import { findNatsServer } from '../../src/ops/chaos/nats-server.js';
 import type { Journal } from '../../src/ops/chaos/index.js';
 import type { LoadReport } from '../../src/ops/load/index.js';

@@ -9,7 +9,7 @@ import { QUEUES, SUBSCRIPTIONS, TOPICS, type MessagingEngine, type QueueName } f
 import { envelope } from '../contract/fixtures.js';
 import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
 import { sleep } from '../support/ledger.js';
-import { HAVE_NATS_SERVER, startPrivateNats } from '../../src/ops/index.js';
+import { HAVE_NATS_SERVER, startPrivateNats } from '../support/private-servers.js';
 import { skipUnless } from '../support/services.js';
 import { waitFor } from '../support/system.js';
 

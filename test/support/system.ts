@@ -1,12 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../../src/ops/index.js';
+import { packageRoot } from '../../src/runtime/index.js';
+import { ONE_ADDRESS_LOAD_ENV } from './one-address-load.js';
+import { tempDir } from './temp-dir.js';
 
-import { ONE_ADDRESS_LOAD_ENV, freePort, tempDir } from '../../src/ops/index.js';
-
+/**
+ * The test kit's launchers (tests and the bench use these, nothing ships them): the CLI run to its
+ * end, `exodus up` on a temp data dir and free ports, and what its supervisor says about its processes.
+ */
 export { freePort, tempDir };
 
-export const BIN = resolve(import.meta.dirname, '../../bin/exodus.js');
+/** The CLI, found from the package root so it resolves from source (tests) and from dist/ (the bench). */
+export const BIN = join(packageRoot(), 'bin', 'exodus.js');
+
+/** Every `exodus up` started here and not yet stopped, for `killAllSystems` (a watchdog's last resort). */
+const running = new Set<RunningSystem>();
 
 /** Runs the CLI to completion; resolves with its output, rejects on a non-zero exit. */
 export async function exodus(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; code: number }> {
@@ -61,12 +71,17 @@ export interface SystemOptions {
   readonly console?: boolean;
 }
 
+/**
+ * `exodus up`, resolved once the frontend is ready and every service has a pid. Its per-address
+ * limits are lifted for load from this one machine (one-address-load.ts).
+ */
 export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
   const dataDir = options.dataDir ?? tempDir();
   const port = await freePort();
   const extraArgs = options.extraArgs ?? [];
   const given = extraArgs.indexOf('--console-port');
-  const consolePort = options.console === false ? undefined : given >= 0 ? Number(extraArgs[given + 1]) : await freePort();
+  const noConsole = options.console === false || extraArgs.includes('--no-console');
+  const consolePort = noConsole ? undefined : given >= 0 ? Number(extraArgs[given + 1]) : await freePort();
   const args = [
     BIN,
     'up',
@@ -74,7 +89,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     dataDir,
     '--port',
     String(port),
-    ...(consolePort === undefined ? ['--no-console'] : given >= 0 ? [] : ['--console-port', String(consolePort)]),
+    ...(consolePort === undefined ? (extraArgs.includes('--no-console') ? [] : ['--no-console']) : given >= 0 ? [] : ['--console-port', String(consolePort)]),
     ...(options.replicas ? ['--replicas', options.replicas] : []),
     ...extraArgs,
   ];
@@ -83,8 +98,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 20_000, `exodus up never became ready:\n${output}`);
-  return {
+  const system: RunningSystem = {
     url,
     consoleUrl: consolePort === undefined ? undefined : `http://127.0.0.1:${consolePort}`,
     dataDir,
@@ -92,11 +106,66 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     output: () => output,
     stop: () =>
       new Promise((done) => {
-        if (child.exitCode !== null) return done(child.exitCode);
+        running.delete(system);
+        if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
         child.once('exit', (code) => done(code));
         child.kill('SIGTERM');
       }),
   };
+  running.add(system);
+  try {
+    await waitFor(async () => child.exitCode !== null || (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 30_000, `exodus up never became ready:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`exodus up exited ${child.exitCode}:\n${output}`);
+    // The frontend answers, but consumers may still be starting: wait until every process has a pid.
+    await waitFor(() => servicePids(dataDir).length > 0, 30_000, `exodus up's processes never all started:\n${output}`);
+  } catch (error) {
+    await system.stop();
+    throw error;
+  }
+  return system;
+}
+
+/** Last resort (a watchdog, Ctrl-C): SIGKILL every system started here, its services by their pids (a killed supervisor cannot stop them). */
+export function killAllSystems(): void {
+  for (const system of running) {
+    for (const { pid } of servicePids(system.dataDir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    system.process.kill('SIGKILL');
+  }
+  running.clear();
+}
+
+export interface ServicePid {
+  readonly name: string;
+  readonly pid: number;
+}
+
+/**
+ * The processes of an `exodus up`, from its supervisor's state file: `supervisor`, `frontend-1`,
+ * `worker-2`… Empty while the file is missing or some process has no pid yet (still launching).
+ */
+export function servicePids(dataDir: string): ServicePid[] {
+  const file = join(dataDir, 'supervisor.json');
+  if (!existsSync(file)) return [];
+  try {
+    const state = JSON.parse(readFileSync(file, 'utf8')) as { supervisorPid: number; processes: { service: string; replica: number; pid?: number }[] };
+    if (state.processes.some((p) => typeof p.pid !== 'number')) return [];
+    return [{ name: 'supervisor', pid: state.supervisorPid }, ...state.processes.map((p) => ({ name: `${p.service}-${p.replica}`, pid: p.pid ?? 0 }))];
+  } catch {
+    return []; // being rewritten; the caller asks again
+  }
+}
+
+/** Services whose pid is no longer the one in `before`: they crashed and the supervisor restarted them. */
+export function restartedSince(before: readonly ServicePid[], dataDir: string): string[] {
+  const now = new Map(servicePids(dataDir).map((p) => [p.name, p.pid]));
+  if (now.size === 0) return [];
+  return before.filter((p) => now.get(p.name) !== p.pid).map((p) => p.name);
 }
 
 export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, message: string): Promise<void> {

@@ -27,6 +27,12 @@ describe('architecture boundaries (the check behind npm run lint)', () => {
     expect(result.output).toContain('services-never-import-engines');
   });
 
+  it('fail product code that uses the test kit', async () => {
+    const result = await cruise('test/fixtures/boundaries/src/ops');
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('the-product-ships-no-test-kit');
+  });
+
   it('fail a page that imports more than the browser face of the domain, and a browser module that needs Node', async () => {
     const result = await cruise('test/fixtures/boundaries/web', 'test/fixtures/boundaries/src/domain');
     expect(result.code).not.toBe(0);
