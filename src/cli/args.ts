@@ -1,35 +1,34 @@
-import { parseArgs } from 'node:util';
 import { CONFIG_FLAG_NAMES, loadConfig, type Config } from '../runtime/index.js';
 
 /** A usage or input error: the CLI prints it as one line and exits 2. */
 export class CliError extends Error {}
 
-type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+/** A verb's flags by long name (`valid-days`, `no-console`), as given; absent ones are undefined. */
+export type Flags = Readonly<Record<string, string | boolean | undefined>>;
 
-const CONFIG_FLAGS: FlagSpec = Object.fromEntries(CONFIG_FLAG_NAMES.map((name) => [name, { type: 'string' as const }]));
+/** What a verb gets from the command line, parsed and checked by the program (program.ts). */
+export interface VerbInput {
+  readonly flags: Flags;
+  readonly positionals: readonly string[];
+  /** The settings (engines, data dir, limits) from these flags and the environment; a bad one throws ConfigError. */
+  readonly config: () => Config;
+}
+
+export type Verb = (input: VerbInput) => Promise<void>;
 
 /**
- * Parses a verb's arguments: the shared engine/config flags plus the verb's own. A verb's own flag
- * wins over a config flag of the same name (`dlq --queue NAME` names a queue, not an engine URL;
- * the engine then comes from `EXODUS_QUEUE` or the data dir).
+ * The settings from a verb's flags and the environment. A verb's own flag wins over a setting of the
+ * same name (`dlq --queue NAME` names a queue, not an engine URL; the engine then comes from
+ * `EXODUS_QUEUE` or the data dir), so those are left out here.
  */
-export function parseVerb(argv: readonly string[], own: FlagSpec = {}): { config: Config; flags: Record<string, string | boolean | undefined>; positionals: string[] } {
-  const { flags, positionals } = parseFlags(argv, { ...CONFIG_FLAGS, ...own });
-  const configFlags = Object.fromEntries(Object.entries(flags).filter(([name]) => !(name in own) && CONFIG_FLAG_NAMES.includes(name)));
-  return { config: loadConfig(configFlags), flags, positionals };
+export function configOf(flags: Flags, own: readonly string[] = []): Config {
+  const settings = Object.fromEntries(
+    Object.entries(flags).filter(([name, value]) => typeof value === 'string' && !own.includes(name) && CONFIG_FLAG_NAMES.includes(name)),
+  );
+  return loadConfig(settings);
 }
 
-/** A verb's own flags only (a verb that needs no engines or data dir); a bad one is a one-line CliError. */
-export function parseFlags(argv: readonly string[], options: FlagSpec): { flags: Record<string, string | boolean | undefined>; positionals: string[] } {
-  try {
-    const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-    return { flags: parsed.values, positionals: parsed.positionals };
-  } catch (error) {
-    throw new CliError(error instanceof Error ? (error.message.split('\n')[0] ?? 'bad arguments') : 'bad arguments');
-  }
-}
-
-export function requireString(flags: Record<string, string | boolean | undefined>, name: string): string {
+export function requireString(flags: Flags, name: string): string {
   const value = flags[name];
   if (typeof value !== 'string' || value === '') throw new CliError(`--${name} is required`);
   return value;

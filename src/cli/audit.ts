@@ -4,7 +4,7 @@ import { openMessaging, openStorage } from '../engines/index.js';
 import { auditLedger, LedgerError, parseLedger, type AuditReport, type LedgerEntry } from '../ops/index.js';
 import { QUEUES, type DeadLetterQueue, type QueueName, type Tally } from '../ports/index.js';
 import { parseDurationMs, type Config } from '../runtime/index.js';
-import { CliError, parseVerb, requireString } from './args.js';
+import { CliError, requireString, type VerbInput } from './args.js';
 import { table } from './status.js';
 
 /** How often `--wait` looks again while accepted wishes are still on their way. */
@@ -17,8 +17,8 @@ const RECHECK_MS = 1000;
  * holds, 1 naming what does not (2 for bad usage). `--wait` gives a pipeline still draining up to D
  * to finish before a missing wish counts as lost.
  */
-export async function auditCommand(argv: readonly string[]): Promise<void> {
-  const { config, flags } = parseVerb(argv, { ledger: { type: 'string' }, wait: { type: 'string' }, json: { type: 'boolean' } });
+export async function auditCommand({ flags, config: settings }: VerbInput): Promise<void> {
+  const config = settings();
   const ledger = readLedger(requireString(flags, 'ledger'));
   const wait = typeof flags['wait'] === 'string' ? parseDurationMs(flags['wait']) : 0;
   if (wait === undefined) throw new CliError(`--wait takes a duration such as 30s or 5m, got "${String(flags['wait'])}"`);

@@ -5,24 +5,11 @@ import { DEFAULT_HYPOTHESIS, describeFault, ExperimentError, readExperiment, rea
 import { seededRandom } from '../ops/index.js';
 import { builtInScenarioNames } from '../ops/load/index.js';
 import { adminToken, createLogger, EVENT, packageRoot, parseDurationMs, startTelemetry, type Config, type Logger } from '../runtime/index.js';
-import { CliError, parseVerb, requireString } from './args.js';
+import { CliError, requireString, type Flags, type VerbInput } from './args.js';
 import { rosterFrom, runLoad, scenarioFrom, summary } from './load.js';
 import { table } from './status.js';
 import { consoleExportEnv, withInstanceId } from './up-console.js';
 
-const OWN_FLAGS = {
-  service: { type: 'string' },
-  every: { type: 'string' },
-  for: { type: 'string' },
-  abrupt: { type: 'boolean' },
-  down: { type: 'string' },
-  count: { type: 'string' },
-  roster: { type: 'string' },
-  out: { type: 'string' },
-  'recover-within': { type: 'string' },
-  'drain-within': { type: 'string' },
-  seed: { type: 'string' },
-} as const;
 
 /** Where the ready-made experiments are. */
 const EXPERIMENT_DIR = (): string => join(packageRoot(), 'scenarios', 'chaos');
@@ -36,8 +23,8 @@ const USAGE =
  * after, every change undone on any exit (Ctrl-C included), and a journal written to `--out`. Exit 0
  * when the hypothesis held, 1 when it did not.
  */
-export async function chaosCommand(argv: readonly string[]): Promise<void> {
-  const { config, flags, positionals } = parseVerb(argv, OWN_FLAGS);
+export async function chaosCommand({ flags, positionals, config: settings }: VerbInput): Promise<void> {
+  const config = settings();
   const experiment = experimentFrom(positionals, flags);
   if (experiment.load !== undefined && typeof flags['roster'] !== 'string') throw new CliError(`experiment ${experiment.name} runs a load: give its evacuees with --roster FILE`);
   const state = readStateOrFail(config.dataDir);
@@ -86,7 +73,7 @@ export async function chaosCommand(argv: readonly string[]): Promise<void> {
   if (journal.verdict !== 'hypothesis held') process.exitCode = 1;
 }
 
-function experimentFrom(positionals: readonly string[], flags: Record<string, string | boolean | undefined>): Experiment {
+function experimentFrom(positionals: readonly string[], flags: Flags): Experiment {
   const [what, file] = positionals;
   const hypothesis = {
     ...DEFAULT_HYPOTHESIS,

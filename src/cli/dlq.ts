@@ -1,12 +1,12 @@
 import { openMessaging } from '../engines/index.js';
 import { QUEUES, type QueueName } from '../ports/index.js';
-import { CliError, parseVerb, requireString } from './args.js';
+import { CliError, requireString, type VerbInput } from './args.js';
 import { table } from './status.js';
 
 /** `exodus dlq list|show|redrive|purge --queue NAME [--id ID] [--limit N]`: the operator's dead-letter tools. */
-export async function dlqCommand(argv: readonly string[]): Promise<void> {
-  const [action, ...rest] = argv;
-  const { config, flags } = parseVerb(rest, { queue: { type: 'string' }, id: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } });
+export async function dlqCommand({ flags, positionals, config: settings }: VerbInput): Promise<void> {
+  const [action] = positionals;
+  const config = settings();
   const name = requireString(flags, 'queue');
   if (!Object.values(QUEUES).includes(name as QueueName)) throw new CliError(`--queue must be one of ${Object.values(QUEUES).join(', ')}`);
   const id = typeof flags['id'] === 'string' ? flags['id'] : undefined;

@@ -23,23 +23,12 @@ import {
 import { QUEUES, type MessagingEngine } from '../ports/index.js';
 import { packageRoot, parseDurationMs, type Config } from '../runtime/index.js';
 import { auditUntilComplete } from './audit.js';
-import { CliError, parseVerb, requireString } from './args.js';
+import { CliError, requireString, type Flags, type VerbInput } from './args.js';
 import { table } from './status.js';
 
 /** Where the ready-made scenarios are. */
 export const SCENARIO_DIR = (): string => join(packageRoot(), 'scenarios', 'load');
 
-const OWN_FLAGS = {
-  target: { type: 'string' },
-  roster: { type: 'string' },
-  scenario: { type: 'string' },
-  rate: { type: 'string' },
-  duration: { type: 'string' },
-  out: { type: 'string' },
-  connections: { type: 'string' },
-  seed: { type: 'string' },
-  'audit-wait': { type: 'string' },
-} as const;
 
 /**
  * `exodus load --target URL --roster FILE --scenario NAME|FILE [--rate N] [--duration D] [--out DIR]`:
@@ -47,8 +36,8 @@ const OWN_FLAGS = {
  * audit of every 202. Writes `results.json`, `report.html` and `ledger.ndjson` into `--out`; exit 0
  * when every threshold holds, 1 when one does not.
  */
-export async function loadCommand(argv: readonly string[]): Promise<void> {
-  const { config, flags } = parseVerb(argv, OWN_FLAGS);
+export async function loadCommand({ flags, config: settings }: VerbInput): Promise<void> {
+  const config = settings();
   const target = requireString(flags, 'target').replace(/\/$/, '');
   if (!/^https?:\/\/[^/]+$/.test(target)) throw new CliError(`--target takes an origin such as http://127.0.0.1:3000, got "${target}"`);
   const scenario = scenarioFrom(requireString(flags, 'scenario'));
@@ -58,7 +47,7 @@ export async function loadCommand(argv: readonly string[]): Promise<void> {
   const connections = optionalNumber(flags['connections'], '--connections', 1) ?? scenario.connections;
   const seed = optionalNumber(flags['seed'], '--seed', 0) ?? 1;
   const auditWaitMs = optionalDuration(flags['audit-wait'], '--audit-wait') ?? 120_000;
-  const engines = enginesGiven(argv) ? config : undefined;
+  const engines = enginesGiven(flags) ? config : undefined;
   if (engines === undefined && needsAudit(scenario.thresholds)) {
     throw new CliError(`scenario ${scenario.name} has thresholds only an audit can measure (lost, audit_wait_s): give the engines (--data DIR, or --queue URL and --store URL), or use a scenario file without them`);
   }
@@ -162,9 +151,8 @@ export function rosterFrom(file: string): RosterEntry[] {
 }
 
 /** True when the engines were named (flag or environment), rather than the default data dir guessed. */
-function enginesGiven(argv: readonly string[]): boolean {
-  const named = (flag: string): boolean => argv.some((arg) => arg === `--${flag}` || arg.startsWith(`--${flag}=`));
-  return named('data') || named('queue') || named('store') || ['EXODUS_DATA', 'EXODUS_QUEUE', 'EXODUS_STORE'].some((name) => (process.env[name] ?? '') !== '');
+function enginesGiven(flags: Flags): boolean {
+  return ['data', 'queue', 'store'].some((flag) => flags[flag] !== undefined) || ['EXODUS_DATA', 'EXODUS_QUEUE', 'EXODUS_STORE'].some((name) => (process.env[name] ?? '') !== '');
 }
 
 async function backlog(messaging: MessagingEngine): Promise<number> {

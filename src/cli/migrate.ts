@@ -1,14 +1,13 @@
 import { migrateStorage } from '../engines/index.js';
-import { CliError, parseVerb } from './args.js';
+import { CliError, type VerbInput } from './args.js';
 
 /**
  * `exodus migrate --store URL`: brings the store's schema up to date ahead of a deploy, one line per
  * migration applied. Services migrate on start as well (safely, concurrently), so this is for
  * operators who want schema changes to happen, and fail, before any new code runs.
  */
-export async function migrateCommand(argv: readonly string[]): Promise<void> {
-  const { config, positionals } = parseVerb(argv);
-  if (positionals.length > 0) throw new CliError(`migrate takes no arguments (got "${positionals.join(' ')}"); name the store with --store URL`);
+export async function migrateCommand({ config: settings }: VerbInput): Promise<void> {
+  const config = settings();
   let applied: string[] | undefined;
   try {
     applied = await migrateStorage(config.storeUrl);

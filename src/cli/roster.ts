@@ -3,16 +3,15 @@ import { parse } from 'csv-parse/sync';
 import { DEFAULT_PASS_VALIDITY_DAYS, demoName, evacueeIdFor, isEvacueeId, issuePass, type Evacuee } from '../domain/index.js';
 import { openStorage } from '../engines/index.js';
 import type { Config } from '../runtime/index.js';
-import { CliError, parseVerb, requireString } from './args.js';
+import { CliError, requireString, type VerbInput } from './args.js';
 
 /**
  * `exodus roster generate|import`: the people allowed to leave a wish. Generating is like seeding
  * test accounts: N demo evacuees with boarding passes signed by this deployment's secret, valid for
  * `--valid-days` (default 30).
  */
-export async function rosterCommand(argv: readonly string[]): Promise<void> {
-  const [action, ...rest] = argv;
-  const { config, flags, positionals } = parseVerb(rest, { count: { type: 'string' }, out: { type: 'string' }, 'valid-days': { type: 'string' } });
+export async function rosterCommand({ flags, positionals: [action, file], config: settings }: VerbInput): Promise<void> {
+  const config = settings();
   const out = typeof flags['out'] === 'string' ? flags['out'] : undefined;
   const validDays = Number(flags['valid-days'] ?? DEFAULT_PASS_VALIDITY_DAYS);
   if (!(validDays > 0 && validDays <= 3650)) throw new CliError('--valid-days must be a number of days, more than 0 and at most 3650 (fractions allowed)');
@@ -29,7 +28,6 @@ export async function rosterCommand(argv: readonly string[]): Promise<void> {
       return;
     }
     case 'import': {
-      const file = positionals[0];
       if (file === undefined) throw new CliError('roster import FILE: which file?');
       const evacuees = readRoster(file);
       await register(config, evacuees);
@@ -40,6 +38,16 @@ export async function rosterCommand(argv: readonly string[]): Promise<void> {
     default:
       throw new CliError('roster what? generate --count N --out FILE [--valid-days D], or import FILE [--out PASSES.csv] [--valid-days D]');
   }
+}
+
+/** A demo roster of `count` evacuees registered in the store and written to `file`; returns the first, with its pass. */
+export async function demoRoster(config: Config, count: number, file: string): Promise<{ id: string; name: string; pass: string }> {
+  const evacuees = Array.from({ length: count }, (_, i) => ({ id: evacueeIdFor(i + 1), name: demoName(i) }));
+  await register(config, evacuees);
+  const expiresAt = new Date(Date.now() + DEFAULT_PASS_VALIDITY_DAYS * 86_400_000);
+  writeRoster(config, evacuees, file, expiresAt);
+  const first = evacuees[0] ?? { id: evacueeIdFor(1), name: demoName(0) };
+  return { ...first, pass: issuePass(config.passSecret.reveal(), first.id, expiresAt) };
 }
 
 async function register(config: Config, evacuees: readonly Evacuee[]): Promise<void> {

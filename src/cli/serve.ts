@@ -3,6 +3,7 @@ import { QUEUES, TOPICS, type MessagingEngine, type QueueName, type StorageEngin
 import {
   ConsumeLoop,
   createLogger,
+  logLinesFor,
   observeQueue,
   observeTally,
   onShutdown,
@@ -17,7 +18,7 @@ import { buildFrontend } from '../services/frontend/index.js';
 import { createParserHandler } from '../services/parser/index.js';
 import { createTallyHandler } from '../services/tally/index.js';
 import { createWorkerHandler } from '../services/worker/index.js';
-import { CliError, parseVerb } from './args.js';
+import { CliError, type VerbInput } from './args.js';
 import { serveConsole } from './serve-console.js';
 
 /** The pipeline's services; `exodus serve console` runs the ops console beside them. */
@@ -25,16 +26,16 @@ export const SERVICES = ['frontend', 'parser', 'worker', 'tally'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /** `exodus serve <service>`: one service in this process, engines from config. What a container runs. */
-export async function serveCommand(argv: readonly string[]): Promise<void> {
-  const { config, positionals } = parseVerb(argv);
-  const service = positionals[0];
+export async function serveCommand({ positionals: [service], config: settings }: VerbInput): Promise<void> {
+  const config = settings();
   if (service === 'console') return serveConsole(config);
   if (!SERVICES.includes(service as ServiceName)) throw new CliError(`serve what? one of: ${SERVICES.join(', ')}, console`);
   await serve(service as ServiceName, config);
 }
 
 export async function serve(service: ServiceName, config: Config): Promise<void> {
-  const telemetry = startTelemetry(serviceNameOf(service), { tracesPerSecond: config.tracesPerSecond });
+  const logLines = logLinesFor(config.logFormat);
+  const telemetry = startTelemetry(serviceNameOf(service), { tracesPerSecond: config.tracesPerSecond, ...(logLines === undefined ? {} : { logLines }) });
   const logger = createLogger(service, config.logLevel, telemetry.logDestination);
   const messaging = await openMessaging(config.queueUrl, config);
   const storage = await openStorage(config.storeUrl, { poolSize: config.storePoolSize });

@@ -1,13 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { prometheusRules, readSlos, SloError } from '../ops/index.js';
-import { CliError, parseFlags } from './args.js';
+import type { VerbInput } from './args.js';
+import { CliError } from './args.js';
 
 /** `exodus slo rules [--dir slo] [--out FILE]`: the SLOs as Prometheus recording rules and burn-rate alerts. */
-export async function sloCommand(argv: readonly string[]): Promise<void> {
-  const { flags, positionals } = parseFlags(argv, { dir: { type: 'string' }, out: { type: 'string' } });
+export async function sloCommand({ flags }: VerbInput): Promise<void> {
   const dir = typeof flags['dir'] === 'string' ? flags['dir'] : 'slo';
   const out = typeof flags['out'] === 'string' ? flags['out'] : undefined;
-  if (positionals[0] !== 'rules') throw new CliError('slo what? exodus slo rules [--dir slo] [--out FILE]');
   let rules: string;
   try {
     rules = prometheusRules(readSlos(dir));

@@ -2,11 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { openMessaging } from '../engines/index.js';
 import { QUEUES, type QueueStats } from '../ports/index.js';
 import { supervisorStateFile, type SupervisorState } from '../runtime/index.js';
-import { parseVerb } from './args.js';
+import type { VerbInput } from './args.js';
 
 /** `exodus status`: what runs (from the supervisor's state file) and how each queue stands. */
-export async function statusCommand(argv: readonly string[]): Promise<void> {
-  const { config, flags } = parseVerb(argv, { json: { type: 'boolean' } });
+export async function statusCommand({ flags, config: settings }: VerbInput): Promise<void> {
+  const config = settings();
   const supervisor = readSupervisor(config.dataDir);
   const messaging = await openMessaging(config.queueUrl, config);
   const queues: Record<string, QueueStats> = {};

@@ -1,11 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../ops/index.js';
 import {
   adminToken,
+  CONFIG_FLAG_NAMES,
   createLogger,
+  logLinesFor,
   observeSupervisor,
   processName,
   reportSupervisorEvent,
@@ -14,8 +16,9 @@ import {
   type Config,
   type ProcessSpec,
 } from '../runtime/index.js';
-import { CliError, parseVerb } from './args.js';
+import { CliError, type VerbInput } from './args.js';
 import type { ServiceName } from './serve.js';
+import { demoRoster } from './roster.js';
 import { consoleBanner, consoleExportEnv, consoleUrl, withInstanceId } from './up-console.js';
 
 const DEFAULT_REPLICAS: Readonly<Record<Exclude<ServiceName, 'frontend'>, number>> = { parser: 1, worker: 2, tally: 1 };
@@ -23,8 +26,19 @@ const DEFAULT_REPLICAS: Readonly<Record<Exclude<ServiceName, 'frontend'>, number
 const SUPERVISOR_METRIC_INTERVAL_MS = 1000;
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
-/** `up`'s own flags (not forwarded to the processes it starts), and whether each takes a value. */
-const OWN_FLAGS = { replicas: true, 'no-console': false, 'health-port': true } as const;
+/** Demo evacuees made on a first start (EV-00001…). */
+const DEMO_EVACUEES = 10;
+
+/** A data dir whose embedded store was never opened: nothing of anyone's is in it yet. */
+function isFreshEmbeddedStore(config: Config): boolean {
+  return config.storeUrl.startsWith('sqlite:') && !existsSync(join(config.storeUrl.replace(/^sqlite:(\/\/)?/, ''), 'store.db'));
+}
+
+/**
+ * Settings `up` does not hand on to the processes it starts: each consumer gets a health port of its
+ * own, and their logs go to files, as JSON.
+ */
+const NOT_FORWARDED = ['health-port', 'log-format'];
 
 /**
  * `exodus up`: the whole system on this machine, each service its own process under a supervisor
@@ -32,10 +46,13 @@ const OWN_FLAGS = { replicas: true, 'no-console': false, 'health-port': true } a
  * first, and every process's telemetry goes to it (unless `--no-console`, or the user pointed
  * OTLP export elsewhere).
  */
-export async function upCommand(argv: readonly string[]): Promise<void> {
-  const { config, flags } = parseVerb(argv, { replicas: { type: 'string' }, 'no-console': { type: 'boolean' } });
+export async function upCommand({ flags, config: settings }: VerbInput): Promise<void> {
+  const config = settings();
+  // A first start on the embedded engines gets demo evacuees, so the page can be tried at once.
+  const demo = flags['no-demo'] !== true && isFreshEmbeddedStore(config) ? await demoRoster(config, DEMO_EVACUEES, join(config.dataDir, 'demo-roster.csv')) : undefined;
   const replicas = parseReplicas(typeof flags['replicas'] === 'string' ? flags['replicas'] : undefined);
-  const forwarded = withoutFlags(argv, OWN_FLAGS);
+  // The settings as given on the command line go to every process (the environment reaches them anyway).
+  const forwarded = Object.entries(flags).flatMap(([name, value]) => (typeof value === 'string' && CONFIG_FLAG_NAMES.includes(name) && !NOT_FORWARDED.includes(name) ? [`--${name}`, value] : []));
   const web = `http://${config.host}:${config.port}`;
   const consoleAt = flags['no-console'] === true ? undefined : consoleUrl(config);
   const token = consoleAt === undefined ? '' : adminToken(config.dataDir);
@@ -73,7 +90,8 @@ export async function upCommand(argv: readonly string[]): Promise<void> {
   // A crash and its restart are what an operator watches for: the supervisor's few gauges go to the
   // console every second (a user's own interval wins).
   if (exportEnv['OTEL_METRIC_EXPORT_INTERVAL'] !== undefined) process.env['OTEL_METRIC_EXPORT_INTERVAL'] = String(SUPERVISOR_METRIC_INTERVAL_MS);
-  const telemetry = startTelemetry('exodus-supervisor');
+  const logLines = logLinesFor(config.logFormat);
+  const telemetry = startTelemetry('exodus-supervisor', logLines === undefined ? {} : { logLines });
   const logger = createLogger('supervisor', config.logLevel, telemetry.logDestination);
   const endpoints = { web, ...(consoleAt === undefined ? {} : { console: consoleAt }) };
   const supervisor = new Supervisor(specs, { dataDir: config.dataDir, endpoints, onEvent: (event) => reportSupervisorEvent(logger, event) });
@@ -97,7 +115,7 @@ export async function upCommand(argv: readonly string[]): Promise<void> {
   process.on('SIGTERM', stop);
 
   const ready = await waitUntilReady(`${web}/readyz`, 20_000);
-  printBanner(config, { web, console: consoleAt, token, ready, replicas, userEnv });
+  printBanner(config, { web, console: consoleAt, token, ready, replicas, userEnv, demo });
 }
 
 export function parseReplicas(value: string | undefined): Record<Exclude<ServiceName, 'frontend'>, number> {
@@ -123,19 +141,6 @@ function writeScrapeTargets(dataDir: string, specs: readonly ProcessSpec[]): voi
   writeFileSync(join(dataDir, 'prometheus-targets.json'), `${JSON.stringify(targets, null, 2)}\n`);
 }
 
-/** `argv` without the given flags (`true`: the flag takes a value, as `--flag V` or `--flag=V`). */
-function withoutFlags(argv: readonly string[], flags: Readonly<Record<string, boolean>>): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const name = arg.startsWith('--') ? arg.slice(2).split('=')[0] ?? '' : '';
-    const takesValue = flags[name];
-    if (takesValue === undefined) out.push(arg);
-    else if (takesValue && !arg.includes('=')) i++;
-  }
-  return out;
-}
-
 async function waitUntilReady(url: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -157,6 +162,8 @@ interface Banner {
   readonly replicas: Record<string, number>;
   /** The environment `up` was started with (before it pointed export at the console). */
   readonly userEnv: NodeJS.ProcessEnv;
+  /** The demo roster made on a first start: its first evacuee, to try the page with. */
+  readonly demo: { readonly id: string; readonly name: string; readonly pass: string } | undefined;
 }
 
 function printBanner(config: Config, up: Banner): void {
@@ -169,6 +176,13 @@ function printBanner(config: Config, up: Banner): void {
     `  store       ${config.storeUrl}`,
     `  logs        ${config.dataDir}/logs/`,
     `  status      npx exodus status --data ${config.dataDir}`,
+    ...(up.demo === undefined
+      ? []
+      : [
+          `  try it      boarding pass of ${up.demo.id} (${up.demo.name}), paste it into the page:`,
+          `              ${up.demo.pass}`,
+          `              (${DEMO_EVACUEES} demo evacuees in ${join(config.dataDir, 'demo-roster.csv')}; --no-demo skips them)`,
+        ]),
     'Ctrl-C drains and stops everything.',
   ];
   console.log(lines.join('\n'));

@@ -36,6 +36,8 @@ export interface Config {
   readonly retryMaxMs: number;
   readonly maxBodyBytes: number;
   readonly logLevel: string;
+  /** How a command writes its own log lines: `pretty` (for people), `json`, or undefined: pretty on a terminal. */
+  readonly logFormat: 'pretty' | 'json' | undefined;
   /**
    * Connections each process may hold to a client-server store (PostgreSQL). A bound, because the
    * classic outage of this kind of system is a connection explosion under load: replicas × this must
@@ -96,36 +98,40 @@ export class ConfigError extends Error {}
 /** See `Config.tracesPerSecond`; the figure behind it is in README "What it costs". */
 const DEFAULT_TRACES_PER_SECOND = 20;
 
-/** Setting name → [flag, env var]. */
+/** Setting name → [flag, env var, what it means and its default] (the help text of `exodus up --help`). */
 const SOURCES = {
-  dataDir: ['data', 'EXODUS_DATA'],
-  queueUrl: ['queue', 'EXODUS_QUEUE'],
-  storeUrl: ['store', 'EXODUS_STORE'],
-  host: ['host', 'EXODUS_HOST'],
-  port: ['port', 'EXODUS_PORT'],
-  healthPort: ['health-port', 'EXODUS_HEALTH_PORT'],
-  maxAttempts: ['max-attempts', 'EXODUS_MAX_ATTEMPTS'],
-  maxLeaseLapses: ['max-lease-lapses', 'EXODUS_MAX_LEASE_LAPSES'],
-  leaseMs: ['lease-ms', 'EXODUS_LEASE_MS'],
-  batchSize: ['batch-size', 'EXODUS_BATCH_SIZE'],
-  retryBaseMs: ['retry-base-ms', 'EXODUS_RETRY_BASE_MS'],
-  retryMaxMs: ['retry-max-ms', 'EXODUS_RETRY_MAX_MS'],
-  maxBodyBytes: ['max-body-bytes', 'EXODUS_MAX_BODY_BYTES'],
-  logLevel: ['log-level', 'EXODUS_LOG_LEVEL'],
-  storePoolSize: ['store-pool-size', 'EXODUS_STORE_POOL_SIZE'],
-  ipFailedWritesPerMinute: ['ip-failed-writes-per-minute', 'EXODUS_IP_FAILED_WRITES_PER_MINUTE'],
-  evacueeWritesPerMinute: ['evacuee-writes-per-minute', 'EXODUS_EVACUEE_WRITES_PER_MINUTE'],
-  ipReadsPerMinute: ['ip-reads-per-minute', 'EXODUS_IP_READS_PER_MINUTE'],
-  shedEventLoopDelayMs: ['shed-event-loop-delay-ms', 'EXODUS_SHED_EVENT_LOOP_DELAY_MS'],
-  shedHeapUsedBytes: ['shed-heap-used-bytes', 'EXODUS_SHED_HEAP_USED_BYTES'],
-  maxInFlightWrites: ['max-in-flight-writes', 'EXODUS_MAX_IN_FLIGHT_WRITES'],
-  trustProxyHops: ['trust-proxy-hops', 'EXODUS_TRUST_PROXY_HOPS'],
-  consoleHost: ['console-host', 'EXODUS_CONSOLE_HOST'],
-  consolePort: ['console-port', 'EXODUS_CONSOLE_PORT'],
-  consoleRetention: ['console-retention', 'EXODUS_CONSOLE_RETENTION'],
-  consoleMaxMb: ['console-max-mb', 'EXODUS_CONSOLE_MAX_MB'],
-  tracesPerSecond: ['traces-per-second', 'EXODUS_TRACES_PER_SECOND'],
+  dataDir: ['data', 'EXODUS_DATA', 'data dir of the embedded engines, logs, supervisor state, pass secret (default .exodus)'],
+  queueUrl: ['queue', 'EXODUS_QUEUE', 'queue/topic engine: sqlite:<dir> or nats://host:port[?prefix=NAME] (default sqlite:<data>)'],
+  storeUrl: ['store', 'EXODUS_STORE', 'store/read-model engine: sqlite:<dir> or postgres://host:port/db[?schema=NAME] (default sqlite:<data>)'],
+  host: ['host', 'EXODUS_HOST', 'where the frontend listens (default 127.0.0.1)'],
+  port: ['port', 'EXODUS_PORT', "the frontend's port (default 3000)"],
+  healthPort: ['health-port', 'EXODUS_HEALTH_PORT', "a consumer's health and metrics port (default: none; exodus up picks one)"],
+  maxAttempts: ['max-attempts', 'EXODUS_MAX_ATTEMPTS', 'failed attempts at a message before it is dead-lettered (default 5)'],
+  maxLeaseLapses: ['max-lease-lapses', 'EXODUS_MAX_LEASE_LAPSES', 'deliveries whose consumer died before a message is dead-lettered (default 10)'],
+  leaseMs: ['lease-ms', 'EXODUS_LEASE_MS', "a received message's lease in ms, extended while work goes on (default 5000)"],
+  batchSize: ['batch-size', 'EXODUS_BATCH_SIZE', 'messages a consumer takes per receive (default 256)'],
+  retryBaseMs: ['retry-base-ms', 'EXODUS_RETRY_BASE_MS', 'retry delay base in ms (default 200)'],
+  retryMaxMs: ['retry-max-ms', 'EXODUS_RETRY_MAX_MS', 'retry delay cap in ms (default 30000)'],
+  maxBodyBytes: ['max-body-bytes', 'EXODUS_MAX_BODY_BYTES', 'larger request bodies get 413 (default 16384)'],
+  logLevel: ['log-level', 'EXODUS_LOG_LEVEL', 'pino level (default info)'],
+  logFormat: ['log-format', 'EXODUS_LOG_FORMAT', 'pretty or json: how this command writes its own log lines (default: pretty on a terminal, json otherwise)'],
+  storePoolSize: ['store-pool-size', 'EXODUS_STORE_POOL_SIZE', 'connections each process may hold to PostgreSQL (default 10)'],
+  ipFailedWritesPerMinute: ['ip-failed-writes-per-minute', 'EXODUS_IP_FAILED_WRITES_PER_MINUTE', 'writes without a valid pass per address per minute; 0 = no limit (default 120)'],
+  evacueeWritesPerMinute: ['evacuee-writes-per-minute', 'EXODUS_EVACUEE_WRITES_PER_MINUTE', 'writes per evacuee per minute; 0 = no limit (default 6)'],
+  ipReadsPerMinute: ['ip-reads-per-minute', 'EXODUS_IP_READS_PER_MINUTE', 'reads per address per minute; 0 = no limit (default 0)'],
+  shedEventLoopDelayMs: ['shed-event-loop-delay-ms', 'EXODUS_SHED_EVENT_LOOP_DELAY_MS', 'answer 503 while the event loop lags more; 0 = never (default 300)'],
+  shedHeapUsedBytes: ['shed-heap-used-bytes', 'EXODUS_SHED_HEAP_USED_BYTES', 'answer 503 while the heap holds more; 0 = never (default 90 % of the heap limit)'],
+  maxInFlightWrites: ['max-in-flight-writes', 'EXODUS_MAX_IN_FLIGHT_WRITES', "writes waiting for the queue's commit before new ones get 503 (default 2000)"],
+  trustProxyHops: ['trust-proxy-hops', 'EXODUS_TRUST_PROXY_HOPS', 'proxies in front whose X-Forwarded-For is trusted (default 0)'],
+  consoleHost: ['console-host', 'EXODUS_CONSOLE_HOST', 'where the ops console listens (default 127.0.0.1)'],
+  consolePort: ['console-port', 'EXODUS_CONSOLE_PORT', "the ops console's port (default 3001)"],
+  consoleRetention: ['console-retention', 'EXODUS_CONSOLE_RETENTION', 'telemetry the console keeps, e.g. 24h or 7d (default 24h)'],
+  consoleMaxMb: ['console-max-mb', 'EXODUS_CONSOLE_MAX_MB', "the console's database size bound in MB (default 256)"],
+  tracesPerSecond: ['traces-per-second', 'EXODUS_TRACES_PER_SECOND', 'new traces kept per second per process; 0 = all (default 20)'],
 } as const;
+
+/** Every setting's flag, environment variable and help, for the command line's --help. */
+export const SETTINGS: readonly { readonly flag: string; readonly env: string; readonly help: string }[] = Object.values(SOURCES).map(([flag, env, help]) => ({ flag, env, help }));
 
 export type ConfigFlags = Partial<Record<(typeof SOURCES)[keyof typeof SOURCES][0], string | undefined>>;
 
@@ -181,6 +187,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     retryMaxMs: int('retryMaxMs', 30_000, 1, 3_600_000),
     maxBodyBytes: int('maxBodyBytes', 16_384, 256, 1_048_576),
     logLevel: raw('logLevel') ?? 'info',
+    logFormat: logFormat(raw('logFormat')),
     storePoolSize: int('storePoolSize', 10, 1, 1000),
     tracesPerSecond: int('tracesPerSecond', DEFAULT_TRACES_PER_SECOND, 0, 1_000_000),
     frontDoor: Object.freeze({
@@ -199,6 +206,12 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       maxBytes: int('consoleMaxMb', 256, 1, 1_000_000) * MIB,
     }),
   });
+}
+
+function logFormat(value: string | undefined): 'pretty' | 'json' | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'pretty' || value === 'json') return value;
+  throw new ConfigError(`--log-format / EXODUS_LOG_FORMAT is pretty or json, got "${value}"`);
 }
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;

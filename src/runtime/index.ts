@@ -10,12 +10,13 @@ export {
   loadConfig,
   parseDurationMs,
   passSecret,
+  SETTINGS,
 } from './config.js';
 export { ConsumeLoop, type ConsumeOptions, type MessageHandler } from './consume-loop.js';
 export { messagingAttributes } from './messaging-metrics.js';
 export { createEnvelope } from './envelope.js';
 export { startHealthServer } from './health.js';
-export { createLogger, type Logger } from './logger.js';
+export { createLogger, type Logger, logLinesFor } from './logger.js';
 export { stdoutAndRecords } from './log-records.js';
 export { meter } from './metrics.js';
 export { otlpExport, type OtlpExport } from './otlp-export.js';

@@ -1,5 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -25,4 +26,14 @@ export function createLogger(service: string, level: string, destination?: pino.
     },
     destination,
   );
+}
+
+/**
+ * Where a command's own log lines go: readable lines for a person at a terminal (or when asked with
+ * `--log-format pretty`), else undefined: JSON on stdout, for machines (files, collectors, `| jq`).
+ * Only the form changes; the OTLP records made from the lines are the same.
+ */
+export function logLinesFor(format: 'pretty' | 'json' | undefined, terminal: boolean = process.stdout.isTTY): pino.DestinationStream | undefined {
+  if ((format ?? (terminal ? 'pretty' : 'json')) === 'json') return undefined;
+  return pretty({ colorize: terminal, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,trace_id,span_id,trace_flags', singleLine: true });
 }

@@ -89,7 +89,7 @@ describe('the audit of a ledger of accepted wishes', () => {
     const bad = await exodus(['audit', '--data', dir, '--ledger', file]);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe(`exodus: ${file}:2: "destination" must be one of mars, europa`);
-    expect((await exodus(['audit', '--data', dir])).stderr.trim()).toBe('exodus: --ledger is required');
+    expect((await exodus(['audit', '--data', dir])).stderr.trim()).toBe('exodus: --ledger is required (exodus audit --help)');
   });
 });
 

@@ -60,6 +60,26 @@ describe('the exodus CLI', () => {
     expect(failed.stderr.trim()).toBe(`exodus: ${bad}:3: evacuee_id "EV-1" is not like EV-00042`);
   });
 
+  it('teaches itself: --version, --help on every verb and sub-verb with flags, defaults and an example, and the nearest name for a typo', async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+    expect((await exodus(['--version'])).stdout.trim()).toBe(version);
+    const top = await exodus(['--help']);
+    for (const verb of ['up', 'serve', 'roster', 'status', 'dlq', 'migrate', 'audit', 'slo', 'load', 'chaos']) expect(top.stdout).toMatch(new RegExp(`^  ${verb}\\b`, 'm'));
+    const load = await exodus(['load', '--help']);
+    expect(load.code).toBe(0);
+    expect(load.stdout).toContain('--scenario <name|file>');
+    expect(load.stdout).toContain('(default: 1)');
+    expect(load.stdout).toMatch(/Examples?:\n {2}exodus load --target/);
+    const kill = await exodus(['chaos', 'kill', '--help']);
+    expect(kill.stdout).toContain('--every <d>');
+    expect(kill.stdout).toContain('[env EXODUS_DATA]');
+    const up = await exodus(['up', '--help']);
+    for (const setting of ['--max-lease-lapses', '--log-format', '--console-port', '--traces-per-second']) expect(up.stdout).toContain(setting);
+    expect((await exodus(['lod'])).stderr.trim()).toBe("exodus: unknown command 'lod' (Did you mean load?) (exodus --help)");
+    const typo = await exodus(['chaos', 'kill', '--servce', 'worker']);
+    expect({ code: typo.code, stderr: typo.stderr.trim() }).toEqual({ code: 2, stderr: "exodus: unknown option '--servce' (Did you mean --service?) (exodus --help)" });
+  });
+
   it('answers bad usage with one line and exit code 2', async () => {
     for (const args of [
       ['launch'],
@@ -75,6 +95,27 @@ describe('the exodus CLI', () => {
       expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(result.stderr).toMatch(/^exodus: /);
     }
+  });
+
+  it('a first start offers ten demo evacuees and prints a pass that works; log lines are readable when asked; --no-demo and a used data dir make none', async () => {
+    const system = await startSystem({ console: false, extraArgs: ['--log-format', 'pretty'] });
+    try {
+      const pass = /boarding pass of EV-00001 \(.+\), paste it into the page:\n\s+(\S+)/.exec(system.output())?.[1];
+      expect(pass).toBeDefined();
+      expect(readFileSync(join(system.dataDir, 'demo-roster.csv'), 'utf8').trim().split('\n')).toHaveLength(11);
+      expect((await postWish(system.url, pass ?? '', { destination: 'europa', message: 'first try' })).status).toBe(202);
+      expect(system.output()).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: process started/m);
+      expect(system.output()).not.toMatch(/^\{"level"/m);
+    } finally {
+      await system.stop();
+    }
+    const again = await startSystem({ console: false, dataDir: system.dataDir });
+    await again.stop();
+    expect(again.output()).not.toContain('try it');
+    const declined = await startSystem({ console: false, extraArgs: ['--no-demo'] });
+    await declined.stop();
+    expect(declined.output()).not.toContain('try it');
+    expect(existsSync(join(declined.dataDir, 'demo-roster.csv'))).toBe(false);
   });
 
   it('serve console runs the ops console alone, behind the data dir\'s admin token, and stops cleanly on SIGTERM', async () => {
