@@ -1,6 +1,8 @@
 import { openTelemetryStore } from '../engines/index.js';
-import { adminToken, createLogger, onShutdown, startTelemetry, type Config } from '../runtime/index.js';
-import { startConsole } from '../services/console/index.js';
+import { join } from 'node:path';
+import { readSlos } from '../ops/index.js';
+import { adminToken, createLogger, onShutdown, packageRoot, startTelemetry, type Config, type Logger } from '../runtime/index.js';
+import { startConsole, type SloDefinition } from '../services/console/index.js';
 
 /**
  * `exodus serve console`: the ops console alone, an OTLP receiver and its web page, keeping what it
@@ -12,10 +14,21 @@ export async function serveConsole(config: Config): Promise<void> {
   const logger = createLogger('console', config.logLevel);
   const { host, port, retentionMs, maxBytes } = config.console;
   const store = openTelemetryStore(config.dataDir);
-  const running = await startConsole({ host, port, store, adminToken: adminToken(config.dataDir), retentionMs, maxBytes, logger, serveMetrics: telemetry.serveMetrics }).catch((error: unknown) => {
+  const slos = shippedSlos(logger);
+  const running = await startConsole({ host, port, store, adminToken: adminToken(config.dataDir), retentionMs, maxBytes, logger, slos, serveMetrics: telemetry.serveMetrics }).catch((error: unknown) => {
     store.close();
     throw error;
   });
   logger.info({ url: running.url }, 'console listening');
   onShutdown(logger, [() => running.close(), () => telemetry.shutdown()]);
+}
+
+/** The SLOs shipped in `slo/`; a console without them still runs (and says why in its log). */
+function shippedSlos(logger: Logger): SloDefinition[] {
+  try {
+    return readSlos(join(packageRoot(), 'slo'));
+  } catch (error) {
+    logger.warn({ err: error }, 'no SLOs to show: slo/ could not be read');
+    return [];
+  }
 }

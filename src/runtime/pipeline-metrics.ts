@@ -10,7 +10,7 @@ const wishes = lazyInstruments((exodus) =>
 );
 
 const timeToWall = lazyInstruments((exodus) =>
-  exodus.createHistogram('exodus.wish.time_to_wall', {
+  exodus.createHistogram(METRIC.timeToWall, {
     description: 'From a wish being accepted (its 202) to its being on the wall: the freshness SLO (slo/wish-freshness.yaml)',
     unit: 's',
     advice: { explicitBucketBoundaries: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] },

@@ -7,6 +7,8 @@ export const METRIC = {
   queueMessages: 'exodus.queue.messages',
   queueOldestAge: 'exodus.queue.oldest_message.age',
   tally: 'exodus.tally.wishes',
+  /** From a wish's 202 to its place on the wall, recorded by the tally (the freshness SLO's indicator). */
+  timeToWall: 'exodus.wish.time_to_wall',
   /** Supervisor gauges/counters, attributes `exodus.service` (a `service.name`) and `exodus.process`. */
   processesRunning: 'exodus.process.running',
   processesWanted: 'exodus.process.wanted',

@@ -73,6 +73,10 @@ describe.skipIf(skip)('the ops console in a real browser, on a running system', 
     for (const [service, wanted] of [['exodus-frontend', 1], ['exodus-parser', 1], ['exodus-worker', 2], ['exodus-tally', 1]] as const) {
       await expect.poll(() => page.textContent(`table[aria-label="Services"] tr[data-service="${service}"] td.running`), { timeout: 20_000 }).toContain(`${wanted} / ${wanted}`);
     }
+    // The four objectives of slo/, each with its target; no event has spent any budget yet.
+    await expect.poll(() => page.locator('table[aria-label="Objectives"] tr.slo').count(), { timeout: 10_000 }).toBe(4);
+    expect(await page.textContent('table[aria-label="Objectives"] tr[data-slo="wish-acceptance-availability"]')).toContain('99.90 %');
+    await screenshot(page, 'console-objectives');
   });
 
   it("finds a wish by its id and shows its journey in one waterfall: frontend, parser, worker and tally", async () => {

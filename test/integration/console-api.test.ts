@@ -14,7 +14,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTelemetryStore } from '../../src/engines/index.js';
 import type { TelemetryStore } from '../../src/ports/index.js';
-import type { EventsResponse, LogsResponse, Overview, TracesResponse } from '../../src/services/console/api-shapes.js';
+import { readSlos } from '../../src/ops/index.js';
+import { packageRoot } from '../../src/runtime/index.js';
+import type { EventsResponse, LogsResponse, Overview, SlosResponse, TracesResponse } from '../../src/services/console/api-shapes.js';
 import { buildConsoleApp } from '../../src/services/console/index.js';
 import { tempDir } from '../support/system.js';
 
@@ -31,6 +33,25 @@ function pageFixture(): string {
 }
 
 const nanos = (ms: number): string => String(BigInt(Math.round(ms)) * 1_000_000n);
+
+/** OTLP/JSON metric builders: cumulative points as an SDK exports them. */
+const resource = (service: string, instance: string) => ({ attributes: [{ key: 'service.name', value: { stringValue: service } }, { key: 'service.instance.id', value: { stringValue: instance } }] });
+const attrs = (pairs: Record<string, string | number>) => Object.entries(pairs).map(([key, v]) => ({ key, value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v } }));
+const gauge = (name: string, points: [number, number, Record<string, string | number>][]) => ({
+  name,
+  gauge: { dataPoints: points.map(([t, v, a]) => ({ timeUnixNano: nanos(t), asDouble: v, attributes: attrs(a) })) },
+});
+const sum = (name: string, points: [number, number, Record<string, string | number>][]) => ({
+  name,
+  sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: points.map(([t, v, a]) => ({ timeUnixNano: nanos(t), asInt: String(v), attributes: attrs(a) })) },
+});
+const histogram = (name: string, points: [number, number[], Record<string, string | number>][], bounds: readonly number[] = [0.01, 0.1, 1]) => ({
+  name,
+  histogram: {
+    aggregationTemporality: 2,
+    dataPoints: points.map(([t, buckets, a]) => ({ timeUnixNano: nanos(t), count: String(buckets.reduce((x, y) => x + y, 0)), sum: 1, bucketCounts: buckets.map(String), explicitBounds: bounds, attributes: attrs(a) })),
+  },
+});
 
 describe('the ops console: OTLP receiver and JSON API', () => {
   let app: FastifyInstance;
@@ -144,24 +165,6 @@ describe('the ops console: OTLP receiver and JSON API', () => {
 
   it('turns cumulative metrics into the overview: running processes, restarts, rates, percentiles, queues and the tally', async () => {
     const now = Date.now();
-    const resource = (service: string, instance: string) => ({ attributes: [{ key: 'service.name', value: { stringValue: service } }, { key: 'service.instance.id', value: { stringValue: instance } }] });
-    const attrs = (pairs: Record<string, string | number>) =>
-      Object.entries(pairs).map(([key, v]) => ({ key, value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v } }));
-    const gauge = (name: string, points: [number, number, Record<string, string | number>][]) => ({
-      name,
-      gauge: { dataPoints: points.map(([t, v, a]) => ({ timeUnixNano: nanos(t), asDouble: v, attributes: attrs(a) })) },
-    });
-    const sum = (name: string, points: [number, number, Record<string, string | number>][]) => ({
-      name,
-      sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: points.map(([t, v, a]) => ({ timeUnixNano: nanos(t), asInt: String(v), attributes: attrs(a) })) },
-    });
-    const histogram = (name: string, points: [number, number[], Record<string, string | number>][]) => ({
-      name,
-      histogram: {
-        aggregationTemporality: 2,
-        dataPoints: points.map(([t, buckets, a]) => ({ timeUnixNano: nanos(t), count: String(buckets.reduce((x, y) => x + y, 0)), sum: 1, bucketCounts: buckets.map(String), explicitBounds: [0.01, 0.1, 1], attributes: attrs(a) })),
-      },
-    });
     const post = { 'http.request.method': 'POST', 'http.route': '/api/wishes', 'http.response.status_code': 202 };
     const body = {
       resourceMetrics: [
@@ -244,7 +247,48 @@ describe('the ops console: OTLP receiver and JSON API', () => {
   it('documents its API in OpenAPI 3.1', async () => {
     const doc = await get<{ openapi: string; paths: Record<string, unknown> }>('/api/openapi.json');
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/v1/events', '/api/v1/logs', '/api/v1/overview', '/api/v1/queues', '/api/v1/services', '/api/v1/traces']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/v1/events', '/api/v1/logs', '/api/v1/overview', '/api/v1/queues', '/api/v1/services', '/api/v1/slos', '/api/v1/traces']);
+  });
+});
+
+describe("the console's objectives: each SLO's indicator and error budget, from the same selectors Prometheus alerts on", () => {
+  it('counts good and all events per slo/ document from stored OTLP points; a budget can be overspent; no events, no figure', async () => {
+    const store = openTelemetryStore(tempDir('exodus-console-slo-'));
+    const app = await buildConsoleApp({ store, adminToken: TOKEN, logger: pino({ level: 'silent' }), webRoot: pageFixture(), objectives: { slos: readSlos(join(packageRoot(), 'slo')), windowMs: 3_600_000 } });
+    try {
+      const now = Date.now();
+      const post = (status: number) => ({ 'http.request.method': 'POST', 'http.route': '/api/wishes', 'http.response.status_code': status });
+      const bounds = [0.01, 0.1, 0.25, 1];
+      // Within the hour: 990 × 202 (900 ≤ 0.25 s, 90 slower), 5 × 503 (a deliberate refusal: good), 5 × 500 (bad),
+      // 100 × 401 (the caller's mistake: not counted). 1,000 wishes to the wall, 999 within 10 s.
+      const grew = (status: number, buckets: number[]) => [[now - 50 * 60_000, bounds.map(() => 0).concat(0), post(status)], [now - 60_000, buckets, post(status)]] as [number, number[], Record<string, string | number>][];
+      const body = {
+        resourceMetrics: [
+          {
+            resource: resource('exodus-frontend', 'frontend-1'),
+            scopeMetrics: [{ metrics: [histogram('http.server.request.duration', [...grew(202, [500, 300, 100, 90, 0]), ...grew(503, [5, 0, 0, 0, 0]), ...grew(500, [0, 5, 0, 0, 0]), ...grew(401, [100, 0, 0, 0, 0])], bounds)] }],
+          },
+          {
+            resource: resource('exodus-tally', 'tally-1'),
+            scopeMetrics: [{ metrics: [histogram('exodus.wish.time_to_wall', [[now - 50 * 60_000, [0, 0, 0], {}], [now - 60_000, [990, 9, 1], {}]], [1, 10])] }],
+          },
+        ],
+      };
+      expect((await app.inject({ method: 'POST', url: '/v1/metrics', headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify(body) })).statusCode).toBe(200);
+      const { slos } = (await app.inject({ method: 'GET', url: '/api/v1/slos', headers: auth })).json<SlosResponse>();
+      const of = (name: string) => slos.find((slo) => slo.name === name);
+      expect(of('wish-acceptance-availability')).toMatchObject({ good: 995, total: 1000, windowMs: 3_600_000 });
+      expect(of('wish-acceptance-availability')?.sli).toBeCloseTo(0.995, 9);
+      // 0.5 % bad against a 0.1 % budget: spent five times over.
+      expect(of('wish-acceptance-availability')?.budgetLeft).toBeCloseTo(1 - 0.005 / 0.001, 6);
+      expect(of('wish-acceptance-latency')).toMatchObject({ good: 900, total: 990 });
+      expect(of('wish-freshness')).toMatchObject({ good: 999, total: 1000 });
+      expect(of('wall-read-latency')).toMatchObject({ good: 0, total: 0, sli: null, budgetLeft: null });
+      expect(slos.every((slo) => slo.problem === undefined)).toBe(true);
+    } finally {
+      await app.close();
+      store.close();
+    }
   });
 });
 

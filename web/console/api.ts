@@ -1,4 +1,4 @@
-import type { EventsResponse, LogsResponse, Overview, TracesResponse } from '../../src/services/console/api-shapes.js';
+import type { EventsResponse, LogsResponse, Overview, SlosResponse, TracesResponse } from '../../src/services/console/api-shapes.js';
 
 /** A call that failed: the HTTP status (0 when no answer came) and a line to show the operator. */
 export class ApiError extends Error {
@@ -49,6 +49,7 @@ async function problemText(response: Response): Promise<string> {
 
 export const api = {
   overview: (signal: AbortSignal): Promise<Overview> => getJson('overview', new URLSearchParams(), signal),
+  slos: (signal: AbortSignal): Promise<SlosResponse> => getJson('slos', new URLSearchParams(), signal),
   traces: (query: URLSearchParams, signal: AbortSignal): Promise<TracesResponse> => getJson('traces', query, signal),
   logs: (query: URLSearchParams, signal: AbortSignal): Promise<LogsResponse> => getJson('logs', query, signal),
   events: (query: URLSearchParams, signal: AbortSignal): Promise<EventsResponse> => getJson('events', query, signal),

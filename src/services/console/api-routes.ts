@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TelemetryStore } from '../../ports/index.js';
-import type { EventsResponse, LogLevel, LogsResponse, Overview, QueuesResponse, ServicesResponse, TracesResponse } from './api-shapes.js';
+import type { EventsResponse, LogLevel, LogsResponse, Overview, QueuesResponse, ServicesResponse, SlosResponse, TracesResponse } from './api-shapes.js';
+import { sloBudgets, type SloDefinition } from './slo-budgets.js';
 import { buildOverview, buildQueues, buildServices } from './overview.js';
 import { LOG_LEVELS, searchEvents, searchLogs, searchTraces } from './search.js';
 
@@ -14,7 +15,8 @@ const time = { type: 'string', format: 'date-time' } as const;
 const limit = (max: number, fallback: number) => ({ type: 'integer', minimum: 1, maximum: max, default: fallback }) as const;
 const attributes = { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } } as const;
 const nullable = (schema: object) => ({ anyOf: [schema, { type: 'null' }] });
-const objectOf = (properties: Record<string, object>) => ({ type: 'object', required: Object.keys(properties), properties }) as const;
+/** An object schema; every property required unless `required` names fewer. */
+const objectOf = (properties: Record<string, object>, required: readonly string[] = Object.keys(properties)) => ({ type: 'object', required, properties }) as const;
 
 const latency = nullable(objectOf({ p50: { type: 'number' }, p95: { type: 'number' }, p99: { type: 'number' } }));
 const service = objectOf({
@@ -90,7 +92,10 @@ const event = objectOf({
 const respond = (schema: object) => ({ 200: schema });
 const tags = ['console'];
 
-export function registerApiRoutes(app: FastifyInstance, store: TelemetryStore): void {
+/** SLO budgets read a day of points: computed at most this often, whoever asks. */
+const SLO_CACHE_MS = 30_000;
+
+export function registerApiRoutes(app: FastifyInstance, store: TelemetryStore, objectives: { readonly slos: readonly SloDefinition[]; readonly windowMs: number }): void {
   const services = { type: 'array', items: service };
   const queues = { type: 'array', items: queue };
 
@@ -108,6 +113,40 @@ export function registerApiRoutes(app: FastifyInstance, store: TelemetryStore): 
       })),
     },
   }, async (): Promise<Overview> => buildOverview(store, Date.now()));
+
+  let slos: { at: number; answer: SlosResponse } | undefined;
+  app.get('/api/v1/slos', {
+    schema: {
+      tags,
+      summary: "Each SLO's indicator and error budget left over the telemetry the console keeps",
+      response: respond(objectOf({
+        slos: {
+          type: 'array',
+          items: objectOf(
+            {
+              name: { type: 'string' },
+              displayName: { type: 'string' },
+              target: { type: 'number' },
+              windowMs: { type: 'number' },
+              good: { type: 'number' },
+              total: { type: 'number' },
+              sli: nullable({ type: 'number' }),
+              budgetLeft: nullable({ type: 'number' }),
+              problem: { type: 'string' },
+            },
+            ['name', 'displayName', 'target', 'windowMs', 'good', 'total', 'sli', 'budgetLeft'],
+          ),
+        },
+        generatedAt: { type: 'string' },
+      })),
+    },
+  }, async (): Promise<SlosResponse> => {
+    const now = Date.now();
+    if (slos === undefined || now - slos.at >= SLO_CACHE_MS) {
+      slos = { at: now, answer: { slos: sloBudgets(store, objectives.slos, now, objectives.windowMs), generatedAt: new Date(now).toISOString() } };
+    }
+    return slos.answer;
+  });
 
   app.get('/api/v1/services', {
     schema: { tags, summary: 'Each service: running and wanted processes, restarts, rate, errors, latency', response: respond(objectOf({ services })) },

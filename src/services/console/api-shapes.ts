@@ -168,3 +168,26 @@ export interface ServicesResponse {
 export interface QueuesResponse {
   readonly queues: readonly QueueSummary[];
 }
+
+/** An SLO's indicator and error budget over what the console keeps (GET /api/v1/slos). */
+export interface SloBudget {
+  readonly name: string;
+  readonly displayName: string;
+  /** The objective, e.g. 0.999. */
+  readonly target: number;
+  /** The window the figures cover: the console's retention (the SLO's own window is longer). */
+  readonly windowMs: number;
+  readonly good: number;
+  readonly total: number;
+  /** good ÷ total; null without events (or with a problem). */
+  readonly sli: number | null;
+  /** 1 − (1 − sli) ÷ (1 − target): 1 untouched, 0 spent, negative overspent; null without events. */
+  readonly budgetLeft: number | null;
+  /** Why it cannot be computed here (a selector the console cannot read). */
+  readonly problem?: string;
+}
+
+export interface SlosResponse {
+  readonly slos: readonly SloBudget[];
+  readonly generatedAt: string;
+}

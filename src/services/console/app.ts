@@ -13,6 +13,7 @@ import { installAccess } from './access.js';
 import { registerApiRoutes } from './api-routes.js';
 import { registerOtlpReceiver } from './otlp-routes.js';
 import { installProblemHandler } from './problem.js';
+import type { SloDefinition } from './slo-budgets.js';
 
 export interface ConsoleAppOptions {
   readonly store: TelemetryStore;
@@ -24,6 +25,8 @@ export interface ConsoleAppOptions {
   readonly maxOtlpBytes?: number;
   /** Mark the login cookie `Secure` (when served over HTTPS by a proxy in front). */
   readonly secureCookie?: boolean;
+  /** The SLOs whose budgets it shows, and over how long (its retention); none: the view says so. */
+  readonly objectives?: { readonly slos: readonly SloDefinition[]; readonly windowMs: number };
   /** Answers `GET /metrics` (the console's own Prometheus text, open like `/healthz`); without it the route is absent. */
   readonly serveMetrics?: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
 }
@@ -49,7 +52,7 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
   if (options.serveMetrics !== undefined) registerMetricsRoute(app, options.serveMetrics);
   await installAccess(app, { token: options.adminToken, webRoot, secureCookie: options.secureCookie ?? false });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  registerApiRoutes(app, options.store);
+  registerApiRoutes(app, options.store, options.objectives ?? { slos: [], windowMs: 0 });
   registerOtlpReceiver(app, { store: options.store, maxBodyBytes: options.maxOtlpBytes ?? 8 * 1024 * 1024 });
   await app.register(fastifyStatic, { root: webRoot, prefix: '/', index: 'index.html', maxAge: 0, schemaHide: true });
   return app;

@@ -1,8 +1,10 @@
 import type { TelemetryStore } from '../../ports/index.js';
 import type { Logger } from '../../runtime/index.js';
 import { buildConsoleApp, type ConsoleAppOptions } from './app.js';
+import type { SloDefinition } from './slo-budgets.js';
 
 export { buildConsoleApp, type ConsoleAppOptions } from './app.js';
+export { type SloDefinition } from './slo-budgets.js';
 
 /** How `exodus serve console` (and `exodus up`) run the ops console. */
 export interface ConsoleOptions {
@@ -17,6 +19,8 @@ export interface ConsoleOptions {
   /** The database is kept under this size: oldest telemetry goes first. */
   readonly maxBytes: number;
   readonly logger: Logger;
+  /** The SLOs whose budgets it shows over its retention. */
+  readonly slos?: readonly SloDefinition[];
   /** The console's own `/metrics` (see ConsoleAppOptions). */
   readonly serveMetrics?: ConsoleAppOptions['serveMetrics'];
 }
@@ -40,7 +44,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   prune();
   const timer = setInterval(prune, PRUNE_EVERY_MS);
   timer.unref();
-  const app = await buildConsoleApp({ store, adminToken: options.adminToken, logger, serveMetrics: options.serveMetrics });
+  const app = await buildConsoleApp({ store, adminToken: options.adminToken, logger, serveMetrics: options.serveMetrics, objectives: { slos: options.slos ?? [], windowMs: options.retentionMs } });
   const address = await app.listen({ host: options.host, port: options.port });
   return {
     url: address,

@@ -4,6 +4,7 @@ import { Charts } from '../charts.js';
 import { block, h, link, replaceKeepingFocus } from '../dom.js';
 import { age, clockTime, count, duration, percent, perSecond } from '../format.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
+import { OBJECTIVES_REFRESH_MS, objectivesTable } from '../objectives.js';
 import { hrefOf } from '../router.js';
 import { cell, dataTable, rowsOf } from '../table.js';
 import type { View, ViewContext } from './view.js';
@@ -38,6 +39,7 @@ export function overviewView({ status }: ViewContext): View {
   const wishes = h('dl', { class: 'figures', attrs: { 'aria-label': 'Wishes per second' } });
   const tally = h('dl', { class: 'figures tally', attrs: { 'aria-label': 'Tally' } });
   const charts = new Charts();
+  const objectives = objectivesTable();
   /** Services whose instance list is open: a refresh redraws the rows but keeps them open. */
   const openInstances = new Set<string>();
 
@@ -59,6 +61,7 @@ export function overviewView({ status }: ViewContext): View {
         tally,
       ),
     ),
+    block('objectives-title', 'Objectives', objectives.element),
     block('charts-title', 'Last 15 minutes', charts.element),
   );
 
@@ -80,6 +83,7 @@ export function overviewView({ status }: ViewContext): View {
   };
 
   let poller: Poller | undefined;
+  let sloPoller: Poller | undefined;
   return {
     root,
     show: () => {
@@ -91,9 +95,15 @@ export function overviewView({ status }: ViewContext): View {
         },
         onError: (error) => status.failed('the overview', error, true),
       });
+      sloPoller ??= poll({
+        intervalMs: OBJECTIVES_REFRESH_MS,
+        task: async (signal) => objectives.draw((await api.slos(signal)).slos),
+        onError: (error) => status.failed('the objectives', error, true),
+      });
     },
     stop: () => {
       poller?.stop();
+      sloPoller?.stop();
       charts.destroy();
     },
   };
