@@ -1,7 +1,21 @@
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openMessaging } from '../engines/index.js';
-import { DEFAULT_HYPOTHESIS, describeFault, ExperimentError, readExperiment, readSupervisorState, runExperiment, type Experiment, type FaultSpec, type Journal, type JournalStep, type RunningLoad } from '../ops/chaos/index.js';
+import {
+  DEFAULT_HYPOTHESIS,
+  describeFault,
+  ExperimentError,
+  parseEndpoint,
+  readExperiment,
+  readSupervisorState,
+  runExperiment,
+  runFaultProxy,
+  type Experiment,
+  type FaultSpec,
+  type Journal,
+  type JournalStep,
+  type RunningLoad,
+} from '../ops/chaos/index.js';
 import { seededRandom } from '../ops/index.js';
 import { builtInScenarioNames } from '../ops/load/index.js';
 import { adminToken, createLogger, EVENT, packageRoot, parseDurationMs, startTelemetry, type Config, type Logger } from '../runtime/index.js';
@@ -14,8 +28,6 @@ import { consoleExportEnv, withInstanceId } from './up-console.js';
 /** Where the ready-made experiments are. */
 const EXPERIMENT_DIR = (): string => join(packageRoot(), 'scenarios', 'chaos');
 
-const USAGE =
-  'chaos what? kill --service NAME [--every D --for D] | pause --service NAME --for D | store-outage --for D | broker-restart [--abrupt] [--down D] | poison --count N | run NAME|FILE [--roster FILE]';
 
 /**
  * `exodus chaos <fault>` and `exodus chaos run FILE`: faults injected into the `exodus up` running on
@@ -96,6 +108,14 @@ function experimentFrom(positionals: readonly string[], flags: Flags): Experimen
       return one({ kind: 'store-outage', forMs: duration(flags['for'], '--for') });
     case 'broker-restart':
       return one({ kind: 'broker-restart', abrupt: flags['abrupt'] === true, downMs: flags['down'] === undefined ? 0 : duration(flags['down'], '--down') });
+    case 'latency': {
+      const ms = Number(flags['ms'] ?? '');
+      if (!Number.isInteger(ms) || ms < 1) throw new CliError(`--ms takes a whole number of milliseconds ≥ 1, got "${String(flags['ms'])}"`);
+      return one({ kind: 'network', to: requireString(flags, 'to'), fault: { kind: 'latency', ms }, forMs: duration(flags['for'], '--for') });
+    }
+    case 'drop':
+    case 'reset':
+      return one({ kind: 'network', to: requireString(flags, 'to'), fault: { kind: what }, forMs: duration(flags['for'], '--for') });
     case 'poison': {
       const count = Number(flags['count'] ?? '');
       if (!Number.isInteger(count) || count < 1) throw new CliError(`--count takes a whole number ≥ 1, got "${String(flags['count'])}"`);
@@ -112,7 +132,7 @@ function experimentFrom(positionals: readonly string[], flags: Flags): Experimen
       }
     }
     default:
-      throw new CliError(what === undefined ? USAGE : `unknown chaos "${what}"; ${USAGE}`);
+      throw new CliError(`unknown chaos "${String(what)}" (exodus chaos --help)`);
   }
 }
 
@@ -148,6 +168,35 @@ function startLoad(experiment: Experiment, options: { config: Config; doorUrl: s
     },
   }).then(({ report, files }) => ({ pass: report.pass, summary: summary(report), report: files.html }));
   return { mark: (label) => mark(label), done };
+}
+
+/**
+ * `exodus chaos proxy --name NAME --listen HOST:PORT --to HOST:PORT`: a TCP fault proxy in front of
+ * the store or the broker, running until Ctrl-C; point the system's URL at `--listen`, then
+ * `exodus chaos latency|drop|reset --to NAME` breaks the traffic through it for a while.
+ */
+export async function chaosProxyCommand({ flags, config: settings }: VerbInput): Promise<void> {
+  const config = settings();
+  const endpoint = (flag: string) => parseEndpoint(requireString(flags, flag)) ?? fail(`--${flag} takes host:port, got "${String(flags[flag])}"`);
+  const name = requireString(flags, 'name');
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(name)) throw new CliError(`--name is a short lowercase name such as store or broker, got "${name}"`);
+  const running = await runFaultProxy({
+    dataDir: config.dataDir,
+    name,
+    listen: endpoint('listen'),
+    upstream: endpoint('to'),
+    onFault: (fault) => console.log(`${new Date().toISOString()} ${fault === undefined ? 'passing traffic through' : `fault on: ${JSON.stringify(fault)}`}`),
+  });
+  console.log(`fault proxy ${name}: ${running.record.listen.host}:${running.record.listen.port} → ${running.record.upstream.host}:${running.record.upstream.port} (Ctrl-C stops it)`);
+  await new Promise<void>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  await running.close();
+}
+
+function fail(message: string): never {
+  throw new CliError(message);
 }
 
 /** A step on the terminal, and in the console (faults as events). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { packageRoot, SETTINGS } from '../runtime/index.js';
 import { CliError, configOf, type Verb } from './args.js';
 import { auditCommand } from './audit.js';
-import { chaosCommand } from './chaos.js';
+import { chaosCommand, chaosProxyCommand } from './chaos.js';
 import { dlqCommand } from './dlq.js';
 import { loadCommand } from './load.js';
 import { migrateCommand } from './migrate.js';
@@ -233,6 +233,38 @@ const VERBS: readonly VerbSpec[] = [
     examples: ['exodus chaos poison --count 10 --data .exodus'],
     run: chaosCommand,
     subVerbFirst: true,
+  },
+  {
+    path: ['chaos', 'latency'],
+    summary: 'hold every packet through a fault proxy (exodus chaos proxy) this long, both ways',
+    options: [{ flags: '--to <name>', help: 'the proxy: store or broker, as named when started', required: true }, { flags: '--ms <n>', help: 'milliseconds added', required: true }, { flags: '--for <d>', help: 'how long', required: true }, ...HYPOTHESIS_OPTIONS],
+    settings: 'engines',
+    examples: ['exodus chaos latency --to store --ms 200 --for 30s --data .exodus'],
+    run: chaosCommand,
+    subVerbFirst: true,
+  },
+  ...(['drop', 'reset'] as const).map(
+    (what): VerbSpec => ({
+      path: ['chaos', what],
+      summary: what === 'drop' ? 'black-hole the traffic through a fault proxy: nothing passes, nothing is said' : 'reset every connection through a fault proxy, open or new',
+      options: [{ flags: '--to <name>', help: 'the proxy: store or broker, as named when started', required: true }, { flags: '--for <d>', help: 'how long', required: true }, ...HYPOTHESIS_OPTIONS],
+      settings: 'engines',
+      examples: [`exodus chaos ${what} --to broker --for 10s --data .exodus`],
+      run: chaosCommand,
+      subVerbFirst: true,
+    }),
+  ),
+  {
+    path: ['chaos', 'proxy'],
+    summary: 'a TCP fault proxy in front of the store or the broker, until Ctrl-C: point the system at --listen',
+    options: [
+      { flags: '--name <name>', help: 'how latency, drop and reset find it: store or broker', required: true },
+      { flags: '--listen <host:port>', help: 'where the system connects instead', required: true },
+      { flags: '--to <host:port>', help: 'the real store or broker', required: true },
+    ],
+    settings: 'engines',
+    examples: ['exodus chaos proxy --name store --listen 127.0.0.1:15432 --to 127.0.0.1:5432 --data .exodus', '  then: exodus up --data .exodus --store postgres://127.0.0.1:15432/exodus'],
+    run: chaosProxyCommand,
   },
   {
     path: ['chaos', 'run'],

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -6,8 +7,10 @@ import { HAVE_NATS_SERVER, HAVE_POSTGRES_BINARIES, startPrivateNats, startPrivat
 import { findNatsServer } from '../../src/ops/chaos/nats-server.js';
 import type { Journal } from '../../src/ops/chaos/index.js';
 import type { LoadReport } from '../../src/ops/load/index.js';
+import { destroyNamespace } from '../../src/engines/index.js';
+import { POSTGRES_UNAVAILABLE, TEST_POSTGRES_URL, testPostgresUrl, testSchemaName } from '../contract/postgres-fixture.js';
 import { skipUnless } from '../support/services.js';
-import { exodus, generateRoster, startSystem, tempDir, type RunningSystem } from '../support/system.js';
+import { BIN, exodus, freePort, generateRoster, startSystem, tempDir, waitFor, type RunningSystem } from '../support/system.js';
 
 const CI_LOAD = 'test/fixtures/chaos/ci-load.yaml';
 
@@ -88,6 +91,41 @@ describe('exodus load, chaos and audit together', () => {
     expect(noEngines.code).toBe(2);
     expect(noEngines.stderr).toMatch(/thresholds only an audit can measure/);
   });
+});
+
+const proxySkip = skipUnless(POSTGRES_UNAVAILABLE === undefined, `the fault-proxy run needs PostgreSQL (${POSTGRES_UNAVAILABLE ?? ''})`);
+
+describe.skipIf(proxySkip)('exodus chaos through a fault proxy in front of PostgreSQL', () => {
+  it('300 ms on every packet to the store, then its connections reset, under a load: hypothesis held, every 202 kept', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const proxy = spawn(process.execPath, [BIN, 'chaos', 'proxy', '--name', 'store', '--listen', `127.0.0.1:${port}`, '--to', new URL(TEST_POSTGRES_URL).host || '127.0.0.1:5432', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let proxyOutput = '';
+    proxy.stdout.on('data', (chunk: Buffer) => (proxyOutput += chunk.toString()));
+    const schema = testSchemaName();
+    const direct = testPostgresUrl(schema);
+    const throughProxy = direct.replace(new URL(direct).host, `127.0.0.1:${port}`);
+    let up: RunningSystem | undefined;
+    try {
+      await waitFor(() => proxyOutput.includes('fault proxy store'), 10_000, `the proxy did not start: ${proxyOutput}`);
+      await generateRoster(dataDir, 500, ['--store', throughProxy]);
+      up = await startSystem({ dataDir, extraArgs: ['--store', throughProxy], env: { EXODUS_RETRY_MAX_MS: '2000' } });
+      const out = tempDir();
+      const run = await exodus(['chaos', 'run', 'test/fixtures/chaos/ci-network.yaml', '--roster', join(dataDir, 'roster.csv'), '--data', dataDir, '--store', throughProxy, '--out', out]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const journal = JSON.parse(readFileSync(join(out, 'journal.json'), 'utf8')) as Journal;
+      expect(journal.steps.filter((step) => step.action.startsWith('network fault')).map((step) => step.action)).toEqual(['network fault on', 'network fault off', 'network fault on', 'network fault off']);
+      expect(proxyOutput).toContain('fault on: {"kind":"latency","ms":300}');
+      expect(proxyOutput).toContain('fault on: {"kind":"reset"}');
+      const report = results(join(out, 'load'));
+      expect(report.audit).toMatchObject({ ok: true, lost: 0 });
+      expect(report.result).toMatchObject({ errors: 0, unexpected5xx: 0 });
+    } finally {
+      await up?.stop();
+      proxy.kill('SIGTERM');
+      await destroyNamespace(direct);
+    }
+  }, 150_000);
 });
 
 const distributedSkip = skipUnless(HAVE_POSTGRES_BINARIES && HAVE_NATS_SERVER, 'the distributed chaos run needs the PostgreSQL and nats-server binaries');

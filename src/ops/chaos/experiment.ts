@@ -33,7 +33,7 @@ export function readExperiment(file: string): Experiment {
   return parseExperiment(text, file);
 }
 
-const FAULT_KINDS = ['kill', 'pause', 'store-outage', 'broker-restart', 'poison'] as const;
+const FAULT_KINDS = ['kill', 'pause', 'store-outage', 'broker-restart', 'poison', 'latency', 'drop', 'reset'] as const;
 
 export function parseExperiment(text: string, source: string): Experiment {
   const { root, check } = parseYaml(text, source, (message) => new ExperimentError(message));
@@ -97,6 +97,15 @@ function parseFault(check: Checker, kind: (typeof FAULT_KINDS)[number], value: u
     case 'poison': {
       const f = check.object(value, path, { required: ['count'], optional: [] });
       return { kind, count: check.number(f['count'], [...path, 'count'], { min: 1, integer: true }) };
+    }
+    case 'latency': {
+      const f = check.object(value, path, { required: ['to', 'ms', 'for'], optional: [] });
+      return { kind: 'network', to: check.string(f['to'], [...path, 'to']), fault: { kind: 'latency', ms: check.number(f['ms'], [...path, 'ms'], { min: 1, integer: true }) }, forMs: duration(f['for'], [...path, 'for']) };
+    }
+    case 'drop':
+    case 'reset': {
+      const f = check.object(value, path, { required: ['to', 'for'], optional: [] });
+      return { kind: 'network', to: check.string(f['to'], [...path, 'to']), fault: { kind }, forMs: duration(f['for'], [...path, 'for']) };
     }
   }
 }

@@ -4,6 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { makeStoreUnavailable, openMessaging, type EngineOptions } from '../../engines/index.js';
 import { QUEUES, type Envelope } from '../../ports/index.js';
 import { findNatsServer, restartNatsServer, startNatsServer } from './nats-server.js';
+import { findProxy, setProxyFault } from './proxy-control.js';
+import type { NetworkFault } from './tcp-proxy.js';
 import { processesOf } from './processes.js';
 
 /** The faults an experiment can inject, as data (CONVENTIONS §14). Durations are ms. */
@@ -17,7 +19,9 @@ export type FaultSpec =
   /** The NATS broker stopped (lame-duck mode, or `abrupt`: SIGKILL), down for `downMs`, started again. */
   | { readonly kind: 'broker-restart'; readonly abrupt: boolean; readonly downMs: number }
   /** `count` messages no parser can read, sent to the intake queue: each must be dead-lettered, nothing else. */
-  | { readonly kind: 'poison'; readonly count: number };
+  | { readonly kind: 'poison'; readonly count: number }
+  /** Latency, a black hole or resets for `forMs` on the connections through the fault proxy named `to` (`exodus chaos proxy`). */
+  | { readonly kind: 'network'; readonly to: string; readonly fault: NetworkFault; readonly forMs: number };
 
 export type FaultKind = FaultSpec['kind'];
 
@@ -52,6 +56,8 @@ export function describeFault(spec: FaultSpec): string {
       return `${spec.abrupt ? 'abrupt' : 'lame-duck'} broker restart, down ${s(spec.downMs)}`;
     case 'poison':
       return `${spec.count} poison messages`;
+    case 'network':
+      return `${spec.fault.kind === 'latency' ? `${spec.fault.ms} ms latency` : spec.fault.kind === 'drop' ? 'dropped traffic' : 'reset connections'} to the ${spec.to} for ${s(spec.forMs)}`;
   }
 }
 
@@ -72,6 +78,8 @@ export async function runFault(spec: FaultSpec, ctx: FaultContext): Promise<void
       return brokerRestart(spec.abrupt, spec.downMs, ctx);
     case 'poison':
       return poison(spec.count, ctx);
+    case 'network':
+      return network(spec.to, spec.fault, spec.forMs, ctx);
   }
 }
 
@@ -154,6 +162,18 @@ async function poison(count: number, ctx: FaultContext): Promise<void> {
     ctx.note('poison sent', { queue: QUEUES.intake, count, ids: messages.map((m) => m.id) });
   } finally {
     await messaging.close();
+  }
+}
+
+async function network(to: string, fault: NetworkFault, forMs: number, ctx: FaultContext): Promise<void> {
+  const proxy = findProxy(ctx.dataDir, to);
+  await setProxyFault(proxy, fault, forMs);
+  ctx.note('network fault on', { to, fault: fault.kind, ...(fault.kind === 'latency' ? { ms: fault.ms } : {}), proxy: `${proxy.listen.host}:${proxy.listen.port} → ${proxy.upstream.host}:${proxy.upstream.port}` });
+  try {
+    await wait(forMs, ctx.signal);
+  } finally {
+    await setProxyFault(proxy, undefined);
+    ctx.note('network fault off', { to });
   }
 }
 

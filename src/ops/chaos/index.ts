@@ -2,3 +2,5 @@ export { type Experiment, ExperimentError, type ExperimentDeps, type Journal, ty
 export { describeFault, type FaultKind, type FaultSpec } from './faults.js';
 export { DEFAULT_HYPOTHESIS, type Hypothesis } from './hypothesis.js';
 export { readSupervisorState } from './processes.js';
+export { findProxy, parseEndpoint, type ProxyRecord, runFaultProxy } from './proxy-control.js';
+export { FaultProxy, type NetworkFault } from './tcp-proxy.js';
