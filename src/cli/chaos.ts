@@ -16,8 +16,7 @@ import {
   type JournalStep,
   type RunningLoad,
 } from '../ops/chaos/index.js';
-import { seededRandom } from '../ops/index.js';
-import { builtInScenarioNames } from '../ops/load/index.js';
+import { seededRandom, yamlNamesIn } from '../ops/index.js';
 import { adminToken, createLogger, EVENT, packageRoot, parseDurationMs, startTelemetry, type Config, type Logger } from '../runtime/index.js';
 import { CliError, requireString, type Flags, type VerbInput } from './args.js';
 import { rosterFrom, runLoad, scenarioFrom, summary } from './load.js';
@@ -122,9 +121,9 @@ function experimentFrom(positionals: readonly string[], flags: Flags): Experimen
       return one({ kind: 'poison', count });
     }
     case 'run': {
-      if (file === undefined) throw new CliError(`chaos run NAME|FILE: which experiment? (ready-made: ${builtInScenarioNames(EXPERIMENT_DIR()).join(', ')})`);
+      if (file === undefined) throw new CliError(`chaos run NAME|FILE: which experiment? (ready-made: ${yamlNamesIn(EXPERIMENT_DIR()).join(', ')})`);
       try {
-        const read = readExperiment(builtInScenarioNames(EXPERIMENT_DIR()).includes(file) ? join(EXPERIMENT_DIR(), `${file}.yaml`) : file);
+        const read = readExperiment(yamlNamesIn(EXPERIMENT_DIR()).includes(file) ? join(EXPERIMENT_DIR(), `${file}.yaml`) : file);
         return { ...read, hypothesis: { ...read.hypothesis, ...(flags['recover-within'] === undefined ? {} : { recoverWithinMs: hypothesis.recoverWithinMs }), ...(flags['drain-within'] === undefined ? {} : { drainWithinMs: hypothesis.drainWithinMs }) } };
       } catch (error) {
         if (error instanceof ExperimentError) throw new CliError(error.message);

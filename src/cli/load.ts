@@ -3,7 +3,6 @@ import { join, resolve } from 'node:path';
 import { openMessaging } from '../engines/index.js';
 import { parseLedger, type LedgerEntry } from '../ops/index.js';
 import {
-  builtInScenarioNames,
   judge,
   LEDGER_FILE,
   loadScenario,
@@ -27,7 +26,7 @@ import { CliError, requireString, type Flags, type VerbInput } from './args.js';
 import { table } from './status.js';
 
 /** Where the ready-made scenarios are. */
-export const SCENARIO_DIR = (): string => join(packageRoot(), 'scenarios', 'load');
+const SCENARIO_DIR = (): string => join(packageRoot(), 'scenarios', 'load');
 
 
 /**
@@ -216,9 +215,4 @@ function optionalDuration(value: string | boolean | undefined, flag: string): nu
   const ms = typeof value === 'string' ? parseDurationMs(value) : undefined;
   if (ms === undefined || ms <= 0) throw new CliError(`${flag} takes a duration such as 30s or 10m, got "${String(value)}"`);
   return ms;
-}
-
-/** For `--help`: the ready-made scenarios. */
-export function scenarioNames(): string[] {
-  return builtInScenarioNames(SCENARIO_DIR());
 }

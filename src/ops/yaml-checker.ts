@@ -1,4 +1,14 @@
+import { readdirSync } from 'node:fs';
+import { basename } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+
+/** The names of the `.yaml` files in `dir` (the ready-made scenarios and experiments), sorted. */
+export function yamlNamesIn(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.yaml'))
+    .map((file) => basename(file, '.yaml'))
+    .sort();
+}
 
 /** A place in a YAML document: keys and list indexes from the root. */
 export type Path = readonly (string | number)[];

@@ -7,7 +7,6 @@ export {
   ACTIONS,
   type Action,
   AUDIT_METRICS,
-  builtInScenarioNames,
   loadScenario,
   parseScenario,
   type Scenario,

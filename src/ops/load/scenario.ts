@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseDurationMs } from '../../runtime/index.js';
-import { parseYaml, type Checker, type Path } from '../yaml-checker.js';
+import { parseYaml, yamlNamesIn, type Checker, type Path } from '../yaml-checker.js';
 import type { Segment } from './profile.js';
 
 /**
@@ -109,17 +109,9 @@ export function segmentsOf(scenario: Scenario, options: { rate?: number; duratio
   return segments;
 }
 
-/** The ready-made scenarios shipped in `dir` (`scenarios/`), by name. */
-export function builtInScenarioNames(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((file) => file.endsWith('.yaml'))
-    .map((file) => basename(file, '.yaml'))
-    .sort();
-}
-
 /** A scenario by name (one of `dir`'s) or by path to a file. */
 export function loadScenario(nameOrFile: string, dir: string): Scenario {
-  const builtIn = builtInScenarioNames(dir);
+  const builtIn = yamlNamesIn(dir);
   const file = builtIn.includes(nameOrFile) ? join(dir, `${nameOrFile}.yaml`) : nameOrFile;
   let text: string;
   try {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { builtInScenarioNames, loadScenario, parseScenario, ScenarioError, segmentsOf } from '../../../src/ops/load/index.js';
+import { yamlNamesIn } from '../../../src/ops/index.js';
+import { loadScenario, parseScenario, ScenarioError, segmentsOf } from '../../../src/ops/load/index.js';
 import { packageRoot } from '../../../src/runtime/index.js';
 import { join } from 'node:path';
 
@@ -19,8 +20,8 @@ thresholds:
 
 describe('load scenarios', () => {
   it('the ready-made ones all parse: baseline, overload, spike, soak, fault', () => {
-    expect(builtInScenarioNames(DIR)).toEqual(['baseline', 'fault', 'overload', 'soak', 'spike']);
-    for (const name of builtInScenarioNames(DIR)) expect(loadScenario(name, DIR).name).toBe(name);
+    expect(yamlNamesIn(DIR)).toEqual(['baseline', 'fault', 'overload', 'soak', 'spike']);
+    for (const name of yamlNamesIn(DIR)) expect(loadScenario(name, DIR).name).toBe(name);
   });
 
   it('phases become rate segments: relative rates follow --rate, a spike rises within a second, --duration scales', () => {
