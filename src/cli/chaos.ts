@@ -9,6 +9,7 @@ import {
   readExperiment,
   readSupervisorState,
   runExperiment,
+  logFaultStart,
   runFaultProxy,
   type Experiment,
   type FaultSpec,
@@ -68,7 +69,10 @@ export async function chaosCommand({ flags, positionals, config: settings }: Ver
       messaging,
       signal: stop.signal,
       faults: { dataDir: config.dataDir, queueUrl: config.queueUrl, storeUrl: config.storeUrl, engineOptions: config, outDir: out, random: seededRandom(seed) },
-      onStep: (step) => report(step, logger),
+      onStep: (step) => {
+        report(step, logger);
+        if (step.action === 'fault started') logFaultStart(config.dataDir, { atMs: Date.now(), label: String(step.detail['what']) });
+      },
       ...(experiment.load === undefined ? {} : { startLoad: () => startLoad(experiment, { config, doorUrl, roster: String(flags['roster']), out, signal: stop.signal }) }),
     });
   } finally {

@@ -1,6 +1,7 @@
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openMessaging } from '../engines/index.js';
+import { faultsBetween } from '../ops/chaos/index.js';
 import { parseLedger, type LedgerEntry } from '../ops/index.js';
 import {
   judge,
@@ -15,6 +16,7 @@ import {
   writeReport,
   type AuditSummary,
   type LoadReport,
+  type LoadResult,
   type Progress,
   type RosterEntry,
   type Scenario,
@@ -111,7 +113,7 @@ export async function runLoad(options: LoadRequestOptions): Promise<{ report: Lo
   console.error(`exodus load: ${scenario.name} against ${target}, ${(segments.reduce((ms, s) => ms + s.durationMs, 0) / 1000).toFixed(0)} s, ${roster.length} evacuees; writing to ${out}`);
   let report: LoadReport;
   try {
-    const result = await run.run();
+    const result = withFaultsFrom(engines?.dataDir, await run.run());
     progress?.clear();
     await new Promise<void>((done) => ledger.end(done));
     const audit = engines === undefined ? undefined : await auditAfterLoad(engines, ledgerFile, options.auditWaitMs);
@@ -129,6 +131,19 @@ export async function runLoad(options: LoadRequestOptions): Promise<{ report: Lo
     await messaging?.close();
   }
   return { report, files: { ...writeReport(out, report), ledger: ledgerFile } };
+}
+
+/**
+ * The run with the faults that `exodus chaos`, run beside it on the same system, logged in the data
+ * dir (those it marked itself, in `chaos run`, are not repeated).
+ */
+function withFaultsFrom(dataDir: string | undefined, result: LoadResult): LoadResult {
+  if (dataDir === undefined) return result;
+  const startMs = Date.parse(result.startedAt);
+  const logged = faultsBetween(dataDir, startMs, startMs + result.durationMs)
+    .map((fault) => ({ atMs: fault.atMs - startMs, label: fault.label }))
+    .filter((fault) => !result.marks.some((mark) => mark.label === fault.label && Math.abs(mark.atMs - fault.atMs) < 2_000));
+  return logged.length === 0 ? result : { ...result, marks: [...result.marks, ...logged].sort((a, b) => a.atMs - b.atMs) };
 }
 
 export function scenarioFrom(nameOrFile: string): Scenario {

@@ -55,6 +55,8 @@ describe('exodus load, chaos and audit together', () => {
     const report = results(join(out, 'load'));
     expect(report.pass).toBe(true);
     expect(report.result.accepted).toBeGreaterThan(400);
+    // The kill, run from another command, is on the load's time axis (found in the data dir).
+    expect(report.result.marks.map((mark) => mark.label)).toEqual(['kill -9 a worker every 2 s for 10 s']);
     expect(report.audit).toMatchObject({ ok: true, lost: 0, accepted: report.result.accepted });
     expect(ledgerLines(join(out, 'load'))).toBe(report.result.accepted);
 

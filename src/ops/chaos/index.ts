@@ -4,3 +4,4 @@ export { DEFAULT_HYPOTHESIS, type Hypothesis } from './hypothesis.js';
 export { readSupervisorState } from './processes.js';
 export { findProxy, parseEndpoint, type ProxyRecord, runFaultProxy } from './proxy-control.js';
 export { FaultProxy, type NetworkFault } from './tcp-proxy.js';
+export { faultsBetween, type FaultMark, logFaultStart } from './fault-log.js';
