@@ -100,6 +100,8 @@ describe('the exodus CLI', () => {
   it('a first start offers ten demo evacuees and prints a pass that works; log lines are readable when asked; --no-demo and a used data dir make none', async () => {
     const system = await startSystem({ console: false, extraArgs: ['--log-format', 'pretty'] });
     try {
+      // The banner follows the frontend's first ready answer, which may come after startSystem's.
+      await waitFor(() => system.output().includes('Ctrl-C drains'), 10_000, `no banner: ${system.output()}`);
       const pass = /boarding pass of EV-00001 \(.+\), paste it into the page:\n\s+(\S+)/.exec(system.output())?.[1];
       expect(pass).toBeDefined();
       expect(readFileSync(join(system.dataDir, 'demo-roster.csv'), 'utf8').trim().split('\n')).toHaveLength(11);
@@ -110,9 +112,11 @@ describe('the exodus CLI', () => {
       await system.stop();
     }
     const again = await startSystem({ console: false, dataDir: system.dataDir });
+    await waitFor(() => again.output().includes('Ctrl-C drains'), 10_000, 'no banner');
     await again.stop();
     expect(again.output()).not.toContain('try it');
     const declined = await startSystem({ console: false, extraArgs: ['--no-demo'] });
+    await waitFor(() => declined.output().includes('Ctrl-C drains'), 10_000, 'no banner');
     await declined.stop();
     expect(declined.output()).not.toContain('try it');
     expect(existsSync(join(declined.dataDir, 'demo-roster.csv'))).toBe(false);
