@@ -10,6 +10,6 @@ import base from './vitest.config.js';
 export default defineConfig({
   test: {
     ...base.test,
-    include: ['test/unit/**/*.test.ts', 'test/contract/**/*.test.ts', 'test/integration/{api,front-door,pipeline,outage,metrics,nats-unreadable}.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/contract/**/*.test.ts', 'test/integration/{api,front-door,pipeline,outage,metrics,nats-unreadable,sqlite-queue-upgrade}.test.ts'],
   },
 });
