@@ -23,16 +23,25 @@ export async function auditCommand({ flags, config: settings }: VerbInput): Prom
   const wait = typeof flags['wait'] === 'string' ? parseDurationMs(flags['wait']) : 0;
   if (wait === undefined) throw new CliError(`--wait takes a duration such as 30s or 5m, got "${String(flags['wait'])}"`);
 
-  const { report } = await auditUntilComplete(config, ledger, wait);
+  // On a terminal, a draining pipeline shows how far it has got while --wait lasts.
+  const progress = process.stderr.isTTY ? (report: AuditReport, leftMs: number) => process.stderr.write(`\r\x1b[2Kwaiting: ${report.missing.length} of ${report.wishes} accepted wishes not stored yet, ${Math.ceil(leftMs / 1000)} s left`) : undefined;
+  const { report } = await auditUntilComplete(config, ledger, wait, progress);
+  if (progress !== undefined) process.stderr.write('\r\x1b[2K');
   console.log(flags['json'] === true ? JSON.stringify(report, null, 2) : describe(report));
   if (!report.ok) process.exitCode = 1;
 }
 
 /**
  * Audits `ledger` against the engines `config` names, looking again every second while wishes are
- * missing, for up to `waitMs`; `waitedMs` is how long until it held (undefined: it never did).
+ * missing, for up to `waitMs` (telling `onWait` each time); `waitedMs` is how long until it held
+ * (undefined: it never did).
  */
-export async function auditUntilComplete(config: Config, ledger: readonly LedgerEntry[], waitMs: number): Promise<{ report: AuditReport; waitedMs: number | undefined }> {
+export async function auditUntilComplete(
+  config: Config,
+  ledger: readonly LedgerEntry[],
+  waitMs: number,
+  onWait?: (report: AuditReport, leftMs: number) => void,
+): Promise<{ report: AuditReport; waitedMs: number | undefined }> {
   const messaging = await openMessaging(config.queueUrl, config);
   const storage = await openStorage(config.storeUrl, { poolSize: 2 });
   try {
@@ -42,6 +51,7 @@ export async function auditUntilComplete(config: Config, ledger: readonly Ledger
       const report = await auditLedger(ledger, { store: storage.store, readModel: storage.readModel, deadLetters });
       if (report.ok) return { report, waitedMs: Date.now() - started };
       if (Date.now() - started >= waitMs) return { report, waitedMs: undefined };
+      onWait?.(report, waitMs - (Date.now() - started));
       await sleep(RECHECK_MS);
     }
   } finally {
