@@ -152,13 +152,14 @@ function startLoad(experiment: Experiment, options: { config: Config; doorUrl: s
   if (spec === undefined) throw new Error('no load in this experiment');
   const pending: string[] = [];
   let mark = (label: string): void => void pending.push(label);
+  const scenario = scenarioFrom(spec.scenario);
   const done = runLoad({
     target: options.doorUrl,
-    scenario: scenarioFrom(spec.scenario),
+    scenario,
     roster: rosterFrom(options.roster),
     rate: spec.rate,
     durationMs: spec.durationMs,
-    connections: scenarioFrom(spec.scenario).connections,
+    connections: scenario.connections,
     seed: 1,
     out: join(options.out, 'load'),
     engines: options.config,

@@ -1,8 +1,8 @@
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openMessaging } from '../engines/index.js';
 import { faultsBetween } from '../ops/chaos/index.js';
-import { parseLedger, type LedgerEntry } from '../ops/index.js';
+import type { LedgerEntry } from '../ops/index.js';
 import {
   judge,
   LEDGER_FILE,
@@ -95,6 +95,8 @@ export async function runLoad(options: LoadRequestOptions): Promise<{ report: Lo
   mkdirSync(out, { recursive: true });
   const ledgerFile = join(out, LEDGER_FILE);
   const ledger = createWriteStream(ledgerFile);
+  // Kept for the audit after the run as well as written out (the file is for the user and a later `exodus audit`).
+  const accepted: LedgerEntry[] = [];
   const progress = options.progress ? new ProgressLine() : undefined;
   const run = new LoadRun({
     target,
@@ -105,7 +107,10 @@ export async function runLoad(options: LoadRequestOptions): Promise<{ report: Lo
     connections,
     seed,
     signal,
-    onAccepted: (entry) => ledger.write(JSON.stringify(entry) + '\n'),
+    onAccepted: (entry) => {
+      accepted.push(entry);
+      ledger.write(JSON.stringify(entry) + '\n');
+    },
     ...(progress === undefined ? {} : { onSecond: (p: Progress) => progress.show(p) }),
     ...(messaging === undefined ? {} : { queueDepth: () => backlog(messaging) }),
   });
@@ -116,7 +121,7 @@ export async function runLoad(options: LoadRequestOptions): Promise<{ report: Lo
     const result = withFaultsFrom(engines?.dataDir, await run.run());
     progress?.clear();
     await new Promise<void>((done) => ledger.end(done));
-    const audit = engines === undefined ? undefined : await auditAfterLoad(engines, ledgerFile, options.auditWaitMs);
+    const audit = engines === undefined ? undefined : await auditAfterLoad(engines, accepted, options.auditWaitMs);
     const verdicts = judge(scenario.thresholds, result, audit === undefined ? undefined : { lost: audit.lost, waitS: audit.waitS });
     report = {
       scenario: { name: scenario.name, description: scenario.description },
@@ -174,8 +179,7 @@ async function backlog(messaging: MessagingEngine): Promise<number> {
   return stats.reduce((sum, s) => sum + s.ready + s.delayed + s.inFlight, 0);
 }
 
-async function auditAfterLoad(config: Config, ledgerFile: string, waitMs: number): Promise<AuditSummary> {
-  const entries: LedgerEntry[] = parseLedger(readFileSync(ledgerFile, 'utf8'), ledgerFile);
+async function auditAfterLoad(config: Config, entries: readonly LedgerEntry[], waitMs: number): Promise<AuditSummary> {
   const { report, waitedMs } = await auditUntilComplete(config, entries, waitMs);
   return {
     ok: report.ok,

@@ -1,4 +1,4 @@
-import { CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { ConfigError } from '../runtime/index.js';
 import { CliError } from './args.js';
 import { buildProgram } from './program.js';
@@ -10,10 +10,12 @@ import { buildProgram } from './program.js';
  */
 async function main(argv: readonly string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
-  program.configureOutput({ outputError: () => undefined });
-  for (const command of program.commands) command.exitOverride().configureOutput({ outputError: () => undefined });
-  for (const command of program.commands.flatMap((c) => c.commands)) command.exitOverride().configureOutput({ outputError: () => undefined });
+  // Errors come back here as exceptions, on every verb and sub-verb, and are printed below as one line.
+  const quiet = (command: Command): void => {
+    command.exitOverride().configureOutput({ outputError: () => undefined });
+    command.commands.forEach(quiet);
+  };
+  quiet(program);
   await program.parseAsync([...argv], { from: 'user' });
 }
 

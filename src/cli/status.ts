@@ -1,13 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { openMessaging } from '../engines/index.js';
 import { QUEUES, type QueueStats } from '../ports/index.js';
-import { supervisorStateFile, type SupervisorState } from '../runtime/index.js';
+import { runningSupervisorState } from '../runtime/index.js';
 import type { VerbInput } from './args.js';
 
 /** `exodus status`: what runs (from the supervisor's state file) and how each queue stands. */
 export async function statusCommand({ flags, config: settings }: VerbInput): Promise<void> {
   const config = settings();
-  const supervisor = readSupervisor(config.dataDir);
+  const supervisor = runningSupervisorState(config.dataDir);
   const messaging = await openMessaging(config.queueUrl, config);
   const queues: Record<string, QueueStats> = {};
   try {
@@ -35,22 +34,6 @@ export async function statusCommand({ flags, config: settings }: VerbInput): Pro
       Object.entries(queues).map(([name, s]) => [name, s.ready, s.inFlight, s.delayed, s.dead, `${(s.oldestReadyAgeMs / 1000).toFixed(1)} s`]),
     ),
   );
-}
-
-function readSupervisor(dataDir: string): SupervisorState | undefined {
-  const file = supervisorStateFile(dataDir);
-  if (!existsSync(file)) return undefined;
-  const state = JSON.parse(readFileSync(file, 'utf8')) as SupervisorState;
-  return isAlive(state.supervisorPid) ? state : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function table(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { embeddedDir } from '../engines/index.js';
 import { freePort } from '../ops/index.js';
 import {
   adminToken,
@@ -31,7 +32,8 @@ const DEMO_EVACUEES = 10;
 
 /** A data dir whose embedded store was never opened: nothing of anyone's is in it yet. */
 function isFreshEmbeddedStore(config: Config): boolean {
-  return config.storeUrl.startsWith('sqlite:') && !existsSync(join(config.storeUrl.replace(/^sqlite:(\/\/)?/, ''), 'store.db'));
+  const dir = embeddedDir(config.storeUrl);
+  return dir !== undefined && !existsSync(join(dir, 'store.db'));
 }
 
 /**

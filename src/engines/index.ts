@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { MessagingEngine, StorageEngine, TelemetryStore } from '../ports/index.js';
-import { deleteNatsNamespace, openNatsMessaging } from './nats/index.js';
+import { deleteNatsNamespace, openNatsMessaging, parseNatsUrl } from './nats/index.js';
 import type { EngineOptions, StorageOptions } from './options.js';
 import { dropPostgresSchema, migratePostgres, openPostgresStorage } from './postgres/index.js';
 import { blockPostgres } from './postgres/outage.js';
@@ -93,6 +93,19 @@ export async function makeStoreUnavailable(url: string): Promise<{ what: string;
     default:
       throw new UnknownEngineError('store', url);
   }
+}
+
+/** The directory an embedded (`sqlite:`) URL names; undefined for a client-server engine. */
+export function embeddedDir(url: string): string | undefined {
+  const { scheme, rest } = splitUrl(url);
+  return scheme === 'sqlite' ? resolve(rest) : undefined;
+}
+
+/** The first broker (`host:port`) a `nats://` URL names; undefined for another engine. */
+export function natsBroker(url: string): { host: string; port: number } | undefined {
+  if (splitUrl(url).scheme !== 'nats') return undefined;
+  const [host = '', port] = (parseNatsUrl(url).servers[0] ?? '').replace(/^\[(.*)\]/, '$1').split(/:(?=\d+$)/);
+  return { host, port: Number(port ?? 4222) };
 }
 
 export class UnknownEngineError extends Error {

@@ -35,6 +35,8 @@ export {
   type SupervisorEvent,
   type SupervisorOptions,
   type SupervisorState,
+  isAlive,
+  runningSupervisorState,
   supervisorStateFile,
 } from './supervisor.js';
 export { observeSupervisor, reportSupervisorEvent } from './supervisor-telemetry.js';

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 
 /** One process the supervisor keeps running. */
@@ -53,6 +53,24 @@ export interface SupervisorOptions {
 
 const STATE_FILE = 'supervisor.json';
 export const supervisorStateFile = (dataDir: string): string => join(dataDir, STATE_FILE);
+
+/** The state of the `exodus up` running on `dataDir`; undefined when none runs there (no file, or its supervisor is gone). */
+export function runningSupervisorState(dataDir: string): SupervisorState | undefined {
+  const file = supervisorStateFile(dataDir);
+  if (!existsSync(file)) return undefined;
+  const state = JSON.parse(readFileSync(file, 'utf8')) as SupervisorState;
+  return isAlive(state.supervisorPid) ? state : undefined;
+}
+
+/** True while a process of that id exists (one of another user's counts: signalling it is refused, not failed). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * Auto-healing: runs each service as its own OS process, restarts one that dies with exponential

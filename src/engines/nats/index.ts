@@ -11,6 +11,8 @@ import { NatsTopic } from './topic.js';
 import { TopicTrim } from './topic-trim.js';
 import { parseNatsUrl } from './url.js';
 
+export { parseNatsUrl } from './url.js';
+
 /**
  * The NATS JetStream messaging engine: `nats://host:port[,host:port…][?prefix=NAME]`.
  *

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { makeStoreUnavailable, openMessaging, type EngineOptions } from '../../engines/index.js';
+import { makeStoreUnavailable, natsBroker, openMessaging, type EngineOptions } from '../../engines/index.js';
 import { QUEUES, type Envelope } from '../../ports/index.js';
 import { findNatsServer, restartNatsServer, startNatsServer } from './nats-server.js';
 import { findProxy, setProxyFault } from './proxy-control.js';
@@ -126,9 +126,9 @@ async function storeOutage(forMs: number, ctx: FaultContext): Promise<void> {
 }
 
 async function brokerRestart(abrupt: boolean, downMs: number, ctx: FaultContext): Promise<void> {
-  const url = new URL(ctx.queueUrl.split(',')[0] ?? ctx.queueUrl);
-  if (url.protocol !== 'nats:') throw new Error(`broker-restart needs a NATS queue engine (--queue nats://…); this system runs on ${url.protocol.replace(':', '')}`);
-  const port = Number(url.port === '' ? 4222 : url.port);
+  const broker = natsBroker(ctx.queueUrl);
+  if (broker === undefined) throw new Error(`broker-restart needs a NATS queue engine (--queue nats://…); this system's queue is ${ctx.queueUrl}`);
+  const { port } = broker;
   const server = findNatsServer(port);
   if (server === undefined) throw new Error(`no nats-server on port ${port} runs on this machine (readable by this user) to restart`);
   const logFile = join(ctx.outDir, `nats-server-${port}.log`);

@@ -3,7 +3,7 @@ import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'no
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { reachable } from '../reachable.js';
-import { isAlive } from './processes.js';
+import { isAlive } from '../../runtime/index.js';
 
 /** A running nats-server, as its process table entry shows it. */
 export interface NatsServerProcess {

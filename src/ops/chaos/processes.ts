@@ -1,12 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { supervisorStateFile, type SupervisorState } from '../../runtime/index.js';
+import { isAlive, runningSupervisorState, type SupervisorState } from '../../runtime/index.js';
 
 /** The state `exodus up` keeps of its processes, or a clear error when nothing runs on this data dir. */
 export function readSupervisorState(dataDir: string): SupervisorState {
-  const file = supervisorStateFile(dataDir);
-  if (!existsSync(file)) throw new Error(`no exodus up runs on ${dataDir} (no ${file})`);
-  const state = JSON.parse(readFileSync(file, 'utf8')) as SupervisorState;
-  if (!isAlive(state.supervisorPid)) throw new Error(`the exodus up of ${dataDir} is not running (its supervisor, pid ${state.supervisorPid}, is gone)`);
+  const state = runningSupervisorState(dataDir);
+  if (state === undefined) throw new Error(`no exodus up runs on ${dataDir}`);
   return state;
 }
 
@@ -30,13 +27,4 @@ export function processesOf(dataDir: string, service: string): ServiceProcess[] 
 export function runningCount(dataDir: string): { wanted: number; running: number } {
   const state = readSupervisorState(dataDir);
   return { wanted: state.processes.length, running: state.processes.filter((p) => p.status === 'running' && p.pid !== undefined && isAlive(p.pid)).length };
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

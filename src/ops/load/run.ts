@@ -162,7 +162,7 @@ export class LoadRun {
         if (action === 'post') {
           counts.accepted++;
           timeline.accepted(now - start, latencyMs);
-          this.recordAccepted(answer.body, pollable);
+          this.recordAccepted(answer.body, pollable, random);
         } else if (measured) readLatency.record(latencyMs);
       } else if (backPressure) {
         counts.shed++;
@@ -246,12 +246,12 @@ export class LoadRun {
   }
 
   /** A 202's body becomes a ledger line and an id to poll. */
-  private recordAccepted(body: string | undefined, pollable: string[]): void {
+  private recordAccepted(body: string | undefined, pollable: string[], random: () => number): void {
     if (body === undefined) return;
     const answer = JSON.parse(body) as { id: string; evacueeId: string; destination: LedgerEntry['destination']; submittedAt: string };
     this.options.onAccepted?.({ id: answer.id, evacueeId: answer.evacueeId, destination: answer.destination, submittedAt: answer.submittedAt });
     if (pollable.length < POLLABLE_IDS) pollable.push(answer.id);
-    else pollable[Math.floor(Math.random() * POLLABLE_IDS)] = answer.id;
+    else pollable[Math.floor(random() * POLLABLE_IDS)] = answer.id;
   }
 
   /** Closes a timeline second every second: samples the queue depth and reports progress. */

@@ -25,9 +25,16 @@ export interface SloDefinition {
  */
 export function sloBudgets(store: TelemetryStore, slos: readonly SloDefinition[], nowMs: number, windowMs: number): SloBudget[] {
   const fromMs = nowMs - windowMs;
+  // A day of one metric's points is read once, however many selectors name it (most name the request duration).
+  const read = new Map<string, StoredPoint[]>();
+  const pointsOf = (name: string): StoredPoint[] => {
+    let points = read.get(name);
+    if (points === undefined) read.set(name, (points = store.points([name], fromMs - 60_000)));
+    return points;
+  };
   return slos.map((slo) => {
-    const good = eventsOf(store, slo.good, fromMs, nowMs);
-    const total = eventsOf(store, slo.total, fromMs, nowMs);
+    const good = eventsOf(pointsOf, slo.good, fromMs, nowMs);
+    const total = eventsOf(pointsOf, slo.total, fromMs, nowMs);
     const problem = good.problem ?? total.problem;
     const sli = problem === undefined && total.events > 0 ? Math.min(1, good.events / total.events) : null;
     const budgetLeft = sli === null ? null : 1 - (1 - sli) / (1 - slo.target);
@@ -67,14 +74,14 @@ export function parseSelector(selector: string): { metric: string; matchers: Mat
 }
 
 /** How many events a selector counted in [fromMs, toMs), or why it cannot be counted here. */
-function eventsOf(store: TelemetryStore, selector: string, fromMs: number, toMs: number): { events: number; problem?: string } {
+function eventsOf(pointsOf: (name: string) => StoredPoint[], selector: string, fromMs: number, toMs: number): { events: number; problem?: string } {
   const parsed = parseSelector(selector);
   if (parsed === undefined) return { events: 0, problem: `not a selector the console can read: ${selector}` };
   const [base, part] = splitSuffix(parsed.metric);
   const name = BY_PROMETHEUS_NAME.get(base);
   if (name === undefined) return { events: 0, problem: `no metric the console knows as ${base}` };
   const le = parsed.matchers.find((m) => m.label === 'le');
-  const points = store.points([name], fromMs - 60_000).filter((point) => parsed.matchers.every((m) => m.label === 'le' || matches(point, m)));
+  const points = pointsOf(name).filter((point) => parsed.matchers.every((m) => m.label === 'le' || matches(point, m)));
   if (part === 'bucket') {
     const bound = Number(le?.value);
     if (le === undefined || !Number.isFinite(bound)) return { events: 0, problem: `a _bucket selector needs le="<bound>": ${selector}` };
