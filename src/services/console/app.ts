@@ -47,7 +47,7 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
     },
   });
   installProblemHandler(app);
-  await installSecurityHeaders(app);
+  installSecurityHeaders(app);
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   if (options.serveMetrics !== undefined) registerMetricsRoute(app, options.serveMetrics);
   await installAccess(app, { token: options.adminToken, webRoot, secureCookie: options.secureCookie ?? false });

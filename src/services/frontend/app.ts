@@ -68,7 +68,7 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
   app.removeContentTypeParser('text/plain');
   installRequestTracing(app);
   // Order matters: headers go on every answer, shed ones included; shedding is cheaper than counting.
-  await installSecurityHeaders(app);
+  installSecurityHeaders(app);
   const sorryPage = readSorryPage(webRoot);
   const writeGate = await installLoadShedding(app, { limits: deps.frontDoor, queueReachable: deps.ready, sorryPage, logger: deps.logger });
   const guards = await installRateLimits(app, deps.frontDoor, sorryPage);
