@@ -9,5 +9,5 @@ import { guarded } from './errors.js';
  */
 export async function publishEnvelopes(conn: Connection, subject: string, messages: readonly Envelope[], doing: string): Promise<void> {
   if (messages.length === 0) return;
-  await guarded(doing, () => Promise.all(messages.map((message) => conn.js.publish(subject, JSON.stringify(message), { msgID: message.id }))));
+  await guarded(doing, () => Promise.all(messages.map((message) => conn.publish(subject, JSON.stringify(message), message.id))));
 }
