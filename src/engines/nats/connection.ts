@@ -1,6 +1,7 @@
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type PubAck } from '@nats-io/jetstream';
 import { TransientError } from '../../domain/index.js';
+import { TurnBatch } from '../turn-batch.js';
 import { classify, guarded } from './errors.js';
 
 /** How long a request to the server may take before it counts as a transient failure. */
@@ -11,12 +12,11 @@ export const REQUEST_TIMEOUT_MS = 5_000;
  * (`maxReconnectAttempts: -1`), so a broker restart heals without restarting the process; while it
  * is down every call fails fast-ish with a `TransientError` instead of hanging.
  */
-/** A send waiting for the end of the event loop's turn (see `atEndOfTurn`). */
-type Outgoing = () => void;
 
 export class Connection {
   private up = true;
-  private outbox: Outgoing[] = [];
+  /** Sends asked for in this turn of the event loop (see `atEndOfTurn`). */
+  private readonly outbox = new TurnBatch<() => void, void>((sends) => sends.map((send) => send()));
 
   private constructor(
     readonly nc: NatsConnection,
@@ -78,15 +78,8 @@ export class Connection {
   private atEndOfTurn<T>(send: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve) => {
       // Each send runs in a microtask queued here, all before the one in which nats.js flushes.
-      this.outbox.push(() => resolve(Promise.resolve().then(send)));
-      if (this.outbox.length === 1) setImmediate(() => this.sendOutbox());
+      void this.outbox.add(() => resolve(Promise.resolve().then(send)));
     });
-  }
-
-  private sendOutbox(): void {
-    const outgoing = this.outbox;
-    this.outbox = [];
-    for (const send of outgoing) send();
   }
 
   /** Drains (finishes what is in flight) and closes. */

@@ -1,4 +1,4 @@
-import { DESTINATIONS, ValidationError, type Destination } from '../../domain/index.js';
+import { compareVersions, DESTINATIONS, TransientError, ValidationError, type Destination, type ParsedWish } from '../../domain/index.js';
 import type { Tally } from '../../ports/index.js';
 
 /**
@@ -27,4 +27,19 @@ export function toTally(rows: readonly { destination: string; n: number }[]): Ta
   const tally = Object.fromEntries(DESTINATIONS.map((destination) => [destination, 0])) as Record<Destination, number>;
   for (const row of rows) if (Object.hasOwn(tally, row.destination)) tally[row.destination as Destination] = row.n;
   return tally;
+}
+
+/** The newest wish of each evacuee among concurrent writes (the first of equal versions): a statement may touch a row only once. */
+export function newestPerEvacuee<W extends Pick<ParsedWish, 'id' | 'evacueeId' | 'submittedAt'>>(wishes: readonly W[]): W[] {
+  const newest = new Map<string, W>();
+  for (const wish of wishes) {
+    const current = newest.get(wish.evacueeId);
+    if (current === undefined || compareVersions(wish, current) > 0) newest.set(wish.evacueeId, wish);
+  }
+  return [...newest.values()];
+}
+
+/** A batch that failed for something other than an outage may have failed for one wish: retry each alone. */
+export function isolatable(error: unknown): boolean {
+  return !(error instanceof TransientError);
 }

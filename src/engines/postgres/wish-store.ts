@@ -1,7 +1,8 @@
 import type { Evacuee, ParsedWish } from '../../domain/index.js';
 import type { PutOutcome, Tally, WishRecord, WishStore } from '../../ports/index.js';
 import type { Database } from './database.js';
-import { toTally, versionTime } from './versions.js';
+import { TurnBatch } from '../turn-batch.js';
+import { isolatable, newestPerEvacuee, toTally, versionTime } from './versions.js';
 import { toWishRecord, type WishRow as SqlWishRow } from '../wish-row.js';
 
 type WishRow = SqlWishRow<unknown>;
@@ -12,55 +13,76 @@ const COLUMNS = 'id, evacuee_id, status, reason, submitted_at, body';
 const EVACUEES_PER_STATEMENT = 10_000;
 
 /**
- * The system of record on PostgreSQL. A put is one READ COMMITTED transaction of up to three
- * statements, each safe against concurrent writers without a read-then-write race:
- * 1. claim the id: `INSERT ... ON CONFLICT (id) DO NOTHING`. A concurrent put of the same id waits
- *    for this one to commit, then finds the row: `duplicate`. A rejected id is a duplicate too.
- * 2. the conditional upsert of the evacuee's `current_wishes` row, `WHERE` the stored version is
- *    older. ON CONFLICT locks the row and re-checks the condition against its latest committed
- *    version, so concurrent writers of one evacuee are serialised on that row and the newest wins
- *    whatever the arrival order. It returns the wish it replaced, or no row when this one lost.
- * 3. mark the loser `superseded`, in a statement of its own: its snapshot is taken after step 2
+ * The system of record on PostgreSQL. The puts of one turn of the event loop (a consumer's batch)
+ * are one READ COMMITTED transaction of up to three statements, each safe against concurrent
+ * writers without a read-then-write race:
+ * 1. claim the ids: `INSERT ... ON CONFLICT (id) DO NOTHING`. A concurrent put of the same id waits
+ *    for its claimer to commit, then finds the row: `duplicate`. A rejected id is a duplicate too.
+ * 2. the conditional upsert of each evacuee's `current_wishes` row with the batch's newest wish of
+ *    that evacuee, `WHERE` the stored version is older. ON CONFLICT locks the row and re-checks the
+ *    condition against its latest committed version, so concurrent writers of one evacuee are
+ *    serialised on that row and the newest wins whatever the arrival order. It returns the wish
+ *    each row replaced; a wish it does not return lost.
+ * 3. mark the losers `superseded`, in a statement of its own: its snapshot is taken after step 2
  *    waited, so it sees a replaced wish whose writer committed only a moment ago.
- * Lock order is always wish row, then evacuee row, so writers never deadlock.
+ * Rows are locked in order (wishes by id, then evacuees by id), so writers never deadlock.
  */
 export class PostgresWishStore implements WishStore {
+  private readonly puts = new TurnBatch<ParsedWish, PutOutcome>((wishes) => this.putAll(wishes), isolatable);
+
   constructor(private readonly db: Database) {}
 
-  async put(wish: ParsedWish): Promise<PutOutcome> {
-    const version = versionTime(wish.submittedAt);
-    return this.db.transaction(async (tx): Promise<PutOutcome> => {
-      const claimed = await tx.query({
+  put(wish: ParsedWish): Promise<PutOutcome> {
+    return this.puts.add(wish);
+  }
+
+  /** Concurrent puts, answered as if each evacuee's newest wish had come first and the same id twice came one after the other. */
+  private putAll(wishes: readonly ParsedWish[]): Promise<PutOutcome[]> {
+    // The same id twice (a redelivery racing its first delivery): the second is a duplicate.
+    const firstIndexOf = new Map<string, number>();
+    wishes.forEach((wish, i) => firstIndexOf.has(wish.id) || firstIndexOf.set(wish.id, i));
+    const firstOfId = wishes.filter((wish, i) => firstIndexOf.get(wish.id) === i);
+    return this.db.transaction(async (tx): Promise<PutOutcome[]> => {
+      const claimed = await tx.query<{ id: string }>({
         // Stryker disable next-line StringLiteral: a prepared statement's name; any name runs the same SQL
-        name: 'exodus_put_claim',
-        text: `INSERT INTO wishes (id, evacuee_id, status, submitted_at, body) VALUES ($1, $2, 'stored', $3, $4)
-               ON CONFLICT (id) DO NOTHING`,
-        values: [wish.id, wish.evacueeId, wish.submittedAt, JSON.stringify(wish)],
+        name: 'exodus_put_claim_all',
+        text: `INSERT INTO wishes (id, evacuee_id, status, submitted_at, body)
+               SELECT id, evacuee_id, 'stored', submitted_at, body
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::json[]) AS i(id, evacuee_id, submitted_at, body) ORDER BY id
+               ON CONFLICT (id) DO NOTHING
+               RETURNING id`,
+        values: [firstOfId.map((wish) => wish.id), firstOfId.map((wish) => wish.evacueeId), firstOfId.map((wish) => wish.submittedAt), firstOfId.map((wish) => JSON.stringify(wish))],
       });
-      if (claimed.rowCount === 0) return 'duplicate';
-      const current = await tx.query<{ replaced_wish_id: string | null }>({
+      const claimedIds = new Set(claimed.rows.map((row) => row.id));
+      const mine = firstOfId.filter((wish) => claimedIds.has(wish.id));
+      const newest = newestPerEvacuee(mine);
+      const current = await tx.query<{ wish_id: string; replaced_wish_id: string | null }>({
         // Stryker disable next-line StringLiteral: a prepared statement's name; any name runs the same SQL
-        name: 'exodus_put_current',
+        name: 'exodus_put_current_all',
         text: `INSERT INTO current_wishes AS c (evacuee_id, wish_id, submitted_at, destination, replaced_wish_id)
-               VALUES ($1, $2, $3, $4, NULL)
+               SELECT evacuee_id, wish_id, submitted_at, destination, NULL
+               FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[]) AS i(evacuee_id, wish_id, submitted_at, destination) ORDER BY evacuee_id
                ON CONFLICT (evacuee_id) DO UPDATE
                  SET wish_id = excluded.wish_id, submitted_at = excluded.submitted_at,
                      destination = excluded.destination, replaced_wish_id = c.wish_id
                  WHERE (c.submitted_at, c.wish_id) < (excluded.submitted_at, excluded.wish_id)
-               RETURNING replaced_wish_id`,
-        values: [wish.evacueeId, wish.id, version, wish.destination],
+               RETURNING wish_id, replaced_wish_id`,
+        values: [newest.map((wish) => wish.evacueeId), newest.map((wish) => wish.id), newest.map((wish) => versionTime(wish.submittedAt)), newest.map((wish) => wish.destination)],
       });
-      const won = current.rows[0];
-      const loser = won === undefined ? wish.id : won.replaced_wish_id;
-      if (loser !== null) {
+      const won = new Set(current.rows.map((row) => row.wish_id));
+      const losers = [
+        ...mine.filter((wish) => !won.has(wish.id)).map((wish) => wish.id),
+        ...current.rows.flatMap((row) => (row.replaced_wish_id === null ? [] : [row.replaced_wish_id])),
+      ];
+      if (losers.length > 0) {
         await tx.query({
           // Stryker disable next-line StringLiteral: a prepared statement's name; any name runs the same SQL
-          name: 'exodus_put_supersede',
-          text: "UPDATE wishes SET status = 'superseded' WHERE id = $1",
-          values: [loser],
+          name: 'exodus_put_supersede_all',
+          text: "UPDATE wishes SET status = 'superseded' WHERE id = ANY($1::text[])",
+          values: [losers],
         });
       }
-      return won === undefined ? 'superseded' : 'stored';
+      return wishes.map((wish, i) => (firstIndexOf.get(wish.id) !== i || !claimedIds.has(wish.id) ? 'duplicate' : won.has(wish.id) ? 'stored' : 'superseded'));
     });
   }
 
