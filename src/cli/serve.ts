@@ -14,12 +14,7 @@ import {
   type Logger,
   type MessageHandler,
 } from '../runtime/index.js';
-import { buildFrontend } from '../services/frontend/index.js';
-import { createParserHandler } from '../services/parser/index.js';
-import { createTallyHandler } from '../services/tally/index.js';
-import { createWorkerHandler } from '../services/worker/index.js';
 import { CliError, type VerbInput } from './args.js';
-import { serveConsole } from './serve-console.js';
 
 /** The pipeline's services; `exodus serve console` runs the ops console beside them. */
 export const SERVICES = ['frontend', 'parser', 'worker', 'tally'] as const;
@@ -28,7 +23,8 @@ export type ServiceName = (typeof SERVICES)[number];
 /** `exodus serve <service>`: one service in this process, engines from config. What a container runs. */
 export async function serveCommand({ positionals: [service], config: settings }: VerbInput): Promise<void> {
   const config = settings();
-  if (service === 'console') return serveConsole(config);
+  // Each service's code (the console's, the frontend's web stack) loads only in its own process.
+  if (service === 'console') return (await import('./serve-console.js')).serveConsole(config);
   if (!SERVICES.includes(service as ServiceName)) throw new CliError(`serve what? one of: ${SERVICES.join(', ')}, console`);
   await serve(service as ServiceName, config);
 }
@@ -46,6 +42,7 @@ export async function serve(service: ServiceName, config: Config): Promise<void>
   };
 
   if (service === 'frontend') {
+    const { buildFrontend } = await import('../services/frontend/index.js');
     const app = await buildFrontend({
       intake: messaging.queue(QUEUES.intake),
       store: storage.store,
@@ -64,7 +61,7 @@ export async function serve(service: ServiceName, config: Config): Promise<void>
     return;
   }
 
-  const { queue, handler } = consumerOf(service, messaging, storage, logger);
+  const { queue, handler } = await consumerOf(service, messaging, storage, logger);
   const loop = new ConsumeLoop({ queue: messaging.queue(queue), handler, logger, ...config });
   observeQueue(messaging.queue(queue));
   if (service === 'tally') observeTally(storage.readModel);
@@ -91,13 +88,24 @@ export async function serve(service: ServiceName, config: Config): Promise<void>
   ]);
 }
 
-function consumerOf(service: Exclude<ServiceName, 'frontend'>, messaging: MessagingEngine, storage: StorageEngine, logger: Logger): { queue: QueueName; handler: MessageHandler } {
+async function consumerOf(
+  service: Exclude<ServiceName, 'frontend'>,
+  messaging: MessagingEngine,
+  storage: StorageEngine,
+  logger: Logger,
+): Promise<{ queue: QueueName; handler: MessageHandler }> {
   switch (service) {
-    case 'parser':
+    case 'parser': {
+      const { createParserHandler } = await import('../services/parser/index.js');
       return { queue: QUEUES.intake, handler: createParserHandler({ store: storage.store, parsed: messaging.topic(TOPICS.wishParsed), logger }) };
-    case 'worker':
+    }
+    case 'worker': {
+      const { createWorkerHandler } = await import('../services/worker/index.js');
       return { queue: QUEUES.store, handler: createWorkerHandler({ store: storage.store, logger }) };
-    case 'tally':
+    }
+    case 'tally': {
+      const { createTallyHandler } = await import('../services/tally/index.js');
       return { queue: QUEUES.tally, handler: createTallyHandler({ readModel: storage.readModel, logger }) };
+    }
   }
 }

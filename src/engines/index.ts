@@ -1,11 +1,15 @@
 import { join, resolve } from 'node:path';
 import type { MessagingEngine, StorageEngine, TelemetryStore } from '../ports/index.js';
-import { deleteNatsNamespace, openNatsMessaging, parseNatsUrl } from './nats/index.js';
+import { parseNatsUrl } from './nats/url.js';
+import type * as NatsEngine from './nats/index.js';
 import type { EngineOptions, StorageOptions } from './options.js';
-import { dropPostgresSchema, migratePostgres, openPostgresStorage } from './postgres/index.js';
-import { blockPostgres } from './postgres/outage.js';
-import { lockSqliteStore } from './sqlite/outage.js';
+import type * as PostgresEngine from './postgres/index.js';
 import { openSqliteMessaging, openSqliteStorage, openSqliteTelemetryStore } from './sqlite/index.js';
+
+// The client-server engines and their clients load only when a URL asks for them: a process on the
+// embedded default neither pays their start-up time nor keeps their code in memory.
+const nats = (): Promise<typeof NatsEngine> => import('./nats/index.js');
+const postgres = (): Promise<typeof PostgresEngine> => import('./postgres/index.js');
 
 /**
  * Engines are chosen by URL, 12-factor style. `sqlite:<dir>` (or `sqlite://<dir>`) is the embedded
@@ -20,7 +24,7 @@ export async function openMessaging(url: string, options: EngineOptions): Promis
     case 'sqlite':
       return openSqliteMessaging(resolve(rest), options);
     case 'nats':
-      return openNatsMessaging(url, options);
+      return (await nats()).openNatsMessaging(url, options);
     default:
       throw new UnknownEngineError('queue', url);
   }
@@ -34,7 +38,7 @@ export async function openStorage(url: string, options: StorageOptions = { poolS
       return openSqliteStorage(resolve(rest));
     case 'postgres':
     case 'postgresql':
-      return openPostgresStorage(url, options);
+      return (await postgres()).openPostgresStorage(url, options);
     default:
       throw new UnknownEngineError('store', url);
   }
@@ -56,7 +60,7 @@ export async function migrateStorage(url: string): Promise<string[] | undefined>
       return undefined;
     case 'postgres':
     case 'postgresql':
-      return migratePostgres(url);
+      return (await postgres()).migratePostgres(url);
     default:
       throw new UnknownEngineError('store', url);
   }
@@ -69,8 +73,8 @@ export async function migrateStorage(url: string): Promise<string[] | undefined>
  */
 export async function destroyNamespace(url: string): Promise<void> {
   const { scheme } = splitUrl(url);
-  if (scheme === 'nats') await deleteNatsNamespace(url);
-  else if (scheme === 'postgres' || scheme === 'postgresql') await dropPostgresSchema(url);
+  if (scheme === 'nats') await (await nats()).deleteNatsNamespace(url);
+  else if (scheme === 'postgres' || scheme === 'postgresql') await (await postgres()).dropPostgresSchema(url);
 }
 
 /**
@@ -82,11 +86,13 @@ export async function makeStoreUnavailable(url: string): Promise<{ what: string;
   const { scheme, rest } = splitUrl(url);
   switch (scheme) {
     case 'sqlite': {
+      const { lockSqliteStore } = await import('./sqlite/outage.js');
       const { file, restore } = lockSqliteStore(resolve(rest));
       return { what: `write lock held on ${file}`, restore };
     }
     case 'postgres':
     case 'postgresql': {
+      const { blockPostgres } = await import('./postgres/outage.js');
       const { database, restore } = await blockPostgres(url);
       return { what: `connections to database ${database} refused and its sessions ended`, restore };
     }

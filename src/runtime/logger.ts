@@ -1,6 +1,7 @@
 import { trace } from '@opentelemetry/api';
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type * as PinoPretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -35,5 +36,7 @@ export function createLogger(service: string, level: string, destination?: pino.
  */
 export function logLinesFor(format: 'pretty' | 'json' | undefined, terminal: boolean = process.stdout.isTTY): pino.DestinationStream | undefined {
   if ((format ?? (terminal ? 'pretty' : 'json')) === 'json') return undefined;
-  return pretty({ colorize: terminal, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,trace_id,span_id,trace_flags', singleLine: true });
+  // Loaded only for a person's terminal: services log JSON and need not carry it.
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+  return pretty.default({ colorize: terminal, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,trace_id,span_id,trace_flags', singleLine: true });
 }

@@ -1,10 +1,11 @@
-import { OTLPLogExporter as OTLPLogExporterJson } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as OTLPLogExporterProto } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPMetricExporter as OTLPMetricExporterJson } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as OTLPMetricExporterProto } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
+import type * as LogsJson from '@opentelemetry/exporter-logs-otlp-http';
+import type * as LogsProto from '@opentelemetry/exporter-logs-otlp-proto';
+import type * as MetricsJson from '@opentelemetry/exporter-metrics-otlp-http';
+import type * as MetricsProto from '@opentelemetry/exporter-metrics-otlp-proto';
+import type * as TracesJson from '@opentelemetry/exporter-trace-otlp-http';
+import type * as TracesProto from '@opentelemetry/exporter-trace-otlp-proto';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { createRequire } from 'node:module';
 import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConfigError } from './config.js';
@@ -15,6 +16,26 @@ import { lazyInstruments } from './metrics.js';
 const PROTOCOLS = ['http/protobuf', 'http/json'] as const;
 type Protocol = (typeof PROTOCOLS)[number];
 type Signal = 'TRACES' | 'METRICS' | 'LOGS';
+
+/**
+ * Each exporter is loaded when a signal asks for it, synchronously (providers are built at start):
+ * a process loads the one protocol it speaks, and one that exports nothing loads none of them.
+ */
+const load = createRequire(import.meta.url);
+const EXPORTERS = {
+  TRACES: {
+    'http/json': () => new (load('@opentelemetry/exporter-trace-otlp-http') as typeof TracesJson).OTLPTraceExporter(),
+    'http/protobuf': () => new (load('@opentelemetry/exporter-trace-otlp-proto') as typeof TracesProto).OTLPTraceExporter(),
+  },
+  METRICS: {
+    'http/json': () => new (load('@opentelemetry/exporter-metrics-otlp-http') as typeof MetricsJson).OTLPMetricExporter(),
+    'http/protobuf': () => new (load('@opentelemetry/exporter-metrics-otlp-proto') as typeof MetricsProto).OTLPMetricExporter(),
+  },
+  LOGS: {
+    'http/json': () => new (load('@opentelemetry/exporter-logs-otlp-http') as typeof LogsJson).OTLPLogExporter(),
+    'http/protobuf': () => new (load('@opentelemetry/exporter-logs-otlp-proto') as typeof LogsProto).OTLPLogExporter(),
+  },
+} as const;
 
 /** What `otlpExport` adds to a process's providers; every list is empty (and no push) when OTLP is not configured. */
 export interface OtlpExport {
@@ -44,12 +65,12 @@ export function otlpExport(env: NodeJS.ProcessEnv = process.env): OtlpExport {
   };
   const spanProcessors: SpanProcessor[] = [];
   if (endpoint('TRACES')) {
-    const exporter = protocol('TRACES') === 'http/json' ? new OTLPTraceExporterJson() : new OTLPTraceExporterProto();
+    const exporter = EXPORTERS.TRACES[protocol('TRACES')]();
     spanProcessors.push(new BatchSpanProcessor(countingFailures(exporter, 'traces')));
   }
   let metricPush: MetricPush | undefined;
   if (endpoint('METRICS')) {
-    const exporter = protocol('METRICS') === 'http/json' ? new OTLPMetricExporterJson() : new OTLPMetricExporterProto();
+    const exporter = EXPORTERS.METRICS[protocol('METRICS')]();
     // As the specification says (the SDK's NodeSDK would read them): interval 60 s, timeout 30 s.
     const intervalMs = positiveInt(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000);
     const timeoutMs = Math.min(intervalMs, positiveInt(env, 'OTEL_METRIC_EXPORT_TIMEOUT', 30_000));
@@ -57,7 +78,7 @@ export function otlpExport(env: NodeJS.ProcessEnv = process.env): OtlpExport {
   }
   const logRecordProcessors: LogRecordProcessor[] = [];
   if (endpoint('LOGS')) {
-    const exporter = protocol('LOGS') === 'http/json' ? new OTLPLogExporterJson() : new OTLPLogExporterProto();
+    const exporter = EXPORTERS.LOGS[protocol('LOGS')]();
     // The logs SDK reads none of the OTEL_BLRP_* variables itself; the defaults are the specification's.
     const scheduledDelayMillis = positiveInt(env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000);
     const exportTimeoutMillis = positiveInt(env, 'OTEL_BLRP_EXPORT_TIMEOUT', 30_000);
