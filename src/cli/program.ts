@@ -76,7 +76,7 @@ const VERBS: readonly VerbSpec[] = [
     path: ['up'],
     summary: 'run everything on this machine: the console, frontend, parser, worker and tally as supervised processes',
     options: [
-      { flags: '--replicas <list>', help: 'processes per consumer, service=count pairs', fallback: 'parser=1,worker=1,tally=1' },
+      { flags: '--replicas <list>', help: 'processes per consumer, service=count pairs', fallback: 'parser=1,worker=2,tally=1' },
       { flags: '--no-console', help: 'run without the ops console' },
       { flags: '--no-demo', help: 'on a first start, do not make demo evacuees (by default ten, one pass printed to try the page)' },
     ],
