@@ -59,11 +59,12 @@ export class WriteBatcher {
   private scheduled = false;
   private synchronous: 'FULL' | 'NORMAL' = 'FULL';
   private readonly inSavepoint: (write: PendingWrite) => unknown;
-  private readonly commit: { immediate(batch: readonly PendingWrite[]): Outcome[] };
+  private readonly commitIsolated: { immediate(batch: readonly PendingWrite[]): Outcome[] };
+  private readonly commitTogether: { immediate(batch: readonly PendingWrite[]): Outcome[] };
 
   constructor(private readonly db: Db) {
     this.inSavepoint = db.transaction((write: PendingWrite) => write.run(db));
-    this.commit = db.transaction((batch: readonly PendingWrite[]) =>
+    this.commitIsolated = db.transaction((batch: readonly PendingWrite[]) =>
       batch.map((write): Outcome => {
         try {
           return { ok: true, value: this.inSavepoint(write) };
@@ -72,6 +73,21 @@ export class WriteBatcher {
         }
       }),
     );
+    this.commitTogether = db.transaction((batch: readonly PendingWrite[]) => batch.map((write): Outcome => ({ ok: true, value: write.run(db) })));
+  }
+
+  /**
+   * Nearly every batch succeeds whole, so it first runs without a savepoint per write (two statements
+   * each, a fifth of a small write's cost). If any write throws, that transaction is rolled back and
+   * the batch runs again with savepoints, where a failing write is undone and rejected alone.
+   */
+  private commit(batch: readonly PendingWrite[]): Outcome[] {
+    try {
+      return this.commitTogether.immediate(batch);
+    } catch (error) {
+      if (isBusy(error)) throw error;
+      return this.commitIsolated.immediate(batch);
+    }
   }
 
   run<T>(write: (db: Db) => T, durability: Durability = 'durable'): Promise<T> {
@@ -95,7 +111,7 @@ export class WriteBatcher {
         this.db.pragma(`synchronous = ${synchronous}`);
         this.synchronous = synchronous;
       }
-      outcomes = this.commit.immediate(batch);
+      outcomes = this.commit(batch);
     } catch (error) {
       if (isBusy(error) && Date.now() - (batch[0]?.since ?? 0) < GIVE_UP_AFTER_MS) {
         this.pending = batch.concat(this.pending);
