@@ -106,7 +106,30 @@ function round1(n: number): number {
  * barely moves when the machine is shared, so it is the number to compare across runs and commits.
  */
 export function cpuUsPer(reports: readonly CpuReport[], units: number, match: (name: string) => boolean): number | undefined {
+  return usPer(reports, units, (report) => report.processes.filter((p) => match(p.name)).reduce((sum, p) => sum + p.cpuPercent, 0));
+}
+
+/** In `cpuUsPerByProcess`: processes the bench did not start (`othersPercent`), e.g. nats-server and postgres. */
+export const OTHERS = 'others';
+
+/**
+ * `cpuUsPer` for each process of the reports, and for `OTHERS` when the machine's total was readable:
+ * where the cost of a unit of work goes.
+ */
+export function cpuUsPerByProcess(reports: readonly CpuReport[], units: number): Record<string, number> {
+  const byProcess: Record<string, number> = {};
+  for (const name of new Set(reports.flatMap((r) => r.processes.map((p) => p.name)))) {
+    const us = cpuUsPer(reports, units, (n) => n === name);
+    if (us !== undefined) byProcess[name] = us;
+  }
+  const others = reports.every((r) => r.othersPercent !== undefined) ? usPer(reports, units, (r) => r.othersPercent ?? 0) : undefined;
+  if (others !== undefined) byProcess[OTHERS] = others;
+  return byProcess;
+}
+
+/** µs per unit, from a % of one core per window (`percentOf`) weighted by each window's length. */
+function usPer(reports: readonly CpuReport[], units: number, percentOf: (report: CpuReport) => number): number | undefined {
   if (units <= 0) return undefined;
-  const cpuMs = reports.reduce((sum, r) => sum + r.processes.filter((p) => match(p.name)).reduce((s, p) => s + (p.cpuPercent / 100) * r.windowMs, 0), 0);
+  const cpuMs = reports.reduce((sum, r) => sum + (percentOf(r) / 100) * r.windowMs, 0);
   return Math.round((cpuMs * 1000) / units);
 }

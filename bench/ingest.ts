@@ -5,7 +5,7 @@ import { cpuUsPer, CpuWindow, type CpuReport } from './cpu.js';
 import { cycle, wishRequests, type LoadRequest, type RosterEntry } from '../src/ops/load/index.js';
 import { runClosed, runOpen, type PhaseResult } from './load-driver.js';
 import { generateRoster, restartedSince, servicePids, startSystem, type RunningSystem } from '../test/support/system.js';
-import { GENERATOR, removeTempDir, startBareServer, tempDir, type RunningProcess } from './processes.js';
+import { BARE_PROCESS, GENERATOR, removeTempDir, startBareServer, tempDir, type RunningProcess } from './processes.js';
 import type { IngestPhase, IngestScenario } from './scenarios.js';
 
 /**
@@ -66,7 +66,7 @@ export async function runIngest(scenario: IngestScenario, log: (line: string) =>
         log(`ingest: ${phase.name} (${describe(phase, rate)}) → ${server}`);
         // Taken per phase: a service the supervisor restarted has a new pid.
         const services = servicePids(dataDir);
-        const cpu = new CpuWindow([{ name: GENERATOR, pid: process.pid }, { name: 'bare-server', pid: bare.child.pid ?? 0 }, ...services]);
+        const cpu = new CpuWindow([{ name: GENERATOR, pid: process.pid }, { name: BARE_PROCESS, pid: bare.child.pid ?? 0 }, ...services]);
         const result = await drive(origin, { roster, next }, phase, rate);
         const cpuReport = cpu.stop();
         const restarted = restartedSince(services, dataDir);
@@ -79,7 +79,7 @@ export async function runIngest(scenario: IngestScenario, log: (line: string) =>
           settleMs = await waitIdle(messaging, scenario.settleTimeoutMs);
           log(`  pipeline idle ${settleMs === undefined ? `NOT within ${scenario.settleTimeoutMs} ms` : `after ${settleMs} ms`}`);
         }
-        const serverProcess = server === 'bare' ? 'bare-server' : 'frontend-1';
+        const serverProcess = server === 'bare' ? BARE_PROCESS : 'frontend-1';
         const exodusProcesses = new Set(services.map((p) => p.name));
         const cpuUsPerRequest = {
           server: cpuUsPer([cpuReport], result.answeredInPhase, (name) => name === serverProcess),
@@ -89,7 +89,7 @@ export async function runIngest(scenario: IngestScenario, log: (line: string) =>
         runs.push({ phase: phase.name, server, result, cpu: cpuReport, cpuUsPerRequest, restarted, ...(server === 'exodus' ? { settleMs } : {}) });
       }
     }
-    const closed = (server: ServerName): number => runs.find((r) => r.server === server && r.result.model === 'closed')?.result.okPerSec ?? 0;
+    const closed = (server: ServerName): number => runOf(runs, server, 'closed')?.result.okPerSec ?? 0;
     const throughputRatio = closed('bare') > 0 ? Math.round((closed('exodus') / closed('bare')) * 1000) / 1000 : 0;
     return { runs, throughputRatio, minRatio: scenario.minRatio, pass: throughputRatio >= scenario.minRatio };
   } finally {
@@ -99,12 +99,18 @@ export async function runIngest(scenario: IngestScenario, log: (line: string) =>
   }
 }
 
+/** The first run of `server` under `model`: the closed one is the saturation phase, the open one the latency target's. */
+export function runOf(runs: readonly IngestRun[], server: ServerName, model: PhaseResult['model']): IngestRun | undefined {
+  return runs.find((r) => r.server === server && r.result.model === model);
+}
+
 function describe(phase: IngestPhase, rate: number | undefined): string {
   const load = phase.model.kind === 'closed' ? `closed, ${phase.model.connections} connections` : `open, ${rate} req/s over up to ${phase.model.connections} connections`;
   return `${load}, ${phase.warmupMs / 1000} s warm-up + ${phase.durationMs / 1000} s`;
 }
 
-async function drive(origin: string, load: { roster: readonly RosterEntry[]; next: () => LoadRequest }, phase: IngestPhase, rate: number | undefined): Promise<PhaseResult> {
+/** One phase against `origin`; an open model needs its rate (`fractionOfExodusClosed` of a measured closed rate). */
+export async function drive(origin: string, load: { roster: readonly RosterEntry[]; next: () => LoadRequest }, phase: IngestPhase, rate: number | undefined): Promise<PhaseResult> {
   const common = { warmupMs: phase.warmupMs, durationMs: phase.durationMs, requestTimeoutMs: REQUEST_TIMEOUT_MS };
   if (phase.model.kind === 'closed') return runClosed(origin, load.next, { ...common, connections: phase.model.connections });
   if (rate === undefined || rate <= 0) throw new Error(`phase ${phase.name}: an open model needs the exodus closed-model rate first`);

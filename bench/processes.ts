@@ -8,10 +8,13 @@ import { killAllSystems, tempDir as kitTempDir } from '../test/support/system.js
  * server. Every child and temp dir is tracked, so the watchdog and Ctrl-C can clean up (`killAll`):
  * a benchmark must never leave servers or data behind.
  */
-const BARE_SERVER = resolve(import.meta.dirname, 'bare-server.js');
+const BARE_SERVER_SCRIPT = resolve(import.meta.dirname, 'bare-server.js');
 
 /** This process, as CPU reports name it: the load generator runs here. */
 export const GENERATOR = 'bench (load generator)';
+
+/** The bare server's process, as CPU reports name it. */
+export const BARE_PROCESS = 'bare-server';
 
 const children = new Set<ChildProcess>();
 /** Data dirs made by `tempDir` and not yet removed. */
@@ -42,7 +45,7 @@ export interface RunningProcess {
 
 /** The bare server (bare-server.ts) as its own process; resolves with its origin. */
 export async function startBareServer(): Promise<RunningProcess> {
-  const child = track(fork(BARE_SERVER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const child = track(fork(BARE_SERVER_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const port = await new Promise<number>((done, fail) => {
     const timer = setTimeout(() => fail(new Error('bare server did not report its port within 10 s')), 10_000);
     child.once('message', (message: unknown) => {
@@ -71,4 +74,36 @@ export function killAll(): void {
   killAllSystems();
   for (const child of children) child.kill('SIGKILL');
   for (const dir of dirs) removeTempDir(dir);
+}
+
+/**
+ * Whatever hangs, a bench run ends and leaves nothing behind: past `budgetMs`, or on Ctrl-C or
+ * SIGTERM, every child is killed and every temp dir removed. Returns the disarm for a run that ended in time.
+ */
+export function armWatchdog(what: string, budgetMs: number): () => void {
+  const watchdog = setTimeout(() => {
+    console.error(`${what}: over its ${budgetMs / 1000} s budget; killing everything`);
+    killAll();
+    process.exit(1);
+  }, budgetMs);
+  watchdog.unref();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+  return () => clearTimeout(watchdog);
+}
+
+/** Exits with `main`'s code; a throw is printed, cleaned up after (`killAll`) and exits 1. */
+export function exitWhenDone(main: Promise<number>): void {
+  main.then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      killAll();
+      process.exit(1);
+    },
+  );
 }

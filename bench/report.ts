@@ -1,32 +1,14 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Environment } from './calibrate.js';
-import type { CpuReport } from './cpu.js';
+import { OTHERS, type CpuReport } from './cpu.js';
 import type { DrainReport } from './drain.js';
-import type { IngestReport, IngestRun } from './ingest.js';
+import { runOf, type IngestReport, type IngestRun } from './ingest.js';
 import type { NatsShutdownReport } from './nats-shutdown.js';
+import { BARE_PROCESS, GENERATOR } from './processes.js';
 import type { QueueEnginesReport } from './queue-engines.js';
+import type { BenchResults } from './results.js';
 import type { BenchScenario } from './scenarios.js';
-
-/** Everything one `npm run bench` measured; written as bench/results/latest.json. */
-export interface BenchResults {
-  readonly startedAt: string;
-  readonly elapsedSec: number;
-  readonly machine: { readonly cpuModel: string; readonly cores: number; readonly memoryGiB: number; readonly node: string; readonly platform: string };
-  readonly environment: Environment;
-  /** `dirty`: src/ differs from the commit; `srcDiffSha256` names that diff. */
-  readonly git: { readonly commit: string; readonly dirty: boolean; readonly srcDiffSha256?: string } | undefined;
-  readonly scenario: BenchScenario;
-  readonly ingest: IngestReport | undefined;
-  readonly drain: DrainReport | undefined;
-  readonly drainDistributed?: DrainReport | undefined;
-  /** The embedded drain without telemetry export and with the console receiving it, in the same run (off, on, on, off). */
-  readonly telemetry?: { readonly off: readonly DrainReport[]; readonly on: readonly DrainReport[] } | undefined;
-  readonly queueEngines: QueueEnginesReport | undefined;
-  readonly natsShutdown?: NatsShutdownReport | undefined;
-  /** Phases that threw, with the message: a broken phase is reported, never silently missing. */
-  readonly failures: readonly string[];
-}
+import { judge, TARGETS, type Bound, type Figure } from './targets.js';
 
 /** Written to `.tmp` and renamed, so a reader (or a killed run) never sees half a file. */
 export function writeResults(dir: string, results: BenchResults, markdown: string): { json: string; md: string } {
@@ -49,20 +31,62 @@ export function renderMarkdown(results: BenchResults): string {
       `${results.git ? `, commit ${results.git.commit.slice(0, 10)}${results.git.dirty ? ` + uncommitted src/ changes (diff ${results.git.srcDiffSha256 ?? '?'})` : ''}` : ''}; run took ${results.elapsedSec} s.`,
     `Durable writes: ${results.environment.fdatasyncPerSec.toLocaleString('en-US')} fdatasync/s (NOTES.md: ~11.7k/s on a quiet machine); ` +
       `load average ${results.environment.loadAvgStart} at start, ${results.environment.loadAvgEnd ?? '?'} at end.`,
-    'The load generator runs in the bench process and shares the cores with the servers under test; exodus also runs',
-    'its parser, 2 workers and tally beside the frontend, the bare server runs alone. "other processes" in the CPU table',
-    'is load the bench did not start: where it is high, the machine was shared and every number above is pessimistic.',
+    'The load generator runs in the bench process and shares the cores with the servers under test, and so do all of',
+    `exodus's processes (${exodusProcesses(results)}); the bare server runs alone.`,
+    '"other processes" in the CPU table is load the bench did not start: where it is high, the machine was shared and',
+    'every number above is pessimistic.',
     '',
+    ...targetsSection(results),
   ];
+  const references: References = {
+    barePerSec: results.ingest === undefined ? undefined : runOf(results.ingest.runs, 'bare', 'closed')?.result.okPerSec,
+    fdatasyncPerSec: results.environment.fdatasyncPerSec,
+  };
   if (results.ingest) lines.push(...ingestSection(results.ingest));
-  if (results.drain) lines.push(...drainSection(results.drain, 'SQLite (embedded)'));
-  if (results.drainDistributed) lines.push(...drainSection(results.drainDistributed, 'NATS JetStream + PostgreSQL'));
+  if (results.drain) lines.push(...drainSection(results.drain, 'SQLite (embedded)', references));
+  if (results.drainDistributed) lines.push(...drainSection(results.drainDistributed, 'NATS JetStream + PostgreSQL', references));
   if (results.telemetry) lines.push(...telemetrySection(results.telemetry));
   if (results.queueEngines) lines.push(...queueEnginesSection(results.queueEngines, results.scenario));
   if (results.natsShutdown) lines.push(...natsShutdownSection(results.natsShutdown, results.scenario));
   lines.push(...cpuSection(results));
   if (results.failures.length > 0) lines.push('## Failures', '', ...results.failures.map((f) => `- ${f}`), '');
   return lines.join('\n');
+}
+
+/** Exodus's processes as this run found them (the supervisor's state), so the header stays true when the defaults change. */
+function exodusProcesses(results: BenchResults): string {
+  const reports = [results.drain?.cpu.ingesting, ...(results.ingest?.runs.filter((run) => run.server === 'exodus').map((run) => run.cpu) ?? [])];
+  const names = reports.find((report) => report !== undefined)?.processes.map((p) => p.name).filter((name) => name !== GENERATOR && name !== BARE_PROCESS);
+  return names === undefined ? 'its supervisor, frontend, parser, workers and tally' : names.join(', ');
+}
+
+function targetsSection(results: BenchResults): string[] {
+  const rows = TARGETS.map((target) => {
+    const { readings, verdict } = judge(target, results);
+    const figures = readings.every(({ figure }) => figure === 'not measured')
+      ? ['not measured']
+      : readings.map(({ bound, figure }) => `${bound.label === undefined ? '' : `${bound.label} `}${figureText(bound, figure)}`);
+    const limits = target.bounds.map((bound) => `${bound.label === undefined ? '' : `${bound.label} `}≤ ${withUnit(bound.max, bound)}`);
+    return [target.what, figures.join(' / '), limits.join(', '), verdict === 'not measured' ? verdict : `**${verdict}**`];
+  });
+  return [
+    '## Targets (issue 11)',
+    '',
+    table(['target', 'this run', 'limit', 'verdict'], rows),
+    '',
+    '"not measured": the part that measures it did not run (`--only`) or failed (see Failures). The sections below give the detail.',
+    '',
+  ];
+}
+
+function figureText(bound: Bound, figure: Figure): string {
+  if (figure === 'timed out') return 'not within the timeout';
+  return figure === 'not measured' ? figure : withUnit(figure, bound);
+}
+
+function withUnit(value: number, { unit }: Bound): string {
+  const number = value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  return unit === '×' ? `${number}×` : `${number} ${unit}`;
 }
 
 function queueEnginesSection(report: QueueEnginesReport, scenario: BenchScenario): string[] {
@@ -129,31 +153,48 @@ function server(run: IngestRun): string {
   return run.server === 'bare' ? 'bare node:http' : 'exodus';
 }
 
-function drainSection(drain: DrainReport, engines: string): string[] {
+/** The physical references a drain is read against, from the same run. */
+interface References {
+  /** The bare server's closed-model req/s; undefined when the ingest part did not run. */
+  readonly barePerSec: number | undefined;
+  readonly fdatasyncPerSec: number;
+}
+
+function drainSection(drain: DrainReport, engines: string, references: References): string[] {
   const s = (ms: number | undefined): string => (ms === undefined ? 'not within the timeout' : `${(ms / 1000).toFixed(2)} s`);
   const rate = (n: number | undefined): string => (n === undefined ? '–' : `${n.toLocaleString('en-US')} wishes/s`);
   const failed = Object.entries(drain.failedAttempts).map(([k, n]) => `${k}×${n}`).join(' ') || 'none';
+  const { p50Ms, p99Ms, p999Ms, maxMs } = drain.latency;
   return [
-    `## Drain on ${engines}: ${drain.evacuees.toLocaleString('en-US')} wishes, first POST → all \`stored\``,
+    `## Drain on ${engines}: ${drain.evacuees.toLocaleString('en-US')} wishes, first POST → all \`stored\` and in the tally`,
     '',
     table(
       ['metric', 'value'],
       [
-        ['all stored (store.countCurrent)', `**${s(drain.allStoredMs)}** — target ≤ ${drain.targetMs / 1000} s — ${drain.pass ? 'PASS' : 'FAIL'}`],
-        ['all in the tally (read model)', s(drain.allTalliedMs)],
+        ['all stored (store.countCurrent)', s(drain.allStoredMs)],
+        ['all in the tally (read model)', `**${s(drain.allTalliedMs)}** — target ≤ ${drain.targetMs / 1000} s — ${drain.pass ? 'PASS' : 'FAIL'}`],
         ['ingest: first POST → last 202', `${s(drain.lastAcceptedMs)}, ${rate(drain.ingestPerSec)}`],
         ['drain rate, first POST → all stored', rate(drain.drainPerSec)],
         ['stored when the last 202 came back', `${drain.storedAtLastAccepted.toLocaleString('en-US')} of ${drain.evacuees.toLocaleString('en-US')}`],
         ['backlog after the last 202', backlog(drain)],
-        ['POST latency p50 / p99 / max (closed model)', `${drain.latency.p50Ms} / ${drain.latency.p99Ms} / ${drain.latency.maxMs} ms`],
+        ['POST latency p50 / p99 / p99.9 / max (closed model)', `${p50Ms} / ${p99Ms} / ${p999Ms} / ${maxMs} ms`],
         ['failed attempts (retried) / given up', `${failed} / ${drain.gaveUp}`],
         ['services restarted during the drain', drain.restarted.join(', ') || 'none'],
         ['one poll of store + tally counts (in the bench process)', `${drain.pollMeanMs} ms`],
         ['CPU per wish: all exodus processes / load generator', `${us(drain.cpuUsPerWish.system)} µs / ${us(drain.cpuUsPerWish.generator)} µs`],
+        [`CPU µs per wish, by process ("${OTHERS}": not started by the bench)`, Object.entries(drain.cpuUsPerWishByProcess).map(([name, n]) => `${name} ${n}`).join(', ')],
+        ['RSS of exodus’s processes, idle (before the first POST) / peak', `${drain.memory.idleMb} MB / ${drain.memory.peakMb} MB`],
+        ['RSS by process, idle / peak MB', Object.entries(drain.memory.byProcess).map(([name, m]) => `${name} ${m.idleMb} / ${m.peakMb}`).join(', ')],
+        ['ingest rate ÷ bare node:http (closed model, ingest part)', ratio(drain.ingestPerSec, references.barePerSec)],
+        ['wishes stored per second ÷ fdatasync per second', ratio(drain.drainPerSec, references.fdatasyncPerSec)],
       ],
     ),
     '',
   ];
+}
+
+function ratio(value: number | undefined, reference: number | undefined): string {
+  return value === undefined || reference === undefined || reference <= 0 ? '–' : `${(value / reference).toFixed(3)}×`;
 }
 
 /** Telemetry's cost: the same drain with export off and with the console receiving, each the mean of its runs. */

@@ -1,23 +1,25 @@
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadAverage, measureFsync } from './calibrate.js';
 import { runDrain, type DrainReport } from './drain.js';
+import { appendHistory, historyEntry } from './history.js';
 import { runIngest, type IngestReport } from './ingest.js';
-import { killAll } from './processes.js';
+import { armWatchdog, exitWhenDone } from './processes.js';
+import { gitState, machine } from './provenance.js';
 import { runNatsShutdown, type NatsShutdownReport } from './nats-shutdown.js';
 import { runQueueEngines, type QueueEnginesReport } from './queue-engines.js';
-import { renderMarkdown, writeResults, type BenchResults } from './report.js';
+import { renderMarkdown, writeResults } from './report.js';
+import type { BenchResults } from './results.js';
 import { DEFAULT_SCENARIO, type BenchScenario } from './scenarios.js';
 
 /**
- * `npm run bench`: ingest (exodus vs bare node:http), drain (65,000 wishes to `stored`), queue engines
- * (ours vs BullMQ), what NATS keeps of the publishes it acks while shutting down, then
- * bench/results/latest.{json,md} and the table on stdout. `--only ingest|drain|queues|nats-shutdown`
- * runs one part;
+ * `npm run bench`: ingest (exodus vs bare node:http), drain (65,000 wishes to `stored` and into the tally),
+ * telemetry's cost, queue engines (ours vs BullMQ), what NATS keeps of the publishes it acks while
+ * shutting down, then bench/results/latest.{json,md} (issue 11's targets first) and the table on stdout.
+ * `--only ingest|drain|telemetry|queues|nats-shutdown` runs one part;
  * `--quick` shortens the ingest phases for a smoke run (the drain keeps its 65,000: that is the target).
+ * A full run (neither option) also appends its headline figures to bench/results/history.ndjson.
  * Exits 1 if a part failed to run — missing a performance target is a result, not a failure.
  */
 const RESULTS_DIR = resolve(import.meta.dirname, '../../bench/results');
@@ -29,19 +31,7 @@ async function main(): Promise<number> {
   if (only !== undefined && !parts.includes(only)) throw new Error(`--only takes ${parts.join(', ')}`);
   const scenario = values.quick === true ? quick(DEFAULT_SCENARIO) : DEFAULT_SCENARIO;
 
-  // Watchdog: whatever hangs, the run ends and leaves no server behind.
-  const watchdog = setTimeout(() => {
-    console.error(`bench: over its ${scenario.budgetMs / 1000} s budget; killing everything`);
-    killAll();
-    process.exit(1);
-  }, scenario.budgetMs);
-  watchdog.unref();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.exit(130);
-    });
-  }
+  const disarm = armWatchdog('bench', scenario.budgetMs);
 
   const startedAt = new Date();
   const log = (line: string): void => console.log(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(1).padStart(6)} s] ${line}`);
@@ -66,7 +56,7 @@ async function main(): Promise<number> {
   const drainDistributed: DrainReport | undefined =
     only === undefined || only === 'drain'
       ? await attempt('drain on NATS + PostgreSQL', () =>
-          runDrain({ ...scenario.drain, timeoutMs: scenario.distributed.timeoutMs }, log, {
+          runDrain({ ...scenario.drain, timeoutMs: scenario.distributed.timeoutMs, targetMs: scenario.distributed.targetMs }, log, {
             name: 'NATS JetStream + PostgreSQL',
             queueUrl: `${scenario.distributed.natsUrl}?prefix=bench-${run}`,
             storeUrl: `${scenario.distributed.postgresUrl}?schema=bench_${run}`,
@@ -85,13 +75,7 @@ async function main(): Promise<number> {
   const results: BenchResults = {
     startedAt: startedAt.toISOString(),
     elapsedSec: Math.round((Date.now() - startedAt.getTime()) / 1000),
-    machine: {
-      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-      cores: cpus().length,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-      platform: `${platform()} ${release()}`,
-    },
+    machine: machine(),
     environment: { fdatasyncPerSec, loadAvgStart, loadAvgEnd: loadAverage() },
     git: gitState(),
     scenario,
@@ -106,8 +90,9 @@ async function main(): Promise<number> {
   const markdown = renderMarkdown(results);
   const files = writeResults(RESULTS_DIR, results, markdown);
   console.log(`\n${markdown}`);
-  console.log(`results: ${files.json}, ${files.md}`);
-  clearTimeout(watchdog);
+  const history = only === undefined && values.quick !== true ? `, ${appendHistory(RESULTS_DIR, historyEntry(results))} (+1 line)` : '';
+  console.log(`results: ${files.json}, ${files.md}${history}`);
+  disarm();
   return failures.length > 0 ? 1 : 0;
 }
 
@@ -135,22 +120,4 @@ function quick(scenario: BenchScenario): BenchScenario {
   };
 }
 
-function gitState(): BenchResults['git'] {
-  try {
-    const git = (...args: string[]): string => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const diff = git('diff', 'HEAD', '--', 'src');
-    // The hash names the uncommitted state of src/ that was measured, so two dirty runs can be told apart.
-    return { commit: git('rev-parse', 'HEAD'), dirty: diff !== '', ...(diff === '' ? {} : { srcDiffSha256: createHash('sha256').update(diff).digest('hex').slice(0, 12) }) };
-  } catch {
-    return undefined;
-  }
-}
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    killAll();
-    process.exit(1);
-  },
-);
+exitWhenDone(main());
