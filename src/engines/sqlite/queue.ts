@@ -80,10 +80,12 @@ export class SqliteQueue implements Queue {
   }
 
   async receive(max: number, leaseMs: number): Promise<Delivery[]> {
+    // Stryker disable ConditionalExpression,BooleanLiteral: setting it again on every receive changes nothing but the cost
     if (!this.checkpointing) {
       this.db.pragma('wal_autocheckpoint = 1000');
       this.checkpointing = true;
     }
+    // Stryker restore ConditionalExpression,BooleanLiteral
     const lease = randomUUID();
     const rows = await this.writes.run((db) => {
       const now = Date.now();

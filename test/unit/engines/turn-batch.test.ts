@@ -23,7 +23,8 @@ describe('TurnBatch', () => {
     const { batch, batches } = doubling();
     const answers = await Promise.all([1, 2, 3].map((n) => batch.add(n)));
     expect(answers).toEqual([2, 4, 6]);
-    expect(batches).toEqual([[1, 2, 3]]);
+    await nextTurn();
+    expect(batches).toEqual([[1, 2, 3]]); // and no empty batch after it
   });
 
   test('calls of later turns make later batches', async () => {
