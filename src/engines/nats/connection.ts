@@ -13,10 +13,19 @@ export const REQUEST_TIMEOUT_MS = 5_000;
  * is down every call fails fast-ish with a `TransientError` instead of hanging.
  */
 
+interface PendingAck {
+  readonly subject: string;
+  /** Stream and consumer: the server processes one consumer's acks in order. */
+  readonly consumer: string;
+  readonly doing: string;
+}
+
 export class Connection {
   private up = true;
   /** Sends asked for in this turn of the event loop (see `atEndOfTurn`). */
   private readonly outbox = new TurnBatch<() => void, void>((sends) => sends.map((send) => send()));
+  /** Acks asked for in this turn (see `ack`). */
+  private readonly acks = new TurnBatch<PendingAck, void>((acks) => this.sendAcks(acks));
 
   private constructor(
     readonly nc: NatsConnection,
@@ -50,18 +59,47 @@ export class Connection {
     return this.up && !this.nc.isClosed() && !this.nc.isDraining();
   }
 
-  /** A request whose reply tells that the server processed it (acks: "ack of the ack"). */
+  /** A request whose reply tells that the server processed it (settles: "ack of the ack"), sent at the end of the turn. */
   async request(subject: string, payload: string, doing: string): Promise<Msg> {
     if (!this.connected) throw new TransientError('nats_disconnected', `NATS: ${doing} failed: not connected`);
+    return this.atEndOfTurn(() => this.requestNow(subject, payload, doing));
+  }
+
+  /** The request, now; refused (not buffered by nats.js for later) while the socket is down. */
+  private async requestNow(subject: string, payload: string, doing: string): Promise<Msg> {
+    if (!this.connected) throw new TransientError('nats_disconnected', `NATS: ${doing} failed: not connected`);
     try {
-      return await this.atEndOfTurn(() => {
-        // Checked again when it goes: the socket may have dropped during the turn.
-        if (!this.connected) throw new TransientError('nats_disconnected', `NATS: ${doing} failed: not connected`);
-        return this.nc.request(subject, payload, { timeout: REQUEST_TIMEOUT_MS });
-      });
+      return await this.nc.request(subject, payload, { timeout: REQUEST_TIMEOUT_MS });
     } catch (error) {
       throw classify(error, doing);
     }
+  }
+
+  /**
+   * Acks a delivery of `consumer` (its `$JS.ACK…` reply subject); resolves once the server has
+   * processed it. The acks of one turn go together: per consumer, all but the last without a reply
+   * and the last as a request. The server processes one consumer's acks in the order they came, so
+   * the last one's answer says every one before it was processed too: one round trip (and one of
+   * nats.js's costly requests) per consumer and turn, not per message.
+   */
+  ack(subject: string, consumer: string, doing: string): Promise<void> {
+    return this.acks.add({ subject, consumer, doing });
+  }
+
+  private sendAcks(acks: readonly PendingAck[]): Promise<void>[] {
+    const lastOf = new Map<string, PendingAck>();
+    for (const ack of acks) lastOf.set(ack.consumer, ack);
+    const answered = new Map<string, Promise<void>>();
+    for (const ack of acks) {
+      const last = lastOf.get(ack.consumer);
+      if (ack !== last) {
+        if (this.connected) this.nc.publish(ack.subject, '+ACK');
+        continue;
+      }
+      answered.set(ack.consumer, this.requestNow(ack.subject, '+ACK', ack.doing).then(() => undefined));
+    }
+    // An ack sent while the socket was down is not sent at all; its consumer's answer fails with it.
+    return acks.map((ack) => answered.get(ack.consumer) ?? Promise.reject(new TransientError('nats_disconnected', `NATS: ${ack.doing} failed: not connected`)));
   }
 
   /** Publishes to a stream (`Nats-Msg-Id` = `msgID`); resolves with the stream's ack. */

@@ -51,7 +51,7 @@ export class NatsDelivery implements Delivery {
 
   async ack(): Promise<boolean> {
     if (!this.lease.claim()) return false;
-    await this.send('+ACK', 'ack');
+    await this.ctx.conn.ack(this.pulled.reply, `${this.lane.stream} > ${this.lane.consumer}`, `ack (${this.lane.stream} #${this.pulled.streamSeq})`);
     return true;
   }
 
