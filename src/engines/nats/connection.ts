@@ -7,12 +7,6 @@ import { classify, guarded } from './errors.js';
 /** How long a request to the server may take before it counts as a transient failure. */
 export const REQUEST_TIMEOUT_MS = 5_000;
 
-/**
- * One client connection and its JetStream views. It reconnects forever
- * (`maxReconnectAttempts: -1`), so a broker restart heals without restarting the process; while it
- * is down every call fails fast-ish with a `TransientError` instead of hanging.
- */
-
 interface PendingAck {
   readonly subject: string;
   /** Stream and consumer: the server processes one consumer's acks in order. */
@@ -20,6 +14,11 @@ interface PendingAck {
   readonly doing: string;
 }
 
+/**
+ * One client connection and its JetStream views. It reconnects forever
+ * (`maxReconnectAttempts: -1`), so a broker restart heals without restarting the process; while it
+ * is down every call fails fast-ish with a `TransientError` instead of hanging.
+ */
 export class Connection {
   private up = true;
   /** Sends asked for in this turn of the event loop (see `atEndOfTurn`). */
@@ -89,17 +88,11 @@ export class Connection {
   private sendAcks(acks: readonly PendingAck[]): Promise<void>[] {
     const lastOf = new Map<string, PendingAck>();
     for (const ack of acks) lastOf.set(ack.consumer, ack);
-    const answered = new Map<string, Promise<void>>();
-    for (const ack of acks) {
-      const last = lastOf.get(ack.consumer);
-      if (ack !== last) {
-        if (this.connected) this.nc.publish(ack.subject, '+ACK');
-        continue;
-      }
-      answered.set(ack.consumer, this.requestNow(ack.subject, '+ACK', ack.doing).then(() => undefined));
-    }
-    // An ack sent while the socket was down is not sent at all; its consumer's answer fails with it.
-    return acks.map((ack) => answered.get(ack.consumer) ?? Promise.reject(new TransientError('nats_disconnected', `NATS: ${ack.doing} failed: not connected`)));
+    // The earlier acks first, without a reply; while the socket is down none is sent, and the
+    // request below fails, and with it every ack of its consumer.
+    for (const ack of acks) if (ack !== lastOf.get(ack.consumer) && this.connected) this.nc.publish(ack.subject, '+ACK');
+    const answers = new Map([...lastOf].map(([consumer, last]) => [consumer, this.requestNow(last.subject, '+ACK', last.doing).then(() => undefined)] as const));
+    return acks.map((ack) => answers.get(ack.consumer) ?? Promise.resolve()); // every consumer has its last
   }
 
   /** Publishes to a stream (`Nats-Msg-Id` = `msgID`); resolves with the stream's ack. */
