@@ -59,8 +59,7 @@ export class Connection {
   }
 
   /** A request whose reply tells that the server processed it (settles: "ack of the ack"), sent at the end of the turn. */
-  async request(subject: string, payload: string, doing: string): Promise<Msg> {
-    if (!this.connected) throw new TransientError('nats_disconnected', `NATS: ${doing} failed: not connected`);
+  request(subject: string, payload: string, doing: string): Promise<Msg> {
     return this.atEndOfTurn(() => this.requestNow(subject, payload, doing));
   }
 

@@ -49,3 +49,8 @@ export function classify(error: unknown): unknown {
   }
   return error;
 }
+
+/** A batch of writes that failed for something other than an outage may have failed for one wish: retry each alone. */
+export function isolatable(error: unknown): boolean {
+  return !(error instanceof TransientError);
+}

@@ -1,4 +1,4 @@
-import { compareVersions, DESTINATIONS, TransientError, ValidationError, type Destination, type ParsedWish } from '../../domain/index.js';
+import { compareVersions, DESTINATIONS, ValidationError, type Destination, type ParsedWish } from '../../domain/index.js';
 import type { Tally } from '../../ports/index.js';
 
 /**
@@ -37,9 +37,4 @@ export function newestPerEvacuee<W extends Pick<ParsedWish, 'id' | 'evacueeId' |
     if (current === undefined || compareVersions(wish, current) > 0) newest.set(wish.evacueeId, wish);
   }
   return [...newest.values()];
-}
-
-/** A batch that failed for something other than an outage may have failed for one wish: retry each alone. */
-export function isolatable(error: unknown): boolean {
-  return !(error instanceof TransientError);
 }

@@ -2,7 +2,8 @@ import type { Evacuee, ParsedWish } from '../../domain/index.js';
 import type { PutOutcome, Tally, WishRecord, WishStore } from '../../ports/index.js';
 import type { Database } from './database.js';
 import { TurnBatch } from '../turn-batch.js';
-import { isolatable, newestPerEvacuee, toTally, versionTime } from './versions.js';
+import { isolatable } from './errors.js';
+import { newestPerEvacuee, toTally, versionTime } from './versions.js';
 import { toWishRecord, type WishRow as SqlWishRow } from '../wish-row.js';
 
 type WishRow = SqlWishRow<unknown>;
