@@ -4,12 +4,14 @@ import { parseNatsUrl } from './nats/url.js';
 import type * as NatsEngine from './nats/index.js';
 import type { EngineOptions, StorageOptions } from './options.js';
 import type * as PostgresEngine from './postgres/index.js';
+import type * as SqsEngine from './sqs/index.js';
 import { openSqliteMessaging, openSqliteStorage, openSqliteTelemetryStore } from './sqlite/index.js';
 
 // The client-server engines and their clients load only when a URL asks for them: a process on the
 // embedded default neither pays their start-up time nor keeps their code in memory.
 const nats = (): Promise<typeof NatsEngine> => import('./nats/index.js');
 const postgres = (): Promise<typeof PostgresEngine> => import('./postgres/index.js');
+const sqs = (): Promise<typeof SqsEngine> => import('./sqs/index.js');
 
 /**
  * Engines are chosen by URL, 12-factor style. `sqlite:<dir>` (or `sqlite://<dir>`) is the embedded
@@ -25,6 +27,8 @@ export async function openMessaging(url: string, options: EngineOptions): Promis
       return openSqliteMessaging(resolve(rest), options);
     case 'nats':
       return (await nats()).openNatsMessaging(url, options);
+    case 'sqs':
+      return (await sqs()).openSqsMessaging(url, options);
     default:
       throw new UnknownEngineError('queue', url);
   }
@@ -74,6 +78,7 @@ export async function migrateStorage(url: string): Promise<string[] | undefined>
 export async function destroyNamespace(url: string): Promise<void> {
   const { scheme } = splitUrl(url);
   if (scheme === 'nats') await (await nats()).deleteNatsNamespace(url);
+  else if (scheme === 'sqs') await (await sqs()).deleteSqsNamespace(url);
   else if (scheme === 'postgres' || scheme === 'postgresql') await (await postgres()).dropPostgresSchema(url);
 }
 

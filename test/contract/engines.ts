@@ -3,6 +3,7 @@ import type { MessagingEngine, StorageEngine } from '../../src/ports/index.js';
 import { tempDir } from '../support/system.js';
 import { NATS_UNAVAILABLE, openTestNatsMessaging } from './nats-fixture.js';
 import { POSTGRES_UNAVAILABLE, openTestPostgresStorage } from './postgres-fixture.js';
+import { openTestSqsMessaging } from './sqs-fixture.js';
 
 /**
  * Every engine the contract suites run against: adding an engine is adding a line here. An engine
@@ -15,6 +16,11 @@ export interface EngineUnderTest {
   readonly openStorage?: () => Promise<StorageEngine>;
   /** Why this engine cannot be tested on this machine (its server is absent), or undefined. */
   readonly unavailable?: string | undefined;
+  /**
+   * How much longer than the contract's times (leases, delays, waits) this engine needs them: 1 for
+   * millisecond engines; more for one that counts leases and delays in whole seconds (SQS).
+   */
+  readonly timeScale?: number;
   /** Contract cases this engine cannot meet, each with the reason; an empty list is the goal. */
   readonly skip: Readonly<Record<string, string>>;
 }
@@ -33,4 +39,16 @@ export const ENGINES: readonly EngineUnderTest[] = [
     skip: {},
   },
   { name: 'postgres', openStorage: openTestPostgresStorage, unavailable: POSTGRES_UNAVAILABLE, skip: {} },
+  {
+    // fauxqs runs in this process: nothing to be unavailable. Visibility timeouts and delays are whole seconds.
+    name: 'sqs',
+    openMessaging: openTestSqsMessaging,
+    timeScale: 20,
+    skip: {
+      'deduplicates a resent event id while the queue holds it':
+        'standard SQS queues do not deduplicate (FIFO queues would, for 5 minutes, at the price of per-group ordering); the consumers are idempotent',
+      'stats: the oldest ready message has an age; none ready is 0':
+        'SQS reports the age of the oldest message only to CloudWatch (ApproximateAgeOfOldestMessage), not through its API',
+    },
+  },
 ];

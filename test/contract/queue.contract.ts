@@ -7,7 +7,10 @@ import { envelope, sleep } from './fixtures.js';
 /** The `Queue` and `Topic` guarantees (see src/ports/queue.ts), for one engine. */
 export function queueContract(engine: EngineUnderTest, open: (options: EngineOptions) => Promise<MessagingEngine>): void {
   // A case an engine cannot meet is skipped by name, with the reason kept in ENGINES.
-  const test = (name: string, body: () => Promise<void>): void => (name in engine.skip ? it.skip : it)(name, body);
+  // The contract's times (leases, delays, waits), stretched for an engine that counts in whole seconds.
+  const scale = engine.timeScale ?? 1;
+  const t = (ms: number): number => ms * scale;
+  const test = (name: string, body: () => Promise<void>): void => (name in engine.skip ? it.skip : it)(name, body, 30_000 * scale);
 
   describe(`Queue contract: ${engine.name}`, () => {
     let messaging: MessagingEngine;
@@ -21,18 +24,18 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
     test('delivers what was sent, intact, and ack removes it', async () => {
       const sent = [envelope('a', { text: 'héllo <b>' }), envelope('b')];
       await queue.send(sent);
-      const got = await queue.receive(10, 5000);
+      const got = await queue.receive(10, t(5000));
       expect(got.map((d) => d.message)).toEqual(sent);
       expect(got.every((d) => d.attempt === 1)).toBe(true);
       await Promise.all(got.map((d) => d.ack()));
-      expect(await queue.receive(10, 5000)).toEqual([]);
+      expect(await queue.receive(10, t(5000))).toEqual([]);
       expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 0 });
     });
 
     test('receive takes at most max and leases them away from others', async () => {
       await queue.send(Array.from({ length: 5 }, (_, i) => envelope(`m${i}`)));
-      const first = await queue.receive(3, 5000);
-      const second = await queue.receive(10, 5000);
+      const first = await queue.receive(3, t(5000));
+      const second = await queue.receive(10, t(5000));
       expect(first).toHaveLength(3);
       expect(second).toHaveLength(2);
       expect(new Set([...first, ...second].map((d) => d.message.id)).size).toBe(5);
@@ -42,17 +45,17 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
     test('deduplicates a resent event id while the queue holds it', async () => {
       await queue.send([envelope('dup')]);
       await queue.send([envelope('dup'), envelope('other')]);
-      const got = await queue.receive(10, 5000);
+      const got = await queue.receive(10, t(5000));
       expect(got.map((d) => d.message.id).sort()).toEqual(['dup', 'other']);
     });
 
     test('redelivers when a lease expires unsettled', async () => {
       await queue.send([envelope('crash')]);
-      const [first] = await queue.receive(1, 150);
+      const [first] = await queue.receive(1, t(150));
       expect(first?.attempt).toBe(1);
-      expect(await queue.receive(1, 150)).toEqual([]);
-      await sleep(250);
-      const [again] = await queue.receive(1, 5000);
+      expect(await queue.receive(1, t(150))).toEqual([]);
+      await sleep(t(250));
+      const [again] = await queue.receive(1, t(5000));
       expect(again?.message.id).toBe('crash');
       expect({ attempt: again?.attempt, lapses: again?.lapses }).toEqual({ attempt: 1, lapses: 1 });
       // The first holder's lease is gone: its late ack must not remove the message from its new holder.
@@ -62,31 +65,31 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
 
     test('extending a lease keeps the message away from others', async () => {
       await queue.send([envelope('slow')]);
-      const [held] = await queue.receive(1, 200);
-      await sleep(120);
-      expect(await held?.extendLease(500)).toBe(true);
-      await sleep(150);
-      expect(await queue.receive(1, 5000)).toEqual([]);
+      const [held] = await queue.receive(1, t(200));
+      await sleep(t(120));
+      expect(await held?.extendLease(t(500))).toBe(true);
+      await sleep(t(150));
+      expect(await queue.receive(1, t(5000))).toEqual([]);
     });
 
     test('retry makes the message deliverable again only after the delay, keeping the error',
       async () => {
         await queue.send([envelope('flaky')]);
-        const [first] = await queue.receive(1, 5000);
-        expect(await first?.retry(200, 'store down')).toBe(true);
-        expect(await queue.receive(1, 5000)).toEqual([]);
+        const [first] = await queue.receive(1, t(5000));
+        expect(await first?.retry(t(200), 'store down')).toBe(true);
+        expect(await queue.receive(1, t(5000))).toEqual([]);
         expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, delayed: 1 });
-        await sleep(250);
-        const [second] = await queue.receive(1, 5000);
+        await sleep(t(250));
+        const [second] = await queue.receive(1, t(5000));
         expect(second?.attempt).toBe(2);
       },
     );
 
     test('stats: a retry with no delay is ready at once; one with a delay is delayed, not ready or in flight', async () => {
       await queue.send([envelope('now'), envelope('later')]);
-      const got = await queue.receive(2, 5000);
-      await got.find((d) => d.message.id === 'now')?.retry(0, 'again at once');
-      await got.find((d) => d.message.id === 'later')?.retry(60_000, 'again in a minute');
+      const got = await queue.receive(2, t(5000));
+      await got.find((d) => d.message.id === 'now')?.retry(t(0), 'again at once');
+      await got.find((d) => d.message.id === 'later')?.retry(t(60_000), 'again in a minute');
       expect(await queue.stats()).toMatchObject({ ready: 1, inFlight: 0, delayed: 1, dead: 0 });
     });
 
@@ -94,12 +97,12 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
     // delayed until it is delivered again (see QueueStats). Either way it waits, and it is delivered.
     test('stats: a retry whose delay has passed waits (ready, or delayed where the engine cannot tell) and is delivered', async () => {
       await queue.send([envelope('due')]);
-      const [first] = await queue.receive(1, 5000);
-      await first?.retry(100, 'store down');
-      await sleep(150);
+      const [first] = await queue.receive(1, t(5000));
+      await first?.retry(t(100), 'store down');
+      await sleep(t(150));
       const stats = await queue.stats();
       expect({ waiting: stats.ready + stats.delayed, inFlight: stats.inFlight }).toEqual({ waiting: 1, inFlight: 0 });
-      expect((await queue.receive(1, 5000)).map((d) => d.message.id)).toEqual(['due']);
+      expect((await queue.receive(1, t(5000))).map((d) => d.message.id)).toEqual(['due']);
     });
 
     test('dead-letters after maxAttempts with the last error, and redrive restores it intact',
@@ -107,18 +110,18 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
         const poison = envelope('poison', { bad: true });
         await queue.send([poison]);
         for (let attempt = 1; attempt <= 3; attempt++) {
-          const [delivery] = await queue.receive(1, 5000);
+          const [delivery] = await queue.receive(1, t(5000));
           expect({ attempt: delivery?.attempt, lapses: delivery?.lapses }).toEqual({ attempt, lapses: 0 });
-          await delivery?.retry(0, `failure ${attempt}`);
+          await delivery?.retry(t(0), `failure ${attempt}`);
         }
-        expect(await queue.receive(1, 5000)).toEqual([]);
+        expect(await queue.receive(1, t(5000))).toEqual([]);
         expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 1 });
         const [letter] = await queue.deadLetters.list(10);
         expect(letter).toMatchObject({ message: poison, attempts: 3, lastError: 'failure 3' });
         expect(await queue.deadLetters.get('poison')).toEqual(letter);
 
         expect(await queue.deadLetters.redrive()).toBe(1);
-        const [back] = await queue.receive(1, 5000);
+        const [back] = await queue.receive(1, t(5000));
         expect(back?.message).toEqual(poison);
         expect(back?.attempt).toBe(1);
       },
@@ -129,15 +132,15 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
         await queue.send([envelope('killer')]);
         const seen: { attempt: number | undefined; lapses: number | undefined }[] = [];
         const lapse = async (): Promise<void> => {
-          const [delivery] = await queue.receive(1, 50);
+          const [delivery] = await queue.receive(1, t(50));
           seen.push({ attempt: delivery?.attempt, lapses: delivery?.lapses });
-          await sleep(80);
+          await sleep(t(80));
         };
         await lapse();
         await lapse();
-        const [failing] = await queue.receive(1, 5000);
+        const [failing] = await queue.receive(1, t(5000));
         seen.push({ attempt: failing?.attempt, lapses: failing?.lapses });
-        await failing?.retry(0, 'boom');
+        await failing?.retry(t(0), 'boom');
         await lapse();
         await lapse();
         expect(seen).toEqual([
@@ -147,7 +150,7 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
           { attempt: 2, lapses: 2 },
           { attempt: 2, lapses: 3 },
         ]);
-        expect(await queue.receive(1, 50)).toEqual([]);
+        expect(await queue.receive(1, t(50))).toEqual([]);
         const [letter] = await queue.deadLetters.list(10);
         expect(letter?.message.id).toBe('killer');
         expect(letter?.lastError).toMatch(/^lease expired 4 times \(last error: boom\)$/);
@@ -157,7 +160,7 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
 
     test('deadLetter parks a message at once; purge drops it', async () => {
       await queue.send([envelope('bad'), envelope('good')]);
-      const got = await queue.receive(2, 5000);
+      const got = await queue.receive(2, t(5000));
       await got.find((d) => d.message.id === 'bad')?.deadLetter('PermanentError: unreadable');
       expect((await queue.stats()).dead).toBe(1);
       expect(await queue.deadLetters.purge(['bad'])).toBe(1);
@@ -167,11 +170,11 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
 
     test('a settle on a lease that expired is ignored: ack, retry and deadLetter resolve false and change nothing', async () => {
       await queue.send([envelope('late')]);
-      const [stale] = await queue.receive(1, 100);
-      await sleep(180);
-      const [current] = await queue.receive(1, 5000);
+      const [stale] = await queue.receive(1, t(100));
+      await sleep(t(180));
+      const [current] = await queue.receive(1, t(5000));
       expect(current?.lapses).toBe(1);
-      expect(await stale?.retry(0, 'late retry')).toBe(false);
+      expect(await stale?.retry(t(0), 'late retry')).toBe(false);
       expect(await stale?.deadLetter('late dead-letter')).toBe(false);
       expect(await stale?.ack()).toBe(false);
       expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 1, dead: 0 });
@@ -181,26 +184,26 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
 
     test('each settle of a live lease resolves true, once', async () => {
       await queue.send([envelope('s1'), envelope('s2'), envelope('s3')]);
-      const [a, b, c] = (await queue.receive(3, 5000)).sort((x, y) => x.message.id.localeCompare(y.message.id));
+      const [a, b, c] = (await queue.receive(3, t(5000))).sort((x, y) => x.message.id.localeCompare(y.message.id));
       expect(await a?.ack()).toBe(true);
-      expect(await b?.retry(0, 'again')).toBe(true);
+      expect(await b?.retry(t(0), 'again')).toBe(true);
       expect(await c?.deadLetter('PermanentError: no')).toBe(true);
       // Settled already: a second settle of the same delivery changes nothing.
       expect(await a?.ack()).toBe(false);
-      expect(await c?.retry(0, 'undo?')).toBe(false);
+      expect(await c?.retry(t(0), 'undo?')).toBe(false);
       expect(await queue.stats()).toMatchObject({ ready: 1, inFlight: 0, dead: 1 });
     });
 
     test('the dead-letter queue: list honours its limit; get, redrive and purge by id touch only those ids', async () => {
       await queue.send(['d1', 'd2', 'd3'].map((id) => envelope(id)));
-      for (const delivery of await queue.receive(3, 5000)) await delivery.deadLetter(`PermanentError: ${delivery.message.id}`);
+      for (const delivery of await queue.receive(3, t(5000))) await delivery.deadLetter(`PermanentError: ${delivery.message.id}`);
       expect(await queue.deadLetters.list(2)).toHaveLength(2);
       expect((await queue.deadLetters.list(10)).map((letter) => letter.message.id).sort()).toEqual(['d1', 'd2', 'd3']);
       expect(await queue.deadLetters.get('d2')).toMatchObject({ lastError: 'PermanentError: d2', attempts: 1 });
       expect(await queue.deadLetters.redrive(['d2'])).toBe(1);
       expect(await queue.deadLetters.purge(['d3'])).toBe(1);
       expect((await queue.deadLetters.list(10)).map((letter) => letter.message.id)).toEqual(['d1']);
-      expect((await queue.receive(10, 5000)).map((delivery) => delivery.message.id)).toEqual(['d2']);
+      expect((await queue.receive(10, t(5000))).map((delivery) => delivery.message.id)).toEqual(['d2']);
       expect(await queue.deadLetters.redrive(['nope'])).toBe(0);
       expect(await queue.deadLetters.purge()).toBe(1);
       expect(await queue.stats()).toMatchObject({ dead: 0 });
@@ -209,11 +212,11 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
     test('stats: the oldest ready message has an age; none ready is 0', async () => {
       expect((await queue.stats()).oldestReadyAgeMs).toBe(0);
       await queue.send([envelope('aging')]);
-      await sleep(120);
+      await sleep(t(120));
       const { oldestReadyAgeMs } = await queue.stats();
-      expect(oldestReadyAgeMs).toBeGreaterThanOrEqual(100);
-      expect(oldestReadyAgeMs).toBeLessThan(60_000);
-      await Promise.all((await queue.receive(1, 5000)).map((delivery) => delivery.ack()));
+      expect(oldestReadyAgeMs).toBeGreaterThanOrEqual(t(100));
+      expect(oldestReadyAgeMs).toBeLessThan(t(60_000));
+      await Promise.all((await queue.receive(1, t(5000))).map((delivery) => delivery.ack()));
       expect((await queue.stats()).oldestReadyAgeMs).toBe(0);
     });
 
@@ -222,23 +225,23 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
       const subscription = messaging.queue(name ?? QUEUES.store);
       await messaging.topic(TOPICS.wishParsed).publish([envelope('t1'), envelope('t2'), envelope('t3')]);
       await subscription.send([envelope('own1'), envelope('own2'), envelope('own3')]);
-      const first = await subscription.receive(4, 5000);
+      const first = await subscription.receive(4, t(5000));
       expect(first).toHaveLength(4);
-      const rest = await subscription.receive(10, 5000);
+      const rest = await subscription.receive(10, t(5000));
       expect([...first, ...rest].map((delivery) => delivery.message.id).sort()).toEqual(['own1', 'own2', 'own3', 't1', 't2', 't3']);
       expect(await subscription.stats()).toMatchObject({ ready: 0, inFlight: 6 });
     });
 
     test('queues are independent', async () => {
       await queue.send([envelope('x')]);
-      expect(await messaging.queue(QUEUES.store).receive(10, 5000)).toEqual([]);
+      expect(await messaging.queue(QUEUES.store).receive(10, t(5000))).toEqual([]);
     });
 
     test('a topic fans out every message to every subscription queue', async () => {
       const topic = messaging.topic(TOPICS.wishParsed);
       await topic.publish([envelope('p1'), envelope('p2')]);
       for (const name of SUBSCRIPTIONS[TOPICS.wishParsed] ?? []) {
-        const got = await messaging.queue(name).receive(10, 5000);
+        const got = await messaging.queue(name).receive(10, t(5000));
         expect(got.map((d) => d.message.id).sort()).toEqual(['p1', 'p2']);
       }
     });

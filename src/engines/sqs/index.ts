@@ -1,0 +1,74 @@
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { QUEUES, type MessagingEngine, type QueueName } from '../../ports/index.js';
+import { awsClientConfig, parseAwsUrl } from '../aws-url.js';
+import { engineLimits, type EngineOptions } from '../options.js';
+import { guarded } from './errors.js';
+import { Layout } from './layout.js';
+import { deleteAll, locate } from './provision.js';
+import { SqsQueue } from './queue.js';
+import { SnsTopic } from './topic.js';
+
+/**
+ * The AWS messaging engine: `sqs://REGION[/NAME][?endpoint=URL][&account=ID]`. Queues are standard
+ * SQS queues, each with a dead-letter queue; the `wish.parsed` topic is SNS fanning out to its
+ * subscriber queues (layout.ts names them all). Leases are visibility timeouts, in whole seconds;
+ * attempts, lapses and the last error ride along as message attributes (delivery.ts); a dead
+ * letter is parked with its reason by the engine (dead-letters.ts). Credentials come from the SDK's
+ * default chain, never from the URL.
+ */
+export async function openSqsMessaging(url: string, options: EngineOptions): Promise<MessagingEngine> {
+  const parsed = parseAwsUrl(url, 'sqs');
+  const limits = engineLimits(options);
+  const sqs = new SQSClient(awsClientConfig(parsed));
+  const sns = new SNSClient(awsClientConfig(parsed));
+  const layout = new Layout(parsed.name);
+  let located;
+  try {
+    located = await locate(sqs, sns, layout, parsed, limits.maxLeaseLapses);
+  } catch (error) {
+    sqs.destroy();
+    sns.destroy();
+    throw error;
+  }
+  const queues = new Map<QueueName, SqsQueue>();
+  const { queues: urls, topics } = located;
+  return {
+    queue(name) {
+      let queue = queues.get(name);
+      if (queue === undefined) {
+        const where = urls.get(name);
+        if (where === undefined) throw new Error(`no queue "${name}"`);
+        queue = new SqsQueue(name, sqs, where, limits);
+        queues.set(name, queue);
+      }
+      return queue;
+    },
+    topic(name) {
+      const arn = topics.get(name);
+      if (arn === undefined) throw new Error(`no topic "${name}"`);
+      return new SnsTopic(name, sns, arn);
+    },
+    async ping() {
+      const intake = urls.get(QUEUES.intake)?.url ?? '';
+      await guarded('reach SQS', () => sqs.send(new GetQueueAttributesCommand({ QueueUrl: intake, AttributeNames: ['QueueArn'] })));
+    },
+    async close() {
+      sqs.destroy();
+      sns.destroy();
+    },
+  };
+}
+
+/** Deletes the URL's queues and topic (tests and demos against an emulator; never production data). */
+export async function deleteSqsNamespace(url: string): Promise<void> {
+  const parsed = parseAwsUrl(url, 'sqs');
+  const sqs = new SQSClient(awsClientConfig(parsed));
+  const sns = new SNSClient(awsClientConfig(parsed));
+  try {
+    await deleteAll(sqs, sns, new Layout(parsed.name));
+  } finally {
+    sqs.destroy();
+    sns.destroy();
+  }
+}

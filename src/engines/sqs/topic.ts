@@ -1,0 +1,32 @@
+import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { Envelope, Topic } from '../../ports/index.js';
+import { inBatches } from './batches.js';
+import { entryFailure, guarded } from './errors.js';
+import { toBody } from './messages.js';
+
+/**
+ * An SNS topic with one SQS queue subscribed per subscriber, with raw message delivery: each queue
+ * receives the envelope itself. `publish` resolves when SNS has accepted every message; SNS stores
+ * it durably and delivers to the queues itself, retrying (on AWS that delivery follows within
+ * milliseconds; the emulator delivers before it answers).
+ */
+export class SnsTopic implements Topic {
+  constructor(
+    readonly name: string,
+    private readonly sns: SNSClient,
+    private readonly topicArn: string,
+  ) {}
+
+  async publish(messages: readonly Envelope[]): Promise<void> {
+    const doing = `publish to ${this.name}`;
+    const entries = messages.map((message, i) => ({ Id: String(i), Message: toBody(message) }));
+    const refused = await inBatches(
+      entries,
+      (batch) => guarded(doing, () => this.sns.send(new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: batch }))),
+      doing,
+      (entry) => Buffer.byteLength(entry.Message),
+    );
+    const [first] = refused.values();
+    if (first !== undefined) throw entryFailure(first, doing);
+  }
+}
