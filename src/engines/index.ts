@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { MessagingEngine, StorageEngine, TelemetryStore } from '../ports/index.js';
 import { parseNatsUrl } from './nats/url.js';
+import type * as DynamoEngine from './dynamodb/index.js';
 import type * as NatsEngine from './nats/index.js';
 import type { EngineOptions, StorageOptions } from './options.js';
 import type * as PostgresEngine from './postgres/index.js';
@@ -11,6 +12,7 @@ import { openSqliteMessaging, openSqliteStorage, openSqliteTelemetryStore } from
 // embedded default neither pays their start-up time nor keeps their code in memory.
 const nats = (): Promise<typeof NatsEngine> => import('./nats/index.js');
 const postgres = (): Promise<typeof PostgresEngine> => import('./postgres/index.js');
+const dynamodb = (): Promise<typeof DynamoEngine> => import('./dynamodb/index.js');
 const sqs = (): Promise<typeof SqsEngine> => import('./sqs/index.js');
 
 /**
@@ -43,6 +45,8 @@ export async function openStorage(url: string, options: StorageOptions = { poolS
     case 'postgres':
     case 'postgresql':
       return (await postgres()).openPostgresStorage(url, options);
+    case 'dynamodb':
+      return (await dynamodb()).openDynamoStorage(url);
     default:
       throw new UnknownEngineError('store', url);
   }
@@ -55,12 +59,14 @@ export function openTelemetryStore(dataDir: string): TelemetryStore {
 
 /**
  * Applies the store's pending schema migrations and returns their names, or `undefined` for an
- * engine without versioned migrations (SQLite creates its schema when it opens).
+ * engine without versioned migrations (SQLite creates its schema when it opens; DynamoDB has no
+ * schema beyond its table, which the CDK stack owns on AWS and opening creates on an emulator).
  */
 export async function migrateStorage(url: string): Promise<string[] | undefined> {
   const { scheme } = splitUrl(url);
   switch (scheme) {
     case 'sqlite':
+    case 'dynamodb':
       return undefined;
     case 'postgres':
     case 'postgresql':
@@ -72,14 +78,16 @@ export async function migrateStorage(url: string): Promise<string[] | undefined>
 
 /**
  * Removes everything a client-server engine keeps under this URL (NATS: the prefix's streams;
- * PostgreSQL: the schema). For tests, benchmarks and demos that share a server, never production
- * data. An embedded engine's files are its data dir's business: nothing to do here.
+ * PostgreSQL: the schema; DynamoDB: the table, on an emulator only). For tests, benchmarks and demos
+ * that share a server, never production data. An embedded engine's files are its data dir's
+ * business: nothing to do here.
  */
 export async function destroyNamespace(url: string): Promise<void> {
   const { scheme } = splitUrl(url);
   if (scheme === 'nats') await (await nats()).deleteNatsNamespace(url);
   else if (scheme === 'sqs') await (await sqs()).deleteSqsNamespace(url);
   else if (scheme === 'postgres' || scheme === 'postgresql') await (await postgres()).dropPostgresSchema(url);
+  else if (scheme === 'dynamodb') await (await dynamodb()).deleteDynamoTable(url);
 }
 
 /**
@@ -121,7 +129,7 @@ export function natsBroker(url: string): { host: string; port: number } | undefi
 
 export class UnknownEngineError extends Error {
   constructor(role: string, url: string) {
-    super(`no ${role} engine for "${url}" (known: sqlite:<dir>, ${role === 'queue' ? 'nats://host:port' : 'postgres://host:port/db'})`);
+    super(`no ${role} engine for "${url}" (known: sqlite:<dir>, ${role === 'queue' ? 'nats://host:port' : 'postgres://host:port/db, dynamodb://region/table'})`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { openMessaging, openStorage, type EngineOptions } from '../../src/engines/index.js';
 import type { MessagingEngine, StorageEngine } from '../../src/ports/index.js';
 import { tempDir } from '../support/system.js';
+import { DYNAMODB_UNAVAILABLE, openTestDynamoStorage } from './dynamodb-fixture.js';
 import { NATS_UNAVAILABLE, openTestNatsMessaging } from './nats-fixture.js';
 import { POSTGRES_UNAVAILABLE, openTestPostgresStorage } from './postgres-fixture.js';
 import { openTestSqsMessaging } from './sqs-fixture.js';
@@ -39,6 +40,7 @@ export const ENGINES: readonly EngineUnderTest[] = [
     skip: {},
   },
   { name: 'postgres', openStorage: openTestPostgresStorage, unavailable: POSTGRES_UNAVAILABLE, skip: {} },
+  { name: 'dynamodb', openStorage: openTestDynamoStorage, unavailable: DYNAMODB_UNAVAILABLE, skip: {} },
   {
     // fauxqs runs in this process: nothing to be unavailable. Visibility timeouts and delays are whole seconds.
     name: 'sqs',

@@ -3,7 +3,8 @@ import type { ReadModel, Tally, WallPage } from '../../ports/index.js';
 import type { Database } from './database.js';
 import { TurnBatch } from '../turn-batch.js';
 import { isolatable } from './errors.js';
-import { cursorTime, newestPerEvacuee, toTally, versionTime } from './versions.js';
+import { newestPerEvacuee, toTally, versionTime } from '../versions.js';
+import { cursorTime } from './versions.js';
 
 /** Shards per destination in `tally` (see migration 0002): more than a process's pool of writers. */
 const TALLY_SHARDS = 16;

@@ -3,7 +3,7 @@ import type { PutOutcome, Tally, WishRecord, WishStore } from '../../ports/index
 import type { Database } from './database.js';
 import { TurnBatch } from '../turn-batch.js';
 import { isolatable } from './errors.js';
-import { newestPerEvacuee, toTally, versionTime } from './versions.js';
+import { newestPerEvacuee, toTally, versionTime } from '../versions.js';
 import { toWishRecord, type WishRow as SqlWishRow } from '../wish-row.js';
 
 type WishRow = SqlWishRow<unknown>;
