@@ -84,7 +84,7 @@ module.exports = {
     },
     {
       name: 'one-public-face-per-engine',
-      comment: 'Outside an engine, import it through engines/index.ts, never its files.',
+      comment: 'Outside an engine, import it through engines/index.ts (or engines/lambda.ts, the AWS engines for a Lambda bundle), never its files.',
       severity: 'error',
       from: { path: '(^|/)src/(?!engines/)' },
       to: { path: '(^|/)src/engines/[^/]+/' },

@@ -1,5 +1,6 @@
 import { openMessaging, openStorage } from '../engines/index.js';
-import { QUEUES, TOPICS, type MessagingEngine, type QueueName, type StorageEngine } from '../ports/index.js';
+import { QUEUES } from '../ports/index.js';
+import { consumerOf } from '../services/consumers.js';
 import {
   ConsumeLoop,
   createLogger,
@@ -11,8 +12,6 @@ import {
   startHealthServer,
   startTelemetry,
   type Config,
-  type Logger,
-  type MessageHandler,
 } from '../runtime/index.js';
 import { CliError, type VerbInput } from './args.js';
 
@@ -86,26 +85,4 @@ export async function serve(service: ServiceName, config: Config): Promise<void>
     },
     closeEngines,
   ]);
-}
-
-async function consumerOf(
-  service: Exclude<ServiceName, 'frontend'>,
-  messaging: MessagingEngine,
-  storage: StorageEngine,
-  logger: Logger,
-): Promise<{ queue: QueueName; handler: MessageHandler }> {
-  switch (service) {
-    case 'parser': {
-      const { createParserHandler } = await import('../services/parser/index.js');
-      return { queue: QUEUES.intake, handler: createParserHandler({ store: storage.store, parsed: messaging.topic(TOPICS.wishParsed), logger }) };
-    }
-    case 'worker': {
-      const { createWorkerHandler } = await import('../services/worker/index.js');
-      return { queue: QUEUES.store, handler: createWorkerHandler({ store: storage.store, logger }) };
-    }
-    case 'tally': {
-      const { createTallyHandler } = await import('../services/tally/index.js');
-      return { queue: QUEUES.tally, handler: createTallyHandler({ readModel: storage.readModel, logger }) };
-    }
-  }
 }

@@ -1,33 +1,16 @@
-import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import { setTimeout as delay } from 'node:timers/promises';
-import { PermanentError, TransientError } from '../domain/index.js';
-import type { Delivery, Envelope, Queue } from '../ports/index.js';
-import { backoffMs } from './backoff.js';
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
+import type { Delivery, Queue } from '../ports/index.js';
 import { errorType, messagingAttributes, messagingMetrics, secondsSince } from './messaging-metrics.js';
-import type { Logger } from './logger.js';
-import { contextFrom, tracer } from './telemetry.js';
-import { EVENT } from './telemetry-names.js';
+import { processDelivery, type DeliveryProcessing } from './process-delivery.js';
+import { tracer } from './telemetry.js';
 
-/**
- * What a consumer does with one message. Throw `PermanentError` to dead-letter it, `TransientError`
- * when a dependency is down (the message is held and tried again here), anything else to retry it
- * through the queue (counting an attempt).
- */
-export type MessageHandler = (message: Envelope) => Promise<void>;
+export type { MessageHandler } from './process-delivery.js';
 
-export interface ConsumeOptions {
+/** The loop's settings: how each message is handled (process-delivery.ts), and how the queue is polled. */
+export interface ConsumeOptions extends Omit<DeliveryProcessing, 'queue' | 'holding' | 'stopping'> {
   readonly queue: Queue;
-  readonly handler: MessageHandler;
-  readonly logger: Logger;
   readonly batchSize: number;
   readonly leaseMs: number;
-  readonly retryBaseMs: number;
-  readonly retryMaxMs: number;
-  /**
-   * The queue's failed attempts before it dead-letters (the engine's `maxAttempts`), so a retry of
-   * the last one is reported as the dead-lettering it is; without it, only `PermanentError`s are.
-   */
-  readonly maxAttempts?: number;
   /** Longest sleep between polls of an empty queue; polling starts fast and backs off to this. */
   readonly idleMaxMs?: number;
   /**
@@ -158,74 +141,8 @@ export class ConsumeLoop {
     for (const suspect of suspects) await this.process(suspect);
   }
 
-  /** One message: a CONSUMER span continuing the producer's trace, the handler, then one settle. */
-  private async process(delivery: Delivery): Promise<void> {
-    const { queue, handler, logger, retryBaseMs, retryMaxMs } = this.options;
-    const span = tracer().startSpan(
-      `process ${queue.name}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          ...this.attributes.process,
-          'messaging.message.id': delivery.message.id,
-          'messaging.message.delivery_count': delivery.attempt + delivery.lapses,
-        },
-      },
-      contextFrom(delivery.message),
-    );
-    const startedAt = performance.now();
-    let failure: string | undefined;
-    await context.with(trace.setSpan(context.active(), span), async () => {
-      try {
-        await this.handleHoldingThroughOutages(delivery, handler);
-        await delivery.ack();
-      } catch (error) {
-        failure = errorType(error);
-        const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        span.recordException(error instanceof Error ? error : new Error(reason));
-        span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
-        // A retry of the last allowed delivery would be dead-lettered by the queue (the Queue port's
-        // rule), so it is dead-lettered here, where it can be reported.
-        const attemptsLeft = this.options.maxAttempts === undefined || delivery.attempt < this.options.maxAttempts;
-        if (error instanceof PermanentError || !attemptsLeft) {
-          // The event names the message and the error's code, never the message's content.
-          // Stryker disable next-line StringLiteral: log wording, not behaviour
-          const why = error instanceof PermanentError ? 'dead-lettering a message that cannot succeed' : 'dead-lettering a message whose attempts ran out';
-          logger.warn({ event: EVENT.deadLettered, queue: queue.name, messageId: delivery.message.id, code: failure, attempt: delivery.attempt }, why);
-          // Stryker disable next-line StringLiteral,ObjectLiteral,ArrowFunction: a failed settle is only logged here (the lease expiry redelivers it)
-          await delivery.deadLetter(reason).catch((settleError: unknown) => logger.error({ err: settleError }, 'dead-letter failed; the lease will expire'));
-        } else {
-          const delayMs = backoffMs(delivery.attempt, retryBaseMs, retryMaxMs);
-          // Stryker disable next-line StringLiteral,ObjectLiteral: log wording and fields, not behaviour
-          logger.warn({ queue: queue.name, messageId: delivery.message.id, attempt: delivery.attempt, delayMs, err: error }, 'handler failed; will retry');
-          // Stryker disable next-line StringLiteral,ObjectLiteral,ArrowFunction: a failed settle is only logged here (the lease expiry redelivers it)
-          await delivery.retry(delayMs, reason).catch((settleError: unknown) => logger.error({ err: settleError }, 'retry failed; the lease will expire'));
-        }
-      } finally {
-        span.end();
-        const attributes = this.attributes.process;
-        messagingMetrics().processDuration.record(secondsSince(startedAt), failure === undefined ? attributes : { ...attributes, 'error.type': failure });
-      }
-    });
-  }
-
-  /** Runs the handler; while it fails with `TransientError` (and the loop runs), backs off and runs it again. */
-  private async handleHoldingThroughOutages(delivery: Delivery, handler: MessageHandler): Promise<void> {
-    const { queue, logger, retryBaseMs, retryMaxMs } = this.options;
-    for (let held = 1; ; held++) {
-      try {
-        await handler(delivery.message);
-        // Stryker disable next-line all: log only (the message was handled either way)
-        if (held > 1) logger.info({ queue: queue.name, messageId: delivery.message.id, held }, 'dependency back; message handled');
-        return;
-      } catch (error) {
-        if (!(error instanceof TransientError) || !this.running) throw error;
-        const delayMs = backoffMs(held, retryBaseMs, retryMaxMs);
-        // One line when the outage starts, then one per doubling: a batch of 256 held messages must not flood the log.
-        if ((held & (held - 1)) === 0) logger.warn({ queue: queue.name, messageId: delivery.message.id, held, delayMs, code: error.code, err: error }, 'dependency unavailable; holding the message');
-        await delay(delayMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
-      }
-    }
+  private process(delivery: Delivery): Promise<void> {
+    return processDelivery(delivery, { ...this.options, holding: () => this.running, stopping: this.stopping.signal }, this.attributes.process);
   }
 
   private sleep(ms: number): Promise<void> {

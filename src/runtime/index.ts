@@ -13,6 +13,7 @@ export {
   SETTINGS,
 } from './config.js';
 export { ConsumeLoop, type ConsumeOptions, type MessageHandler } from './consume-loop.js';
+export { type DeliveryProcessing, processDelivery } from './process-delivery.js';
 export { messagingAttributes } from './messaging-metrics.js';
 export { createEnvelope } from './envelope.js';
 export { startHealthServer } from './health.js';

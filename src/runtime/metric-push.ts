@@ -19,7 +19,7 @@ export interface MetricPush {
  * as the scrape's is. A round that finds the previous one still running is skipped; a failed export
  * is counted by the exporter's wrapper and dropped.
  */
-export function pushMetrics(reader: PrometheusExporter, push: MetricPush): { shutdown(): Promise<void> } {
+export function pushMetrics(reader: PrometheusExporter, push: MetricPush): { pushNow(): Promise<void>; shutdown(): Promise<void> } {
   let running: Promise<void> | undefined;
   const once = (): Promise<void> => {
     running ??= (async () => {
@@ -37,6 +37,7 @@ export function pushMetrics(reader: PrometheusExporter, push: MetricPush): { shu
   const timer = setInterval(() => void once(), push.intervalMs);
   timer.unref();
   return {
+    pushNow: once,
     shutdown: async () => {
       clearInterval(timer);
       await running;

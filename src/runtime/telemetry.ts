@@ -26,6 +26,11 @@ export interface Telemetry {
    * it always does and nothing else is paid.
    */
   readonly logDestination: DestinationStream | undefined;
+  /**
+   * Sends what is buffered (spans, log records, metrics) now, and keeps going: for a process that is
+   * frozen between pieces of work (a Lambda function after each invocation), where timers do not run.
+   */
+  flush(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -84,6 +89,10 @@ export function startTelemetry(
   return {
     serveMetrics: (request, response) => prometheus.getMetricsRequestHandler(request, response),
     logDestination: loggerProvider === undefined ? options.logLines : stdoutAndRecords(loggerProvider.getLogger('exodus'), options.logLines),
+    flush: async () => {
+      const flushed = Promise.all([tracerProvider.forceFlush(), loggerProvider?.forceFlush(), metricPush?.pushNow()]);
+      await Promise.race([flushed, delay(SHUTDOWN_FLUSH_MS, undefined, { ref: false })]);
+    },
     shutdown: async () => {
       runtime.disable();
       // The last metrics are pushed before the reader they come from is shut down.

@@ -6,7 +6,7 @@ import type { Settler } from './settler.js';
 /** What every delivery of one queue shares. */
 export interface DeliveryContext {
   readonly maxAttempts: number;
-  readonly settler: Settler;
+  readonly settler: Pick<Settler, 'delete' | 'changeVisibility'>;
   readonly dead: SqsDeadLetters;
   /** Sends to the queue itself (a retry's copy). */
   send(messages: readonly Outgoing[]): Promise<void>;
@@ -37,6 +37,7 @@ export function leaseSeconds(ms: number): number {
  */
 export class SqsDelivery implements Delivery {
   private settled = false;
+  private finished = false;
   private deadline: number;
 
   constructor(
@@ -49,9 +50,14 @@ export class SqsDelivery implements Delivery {
     this.deadline = received.deadline;
   }
 
+  /** Whether a settle of this delivery went through: what a Lambda invocation reports back (see lambda.ts). */
+  get done(): boolean {
+    return this.finished;
+  }
+
   async ack(): Promise<boolean> {
     if (!this.take()) return false;
-    return this.ctx.settler.delete(this.received.receiptHandle);
+    return this.finish();
   }
 
   async retry(delayMs: number, error: string): Promise<boolean> {
@@ -68,13 +74,13 @@ export class SqsDelivery implements Delivery {
         delaySeconds: Math.ceil(Math.max(0, delayMs) / 1000),
       },
     ]);
-    return this.ctx.settler.delete(this.received.receiptHandle);
+    return this.finish();
   }
 
   async deadLetter(error: string): Promise<boolean> {
     if (!this.take()) return false;
     await this.ctx.dead.park(this.received.body, this.attempt, error);
-    return this.ctx.settler.delete(this.received.receiptHandle);
+    return this.finish();
   }
 
   async extendLease(leaseMs: number): Promise<boolean> {
@@ -88,6 +94,13 @@ export class SqsDelivery implements Delivery {
 
   private live(): boolean {
     return !this.settled && Date.now() < this.deadline;
+  }
+
+  /** The original goes: the message is settled. */
+  private async finish(): Promise<boolean> {
+    const deleted = await this.ctx.settler.delete(this.received.receiptHandle);
+    this.finished = true;
+    return deleted;
   }
 
   /** Claims the one settle this delivery gets, if its lease still holds. */

@@ -1,12 +1,12 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { QUEUES, type MessagingEngine, type QueueName } from '../../ports/index.js';
+import { QUEUES, type Delivery, type MessagingEngine, type QueueName } from '../../ports/index.js';
 import { awsClientConfig, parseAwsUrl } from '../aws-url.js';
 import { engineLimits, type EngineOptions } from '../options.js';
 import { guarded } from './errors.js';
 import { Layout } from './layout.js';
 import { deleteAll, locate } from './provision.js';
-import { SqsQueue } from './queue.js';
+import { SqsQueue, type SqsRecord } from './queue.js';
 import { SnsTopic } from './topic.js';
 
 /**
@@ -17,7 +17,7 @@ import { SnsTopic } from './topic.js';
  * letter is parked with its reason by the engine (dead-letters.ts). Credentials come from the SDK's
  * default chain, never from the URL.
  */
-export async function openSqsMessaging(url: string, options: EngineOptions): Promise<MessagingEngine> {
+export async function openSqsMessaging(url: string, options: EngineOptions): Promise<SqsMessaging> {
   const parsed = parseAwsUrl(url, 'sqs');
   const limits = engineLimits(options);
   const sqs = new SQSClient(awsClientConfig(parsed));
@@ -33,17 +33,19 @@ export async function openSqsMessaging(url: string, options: EngineOptions): Pro
   }
   const queues = new Map<QueueName, SqsQueue>();
   const { queues: urls, topics } = located;
+  const queue = (name: QueueName): SqsQueue => {
+    let found = queues.get(name);
+    if (found === undefined) {
+      const where = urls.get(name);
+      if (where === undefined) throw new Error(`no queue "${name}"`);
+      found = new SqsQueue(name, sqs, where, limits);
+      queues.set(name, found);
+    }
+    return found;
+  };
   return {
-    queue(name) {
-      let queue = queues.get(name);
-      if (queue === undefined) {
-        const where = urls.get(name);
-        if (where === undefined) throw new Error(`no queue "${name}"`);
-        queue = new SqsQueue(name, sqs, where, limits);
-        queues.set(name, queue);
-      }
-      return queue;
-    },
+    queue,
+    admitRecords: (name, records, deadline) => queue(name).admitRecords(records, deadline),
     topic(name) {
       const arn = topics.get(name);
       if (arn === undefined) throw new Error(`no topic "${name}"`);
@@ -59,6 +61,16 @@ export async function openSqsMessaging(url: string, options: EngineOptions): Pro
     },
   };
 }
+
+/** A delivery of a Lambda event's record; `done` once its settle went through (else the record is reported failed). */
+export type RecordDelivery = Delivery & { readonly done: boolean };
+
+/** The engine, and for a Lambda consumer the deliveries of an SQS event's records (see SqsQueue.admitRecords). */
+export interface SqsMessaging extends MessagingEngine {
+  admitRecords(queue: QueueName, records: readonly SqsRecord[], deadline: number): Promise<(RecordDelivery | 'parked' | 'failed')[]>;
+}
+
+export type { SqsRecord } from './queue.js';
 
 /** Deletes the URL's queues and topic (tests and demos against an emulator; never production data). */
 export async function deleteSqsNamespace(url: string): Promise<void> {

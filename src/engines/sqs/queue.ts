@@ -57,8 +57,20 @@ export class SqsQueue implements Queue {
       );
       messages = [...first, ...(await Promise.all(calls)).flat()];
     }
-    const admitted = await Promise.all(messages.map((received) => this.admit(received)));
-    return admitted.filter((delivery): delivery is SqsDelivery => delivery !== undefined);
+    const admitted = await Promise.all(messages.map((received) => this.admit(received, this.ctx)));
+    return admitted.filter((delivery): delivery is SqsDelivery => delivery instanceof SqsDelivery);
+  }
+
+  /**
+   * Deliveries of the records a Lambda event source mapping received, leased until `deadline` (the
+   * invocation's end). Deleting a handled message is the invocation's part: Lambda deletes every
+   * record the function does not report failed. So a settle here sends what it must (a retry's
+   * copy, a dead letter) and leaves the delete to Lambda; a record whose settle did not go through
+   * (`'failed'`, or a delivery not `done`) must be reported failed, and comes back.
+   */
+  async admitRecords(records: readonly SqsRecord[], deadline: number): Promise<(SqsDelivery | 'parked' | 'failed')[]> {
+    const ctx: DeliveryContext = { ...this.ctx, settler: { delete: async () => true, changeVisibility: (handle, seconds) => this.ctx.settler.changeVisibility(handle, seconds) } };
+    return Promise.all(records.map((record) => this.admit({ message: fromRecord(record), deadline }, ctx)));
   }
 
   /**
@@ -100,8 +112,8 @@ export class SqsQueue implements Queue {
     return messages.map((message) => ({ message, deadline }));
   }
 
-  /** A received message becomes a delivery, or (lapses used up, unreadable) a dead letter and undefined. */
-  private async admit({ message, deadline }: { message: Message; deadline: number }): Promise<SqsDelivery | undefined> {
+  /** A received message becomes a delivery, or (lapses used up, unreadable) a dead letter: `'parked'`, or `'failed'` when parking failed. */
+  private async admit({ message, deadline }: { message: Message; deadline: number }, ctx: DeliveryContext): Promise<SqsDelivery | 'parked' | 'failed'> {
     const body = message.Body ?? '';
     const receiptHandle = message.ReceiptHandle ?? '';
     const attributes = message.MessageAttributes;
@@ -109,23 +121,46 @@ export class SqsQueue implements Queue {
     // Receives of this copy beyond the first ended unsettled; a retry's copy carries the earlier ones.
     const lapses = readNumber(attributes, ATTRIBUTE.lapses, 0) + receiveCount(message) - 1;
     const envelope = envelopeIn(body);
-    if (envelope === undefined) return this.park(body, receiptHandle, attempt, 'unreadable: not a JSON envelope with an id');
+    if (envelope === undefined) return this.park(ctx, body, receiptHandle, attempt, 'unreadable: not a JSON envelope with an id');
     if (lapses >= this.limits.maxLeaseLapses) {
       const lastError = readText(attributes, ATTRIBUTE.lastError);
-      return this.park(body, receiptHandle, attempt, `lease expired ${lapses} times${lastError === undefined ? '' : ` (last error: ${lastError})`}`);
+      return this.park(ctx, body, receiptHandle, attempt, `lease expired ${lapses} times${lastError === undefined ? '' : ` (last error: ${lastError})`}`);
     }
-    return new SqsDelivery(envelope, attempt, lapses, { body, receiptHandle, deadline }, this.ctx);
+    return new SqsDelivery(envelope, attempt, lapses, { body, receiptHandle, deadline }, ctx);
   }
 
-  private async park(body: string, receiptHandle: string, attempts: number, why: string): Promise<undefined> {
+  private async park(ctx: DeliveryContext, body: string, receiptHandle: string, attempts: number, why: string): Promise<'parked' | 'failed'> {
     try {
       await this.deadLetters.park(body, attempts, why);
-      await this.ctx.settler.delete(receiptHandle);
+      await ctx.settler.delete(receiptHandle);
+      return 'parked';
     } catch {
       // Left as it is, it comes back when its visibility ends and is dead-lettered then (or by the redrive policy).
+      return 'failed';
     }
-    return undefined;
   }
+}
+
+/** A record of a Lambda SQS event, as the event source mapping hands it over (the fields used here). */
+export interface SqsRecord {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  readonly attributes: { readonly ApproximateReceiveCount?: string };
+  readonly messageAttributes: Readonly<Record<string, { readonly dataType: string; readonly stringValue?: string | undefined }>>;
+}
+
+/** The same message as a receive would have answered it. */
+function fromRecord(record: SqsRecord): Message {
+  return {
+    MessageId: record.messageId,
+    ReceiptHandle: record.receiptHandle,
+    Body: record.body,
+    Attributes: { ...(record.attributes.ApproximateReceiveCount === undefined ? {} : { ApproximateReceiveCount: record.attributes.ApproximateReceiveCount }) },
+    MessageAttributes: Object.fromEntries(
+      Object.entries(record.messageAttributes).map(([name, value]) => [name, { DataType: value.dataType, ...(value.stringValue === undefined ? {} : { StringValue: value.stringValue }) }]),
+    ),
+  };
 }
 
 /** How often SQS has handed out this copy, this time included. */

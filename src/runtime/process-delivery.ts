@@ -1,0 +1,111 @@
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { setTimeout as delay } from 'node:timers/promises';
+import { PermanentError, TransientError } from '../domain/index.js';
+import type { Delivery, Envelope } from '../ports/index.js';
+import { backoffMs } from './backoff.js';
+import { errorType, messagingAttributes, messagingMetrics, secondsSince } from './messaging-metrics.js';
+import type { Logger } from './logger.js';
+import { contextFrom, tracer } from './telemetry.js';
+import { EVENT } from './telemetry-names.js';
+
+/**
+ * What a consumer does with one message. Throw `PermanentError` to dead-letter it, `TransientError`
+ * when a dependency is down (the message is held and tried again here), anything else to retry it
+ * through the queue (counting an attempt).
+ */
+export type MessageHandler = (message: Envelope) => Promise<void>;
+
+/** How one delivery is handled, the same in the long-lived loop and in a Lambda invocation. */
+export interface DeliveryProcessing {
+  readonly queue: { readonly name: string };
+  readonly handler: MessageHandler;
+  readonly logger: Logger;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /**
+   * The queue's failed attempts before it dead-letters (the engine's `maxAttempts`), so a retry of
+   * the last one is reported as the dead-lettering it is; without it, only `PermanentError`s are.
+   */
+  readonly maxAttempts?: number;
+  /** Whether a `TransientError` may still hold the message (the loop runs; the invocation has time). */
+  readonly holding: () => boolean;
+  /** Cuts short the backoff of a held message (the loop stops). */
+  readonly stopping?: AbortSignal;
+}
+
+/**
+ * One message: a CONSUMER span continuing the producer's trace, the handler, then one settle.
+ *
+ * A dependency outage (the handler throws `TransientError`: the store is restarting, the broker is
+ * away) is not the message's fault, so it must not spend the message's attempts: a few seconds of
+ * backoff per attempt would dead-letter innocent wishes during a 10 s database restart. Instead the
+ * message is held (its lease kept alive by the caller), and the handler runs again after a backoff,
+ * as long as the outage lasts and `holding()` allows.
+ */
+export async function processDelivery(delivery: Delivery, how: DeliveryProcessing, attributes: Record<string, string> = messagingAttributes(how.queue.name, 'process')): Promise<void> {
+  const { queue, logger, retryBaseMs, retryMaxMs } = how;
+  const span = tracer().startSpan(
+    `process ${queue.name}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        ...attributes,
+        'messaging.message.id': delivery.message.id,
+        'messaging.message.delivery_count': delivery.attempt + delivery.lapses,
+      },
+    },
+    contextFrom(delivery.message),
+  );
+  const startedAt = performance.now();
+  let failure: string | undefined;
+  await context.with(trace.setSpan(context.active(), span), async () => {
+    try {
+      await handleHoldingThroughOutages(delivery, how);
+      await delivery.ack();
+    } catch (error) {
+      failure = errorType(error);
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      span.recordException(error instanceof Error ? error : new Error(reason));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+      // A retry of the last allowed delivery would be dead-lettered by the queue (the Queue port's
+      // rule), so it is dead-lettered here, where it can be reported.
+      const attemptsLeft = how.maxAttempts === undefined || delivery.attempt < how.maxAttempts;
+      if (error instanceof PermanentError || !attemptsLeft) {
+        // The event names the message and the error's code, never the message's content.
+        // Stryker disable next-line StringLiteral: log wording, not behaviour
+        const why = error instanceof PermanentError ? 'dead-lettering a message that cannot succeed' : 'dead-lettering a message whose attempts ran out';
+        logger.warn({ event: EVENT.deadLettered, queue: queue.name, messageId: delivery.message.id, code: failure, attempt: delivery.attempt }, why);
+        // Stryker disable next-line StringLiteral,ObjectLiteral,ArrowFunction: a failed settle is only logged here (the lease expiry redelivers it)
+        await delivery.deadLetter(reason).catch((settleError: unknown) => logger.error({ err: settleError }, 'dead-letter failed; the lease will expire'));
+      } else {
+        const delayMs = backoffMs(delivery.attempt, retryBaseMs, retryMaxMs);
+        // Stryker disable next-line StringLiteral,ObjectLiteral: log wording and fields, not behaviour
+        logger.warn({ queue: queue.name, messageId: delivery.message.id, attempt: delivery.attempt, delayMs, err: error }, 'handler failed; will retry');
+        // Stryker disable next-line StringLiteral,ObjectLiteral,ArrowFunction: a failed settle is only logged here (the lease expiry redelivers it)
+        await delivery.retry(delayMs, reason).catch((settleError: unknown) => logger.error({ err: settleError }, 'retry failed; the lease will expire'));
+      }
+    } finally {
+      span.end();
+      messagingMetrics().processDuration.record(secondsSince(startedAt), failure === undefined ? attributes : { ...attributes, 'error.type': failure });
+    }
+  });
+}
+
+/** Runs the handler; while it fails with `TransientError` (and `holding()`), backs off and runs it again. */
+async function handleHoldingThroughOutages(delivery: Delivery, how: DeliveryProcessing): Promise<void> {
+  const { queue, handler, logger, retryBaseMs, retryMaxMs } = how;
+  for (let held = 1; ; held++) {
+    try {
+      await handler(delivery.message);
+      // Stryker disable next-line all: log only (the message was handled either way)
+      if (held > 1) logger.info({ queue: queue.name, messageId: delivery.message.id, held }, 'dependency back; message handled');
+      return;
+    } catch (error) {
+      if (!(error instanceof TransientError) || !how.holding()) throw error;
+      const delayMs = backoffMs(held, retryBaseMs, retryMaxMs);
+      // One line when the outage starts, then one per doubling: a batch of 256 held messages must not flood the log.
+      if ((held & (held - 1)) === 0) logger.warn({ queue: queue.name, messageId: delivery.message.id, held, delayMs, code: error.code, err: error }, 'dependency unavailable; holding the message');
+      await delay(delayMs, undefined, how.stopping === undefined ? {} : { signal: how.stopping }).catch(() => undefined);
+    }
+  }
+}

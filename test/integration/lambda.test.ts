@@ -1,0 +1,100 @@
+import { DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { v7 as uuidv7 } from 'uuid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { arrivalDate, contentHash } from '../../src/domain/index.js';
+import { openMessaging, openStorage } from '../../src/engines/index.js';
+import { EVENT_TYPES, QUEUES, type MessagingEngine, type StorageEngine } from '../../src/ports/index.js';
+import type { SqsLambdaHandler } from '../../src/lambda/consumer.js';
+import { envelope } from '../contract/fixtures.js';
+import { DYNAMODB_UNAVAILABLE, testDynamoUrl } from '../contract/dynamodb-fixture.js';
+import { fauxqsEndpoint, stopFauxqs } from '../support/fauxqs.js';
+import { invokeOnQueue } from '../support/lambda-events.js';
+import { skipUnless } from '../support/services.js';
+
+// The three Lambda functions, invoked with real SQS event shapes (received from fauxqs) on the AWS
+// engines (fauxqs for SQS + SNS, DynamoDB Local for the table), as the event source mapping would.
+const skip = skipUnless(DYNAMODB_UNAVAILABLE === undefined, `Lambda handlers: ${DYNAMODB_UNAVAILABLE ?? ''}`);
+
+describe.skipIf(skip)('Lambda handlers on SQS events', () => {
+  const prefix = `lambda-${uuidv7().slice(-8)}`;
+  let sqs: SQSClient;
+  let messaging: MessagingEngine;
+  let storage: StorageEngine;
+  let handlers: Record<'parser' | 'worker' | 'tally', SqsLambdaHandler>;
+  const name = (queue: string): string => `${prefix}-${queue}`;
+
+  beforeAll(async () => {
+    const endpoint = await fauxqsEndpoint();
+    const queueUrl = `sqs://us-east-1/${prefix}?endpoint=${endpoint}`;
+    const storeUrl = await testDynamoUrl();
+    Object.assign(process.env, { EXODUS_QUEUE: queueUrl, EXODUS_STORE: storeUrl, EXODUS_MAX_ATTEMPTS: '3', EXODUS_RETRY_MAX_MS: '500', EXODUS_LOG_LEVEL: 'silent' });
+    messaging = await openMessaging(queueUrl, { maxAttempts: 3 });
+    storage = await openStorage(storeUrl);
+    sqs = new SQSClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    handlers = {
+      parser: (await import('../../src/lambda/parser.js')).handler,
+      worker: (await import('../../src/lambda/worker.js')).handler,
+      tally: (await import('../../src/lambda/tally.js')).handler,
+    };
+  }, 90_000);
+
+  afterAll(async () => {
+    await messaging?.close();
+    await storage?.close();
+    sqs?.destroy();
+    await stopFauxqs();
+  });
+
+  const accepted = (evacueeId: string, message = `a wish of ${evacueeId}`): ReturnType<typeof envelope> => {
+    const id = uuidv7();
+    return { ...envelope(`${id}.accepted`, { id, evacueeId, submittedAt: new Date().toISOString(), destination: 'mars', message }), type: EVENT_TYPES.wishAccepted };
+  };
+
+  it('parser → SNS → worker and tally: every wish stored and counted, every record deleted', async () => {
+    const wishes = ['EV-00001', 'EV-00002', 'EV-00003'].map((evacuee) => accepted(evacuee));
+    await messaging.queue(QUEUES.intake).send(wishes);
+    const parsed = await invokeOnQueue(sqs, name('intake'), handlers.parser);
+    expect(parsed.records).toHaveLength(3);
+    expect(parsed.response.batchItemFailures).toEqual([]);
+    expect((await invokeOnQueue(sqs, name('store'), handlers.worker)).response.batchItemFailures).toEqual([]);
+    expect((await invokeOnQueue(sqs, name('tally'), handlers.tally)).response.batchItemFailures).toEqual([]);
+    for (const wish of wishes) expect((await storage.store.get((wish.data as { id: string }).id))?.status).toBe('stored');
+    expect(await storage.readModel.tally()).toEqual({ mars: 3, europa: 0 });
+    expect(await messaging.queue(QUEUES.intake).stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 0 });
+  });
+
+  it('poison: an unreadable body and a wrong event are dead-lettered with their reasons, the good wish goes on, nothing is reported failed', async () => {
+    const { QueueUrl: intakeUrl = '' } = await sqs.send(new GetQueueUrlCommand({ QueueName: name('intake') }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: intakeUrl, MessageBody: 'not an envelope' }));
+    const good = accepted('EV-00004');
+    await messaging.queue(QUEUES.intake).send([good, { ...accepted('EV-00005'), id: 'wrong-type', type: EVENT_TYPES.wishParsed }]);
+    const { records, response } = await invokeOnQueue(sqs, name('intake'), handlers.parser);
+    expect(records).toHaveLength(3);
+    expect(response.batchItemFailures).toEqual([]);
+    const letters = await messaging.queue(QUEUES.intake).deadLetters.list(10);
+    expect(letters.map((letter) => letter.lastError).sort()).toEqual([expect.stringMatching(/^PermanentError: expected a exodus\.wish\.accepted CloudEvent/), 'unreadable: not a JSON envelope with an id']);
+    expect(await messaging.queue(QUEUES.store).stats()).toMatchObject({ ready: 1 });
+    await invokeOnQueue(sqs, name('store'), handlers.worker);
+    expect((await storage.store.get((good.data as { id: string }).id))?.status).toBe('stored');
+  });
+
+  it('a failing record is reported alone (partial batch response) and comes back; its batch-mates are done', async () => {
+    const id = uuidv7();
+    const at = new Date().toISOString();
+    const poison = { ...envelope(`${id}.parsed`, { id, evacueeId: 'EV-00007', submittedAt: at, destination: 'pluto', message: 'x' }), type: EVENT_TYPES.wishParsed };
+    const fine = uuidv7();
+    const parsed = { id: fine, evacueeId: 'EV-00006', submittedAt: at, destination: 'mars' as const, message: 'ok', arrivalDate: arrivalDate(at, 'mars'), contentHash: contentHash({ destination: 'mars', message: 'ok' }), markupFlagged: false };
+    await messaging.queue(QUEUES.store).send([poison, { ...envelope(`${fine}.parsed`, parsed), type: EVENT_TYPES.wishParsed }]);
+    // The poison can be dead-lettered only while its DLQ exists: without it, its settle fails.
+    const { QueueUrl: deadUrl = '' } = await sqs.send(new GetQueueUrlCommand({ QueueName: name('store-dlq') }));
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: deadUrl }));
+    const { records, response } = await invokeOnQueue(sqs, name('store'), handlers.worker);
+    const poisonRecord = records.find((record) => record.body.includes('pluto'));
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: poisonRecord?.messageId }]);
+    expect((await storage.store.get(fine))?.status).toBe('stored');
+    // Still in the queue (in flight until its visibility ends): not lost.
+    const { QueueUrl: storeUrl = '' } = await sqs.send(new GetQueueUrlCommand({ QueueName: name('store') }));
+    const { Attributes: counts = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: storeUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    expect(counts).toEqual({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '1' });
+  });
+});
