@@ -4,7 +4,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.dependency-cruiser.cjs', 'dist/', 'node_modules/', 'bin/', 'test-output/', '.exodus/', '.stryker-tmp/', 'reports/'] },
+  { ignores: ['.dependency-cruiser.cjs', 'dist/', 'node_modules/', 'bin/', 'test-output/', '.exodus/', '.stryker-tmp/', 'reports/', 'deploy/aws/cdk.out/'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

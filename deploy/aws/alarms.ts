@@ -1,0 +1,140 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { Slo } from '../../src/ops/index.js';
+import { BurnRateAlarms } from './burn-rate.js';
+import type { Messaging } from './messaging.js';
+import { CONSUMERS, WORK_QUEUES, type ConsumerName, type Names } from './names.js';
+
+/**
+ * Thresholds of the operational alarms.
+ * - A dead letter is a fault someone must look at: one is enough.
+ * - A queue's oldest message past 5 minutes: the pipeline is stuck or far behind (the freshness
+ *   objective is 10 s from 202 to the wall).
+ * - Lambda Errors count failed invocations (a crash, a timeout), not the messages a handler reported
+ *   as failed in a batch: any is a fault. Throttles: the account's concurrency ran out.
+ * - 5xx the load balancer made itself (no target answered): never deliberate, any is a fault; over two
+ *   5-minute periods so a single connection reset during a deploy does not page.
+ * - The targets' 5xx include deliberate sheds (503 with Retry-After), so only a volume of them is an
+ *   alarm here; the burn-rate alarms judge the ratio.
+ */
+export const THRESHOLDS = {
+  deadLetters: 0,
+  oldestMessageSeconds: 300,
+  lambdaErrors: 0,
+  lambdaThrottles: 0,
+  elb5xxPer5Minutes: 0,
+  target5xxPer5Minutes: 100,
+} as const;
+
+export interface AlarmsProps {
+  readonly names: Names;
+  readonly messaging: Messaging;
+  readonly functions: Readonly<Record<ConsumerName, lambda.IFunction>>;
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly wishTargetGroup: elbv2.ApplicationTargetGroup;
+  /** The wish-acceptance availability objective. */
+  readonly slo: Slo;
+  /** Subscribed to the alarm topic (it must confirm the subscription by the link AWS mails). */
+  readonly email?: string | undefined;
+}
+
+/** Every alarm of the stack, all to one SNS topic (on ALARM and back to OK). */
+export class Alarms extends Construct {
+  readonly topic: sns.Topic;
+  /** The alarms that notify (the burn-rate pairs' parts are in `burnRate.windowAlarms`). */
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly burnRate: BurnRateAlarms;
+
+  constructor(scope: Construct, id: string, props: AlarmsProps) {
+    super(scope, id);
+    const { names, messaging } = props;
+    this.topic = new sns.Topic(this, 'Topic', { topicName: names.alarmTopic, displayName: `${names.prefix} alarms`, enforceSSL: true });
+    // enforceSSL gives the topic a policy of its own, which replaces SNS's default one (the account may
+    // publish): CloudWatch then needs saying that it may, for this account's alarms only.
+    const { account, region, partition } = Stack.of(this);
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` }, StringEquals: { 'aws:SourceAccount': account } },
+      }),
+    );
+    if (props.email !== undefined && props.email !== '') {
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.email)) throw new Error(`alarmEmail is not an e-mail address: "${props.email}"`);
+      this.topic.addSubscription(new EmailSubscription(props.email));
+    }
+    const action = new SnsAction(this.topic);
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, options: { name: string; description: string; threshold: number; evaluationPeriods?: number }): void => {
+      const created = new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        alarmName: `${names.prefix}-${options.name}`,
+        alarmDescription: options.description,
+        threshold: options.threshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: options.evaluationPeriods ?? 1,
+        // No data is no traffic (or an empty queue): not a fault.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+      this.alarms.push(created);
+    };
+    const fiveMinutes = Duration.minutes(5);
+
+    for (const name of WORK_QUEUES) {
+      const dlq = messaging.deadLetterQueues[name];
+      alarm(`${name}-dead-letters`, dlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }), {
+        name: `${name}-dlq-not-empty`,
+        description: `${names.deadLetterQueue(name)} holds dead letters: look at them (exodus dlq list --queue ${name}), fix, redrive`,
+        threshold: THRESHOLDS.deadLetters,
+      });
+      alarm(`${name}-oldest`, messaging.queues[name].metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: fiveMinutes }), {
+        name: `${name}-oldest-message`,
+        description: `${names.queue(name)}: its oldest message waits more than ${THRESHOLDS.oldestMessageSeconds} s: its consumer is stuck or far behind`,
+        threshold: THRESHOLDS.oldestMessageSeconds,
+      });
+    }
+    for (const name of CONSUMERS) {
+      const fn = props.functions[name];
+      alarm(`${name}-errors`, fn.metricErrors({ statistic: 'Sum', period: fiveMinutes }), {
+        name: `${name}-errors`,
+        description: `${names.fn(name)}: invocations failed (crash or timeout; each one fails its whole batch)`,
+        threshold: THRESHOLDS.lambdaErrors,
+      });
+      alarm(`${name}-throttles`, fn.metricThrottles({ statistic: 'Sum', period: fiveMinutes }), {
+        name: `${name}-throttles`,
+        description: `${names.fn(name)}: invocations throttled (the account's concurrency is exhausted)`,
+        threshold: THRESHOLDS.lambdaThrottles,
+      });
+    }
+    const lb = props.loadBalancer.metrics;
+    alarm('elb-5xx', lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { statistic: 'Sum', period: fiveMinutes }), {
+      name: 'alb-elb-5xx',
+      description: 'The load balancer answered 5xx itself: no healthy frontend task, or tasks not answering',
+      threshold: THRESHOLDS.elb5xxPer5Minutes,
+      evaluationPeriods: 2,
+    });
+    alarm('target-5xx', lb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum', period: fiveMinutes }), {
+      name: 'alb-target-5xx',
+      description: `The frontend answered more than ${THRESHOLDS.target5xxPer5Minutes} 5xx in 5 minutes (deliberate 503 sheds count too; the burn-rate alarms judge the ratio)`,
+      threshold: THRESHOLDS.target5xxPer5Minutes,
+    });
+
+    this.burnRate = new BurnRateAlarms(this, 'BurnRate', {
+      slo: props.slo,
+      prefix: names.prefix,
+      loadBalancer: props.loadBalancer,
+      wishTargetGroup: props.wishTargetGroup,
+      action,
+    });
+  }
+}

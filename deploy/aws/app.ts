@@ -1,0 +1,55 @@
+// The CDK app: `npm run aws:synth` builds, bundles the Lambdas into dist/lambda/<name>/index.mjs, and
+// runs this (node dist/deploy/aws/app.js), writing the cloud assembly to deploy/aws/cdk.out. Deploy
+// that with the CDK CLI from deploy/aws (cdk.json there): `npx aws-cdk deploy -c alarmEmail=…`.
+//
+// Context (-c key=value, or "context" in cdk.json): prefix, alarmEmail, otlpEndpoint,
+// otlpHeadersSecretArn, certificateArn, natGateways. All optional.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, IgnoreMode } from 'aws-cdk-lib';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { ExodusStack } from './exodus-stack.js';
+import { FRONTEND_CPU_ARCHITECTURE } from './frontend.js';
+import { CONSUMERS, DEFAULT_PREFIX, type ConsumerName } from './names.js';
+import { repoRoot } from './repo-root.js';
+
+const root = repoRoot();
+const bundleDir = (name: ConsumerName): string => join(root, 'dist', 'lambda', name);
+const missing = CONSUMERS.filter((name) => !existsSync(join(bundleDir(name), 'index.mjs')));
+if (missing.length > 0) {
+  console.error(`no Lambda bundle in ${missing.map((name) => `dist/lambda/${name}/index.mjs`).join(', ')}: run \`npm run aws:synth\` (it builds and bundles them first)`);
+  process.exit(1);
+}
+
+// Under the CDK CLI, CDK_OUTDIR says where it wants the assembly; run directly, deploy/aws/cdk.out.
+const app = new App({ outdir: process.env['CDK_OUTDIR'] ?? join(root, 'deploy', 'aws', 'cdk.out') });
+const context = (key: string): string | undefined => {
+  const value: unknown = app.node.tryGetContext(key);
+  // -c gives strings; cdk.json may give numbers.
+  if (typeof value === 'number') return String(value);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+};
+const prefix = context('prefix') ?? DEFAULT_PREFIX;
+const natGateways = context('natGateways');
+
+new ExodusStack(app, prefix === DEFAULT_PREFIX ? 'Exodus' : `Exodus-${prefix.replace(/_/g, '-')}`, {
+  description: 'Exodus: last wishes at burst scale (frontend on Fargate, SQS/SNS, Lambda consumers, DynamoDB)',
+  prefix,
+  lambdaCode: (name) => lambda.Code.fromAsset(bundleDir(name)),
+  // The repository is the build context; .dockerignore lets in only what the image build needs, which
+  // also keeps hashing the context (on every synth) fast. Built for the tasks' architecture (ARM64):
+  // on an x86 machine that takes Docker Buildx with QEMU.
+  frontendImage: ecs.ContainerImage.fromAsset(root, {
+    file: 'Dockerfile',
+    platform: FRONTEND_CPU_ARCHITECTURE === ecs.CpuArchitecture.ARM64 ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
+    ignoreMode: IgnoreMode.DOCKER,
+  }),
+  alarmEmail: context('alarmEmail'),
+  otlpEndpoint: context('otlpEndpoint'),
+  otlpHeadersSecretArn: context('otlpHeadersSecretArn'),
+  certificateArn: context('certificateArn'),
+  natGateways: natGateways === undefined ? undefined : Number(natGateways),
+});
+app.synth();

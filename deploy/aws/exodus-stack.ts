@@ -1,0 +1,113 @@
+import { join, relative } from 'node:path';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { readSlos, type Slo } from '../../src/ops/index.js';
+import { Alarms } from './alarms.js';
+import { Consumers, visibilityTimeoutFor } from './consumers.js';
+import { Frontend } from './frontend.js';
+import { Messaging } from './messaging.js';
+import { DEFAULT_PREFIX, WORK_QUEUES, engineUrls, namesFor, type ConsumerName } from './names.js';
+import { repoRoot } from './repo-root.js';
+import { WishTable } from './table.js';
+import { OtlpSettings } from './telemetry.js';
+
+/** The objective the burn-rate alarms watch (slo/wish-acceptance-availability.yaml). */
+export const ALARMED_SLO = 'wish-acceptance-availability';
+
+export interface ExodusStackProps extends StackProps {
+  /** Each consumer's bundle (a directory with index.mjs exporting `handler`); tests pass inline code. */
+  readonly lambdaCode: (name: ConsumerName) => lambda.Code;
+  /** The services' image (the repository's Dockerfile); tests pass a registry image. */
+  readonly frontendImage: ecs.ContainerImage;
+  /** Prefix of every physical name (queues, topic, table, functions); default `exodus`. */
+  readonly prefix?: string | undefined;
+  /** Subscribed to the alarm topic. */
+  readonly alarmEmail?: string | undefined;
+  /** OTLP/HTTP endpoint of the telemetry backend (e.g. https://otlp.nr-data.net); default none: no export. */
+  readonly otlpEndpoint?: string | undefined;
+  /** The complete ARN of an existing Secrets Manager secret holding OTEL_EXPORTER_OTLP_HEADERS (e.g. `api-key=…`). */
+  readonly otlpHeadersSecretArn?: string | undefined;
+  /** ACM certificate for the load balancer (HTTPS, HTTP redirected); default none: HTTP only. */
+  readonly certificateArn?: string | undefined;
+  /** NAT gateways of the VPC: 2 (one per AZ, the default) or 1 (cheaper, one AZ's egress for both). */
+  readonly natGateways?: number | undefined;
+  /** Where the OpenSLO documents are; default the repository's slo/. */
+  readonly sloDir?: string | undefined;
+}
+
+/**
+ * Exodus on AWS: intake queue → parser (Lambda) → topic `wish.parsed` → store and tally queues →
+ * worker and tally (Lambda) → DynamoDB, with the frontend on Fargate in front, every queue with its
+ * DLQ, and alarms from the SLOs. Environment-agnostic: it synthesizes offline, and deploys to the
+ * account and region of the credentials that deploy it.
+ */
+export class ExodusStack extends Stack {
+  constructor(scope: Construct, id: string, props: ExodusStackProps) {
+    super(scope, id, props);
+    const names = namesFor(props.prefix ?? DEFAULT_PREFIX);
+    const natGateways = props.natGateways ?? 2;
+    if (natGateways !== 1 && natGateways !== 2) throw new Error(`natGateways must be 1 or 2, got ${natGateways}`);
+    const slo = alarmedSlo(props.sloDir ?? join(repoRoot(), 'slo'));
+    const logRetention = logs.RetentionDays.ONE_MONTH;
+    const urls = engineUrls(this, names);
+    const otlp = new OtlpSettings(this, 'Otlp', { endpoint: props.otlpEndpoint, headersSecretArn: props.otlpHeadersSecretArn });
+
+    const messaging = new Messaging(this, 'Messaging', { names, visibilityTimeout: visibilityTimeoutFor });
+    const { table } = new WishTable(this, 'Data', { names });
+    const consumers = new Consumers(this, 'Consumers', {
+      names,
+      code: props.lambdaCode,
+      messaging,
+      table,
+      environment: { EXODUS_QUEUE: urls.queue, EXODUS_STORE: urls.store, ...otlp.lambdaEnvironment() },
+      logRetention,
+    });
+    const frontend = new Frontend(this, 'Frontend', {
+      names,
+      image: props.frontendImage,
+      messaging,
+      table,
+      engineUrls: urls,
+      otlp,
+      natGateways,
+      certificate: props.certificateArn === undefined ? undefined : acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn),
+      logRetention,
+    });
+    const alarms = new Alarms(this, 'Alarms', {
+      names,
+      messaging,
+      functions: consumers.functions,
+      loadBalancer: frontend.service.loadBalancer,
+      wishTargetGroup: frontend.wishTargetGroup,
+      slo,
+      email: props.alarmEmail,
+    });
+
+    const scheme = props.certificateArn === undefined ? 'http' : 'https';
+    const output = (outputId: string, value: string, description: string): CfnOutput => new CfnOutput(this, outputId, { value, description });
+    output('Url', `${scheme}://${frontend.service.loadBalancer.loadBalancerDnsName}/`, 'The page (and the API under /api)');
+    output('TableName', table.tableName, 'The DynamoDB table (EXODUS_STORE)');
+    output('QueueEngineUrl', urls.queue, 'EXODUS_QUEUE for the CLI (exodus dlq, exodus audit) against this stack');
+    output('StoreEngineUrl', urls.store, 'EXODUS_STORE for the CLI against this stack');
+    for (const name of WORK_QUEUES) {
+      const title = name[0]?.toUpperCase() + name.slice(1);
+      output(`${title}QueueUrl`, messaging.queues[name].queueUrl, `${names.queue(name)}`);
+      output(`${title}DeadLetterQueueUrl`, messaging.deadLetterQueues[name].queueUrl, `${names.deadLetterQueue(name)}`);
+    }
+    output('WishParsedTopicArn', messaging.wishParsed.topicArn, 'The wish.parsed topic');
+    output('AlarmTopicArn', alarms.topic.topicArn, 'Every alarm notifies this topic: subscribe a pager or chat to it');
+    output('PassSecretArn', frontend.passSecret.secretArn, 'EXODUS_PASS_SECRET, for `exodus roster generate` (boarding passes)');
+    output('AdminTokenSecretArn', frontend.adminTokenSecret.secretArn, 'EXODUS_ADMIN_TOKEN, for an ops console task');
+  }
+}
+
+function alarmedSlo(dir: string): Slo {
+  const slo = readSlos(dir).find((candidate) => candidate.name === ALARMED_SLO);
+  if (slo === undefined) throw new Error(`${dir}: no SLO named ${ALARMED_SLO} (the burn-rate alarms watch it)`);
+  // Named from the repository in the alarms' descriptions (slo/…yaml), the same on every machine.
+  return { ...slo, file: relative(repoRoot(), slo.file) };
+}
