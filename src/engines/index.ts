@@ -17,7 +17,8 @@ const sqs = (): Promise<typeof SqsEngine> => import('./sqs/index.js');
 
 /**
  * Engines are chosen by URL, 12-factor style. `sqlite:<dir>` (or `sqlite://<dir>`) is the embedded
- * default; `nats://`, `postgres://`, `sqs://` and `dynamodb://` slot in here as they are built.
+ * default; `nats://` (JetStream) and `postgres://` are the self-hosted cluster, `sqs://` (with SNS)
+ * and `dynamodb://` the AWS stack.
  */
 export type { EngineOptions, StorageOptions } from './options.js';
 
@@ -129,7 +130,7 @@ export function natsBroker(url: string): { host: string; port: number } | undefi
 
 export class UnknownEngineError extends Error {
   constructor(role: string, url: string) {
-    super(`no ${role} engine for "${url}" (known: sqlite:<dir>, ${role === 'queue' ? 'nats://host:port' : 'postgres://host:port/db, dynamodb://region/table'})`);
+    super(`no ${role} engine for "${url}" (known: sqlite:<dir>, ${role === 'queue' ? 'nats://host:port, sqs://region/name' : 'postgres://host:port/db, dynamodb://region/table'})`);
   }
 }
 

@@ -101,8 +101,8 @@ const DEFAULT_TRACES_PER_SECOND = 20;
 /** Setting name → [flag, env var, what it means and its default] (the help text of `exodus up --help`). */
 const SOURCES = {
   dataDir: ['data', 'EXODUS_DATA', 'data dir of the embedded engines, logs, supervisor state, pass secret (default .exodus)'],
-  queueUrl: ['queue', 'EXODUS_QUEUE', 'queue/topic engine: sqlite:<dir> or nats://host:port[?prefix=NAME] (default sqlite:<data>)'],
-  storeUrl: ['store', 'EXODUS_STORE', 'store/read-model engine: sqlite:<dir> or postgres://host:port/db[?schema=NAME] (default sqlite:<data>)'],
+  queueUrl: ['queue', 'EXODUS_QUEUE', 'queue/topic engine: sqlite:<dir>, nats://host:port[?prefix=NAME] or sqs://REGION[/NAME][?endpoint=URL] (default sqlite:<data>)'],
+  storeUrl: ['store', 'EXODUS_STORE', 'store/read-model engine: sqlite:<dir>, postgres://host:port/db[?schema=NAME] or dynamodb://REGION[/TABLE][?endpoint=URL] (default sqlite:<data>)'],
   host: ['host', 'EXODUS_HOST', 'where the frontend listens (default 127.0.0.1)'],
   port: ['port', 'EXODUS_PORT', "the frontend's port (default 3000)"],
   healthPort: ['health-port', 'EXODUS_HEALTH_PORT', "a consumer's health and metrics port (default: none; exodus up picks one)"],

@@ -26,7 +26,7 @@ export interface EngineUnderTest {
   readonly skip: Readonly<Record<string, string>>;
 }
 
-export const ENGINES: readonly EngineUnderTest[] = [
+const ALL_ENGINES: readonly EngineUnderTest[] = [
   {
     name: 'sqlite',
     openMessaging: (options) => openMessaging(`sqlite:${tempDir()}`, options),
@@ -54,3 +54,8 @@ export const ENGINES: readonly EngineUnderTest[] = [
     },
   },
 ];
+
+/** EXODUS_CONTRACT_ENGINES=sqlite,nats narrows the run to those engines (the mutation run does: see vitest.mutate.config.ts). */
+const chosen = process.env['EXODUS_CONTRACT_ENGINES']?.split(',').map((name) => name.trim());
+
+export const ENGINES: readonly EngineUnderTest[] = chosen === undefined ? ALL_ENGINES : ALL_ENGINES.filter((engine) => chosen.includes(engine.name));

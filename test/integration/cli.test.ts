@@ -4,12 +4,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { verifyPass } from '../../src/domain/index.js';
 import { destroyNamespace, openMessaging } from '../../src/engines/index.js';
 import { passSecret } from '../../src/runtime/index.js';
 import { envelope } from '../contract/fixtures.js';
 import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
+import { fauxqsEndpoint, stopFauxqs } from '../support/fauxqs.js';
 import { skipUnless } from '../support/services.js';
 import { BIN, exodus, freePort, generateRoster, postWish, startSystem, tempDir, waitFor, wishStatus } from '../support/system.js';
 
@@ -163,11 +164,14 @@ describe('the exodus CLI', () => {
   const engines = [
     { name: 'SQLite (a data dir)', url: (dir: string) => `sqlite:${dir}`, unavailable: undefined },
     { name: 'NATS JetStream', url: () => `${NATS_URL}${NATS_URL.includes('?') ? '&' : '?'}prefix=cli-${randomBytes(4).toString('hex')}`, unavailable: NATS_UNAVAILABLE },
+    // fauxqs runs in this process; the CLI's processes reach it by its endpoint.
+    { name: 'SQS + SNS (fauxqs)', url: async () => `sqs://us-east-1/cli-${randomBytes(4).toString('hex')}?endpoint=${await fauxqsEndpoint()}`, unavailable: undefined },
   ];
+  afterAll(stopFauxqs);
   for (const engine of engines) {
     it.skipIf(skipUnless(engine.unavailable === undefined, engine.unavailable ?? ''))(`status and dlq work on ${engine.name}: list, show, redrive, purge`, async () => {
       const dir = tempDir();
-      const url = engine.url(dir);
+      const url = await engine.url(dir);
       const env = { EXODUS_QUEUE: url };
       const messaging = await openMessaging(url, { maxAttempts: 1 });
       try {
