@@ -1,4 +1,6 @@
 import { DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arrivalDate, contentHash } from '../../src/domain/index.js';
@@ -8,7 +10,9 @@ import type { SqsLambdaHandler } from '../../src/lambda/consumer.js';
 import { envelope } from '../contract/fixtures.js';
 import { DYNAMODB_UNAVAILABLE, testDynamoUrl } from '../contract/dynamodb-fixture.js';
 import { fauxqsEndpoint, stopFauxqs } from '../support/fauxqs.js';
+import { bundleLambdas } from '../../deploy/aws/lambda-bundles.js';
 import { invokeOnQueue } from '../support/lambda-events.js';
+import { tempDir } from '../support/system.js';
 import { skipUnless } from '../support/services.js';
 
 // The three Lambda functions, invoked with real SQS event shapes (received from fauxqs) on the AWS
@@ -77,6 +81,20 @@ describe.skipIf(skip)('Lambda handlers on SQS events', () => {
     await invokeOnQueue(sqs, name('store'), handlers.worker);
     expect((await storage.store.get((good.data as { id: string }).id))?.status).toBe('stored');
   });
+
+  it('the deployable bundle (npm run aws:bundle) loads on its own and handles an event', async () => {
+    const outdir = tempDir('exodus-lambda-bundle-');
+    await bundleLambdas(outdir);
+    // Out of the repository's tree, so nothing resolves from its node_modules: what Lambda gets.
+    const bundled = (await import(pathToFileURL(join(outdir, 'parser', 'index.mjs')).href)) as { handler: SqsLambdaHandler };
+    const wish = accepted('EV-00008');
+    await messaging.queue(QUEUES.intake).send([wish]);
+    expect((await invokeOnQueue(sqs, name('intake'), bundled.handler)).response.batchItemFailures).toEqual([]);
+    expect(await messaging.queue(QUEUES.store).stats()).toMatchObject({ ready: 1 });
+    await invokeOnQueue(sqs, name('store'), handlers.worker);
+    await invokeOnQueue(sqs, name('tally'), handlers.tally);
+    expect((await storage.store.get((wish.data as { id: string }).id))?.status).toBe('stored');
+  }, 60_000);
 
   it('a failing record is reported alone (partial batch response) and comes back; its batch-mates are done', async () => {
     const id = uuidv7();

@@ -1,0 +1,33 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { CONSUMERS } from './names.js';
+import { repoRoot } from './repo-root.js';
+
+/**
+ * The three Lambda functions' code (`src/lambda/<name>.ts`), each bundled with everything it imports
+ * into `<outdir>/<name>/index.mjs`: what the CDK app uploads. ES modules for Node.js 22+; the banner
+ * gives the CommonJS packages in the bundle the `require` they expect. `npm run aws:bundle` runs it
+ * into dist/lambda, and the Lambda tests bundle and invoke the same way.
+ */
+export async function bundleLambdas(outdir = join(repoRoot(), 'dist', 'lambda')): Promise<void> {
+  await build({
+    entryPoints: CONSUMERS.map((name) => ({ in: join(repoRoot(), 'src', 'lambda', `${name}.ts`), out: `${name}/index` })),
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    banner: { js: "import { createRequire as __exodusRequire } from 'node:module'; const require = __exodusRequire(import.meta.url);" },
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  bundleLambdas().catch((error: unknown) => {
+    console.error(`aws:bundle: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}
