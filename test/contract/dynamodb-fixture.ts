@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll } from 'vitest';
-import { destroyNamespace, openStorage } from '../../src/engines/index.js';
 import type { StorageEngine } from '../../src/ports/index.js';
 import { JAVA_UNAVAILABLE, startDynamoDbLocal, type DynamoDbLocal } from '../support/dynamodb-local.js';
+import { ownedStorage } from './owned.js';
 
 /** Why the DynamoDB contract cannot run here (no java for DynamoDB Local), or undefined when it can. */
 export const DYNAMODB_UNAVAILABLE = JAVA_UNAVAILABLE;
@@ -25,18 +25,5 @@ export async function testDynamoUrl(): Promise<string> {
 
 /** A fresh, empty DynamoDB storage engine (its own table), deleted again on close. */
 export async function openTestDynamoStorage(): Promise<StorageEngine> {
-  const url = await testDynamoUrl();
-  const engine = await openStorage(url);
-  return {
-    store: engine.store,
-    readModel: engine.readModel,
-    ping: () => engine.ping(),
-    close: async () => {
-      try {
-        await engine.close();
-      } finally {
-        await destroyNamespace(url);
-      }
-    },
-  };
+  return ownedStorage(await testDynamoUrl());
 }

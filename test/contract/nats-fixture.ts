@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { destroyNamespace, openMessaging, type EngineOptions } from '../../src/engines/index.js';
+import type { EngineOptions } from '../../src/engines/index.js';
 import type { MessagingEngine } from '../../src/ports/index.js';
 import { reachable } from '../../src/ops/index.js';
+import { ownedMessaging } from './owned.js';
 
 /**
  * The NATS contract runs against a real server (EXODUS_TEST_NATS_URL, default the local one). Each
@@ -17,16 +18,6 @@ export const NATS_UNAVAILABLE: string | undefined = (await reachable(host, Numbe
   : `no NATS server at ${host}:${port} (start nats-server -js, or set EXODUS_TEST_NATS_URL)`;
 
 /** A fresh, empty NATS messaging engine (own stream names), removed again on close. */
-export async function openTestNatsMessaging(options: EngineOptions): Promise<MessagingEngine> {
-  const url = `${NATS_URL}${NATS_URL.includes('?') ? '&' : '?'}prefix=test-${randomBytes(6).toString('hex')}`;
-  const engine = await openMessaging(url, options);
-  return {
-    queue: (name) => engine.queue(name),
-    topic: (name) => engine.topic(name),
-    ping: () => engine.ping(),
-    close: async () => {
-      await engine.close();
-      await destroyNamespace(url);
-    },
-  };
+export function openTestNatsMessaging(options: EngineOptions): Promise<MessagingEngine> {
+  return ownedMessaging(`${NATS_URL}${NATS_URL.includes('?') ? '&' : '?'}prefix=test-${randomBytes(6).toString('hex')}`, options);
 }

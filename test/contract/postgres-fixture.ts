@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { destroyNamespace, openStorage } from '../../src/engines/index.js';
 import type { StorageEngine } from '../../src/ports/index.js';
 import { reachable } from '../../src/ops/index.js';
+import { ownedStorage } from './owned.js';
 
 /** The test server: trust auth on 127.0.0.1:5432, database `test`; override with EXODUS_TEST_POSTGRES_URL. */
 export const TEST_POSTGRES_URL = process.env['EXODUS_TEST_POSTGRES_URL'] ?? 'postgres://127.0.0.1:5432/test';
@@ -28,19 +28,6 @@ export function testPostgresUrl(schema: string): string {
 }
 
 /** A fresh, empty PostgreSQL storage engine (own schema), dropped again on close. */
-export async function openTestPostgresStorage(): Promise<StorageEngine> {
-  const url = testPostgresUrl(testSchemaName());
-  const engine = await openStorage(url, { poolSize: 4 });
-  return {
-    store: engine.store,
-    readModel: engine.readModel,
-    ping: () => engine.ping(),
-    close: async () => {
-      try {
-        await engine.close();
-      } finally {
-        await destroyNamespace(url);
-      }
-    },
-  };
+export function openTestPostgresStorage(): Promise<StorageEngine> {
+  return ownedStorage(testPostgresUrl(testSchemaName()), { poolSize: 4 });
 }

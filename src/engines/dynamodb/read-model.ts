@@ -1,15 +1,15 @@
 import { PutItemCommand, QueryCommand, TransactWriteItemsCommand, type DynamoDBClient, type Put, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { decodeCursor, DESTINATIONS, encodeCursor, TransientError, type Destination, type ParsedWish, type WallItem } from '../../domain/index.js';
+import { decodeCursor, DESTINATIONS, encodeCursor, type Destination, type ParsedWish, type WallItem } from '../../domain/index.js';
 import type { ReadModel, Tally, WallPage } from '../../ports/index.js';
 import { toTally } from '../versions.js';
 import { cancellationCodes, classified, isContention, isNamed } from './errors.js';
 import { tallyKey, tallyPk, text, unchangedSince, versionOf, wallItem, WALL_INDEX, type Current } from './items.js';
 import { Lanes } from './lanes.js';
 import { queryUpTo, type CurrentReader } from './reads.js';
-import { MAX_TRIES, pause } from './retry.js';
+import { decided, type TryAgain } from './retry.js';
 
 /** What one try of an apply came to: an answer, or why to try again (after a re-read; after a pause too when busy). */
-type Try = boolean | 'moved' | 'busy';
+type Try = boolean | TryAgain;
 
 /**
  * The wall and the counts on DynamoDB. An apply reads the evacuee's WALL item (strongly consistent,
@@ -30,16 +30,9 @@ export class DynamoReadModel implements ReadModel {
   ) {}
 
   apply(wish: ParsedWish): Promise<boolean> {
-    return classified(() => this.lanes.run(wish.evacueeId, () => this.applyNow(wish)));
-  }
-
-  private async applyNow(wish: ParsedWish): Promise<boolean> {
-    for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
-      const outcome = await this.tryApply(wish, await this.currents.read(wish.evacueeId, 'WALL'));
-      if (outcome === 'busy') await pause(attempt);
-      else if (outcome !== 'moved') return outcome;
-    }
-    throw new TransientError('dynamodb_throttled', `the wall row of ${wish.evacueeId} kept changing: ${MAX_TRIES} tries to apply ${wish.id}`);
+    return classified(() =>
+      this.lanes.run(wish.evacueeId, () => decided(async () => this.tryApply(wish, await this.currents.read(wish.evacueeId, 'WALL')), `apply ${wish.id} of ${wish.evacueeId}`)),
+    );
   }
 
   private async tryApply(wish: ParsedWish, shown: Current | undefined): Promise<Try> {

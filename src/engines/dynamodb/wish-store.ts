@@ -7,14 +7,14 @@ import {
   type TransactWriteItem,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { TransientError, type Destination, type Evacuee, type ParsedWish } from '../../domain/index.js';
+import { type Destination, type Evacuee, type ParsedWish } from '../../domain/index.js';
 import type { PutOutcome, Tally, WishRecord, WishStore } from '../../ports/index.js';
 import { toTally } from '../versions.js';
 import { cancellationCodes, classified, isContention, isNamed } from './errors.js';
 import { currentItem, evacueeKey, text, toRecord, unchangedSince, versionOf, wishItem, wishKey, type Current } from './items.js';
 import { Lanes } from './lanes.js';
 import { scanAll, type CurrentReader } from './reads.js';
-import { MAX_TRIES, pause, untilAllProcessed } from './retry.js';
+import { decided, untilAllProcessed, type TryAgain } from './retry.js';
 import { scanInIdOrder } from './scan-index.js';
 
 /** Items per BatchWriteItem (the service's limit) and such batches in flight at once when registering evacuees. */
@@ -22,7 +22,7 @@ const ITEMS_PER_BATCH = 25;
 const BATCHES_IN_FLIGHT = 8;
 
 /** What one try of a put came to: an answer, or why to try again (after a re-read; after a pause too when busy). */
-type Try = PutOutcome | 'moved' | 'busy';
+type Try = PutOutcome | TryAgain;
 
 /**
  * The system of record on DynamoDB. A put reads the evacuee's CURRENT item (strongly consistent,
@@ -46,16 +46,9 @@ export class DynamoWishStore implements WishStore {
   ) {}
 
   put(wish: ParsedWish): Promise<PutOutcome> {
-    return classified(() => this.lanes.run(wish.evacueeId, () => this.putNow(wish)));
-  }
-
-  private async putNow(wish: ParsedWish): Promise<PutOutcome> {
-    for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
-      const outcome = await this.tryPut(wish, await this.currents.read(wish.evacueeId, 'CURRENT'));
-      if (outcome === 'busy') await pause(attempt);
-      else if (outcome !== 'moved') return outcome;
-    }
-    throw new TransientError('dynamodb_throttled', `the current wish of ${wish.evacueeId} kept changing: ${MAX_TRIES} tries to put ${wish.id}`);
+    return classified(() =>
+      this.lanes.run(wish.evacueeId, () => decided(async () => this.tryPut(wish, await this.currents.read(wish.evacueeId, 'CURRENT')), `put ${wish.id} of ${wish.evacueeId}`)),
+    );
   }
 
   private async tryPut(wish: ParsedWish, current: Current | undefined): Promise<Try> {
