@@ -3,7 +3,7 @@ import { openDynamoStorage } from './dynamodb/index.js';
 import type { EngineOptions } from './options.js';
 import { openSqsMessaging, type SqsMessaging } from './sqs/index.js';
 
-export type { RecordDelivery, SqsMessaging, SqsRecord } from './sqs/index.js';
+export type { RecordDelivery, Settle, SqsMessaging, SqsRecord } from './sqs/index.js';
 
 /**
  * The engines' public face for a Lambda function: the AWS engines only, loaded statically (a Lambda

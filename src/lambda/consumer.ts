@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { openLambdaEngines, type SqsMessaging } from '../engines/lambda.js';
+import { openLambdaEngines, type RecordDelivery, type Settle, type SqsMessaging } from '../engines/lambda.js';
 import type { QueueName, StorageEngine } from '../ports/index.js';
 import {
   createLogger,
@@ -22,6 +23,7 @@ export type SqsLambdaHandler = (event: SQSEvent, context: Context) => Promise<SQ
 /** What stays warm between invocations: opened once, at the first one. */
 interface Warm {
   readonly config: Config;
+  readonly metrics: Metrics;
   readonly telemetry: Telemetry;
   readonly logger: Logger;
   readonly messaging: SqsMessaging;
@@ -32,6 +34,14 @@ interface Warm {
 
 /** Time kept back at the end of an invocation: settles and the telemetry flush must fit in it. */
 const END_MARGIN_MS = 3000;
+
+/** The CloudWatch metrics of how an invocation's messages ended (namespace `Exodus`, dimension `service`). */
+const OUTCOME_METRICS: Readonly<Record<Settle | 'failed', string>> = {
+  ack: 'MessagesHandled',
+  retry: 'MessagesRetried',
+  'dead-letter': 'MessagesDeadLettered',
+  failed: 'MessagesReportedFailed',
+};
 
 /**
  * The parser, worker or tally as a Lambda function behind an SQS event source mapping, running the
@@ -49,6 +59,8 @@ const END_MARGIN_MS = 3000;
  * An outage is held through only while a backoff (at most EXODUS_RETRY_MAX_MS) still ends before
  * the invocation must: set it well under the function's timeout.
  *
+ * How the messages ended is counted as CloudWatch metrics (`countOutcomes`).
+ *
  * Runs on the AWS engines: EXODUS_QUEUE is `sqs://…` and EXODUS_STORE `dynamodb://…`. Data dir (the
  * only writable place is /tmp): EXODUS_DATA, default /tmp/exodus.
  */
@@ -60,25 +72,28 @@ export function sqsConsumer(service: ConsumerName): SqsLambdaHandler {
       warm = undefined;
       throw error;
     });
-    const { config, telemetry, logger, messaging, queue, handler } = await warm;
+    const { config, metrics, telemetry, logger, messaging, queue, handler } = await warm;
     const deadline = Date.now() + context.getRemainingTimeInMillis() - END_MARGIN_MS;
     try {
       const admitted = await messaging.admitRecords(queue, event.Records, deadline);
       const byId = new Map(event.Records.map((record, i) => [record.messageId, admitted[i]]));
       const how: DeliveryProcessing = { ...config, queue: { name: queue }, handler, logger, holding: () => Date.now() + config.retryMaxMs < deadline };
-      return await processPartialResponse(
+      const response = await processPartialResponse(
         event,
         async (record: SQSRecord) => {
           const delivery = byId.get(record.messageId);
           if (delivery === 'parked') return;
           if (delivery === undefined || delivery === 'failed') throw new Error(`record ${record.messageId} could not be dead-lettered; SQS delivers it again`);
           await processDelivery(delivery, how);
-          if (!delivery.done) throw new Error(`message ${delivery.message.id} was not settled; SQS delivers it again`);
+          if (delivery.settled === undefined) throw new Error(`message ${delivery.message.id} was not settled; SQS delivers it again`);
         },
         new BatchProcessor(EventType.SQS),
         { context, throwOnFullBatchFailure: false },
       );
+      countOutcomes(metrics, [...byId.values()], response.batchItemFailures.length);
+      return response;
     } finally {
+      metrics.publishStoredMetrics();
       // The sandbox freezes when the handler returns: what is buffered goes now or waits for the next invocation.
       await telemetry.flush();
     }
@@ -92,5 +107,21 @@ async function start(service: ConsumerName): Promise<Warm> {
   const { messaging, storage } = await openLambdaEngines(config.queueUrl, config.storeUrl, config);
   const { queue, handler } = await consumerOf(service, messaging, storage, logger);
   logger.info({ queue }, `${service} ready (Lambda)`);
-  return { config, telemetry, logger, messaging, storage, queue, handler };
+  const metrics = new Metrics({ namespace: 'Exodus', serviceName: serviceNameOf(service) });
+  return { config, metrics, telemetry, logger, messaging, storage, queue, handler };
+}
+
+/**
+ * How the invocation's messages ended, as CloudWatch metrics written into the log (EMF, by
+ * Powertools): what CloudWatch shows of the pipeline beside Lambda's and SQS's own metrics, with or
+ * without an OTLP backend. A message parked at admission (unreadable, or out of lapses) counts as
+ * dead-lettered.
+ */
+function countOutcomes(metrics: Metrics, admitted: readonly (RecordDelivery | 'parked' | 'failed' | undefined)[], reportedFailed: number): void {
+  const counts: Record<Settle | 'failed', number> = { ack: 0, retry: 0, 'dead-letter': 0, failed: reportedFailed };
+  for (const delivery of admitted) {
+    if (delivery === 'parked') counts['dead-letter']++;
+    else if (typeof delivery === 'object' && delivery.settled !== undefined) counts[delivery.settled]++;
+  }
+  for (const [outcome, count] of Object.entries(counts) as [Settle | 'failed', number][]) metrics.addMetric(OUTCOME_METRICS[outcome], MetricUnit.Count, count);
 }

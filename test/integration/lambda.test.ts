@@ -2,7 +2,7 @@ import { DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, Send
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { v7 as uuidv7 } from 'uuid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { arrivalDate, contentHash } from '../../src/domain/index.js';
 import { openMessaging, openStorage } from '../../src/engines/index.js';
 import { EVENT_TYPES, QUEUES, type MessagingEngine, type StorageEngine } from '../../src/ports/index.js';
@@ -32,6 +32,8 @@ describe.skipIf(skip)('Lambda handlers on SQS events', () => {
     const queueUrl = `sqs://us-east-1/${prefix}?endpoint=${endpoint}`;
     const storeUrl = await testDynamoUrl();
     Object.assign(process.env, { EXODUS_QUEUE: queueUrl, EXODUS_STORE: storeUrl, EXODUS_MAX_ATTEMPTS: '3', EXODUS_RETRY_MAX_MS: '500', EXODUS_LOG_LEVEL: 'silent' });
+    // Powertools' metrics (EMF) to the global console, where a test can read them, and not disabled there.
+    Object.assign(process.env, { POWERTOOLS_DEV: 'true', POWERTOOLS_METRICS_DISABLED: 'false' });
     messaging = await openMessaging(queueUrl, { maxAttempts: 3 });
     storage = await openStorage(storeUrl);
     sqs = new SQSClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -72,9 +74,16 @@ describe.skipIf(skip)('Lambda handlers on SQS events', () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: intakeUrl, MessageBody: 'not an envelope' }));
     const good = accepted('EV-00004');
     await messaging.queue(QUEUES.intake).send([good, { ...accepted('EV-00005'), id: 'wrong-type', type: EVENT_TYPES.wishParsed }]);
+    const printed = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     const { records, response } = await invokeOnQueue(sqs, name('intake'), handlers.parser);
+    const emf = printed.mock.calls.map(([line]) => String(line)).filter((line) => line.includes('"_aws"'));
+    printed.mockRestore();
     expect(records).toHaveLength(3);
     expect(response.batchItemFailures).toEqual([]);
+    // How they ended, as CloudWatch metrics in the log.
+    expect(emf.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ service: 'exodus-parser', MessagesHandled: 1, MessagesDeadLettered: 2, MessagesRetried: 0, MessagesReportedFailed: 0 }),
+    ]);
     const letters = await messaging.queue(QUEUES.intake).deadLetters.list(10);
     expect(letters.map((letter) => letter.lastError).sort()).toEqual([expect.stringMatching(/^PermanentError: expected a exodus\.wish\.accepted CloudEvent/), 'unreadable: not a JSON envelope with an id']);
     expect(await messaging.queue(QUEUES.store).stats()).toMatchObject({ ready: 1 });

@@ -20,6 +20,9 @@ export interface Received {
   readonly deadline: number;
 }
 
+/** The three ways a delivery ends. */
+export type Settle = 'ack' | 'retry' | 'dead-letter';
+
 /** Leases are visibility timeouts, which SQS counts in whole seconds (at least 1 here: 0 would be no lease). */
 export function leaseSeconds(ms: number): number {
   return Math.min(43_200, Math.max(1, Math.ceil(ms / 1000)));
@@ -36,8 +39,8 @@ export function leaseSeconds(ms: number): number {
  * then deletes the original. A crash between the two leaves both: a duplicate, never a loss.
  */
 export class SqsDelivery implements Delivery {
-  private settled = false;
-  private finished = false;
+  private taken = false;
+  private settledAs: Settle | undefined;
   private deadline: number;
 
   constructor(
@@ -50,14 +53,14 @@ export class SqsDelivery implements Delivery {
     this.deadline = received.deadline;
   }
 
-  /** Whether a settle of this delivery went through: what a Lambda invocation reports back (see lambda.ts). */
-  get done(): boolean {
-    return this.finished;
+  /** How this delivery was settled, once the settle went through: what a Lambda invocation reports back (see src/lambda/consumer.ts). */
+  get settled(): Settle | undefined {
+    return this.settledAs;
   }
 
   async ack(): Promise<boolean> {
     if (!this.take()) return false;
-    return this.finish();
+    return this.finish('ack');
   }
 
   async retry(delayMs: number, error: string): Promise<boolean> {
@@ -74,13 +77,13 @@ export class SqsDelivery implements Delivery {
         delaySeconds: Math.ceil(Math.max(0, delayMs) / 1000),
       },
     ]);
-    return this.finish();
+    return this.finish('retry');
   }
 
   async deadLetter(error: string): Promise<boolean> {
     if (!this.take()) return false;
     await this.ctx.dead.park(this.received.body, this.attempt, error);
-    return this.finish();
+    return this.finish('dead-letter');
   }
 
   async extendLease(leaseMs: number): Promise<boolean> {
@@ -93,20 +96,20 @@ export class SqsDelivery implements Delivery {
   }
 
   private live(): boolean {
-    return !this.settled && Date.now() < this.deadline;
+    return !this.taken && Date.now() < this.deadline;
   }
 
   /** The original goes: the message is settled. */
-  private async finish(): Promise<boolean> {
+  private async finish(as: Settle): Promise<boolean> {
     const deleted = await this.ctx.settler.delete(this.received.receiptHandle);
-    this.finished = true;
+    this.settledAs = as;
     return deleted;
   }
 
   /** Claims the one settle this delivery gets, if its lease still holds. */
   private take(): boolean {
     if (!this.live()) return false;
-    this.settled = true;
+    this.taken = true;
     return true;
   }
 }

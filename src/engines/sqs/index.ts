@@ -6,6 +6,7 @@ import { engineLimits, type EngineOptions } from '../options.js';
 import { guarded } from './errors.js';
 import { Layout } from './layout.js';
 import { deleteAll, locate } from './provision.js';
+import type { Settle } from './delivery.js';
 import { SqsQueue, type SqsRecord } from './queue.js';
 import { SnsTopic } from './topic.js';
 
@@ -62,8 +63,10 @@ export async function openSqsMessaging(url: string, options: EngineOptions): Pro
   };
 }
 
-/** A delivery of a Lambda event's record; `done` once its settle went through (else the record is reported failed). */
-export type RecordDelivery = Delivery & { readonly done: boolean };
+/** A delivery of a Lambda event's record; `settled` says how, once its settle went through (until then the record is reported failed). */
+export type RecordDelivery = Delivery & { readonly settled: Settle | undefined };
+
+export type { Settle } from './delivery.js';
 
 /** The engine, and for a Lambda consumer the deliveries of an SQS event's records (see SqsQueue.admitRecords). */
 export interface SqsMessaging extends MessagingEngine {
