@@ -1,5 +1,7 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { PermanentError } from '../../domain/index.js';
 import type { Delivery, Envelope, Queue, QueueStats } from '../../ports/index.js';
+import { TurnBatch } from '../turn-batch.js';
 import { MAX_BATCH_ENTRIES } from './batches.js';
 import { SqsDeadLetters } from './dead-letters.js';
 import { SqsDelivery, leaseSeconds, type DeliveryContext } from './delivery.js';
@@ -35,7 +37,17 @@ export class SqsQueue implements Queue {
     private readonly urls: QueueUrls,
     private readonly limits: { readonly maxAttempts: number; readonly maxLeaseLapses: number },
   ) {
-    const send = (messages: readonly Outgoing[]): Promise<void> => sendMessages(sqs, urls.url, messages, `send to ${name}`);
+    // The sends of one turn (the requests a busy front door answers together, a consumer's retries)
+    // share batch calls: ten messages a request instead of one. A message SQS refuses for what it is
+    // fails its own sender alone: the turn's sends run again one by one.
+    const sends = new TurnBatch<readonly Outgoing[], void>(
+      async (groups) => {
+        await sendMessages(sqs, urls.url, groups.flat(), `send to ${name}`);
+        return groups.map(() => undefined);
+      },
+      (error) => error instanceof PermanentError,
+    );
+    const send = (messages: readonly Outgoing[]): Promise<void> => sends.add(messages);
     this.deadLetters = new SqsDeadLetters(sqs, urls.deadUrl, name, send);
     this.ctx = { maxAttempts: limits.maxAttempts, settler: new Settler(sqs, urls.url, name), dead: this.deadLetters, send };
   }

@@ -46,6 +46,20 @@ describe('SQS engine against AWS failure modes', () => {
     expect(sqsMock.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input.Entries?.length)).toEqual([10, 10, 3]);
   });
 
+  it('the sends of one turn share a batch call; a message SQS refuses fails only its own sender', async () => {
+    sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries?: SendMessageBatchRequestEntry[] }) => {
+      const entries = input.Entries ?? [];
+      const refused = entries.filter((entry) => idIn(entry.MessageBody) === 'b');
+      return { Successful: [], Failed: refused.map((entry) => ({ Id: entry.Id, Code: 'InvalidMessageContents', SenderFault: true })) };
+    });
+    const intake = queue();
+    const outcomes = await Promise.allSettled([intake.send([envelope('a')]), intake.send([envelope('b')]), intake.send([envelope('c')])]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const calls = sqsMock.commandCalls(SendMessageBatchCommand).map((call) => (call.args[0].input.Entries ?? []).map((entry) => idIn(entry.MessageBody)));
+    // One call for the turn; refused in it, each message again on its own.
+    expect(calls).toEqual([['a', 'b', 'c'], ['a'], ['b'], ['c']]);
+  });
+
   it('a failed entry that keeps failing fails the send (never a silent drop); one refused for what it is fails it as permanent', async () => {
     sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false }] });
     await expect(queue().send([envelope('a')])).rejects.toBeInstanceOf(TransientError);
