@@ -33,6 +33,8 @@ export async function openSqsMessaging(url: string, options: EngineOptions): Pro
     throw error;
   }
   const queues = new Map<QueueName, SqsQueue>();
+  // One of each per process, so the sends and publishes of a turn share their batches.
+  const snsTopics = new Map<string, SnsTopic>();
   const { queues: urls, topics } = located;
   const queue = (name: QueueName): SqsQueue => {
     let found = queues.get(name);
@@ -48,9 +50,14 @@ export async function openSqsMessaging(url: string, options: EngineOptions): Pro
     queue,
     admitRecords: (name, records, deadline) => queue(name).admitRecords(records, deadline),
     topic(name) {
-      const arn = topics.get(name);
-      if (arn === undefined) throw new Error(`no topic "${name}"`);
-      return new SnsTopic(name, sns, arn);
+      let topic = snsTopics.get(name);
+      if (topic === undefined) {
+        const arn = topics.get(name);
+        if (arn === undefined) throw new Error(`no topic "${name}"`);
+        topic = new SnsTopic(name, sns, arn);
+        snsTopics.set(name, topic);
+      }
+      return topic;
     },
     async ping() {
       const intake = urls.get(QUEUES.intake)?.url ?? '';

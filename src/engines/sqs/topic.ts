@@ -1,5 +1,7 @@
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { PermanentError } from '../../domain/index.js';
 import type { Envelope, Topic } from '../../ports/index.js';
+import { TurnBatch } from '../turn-batch.js';
 import { inBatches } from './batches.js';
 import { entryFailure, guarded } from './errors.js';
 import { toBody } from './messages.js';
@@ -11,13 +13,26 @@ import { toBody } from './messages.js';
  * milliseconds; the emulator delivers before it answers).
  */
 export class SnsTopic implements Topic {
+  // The publishes of one turn (a parser's batch) share batch calls; one SNS refuses fails alone (see SqsQueue's sends).
+  private readonly publishes = new TurnBatch<readonly Envelope[], void>(
+    async (groups) => {
+      await this.publishNow(groups.flat());
+      return groups.map(() => undefined);
+    },
+    (error) => error instanceof PermanentError,
+  );
+
   constructor(
     readonly name: string,
     private readonly sns: SNSClient,
     private readonly topicArn: string,
   ) {}
 
-  async publish(messages: readonly Envelope[]): Promise<void> {
+  publish(messages: readonly Envelope[]): Promise<void> {
+    return this.publishes.add(messages);
+  }
+
+  private async publishNow(messages: readonly Envelope[]): Promise<void> {
     const doing = `publish to ${this.name}`;
     const entries = messages.map((message, i) => ({ Id: String(i), Message: toBody(message) }));
     const refused = await inBatches(

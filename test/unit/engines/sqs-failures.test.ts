@@ -121,6 +121,13 @@ describe('SNS topic against AWS failure modes', () => {
     expect(calls.map((call) => call.args[0].input.PublishBatchRequestEntries?.map((entry) => idIn(entry.Message)))).toEqual([['a', 'b'], ['a']]);
   });
 
+  it('the publishes of one turn share a PublishBatch call', async () => {
+    snsMock.on(PublishBatchCommand).resolves({ Successful: [], Failed: [] });
+    const topic = new SnsTopic('wish.parsed', new SNSClient({ region: 'us-east-1' }), 'arn:aws:sns:us-east-1:123456789012:exodus-wish-parsed');
+    await Promise.all(['a', 'b', 'c'].map((id) => topic.publish([envelope(id)])));
+    expect(snsMock.commandCalls(PublishBatchCommand).map((call) => call.args[0].input.PublishBatchRequestEntries?.map((entry) => idIn(entry.Message)))).toEqual([['a', 'b', 'c']]);
+  });
+
   it('a topic that is gone is a plain error naming the action; throttling is transient', async () => {
     snsMock.on(PublishBatchCommand).rejects(Object.assign(new Error('Topic does not exist'), { name: 'NotFoundException', $fault: 'client' as const }));
     const topic = new SnsTopic('wish.parsed', new SNSClient({ region: 'us-east-1' }), 'arn:aws:sns:us-east-1:123456789012:exodus-wish-parsed');
