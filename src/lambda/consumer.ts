@@ -77,7 +77,14 @@ export function sqsConsumer(service: ConsumerName): SqsLambdaHandler {
     try {
       const admitted = await messaging.admitRecords(queue, event.Records, deadline);
       const byId = new Map(event.Records.map((record, i) => [record.messageId, admitted[i]]));
-      const how: DeliveryProcessing = { ...config, queue: { name: queue }, handler, logger, holding: () => Date.now() + config.retryMaxMs < deadline };
+      const how: DeliveryProcessing = {
+        ...config,
+        queue: { name: queue },
+        handler,
+        logger,
+        holding: () => Date.now() + config.retryMaxMs < deadline,
+        stopping: AbortSignal.timeout(Math.max(0, deadline - Date.now())),
+      };
       const response = await processPartialResponse(
         event,
         async (record: SQSRecord) => {

@@ -29,8 +29,8 @@ export interface DeliveryProcessing {
   readonly maxAttempts?: number;
   /** Whether a `TransientError` may still hold the message (the loop runs; the invocation has time). */
   readonly holding: () => boolean;
-  /** Cuts short the backoff of a held message (the loop stops). */
-  readonly stopping?: AbortSignal;
+  /** Cuts short the backoff of a held message (the loop stops; the invocation must end). */
+  readonly stopping: AbortSignal;
 }
 
 /**
@@ -105,7 +105,7 @@ async function handleHoldingThroughOutages(delivery: Delivery, how: DeliveryProc
       const delayMs = backoffMs(held, retryBaseMs, retryMaxMs);
       // One line when the outage starts, then one per doubling: a batch of 256 held messages must not flood the log.
       if ((held & (held - 1)) === 0) logger.warn({ queue: queue.name, messageId: delivery.message.id, held, delayMs, code: error.code, err: error }, 'dependency unavailable; holding the message');
-      await delay(delayMs, undefined, how.stopping === undefined ? {} : { signal: how.stopping }).catch(() => undefined);
+      await delay(delayMs, undefined, { signal: how.stopping }).catch(() => undefined);
     }
   }
 }
