@@ -5,8 +5,9 @@ import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { arrivalDate, contentHash } from '../../src/domain/index.js';
 import { openMessaging, openStorage } from '../../src/engines/index.js';
-import { EVENT_TYPES, QUEUES, type MessagingEngine, type StorageEngine } from '../../src/ports/index.js';
-import type { SqsLambdaHandler } from '../../src/lambda/consumer.js';
+import { EVENT_TYPES, QUEUES, type Envelope, type MessagingEngine, type StorageEngine } from '../../src/ports/index.js';
+import { sqsConsumer, type SqsLambdaHandler } from '../../src/lambda/consumer.js';
+import { FaultProxy } from '../../src/ops/chaos/index.js';
 import { envelope } from '../contract/fixtures.js';
 import { DYNAMODB_UNAVAILABLE, testDynamoUrl } from '../contract/dynamodb-fixture.js';
 import { fauxqsEndpoint, stopFauxqs } from '../support/fauxqs.js';
@@ -103,6 +104,46 @@ describe.skipIf(skip)('Lambda handlers on SQS events', () => {
     await invokeOnQueue(sqs, name('store'), handlers.worker);
     await invokeOnQueue(sqs, name('tally'), handlers.tally);
     expect((await storage.store.get((wish.data as { id: string }).id))?.status).toBe('stored');
+  }, 60_000);
+
+  it('a store outage: held while the invocation has time, then retried as a copy (attempt 2), not reported failed; stored once the store is back', async () => {
+    const storeUrl = process.env['EXODUS_STORE'] ?? '';
+    const dynamo = new URL(new URL(storeUrl).searchParams.get('endpoint') ?? '');
+    const proxy = new FaultProxy({ host: dynamo.hostname, port: Number(dynamo.port) });
+    const through = await proxy.listen({ host: '127.0.0.1', port: 0 });
+    // A worker function of its own, whose table is reached through the proxy.
+    process.env['EXODUS_STORE'] = storeUrl.replace(dynamo.host, `127.0.0.1:${through.port}`);
+    const worker = sqsConsumer('worker');
+    try {
+      const parsed = (evacueeId: string): Envelope => {
+        const id = uuidv7();
+        const at = new Date().toISOString();
+        const data = { id, evacueeId, submittedAt: at, destination: 'mars' as const, message: 'ok', arrivalDate: arrivalDate(at, 'mars'), contentHash: contentHash({ destination: 'mars', message: 'ok' }), markupFlagged: false };
+        return { ...envelope(`${id}.parsed`, data), type: EVENT_TYPES.wishParsed };
+      };
+      const before = parsed('EV-00009');
+      await messaging.queue(QUEUES.store).send([before]);
+      await invokeOnQueue(sqs, name('store'), worker);
+      expect((await storage.store.get((before.data as { id: string }).id))?.status).toBe('stored');
+
+      proxy.set({ kind: 'reset' });
+      const during = parsed('EV-00010');
+      await messaging.queue(QUEUES.store).send([during]);
+      const started = Date.now();
+      const { response } = await invokeOnQueue(sqs, name('store'), worker, { timeoutMs: 7_000 });
+      expect(response.batchItemFailures).toEqual([]);
+      // It held the message (retrying in place) until the invocation's time was nearly up.
+      expect(Date.now() - started).toBeGreaterThan(2_000);
+      proxy.set(undefined);
+
+      let again: Awaited<ReturnType<typeof invokeOnQueue>> | undefined;
+      for (let tries = 0; tries < 10 && (again?.records.length ?? 0) === 0; tries++) again = await invokeOnQueue(sqs, name('store'), worker);
+      expect(again?.records.map((record) => ({ id: (JSON.parse(record.body) as Envelope).id, attempt: record.messageAttributes['exodus-attempt']?.stringValue }))).toEqual([{ id: during.id, attempt: '2' }]);
+      expect((await storage.store.get((during.data as { id: string }).id))?.status).toBe('stored');
+    } finally {
+      process.env['EXODUS_STORE'] = storeUrl;
+      await proxy.close();
+    }
   }, 60_000);
 
   it('a failing record is reported alone (partial batch response) and comes back; its batch-mates are done', async () => {
