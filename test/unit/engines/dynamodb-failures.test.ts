@@ -16,6 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError, TransientError, type Destination } from '../../../src/domain/index.js';
 import { openStorage } from '../../../src/engines/index.js';
+import { versionOf } from '../../../src/engines/dynamodb/items.js';
 import type { StorageEngine } from '../../../src/ports/index.js';
 import { parsedWish } from '../../contract/fixtures.js';
 
@@ -191,5 +192,53 @@ describe('DynamoDB read model: conditional writes against other appliers', () =>
     expect(await readModel.apply(shown)).toBe(false);
     expect(transactions()).toHaveLength(0);
     expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(0);
+  });
+});
+
+describe('DynamoDB engine: an error that is not a lost race is not retried as one', () => {
+  const refused = (): Error => named('ValidationException');
+
+  it('a put whose transaction is refused fails at once as permanent, after one try', async () => {
+    dynamo.on(BatchGetItemCommand).resolves(found());
+    dynamo.on(TransactWriteItemsCommand).rejects(refused());
+    const { store } = await open();
+    await expect(store.put(wishAt('EV-00001', 5))).rejects.toMatchObject({ name: 'PermanentError', code: 'dynamodb_bad_data' });
+    expect(transactions()).toHaveLength(1);
+  });
+
+  it('an older wish whose record is refused fails as permanent, never answered duplicate', async () => {
+    dynamo.on(BatchGetItemCommand).resolves(found(versionItem('CURRENT', wishAt('EV-00001', 9))));
+    dynamo.on(PutItemCommand).rejects(refused());
+    const { store } = await open();
+    await expect(store.put(wishAt('EV-00001', 5))).rejects.toMatchObject({ name: 'PermanentError', code: 'dynamodb_bad_data' });
+  });
+
+  it('an older wish whose record is throttled fails as transient; one caught in a transaction conflict is tried again and recorded superseded', async () => {
+    dynamo.on(BatchGetItemCommand).resolves(found(versionItem('CURRENT', wishAt('EV-00001', 9))));
+    dynamo.on(PutItemCommand).rejectsOnce(named('ThrottlingException')).rejectsOnce(new TransactionConflictException({ message: 'conflict', ...metadata })).resolves({});
+    const { store } = await open();
+    await expect(store.put(wishAt('EV-00001', 6))).rejects.toMatchObject({ name: 'TransientError', code: 'dynamodb_throttled' });
+    expect(await store.put(wishAt('EV-00001', 6))).toBe('superseded');
+    expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(3);
+  });
+
+  it('a rejection that cannot be written fails; one written before is a no-op', async () => {
+    dynamo.on(PutItemCommand).rejectsOnce(named('ServiceUnavailable')).rejectsOnce(named('ConditionalCheckFailedException'));
+    const { store } = await open();
+    await expect(store.reject('w1', 'EV-00001', AT, 'message: empty')).rejects.toBeInstanceOf(TransientError);
+    await expect(store.reject('w1', 'EV-00001', AT, 'message: empty')).resolves.toBeUndefined();
+  });
+
+  it('an apply whose write is refused fails at once as permanent, after one try', async () => {
+    dynamo.on(BatchGetItemCommand).resolves(found());
+    dynamo.on(TransactWriteItemsCommand).rejects(refused());
+    const { readModel } = await open();
+    await expect(readModel.apply(wishAt('EV-00001', 5))).rejects.toMatchObject({ name: 'PermanentError', code: 'dynamodb_bad_data' });
+    expect(transactions()).toHaveLength(1);
+  });
+
+  it('a time outside the years 0000–9999 is refused as bad input, naming the field', () => {
+    expect(() => versionOf({ id: 'w1', submittedAt: '+010000-01-01T00:00:00.000Z' })).toThrow(expect.objectContaining({ problems: [{ field: 'submittedAt', reason: 'is outside the years 0000–9999' }] }) as Error);
+    expect(() => versionOf({ id: 'w1', submittedAt: '+010000-01-01T00:00:00.000Z' }, 'cursor')).toThrow(/cursor/);
   });
 });
