@@ -13,9 +13,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ExodusStack } from './exodus-stack.js';
 import { FRONTEND_CPU_ARCHITECTURE } from './frontend.js';
 import { CONSUMERS, DEFAULT_PREFIX, type ConsumerName } from './names.js';
-import { repoRoot } from './repo-root.js';
+import { packageRoot } from '../../src/runtime/package-root.js';
 
-const root = repoRoot();
+const root = packageRoot();
 const bundleDir = (name: ConsumerName): string => join(root, 'dist', 'lambda', name);
 const missing = CONSUMERS.filter((name) => !existsSync(join(bundleDir(name), 'index.mjs')));
 if (missing.length > 0) {

@@ -11,7 +11,7 @@ import { Consumers, visibilityTimeoutFor } from './consumers.js';
 import { Frontend } from './frontend.js';
 import { Messaging } from './messaging.js';
 import { DEFAULT_PREFIX, WORK_QUEUES, engineUrls, namesFor, type ConsumerName } from './names.js';
-import { repoRoot } from './repo-root.js';
+import { packageRoot } from '../../src/runtime/package-root.js';
 import { WishTable } from './table.js';
 import { OtlpSettings } from './telemetry.js';
 
@@ -51,7 +51,7 @@ export class ExodusStack extends Stack {
     const names = namesFor(props.prefix ?? DEFAULT_PREFIX);
     const natGateways = props.natGateways ?? 2;
     if (natGateways !== 1 && natGateways !== 2) throw new Error(`natGateways must be 1 or 2, got ${natGateways}`);
-    const slo = alarmedSlo(props.sloDir ?? join(repoRoot(), 'slo'));
+    const slo = alarmedSlo(props.sloDir ?? join(packageRoot(), 'slo'));
     const logRetention = logs.RetentionDays.ONE_MONTH;
     const urls = engineUrls(this, names);
     const otlp = new OtlpSettings(this, 'Otlp', { endpoint: props.otlpEndpoint, headersSecretArn: props.otlpHeadersSecretArn });
@@ -109,5 +109,5 @@ function alarmedSlo(dir: string): Slo {
   const slo = readSlos(dir).find((candidate) => candidate.name === ALARMED_SLO);
   if (slo === undefined) throw new Error(`${dir}: no SLO named ${ALARMED_SLO} (the burn-rate alarms watch it)`);
   // Named from the repository in the alarms' descriptions (slo/…yaml), the same on every machine.
-  return { ...slo, file: relative(repoRoot(), slo.file) };
+  return { ...slo, file: relative(packageRoot(), slo.file) };
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { CONSUMERS } from './names.js';
-import { repoRoot } from './repo-root.js';
+import { packageRoot } from '../../src/runtime/package-root.js';
 
 /**
  * The three Lambda functions' code (`src/lambda/<name>.ts`), each bundled with everything it imports
@@ -10,9 +10,9 @@ import { repoRoot } from './repo-root.js';
  * gives the CommonJS packages in the bundle the `require` they expect. `npm run aws:bundle` runs it
  * into dist/lambda, and the Lambda tests bundle and invoke the same way.
  */
-export async function bundleLambdas(outdir = join(repoRoot(), 'dist', 'lambda')): Promise<void> {
+export async function bundleLambdas(outdir = join(packageRoot(), 'dist', 'lambda')): Promise<void> {
   await build({
-    entryPoints: CONSUMERS.map((name) => ({ in: join(repoRoot(), 'src', 'lambda', `${name}.ts`), out: `${name}/index` })),
+    entryPoints: CONSUMERS.map((name) => ({ in: join(packageRoot(), 'src', 'lambda', `${name}.ts`), out: `${name}/index` })),
     outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,

@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { openLambdaEngines, type RecordDelivery, type Settle, type SqsMessaging } from '../engines/lambda.js';
-import type { QueueName, StorageEngine } from '../ports/index.js';
+import type { QueueName } from '../ports/index.js';
 import {
   createLogger,
   loadConfig,
@@ -27,7 +27,6 @@ interface Warm {
   readonly telemetry: Telemetry;
   readonly logger: Logger;
   readonly messaging: SqsMessaging;
-  readonly storage: StorageEngine;
   readonly queue: QueueName;
   readonly handler: MessageHandler;
 }
@@ -97,7 +96,7 @@ export function sqsConsumer(service: ConsumerName): SqsLambdaHandler {
         new BatchProcessor(EventType.SQS),
         { context, throwOnFullBatchFailure: false },
       );
-      countOutcomes(metrics, [...byId.values()], response.batchItemFailures.length);
+      countOutcomes(metrics, admitted, response.batchItemFailures.length);
       return response;
     } finally {
       metrics.publishStoredMetrics();
@@ -115,7 +114,7 @@ async function start(service: ConsumerName): Promise<Warm> {
   const { queue, handler } = await consumerOf(service, messaging, storage, logger);
   logger.info({ queue }, `${service} ready (Lambda)`);
   const metrics = new Metrics({ namespace: 'Exodus', serviceName: serviceNameOf(service) });
-  return { config, metrics, telemetry, logger, messaging, storage, queue, handler };
+  return { config, metrics, telemetry, logger, messaging, queue, handler };
 }
 
 /**
@@ -124,11 +123,11 @@ async function start(service: ConsumerName): Promise<Warm> {
  * without an OTLP backend. A message parked at admission (unreadable, or out of lapses) counts as
  * dead-lettered.
  */
-function countOutcomes(metrics: Metrics, admitted: readonly (RecordDelivery | 'parked' | 'failed' | undefined)[], reportedFailed: number): void {
+function countOutcomes(metrics: Metrics, admitted: readonly (RecordDelivery | 'parked' | 'failed')[], reportedFailed: number): void {
   const counts: Record<Settle | 'failed', number> = { ack: 0, retry: 0, 'dead-letter': 0, failed: reportedFailed };
   for (const delivery of admitted) {
     if (delivery === 'parked') counts['dead-letter']++;
-    else if (typeof delivery === 'object' && delivery.settled !== undefined) counts[delivery.settled]++;
+    else if (delivery !== 'failed' && delivery.settled !== undefined) counts[delivery.settled]++;
   }
   for (const [outcome, count] of Object.entries(counts) as [Settle | 'failed', number][]) metrics.addMetric(OUTCOME_METRICS[outcome], MetricUnit.Count, count);
 }

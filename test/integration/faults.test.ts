@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openMessaging } from '../../src/engines/index.js';
 import { HAVE_NATS_SERVER, HAVE_POSTGRES_BINARIES, startPrivateNats, startPrivatePostgres, type PrivateServer } from '../support/private-servers.js';
 import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
 import { POSTGRES_UNAVAILABLE, testPostgresUrl, testSchemaName } from '../contract/postgres-fixture.js';
@@ -107,16 +106,7 @@ describe.skipIf(skip)('faults on NATS JetStream + PostgreSQL', () => {
   it('kill -9 of workers and the tally while they hold leased messages: redelivered, nothing lost, nothing counted twice', async () => {
     const queueUrl = natsNamespace();
     // Short leases, so a kill's abandoned leases are gone before the next kill reads the queue.
-    const leaseMs = 1_500;
-    const { exodus, roster } = await system(queueUrl, testPostgresUrl(testSchemaName()), { evacuees: 1_200, replicas: 'parser=1,worker=2,tally=1', env: { EXODUS_LEASE_MS: String(leaseMs) } });
-    const messaging = await openMessaging(queueUrl, { maxAttempts: 5 });
-    run.later(() => messaging.close());
-
-    const flow = flowWishes(exodus.url, roster, { ratePerSec: 30, durationMs: 40_000 });
-    await sleep(2_000);
-    const kills = await run.killEachMidBatch(exodus, messaging, leaseMs, [1, 2]);
-    const answers = await flow;
-    console.info(`kills: ${kills.join('; ')}`);
+    const { exodus, answers } = await run.flowThroughKills(queueUrl, testPostgresUrl(testSchemaName()), { evacuees: 1_200, leaseMs: 1_500, ratePerSec: 30, durationMs: 40_000 });
     expect(answers.filter((a) => a.status === 202).length).toBeGreaterThan(1_100);
     await expectEverythingArrived(exodus, queueUrl, answers);
   }, 180_000);

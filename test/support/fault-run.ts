@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { destroyNamespace, openMessaging } from '../../src/engines/index.js';
 import { QUEUES, type MessagingEngine, type QueueName } from '../../src/ports/index.js';
-import { expectedTally, type FlowAnswer } from './flow.js';
+import { expectedTally, flowWishes, type FlowAnswer } from './flow.js';
 import { forEachLimit, sigkillChild, sleep, waitForRestart, waitUntilConsuming } from './ledger.js';
 import { generateRoster, startSystem, tempDir, waitFor, wishStatus, type RosterEntry, type RunningSystem } from './system.js';
 
@@ -124,5 +124,25 @@ export class FaultRun {
       expect(abandoned, `no kill of ${target.service} landed while it held leased messages: ${kills.join('; ')}`).toBeGreaterThan(0);
     }
     return kills;
+  }
+
+  /**
+   * `exodus up` (parser 1, workers 2, tally 1, short leases) while wishes flow: both workers, then
+   * the tally, killed mid-batch (`killEachMidBatch`). Returns the system and every answer of the flow.
+   */
+  async flowThroughKills(
+    queueUrl: string,
+    storeUrl: string,
+    options: { evacuees: number; leaseMs: number; ratePerSec: number; durationMs: number },
+  ): Promise<{ exodus: RunningSystem; answers: FlowAnswer[] }> {
+    const { exodus, roster } = await this.system(queueUrl, storeUrl, { evacuees: options.evacuees, replicas: 'parser=1,worker=2,tally=1', env: { EXODUS_LEASE_MS: String(options.leaseMs) } });
+    const messaging = await openMessaging(queueUrl, { maxAttempts: 5 });
+    this.later(() => messaging.close());
+    const flow = flowWishes(exodus.url, roster, options);
+    await sleep(2_000);
+    const kills = await this.killEachMidBatch(exodus, messaging, options.leaseMs, [1, 2]);
+    const answers = await flow;
+    console.info(`kills: ${kills.join('; ')}`);
+    return { exodus, answers };
   }
 }

@@ -1,4 +1,5 @@
 import type { DeadLetterQueue, Delivery, Envelope, Queue, QueueName, QueueStats } from '../../ports/index.js';
+import { envelopeIn } from '../envelope-in.js';
 import type { EngineOptions } from '../options.js';
 import type { Connection } from './connection.js';
 import { NatsDeadLetters } from './dead-letters.js';
@@ -126,16 +127,6 @@ export class NatsQueue implements Queue {
     } catch {
       // Left unacked, it comes back when the hold lapses and is dead-lettered then.
     }
-    return undefined;
-  }
-}
-
-function envelopeIn(body: string): Envelope | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    const id: unknown = typeof parsed === 'object' && parsed !== null ? (parsed as { id?: unknown }).id : undefined;
-    return typeof id === 'string' && id !== '' ? (parsed as Envelope) : undefined;
-  } catch {
     return undefined;
   }
 }

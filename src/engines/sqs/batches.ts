@@ -1,4 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { PermanentError } from '../../domain/index.js';
+import { TurnBatch } from '../turn-batch.js';
+import { untilAllProcessed } from '../unprocessed.js';
 import { entryFailure } from './errors.js';
 
 /** An entry of an SQS/SNS batch call; `Id` is unique within one call. */
@@ -35,20 +37,19 @@ export async function inBatches<E extends BatchEntry>(
 ): Promise<Map<string, BatchFailure>> {
   const refused = new Map<string, BatchFailure>();
   await Promise.all(
-    chunks(entries, bytesOf).map(async (chunk) => {
-      let pending = chunk;
-      for (let round = 1; pending.length > 0; round++) {
-        const failed = (await call(pending)).Failed ?? [];
+    chunks(entries, bytesOf).map((chunk) => {
+      let lastFailure: BatchFailure = {};
+      const retryable = async (pending: readonly E[]): Promise<E[]> => {
         const retry = new Set<string>();
-        for (const failure of failed) {
+        for (const failure of (await call([...pending])).Failed ?? []) {
           if (failure.Id === undefined) continue;
           if (failure.SenderFault === true) refused.set(failure.Id, failure);
-          else if (round >= ENTRY_ROUNDS) throw entryFailure(failure, doing);
           else retry.add(failure.Id);
+          lastFailure = failure;
         }
-        pending = pending.filter((entry) => retry.has(entry.Id));
-        if (pending.length > 0) await sleep(25 * 2 ** round);
-      }
+        return pending.filter((entry) => retry.has(entry.Id));
+      };
+      return untilAllProcessed(chunk, retryable, () => entryFailure(lastFailure, doing), ENTRY_ROUNDS);
     }),
   );
   return refused;
@@ -70,4 +71,21 @@ function chunks<E>(entries: readonly E[], bytesOf: (entry: E) => number): E[][] 
   }
   if (current.length > 0) out.push(current);
   return out;
+}
+
+/**
+ * `sendAll` for the messages handed to the returned function during one turn of the event loop, all
+ * at once (a busy front door's requests, a consumer's retries or publishes: ten messages a request
+ * instead of one each). A message the service refuses for what it is (a `PermanentError`) fails its
+ * own caller alone: that turn's messages are sent again caller by caller (TurnBatch's isolation).
+ */
+export function perTurn<T>(sendAll: (items: readonly T[]) => Promise<void>): (items: readonly T[]) => Promise<void> {
+  const turns = new TurnBatch<readonly T[], void>(
+    async (groups) => {
+      await sendAll(groups.flat());
+      return groups.map(() => undefined);
+    },
+    (error) => error instanceof PermanentError,
+  );
+  return (items) => turns.add(items);
 }

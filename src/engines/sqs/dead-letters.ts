@@ -1,7 +1,8 @@
-import { GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetter, DeadLetterQueue, Envelope } from '../../ports/index.js';
+import { envelopeIn } from '../envelope-in.js';
 import { guarded } from './errors.js';
-import { ATTRIBUTE, envelopeIn, numberAttribute, readNumber, readText, sendMessages, textAttribute, type Outgoing } from './messages.js';
+import { ATTRIBUTE, numberAttribute, queueCounts, readNumber, readText, sendMessages, textAttribute, type Outgoing } from './messages.js';
 import { Settler } from './settler.js';
 
 /** How long a letter stays hidden from other operators while `list`, `get`, `redrive` or `purge` looks through the queue. */
@@ -48,11 +49,8 @@ export class SqsDeadLetters implements DeadLetterQueue {
   }
 
   async count(): Promise<number> {
-    const names = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
-    const { Attributes: attributes = {} } = await guarded(`read ${this.queueName} dead letters`, () =>
-      this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: this.deadUrl, AttributeNames: [...names] })),
-    );
-    return names.reduce((sum, name) => sum + Number(attributes[name] ?? 0), 0);
+    const { ready, inFlight, delayed } = await queueCounts(this.sqs, this.deadUrl, `read ${this.queueName} dead letters`);
+    return ready + inFlight + delayed;
   }
 
   async list(limit: number): Promise<DeadLetter[]> {

@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Envelope } from '../../ports/index.js';
 import { inBatches } from './batches.js';
 import { entryFailure, guarded } from './errors.js';
@@ -42,17 +42,6 @@ export function toBody(envelope: Envelope): string {
   return JSON.stringify(envelope).replace(/[\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
-/** The envelope in a body, or undefined when the body is not one (someone sent it by hand). */
-export function envelopeIn(body: string | undefined): Envelope | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body ?? '');
-    const id: unknown = typeof parsed === 'object' && parsed !== null ? (parsed as { id?: unknown }).id : undefined;
-    return typeof id === 'string' && id !== '' ? (parsed as Envelope) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export function numberAttribute(value: number): MessageAttributeValue {
   return { DataType: 'Number', StringValue: String(value) };
 }
@@ -88,4 +77,13 @@ export async function sendMessages(sqs: SQSClient, queueUrl: string, messages: r
   );
   const [first] = refused.values();
   if (first !== undefined) throw entryFailure(first, doing);
+}
+
+/** A queue's messages by SQS's approximate counts: visible, in flight (received, not deleted), delayed. */
+export async function queueCounts(sqs: SQSClient, queueUrl: string, doing: string): Promise<{ ready: number; inFlight: number; delayed: number }> {
+  const { Attributes: counts = {} } = await guarded(doing, () =>
+    sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] })),
+  );
+  const count = (name: keyof typeof counts): number => Number(counts[name] ?? 0);
+  return { ready: count('ApproximateNumberOfMessages'), inFlight: count('ApproximateNumberOfMessagesNotVisible'), delayed: count('ApproximateNumberOfMessagesDelayed') };
 }

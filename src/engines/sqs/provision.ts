@@ -26,12 +26,16 @@ const DEAD_LETTER_RETENTION_SECONDS = String(14 * 24 * 3600);
  */
 export async function locate(sqs: SQSClient, sns: SNSClient, layout: Layout, url: AwsUrl, maxLeaseLapses: number): Promise<Located> {
   const create = url.endpoint !== undefined;
-  const queues = new Map<QueueName, QueueUrls>();
-  for (const name of layout.queues) {
-    const deadUrl = await queueUrl(sqs, layout.deadLetterQueue(name), create ? { MessageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS } : undefined);
-    const redrive = create ? { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(sqs, deadUrl), maxReceiveCount: maxLeaseLapses + 1 }) } : undefined;
-    queues.set(name, { url: await queueUrl(sqs, layout.queue(name), redrive), deadUrl });
-  }
+  // Every process opens this at start (a Lambda at each cold start): the queues are looked up together.
+  const queues = new Map<QueueName, QueueUrls>(
+    await Promise.all(
+      layout.queues.map(async (name): Promise<[QueueName, QueueUrls]> => {
+        const deadUrl = await queueUrl(sqs, layout.deadLetterQueue(name), create ? { MessageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS } : undefined);
+        const redrive = create ? { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(sqs, deadUrl), maxReceiveCount: maxLeaseLapses + 1 }) } : undefined;
+        return [name, { url: await queueUrl(sqs, layout.queue(name), redrive), deadUrl }];
+      }),
+    ),
+  );
   const topics = new Map<string, string>();
   for (const { name, subscribers } of layout.topics) {
     const topicName = layout.topic(name);

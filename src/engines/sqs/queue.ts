@@ -1,12 +1,11 @@
-import { GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import { PermanentError } from '../../domain/index.js';
+import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Delivery, Envelope, Queue, QueueStats } from '../../ports/index.js';
-import { TurnBatch } from '../turn-batch.js';
-import { MAX_BATCH_ENTRIES } from './batches.js';
+import { MAX_BATCH_ENTRIES, perTurn } from './batches.js';
 import { SqsDeadLetters } from './dead-letters.js';
 import { SqsDelivery, leaseSeconds, type DeliveryContext } from './delivery.js';
+import { envelopeIn } from '../envelope-in.js';
 import { guarded } from './errors.js';
-import { ATTRIBUTE, envelopeIn, readNumber, readText, sendMessages, toBody, type Outgoing } from './messages.js';
+import { ATTRIBUTE, queueCounts, readNumber, readText, sendMessages, toBody, type Outgoing } from './messages.js';
 import { Settler } from './settler.js';
 
 /** Where a queue and its dead-letter queue are. */
@@ -37,17 +36,7 @@ export class SqsQueue implements Queue {
     private readonly urls: QueueUrls,
     private readonly limits: { readonly maxAttempts: number; readonly maxLeaseLapses: number },
   ) {
-    // The sends of one turn (the requests a busy front door answers together, a consumer's retries)
-    // share batch calls: ten messages a request instead of one. A message SQS refuses for what it is
-    // fails its own sender alone: the turn's sends run again one by one.
-    const sends = new TurnBatch<readonly Outgoing[], void>(
-      async (groups) => {
-        await sendMessages(sqs, urls.url, groups.flat(), `send to ${name}`);
-        return groups.map(() => undefined);
-      },
-      (error) => error instanceof PermanentError,
-    );
-    const send = (messages: readonly Outgoing[]): Promise<void> => sends.add(messages);
+    const send = perTurn<Outgoing>((messages) => sendMessages(sqs, urls.url, messages, `send to ${name}`));
     this.deadLetters = new SqsDeadLetters(sqs, urls.deadUrl, name, send);
     this.ctx = { maxAttempts: limits.maxAttempts, settler: new Settler(sqs, urls.url, name), dead: this.deadLetters, send };
   }
@@ -90,13 +79,8 @@ export class SqsQueue implements Queue {
    * dead-letter queue's total. `oldestReadyAgeMs` is 0: see the class comment.
    */
   async stats(): Promise<QueueStats> {
-    const names = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
-    const [{ Attributes: attributes = {} }, dead] = await Promise.all([
-      guarded(`read ${this.name}`, () => this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: this.urls.url, AttributeNames: [...names] }))),
-      this.deadLetters.count(),
-    ]);
-    const [ready, inFlight, delayed] = names.map((name) => Number(attributes[name] ?? 0));
-    return { ready: ready ?? 0, inFlight: inFlight ?? 0, delayed: delayed ?? 0, dead, oldestReadyAgeMs: 0 };
+    const [{ ready, inFlight, delayed }, dead] = await Promise.all([queueCounts(this.sqs, this.urls.url, `read ${this.name}`), this.deadLetters.count()]);
+    return { ready, inFlight, delayed, dead, oldestReadyAgeMs: 0 };
   }
 
   /**

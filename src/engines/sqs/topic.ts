@@ -1,8 +1,6 @@
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { PermanentError } from '../../domain/index.js';
 import type { Envelope, Topic } from '../../ports/index.js';
-import { TurnBatch } from '../turn-batch.js';
-import { inBatches } from './batches.js';
+import { inBatches, perTurn } from './batches.js';
 import { entryFailure, guarded } from './errors.js';
 import { toBody } from './messages.js';
 
@@ -13,14 +11,8 @@ import { toBody } from './messages.js';
  * milliseconds; the emulator delivers before it answers).
  */
 export class SnsTopic implements Topic {
-  // The publishes of one turn (a parser's batch) share batch calls; one SNS refuses fails alone (see SqsQueue's sends).
-  private readonly publishes = new TurnBatch<readonly Envelope[], void>(
-    async (groups) => {
-      await this.publishNow(groups.flat());
-      return groups.map(() => undefined);
-    },
-    (error) => error instanceof PermanentError,
-  );
+  // The publishes of one turn (a parser's batch) share batch calls.
+  private readonly publishes = perTurn<Envelope>((messages) => this.publishNow(messages));
 
   constructor(
     readonly name: string,
@@ -29,7 +21,7 @@ export class SnsTopic implements Topic {
   ) {}
 
   publish(messages: readonly Envelope[]): Promise<void> {
-    return this.publishes.add(messages);
+    return this.publishes(messages);
   }
 
   private async publishNow(messages: readonly Envelope[]): Promise<void> {
