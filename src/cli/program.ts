@@ -79,6 +79,7 @@ const VERBS: readonly VerbSpec[] = [
       { flags: '--replicas <list>', help: 'processes per consumer, service=count pairs', fallback: 'parser=1,worker=2,tally=1' },
       { flags: '--no-console', help: 'run without the ops console' },
       { flags: '--no-demo', help: 'on a first start, do not make demo evacuees (by default ten, one pass printed to try the page)' },
+      { flags: '--drain-timeout <d>', help: 'on Ctrl-C, how long the consumers may work on what is queued before they stop (it stays queued, safe)', fallback: '30s' },
     ],
     settings: 'all',
     examples: ['exodus up', 'exodus up --data /var/lib/exodus --replicas parser=1,worker=2,tally=1', 'exodus up --queue nats://127.0.0.1:4222 --store postgres://127.0.0.1:5432/exodus'],

@@ -2,20 +2,28 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { embeddedDir } from '../engines/index.js';
+import { embeddedDir, openMessaging } from '../engines/index.js';
 import { freePort } from '../ops/index.js';
+import { QUEUES } from '../ports/index.js';
 import {
   adminToken,
+  backlogTotal,
   CONFIG_FLAG_NAMES,
   createLogger,
+  lastSupervisorState,
+  lockDataDir,
   logLinesFor,
   observeSupervisor,
+  parseDurationMs,
   processName,
   reportSupervisorEvent,
   startTelemetry,
+  stopLeftovers,
   Supervisor,
+  type Backlog,
   type Config,
   type ProcessSpec,
+  type StopOutcome,
 } from '../runtime/index.js';
 import { CliError, type VerbInput } from './args.js';
 import type { ServiceName } from './serve.js';
@@ -26,6 +34,11 @@ const DEFAULT_REPLICAS: Readonly<Record<Exclude<ServiceName, 'frontend'>, number
 /** How often the supervisor sends its process gauges to the console, in ms. */
 const SUPERVISOR_METRIC_INTERVAL_MS = 1000;
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+/** How long the consumers may work on what is queued once Ctrl-C closed the door (`--drain-timeout`). */
+const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** How long the processes of a killed supervisor get to drain and exit before a new one kills them, in ms. */
+const LEFTOVER_TIMEOUT_MS = 30_000;
 
 /** Demo evacuees made on a first start (EV-00001…). */
 const DEMO_EVACUEES = 10;
@@ -50,6 +63,11 @@ const NOT_FORWARDED = ['health-port', 'log-format'];
  */
 export async function upCommand({ flags, config: settings }: VerbInput): Promise<void> {
   const config = settings();
+  const drainTimeoutMs = drainTimeout(flags['drain-timeout']);
+  // One supervisor per data dir, checked before anything is written there; a second `up` stops here.
+  mkdirSync(config.dataDir, { recursive: true });
+  const lock = lockDataDir(config.dataDir);
+  if (lock.takenOverFrom !== undefined) await cleanUpAfter(lock.takenOverFrom.pid, config.dataDir);
   // A first start on the embedded engines gets demo evacuees, so the page can be tried at once.
   const demo = flags['no-demo'] !== true && isFreshEmbeddedStore(config) ? await demoRoster(config, DEMO_EVACUEES, join(config.dataDir, 'demo-roster.csv')) : undefined;
   const replicas = parseReplicas(typeof flags['replicas'] === 'string' ? flags['replicas'] : undefined);
@@ -71,8 +89,10 @@ export async function upCommand({ flags, config: settings }: VerbInput): Promise
   const consoleProcess = { service: 'console', replica: 1 };
   const specs: ProcessSpec[] = [
     // Started first and stopped last, so it hears from the others from their first telemetry to their last. It exports none itself (serve-console.ts).
-    ...(consoleAt === undefined ? [] : [{ ...consoleProcess, command: process.execPath, args: [MAIN, 'serve', 'console', ...forwarded], metricsUrl: `${consoleAt}/metrics`, env: envOf(consoleProcess), stopsLast: true }]),
-    { ...frontend, command: process.execPath, args: [MAIN, 'serve', 'frontend', ...forwarded], metricsUrl: `${web}/metrics`, env: envOf(frontend) },
+    ...(consoleAt === undefined
+      ? []
+      : [{ ...consoleProcess, command: process.execPath, args: [MAIN, 'serve', 'console', ...forwarded], metricsUrl: `${consoleAt}/metrics`, env: envOf(consoleProcess), role: 'observer' as const }]),
+    { ...frontend, command: process.execPath, args: [MAIN, 'serve', 'frontend', ...forwarded], metricsUrl: `${web}/metrics`, env: envOf(frontend), role: 'door' },
     ...consumers.map((consumer, i) => {
       const healthPort = healthPorts[i] ?? 0;
       return {
@@ -81,6 +101,7 @@ export async function upCommand({ flags, config: settings }: VerbInput): Promise
         args: [MAIN, 'serve', consumer.service, ...forwarded, '--health-port', String(healthPort)],
         metricsUrl: `http://${config.host}:${healthPort}/metrics`,
         env: envOf(consumer),
+        role: 'consumer' as const,
       };
     }),
   ];
@@ -104,12 +125,19 @@ export async function upCommand({ flags, config: settings }: VerbInput): Promise
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: draining every service (in-flight work is finished or left to redeliver)…`);
+    console.log(`\n${signal}: closing the door, then draining what is queued (up to ${drainTimeoutMs / 1000} s; --drain-timeout)…`);
     void (async () => {
-      // Its own telemetry first, while the console still listens; the children's last comes before the console stops.
-      await telemetry.shutdown();
-      await supervisor.stop();
-      console.log('stopped; nothing acknowledged was lost');
+      const queues = await openMessaging(config.queueUrl, config).catch(() => undefined);
+      const outcome = await supervisor.stop({
+        drainTimeoutMs,
+        ...(queues === undefined ? {} : { backlog: () => backlogOf(queues) }),
+        onDraining: (backlog) => console.log(`  draining: ${describeBacklog(backlog)}`),
+        // Its own last telemetry while the console still listens; the children's came before.
+        beforeObservers: () => telemetry.shutdown(),
+      });
+      await queues?.close().catch(() => undefined);
+      console.log(stopLine(outcome));
+      lock.release();
       process.exit(0);
     })();
   };
@@ -118,6 +146,48 @@ export async function upCommand({ flags, config: settings }: VerbInput): Promise
 
   const ready = await waitUntilReady(`${web}/readyz`, 20_000);
   printBanner(config, { web, console: consoleAt, token, ready, replicas, userEnv, demo });
+}
+
+/** `--drain-timeout`: a duration such as 30s or 2m. */
+function drainTimeout(value: string | boolean | undefined): number {
+  if (value === undefined) return DEFAULT_DRAIN_TIMEOUT_MS;
+  const ms = typeof value === 'string' ? parseDurationMs(value) : undefined;
+  if (ms === undefined) throw new CliError(`--drain-timeout takes a duration such as 30s or 2m, got "${String(value)}"`);
+  return ms;
+}
+
+/** The supervisor before this one was killed: wait for the processes it left to drain and exit, so they free the ports. */
+async function cleanUpAfter(pid: number, dataDir: string): Promise<void> {
+  const previous = lastSupervisorState(dataDir);
+  if (previous === undefined || previous.supervisorPid !== pid) return;
+  const left = await stopLeftovers(previous, LEFTOVER_TIMEOUT_MS);
+  if (left > 0) console.log(`the exodus up before (pid ${pid}) was killed; its ${left} processes drained and exited`);
+}
+
+/**
+ * Every queue's backlog: ready, in flight and delayed (a retry waiting out its backoff). Read in
+ * pipeline order (intake, then the queues the topic feeds), as `StopPlan.backlog` requires.
+ */
+async function backlogOf(messaging: Awaited<ReturnType<typeof openMessaging>>): Promise<Backlog> {
+  const backlog: Record<string, number> = {};
+  for (const name of [QUEUES.intake, QUEUES.store, QUEUES.tally]) {
+    const stats = await messaging.queue(name).stats();
+    backlog[name] = stats.ready + stats.inFlight + stats.delayed;
+  }
+  return backlog;
+}
+
+function describeBacklog(backlog: Backlog): string {
+  const queued = Object.entries(backlog).filter(([, n]) => n > 0);
+  return queued.length === 0 ? 'nothing queued' : queued.map(([queue, n]) => `${queue} ${n}`).join(', ');
+}
+
+/** The last line of a stop: what is still queued, told as it is (queued is safe, not lost). */
+export function stopLine(outcome: StopOutcome): string {
+  if (outcome.backlog === undefined) return 'stopped; the queues could not be read, so what is still queued is unknown (exodus status tells, once they can be)';
+  const left = backlogTotal(outcome.backlog);
+  if (left === 0) return 'stopped; 0 queued';
+  return `stopped; ${left} still queued (${describeBacklog(outcome.backlog)}), delivered on the next start${outcome.timedOut ? ' (the drain timeout ran out)' : ''}`;
 }
 
 export function parseReplicas(value: string | undefined): Record<Exclude<ServiceName, 'frontend'>, number> {

@@ -19,6 +19,8 @@ export { createEnvelope } from './envelope.js';
 export { startHealthServer } from './health.js';
 export { createLogger, type Logger, logLinesFor } from './logger.js';
 export { stdoutAndRecords } from './log-records.js';
+export { LOG_FILE_DEFAULTS, logFilesOf, openProcessLog, type ProcessLog, type ProcessLogOptions } from './log-files.js';
+export { IntervalLog } from './interval-log.js';
 export { meter } from './metrics.js';
 export { otlpExport, type OtlpExport } from './otlp-export.js';
 export { countWish, observeQueue, observeTally, type WishOutcome, recordTimeToWall } from './pipeline-metrics.js';
@@ -29,15 +31,22 @@ export { contextFrom, currentTraceContext, serviceNameOf, startTelemetry, tagWis
 export { ATTRIBUTE, EVENT, METRIC } from './telemetry-names.js';
 export { produce } from './produce.js';
 export {
+  type Backlog,
+  lastSupervisorState,
   processName,
   type ProcessSpec,
   type ProcessState,
+  runningSupervisorState,
+  type StopOutcome,
+  type StopPlan,
+  type StopRole,
   Supervisor,
   type SupervisorEvent,
   type SupervisorOptions,
   type SupervisorState,
-  isAlive,
-  runningSupervisorState,
   supervisorStateFile,
+  stopLeftovers,
+  backlogTotal,
 } from './supervisor.js';
+export { DataDirBusyError, type DataDirLock, isAlive, type LockHolder, lockDataDir } from './data-dir-lock.js';
 export { observeSupervisor, reportSupervisorEvent } from './supervisor-telemetry.js';

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { isAlive } from './data-dir-lock.js';
+import { openProcessLog, type ProcessLog } from './log-files.js';
 
 /** One process the supervisor keeps running. */
 export interface ProcessSpec {
@@ -12,9 +15,16 @@ export interface ProcessSpec {
   readonly metricsUrl?: string;
   /** Set in the process's environment on top of the supervisor's own (so secrets stay out of argv). */
   readonly env?: Readonly<Record<string, string>>;
-  /** Stopped only once every other process has exited: the console, so it receives their last telemetry. */
-  readonly stopsLast?: boolean;
+  /** When it stops in `Supervisor.stop` (see `StopRole`). */
+  readonly role: StopRole;
 }
+
+/**
+ * The stop order. `door`: stopped first, so nothing new comes in (the frontend). `consumer`: left
+ * running until the queues are drained (or the drain time is up), then stopped. `observer`:
+ * stopped last, once every other process has exited (the console, so it hears their last telemetry).
+ */
+export type StopRole = 'door' | 'consumer' | 'observer';
 
 /** How a process is named in logs, events and resource attributes: `worker-2`. */
 export const processName = (spec: { readonly service: string; readonly replica: number }): string => `${spec.service}-${spec.replica}`;
@@ -48,39 +58,71 @@ export interface SupervisorOptions {
   readonly onEvent: (event: SupervisorEvent) => void;
   /** After this long up, a process counts as healthy again and its restart backoff resets. */
   readonly stableAfterMs?: number;
-  readonly drainTimeoutMs?: number;
+  /** How long a process may take to exit after SIGTERM before it gets SIGKILL, in ms; default 30 s. */
+  readonly killAfterMs?: number;
 }
+
+/** Messages still queued (ready, in flight or delayed), by queue, read upstream first. */
+export type Backlog = Readonly<Record<string, number>>;
+
+export interface StopPlan {
+  /** How long the consumers may work on the backlog once the door is closed, in ms. */
+  readonly drainTimeoutMs: number;
+  /**
+   * The backlog now. It must read the queues in pipeline order (intake before the queues fed from
+   * it): a message moves downstream before it leaves its queue, so an upstream-first read can never
+   * miss one in transit. Undefined: nothing to wait for.
+   */
+  readonly backlog?: () => Promise<Backlog>;
+  /** Called while the backlog drains (about every 2 s), for progress. */
+  readonly onDraining?: (backlog: Backlog) => void;
+  /** Runs before the observers stop: the supervisor's own last telemetry, while the console listens. */
+  readonly beforeObservers?: () => Promise<void>;
+}
+
+export interface StopOutcome {
+  /** What is still queued after every process stopped (safe in the queues, delivered on the next start); undefined when unknown. */
+  readonly backlog: Backlog | undefined;
+  /** The drain ran out of time with work still queued. */
+  readonly timedOut: boolean;
+}
+
+/** How often the backlog is read while draining, and progress reported, in ms. */
+const BACKLOG_POLL_MS = 250;
+const PROGRESS_EVERY_MS = 2000;
 
 const STATE_FILE = 'supervisor.json';
 export const supervisorStateFile = (dataDir: string): string => join(dataDir, STATE_FILE);
 
-/** The state of the `exodus up` running on `dataDir`; undefined when none runs there (no file, or its supervisor is gone). */
-export function runningSupervisorState(dataDir: string): SupervisorState | undefined {
+/** The state last written on `dataDir`, whether or not its supervisor still runs; undefined without one. */
+export function lastSupervisorState(dataDir: string): SupervisorState | undefined {
   const file = supervisorStateFile(dataDir);
   if (!existsSync(file)) return undefined;
-  const state = JSON.parse(readFileSync(file, 'utf8')) as SupervisorState;
-  return isAlive(state.supervisorPid) ? state : undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as SupervisorState;
 }
 
-/** True while a process of that id exists (one of another user's counts: signalling it is refused, not failed). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The state of the `exodus up` running on `dataDir`; undefined when none runs there (no file, or its supervisor is gone). */
+export function runningSupervisorState(dataDir: string): SupervisorState | undefined {
+  const state = lastSupervisorState(dataDir);
+  return state !== undefined && isAlive(state.supervisorPid) ? state : undefined;
 }
 
 /**
  * Auto-healing: runs each service as its own OS process, restarts one that dies with exponential
- * backoff (250 ms doubling to 30 s; reset once it has stayed up), and on `stop()` sends SIGTERM to
- * all and waits for them to drain before SIGKILL. Each process logs to `<dataDir>/logs/`.
+ * backoff (250 ms doubling to 30 s; reset once it has stayed up), and stops them in order (`stop`).
+ * Each process logs to `<dataDir>/logs/<service>-<replica>.log`, rotated at 10 MiB, 5 files at most.
+ *
+ * The children run in process groups of their own, so a terminal's Ctrl-C (sent to the foreground
+ * group) reaches only the supervisor, which then stops them in order; each child also has an IPC
+ * channel to the supervisor, whose closing (the supervisor killed) makes it stop by itself
+ * (runtime/shutdown.ts).
  */
 export class Supervisor {
   private readonly children = new Map<ProcessState, ChildProcess>();
   private readonly states: ProcessState[];
   private readonly startedAt = new Date().toISOString();
+  /** Processes told to stop: their exit is not a crash, and they are not restarted. */
+  private readonly stopRequested = new Set<ProcessState>();
   private stopping = false;
 
   constructor(
@@ -109,24 +151,63 @@ export class Supervisor {
     return this.states;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops everything in one order, whatever the signal: the door first (nothing new is accepted),
+   * then the consumers once the backlog is drained or `drainTimeoutMs` has passed (a crashed
+   * consumer is still restarted meanwhile: the drain needs it), then the observers. Resolves with
+   * what is still queued at the end. A second call is ignored (resolves at once).
+   */
+  async stop(plan: StopPlan): Promise<StopOutcome> {
+    if (this.stopping) return { backlog: undefined, timedOut: false };
     this.stopping = true;
-    const last = new Set(this.states.filter((_, i) => this.specs[i]?.stopsLast === true));
-    const children = [...this.children.entries()];
-    await Promise.all(children.filter(([state]) => !last.has(state)).map(([state, child]) => this.drain(state, child)));
-    await Promise.all(children.filter(([state]) => last.has(state)).map(([state, child]) => this.drain(state, child)));
-    for (const state of this.states) state.status = 'stopped';
+    await this.stopRole('door');
+    const consumers = this.specs.some((spec) => spec.role === 'consumer');
+    const timedOut = consumers && plan.backlog !== undefined ? !(await this.drainBacklog(plan.backlog, plan)) : false;
+    await this.stopRole('consumer');
+    const backlog = plan.backlog === undefined ? undefined : await plan.backlog().catch(() => undefined);
+    await plan.beforeObservers?.();
+    await this.stopRole('observer');
+    this.save();
+    return { backlog, timedOut };
+  }
+
+  /** True once the backlog is empty; false when the drain time ran out first (or the queues cannot be read). */
+  private async drainBacklog(read: () => Promise<Backlog>, plan: StopPlan): Promise<boolean> {
+    const deadline = Date.now() + plan.drainTimeoutMs;
+    let reportAt = Date.now() + PROGRESS_EVERY_MS;
+    for (;;) {
+      const backlog = await read().catch(() => undefined);
+      if (backlog === undefined) return false;
+      if (backlogTotal(backlog) === 0) return true;
+      if (Date.now() >= deadline) return false;
+      if (Date.now() >= reportAt) {
+        plan.onDraining?.(backlog);
+        reportAt = Date.now() + PROGRESS_EVERY_MS;
+      }
+      await delay(BACKLOG_POLL_MS);
+    }
+  }
+
+  private async stopRole(role: StopRole): Promise<void> {
+    const states = this.states.filter((_, i) => this.specs[i]?.role === role);
+    for (const state of states) this.stopRequested.add(state);
+    const exits: Promise<void>[] = [];
+    for (const state of states) {
+      const child = this.children.get(state);
+      if (child !== undefined) exits.push(this.terminate(child));
+      else state.status = 'stopped'; // was waiting to be restarted: it stays down
+    }
+    await Promise.all(exits);
     this.save();
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited within the drain timeout. */
-  private drain(state: ProcessState, child: ChildProcess): Promise<void> {
+  /** SIGTERM, then SIGKILL if it has not exited in time. */
+  private terminate(child: ChildProcess): Promise<void> {
     return new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const force = setTimeout(() => child.kill('SIGKILL'), this.options.drainTimeoutMs ?? 30_000);
+      const force = setTimeout(() => child.kill('SIGKILL'), this.options.killAfterMs ?? 30_000);
       child.once('exit', () => {
         clearTimeout(force);
-        state.status = 'stopped';
         resolve();
       });
       child.kill('SIGTERM');
@@ -134,8 +215,9 @@ export class Supervisor {
   }
 
   private launch(spec: ProcessSpec, state: ProcessState, failures: number): void {
-    const log = createWriteStream(join(this.options.dataDir, 'logs', `${processName(spec)}.log`), { flags: 'a' });
-    const child = spawn(spec.command, spec.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...spec.env } });
+    // Rotated by size with a cap per process (log-files.ts): a flood of log lines cannot fill the disk.
+    const log = openProcessLog(join(this.options.dataDir, 'logs', `${processName(spec)}.log`));
+    const child = spawn(spec.command, spec.args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true, env: { ...process.env, ...spec.env } });
     pipeTo(child, log);
     const launchedAt = Date.now();
     state.pid = child.pid;
@@ -148,7 +230,7 @@ export class Supervisor {
       this.children.delete(state);
       state.pid = undefined;
       state.lastExit = `${new Date().toISOString()} ${signal ?? `code ${String(code)}`}`;
-      if (this.stopping) {
+      if (this.stopRequested.has(state)) {
         state.status = 'stopped';
         this.save();
         return;
@@ -161,7 +243,7 @@ export class Supervisor {
       this.save();
       this.options.onEvent({ kind: 'exited', state, code, signal, restartInMs });
       setTimeout(() => {
-        if (!this.stopping) this.launch(spec, state, nextFailures);
+        if (!this.stopRequested.has(state)) this.launch(spec, state, nextFailures);
       }, restartInMs);
     });
   }
@@ -175,8 +257,43 @@ export class Supervisor {
   }
 }
 
-function pipeTo(child: ChildProcess, log: WriteStream): void {
-  child.stdout?.pipe(log, { end: false });
-  child.stderr?.pipe(log, { end: false });
-  child.once('close', () => log.end());
+/** Every message a backlog counts. */
+export function backlogTotal(backlog: Backlog): number {
+  return Object.values(backlog).reduce((sum, n) => sum + n, 0);
+}
+
+/** Each stream its own input, so a line of stdout never lands inside a line of stderr. */
+function pipeTo(child: ChildProcess, log: ProcessLog): void {
+  child.stdout?.pipe(log.input());
+  child.stderr?.pipe(log.input());
+  child.once('close', () => void log.end());
+}
+
+/**
+ * The processes a killed supervisor left behind (from its last `supervisor.json`): they stop by
+ * themselves when their supervisor's channel closes, draining first; this waits for them, and
+ * SIGKILLs the ones still there after `timeoutMs`. Only a pid that still runs `exodus serve` is
+ * waited for or killed (after a crash, a pid may have been given to an unrelated process).
+ */
+export async function stopLeftovers(state: SupervisorState, timeoutMs: number): Promise<number> {
+  const left = state.processes.flatMap((p) => (p.pid !== undefined && isExodusService(p.pid) ? [p.pid] : []));
+  const deadline = Date.now() + timeoutMs;
+  while (left.some(isExodusService) && Date.now() < deadline) await delay(100);
+  for (const pid of left.filter(isExodusService)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return left.length;
+}
+
+/** True while `pid` runs `exodus serve …` (read from /proc; false where there is none). */
+function isExodusService(pid: number): boolean {
+  try {
+    return isAlive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('serve');
+  } catch {
+    return false;
+  }
 }

@@ -60,6 +60,8 @@ export interface RunningSystem {
   output(): string;
   /** SIGTERM (drain) and wait for exit; resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** Ctrl-C at its terminal: SIGINT to its whole process group; resolves with the exit code. */
+  interrupt(): Promise<number | null>;
 }
 
 export interface SystemOptions {
@@ -93,7 +95,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     ...(options.replicas ? ['--replicas', options.replicas] : []),
     ...extraArgs,
   ];
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...ONE_ADDRESS_LOAD_ENV, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own, as a shell gives a foreground job: `interrupt` signals all of it, as a terminal's Ctrl-C does.
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...ONE_ADDRESS_LOAD_ENV, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -104,14 +107,17 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     dataDir,
     process: child,
     output: () => output,
-    stop: () =>
-      new Promise((done) => {
-        running.delete(system);
-        if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
-        child.once('exit', (code) => done(code));
-        child.kill('SIGTERM');
-      }),
+    stop: () => signalled(() => child.kill('SIGTERM')),
+    interrupt: () => signalled(() => process.kill(-(child.pid ?? 0), 'SIGINT')),
   };
+  function signalled(send: () => void): Promise<number | null> {
+    return new Promise((done) => {
+      running.delete(system);
+      if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
+      child.once('exit', (code) => done(code));
+      send();
+    });
+  }
   running.add(system);
   try {
     await waitFor(async () => child.exitCode !== null || (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 30_000, `exodus up never became ready:\n${output}`);

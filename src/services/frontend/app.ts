@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Queue, ReadModel, WishStore } from '../../ports/index.js';
 import type { FrontDoorConfig, Logger, Secret } from '../../runtime/index.js';
 import { PROBES, pathOf } from './door-paths.js';
+import { installClosingDoor } from './closing-door.js';
 import { installLoadShedding } from './load-shedding.js';
 import { defaultWebRoot, readSorryPage, registerPageRoutes } from './page-routes.js';
 import { installProblemHandlers } from './problem.js';
@@ -49,7 +50,8 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.maxBodyBytes,
     ajv: { customOptions: { allErrors: true } },
-    return503OnClosing: true,
+    // Closing is answered by installClosingDoor (problem+json with Retry-After).
+    return503OnClosing: false,
     // Behind a load balancer the client address (for per-address limits) is in X-Forwarded-For.
     trustProxy: (_address: string, hop: number) => hop < deps.frontDoor.trustProxyHops,
   });
@@ -70,6 +72,7 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
   // Order matters: headers go on every answer, shed ones included; shedding is cheaper than counting.
   installSecurityHeaders(app);
   const sorryPage = readSorryPage(webRoot);
+  installClosingDoor(app, sorryPage);
   const writeGate = await installLoadShedding(app, { limits: deps.frontDoor, queueReachable: deps.ready, sorryPage, logger: deps.logger });
   const guards = await installRateLimits(app, deps.frontDoor, sorryPage);
   app.addHook('onRequest', async (request, reply) => {
