@@ -40,6 +40,7 @@ export async function chaosCommand({ flags, positionals, config: settings }: Ver
   const experiment = experimentFrom(positionals, flags);
   if (experiment.load !== undefined && typeof flags['roster'] !== 'string') throw new CliError(`experiment ${experiment.name} runs a load: give its evacuees with --roster FILE`);
   const state = readStateOrFail(config.dataDir);
+  requireKnownServices(experiment, state, config.dataDir);
   const doorUrl = state.endpoints['web'];
   if (doorUrl === undefined) throw new CliError(`the exodus up on ${config.dataDir} names no web endpoint`);
   const out = resolve(typeof flags['out'] === 'string' ? flags['out'] : join('chaos-results', `${experiment.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
@@ -144,6 +145,16 @@ function readStateOrFail(dataDir: string): ReturnType<typeof readSupervisorState
     return readSupervisorState(dataDir);
   } catch (error) {
     throw new CliError(`${error instanceof Error ? error.message : String(error)}: start it with exodus up --data ${dataDir}, or point --data at it`);
+  }
+}
+
+/** A fault aimed at a service this `exodus up` does not run (`--service wroker`) is a usage error, found before anything is done or written. */
+function requireKnownServices(experiment: Experiment, state: ReturnType<typeof readSupervisorState>, dataDir: string): void {
+  const known = [...new Set(state.processes.map((p) => p.service))];
+  for (const { spec } of experiment.faults) {
+    if ((spec.kind === 'kill' || spec.kind === 'pause') && !known.includes(spec.service)) {
+      throw new CliError(`no service "${spec.service}" in the exodus up on ${dataDir}; it runs ${known.join(', ')}`);
+    }
   }
 }
 

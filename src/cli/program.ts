@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot, SETTINGS } from '../runtime/index.js';
+import { packageRoot, SETTINGS, type Config } from '../runtime/index.js';
 import { CliError, configOf, type Verb, type VerbInput } from './args.js';
 
 /**
@@ -52,6 +52,11 @@ interface VerbSpec {
   readonly run: Verb;
   /** The sub-verb's name goes first in the positionals (verbs that share one implementation). */
   readonly subVerbFirst?: boolean;
+  /**
+   * The verb works on an existing system and never creates one: with the embedded engines, a data
+   * dir that does not exist (a typo) is a usage error, not a new empty system.
+   */
+  readonly needsData?: boolean;
 }
 
 const ENGINE_SETTINGS = ['data', 'queue', 'store'];
@@ -121,6 +126,7 @@ const VERBS: readonly VerbSpec[] = [
   },
   {
     path: ['status'],
+    needsData: true,
     summary: 'processes, restarts, metrics addresses and each queue: ready, in flight, dead, oldest',
     options: [JSON_OPTION],
     settings: 'engines',
@@ -130,6 +136,7 @@ const VERBS: readonly VerbSpec[] = [
   ...(['list', 'show', 'redrive', 'purge'] as const).map(
     (action): VerbSpec => ({
       path: ['dlq', action],
+    needsData: true,
       summary: {
         list: 'list the dead letters of a queue, with their last error',
         show: 'show one dead letter whole',
@@ -156,6 +163,7 @@ const VERBS: readonly VerbSpec[] = [
   },
   {
     path: ['audit'],
+    needsData: true,
     summary: 'account for every accepted wish in a ledger: stored, superseded or rejected; tally = store = wall',
     options: [
       { flags: '--ledger <file>', help: 'ledger.ndjson: one {id, evacueeId, destination, submittedAt} per 202', required: true },
@@ -197,6 +205,7 @@ const VERBS: readonly VerbSpec[] = [
     run: loadCommand,
   },
   {
+    needsData: true,
     path: ['chaos', 'kill'],
     summary: 'kill -9 a process of a service, once or every D for D; the hypothesis checked, a journal written',
     options: [
@@ -211,6 +220,7 @@ const VERBS: readonly VerbSpec[] = [
     subVerbFirst: true,
   },
   {
+    needsData: true,
     path: ['chaos', 'pause'],
     summary: 'SIGSTOP a process of a service for D, then SIGCONT (a hung consumer)',
     options: [{ flags: '--service <name>', help: 'frontend, parser, worker, tally or console', required: true }, { flags: '--for <d>', help: 'how long', required: true }, ...HYPOTHESIS_OPTIONS],
@@ -220,6 +230,7 @@ const VERBS: readonly VerbSpec[] = [
     subVerbFirst: true,
   },
   {
+    needsData: true,
     path: ['chaos', 'store-outage'],
     summary: "make the store unavailable for D (PostgreSQL refuses connections; SQLite's store is locked)",
     options: [{ flags: '--for <d>', help: 'how long', required: true }, ...HYPOTHESIS_OPTIONS],
@@ -229,6 +240,7 @@ const VERBS: readonly VerbSpec[] = [
     subVerbFirst: true,
   },
   {
+    needsData: true,
     path: ['chaos', 'broker-restart'],
     summary: 'restart the NATS broker on this machine: lame-duck mode, or --abrupt (SIGKILL)',
     options: [{ flags: '--abrupt', help: 'SIGKILL instead of lame-duck mode' }, { flags: '--down <d>', help: 'how long it stays down', fallback: '0s' }, ...HYPOTHESIS_OPTIONS],
@@ -238,6 +250,7 @@ const VERBS: readonly VerbSpec[] = [
     subVerbFirst: true,
   },
   {
+    needsData: true,
     path: ['chaos', 'poison'],
     summary: 'send messages no parser can read to the intake queue: each must be dead-lettered, nothing else',
     options: [{ flags: '--count <n>', help: 'how many', required: true }, ...HYPOTHESIS_OPTIONS],
@@ -247,6 +260,7 @@ const VERBS: readonly VerbSpec[] = [
     subVerbFirst: true,
   },
   {
+    needsData: true,
     path: ['chaos', 'latency'],
     summary: 'hold every packet through a fault proxy (exodus chaos proxy) this long, both ways',
     options: [{ flags: '--to <name>', help: 'the proxy: store or broker, as named when started', required: true }, { flags: '--ms <n>', help: 'milliseconds added', required: true }, { flags: '--for <d>', help: 'how long', required: true }, ...HYPOTHESIS_OPTIONS],
@@ -257,7 +271,8 @@ const VERBS: readonly VerbSpec[] = [
   },
   ...(['drop', 'reset'] as const).map(
     (what): VerbSpec => ({
-      path: ['chaos', what],
+      needsData: true,
+    path: ['chaos', what],
       summary: what === 'drop' ? 'black-hole the traffic through a fault proxy: nothing passes, nothing is said' : 'reset every connection through a fault proxy, open or new',
       options: [{ flags: '--to <name>', help: 'the proxy: store or broker, as named when started', required: true }, { flags: '--for <d>', help: 'how long', required: true }, ...HYPOTHESIS_OPTIONS],
       settings: 'engines',
@@ -267,6 +282,7 @@ const VERBS: readonly VerbSpec[] = [
     }),
   ),
   {
+    needsData: true,
     path: ['chaos', 'proxy'],
     summary: 'a TCP fault proxy in front of the store or the broker, until Ctrl-C: point the system at --listen',
     options: [
@@ -279,6 +295,7 @@ const VERBS: readonly VerbSpec[] = [
     run: chaosProxyCommand,
   },
   {
+    needsData: true,
     path: ['chaos', 'run'],
     summary: 'an experiment: faults at times, a hypothesis, and a load to run them against',
     args: '<name|file>',
@@ -332,8 +349,19 @@ function addVerb(program: Command, spec: VerbSpec): void {
     const missing = (spec.options ?? []).find((option) => option.required === true && flags[longName(option.flags)] === undefined);
     if (missing !== undefined) throw new CliError(`--${longName(missing.flags)} is required (exodus ${spec.path.join(' ')} --help)`);
     const positionals = [...(spec.subVerbFirst === true ? [name] : []), ...used.args];
+    if (spec.needsData === true) await requireData(configOf(flags, own));
     await spec.run({ flags, positionals, config: () => configOf(flags, own) });
   });
+}
+
+/** A usage error when an embedded engine's dir does not exist: nothing runs there, and a read-only verb must not make it. */
+async function requireData(config: Config): Promise<void> {
+  // Loaded here, not at the top: `exodus serve console` and the others need no engine code to start.
+  const { embeddedDir } = await import('../engines/index.js');
+  for (const url of [config.queueUrl, config.storeUrl]) {
+    const dir = embeddedDir(url);
+    if (dir !== undefined && !existsSync(dir)) throw new CliError(`no Exodus data in ${dir} (exodus up makes it; --data or EXODUS_DATA names another)`);
+  }
 }
 
 /** `--valid-days <d>` → `valid-days`; `--no-console` → `no-console`. */

@@ -41,6 +41,8 @@ export async function serve(service: ServiceName, config: Config): Promise<void>
   };
 
   if (service === 'frontend') {
+    // Read (or made) now, so a data dir that cannot hold it fails the start, not the first wish.
+    config.passSecret.reveal();
     const { buildFrontend } = await import('../services/frontend/index.js');
     const app = await buildFrontend({
       intake: messaging.queue(QUEUES.intake),

@@ -234,6 +234,7 @@ function formatDuration(ms: number): string {
 /**
  * The boarding-pass signing secret: `EXODUS_PASS_SECRET`, or a random one created on first use in
  * the data dir (readable by its owner only), so a demo needs no setup and passes survive restarts.
+ * "First use" is the first `reveal()`: loading the settings writes nothing.
  */
 export function passSecret(dataDir: string, env: NodeJS.ProcessEnv = process.env): Secret {
   const fromEnv = env['EXODUS_PASS_SECRET'];
@@ -241,12 +242,14 @@ export function passSecret(dataDir: string, env: NodeJS.ProcessEnv = process.env
     if (fromEnv.length < 16) throw new ConfigError('EXODUS_PASS_SECRET must be at least 16 characters');
     return new Secret(fromEnv);
   }
-  const file = join(dataDir, 'pass-secret');
-  mkdirSync(dataDir, { recursive: true });
-  try {
-    writeFileSync(file, randomBytes(32).toString('base64url'), { flag: 'wx', mode: 0o600 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  return new Secret(readFileSync(file, 'utf8').trim());
+  return new Secret(() => {
+    const file = join(dataDir, 'pass-secret');
+    mkdirSync(dataDir, { recursive: true });
+    try {
+      writeFileSync(file, randomBytes(32).toString('base64url'), { flag: 'wx', mode: 0o600 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    return readFileSync(file, 'utf8').trim();
+  });
 }
