@@ -33,6 +33,19 @@ export class TransientError extends ExodusError {
   }
 }
 
+/**
+ * A messaging engine refused one message for what it holds (characters it cannot carry, a size over
+ * its limit): sending it again fails the same way, and it says nothing about other messages, which
+ * the engine still takes. Not an outage: the front door answers that one request with a problem of
+ * its own and keeps taking wishes; a consumer whose output is refused dead-letters the message it
+ * was handling, with the reason.
+ */
+export class MessageRefusedError extends PermanentError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('message_refused', message, options);
+  }
+}
+
 /** One field of the input and why it is wrong; the API names each in its problem details. */
 export interface FieldProblem {
   readonly field: string;

@@ -1,4 +1,4 @@
-export { AuthError, ExodusError, type FieldProblem, type PassProblem, PermanentError, TransientError, ValidationError } from './errors.js';
+export { AuthError, ExodusError, type FieldProblem, MessageRefusedError, type PassProblem, PermanentError, TransientError, ValidationError } from './errors.js';
 export { demoName, type Evacuee, evacueeIdFor, isEvacueeId } from './evacuee.js';
 export { DEFAULT_PASS_VALIDITY_DAYS, issuePass, verifyPass } from './boarding-pass.js';
 export { isPassShaped, passProblemOf, passProblemType } from './pass-shape.js';

@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { QUEUES, SUBSCRIPTIONS, TOPICS, type MessagingEngine, type Queue } from '../../src/ports/index.js';
+import { QUEUES, SUBSCRIPTIONS, TOPICS, type Delivery, type Envelope, type MessagingEngine, type Queue } from '../../src/ports/index.js';
 import type { EngineOptions } from '../../src/engines/index.js';
+import { anyText, NASTY_CHARACTERS } from './any-text.js';
 import type { EngineUnderTest } from './engines.js';
 import { envelope, sleep } from './fixtures.js';
 
@@ -232,6 +234,64 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
       expect(await subscription.stats()).toMatchObject({ ready: 0, inFlight: 6 });
     });
 
+    // Every text the door accepts must come out of every engine exactly as it went in: no engine may
+    // refuse a character (the intake queue would turn the wish away) or change one (the wall would show
+    // another text than was written). Event ids are fresh per run, so runs never see each other's messages.
+    let run = 0;
+    const withTexts = (texts: readonly string[]): Envelope[] => {
+      run++;
+      return texts.map((text, i) => envelope(`text-${run}-${i}`, { message: text, to: [...text].reverse().join('') }));
+    };
+
+    test('carries any Unicode text exactly, through a send, a retry and a receive (property)', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(anyText, { minLength: 1, maxLength: 5 }), async (texts) => {
+          const sent = withTexts(texts);
+          await queue.send(sent);
+          const first = await receiveAll(queue, sent, t(5000));
+          expect(byId(first.map((d) => d.message))).toEqual(byId(sent));
+          // A retry sends the body again (SQS: a delayed copy): it must pass the engine a second time.
+          await Promise.all(first.map((d) => d.retry(0, 'again')));
+          const again = await receiveAll(queue, sent, t(5000));
+          await Promise.all(again.map((d) => d.ack()));
+          expect(byId(again.map((d) => d.message))).toEqual(byId(sent));
+        }),
+        { numRuns: 25 },
+      );
+    });
+
+    test('a topic carries any Unicode text exactly to every subscription (property)', async () => {
+      const topic = messaging.topic(TOPICS.wishParsed);
+      await fc.assert(
+        fc.asyncProperty(fc.array(anyText, { minLength: 1, maxLength: 5 }), async (texts) => {
+          const sent = withTexts(texts);
+          await topic.publish(sent);
+          for (const name of SUBSCRIPTIONS[TOPICS.wishParsed] ?? []) {
+            const got = await receiveAll(messaging.queue(name), sent, t(5000));
+            await Promise.all(got.map((d) => d.ack()));
+            expect(byId(got.map((d) => d.message)), name).toEqual(byId(sent));
+          }
+        }),
+        { numRuns: 25 },
+      );
+    });
+
+    test('the longest wish of the nastiest characters survives the topic, a dead-letter and a redrive exactly', async () => {
+      // 2,000 + 120 characters (the door's limits), each astral: the most bytes a wish can take on any wire.
+      const longest = { message: '\u{1F600}'.repeat(2000), to: '\u{10FFFF}'.repeat(120), every: NASTY_CHARACTERS.join('') };
+      const sent = envelope('longest', longest);
+      await messaging.topic(TOPICS.wishParsed).publish([sent]);
+      const [name = QUEUES.store] = SUBSCRIPTIONS[TOPICS.wishParsed] ?? [];
+      const subscription = messaging.queue(name);
+      const [delivery] = await receiveAll(subscription, [sent], t(5000));
+      expect(delivery?.message).toEqual(sent);
+      expect(await delivery?.deadLetter('PermanentError: parked with its text')).toBe(true);
+      expect((await subscription.deadLetters.get('longest'))?.message).toEqual(sent);
+      expect(await subscription.deadLetters.redrive(['longest'])).toBe(1);
+      const [back] = await receiveAll(subscription, [sent], t(5000));
+      expect(back?.message).toEqual(sent);
+    });
+
     test('queues are independent', async () => {
       await queue.send([envelope('x')]);
       expect(await messaging.queue(QUEUES.store).receive(10, t(5000))).toEqual([]);
@@ -246,4 +306,27 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
       }
     });
   });
+}
+
+/** Envelopes in id order: engines need not keep the order they were sent in. */
+function byId(messages: readonly Envelope[]): Envelope[] {
+  return [...messages].sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/**
+ * Receives until every one of `expected` is held (an engine may hand out fewer than are ready per
+ * call); anything else received is given back at once. Fails after a few empty rounds.
+ */
+async function receiveAll(queue: Queue, expected: readonly Envelope[], leaseMs: number): Promise<Delivery[]> {
+  const wanted = new Set(expected.map((message) => message.id));
+  const held: Delivery[] = [];
+  for (let empty = 0; held.length < wanted.size && empty < 5; ) {
+    const got = await queue.receive(wanted.size - held.length, leaseMs);
+    if (got.length === 0) empty++;
+    for (const delivery of got) {
+      if (wanted.has(delivery.message.id)) held.push(delivery);
+      else await delivery.retry(0, 'a message of another run');
+    }
+  }
+  return held;
 }

@@ -1,13 +1,19 @@
 import { errors as natsErrors } from '@nats-io/transport-node';
 import { JetStreamApiError } from '@nats-io/jetstream';
-import { ExodusError, PermanentError, TransientError } from '../../domain/index.js';
+import { ExodusError, MessageRefusedError, PermanentError, TransientError } from '../../domain/index.js';
+
+/** JetStream's "message size exceeds maximum allowed": over the stream's `max_msg_size`. */
+const MESSAGE_TOO_LARGE = 10054;
 
 /**
  * Turns what nats.js throws into the error catalog. Everything a broker restart, a lost connection
  * or a slow server produces is a `TransientError` (the client reconnects forever, so it heals);
- * only what the same request would hit again is a `PermanentError`.
+ * only what the same request would hit again is a `PermanentError`. On a `'publish'` of messages a
+ * refused argument or size speaks of the message (nats.js checks the payload against the server's
+ * `max_payload` before sending; the subject and message id are the engine's own): a
+ * `MessageRefusedError`. NATS carries any bytes, so it never refuses a character.
  */
-export function classify(error: unknown, doing: string): ExodusError {
+export function classify(error: unknown, doing: string, call: 'publish' | 'other' = 'other'): ExodusError {
   if (error instanceof ExodusError) return error;
   const found = (type: abstract new (...args: never[]) => Error): boolean => causes(error).some((e) => e instanceof type);
   const message = `NATS: ${doing} failed: ${error instanceof Error ? error.message : String(error)}`;
@@ -17,9 +23,12 @@ export function classify(error: unknown, doing: string): ExodusError {
   if (found(natsErrors.ClosedConnectionError) || found(natsErrors.DrainingConnectionError) || found(natsErrors.ConnectionError)) {
     return new TransientError('nats_disconnected', message, { cause: error });
   }
-  if (found(natsErrors.InvalidArgumentError)) return new PermanentError('nats_invalid_request', message, { cause: error });
+  if (found(natsErrors.InvalidArgumentError)) {
+    return call === 'publish' ? new MessageRefusedError(message, { cause: error }) : new PermanentError('nats_invalid_request', message, { cause: error });
+  }
   const api = causes(error).find((e): e is JetStreamApiError => e instanceof JetStreamApiError);
   if (api !== undefined) {
+    if (call === 'publish' && api.code === MESSAGE_TOO_LARGE) return new MessageRefusedError(message, { cause: error });
     // 4xx other than "not found" is a request the server will refuse again (too big, bad config);
     // a missing stream or consumer comes back when a process opens the engine, 5xx is the server's.
     if (api.status >= 400 && api.status < 500 && api.status !== 404 && api.status !== 408) {
@@ -30,12 +39,12 @@ export function classify(error: unknown, doing: string): ExodusError {
   return new TransientError('nats_error', message, { cause: error });
 }
 
-/** Runs `work`, classifying whatever it throws. */
-export async function guarded<T>(doing: string, work: () => Promise<T>): Promise<T> {
+/** Runs `work` (a `'publish'` of messages, or any other call), classifying whatever it throws. */
+export async function guarded<T>(doing: string, work: () => Promise<T>, call: 'publish' | 'other' = 'other'): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw classify(error, doing);
+    throw classify(error, doing, call);
   }
 }
 

@@ -43,9 +43,13 @@ export async function inBatches<E extends BatchEntry>(
         const retry = new Set<string>();
         for (const failure of (await call([...pending])).Failed ?? []) {
           if (failure.Id === undefined) continue;
-          if (failure.SenderFault === true) refused.set(failure.Id, failure);
-          else retry.add(failure.Id);
-          lastFailure = failure;
+          if (failure.SenderFault === true) {
+            refused.set(failure.Id, failure);
+          } else {
+            // What the rounds ran out on: a refused entry in the same answer is reported apart.
+            retry.add(failure.Id);
+            lastFailure = failure;
+          }
         }
         return pending.filter((entry) => retry.has(entry.Id));
       };
@@ -73,19 +77,33 @@ function chunks<E>(entries: readonly E[], bytesOf: (entry: E) => number): E[][] 
   return out;
 }
 
+/** Each entry's refusal, in the entries' order (undefined: taken), from what `inBatches` reported refused. */
+export function refusalsOf(entries: readonly BatchEntry[], refused: ReadonlyMap<string, BatchFailure>, doing: string): (Error | undefined)[] {
+  return entries.map((entry) => {
+    const failure = refused.get(entry.Id);
+    return failure === undefined ? undefined : entryFailure(failure, doing);
+  });
+}
+
 /**
- * `sendAll` for the messages handed to the returned function during one turn of the event loop, all
- * at once (a busy front door's requests, a consumer's retries or publishes: ten messages a request
- * instead of one each). A message the service refuses for what it is (a `PermanentError`) fails its
- * own caller alone: that turn's messages are sent again caller by caller (TurnBatch's isolation).
+ * `sendEach` for the messages handed to the returned function during one turn of the event loop,
+ * all at once (a busy front door's requests, a consumer's retries or publishes: ten messages a
+ * request instead of one each). `sendEach` answers each message with its refusal or undefined; a
+ * caller fails with the first refusal among its own messages, and the others' messages, taken, are
+ * not sent again. A whole call refused with a `PermanentError` is sent again caller by caller
+ * (TurnBatch's isolation), so that too fails only the caller it was about.
  */
-export function perTurn<T>(sendAll: (items: readonly T[]) => Promise<void>): (items: readonly T[]) => Promise<void> {
-  const turns = new TurnBatch<readonly T[], void>(
+export function perTurn<T>(sendEach: (items: readonly T[]) => Promise<readonly (Error | undefined)[]>): (items: readonly T[]) => Promise<void> {
+  const turns = new TurnBatch<readonly T[], Error | undefined>(
     async (groups) => {
-      await sendAll(groups.flat());
-      return groups.map(() => undefined);
+      const refusals = await sendEach(groups.flat());
+      let start = 0;
+      return groups.map((group) => refusals.slice(start, (start += group.length)).find((refusal) => refusal !== undefined));
     },
     (error) => error instanceof PermanentError,
   );
-  return (items) => turns.add(items);
+  return async (items) => {
+    const refusal = await turns.add(items);
+    if (refusal !== undefined) throw refusal;
+  };
 }

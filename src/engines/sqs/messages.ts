@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Envelope } from '../../ports/index.js';
-import { inBatches } from './batches.js';
-import { entryFailure, guarded } from './errors.js';
+import { inBatches, refusalsOf } from './batches.js';
+import { guarded } from './errors.js';
 
 /**
  * What the engine keeps beside a message's body, as SQS message attributes: how often its handling
@@ -34,21 +34,44 @@ const ATTRIBUTE_BYTES = 2048;
 const MAX_ERROR_CHARS = 1000;
 
 /**
- * The envelope as an SQS body. SQS accepts only characters XML allows; JSON already escapes control
- * characters and lone surrogates, and U+FFFE/U+FFFF (which it leaves as they are) are escaped here
- * the same way, so every wish a person can type goes through and comes back exactly.
+ * The characters every SQS the engine meets carries as they are: XML's characters, which AWS allows
+ * (#x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF), less the astral ones, which
+ * fauxqs 1.9.2 (`npm run aws:local` and the tests) refuses: its check reads each surrogate half
+ * alone. Matched by code point (`u`), so a lone surrogate matches too.
+ */
+const NOT_CARRIED = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd]/gu;
+
+/**
+ * The envelope as an SQS body (and SNS message): its JSON with every character SQS may refuse
+ * written as JSON's `\uXXXX` escape (an astral one as its surrogate pair's two), which is the same
+ * JSON: `JSON.parse` reads the text back exactly, and nothing on the receiving side changes. Only
+ * those characters are escaped, so any other text stays readable in the console. Outside its
+ * strings JSON is ASCII, and control characters are escaped by JSON already, so only string
+ * contents are touched.
+ *
+ * The cost falls on astral characters (4 bytes in UTF-8 become 12) and U+FFFE/U+FFFF (3 become 6);
+ * all other text is as long as before. The longest wish, 2,000 + 120 emoji, is a 25.9 KB body: a
+ * tenth of the 256 KiB an SNS publish may carry (SQS takes at least as much), still one 64 KiB
+ * billing chunk.
  */
 export function toBody(envelope: Envelope): string {
-  return JSON.stringify(envelope).replace(/[\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  return JSON.stringify(envelope).replace(NOT_CARRIED, escapeUnits);
+}
+
+/** `\uXXXX` for each UTF-16 unit of `character`. */
+function escapeUnits(character: string): string {
+  let escaped = '';
+  for (let i = 0; i < character.length; i++) escaped += `\\u${character.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return escaped;
 }
 
 export function numberAttribute(value: number): MessageAttributeValue {
   return { DataType: 'Number', StringValue: String(value) };
 }
 
-/** A text attribute, cut to a readable length and to what SQS accepts (the characters XML allows). */
+/** A text attribute, cut to a readable length, each character SQS may refuse shown as `?` (an error text is for people: no need to escape). */
 export function textAttribute(value: string): MessageAttributeValue {
-  const safe = value.slice(0, MAX_ERROR_CHARS).replace(/[^\t\n\r\u0020-\ud7ff\ue000-\ufffd]/gu, '?');
+  const safe = value.slice(0, MAX_ERROR_CHARS).replace(NOT_CARRIED, '?');
   return { DataType: 'String', StringValue: safe === '' ? '-' : safe };
 }
 
@@ -61,8 +84,13 @@ export function readText(attributes: Attributes | undefined, name: string): stri
   return attributes?.[name]?.StringValue;
 }
 
-/** Sends to one queue in batches; resolves when SQS has stored every message (a failed entry is retried or fails the send). */
-export async function sendMessages(sqs: SQSClient, queueUrl: string, messages: readonly Outgoing[], doing: string): Promise<void> {
+/**
+ * Sends to one queue in batches; resolves when SQS has stored every message it takes, answering each
+ * message with why SQS refused it (a `MessageRefusedError` when for what it holds), or undefined
+ * when stored. An entry failed for a reason that may pass is retried, and fails the whole send if
+ * it keeps failing: nothing is dropped silently.
+ */
+export async function sendEach(sqs: SQSClient, queueUrl: string, messages: readonly Outgoing[], doing: string): Promise<(Error | undefined)[]> {
   const entries = messages.map((message, i) => ({
     Id: String(i),
     MessageBody: message.body,
@@ -71,12 +99,17 @@ export async function sendMessages(sqs: SQSClient, queueUrl: string, messages: r
   }));
   const refused = await inBatches(
     entries,
-    (batch) => guarded(doing, () => sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch }))),
+    (batch) => guarded(doing, () => sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch })), 'send'),
     doing,
     (entry) => Buffer.byteLength(entry.MessageBody) + ATTRIBUTE_BYTES,
   );
-  const [first] = refused.values();
-  if (first !== undefined) throw entryFailure(first, doing);
+  return refusalsOf(entries, refused, doing);
+}
+
+/** `sendEach`, failing with the first refusal. */
+export async function sendMessages(sqs: SQSClient, queueUrl: string, messages: readonly Outgoing[], doing: string): Promise<void> {
+  const refusal = (await sendEach(sqs, queueUrl, messages, doing)).find((each) => each !== undefined);
+  if (refusal !== undefined) throw refusal;
 }
 
 /** A queue's messages by SQS's approximate counts: visible, in flight (received, not deleted), delayed. */

@@ -5,7 +5,7 @@ import { SqsDeadLetters } from './dead-letters.js';
 import { SqsDelivery, leaseSeconds, type DeliveryContext } from './delivery.js';
 import { envelopeIn } from '../envelope-in.js';
 import { guarded } from './errors.js';
-import { ATTRIBUTE, queueCounts, readNumber, readText, sendMessages, toBody, type Outgoing } from './messages.js';
+import { ATTRIBUTE, queueCounts, readNumber, readText, sendEach, toBody, type Outgoing } from './messages.js';
 import { Settler } from './settler.js';
 
 /** Where a queue and its dead-letter queue are. */
@@ -36,7 +36,7 @@ export class SqsQueue implements Queue {
     private readonly urls: QueueUrls,
     private readonly limits: { readonly maxAttempts: number; readonly maxLeaseLapses: number },
   ) {
-    const send = perTurn<Outgoing>((messages) => sendMessages(sqs, urls.url, messages, `send to ${name}`));
+    const send = perTurn<Outgoing>((messages) => sendEach(sqs, urls.url, messages, `send to ${name}`));
     this.deadLetters = new SqsDeadLetters(sqs, urls.deadUrl, name, send);
     this.ctx = { maxAttempts: limits.maxAttempts, settler: new Settler(sqs, urls.url, name), dead: this.deadLetters, send };
   }

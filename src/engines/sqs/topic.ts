@@ -1,7 +1,7 @@
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Envelope, Topic } from '../../ports/index.js';
-import { inBatches, perTurn } from './batches.js';
-import { entryFailure, guarded } from './errors.js';
+import { inBatches, perTurn, refusalsOf } from './batches.js';
+import { guarded } from './errors.js';
 import { toBody } from './messages.js';
 
 /**
@@ -24,16 +24,16 @@ export class SnsTopic implements Topic {
     return this.publishes(messages);
   }
 
-  private async publishNow(messages: readonly Envelope[]): Promise<void> {
+  /** Publishes in batches, answering each message with its refusal or undefined (as `sendEach` does for a queue). */
+  private async publishNow(messages: readonly Envelope[]): Promise<(Error | undefined)[]> {
     const doing = `publish to ${this.name}`;
     const entries = messages.map((message, i) => ({ Id: String(i), Message: toBody(message) }));
     const refused = await inBatches(
       entries,
-      (batch) => guarded(doing, () => this.sns.send(new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: batch }))),
+      (batch) => guarded(doing, () => this.sns.send(new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: batch })), 'send'),
       doing,
       (entry) => Buffer.byteLength(entry.Message),
     );
-    const [first] = refused.values();
-    if (first !== undefined) throw entryFailure(first, doing);
+    return refusalsOf(entries, refused, doing);
   }
 }

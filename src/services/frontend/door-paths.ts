@@ -23,9 +23,10 @@ export function wantsPage(request: FastifyRequest): boolean {
 declare module 'fastify' {
   interface FastifyRequest {
     /**
-     * Why the request was turned away (429/503): its problem type's slug (`rate-limited`,
-     * `overloaded`, `out-of-memory`, `intake-unavailable`) and what caused it, if anything did (the
-     * send's error). Counted and logged by `refusals.ts`.
+     * Why the request was turned away (429/503, or 500 for a wish the queue refused): its problem
+     * type's slug (`rate-limited`, `overloaded`, `out-of-memory`, `intake-unavailable`,
+     * `wish-refused-by-queue`) and what caused it, if anything did (the send's error). Counted and
+     * logged by `refusals.ts`.
      */
     refusedFor?: { readonly reason: string; readonly cause?: string };
   }

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AuthError, TransientError, ValidationError, passProblemType, type FieldProblem } from '../../domain/index.js';
+import { AuthError, TransientError, ValidationError, passProblemType, type FieldProblem, type MessageRefusedError } from '../../domain/index.js';
 import type { Logger } from '../../runtime/index.js';
 
 /**
@@ -15,6 +15,9 @@ export interface Problem {
   readonly errors?: readonly FieldProblem[];
 }
 
+/** The problem type's slug of `HttpProblem.wishRefused`: a wish the intake queue refused for what it holds. */
+export const WISH_REFUSED = 'wish-refused-by-queue';
+
 /** A problem the API means to answer with, e.g. 503 when the queue cannot take the wish. */
 export class HttpProblem extends Error {
   readonly status: number;
@@ -22,12 +25,18 @@ export class HttpProblem extends Error {
   readonly slug: string;
   readonly title: string;
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * A refusal: counted by reason and logged a line a second with the count (refusals.ts), never a
+   * line and a stack per request, which would flood the log exactly when many requests meet it.
+   */
+  readonly refusal: boolean;
   constructor(problem: {
     status: number;
     slug: string;
     title: string;
     detail: string;
     headers?: Readonly<Record<string, string>>;
+    refusal?: boolean;
     cause?: unknown;
   }) {
     super(problem.detail, problem.cause === undefined ? undefined : { cause: problem.cause });
@@ -35,12 +44,31 @@ export class HttpProblem extends Error {
     this.slug = problem.slug;
     this.title = problem.title;
     this.headers = problem.headers ?? {};
+    this.refusal = problem.refusal ?? false;
   }
 
-  /** 429 or 503 with `Retry-After`: the client is told to come back, and when. */
+  /** 429 or 503 with `Retry-After`: the client is told to come back, and when. A refusal. */
   static retryLater({ status, slug, detail, retryAfterSeconds, cause }: { status: 429 | 503; slug: string; detail: string; retryAfterSeconds: number; cause?: unknown }): HttpProblem {
     const title = status === 429 ? 'Too many requests' : 'Service unavailable';
-    return new HttpProblem({ status, slug, title, detail, headers: { 'retry-after': String(retryAfterSeconds) }, cause });
+    return new HttpProblem({ status, slug, title, detail, headers: { 'retry-after': String(retryAfterSeconds) }, refusal: true, cause });
+  }
+
+  /**
+   * The intake queue refused this one wish for what it holds (an engine's `MessageRefusedError`):
+   * 500 with a type of its own, without Retry-After, since sending the same wish again fails the
+   * same way. Not "unavailable": the queue is up and takes other wishes, so the door stays open. A
+   * refusal, counted and logged at error level (the door let through a text the pipeline cannot
+   * carry: a defect to fix).
+   */
+  static wishRefused(cause: MessageRefusedError): HttpProblem {
+    return new HttpProblem({
+      status: 500,
+      slug: WISH_REFUSED,
+      title: 'Wish refused by the queue',
+      detail: 'the wish queue refused this text, so sending it again will not help; nothing was kept, and the operators have been told',
+      refusal: true,
+      cause,
+    });
   }
 }
 
@@ -66,8 +94,8 @@ export function installProblemHandlers(app: FastifyInstance, logger: Logger): vo
   app.setErrorHandler((thrown: FastifyError, request, reply) => {
     const error = thrown instanceof TransientError ? storeAway(thrown) : thrown;
     const { problem, headers } = toProblem(error, request);
-    if (error instanceof HttpProblem && (problem.status === 429 || problem.status === 503)) {
-      // Turned away on purpose (shed, limited, queue away): counted and logged by refusals.ts.
+    if (error instanceof HttpProblem && error.refusal) {
+      // Turned away on purpose (shed, limited, queue away) or refused by the queue: counted and logged by refusals.ts.
       const cause = error.cause instanceof Error ? error.cause.message : undefined;
       request.refusedFor = { reason: error.slug, ...(cause === undefined ? {} : { cause }) };
     } else if (problem.status >= 500) {

@@ -54,6 +54,8 @@ export const submitWishSchema = {
     413: problem,
     415: problem,
     429: problem,
+    // `/problems/wish-refused-by-queue`: the queue refused this wish for what it holds (no Retry-After).
+    500: problem,
     503: problem,
   },
 } as const;

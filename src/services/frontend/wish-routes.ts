@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { checkSubmission, verifyPass, AuthError, type AcceptedWish, type WishSubmission } from '../../domain/index.js';
+import { checkSubmission, verifyPass, AuthError, MessageRefusedError, type AcceptedWish, type WishSubmission } from '../../domain/index.js';
 import { EVENT_TYPES, QUEUES, type Queue, type WishStore } from '../../ports/index.js';
 import { countWish, createEnvelope, produce, tagWishSpan, type Secret } from '../../runtime/index.js';
 import { IdempotencyCache } from './idempotency.js';
@@ -44,6 +44,8 @@ export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): v
       );
     } catch (error) {
       if (error instanceof HttpProblem) throw error; // the gate's own answer
+      // This wish, not the queue: the next one goes through, so the door stays open.
+      if (error instanceof MessageRefusedError) throw HttpProblem.wishRefused(error);
       throw HttpProblem.retryLater({ status: 503, slug: 'intake-unavailable', detail: 'the wish could not be queued durably; please retry', retryAfterSeconds: 2, cause: error });
     }
     countWish('accepted');
