@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openMessaging, openStorage } from '../engines/index.js';
 import { auditLedger, LedgerError, parseLedger, type AuditReport, type LedgerEntry } from '../ops/index.js';
-import { QUEUES, type DeadLetterQueue, type QueueName, type Tally } from '../ports/index.js';
+import { QUEUES, type Tally } from '../ports/index.js';
 import { parseDurationMs, type Config } from '../runtime/index.js';
 import { CliError, requireString, type VerbInput } from './args.js';
 import { table } from './status.js';
@@ -24,7 +24,7 @@ export async function auditCommand({ flags, config: settings }: VerbInput): Prom
   if (wait === undefined) throw new CliError(`--wait takes a duration such as 30s or 5m, got "${String(flags['wait'])}"`);
 
   // On a terminal, a draining pipeline shows how far it has got while --wait lasts.
-  const progress = process.stderr.isTTY ? (report: AuditReport, leftMs: number) => process.stderr.write(`\r\x1b[2Kwaiting: ${report.missing.length} of ${report.wishes} accepted wishes not stored yet, ${Math.ceil(leftMs / 1000)} s left`) : undefined;
+  const progress = process.stderr.isTTY ? (report: AuditReport, leftMs: number) => process.stderr.write(`\r\x1b[2Kwaiting: ${report.onTheirWay.length} of ${report.wishes} accepted wishes on their way, ${Math.ceil(leftMs / 1000)} s left`) : undefined;
   const { report } = await auditUntilComplete(config, ledger, wait, progress);
   if (progress !== undefined) process.stderr.write('\r\x1b[2K');
   console.log(flags['json'] === true ? JSON.stringify(report, null, 2) : describe(report));
@@ -45,10 +45,10 @@ export async function auditUntilComplete(
   const messaging = await openMessaging(config.queueUrl, config);
   const storage = await openStorage(config.storeUrl, { poolSize: 2 });
   try {
-    const deadLetters = Object.fromEntries(Object.values(QUEUES).map((name) => [name, messaging.queue(name).deadLetters])) as Record<QueueName, DeadLetterQueue>;
+    const queues = Object.fromEntries(Object.values(QUEUES).map((name) => [name, messaging.queue(name)]));
     const started = Date.now();
     for (;;) {
-      const report = await auditLedger(ledger, { store: storage.store, readModel: storage.readModel, deadLetters });
+      const report = await auditLedger(ledger, { store: storage.store, readModel: storage.readModel, queues });
       if (report.ok) return { report, waitedMs: Date.now() - started };
       if (Date.now() - started >= waitMs) return { report, waitedMs: undefined };
       onWait?.(report, waitMs - (Date.now() - started));
@@ -80,18 +80,30 @@ function describe(report: AuditReport): string {
   const { outcomes, tally } = report;
   const row = (name: string, t: Tally): (string | number)[] => [name, t.mars, t.europa];
   const lines = [
-    report.ok
-      ? `OK: all ${report.wishes} accepted wishes accounted for (${report.evacuees} evacuees); nothing lost, nothing counted twice`
-      : `NOT OK: ${report.missing.length} missing, ${report.wrongCurrent.length} evacuees with a wrong current wish, ${report.supersededByNothing.length} superseded by nothing, tallies ${report.tallyMatches ? 'equal' : 'differ'}`,
+    verdict(report),
     '',
-    table(['accepted (202)', 'stored', 'superseded', 'rejected', 'missing'], [[report.wishes, outcomes.stored, outcomes.superseded, outcomes.rejected, report.missing.length]]),
+    table(
+      ['accepted (202)', 'stored', 'superseded', 'rejected', 'on their way', 'dead-lettered', 'lost'],
+      [[report.wishes, outcomes.stored, outcomes.superseded, outcomes.rejected, report.onTheirWay.length, report.deadLettered.length, report.lost.length]],
+    ),
     '',
     table(['current wishes', 'mars', 'europa'], [row('ledger (expected)', tally.ledger), row('store records', tally.store), row('store count', tally.storeCount), row('read model tally', tally.readModel), row('wall', tally.wall)]),
   ];
   const dead = Object.entries(report.deadLetters).filter(([, letters]) => letters.length > 0);
   if (dead.length > 0) lines.push('', 'dead letters:', ...dead.flatMap(([queue, letters]) => letters.map((l) => `  ${queue}  ${l.id}  ${l.lastError}`)));
-  if (report.missing.length > 0) lines.push('', 'missing (accepted, not in the store):', ...report.missing.map((id) => `  ${id}`));
+  if (report.onTheirWay.length > 0) lines.push('', 'on their way (accepted, still in a queue):', ...report.onTheirWay.map(({ id, queue }) => `  ${id}  ${queue ?? 'in transit'}`));
+  if (report.lost.length > 0) lines.push('', 'LOST (accepted, in no queue, no dead-letter queue, not in the store):', ...report.lost.map((id) => `  ${id}`));
   for (const wrong of report.wrongCurrent) lines.push(`wrong current for ${wrong.evacueeId}: ${wrong.current.join(', ') || 'none'} (newest: ${wrong.newest})`);
   for (const id of report.supersededByNothing) lines.push(`superseded by nothing: ${id}`);
   return lines.join('\n');
+}
+
+/** One line: all done; only wishes still on their way (nothing lost: wait for them); or what is wrong. */
+function verdict(report: AuditReport): string {
+  if (report.ok) return `OK: all ${report.wishes} accepted wishes accounted for (${report.evacuees} evacuees); nothing lost, nothing counted twice`;
+  const onlyArriving = report.lost.length === 0 && report.deadLettered.length === 0 && report.wrongCurrent.length === 0 && report.supersededByNothing.length === 0;
+  if (onlyArriving && report.onTheirWay.length > 0) {
+    return `NOT YET: ${report.onTheirWay.length} accepted wishes still on their way (in the queues, safe); nothing lost; exodus audit --wait 60s waits for them`;
+  }
+  return `NOT OK: ${report.lost.length} lost, ${report.deadLettered.length} dead-lettered, ${report.onTheirWay.length} on their way, ${report.wrongCurrent.length} evacuees with a wrong current wish, ${report.supersededByNothing.length} superseded by nothing, tallies ${report.tallyMatches ? 'equal' : 'differ'}`;
 }

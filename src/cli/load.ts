@@ -187,7 +187,9 @@ async function auditAfterLoad(config: Config, entries: readonly LedgerEntry[], w
     stored: report.outcomes.stored,
     superseded: report.outcomes.superseded,
     rejected: report.outcomes.rejected,
-    lost: report.missing.length,
+    onTheirWay: report.onTheirWay.length,
+    deadLettered: report.deadLettered.length,
+    lost: report.lost.length,
     waitS: waitedMs === undefined ? undefined : Math.round(waitedMs / 100) / 10,
   };
 }
@@ -204,7 +206,7 @@ export function summary(report: LoadReport): string {
       ['threshold', 'bound', 'measured', 'verdict'],
       report.verdicts.map((v) => [v.metric, v.bound, v.value === undefined ? 'not measured' : Math.round(v.value * 1000) / 1000, v.pass ? 'pass' : 'FAIL']),
     ),
-    ...(report.audit === undefined ? [] : ['', `audit: ${report.audit.ok ? 'ok' : 'NOT OK'}, ${report.audit.accepted} accepted, ${report.audit.lost} lost${report.audit.waitS === undefined ? '' : `, complete ${report.audit.waitS} s after the load`}`]),
+    ...(report.audit === undefined ? [] : ['', `audit: ${report.audit.ok ? 'ok' : 'NOT OK'}, ${report.audit.accepted} accepted, ${report.audit.onTheirWay} on their way, ${report.audit.deadLettered} dead-lettered, ${report.audit.lost} lost${report.audit.waitS === undefined ? '' : `, complete ${report.audit.waitS} s after the load`}`]),
   ].join('\n');
 }
 

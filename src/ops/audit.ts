@@ -1,5 +1,5 @@
 import { compareVersions, DESTINATIONS, isNewer, type Destination } from '../domain/index.js';
-import type { DeadLetterQueue, QueueName, ReadModel, Tally, WishRecord, WishStore } from '../ports/index.js';
+import { QUEUES, type Queue, type QueueName, type ReadModel, type Tally, type WishRecord, type WishStore } from '../ports/index.js';
 
 /** One line of a load's `ledger.ndjson`: a wish the API accepted (answered 202). */
 export interface LedgerEntry {
@@ -49,8 +49,16 @@ export interface AuditReport {
   readonly evacuees: number;
   /** What the store says became of the ledger's wishes. */
   readonly outcomes: { readonly stored: number; readonly superseded: number; readonly rejected: number };
-  /** Accepted (202) but not in the store: lost, or not processed yet. */
-  readonly missing: readonly string[];
+  /**
+   * Accepted, not in the store yet, and still in a queue (ready, in flight or delayed): safe, and
+   * arriving. `queue` is undefined when it is only known to be somewhere on its way: it reached the
+   * store while the audit looked, or a queue that cannot be searched (SQS) still holds messages.
+   */
+  readonly onTheirWay: readonly { readonly id: string; readonly queue: QueueName | undefined }[];
+  /** Accepted and parked in a dead-letter queue: not lost (`exodus dlq redrive` puts it back), not done either. */
+  readonly deadLettered: readonly { readonly id: string; readonly queue: QueueName; readonly lastError: string }[];
+  /** Accepted, and in no queue, no dead-letter queue, nor the store: lost. */
+  readonly lost: readonly string[];
   /** Evacuees whose current wish is not their newest, or who have more than one current. */
   readonly wrongCurrent: readonly { readonly evacueeId: string; readonly current: readonly string[]; readonly newest: string }[];
   /** Superseded wishes with no newer wish of the same evacuee in the store. */
@@ -60,15 +68,21 @@ export interface AuditReport {
   readonly tallyMatches: boolean;
   /** What sits in each queue's dead letters (ids and last error). */
   readonly deadLetters: Readonly<Partial<Record<QueueName, readonly { readonly id: string; readonly lastError: string }[]>>>;
-  /** Nothing missing, nothing twice, every count equal. */
+  /** Every accepted wish done (none on its way, parked or lost), nothing twice, every count equal. */
   readonly ok: boolean;
 }
+
+/** What the audit reads of a queue: where an accepted wish may still be, or be parked. */
+export type AuditedQueue = Pick<Queue, 'stats' | 'deadLetters' | 'holding'>;
 
 export interface AuditSources {
   readonly store: WishStore;
   readonly readModel: ReadModel;
-  /** Dead letters by queue, listed in the report (they are not, by themselves, a loss). */
-  readonly deadLetters?: Readonly<Partial<Record<QueueName, DeadLetterQueue>>>;
+  /**
+   * The pipeline's queues. Without them an accepted wish not in the store counts as lost; with
+   * them it is on its way (in a queue), parked (dead-lettered) or lost (in none).
+   */
+  readonly queues?: Readonly<Partial<Record<QueueName, AuditedQueue>>>;
 }
 
 const SCAN_PAGE = 1000;
@@ -76,10 +90,23 @@ const WALL_PAGE = 500;
 const DEAD_LETTERS_LISTED = 1000;
 
 /**
+ * The messages that carry a wish through each queue (the envelope ids the frontend and the parser
+ * give them), in pipeline order: a wish leaves a queue only after it is in the next one (the parser
+ * publishes before it acks), so reading them in this order, and the store last, cannot miss one
+ * in transit.
+ */
+const CARRIERS: readonly { readonly queue: QueueName; readonly messageId: (wishId: string) => string }[] = [
+  { queue: QUEUES.intake, messageId: (id) => `${id}.accepted` },
+  { queue: QUEUES.store, messageId: (id) => `${id}.parsed` },
+];
+
+/**
  * Reconciles every accepted wish with the system of record and the read model: each 202 is stored,
  * superseded by a newer wish of its evacuee, or rejected with a reason; each evacuee has one current
  * wish and it is their newest; and tally = store = wall, per destination. The store is read whole
- * (paged), so wishes from outside the ledger count as what they are: other clients' wishes.
+ * (paged), so wishes from outside the ledger count as what they are: other clients' wishes. An
+ * accepted wish the store does not hold is looked for in the queues and their dead letters: only
+ * one in none of them is lost.
  */
 export async function auditLedger(ledger: readonly LedgerEntry[], sources: AuditSources): Promise<AuditReport> {
   const wishes = new Map(ledger.map((entry) => [entry.id, entry]));
@@ -93,6 +120,8 @@ export async function auditLedger(ledger: readonly LedgerEntry[], sources: Audit
     if (record === undefined) missing.push(id);
     else outcomes[record.status]++;
   }
+  const deadLetters = await listDeadLetters(sources.queues ?? {});
+  const whereabouts = await locate(missing, sources, deadLetters);
 
   // Per evacuee, over everything the store holds: the current ones and the newest that was not rejected.
   const byEvacuee = new Map<string, { current: WishRecord[]; newest: WishRecord | undefined }>();
@@ -125,24 +154,71 @@ export async function auditLedger(ledger: readonly LedgerEntry[], sources: Audit
   if (records.every((record) => wishes.has(record.id))) tallies.push(tally.ledger);
   const tallyMatches = tallies.every((t) => DESTINATIONS.every((d) => t[d] === tally.store[d]));
 
-  const deadLetters: Partial<Record<QueueName, { id: string; lastError: string }[]>> = {};
-  for (const [queue, dlq] of Object.entries(sources.deadLetters ?? {}) as [QueueName, DeadLetterQueue][]) {
-    deadLetters[queue] = (await dlq.list(DEAD_LETTERS_LISTED)).map((letter) => ({ id: letter.message.id, lastError: letter.lastError }));
-  }
-
+  const done = whereabouts.onTheirWay.length === 0 && whereabouts.deadLettered.length === 0 && whereabouts.lost.length === 0;
   return {
     accepted: ledger.length,
     wishes: wishes.size,
     evacuees: new Set(ledger.map((entry) => entry.evacueeId)).size,
     outcomes,
-    missing,
+    ...whereabouts,
     wrongCurrent,
     supersededByNothing,
     tally,
     tallyMatches,
     deadLetters,
-    ok: missing.length === 0 && wrongCurrent.length === 0 && supersededByNothing.length === 0 && tallyMatches,
+    ok: done && wrongCurrent.length === 0 && supersededByNothing.length === 0 && tallyMatches,
   };
+}
+
+type DeadLetterListing = Partial<Record<QueueName, { id: string; lastError: string }[]>>;
+
+async function listDeadLetters(queues: Readonly<Partial<Record<QueueName, AuditedQueue>>>): Promise<DeadLetterListing> {
+  const listing: DeadLetterListing = {};
+  for (const [name, queue] of Object.entries(queues) as [QueueName, AuditedQueue][]) {
+    listing[name] = (await queue.deadLetters.list(DEAD_LETTERS_LISTED)).map((letter) => ({ id: letter.message.id, lastError: letter.lastError }));
+  }
+  return listing;
+}
+
+/**
+ * Where the accepted wishes the store did not hold are: in a queue (upstream first), in a dead-letter
+ * queue, in the store after all (arrived while the audit looked), or nowhere. A queue that cannot
+ * be searched, while it holds messages, leaves the rest unknown rather than lost.
+ */
+async function locate(
+  missing: readonly string[],
+  sources: AuditSources,
+  deadLetters: DeadLetterListing,
+): Promise<Pick<AuditReport, 'onTheirWay' | 'deadLettered' | 'lost'>> {
+  const onTheirWay: { id: string; queue: QueueName | undefined }[] = [];
+  const deadLettered: { id: string; queue: QueueName; lastError: string }[] = [];
+  if (missing.length === 0 || sources.queues === undefined) return { onTheirWay, deadLettered, lost: [...missing] };
+  let left = [...missing];
+  let unsearchedBacklog = 0;
+  for (const { queue: name, messageId } of CARRIERS) {
+    const queue = sources.queues[name];
+    if (queue === undefined) continue;
+    if (queue.holding === undefined) {
+      const stats = await queue.stats();
+      unsearchedBacklog += stats.ready + stats.inFlight + stats.delayed;
+      continue;
+    }
+    const held = await queue.holding(left.map(messageId));
+    onTheirWay.push(...left.filter((id) => held.has(messageId(id))).map((id) => ({ id, queue: name })));
+    left = left.filter((id) => !held.has(messageId(id)));
+  }
+  const parked = new Map(
+    (Object.entries(deadLetters) as [QueueName, { id: string; lastError: string }[]][]).flatMap(([queue, letters]) => letters.map((l) => [l.id, { queue, lastError: l.lastError }] as const)),
+  );
+  for (const id of left) {
+    const letter = CARRIERS.map(({ messageId }) => parked.get(messageId(id))).find((l) => l !== undefined);
+    if (letter !== undefined) deadLettered.push({ id, ...letter });
+  }
+  left = left.filter((id) => !deadLettered.some((d) => d.id === id));
+  const arrived = new Set((await Promise.all(left.map(async (id) => ((await sources.store.get(id)) === undefined ? undefined : id)))).filter((id) => id !== undefined));
+  const unknown = unsearchedBacklog > 0;
+  for (const id of left) if (arrived.has(id) || unknown) onTheirWay.push({ id, queue: undefined });
+  return { onTheirWay, deadLettered, lost: unknown ? [] : left.filter((id) => !arrived.has(id)) };
 }
 
 async function scanAll(store: WishStore): Promise<WishRecord[]> {

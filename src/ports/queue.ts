@@ -28,6 +28,13 @@ export interface Queue {
   receive(max: number, leaseMs: number): Promise<Delivery[]>;
   stats(): Promise<QueueStats>;
   readonly deadLetters: DeadLetterQueue;
+  /**
+   * Which of these message ids the queue holds now: ready, in flight or delayed (dead letters are
+   * `deadLetters`'). What the audit asks to tell an accepted wish on its way from a lost one.
+   * Absent where an engine cannot look without receiving (SQS: a receive counts toward the redrive
+   * limit and hides the message); the audit then reasons from `stats()`.
+   */
+  holding?(ids: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
 export interface Delivery {

@@ -51,6 +51,21 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
       expect(got.map((d) => d.message.id).sort()).toEqual(['dup', 'other']);
     });
 
+    test('holding names what the queue holds (ready, in flight, delayed), not what was acked or dead-lettered', async () => {
+      if (queue.holding === undefined) return; // the engine cannot look without receiving: the audit counts instead (see the port)
+      await queue.send(['ready', 'leased', 'delayed', 'acked', 'dead'].map((id) => envelope(id)));
+      const byId = new Map((await queue.receive(10, t(5000))).map((d) => [d.message.id, d]));
+      await byId.get('ready')?.retry(0, 'back at once');
+      await byId.get('delayed')?.retry(t(60_000), 'later');
+      await byId.get('acked')?.ack();
+      await byId.get('dead')?.deadLetter('poison');
+      const asked = ['ready', 'leased', 'delayed', 'acked', 'dead', 'never-sent'];
+      expect([...(await queue.holding(asked))].sort()).toEqual(['delayed', 'leased', 'ready']);
+      // Through the topic too: the subscription queues hold what was published to them.
+      await messaging.topic(TOPICS.wishParsed).publish([envelope('fanned')]);
+      for (const name of SUBSCRIPTIONS[TOPICS.wishParsed] ?? []) expect([...((await messaging.queue(name).holding?.(['fanned', 'ready'])) ?? [])], name).toEqual(['fanned']);
+    });
+
     test('redelivers when a lease expires unsettled', async () => {
       await queue.send([envelope('crash')]);
       const [first] = await queue.receive(1, t(150));

@@ -2,9 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLedger, parseLedger, type AuditReport, type LedgerEntry } from '../../src/ops/index.js';
-import { QUEUES } from '../../src/ports/index.js';
+import { openMessaging } from '../../src/engines/index.js';
+import { EVENT_TYPES, QUEUES, TOPICS, type WishStore } from '../../src/ports/index.js';
+import { createEnvelope } from '../../src/runtime/index.js';
 import { buildPipeline, passFor, type Pipeline } from '../support/in-process.js';
-import { exodus, waitFor } from '../support/system.js';
+import { exodus, tempDir, waitFor } from '../support/system.js';
 
 /**
  * `exodus audit`: a real pipeline (SQLite) takes wishes through its API; the 202s are the ledger;
@@ -18,7 +20,7 @@ describe('the audit of a ledger of accepted wishes', () => {
     auditLedger(entries, {
       store: pipeline.storage.store,
       readModel: pipeline.storage.readModel,
-      deadLetters: { [QUEUES.intake]: pipeline.messaging.queue(QUEUES.intake).deadLetters },
+      queues: { [QUEUES.intake]: pipeline.messaging.queue(QUEUES.intake) },
     });
 
   beforeAll(async () => {
@@ -40,7 +42,7 @@ describe('the audit of a ledger of accepted wishes', () => {
 
   it('accounts for every 202: stored or superseded by the newer wish, one current per evacuee, tally = store = wall', async () => {
     const report = await audit();
-    expect(report).toMatchObject({ ok: true, accepted: 25, wishes: 25, evacuees: 20, outcomes: { stored: 20, superseded: 5, rejected: 0 }, missing: [], wrongCurrent: [], supersededByNothing: [] });
+    expect(report).toMatchObject({ ok: true, accepted: 25, wishes: 25, evacuees: 20, outcomes: { stored: 20, superseded: 5, rejected: 0 }, onTheirWay: [], deadLettered: [], lost: [], wrongCurrent: [], supersededByNothing: [] });
     // Evacuees 1–5 moved: 10 even evacuees on Mars at first, then 1, 3, 5 there and 2, 4 away.
     expect(report.tally).toEqual({ ledger: { mars: 11, europa: 9 }, store: { mars: 11, europa: 9 }, storeCount: { mars: 11, europa: 9 }, readModel: { mars: 11, europa: 9 }, wall: { mars: 11, europa: 9 } });
     expect(report.deadLetters).toEqual({ intake: [] });
@@ -52,11 +54,64 @@ describe('the audit of a ledger of accepted wishes', () => {
     expect(command.stdout).toMatch(/^OK: all 25 accepted wishes accounted for \(20 evacuees\)/);
   });
 
-  it('names an accepted wish the store does not have', async () => {
+  it('names an accepted wish that is in no queue, no dead-letter queue and not in the store as lost', async () => {
     const lost = { id: '0190a1b2-0000-7000-8000-000000000001', evacueeId: 'EV-09999', destination: 'mars' as const, submittedAt: new Date().toISOString() };
     const report = await audit([...ledger, lost]);
     expect(report.ok).toBe(false);
-    expect(report.missing).toEqual([lost.id]);
+    expect(report).toMatchObject({ lost: [lost.id], onTheirWay: [], deadLettered: [] });
+  });
+
+  it('tells a wish still in a queue (on its way) and a dead-lettered one from a lost one', async () => {
+    // A second pipeline's queues with no consumers: what is sent there stays.
+    const queues = await openMessaging(`sqlite:${tempDir()}`, { maxAttempts: 5, maxLeaseLapses: 10 });
+    try {
+      const entry = (n: number) => ({ id: `0190a1b2-0000-7000-8000-00000000010${n}`, evacueeId: `EV-0900${n}`, destination: 'mars' as const, submittedAt: new Date().toISOString() });
+      const [queued, parsed, parked, lost] = [entry(1), entry(2), entry(3), entry(4)];
+      await queues.queue(QUEUES.intake).send([createEnvelope(EVENT_TYPES.wishAccepted, '/test', `${queued.id}.accepted`, queued), createEnvelope(EVENT_TYPES.wishAccepted, '/test', `${parked.id}.accepted`, parked)]);
+      await queues.topic(TOPICS.wishParsed).publish([createEnvelope(EVENT_TYPES.wishParsed, '/test', `${parsed.id}.parsed`, parsed)]);
+      const [poison] = (await queues.queue(QUEUES.intake).receive(10, 5000)).filter((d) => d.message.id === `${parked.id}.accepted`);
+      await poison?.deadLetter('unreadable');
+      const report = await auditLedger([...ledger, queued, parsed, parked, lost], {
+        store: pipeline.storage.store,
+        readModel: pipeline.storage.readModel,
+        queues: Object.fromEntries(Object.values(QUEUES).map((name) => [name, queues.queue(name)])),
+      });
+      expect(report.ok).toBe(false);
+      expect(report.onTheirWay).toEqual([
+        { id: queued.id, queue: QUEUES.intake },
+        { id: parsed.id, queue: QUEUES.store },
+      ]);
+      expect(report.deadLettered).toEqual([{ id: parked.id, queue: QUEUES.intake, lastError: 'unreadable' }]);
+      expect(report.lost).toEqual([lost.id]);
+    } finally {
+      await queues.close();
+    }
+  });
+
+  it('catches an evacuee with two current wishes', async () => {
+    const [first, second] = ledger;
+    const store = pipeline.storage.store;
+    // A store that breaks the one-current rule: the superseded first wish of EV-00001 reads as stored.
+    const broken: WishStore = Object.assign(Object.create(store) as WishStore, {
+      scan: async (after: string | undefined, limit: number) => (await store.scan(after, limit)).map((r) => (r.evacueeId === first?.evacueeId && r.status === 'superseded' ? { ...r, status: 'stored' as const } : r)),
+    });
+    expect(second).toBeDefined();
+    const report = await auditLedger(ledger, { store: broken, readModel: pipeline.storage.readModel });
+    expect(report.ok).toBe(false);
+    expect(report.wrongCurrent).toHaveLength(1);
+    expect(report.wrongCurrent[0]?.evacueeId).toBe(first?.evacueeId);
+    expect(report.wrongCurrent[0]?.current).toHaveLength(2);
+  });
+
+  it("catches a tally that differs from the ledger's expectation", async () => {
+    // The ledger says the last wish went to the other destination: the store and the ledger disagree.
+    const last = ledger.at(-1);
+    if (last === undefined) throw new Error('empty ledger');
+    const moved = { ...last, destination: last.destination === 'mars' ? ('europa' as const) : ('mars' as const) };
+    const report = await audit([...ledger.slice(0, -1), moved]);
+    expect(report.ok).toBe(false);
+    expect(report.tallyMatches).toBe(false);
+    expect(report.tally.ledger[moved.destination]).toBe(report.tally.store[moved.destination] + 1);
   });
 
   it('sees a wish counted in the read model that the store does not hold', async () => {
@@ -77,13 +132,13 @@ describe('the audit of a ledger of accepted wishes', () => {
     // The read model now holds one wish too many (the test above): a mismatch the command reports.
     const mismatch = await exodus(['audit', '--data', dir, '--ledger', file]);
     expect(mismatch.code).toBe(1);
-    expect(mismatch.stdout).toMatch(/^NOT OK: 0 missing.*tallies differ/);
+    expect(mismatch.stdout).toMatch(/^NOT OK: 0 lost, 0 dead-lettered, 0 on their way.*tallies differ/);
 
     const lost = { id: '0190a1b2-0000-7000-8000-000000000003', evacueeId: 'EV-07777', destination: 'europa', submittedAt: new Date().toISOString() };
     writeFileSync(file, `${JSON.stringify(lost)}\n`);
     const json = await exodus(['audit', '--data', dir, '--ledger', file, '--json']);
     expect(json.code).toBe(1);
-    expect((JSON.parse(json.stdout) as AuditReport).missing).toEqual([lost.id]);
+    expect((JSON.parse(json.stdout) as AuditReport).lost).toEqual([lost.id]);
 
     writeFileSync(file, `${JSON.stringify(ledger[0])}\n{"id": "x", "evacueeId": "EV-1", "destination": "moon", "submittedAt": "2045-01-01T00:00:00Z"}\n`);
     const bad = await exodus(['audit', '--data', dir, '--ledger', file]);

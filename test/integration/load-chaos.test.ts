@@ -62,7 +62,7 @@ describe('exodus load, chaos and audit together', () => {
 
     const audit = await exodus(['audit', '--ledger', join(out, 'load', 'ledger.ndjson'), '--data', up.dataDir, '--json']);
     expect(audit.code, audit.stderr).toBe(0);
-    expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true, missing: [], tallyMatches: true });
+    expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true, lost: [], onTheirWay: [], tallyMatches: true });
   }, 120_000);
 
   it('overload: the door sheds with 503 and Retry-After, fails nothing else, and keeps every wish it accepted', async () => {

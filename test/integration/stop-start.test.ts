@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStorage } from '../../src/engines/index.js';
@@ -83,6 +83,17 @@ describe('stopping and starting exodus up', () => {
     await waitFor(async () => (await queueStatus(dataDir))['store']?.ready === accepted, 30_000, 'the wishes never reached the store queue');
     expect(await system.interrupt()).toBe(0);
     expect(system.output()).toContain(`stopped; ${accepted} still queued (store ${accepted}), delivered on the next start (the drain timeout ran out)`);
+
+    // The audit tells them apart from lost ones: on their way, in the store queue.
+    const ledger = join(dataDir, 'ledger.ndjson');
+    const entries = answers.filter((a) => a.status === 202).map((a) => ({ id: a.id, evacueeId: a.evacueeId, destination: a.destination, submittedAt: new Date(a.at).toISOString() }));
+    writeFileSync(ledger, entries.map((e) => JSON.stringify(e)).join('\n'));
+    const audit = await exodus(['audit', '--data', dataDir, '--ledger', ledger]);
+    expect(audit.code).toBe(1);
+    expect(audit.stdout).toMatch(new RegExp(`^NOT YET: ${accepted} accepted wishes still on their way \\(in the queues, safe\\); nothing lost`));
+    const json = JSON.parse((await exodus(['audit', '--data', dataDir, '--ledger', ledger, '--json'])).stdout) as { lost: string[]; onTheirWay: { queue: string }[] };
+    expect(json.lost).toEqual([]);
+    expect(json.onTheirWay.map((w) => w.queue)).toEqual(entries.map(() => 'store'));
   });
 
   it('a second exodus up on the same data dir exits at once with one line naming the running one; the first keeps its state', async () => {

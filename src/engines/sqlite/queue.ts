@@ -52,6 +52,9 @@ interface Row {
  * `attempts` counts deliveries and `failures` retries, so a row's lapses are `attempts - failures`
  * (ack deletes the row and dead-lettering ends it, so every other delivery ended in a retry or a lapse).
  */
+/** Ids per `holding` statement. */
+const HOLDING_PAGE = 500;
+
 export class SqliteQueue implements Queue {
   readonly deadLetters: DeadLetterQueue;
   private checkpointing = false;
@@ -107,6 +110,19 @@ export class SqliteQueue implements Queue {
     }, 'relaxed');
     rows.sort((a, b) => a.seq - b.seq);
     return rows.map((row) => this.delivery(row, lease));
+  }
+
+  /** Looked up in pages of ids (SQLite binds at most 32,766 parameters a statement). */
+  async holding(ids: readonly string[]): Promise<ReadonlySet<string>> {
+    const held = new Set<string>();
+    for (let start = 0; start < ids.length; start += HOLDING_PAGE) {
+      const page = ids.slice(start, start + HOLDING_PAGE);
+      const rows = this.db
+        .prepare(`SELECT id FROM messages WHERE queue = ? AND dead_at IS NULL AND id IN (${page.map(() => '?').join(', ')})`)
+        .all(this.name, ...page) as { id: string }[];
+      for (const row of rows) held.add(row.id);
+    }
+    return held;
   }
 
   /** Exact: `visible_at` says when a message is deliverable, `lease` whether someone holds it until then. */

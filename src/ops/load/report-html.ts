@@ -54,7 +54,7 @@ td.fail { color: #cf222e; font-weight: 600; } td.pass { color: #1a7f37; }
   ])}</table>
 <table>${head(['action', 'answer', 'count'])}${rows(answers)}</table>
 <table>${head(['latency (ms, from when due)', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max'])}${rows([latencyRow('POST answered 202', result.byAction.post.latency), latencyRow('reads answered 200', result.readLatency)])}</table>
-${report.audit === undefined ? '<p>No audit (run with the engines, --data or --queue and --store, to audit).</p>' : `<h2>Audit</h2><table>${head(['accepted', 'stored', 'superseded', 'rejected', 'lost', 'waited (s)', 'verdict'])}${rows([[report.audit.accepted, report.audit.stored, report.audit.superseded, report.audit.rejected, report.audit.lost, report.audit.waitS ?? 'not within the wait', report.audit.ok ? 'ok' : 'NOT OK']])}</table>`}
+${report.audit === undefined ? '<p>No audit (run with the engines, --data or --queue and --store, to audit).</p>' : `<h2>Audit</h2><table>${head(['accepted', 'stored', 'superseded', 'rejected', 'on their way', 'dead-lettered', 'lost', 'waited (s)', 'verdict'])}${rows([[report.audit.accepted, report.audit.stored, report.audit.superseded, report.audit.rejected, report.audit.onTheirWay, report.audit.deadLettered, report.audit.lost, report.audit.waitS ?? 'not within the wait', report.audit.ok ? 'ok' : 'NOT OK']])}</table>`}
 
 <h2>Parameters</h2>
 <table>${head(['setting', 'value'])}${rows(Object.entries(report.parameters).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]))}</table>

@@ -9,6 +9,10 @@ export interface AuditSummary {
   readonly stored: number;
   readonly superseded: number;
   readonly rejected: number;
+  /** Accepted and still in a queue when the wait ended: safe, not lost (the audit's classes, ops/audit.ts). */
+  readonly onTheirWay: number;
+  readonly deadLettered: number;
+  /** Accepted and in no queue, dead-letter queue or the store. */
   readonly lost: number;
   readonly waitS: number | undefined;
 }
