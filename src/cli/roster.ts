@@ -1,4 +1,5 @@
-import { writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { DEFAULT_PASS_VALIDITY_DAYS, demoName, evacueeIdFor, isEvacueeId, issuePass, type Evacuee } from '../domain/index.js';
 import { openStorage } from '../engines/index.js';
@@ -24,7 +25,9 @@ export async function rosterCommand({ flags, positionals: [action, file], config
       const evacuees = Array.from({ length: count }, (_, i) => ({ id: evacueeIdFor(i + 1), name: demoName(i) }));
       await register(config, evacuees);
       writeRoster(config, evacuees, out, expiresAt);
-      console.log(`wrote ${count} evacuees with boarding passes to ${out}`);
+      console.log(`wrote ${count} evacuees, ${describeIds(evacuees)}, with boarding passes to ${out}`);
+      // Generated ids always start at EV-00001: the same people as the demo roster's, with new passes.
+      if (existsSync(join(config.dataDir, DEMO_ROSTER_FILE))) console.log(`(EV-00001 on are the demo evacuees of ${join(config.dataDir, DEMO_ROSTER_FILE)}: the same people, new passes; their wishes are one per evacuee)`);
       return;
     }
     case 'import': {
@@ -38,6 +41,15 @@ export async function rosterCommand({ flags, positionals: [action, file], config
     default:
       throw new CliError('roster what? generate --count N --out FILE [--valid-days D], or import FILE [--out PASSES.csv] [--valid-days D]');
   }
+}
+
+/** Where `exodus up` writes the demo roster of a first start, in the data dir. */
+export const DEMO_ROSTER_FILE = 'demo-roster.csv';
+
+/** `EV-00001` or `EV-00001 … EV-02000`. */
+function describeIds(evacuees: readonly Evacuee[]): string {
+  const [first, last] = [evacuees[0]?.id, evacuees.at(-1)?.id];
+  return first === last ? String(first) : `${String(first)} … ${String(last)}`;
 }
 
 /** A demo roster of `count` evacuees registered in the store and written to `file`; returns the first, with its pass. */

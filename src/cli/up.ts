@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { embeddedDir, openMessaging } from '../engines/index.js';
@@ -14,6 +14,7 @@ import {
   lockDataDir,
   logLinesFor,
   observeSupervisor,
+  packageRoot,
   parseDurationMs,
   processName,
   reportSupervisorEvent,
@@ -27,7 +28,7 @@ import {
 } from '../runtime/index.js';
 import { CliError, type VerbInput } from './args.js';
 import type { ServiceName } from './serve.js';
-import { demoRoster } from './roster.js';
+import { DEMO_ROSTER_FILE, demoRoster } from './roster.js';
 import { consoleBanner, consoleExportEnv, consoleUrl, withInstanceId } from './up-console.js';
 
 const DEFAULT_REPLICAS: Readonly<Record<Exclude<ServiceName, 'frontend'>, number>> = { parser: 1, worker: 2, tally: 1 };
@@ -69,7 +70,7 @@ export async function upCommand({ flags, config: settings }: VerbInput): Promise
   const lock = lockDataDir(config.dataDir);
   if (lock.takenOverFrom !== undefined) await cleanUpAfter(lock.takenOverFrom.pid, config.dataDir);
   // A first start on the embedded engines gets demo evacuees, so the page can be tried at once.
-  const demo = flags['no-demo'] !== true && isFreshEmbeddedStore(config) ? await demoRoster(config, DEMO_EVACUEES, join(config.dataDir, 'demo-roster.csv')) : undefined;
+  const demo = flags['no-demo'] !== true && isFreshEmbeddedStore(config) ? await demoRoster(config, DEMO_EVACUEES, join(config.dataDir, DEMO_ROSTER_FILE)) : undefined;
   const replicas = parseReplicas(typeof flags['replicas'] === 'string' ? flags['replicas'] : undefined);
   // The settings as given on the command line go to every process (the environment reaches them anyway).
   const forwarded = Object.entries(flags).flatMap(([name, value]) => (typeof value === 'string' && CONFIG_FLAG_NAMES.includes(name) && !NOT_FORWARDED.includes(name) ? [`--${name}`, value] : []));
@@ -146,6 +147,15 @@ export async function upCommand({ flags, config: settings }: VerbInput): Promise
 
   const ready = await waitUntilReady(`${web}/readyz`, 20_000);
   printBanner(config, { web, console: consoleAt, token, ready, replicas, userEnv, demo });
+}
+
+/**
+ * How to run this CLI from where `up` was started: its own `bin/exodus.js`, as a path. Never
+ * `npx exodus`, which outside the checkout resolves an unrelated npm package of that name.
+ */
+function cliPath(): string {
+  const path = relative(process.cwd(), join(packageRoot(), 'bin', 'exodus.js'));
+  return path.startsWith('.') || isAbsolute(path) ? path : `./${path}`;
 }
 
 /** `--drain-timeout`: a duration such as 30s or 2m. */
@@ -247,13 +257,13 @@ function printBanner(config: Config, up: Banner): void {
     `  queue       ${config.queueUrl}`,
     `  store       ${config.storeUrl}`,
     `  logs        ${config.dataDir}/logs/`,
-    `  status      npx exodus status --data ${config.dataDir}`,
+    `  status      ${cliPath()} status --data ${config.dataDir}`,
     ...(up.demo === undefined
       ? []
       : [
           `  try it      boarding pass of ${up.demo.id} (${up.demo.name}), paste it into the page:`,
           `              ${up.demo.pass}`,
-          `              (${DEMO_EVACUEES} demo evacuees in ${join(config.dataDir, 'demo-roster.csv')}; --no-demo skips them)`,
+          `              (${DEMO_EVACUEES} demo evacuees in ${join(config.dataDir, DEMO_ROSTER_FILE)}; --no-demo skips them)`,
         ]),
     'Ctrl-C drains and stops everything.',
   ];
