@@ -120,8 +120,7 @@ export async function auditLedger(ledger: readonly LedgerEntry[], sources: Audit
     if (record === undefined) missing.push(id);
     else outcomes[record.status]++;
   }
-  const deadLetters = await listDeadLetters(sources.queues ?? {});
-  const whereabouts = await locate(missing, sources, deadLetters);
+  const { deadLetters, ...whereabouts } = await locate(missing, sources);
 
   // Per evacuee, over everything the store holds: the current ones and the newest that was not rejected.
   const byEvacuee = new Map<string, { current: WishRecord[]; newest: WishRecord | undefined }>();
@@ -182,43 +181,48 @@ async function listDeadLetters(queues: Readonly<Partial<Record<QueueName, Audite
 
 /**
  * Where the accepted wishes the store did not hold are: in a queue (upstream first), in a dead-letter
- * queue, in the store after all (arrived while the audit looked), or nowhere. A queue that cannot
- * be searched, while it holds messages, leaves the rest unknown rather than lost.
+ * queue (listed after the queues, so a wish parked meanwhile is seen there; one both held and parked,
+ * in a redrive's moment or an engine's doubt, counts as parked), in the store after all (arrived while
+ * the audit looked), or nowhere. A queue that cannot be searched, while it holds messages, leaves the
+ * rest unknown rather than lost.
  */
 async function locate(
   missing: readonly string[],
   sources: AuditSources,
-  deadLetters: DeadLetterListing,
-): Promise<Pick<AuditReport, 'onTheirWay' | 'deadLettered' | 'lost'>> {
-  const onTheirWay: { id: string; queue: QueueName | undefined }[] = [];
-  const deadLettered: { id: string; queue: QueueName; lastError: string }[] = [];
-  if (missing.length === 0 || sources.queues === undefined) return { onTheirWay, deadLettered, lost: [...missing] };
-  let left = [...missing];
+): Promise<Pick<AuditReport, 'onTheirWay' | 'deadLettered' | 'lost' | 'deadLetters'>> {
+  const queues = sources.queues ?? {};
+  const held = new Map<string, QueueName>();
   let unsearchedBacklog = 0;
-  for (const { queue: name, messageId } of CARRIERS) {
-    const queue = sources.queues[name];
+  for (const { queue: name, messageId } of missing.length === 0 ? [] : CARRIERS) {
+    const queue = queues[name];
     if (queue === undefined) continue;
     if (queue.holding === undefined) {
       const stats = await queue.stats();
       unsearchedBacklog += stats.ready + stats.inFlight + stats.delayed;
       continue;
     }
-    const held = await queue.holding(left.map(messageId));
-    onTheirWay.push(...left.filter((id) => held.has(messageId(id))).map((id) => ({ id, queue: name })));
-    left = left.filter((id) => !held.has(messageId(id)));
+    const asked = missing.filter((id) => !held.has(id));
+    const found = await queue.holding(asked.map(messageId));
+    for (const id of asked) if (found.has(messageId(id))) held.set(id, name);
   }
+  const deadLetters = await listDeadLetters(queues);
   const parked = new Map(
     (Object.entries(deadLetters) as [QueueName, { id: string; lastError: string }[]][]).flatMap(([queue, letters]) => letters.map((l) => [l.id, { queue, lastError: l.lastError }] as const)),
   );
-  for (const id of left) {
+  const onTheirWay: { id: string; queue: QueueName | undefined }[] = [];
+  const deadLettered: { id: string; queue: QueueName; lastError: string }[] = [];
+  const nowhere: string[] = [];
+  for (const id of missing) {
     const letter = CARRIERS.map(({ messageId }) => parked.get(messageId(id))).find((l) => l !== undefined);
     if (letter !== undefined) deadLettered.push({ id, ...letter });
+    else if (held.has(id)) onTheirWay.push({ id, queue: held.get(id) });
+    else nowhere.push(id);
   }
-  left = left.filter((id) => !deadLettered.some((d) => d.id === id));
-  const arrived = new Set((await Promise.all(left.map(async (id) => ((await sources.store.get(id)) === undefined ? undefined : id)))).filter((id) => id !== undefined));
+  if (sources.queues === undefined) return { onTheirWay, deadLettered, lost: nowhere, deadLetters };
+  const arrived = new Set((await Promise.all(nowhere.map(async (id) => ((await sources.store.get(id)) === undefined ? undefined : id)))).filter((id) => id !== undefined));
   const unknown = unsearchedBacklog > 0;
-  for (const id of left) if (arrived.has(id) || unknown) onTheirWay.push({ id, queue: undefined });
-  return { onTheirWay, deadLettered, lost: unknown ? [] : left.filter((id) => !arrived.has(id)) };
+  for (const id of nowhere) if (arrived.has(id) || unknown) onTheirWay.push({ id, queue: undefined });
+  return { onTheirWay, deadLettered, lost: unknown ? [] : nowhere.filter((id) => !arrived.has(id)), deadLetters };
 }
 
 async function scanAll(store: WishStore): Promise<WishRecord[]> {

@@ -20,8 +20,9 @@ export { parseNatsUrl } from './url.js';
  * share a server):
  * - every queue has a WorkQueue stream `<p>-queue-<q>` (subject `<p>.queue.<q>`, file storage) read
  *   by a durable pull consumer `<p>-<q>`; `send` and dead-letter redrive publish there;
- * - a topic is ONE subject `<p>.topic.<t>` in ONE Interest stream `<p>-topic-<t>`, read by a durable
- *   pull consumer per subscription (`<p>-store`, `<p>-tally`): fan-out without copying;
+ * - a topic is ONE subject `<p>.topic.<t>` in ONE stream `<p>-topic-<t>` (Limits retention, trimmed
+ *   below every subscription's ack floor by the readers: topic-trim.ts), read by a durable pull
+ *   consumer per subscription (`<p>-store`, `<p>-tally`): fan-out without copying;
  * - so `queue('store')` reads two lanes: the topic's `store` consumer and its own stream. That is how
  *   a message sent to one subscription (a contract case, a redrive) reaches only that one, under
  *   2.9's single `filter_subject` per consumer: a second subject on the topic stream cannot be
@@ -40,6 +41,11 @@ export { parseNatsUrl } from './url.js';
  * - attempts: JetStream counts deliveries, not failures, so each retry records the failures so far
  *   in the retry ledger (ledger.ts); `attempt` is failures + 1 and the rest of the delivery count is
  *   lapses. Consumers are made with `max_deliver: -1`: the engine applies both bounds (queue.ts).
+ * - `holding(ids)`: JetStream has no index by message id, so the lanes' streams are read (the whole
+ *   queue stream, a topic stream above the consumer's ack floor), matched by `Nats-Msg-Id`, bounded
+ *   (holding.ts). It names no acked message (bar one left in the retry ledger by a failed clear);
+ *   on a topic lane, while messages above the floor were acked out of order, it may leave out one in
+ *   flight there: the server counts the unacked ones but does not list them.
  * - transient failures are `TransientError`s with stable codes (errors.ts); the client reconnects
  *   forever, so a broker restart heals.
  */

@@ -20,10 +20,10 @@ export class Layout {
 
   /** Every place a queue receives from: its own stream, then each topic it subscribes to. */
   lanes(queue: QueueName): Lane[] {
-    const lanes: Lane[] = [{ key: 'queue', stream: this.queueStream(queue), consumer: this.consumer(queue), subject: this.queueSubject(queue) }];
+    const lanes: Lane[] = [{ key: 'queue', stream: this.queueStream(queue), consumer: this.consumer(queue), subject: this.queueSubject(queue), ackRemoves: true }];
     for (const [topic, subscribers] of Object.entries(SUBSCRIPTIONS)) {
       if (!subscribers.includes(queue)) continue;
-      lanes.push({ key: `topic-${dashed(topic)}`, stream: this.topicStream(topic), consumer: this.consumer(queue), subject: this.topicSubject(topic) });
+      lanes.push({ key: `topic-${dashed(topic)}`, stream: this.topicStream(topic), consumer: this.consumer(queue), subject: this.topicSubject(topic), ackRemoves: false });
     }
     return lanes;
   }
@@ -79,8 +79,14 @@ export interface Lane {
   readonly key: string;
   readonly stream: string;
   readonly consumer: string;
-  /** The consumer's single filter subject (NATS 2.9 has no `filter_subjects`). */
+  /** The consumer's single filter subject (NATS 2.9 has no `filter_subjects`), and the stream's only one. */
   readonly subject: string;
+  /**
+   * Whether an ack removes the message from the stream (WorkQueue retention: the queue's own stream),
+   * so that every message the stream stores is unacknowledged; a topic stream keeps acked messages
+   * until it is trimmed below every subscription's ack floor (topic-trim.ts).
+   */
+  readonly ackRemoves: boolean;
 }
 
 function dashed(topic: string): string {

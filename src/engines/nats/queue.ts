@@ -5,12 +5,13 @@ import type { Connection } from './connection.js';
 import { NatsDeadLetters } from './dead-letters.js';
 import { NatsDelivery, type DeliveryContext } from './delivery.js';
 import { guarded } from './errors.js';
+import { holding } from './holding.js';
 import type { Lane, Layout } from './layout.js';
 import type { Lease } from './lease.js';
 import { Ledger } from './ledger.js';
 import { publishEnvelopes } from './publish.js';
 import { pull, type Pulled } from './pull.js';
-import { readStored } from './stored.js';
+import { readStored, unreadableId } from './stored.js';
 
 /**
  * A queue over one or more lanes (stream + durable pull consumer): its own WorkQueue stream, which
@@ -68,6 +69,16 @@ export class NatsQueue implements Queue {
   }
 
   /**
+   * Reads the lanes' streams (the whole own stream, a topic stream above the consumer's ack floor),
+   * at most `HOLDING_SCAN_MAX` messages a lane: holding.ts says what it guarantees (no acked message;
+   * on a topic lane, an in-flight one may be left out while later ones were acked out of order) and
+   * what it costs.
+   */
+  holding(ids: readonly string[]): Promise<ReadonlySet<string>> {
+    return holding({ conn: this.conn, lanes: this.lanes }, ids);
+  }
+
+  /**
    * `ready` counts what the consumers have not handed out yet plus what waits in the ledger to be
    * redelivered at once; `delayed` what waits there after a retry with a delay (until it is
    * redelivered: the server does not say when its delay is up); `inFlight` is the rest of what the
@@ -105,7 +116,7 @@ export class NatsQueue implements Queue {
     if (message === undefined) {
       // Not ours (someone published by hand): parked as a JSON string, so nothing is lost and it
       // cannot block the queue by failing every receive.
-      const id = `unreadable:${lane.stream}:${pulled.streamSeq}`;
+      const id = unreadableId(lane.stream, pulled.streamSeq);
       return this.park(lane, pulled, JSON.stringify(pulled.body), id, pulled.deliveryCount, 'unreadable: not a JSON envelope with an id');
     }
     // Only a redelivery can have a ledger record; reading it is best effort (it carries the last error).

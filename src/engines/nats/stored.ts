@@ -6,6 +6,12 @@ export interface Stored {
   readonly seq: number;
   readonly subject: string;
   readonly body: string;
+  /**
+   * Its `Nats-Msg-Id` header, as the server keeps it: the event id for a send or publish (publish.ts),
+   * `<id>:redrive:<letter seq>` for a redrive (dead-letters.ts); trimmed of surrounding whitespace, as
+   * nats.js writes every header value; undefined when it has none (published by hand).
+   */
+  readonly msgId: string | undefined;
   /** When the stream stored it (server clock). */
   readonly storedAt: Date;
 }
@@ -34,14 +40,34 @@ export async function readStored(conn: Connection, stream: string, query: Stored
     seq: stored.seq,
     subject: stored.subject,
     body: stored.data === undefined ? '' : Buffer.from(stored.data, 'base64').toString('utf8'),
+    msgId: stored.hdrs === undefined ? undefined : headerValue(Buffer.from(stored.hdrs, 'base64').toString('utf8'), MSG_ID),
     storedAt: new Date(stored.time),
   };
 }
 
+/** The id a stored message that is no envelope (published by hand) goes by: its dead letter's, made at receive. */
+export function unreadableId(stream: string, seq: number): string {
+  return `unreadable:${stream}:${seq}`;
+}
+
+/**
+ * One header's first value in a header block (`NATS/1.0\r\nName: value\r\n…\r\n\r\n`), read as
+ * nats.js reads it (name before the first colon, value trimmed); names compare case-insensitively.
+ */
+export function headerValue(block: string, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const line of block.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === wanted) return line.slice(colon + 1).trim();
+  }
+  return undefined;
+}
+
+const MSG_ID = 'Nats-Msg-Id';
 const NO_MESSAGE_FOUND = 10037;
 const STREAM_NOT_FOUND = 10059;
 
 interface MsgGetResponse {
-  readonly message?: { readonly subject: string; readonly seq: number; readonly data?: string; readonly time: string };
+  readonly message?: { readonly subject: string; readonly seq: number; readonly hdrs?: string; readonly data?: string; readonly time: string };
   readonly error?: { readonly code: number; readonly err_code?: number; readonly description?: string };
 }
