@@ -12,7 +12,7 @@ import { envelope } from '../contract/fixtures.js';
 import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
 import { fauxqsEndpoint, stopFauxqs } from '../support/fauxqs.js';
 import { skipUnless } from '../support/services.js';
-import { BIN, exodus, freePort, generateRoster, postWish, startSystem, tempDir, waitFor, wishStatus } from '../support/system.js';
+import { BIN, exodus, freePort, generateRoster, startSystem, submitWish, tempDir, waitFor, wishStatus } from '../support/system.js';
 
 describe('the exodus CLI', () => {
   it('generates a roster whose passes verify with the data dir secret, and reuses that secret', async () => {
@@ -106,7 +106,7 @@ describe('the exodus CLI', () => {
       const pass = /boarding pass of EV-00001 \(.+\), paste it into the page:\n\s+(\S+)/.exec(system.output())?.[1];
       expect(pass).toBeDefined();
       expect(readFileSync(join(system.dataDir, 'demo-roster.csv'), 'utf8').trim().split('\n')).toHaveLength(11);
-      expect((await postWish(system.url, pass ?? '', { destination: 'europa', message: 'first try' })).status).toBe(202);
+      expect((await submitWish(system.url, pass ?? '', { destination: 'europa', message: 'first try' })).status).toBe(202);
       expect(system.output()).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: process started/m);
       expect(system.output()).not.toMatch(/^\{"level"/m);
     } finally {
@@ -147,7 +147,7 @@ describe('the exodus CLI', () => {
     const system = await startSystem({ extraArgs: ['--console-port', String(port)] });
     try {
       const [evacuee] = await generateRoster(system.dataDir, 1);
-      const { id } = (await (await postWish(system.url, evacuee?.pass ?? '', { destination: 'mars', message: 'no console needed' })).json()) as { id: string };
+      const { id } = (await (await submitWish(system.url, evacuee?.pass ?? '', { destination: 'mars', message: 'no console needed' })).json()) as { id: string };
       await waitFor(async () => (await wishStatus(system.url, id)).status === 'stored', 10_000, 'never stored');
       const restarts = async () => {
         const status = JSON.parse((await exodus(['status', '--data', system.dataDir, '--json'])).stdout) as { supervisor: { processes: { service: string; restarts: number }[] } };

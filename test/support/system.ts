@@ -192,6 +192,20 @@ export function postWish(url: string, pass: string, body: unknown, headers: Reco
 }
 
 /**
+ * `POST /api/wishes` as a well-behaved client sends it: a 503 or 429 (the front door shedding load,
+ * which a busy test machine can provoke right after a start) is sent again after its Retry-After, up
+ * to `attempts` times; the last answer is returned whatever it is.
+ */
+export async function submitWish(url: string, pass: string, body: unknown, attempts = 10): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await postWish(url, pass, body);
+    if ((response.status !== 503 && response.status !== 429) || attempt >= attempts) return response;
+    await response.arrayBuffer();
+    await new Promise((done) => setTimeout(done, Number(response.headers.get('retry-after') ?? 1) * 1000));
+  }
+}
+
+/**
  * `GET /api/wishes/{id}` as a well-behaved client reads it: a 503 or 429 (the front door shedding
  * load, which a busy test machine can provoke) is asked again after its Retry-After; any other
  * non-200 is an error.
