@@ -9,10 +9,17 @@ export const METRIC = {
   tally: 'exodus.tally.wishes',
   /** From a wish's 202 to its place on the wall, recorded by the tally (the freshness SLO's indicator). */
   timeToWall: 'exodus.wish.time_to_wall',
-  /** Supervisor gauges/counters, attributes `exodus.service` (a `service.name`) and `exodus.process`. */
+  /** Supervisor gauges and counter by service, attribute `exodus.service` (a `service.name`). */
   processesRunning: 'exodus.process.running',
   processesWanted: 'exodus.process.wanted',
   processRestarts: 'exodus.process.restarts',
+  /**
+   * The supervisor's gauge per process it keeps (`exodus.service`, `exodus.process`): its OS pid while
+   * it runs, 0 while it waits to be restarted. The pid is the value, not an attribute, because the
+   * SDK keeps reporting every attribute set an observable instrument ever had: a pid among the
+   * attributes would list each process once more per restart. The console's one source for what runs.
+   */
+  processPid: 'exodus.process.pid',
   refusedRequests: 'exodus.http.server.refused_requests',
   /** Every process reports it: how the console knows a process is alive. */
   memory: 'process.memory.usage',

@@ -35,7 +35,13 @@ function pageFixture(): string {
 const nanos = (ms: number): string => String(BigInt(Math.round(ms)) * 1_000_000n);
 
 /** OTLP/JSON metric builders: cumulative points as an SDK exports them. */
-const resource = (service: string, instance: string) => ({ attributes: [{ key: 'service.name', value: { stringValue: service } }, { key: 'service.instance.id', value: { stringValue: instance } }] });
+const resource = (service: string, instance: string, pid?: number) => ({
+  attributes: [
+    { key: 'service.name', value: { stringValue: service } },
+    { key: 'service.instance.id', value: { stringValue: instance } },
+    ...(pid === undefined ? [] : [{ key: 'process.pid', value: { intValue: String(pid) } }]),
+  ],
+});
 const attrs = (pairs: Record<string, string | number>) => Object.entries(pairs).map(([key, v]) => ({ key, value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v } }));
 const gauge = (name: string, points: [number, number, Record<string, string | number>][]) => ({
   name,
@@ -169,11 +175,11 @@ describe('the ops console: OTLP receiver and JSON API', () => {
     const body = {
       resourceMetrics: [
         {
-          resource: resource('exodus-frontend', 'frontend-1'),
+          resource: resource('exodus-frontend', 'frontend-1', 4100),
           scopeMetrics: [{
             metrics: [
               gauge('process.memory.usage', [[now - 1000, 90e6, {}]]),
-              // 100 requests in 20 s: 90 under 10 ms, 10 between 10 and 100 ms; 5 of them 503s.
+              // 100 requests in 20 s: 90 under 10 ms, 10 between 10 and 100 ms; 5 of them 503s (load shed: refused, not failed).
               histogram('http.server.request.duration', [[now - 40_000, [0, 0, 0, 0], post], [now - 20_000, [90, 5, 0, 0], post], [now - 40_000, [0, 0, 0, 0], { ...post, 'http.response.status_code': 503 }], [now - 20_000, [0, 5, 0, 0], { ...post, 'http.response.status_code': 503 }]]),
               sum('exodus.wishes', [[now - 40_000, 1000, { 'exodus.wish.outcome': 'accepted' }], [now - 20_000, 1200, { 'exodus.wish.outcome': 'accepted' }]]),
               gauge('exodus.queue.messages', [[now - 5000, 40, { 'messaging.destination.name': 'intake', 'exodus.queue.state': 'ready' }], [now - 5000, 2, { 'messaging.destination.name': 'intake', 'exodus.queue.state': 'dead' }]]),
@@ -181,7 +187,7 @@ describe('the ops console: OTLP receiver and JSON API', () => {
           }],
         },
         {
-          resource: resource('exodus-parser', 'parser-1'),
+          resource: resource('exodus-parser', 'parser-1', 4200),
           scopeMetrics: [{ metrics: [
             gauge('process.memory.usage', [[now - 1000, 80e6, {}]]),
             // The parser observes the same queue: its figure must not be added to the frontend's.
@@ -189,13 +195,32 @@ describe('the ops console: OTLP receiver and JSON API', () => {
           ] }],
         },
         {
-          resource: resource('exodus-worker', 'worker-1'),
+          resource: resource('exodus-worker', 'worker-1', 4301),
           scopeMetrics: [{ metrics: [gauge('process.memory.usage', [[now - 120_000, 80e6, {}]])] }],
         },
         {
-          resource: resource('exodus-supervisor', 'supervisor'),
+          // worker-2 still reports although the supervisor already lists worker-1 as waiting to restart.
+          resource: resource('exodus-worker', 'worker-2', 4302),
+          scopeMetrics: [{ metrics: [gauge('process.memory.usage', [[now - 2000, 80e6, {}]])] }],
+        },
+        {
+          // A command, not a service: it reported a minute ago and has finished.
+          resource: resource('exodus-chaos', 'chaos-4999', 4999),
+          scopeMetrics: [{ metrics: [gauge('process.memory.usage', [[now - 60_000, 50e6, {}]])] }],
+        },
+        {
+          resource: resource('exodus-supervisor', 'supervisor-1', 4000),
           scopeMetrics: [{ metrics: [
-            gauge('exodus.process.running', [[now - 1000, 0, { 'exodus.service': 'exodus-worker' }], [now - 1000, 1, { 'exodus.service': 'exodus-frontend' }]]),
+            // Each process's pid, 0 while it waits to be restarted.
+            gauge('exodus.process.pid', [
+              // An older report, when worker-1 still ran: only the last one counts.
+              [now - 2000, 4301, { 'exodus.service': 'exodus-worker', 'exodus.process': 'worker-1' }],
+              [now - 1000, 0, { 'exodus.service': 'exodus-worker', 'exodus.process': 'worker-1' }],
+              [now - 1000, 4302, { 'exodus.service': 'exodus-worker', 'exodus.process': 'worker-2' }],
+              [now - 1000, 4100, { 'exodus.service': 'exodus-frontend', 'exodus.process': 'frontend-1' }],
+              [now - 1000, 4050, { 'exodus.service': 'exodus-console', 'exodus.process': 'console-1' }],
+            ]),
+            gauge('exodus.process.running', [[now - 1000, 1, { 'exodus.service': 'exodus-worker' }], [now - 1000, 1, { 'exodus.service': 'exodus-frontend' }]]),
             gauge('exodus.process.wanted', [[now - 1000, 2, { 'exodus.service': 'exodus-worker' }], [now - 1000, 1, { 'exodus.service': 'exodus-frontend' }]]),
             sum('exodus.process.restarts', [[now - 1000, 3, { 'exodus.service': 'exodus-worker' }]]),
           ] }],
@@ -211,22 +236,40 @@ describe('the ops console: OTLP receiver and JSON API', () => {
 
     const overview = await get<Overview>('/api/v1/overview');
     const service = (name: string) => overview.services.find((s) => s.name === name);
-    expect(service('exodus-worker')).toMatchObject({ running: 0, wanted: 2, restarts: 3, instances: [{ instance: 'worker-1', up: false }] });
-    expect(service('exodus-parser')).toMatchObject({ running: 1, wanted: null, restarts: 0 });
+    // Rows are the services that run: not the supervisor, not a command (exodus chaos).
+    expect(overview.services.map((s) => s.name)).toEqual(['exodus-console', 'exodus-frontend', 'exodus-parser', 'exodus-worker']);
+    // Running, wanted and the instances come from one source (the supervisor's last report where it keeps the service), with pids.
+    expect(service('exodus-worker')).toMatchObject({
+      running: 1,
+      wanted: 2,
+      restarts: 3,
+      instances: [
+        { instance: 'worker-1', pid: null, up: false, lastSeen: new Date(now - 120_000).toISOString() },
+        { instance: 'worker-2', pid: 4302, up: true, lastSeen: new Date(now - 2000).toISOString() },
+      ],
+    });
+    expect(service('exodus-console')).toMatchObject({ running: 1, wanted: 1, instances: [{ instance: 'console-1', pid: 4050, up: true, lastSeen: null }] });
+    // No supervisor keeps the parser here: its processes are those heard from, its pid its own resource's.
+    expect(service('exodus-parser')).toMatchObject({ running: 1, wanted: null, restarts: 0, instances: [{ instance: 'parser-1', pid: 4200, up: true }] });
+    for (const s of overview.services) expect(s.running, s.name).toBe(s.instances.filter((i) => i.up).length);
     const frontend = service('exodus-frontend');
-    expect(frontend).toMatchObject({ running: 1, wanted: 1 });
+    expect(frontend).toMatchObject({ running: 1, wanted: 1, instances: [{ instance: 'frontend-1', pid: 4100, up: true }] });
     expect(frontend?.ratePerSecond).toBeCloseTo(100 / 60, 5);
-    expect(frontend?.errorRate).toBeCloseTo(0.05, 5);
+    // The 503s are refusals (the availability SLO counts them good): their own column, not errors.
+    expect(frontend?.errorRate).toBe(0);
+    expect(frontend?.refusedRate).toBeCloseTo(0.05, 5);
     // p50: rank 50 of 100 in the first bucket (0–10 ms, 90 there) → 50/90 of 10 ms.
     expect(frontend?.latencyMs?.p50).toBeCloseTo((50 / 90) * 10, 5);
     expect(frontend?.latencyMs?.p99).toBeCloseTo(10 + 90 * (9 / 10), 5);
-    expect(overview.services.map((s) => s.name)).not.toContain('exodus-supervisor');
     expect(overview.wishesPerSecond.accepted).toBeCloseTo(200 / 60, 5);
     expect(overview.queues).toEqual([expect.objectContaining({ name: 'intake', ready: 41, dead: 2, inFlight: 0, delayed: 0 })]);
     expect(overview.tally).toEqual({ mars: 700, europa: 300 });
     const wishesChart = overview.charts.find((c) => c.title === 'Wishes per second');
     expect(wishesChart?.times).toHaveLength(60);
     expect(wishesChart?.series.find((s) => s.label === 'accepted')?.values.reduce<number>((a, v) => a + (v ?? 0), 0)).toBeCloseTo(200 / 15, 5);
+    const requests = overview.charts.find((c) => c.title === 'Requests per second');
+    const chartTotal = (label: string) => (requests?.series.find((s) => s.label === label)?.values ?? []).reduce<number>((a, v) => a + (v ?? 0), 0) * 15;
+    expect([chartTotal('errors'), chartTotal('refused (429/503)')]).toEqual([0, 5]);
 
     const { services } = await get<{ services: unknown[] }>('/api/v1/services');
     expect(services).toEqual(overview.services);
@@ -285,6 +328,49 @@ describe("the console's objectives: each SLO's indicator and error budget, from 
       expect(of('wish-freshness')).toMatchObject({ good: 999, total: 1000 });
       expect(of('wall-read-latency')).toMatchObject({ good: 0, total: 0, sli: null, budgetLeft: null });
       expect(slos.every((slo) => slo.problem === undefined)).toBe(true);
+    } finally {
+      await app.close();
+      store.close();
+    }
+  });
+});
+
+describe('one definition of an error, and every request counted from the first', () => {
+  it('the Errors column and the availability SLO count the same failures; refusals have their own column; a burst after a start and a restart are counted whole', async () => {
+    const store = openTelemetryStore(tempDir('exodus-console-errors-'));
+    const app = await buildConsoleApp({ store, adminToken: TOKEN, logger: pino({ level: 'silent' }), webRoot: pageFixture(), objectives: { slos: readSlos(join(packageRoot(), 'slo')), windowMs: 3_600_000 } });
+    try {
+      const now = Date.now();
+      const post = (status: number) => ({ 'http.request.method': 'POST', 'http.route': '/api/wishes', 'http.response.status_code': status });
+      // Exported right after the frontend started (each series begins at its first request): one point each.
+      const firstExport = (pid: number, startMs: number, atMs: number, counts: Record<number, number>) => ({
+        resource: resource('exodus-frontend', 'frontend-1', pid),
+        scopeMetrics: [{ metrics: [gauge('process.memory.usage', [[atMs, 90e6, {}]]), {
+          name: 'http.server.request.duration',
+          histogram: {
+            aggregationTemporality: 2,
+            dataPoints: Object.entries(counts).map(([status, n]) => ({ startTimeUnixNano: nanos(startMs), timeUnixNano: nanos(atMs), count: String(n), sum: 0.01 * n, bucketCounts: [String(n), '0'], explicitBounds: [0.25], attributes: attrs(post(Number(status))) })),
+          },
+        }] }],
+      });
+      const send = async (resourceMetrics: unknown[]) =>
+        expect((await app.inject({ method: 'POST', url: '/v1/metrics', headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify({ resourceMetrics }) })).statusCode).toBe(200);
+      // 10 × 202, 3 × 503 (shed), 2 × 429, 1 × 500, 4 × 401; then the process restarts (new pid, new start) and answers 7 × 202 more.
+      await send([firstExport(5001, now - 30_000, now - 25_000, { 202: 10, 503: 3, 429: 2, 500: 1, 401: 4 })]);
+      await send([firstExport(5002, now - 20_000, now - 15_000, { 202: 7 })]);
+
+      const overview = (await app.inject({ method: 'GET', url: '/api/v1/overview', headers: auth })).json<Overview>();
+      const frontend = overview.services.find((s) => s.name === 'exodus-frontend');
+      const answered = 10 + 3 + 2 + 1 + 4 + 7;
+      expect(frontend?.ratePerSecond).toBeCloseTo(answered / 60, 9);
+      expect(frontend?.errorRate).toBeCloseTo(1 / answered, 9);
+      expect(frontend?.refusedRate).toBeCloseTo(5 / answered, 9);
+
+      const { slos } = (await app.inject({ method: 'GET', url: '/api/v1/slos', headers: auth })).json<SlosResponse>();
+      const availability = slos.find((slo) => slo.name === 'wish-acceptance-availability');
+      // The caller's mistakes (401) are left out; the one failure is the one error; the refusals are good.
+      expect(availability).toMatchObject({ good: 17 + 5, total: 17 + 5 + 1 });
+      expect((availability?.total ?? 0) - (availability?.good ?? 0)).toBe(Math.round((frontend?.errorRate ?? 0) * answered));
     } finally {
       await app.close();
       store.close();

@@ -26,8 +26,9 @@ const service = objectOf({
   restarts: { type: 'number' },
   ratePerSecond: { type: 'number' },
   errorRate: { type: 'number' },
+  refusedRate: { type: 'number' },
   latencyMs: latency,
-  instances: { type: 'array', items: objectOf({ instance: { type: 'string' }, pid: nullable({ type: 'number' }), lastSeen: { type: 'string' }, up: { type: 'boolean' } }) },
+  instances: { type: 'array', items: objectOf({ instance: { type: 'string' }, pid: nullable({ type: 'number' }), lastSeen: nullable({ type: 'string' }), up: { type: 'boolean' } }) },
 });
 const queue = objectOf({
   name: { type: 'string' },
@@ -149,7 +150,7 @@ export function registerApiRoutes(app: FastifyInstance, store: TelemetryStore, o
   });
 
   app.get('/api/v1/services', {
-    schema: { tags, summary: 'Each service: running and wanted processes, restarts, rate, errors, latency', response: respond(objectOf({ services })) },
+    schema: { tags, summary: 'Each service: running and wanted processes, restarts, rate, errors, refusals, latency', response: respond(objectOf({ services })) },
   }, async (): Promise<ServicesResponse> => ({ services: buildServices(store, Date.now()) }));
 
   app.get('/api/v1/queues', {

@@ -18,27 +18,31 @@ export interface Latency {
 export interface InstanceSummary {
   /** `service.instance.id` (e.g. `worker-2` under `exodus up`), else host:pid. */
   readonly instance: string;
+  /** Its OS pid: the supervisor's word where one keeps it (none while it waits to restart), else its own telemetry's `process.pid`. */
   readonly pid: number | null;
-  /** Last telemetry received from it (ISO 8601). */
-  readonly lastSeen: string;
-  /** Heard from within the last 30 s. */
+  /** Last telemetry received from the process itself (ISO 8601); null if none (the console sends none). */
+  readonly lastSeen: string | null;
+  /** Running, as the supervisor says where one keeps the service; else heard from within the last 30 s. */
   readonly up: boolean;
 }
 
 export interface ServiceSummary {
-  /** `service.name`, e.g. `exodus-worker`. */
+  /** `service.name`, e.g. `exodus-worker`: one of the services Exodus runs (a command that reports, like `exodus chaos`, is not one). */
   readonly name: string;
-  /** Processes running now: the supervisor's count where one reports, else instances heard from lately. */
+  /** How many of `instances` are up. */
   readonly running: number;
-  /** Processes the supervisor wants; null when no supervisor reports this service. */
+  /** Processes the supervisor keeps (the length of `instances` then); null when no supervisor reports this service. */
   readonly wanted: number | null;
   /** Restarts since the supervisor started. */
   readonly restarts: number;
   /** Requests (frontend) or messages processed (consumers) per second over the last minute. */
   readonly ratePerSecond: number;
-  /** Share of those that failed (HTTP 5xx, or a processing error), 0..1. */
+  /** Share of those that failed, 0..1: a 5xx other than a refusal, or a processing error (the SLOs' definition). */
   readonly errorRate: number;
+  /** Share of those refused on purpose, 0..1: 429 (rate limit) and 503 (load shed), both with Retry-After; not errors. */
+  readonly refusedRate: number;
   readonly latencyMs: Latency | null;
+  /** Where a supervisor keeps the service, its processes (running or waiting to restart); else those heard from. */
   readonly instances: readonly InstanceSummary[];
 }
 

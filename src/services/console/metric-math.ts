@@ -1,9 +1,20 @@
 import type { StoredPoint, TelemetryAttributes } from '../../ports/index.js';
+import { seriesStartOf } from './point-origin.js';
 
 /*
- * Rates and percentiles from what OTLP exporters send by default: cumulative counters and
- * histograms, one point per series per export. A series is one process's one attribute set; a
- * process that restarts begins again from zero, which counts as a reset, not a negative rate.
+ * Rates, totals and percentiles from what OTLP exporters send by default: cumulative counters and
+ * histograms, one point per series per export. Each series is first turned into increments (what it
+ * counted between two of its exports) and every figure is a sum of increments, so the console counts
+ * exactly what the processes counted:
+ * - a series is one process's one attribute set since one start: the receiver keeps the pid and
+ *   OTLP's start time among a point's attributes (point-origin.ts), so a restart is a new series;
+ * - a series' first point counts from zero when the series began at or after the horizon (the time
+ *   since which the reader holds every point): nothing of it can have been counted before that point.
+ *   A series older than the horizon gives its first point as the base the next one grows from;
+ * - a series whose sender gives no start time and whose value went down was reset: all of the newer
+ *   point is its growth.
+ * Delta points (a Collector may send them) need no rule of their own: each begins where the last
+ * ended, so each is a series of one point, counted whole.
  */
 
 export interface Step {
@@ -40,33 +51,95 @@ export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<st
   return groups;
 }
 
-function bySeries(points: readonly StoredPoint[]): StoredPoint[][] {
-  const series = [...groupBy(points, seriesKey).values()];
-  for (const list of series) list.sort((a, b) => a.timeMs - b.timeMs);
-  return series;
+/**
+ * What one series counted from one export to the next (or from its start to its first export),
+ * placed at the later export's time: every rate, total and distribution is a sum of these.
+ */
+export interface Increment {
+  readonly service: string;
+  readonly instance: string;
+  readonly attributes: TelemetryAttributes;
+  /**
+   * Where the counting began: the series' previous export, or its start. (A stored point has no such
+   * field, so a cumulative point cannot be passed where increments are meant.)
+   */
+  readonly fromMs: number;
+  readonly timeMs: number;
+  /** A counter's growth; a histogram's growth of its sum. */
+  readonly value: number;
+  /** A histogram's new observations: in all, and per bucket of `bounds`. */
+  readonly count: number;
+  readonly bounds: readonly number[];
+  readonly buckets: readonly number[];
 }
 
-/** What a cumulative value grew by between two points (after a reset, all of the newer one). */
-const growth = (older: number, newer: number): number => (newer >= older ? newer - older : newer);
-
-/** Increments of every series of a counter, each placed at the time of the later point. */
-function increments(points: readonly StoredPoint[]): { timeMs: number; value: number }[] {
-  return bySeries(points).flatMap((series) => series.slice(1).map((point, i) => ({ timeMs: point.timeMs, value: growth((series[i] as StoredPoint).value, point.value) })));
+/** The increments of every cumulative series in `points`, which hold every point stored since `horizonMs`. */
+export function increments(points: readonly StoredPoint[], horizonMs: number): Increment[] {
+  const out: Increment[] = [];
+  for (const series of groupBy(points, seriesKey).values()) {
+    series.sort((a, b) => a.timeMs - b.timeMs);
+    const first = series[0] as StoredPoint;
+    const startMs = seriesStartOf(first.attributes);
+    if (startMs !== undefined && startMs >= horizonMs) out.push(grownSince(undefined, first, startMs));
+    for (let i = 1; i < series.length; i++) {
+      const older = series[i - 1] as StoredPoint;
+      out.push(grownSince(older, series[i] as StoredPoint, older.timeMs));
+    }
+  }
+  return out;
 }
 
-/** Per-second rate of a counter summed over its series, in each step. */
-export function ratePerStep(points: readonly StoredPoint[], grid: readonly Step[]): number[] {
+/** What `newer` counted since `older` (undefined: since the series began); after a reset, all of it. */
+function grownSince(older: StoredPoint | undefined, newer: StoredPoint, fromMs: number): Increment {
+  const base = older === undefined || wasReset(older, newer) ? undefined : older;
+  return {
+    service: newer.service,
+    instance: newer.instance,
+    attributes: newer.attributes,
+    fromMs,
+    timeMs: newer.timeMs,
+    value: newer.value - (base?.value ?? 0),
+    count: newer.count - (base?.count ?? 0),
+    bounds: newer.bounds,
+    buckets: newer.buckets.map((n, b) => n - (base?.buckets[b] ?? 0)),
+  };
+}
+
+/**
+ * A cumulative value that went down, or a histogram whose buckets changed, started again from zero
+ * (a histogram's sum may fall with negative observations, so only its counts say).
+ */
+function wasReset(older: StoredPoint, newer: StoredPoint): boolean {
+  if (newer.kind !== 'histogram') return newer.value < older.value;
+  const sameBuckets = newer.bounds.length === older.bounds.length && newer.bounds.every((bound, i) => bound === older.bounds[i]);
+  return !sameBuckets || newer.count < older.count || newer.buckets.some((n, b) => n < (older.buckets[b] ?? 0));
+}
+
+/** What the increments counted in each step (a counter's growth), summed over their series. */
+export function totalPerStep(grown: readonly Increment[], grid: readonly Step[]): number[] {
   const totals = grid.map(() => 0);
-  for (const { timeMs, value } of increments(points)) {
+  for (const { timeMs, value } of grown) {
     const i = stepIndex(grid, timeMs);
     if (i >= 0) totals[i] = (totals[i] ?? 0) + value;
   }
-  return totals.map((total, i) => total / (((grid[i]?.endMs ?? 0) - (grid[i]?.startMs ?? 0)) / 1000 || 1));
+  return totals;
+}
+
+/** What the increments counted in [fromMs, toMs), summed over their series. */
+export function total(grown: readonly Increment[], fromMs: number, toMs: number): number {
+  return totalPerStep(grown, [{ startMs: fromMs, endMs: toMs }])[0] ?? 0;
+}
+
+const seconds = (step: Step | undefined): number => ((step?.endMs ?? 0) - (step?.startMs ?? 0)) / 1000 || 1;
+
+/** Per-second rate of a counter summed over its series, in each step. */
+export function ratePerStep(grown: readonly Increment[], grid: readonly Step[]): number[] {
+  return totalPerStep(grown, grid).map((sum, i) => sum / seconds(grid[i]));
 }
 
 /** Per-second rate of a counter over [fromMs, toMs), summed over its series. */
-export function rate(points: readonly StoredPoint[], fromMs: number, toMs: number): number {
-  return ratePerStep(points, [{ startMs: fromMs, endMs: toMs }])[0] ?? 0;
+export function rate(grown: readonly Increment[], fromMs: number, toMs: number): number {
+  return total(grown, fromMs, toMs) / seconds({ startMs: fromMs, endMs: toMs });
 }
 
 /** A histogram's observations in a window: per-bucket counts merged over its series. */
@@ -77,31 +150,25 @@ export interface Distribution {
 }
 
 /** The observations each step received, merged over the series (all of one metric share bounds). */
-export function distributionPerStep(points: readonly StoredPoint[], grid: readonly Step[]): Distribution[] {
+export function distributionPerStep(grown: readonly Increment[], grid: readonly Step[]): Distribution[] {
   const out = grid.map((): { bounds: readonly number[]; buckets: number[]; count: number } => ({ bounds: [], buckets: [], count: 0 }));
-  for (const series of bySeries(points)) {
-    for (let i = 1; i < series.length; i++) {
-      const older = series[i - 1] as StoredPoint;
-      const newer = series[i] as StoredPoint;
-      const step = stepIndex(grid, newer.timeMs);
-      const into = out[step];
-      if (into === undefined) continue;
-      const reset = newer.count < older.count;
-      if (into.buckets.length === 0) {
-        into.bounds = newer.bounds;
-        into.buckets = newer.buckets.map(() => 0);
-      }
-      newer.buckets.forEach((n, b) => {
-        into.buckets[b] = (into.buckets[b] ?? 0) + (reset ? n : n - (older.buckets[b] ?? 0));
-      });
-      into.count += reset ? newer.count : newer.count - older.count;
+  for (const increment of grown) {
+    const into = out[stepIndex(grid, increment.timeMs)];
+    if (into === undefined) continue;
+    if (into.buckets.length === 0) {
+      into.bounds = increment.bounds;
+      into.buckets = increment.buckets.map(() => 0);
     }
+    increment.buckets.forEach((n, b) => {
+      into.buckets[b] = (into.buckets[b] ?? 0) + n;
+    });
+    into.count += increment.count;
   }
   return out;
 }
 
-export function distribution(points: readonly StoredPoint[], fromMs: number, toMs: number): Distribution {
-  return distributionPerStep(points, [{ startMs: fromMs, endMs: toMs }])[0] ?? { bounds: [], buckets: [], count: 0 };
+export function distribution(grown: readonly Increment[], fromMs: number, toMs: number): Distribution {
+  return distributionPerStep(grown, [{ startMs: fromMs, endMs: toMs }])[0] ?? { bounds: [], buckets: [], count: 0 };
 }
 
 /**

@@ -3,6 +3,7 @@ import { isAbsolute, join } from 'node:path';
 import type { StoredLog, StoredPoint, StoredSpan, TelemetryAttributes } from '../../ports/index.js';
 import { ATTRIBUTE } from '../../runtime/index.js';
 import { packageRoot } from '../../runtime/index.js';
+import { processAttributes, seriesStartAttributes } from './point-origin.js';
 
 /*
  * OTLP/HTTP requests in both encodings become the same plain objects (the protobuf JSON mapping:
@@ -55,12 +56,14 @@ interface OtlpLogRecord {
 }
 interface NumberPoint {
   attributes?: KeyValue[];
+  startTimeUnixNano?: Nanos;
   timeUnixNano?: Nanos;
   asDouble?: number;
   asInt?: string | number;
 }
 interface HistogramPoint {
   attributes?: KeyValue[];
+  startTimeUnixNano?: Nanos;
   timeUnixNano?: Nanos;
   count?: string | number;
   sum?: number;
@@ -264,17 +267,28 @@ function logsOf(request: LogsRequest, id: IdReader): StoredLog[] {
   return logs;
 }
 
+/**
+ * A metric's points with what the console needs to count them (point-origin.ts): each carries the
+ * pid of the process that sent it and, for a sum or a histogram, when its series began. A gauge's
+ * start time says nothing about its value and is not kept.
+ */
 function pointsOf(request: MetricsRequest): StoredPoint[] {
   const points: StoredPoint[] = [];
   for (const { resource, scopeMetrics } of request.resourceMetrics ?? []) {
     const from = origin(resource);
+    const sender = processAttributes(flatten(resource?.attributes));
+    const attributesOf = (point: NumberPoint | HistogramPoint, cumulative: boolean): TelemetryAttributes => ({
+      ...sender,
+      ...(cumulative ? seriesStartAttributes(millis(point.startTimeUnixNano)) : {}),
+      ...flatten(point.attributes),
+    });
     for (const scope of scopeMetrics ?? []) {
       for (const metric of scope.metrics ?? []) {
         const name = metric.name ?? '';
         const numbers = (kind: 'gauge' | 'sum', dataPoints: NumberPoint[] | undefined): void => {
           for (const point of dataPoints ?? []) {
             const value = point.asDouble ?? Number(point.asInt ?? 0);
-            points.push({ ...from, name, kind, timeMs: millis(point.timeUnixNano), attributes: flatten(point.attributes), value, count: 0, bounds: [], buckets: [] });
+            points.push({ ...from, name, kind, timeMs: millis(point.timeUnixNano), attributes: attributesOf(point, kind === 'sum'), value, count: 0, bounds: [], buckets: [] });
           }
         };
         numbers('gauge', metric.gauge?.dataPoints);
@@ -285,7 +299,7 @@ function pointsOf(request: MetricsRequest): StoredPoint[] {
             name,
             kind: 'histogram',
             timeMs: millis(point.timeUnixNano),
-            attributes: flatten(point.attributes),
+            attributes: attributesOf(point, true),
             value: point.sum ?? 0,
             count: Number(point.count ?? 0),
             bounds: point.explicitBounds ?? [],

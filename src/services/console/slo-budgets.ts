@@ -1,7 +1,8 @@
-import type { StoredPoint, TelemetryStore } from '../../ports/index.js';
+import type { TelemetryStore, TelemetryAttributes } from '../../ports/index.js';
 import { METRIC } from '../../runtime/index.js';
 import type { SloBudget } from './api-shapes.js';
-import { distribution, rate } from './metric-math.js';
+import { distribution, total } from './metric-math.js';
+import { readings, type Readings } from './readings.js';
 
 /**
  * What the console needs of an SLO (`slo/*.yaml`, read by the CLI): its target and its indicator as
@@ -25,20 +26,16 @@ export interface SloDefinition {
  */
 export function sloBudgets(store: TelemetryStore, slos: readonly SloDefinition[], nowMs: number, windowMs: number): SloBudget[] {
   const fromMs = nowMs - windowMs;
-  // A day of one metric's points is read once, however many selectors name it (most name the request duration).
-  const read = new Map<string, StoredPoint[]>();
-  const pointsOf = (name: string): StoredPoint[] => {
-    let points = read.get(name);
-    if (points === undefined) read.set(name, (points = store.points([name], fromMs - 60_000)));
-    return points;
-  };
+  // A day of one metric's points is read once, however many selectors name it (most name the request
+  // duration); from a minute before the window, so a long-running series has its base point.
+  const read = readings(store, fromMs - 60_000);
   return slos.map((slo) => {
-    const good = eventsOf(pointsOf, slo.good, fromMs, nowMs);
-    const total = eventsOf(pointsOf, slo.total, fromMs, nowMs);
-    const problem = good.problem ?? total.problem;
-    const sli = problem === undefined && total.events > 0 ? Math.min(1, good.events / total.events) : null;
+    const good = eventsOf(read, slo.good, fromMs, nowMs);
+    const all = eventsOf(read, slo.total, fromMs, nowMs);
+    const problem = good.problem ?? all.problem;
+    const sli = problem === undefined && all.events > 0 ? Math.min(1, good.events / all.events) : null;
     const budgetLeft = sli === null ? null : 1 - (1 - sli) / (1 - slo.target);
-    return { name: slo.name, displayName: slo.displayName, target: slo.target, windowMs, good: good.events, total: total.events, sli, budgetLeft, ...(problem === undefined ? {} : { problem }) };
+    return { name: slo.name, displayName: slo.displayName, target: slo.target, windowMs, good: good.events, total: all.events, sli, budgetLeft, ...(problem === undefined ? {} : { problem }) };
   });
 }
 
@@ -74,22 +71,22 @@ export function parseSelector(selector: string): { metric: string; matchers: Mat
 }
 
 /** How many events a selector counted in [fromMs, toMs), or why it cannot be counted here. */
-function eventsOf(pointsOf: (name: string) => StoredPoint[], selector: string, fromMs: number, toMs: number): { events: number; problem?: string } {
+function eventsOf(read: Readings, selector: string, fromMs: number, toMs: number): { events: number; problem?: string } {
   const parsed = parseSelector(selector);
   if (parsed === undefined) return { events: 0, problem: `not a selector the console can read: ${selector}` };
   const [base, part] = splitSuffix(parsed.metric);
   const name = BY_PROMETHEUS_NAME.get(base);
   if (name === undefined) return { events: 0, problem: `no metric the console knows as ${base}` };
   const le = parsed.matchers.find((m) => m.label === 'le');
-  const points = pointsOf(name).filter((point) => parsed.matchers.every((m) => m.label === 'le' || matches(point, m)));
+  const grown = read.increments(name).filter((increment) => parsed.matchers.every((m) => m.label === 'le' || matches(increment.attributes, m)));
   if (part === 'bucket') {
     const bound = Number(le?.value);
     if (le === undefined || !Number.isFinite(bound)) return { events: 0, problem: `a _bucket selector needs le="<bound>": ${selector}` };
-    const { bounds, buckets } = distribution(points, fromMs, toMs);
+    const { bounds, buckets } = distribution(grown, fromMs, toMs);
     return { events: buckets.reduce((sum, n, i) => ((bounds[i] ?? Infinity) <= bound ? sum + n : sum), 0) };
   }
-  if (part === 'count') return { events: distribution(points, fromMs, toMs).count };
-  return { events: Math.round(rate(points, fromMs, toMs) * ((toMs - fromMs) / 1000)) };
+  if (part === 'count') return { events: distribution(grown, fromMs, toMs).count };
+  return { events: total(grown, fromMs, toMs) };
 }
 
 function splitSuffix(metric: string): [string, 'bucket' | 'count' | 'counter'] {
@@ -99,8 +96,8 @@ function splitSuffix(metric: string): [string, 'bucket' | 'count' | 'counter'] {
 }
 
 /** A label matcher against a point's attributes, names compared as Prometheus spells them; regexes anchored, as PromQL's are. */
-function matches(point: StoredPoint, matcher: Matcher): boolean {
-  const entry = Object.entries(point.attributes).find(([key]) => prometheusName(key) === matcher.label);
+function matches(attributes: TelemetryAttributes, matcher: Matcher): boolean {
+  const entry = Object.entries(attributes).find(([key]) => prometheusName(key) === matcher.label);
   const value = entry === undefined ? '' : String(entry[1]);
   switch (matcher.op) {
     case '=':

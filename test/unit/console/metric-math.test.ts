@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredPoint } from '../../../src/ports/index.js';
-import { distribution, gaugePerStep, quantile, rate, ratePerStep, steps } from '../../../src/services/console/metric-math.js';
+import { distribution, gaugePerStep, increments, quantile, rate, ratePerStep, steps, total } from '../../../src/services/console/metric-math.js';
+import { ORIGIN } from '../../../src/services/console/point-origin.js';
 
 const point = (timeMs: number, value: number, over: Partial<StoredPoint> = {}): StoredPoint => ({
   timeMs,
@@ -15,36 +16,74 @@ const point = (timeMs: number, value: number, over: Partial<StoredPoint> = {}): 
   buckets: [],
   ...over,
 });
+/** A point of a series that began at `startMs` (as the receiver keeps OTLP's start time). */
+const since = (startMs: number, timeMs: number, value: number, over: Partial<StoredPoint> = {}): StoredPoint =>
+  point(timeMs, value, { ...over, attributes: { ...over.attributes, [ORIGIN.seriesStartMs]: startMs } });
 
 describe('rates from cumulative counters', () => {
   it('sums the growth of every series over the window, per second', () => {
     const points = [point(0, 100), point(10_000, 150), point(0, 0, { instance: 'j' }), point(10_000, 10, { instance: 'j' })];
-    expect(rate(points, 0, 20_000)).toBeCloseTo(60 / 20, 10);
+    expect(rate(increments(points, 0), 0, 20_000)).toBeCloseTo(60 / 20, 10);
   });
 
-  it('counts a restarted process (its counter back near zero) as a reset, not a negative rate', () => {
-    expect(rate([point(0, 500), point(5000, 20)], 0, 10_000)).toBeCloseTo(20 / 10, 10);
+  it('counts a restarted process that gives no start time (its counter back near zero) as a reset, not a negative rate', () => {
+    expect(rate(increments([point(0, 500), point(5000, 20)], 0), 0, 10_000)).toBeCloseTo(20 / 10, 10);
   });
 
   it('places each increment in the step of its later point', () => {
     const grid = steps(0, 30_000, 10_000);
-    expect(ratePerStep([point(1000, 0), point(12_000, 40), point(25_000, 60)], grid)).toEqual([0, 4, 2]);
+    expect(ratePerStep(increments([point(1000, 0), point(12_000, 40), point(25_000, 60)], 0), grid)).toEqual([0, 4, 2]);
+  });
+});
+
+describe('the first point of a series', () => {
+  it('counts from zero when the series began within the horizon: seven wishes right after a start are seven', () => {
+    expect(total(increments([since(1000, 5000, 7)], 0), 0, 10_000)).toBe(7);
+    expect(total(increments([since(1000, 5000, 7), since(1000, 10_000, 7)], 0), 0, 20_000)).toBe(7);
+  });
+
+  it('is only a base when the series began before the horizon (what it counted then is not in the window)', () => {
+    expect(total(increments([since(-60_000, 5000, 7245), since(-60_000, 10_000, 7246)], 0), 0, 20_000)).toBe(1);
+  });
+
+  it('is only a base when its sender gave no start time', () => {
+    expect(total(increments([point(5000, 7), point(10_000, 9)], 0), 0, 20_000)).toBe(2);
+  });
+
+  it('after a restart (a new start time) begins a new series counted from zero, even when it outgrew the old one before its first export', () => {
+    const before = [since(0, 5000, 10), since(0, 10_000, 12)];
+    const after = [since(11_000, 15_000, 30), since(11_000, 20_000, 31)];
+    expect(total(increments([...before, ...after], 0), 0, 30_000)).toBe(12 + 31);
+  });
+});
+
+describe('delta temporality (a Collector may send it)', () => {
+  it('counts each point whole: each begins where the last ended, so each is a series of its own', () => {
+    expect(total(increments([since(0, 5000, 3), since(5000, 10_000, 4), since(10_000, 15_000, 0)], 0), 0, 20_000)).toBe(7);
   });
 });
 
 describe('quantiles from bucketed histograms', () => {
-  const hist = (timeMs: number, buckets: number[]): StoredPoint => point(timeMs, 0, { kind: 'histogram', bounds: [10, 100], buckets, count: buckets.reduce((a, b) => a + b, 0) });
+  const hist = (timeMs: number, buckets: number[], over: Partial<StoredPoint> = {}): StoredPoint =>
+    point(timeMs, 0, { kind: 'histogram', bounds: [10, 100], buckets, count: buckets.reduce((a, b) => a + b, 0), ...over });
 
   it('interpolates inside the bucket holding the rank, and answers the top bound past the last one', () => {
-    const d = distribution([hist(0, [0, 0, 0]), hist(1000, [50, 50, 0])], 0, 2000);
+    const d = distribution(increments([hist(0, [0, 0, 0]), hist(1000, [50, 50, 0])], 0), 0, 2000);
     expect(d.count).toBe(100);
     expect(quantile(0.5, d)).toBeCloseTo(10, 10);
     expect(quantile(0.75, d)).toBeCloseTo(10 + 90 * 0.5, 10);
-    expect(quantile(0.99, distribution([hist(0, [0, 0, 0]), hist(1000, [0, 0, 5])], 0, 2000))).toBe(100);
+    expect(quantile(0.99, distribution(increments([hist(0, [0, 0, 0]), hist(1000, [0, 0, 5])], 0), 0, 2000))).toBe(100);
   });
 
   it('has no quantile without observations', () => {
-    expect(quantile(0.99, distribution([hist(0, [1, 0, 0]), hist(1000, [1, 0, 0])], 0, 2000))).toBeNull();
+    expect(quantile(0.99, distribution(increments([hist(0, [1, 0, 0]), hist(1000, [1, 0, 0])], 0), 0, 2000))).toBeNull();
+  });
+
+  it('never counts a bucket down: a reset shows in any bucket, even when the total count grew', () => {
+    // Without a start time: 10 fast observations, then a restarted process with 12 slow ones.
+    const d = distribution(increments([hist(0, [10, 0, 0]), hist(1000, [0, 12, 0])], -1), 500, 2000);
+    expect(d.buckets).toEqual([0, 12, 0]);
+    expect(d.count).toBe(12);
   });
 });
 

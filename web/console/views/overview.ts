@@ -18,6 +18,7 @@ const SERVICE_COLUMNS = [
   { label: 'Restarts', class: 'num' },
   { label: 'Rate /s', class: 'num' },
   { label: 'Errors', class: 'num' },
+  { label: 'Refused', class: 'num' },
   { label: 'p50', class: 'num' },
   { label: 'p95', class: 'num' },
   { label: 'p99', class: 'num' },
@@ -127,7 +128,9 @@ function serviceRow(service: ServiceSummary, openInstances: Set<string>): HTMLTa
     cell([`${running} / ${wanted ?? '–'}`, state === '' ? null : h('span', { class: 'state' }, ` · ${state}`)], down ? 'running down' : 'running'),
     cell(count(service.restarts), service.restarts > 0 ? 'num warn' : 'num'),
     cell(perSecond(service.ratePerSecond), 'num'),
-    cell(percent(service.errorRate), service.errorRate >= ERROR_RATE_FLAG ? 'num warn' : 'num'),
+    cell(percent(service.errorRate), service.errorRate >= ERROR_RATE_FLAG ? 'num errors warn' : 'num errors'),
+    // Refusals are the door working as designed (the SLOs count them good): shown, never flagged.
+    cell(percent(service.refusedRate), 'num refused'),
     cell(duration(latency?.p50), 'num'),
     cell(duration(latency?.p95), 'num'),
     cell(duration(latency?.p99), 'num'),
@@ -141,7 +144,7 @@ function instancesOf(service: ServiceSummary, openInstances: Set<string>): HTMLE
     'details',
     { class: 'instances' },
     h('summary', { attrs: { 'data-focus-key': `instances:${service.name}` } }, `${service.instances.length} (${up} up)`),
-    h('ul', {}, ...service.instances.map(instanceItem)),
+    h('ul', {}, ...service.instances.map((instance) => instanceItem(instance, service.wanted !== null))),
   );
   details.open = openInstances.has(service.name);
   details.addEventListener('toggle', () => {
@@ -151,14 +154,16 @@ function instancesOf(service: ServiceSummary, openInstances: Set<string>): HTMLE
   return details;
 }
 
-function instanceItem(instance: InstanceSummary): HTMLLIElement {
+/** A supervised process is running or not, as its supervisor says; any other is up or silent, as its telemetry says. */
+function instanceItem(instance: InstanceSummary, supervised: boolean): HTMLLIElement {
+  const state = supervised ? (instance.up ? ' running' : ' not running') : instance.up ? ' up' : ' silent';
   return h(
     'li',
     { class: instance.up ? 'up' : 'down', attrs: { 'data-instance': instance.instance } },
     h('span', { class: 'mono' }, instance.instance),
-    instance.pid === null ? '' : ` pid ${instance.pid}`,
-    h('span', { class: 'state' }, instance.up ? ' up' : ' silent'),
-    ` · last seen ${clockTime(instance.lastSeen)}`,
+    instance.pid === null ? '' : h('span', { class: 'pid' }, ` pid ${instance.pid}`),
+    h('span', { class: 'state' }, state),
+    instance.lastSeen === null ? ' · sends no telemetry' : ` · last seen ${clockTime(instance.lastSeen)}`,
   );
 }
 

@@ -1,0 +1,98 @@
+import { ATTRIBUTE, METRIC, serviceNameOf } from '../../runtime/index.js';
+import { outcomeOf, type Outcome } from './answers.js';
+import type { InstanceSummary, ServiceSummary } from './api-shapes.js';
+import { distribution, groupBy, latest, quantile, type Distribution, type Increment } from './metric-math.js';
+import { pidOf } from './point-origin.js';
+import type { Readings } from './readings.js';
+
+/** Rates and percentiles are over the last minute; a process is up if heard from in 30 s. */
+const WINDOW_MS = 60_000;
+const UP_MS = 30_000;
+
+/**
+ * The services Exodus runs (`exodus serve`'s, and the console): only these are rows. Anything else
+ * that reports (a command: `exodus chaos`, `exodus load`; the supervisor) is not a service, and a
+ * command that has finished is not one that is down.
+ */
+const SERVICES: ReadonlySet<string> = new Set(['frontend', 'parser', 'worker', 'tally', 'console'].map(serviceNameOf));
+
+/**
+ * Each service that runs, with its processes from one source: where a supervisor keeps it, the
+ * supervisor's own list (running or waiting to be restarted, with pids); otherwise the processes
+ * heard from lately. Running and wanted are counted from that same list, so they never disagree.
+ */
+export function servicesOf(readings: Readings, nowMs: number): ServiceSummary[] {
+  const heard = heardFrom(readings, nowMs);
+  const kept = keptBySupervisor(readings, heard, nowMs);
+  const restarts = latest(readings.points(METRIC.processRestarts), (p) => String(p.attributes[ATTRIBUTE.service] ?? ''));
+  const names = [...new Set([...kept.keys(), ...heard.keys()])].filter((name) => SERVICES.has(name)).sort();
+  return names.map((name): ServiceSummary => {
+    const supervised = kept.get(name);
+    const instances = [...(supervised ?? heard.get(name) ?? [])].sort((a, b) => a.instance.localeCompare(b.instance, 'en', { numeric: true }));
+    return {
+      name,
+      running: instances.filter((instance) => instance.up).length,
+      wanted: supervised === undefined ? null : supervised.length,
+      restarts: restarts.get(name)?.value ?? 0,
+      ...workOf(readings, name, nowMs),
+      instances,
+    };
+  });
+}
+
+/** Processes by service, as their own telemetry says: every process reports its memory; up if it did within 30 s. */
+function heardFrom(readings: Readings, nowMs: number): Map<string, InstanceSummary[]> {
+  const out = new Map<string, InstanceSummary[]>();
+  for (const point of latest(readings.points(METRIC.memory), (p) => `${p.service}\u0000${p.instance}`).values()) {
+    const list = out.get(point.service) ?? [];
+    list.push({ instance: point.instance, pid: pidOf(point.attributes), lastSeen: new Date(point.timeMs).toISOString(), up: nowMs - point.timeMs <= UP_MS });
+    out.set(point.service, list);
+  }
+  return out;
+}
+
+/**
+ * Processes by service, as each supervisor said in its last report (within 30 s): a supervisor that
+ * stopped reporting says nothing, and a process it no longer keeps is not in its last report.
+ */
+function keptBySupervisor(readings: Readings, heard: Map<string, InstanceSummary[]>, nowMs: number): Map<string, InstanceSummary[]> {
+  const out = new Map<string, InstanceSummary[]>();
+  for (const reports of groupBy(readings.points(METRIC.processPid), (p) => `${p.service}\u0000${p.instance}`).values()) {
+    // One collection's points share its time: the newest time is the last report.
+    const newest = reports.reduce((max, p) => Math.max(max, p.timeMs), -Infinity);
+    if (nowMs - newest > UP_MS) continue;
+    for (const point of reports.filter((p) => p.timeMs === newest)) {
+      const service = String(point.attributes[ATTRIBUTE.service] ?? '');
+      const instance = String(point.attributes[ATTRIBUTE.process] ?? '');
+      const own = heard.get(service)?.find((i) => i.instance === instance);
+      const list = out.get(service) ?? [];
+      // The gauge's value is the pid while the process runs, 0 while it waits to be restarted.
+      list.push({ instance, pid: point.value > 0 ? point.value : null, lastSeen: own?.lastSeen ?? null, up: point.value > 0 });
+      out.set(service, list);
+    }
+  }
+  return out;
+}
+
+/**
+ * Requests (an HTTP server) or messages processed (a consumer) over the last minute: their rate,
+ * the shares that failed and that were refused (see answers.ts), and their latency.
+ */
+function workOf(readings: Readings, service: string, nowMs: number): Pick<ServiceSummary, 'ratePerSecond' | 'errorRate' | 'refusedRate' | 'latencyMs'> {
+  const ofService = (name: string): Increment[] => readings.increments(name).filter((i) => i.service === service);
+  const http = ofService(METRIC.httpServerDuration);
+  const work = http.length > 0 ? http : ofService(METRIC.messagingProcessDuration);
+  const inWindow = (grown: readonly Increment[]): Distribution => distribution(grown, nowMs - WINDOW_MS, nowMs);
+  const all = inWindow(work);
+  const shareOf = (outcome: Outcome): number => (all.count === 0 ? 0 : inWindow(work.filter((i) => outcomeOf(i.attributes) === outcome)).count / all.count);
+  return { ratePerSecond: all.count / (WINDOW_MS / 1000), errorRate: shareOf('failed'), refusedRate: shareOf('refused'), latencyMs: latencyOf(all) };
+}
+
+function latencyOf(observed: Distribution): ServiceSummary['latencyMs'] {
+  const ms = (q: number): number | null => {
+    const seconds = quantile(q, observed);
+    return seconds === null ? null : seconds * 1000;
+  };
+  const [p50, p95, p99] = [ms(0.5), ms(0.95), ms(0.99)];
+  return p50 === null || p95 === null || p99 === null ? null : { p50, p95, p99 };
+}

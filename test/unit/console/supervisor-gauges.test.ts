@@ -1,0 +1,49 @@
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { afterAll, describe, expect, it } from 'vitest';
+import { observeSupervisor, type ProcessState } from '../../../src/runtime/index.js';
+
+/** Reads the registered instruments when asked (what an export would carry). */
+class OnDemandReader extends MetricReader {
+  protected override async onShutdown(): Promise<void> {}
+  protected override async onForceFlush(): Promise<void> {}
+}
+
+const reader = new OnDemandReader();
+const provider = new MeterProvider({ readers: [reader] });
+metrics.setGlobalMeterProvider(provider);
+afterAll(() => provider.shutdown());
+
+const state = (replica: number, status: ProcessState['status'], pid: number | undefined, restarts = 0): ProcessState => ({
+  service: 'worker',
+  replica,
+  pid,
+  status,
+  restarts,
+  startedAt: undefined,
+  lastExit: undefined,
+  metricsUrl: undefined,
+});
+
+/** Each point of `name` in the next collection: its value by its attributes. */
+async function collected(name: string): Promise<{ attributes: Record<string, unknown>; value: unknown }[]> {
+  const { resourceMetrics } = await reader.collect();
+  return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).filter((metric) => metric.descriptor.name === name).flatMap((metric) => metric.dataPoints.map(({ attributes, value }) => ({ attributes, value })));
+}
+
+describe("what the console reads of the supervisor: each process it keeps, with its pid", () => {
+  it('reports every process once per collection, its pid as the value (0 while it waits to restart), across restarts, and counts running from the same states', async () => {
+    let processes = [state(1, 'running', 101), state(2, 'running', 102)];
+    observeSupervisor(() => processes);
+    const worker = (replica: number) => ({ 'exodus.service': 'exodus-worker', 'exodus.process': `worker-${replica}` });
+
+    expect(await collected('exodus.process.pid')).toEqual([{ attributes: worker(1), value: 101 }, { attributes: worker(2), value: 102 }]);
+    processes = [state(1, 'restarting', undefined, 1), state(2, 'running', 102)];
+    expect(await collected('exodus.process.pid')).toEqual([{ attributes: worker(1), value: 0 }, { attributes: worker(2), value: 102 }]);
+    expect(await collected('exodus.process.running')).toEqual([{ attributes: { 'exodus.service': 'exodus-worker' }, value: 1 }]);
+    // Back under a new pid: still one series per process, never one more per restart.
+    processes = [state(1, 'running', 103, 1), state(2, 'running', 102)];
+    expect(await collected('exodus.process.pid')).toEqual([{ attributes: worker(1), value: 103 }, { attributes: worker(2), value: 102 }]);
+    expect(await collected('exodus.process.wanted')).toEqual([{ attributes: { 'exodus.service': 'exodus-worker' }, value: 2 }]);
+  });
+});
