@@ -6,12 +6,12 @@ import type { MessagingEngine, QueueName, StorageEngine, WishRecord } from '../.
 import {
   childOf,
   forEachLimit,
+  killHoldingLeases,
   Ledger,
   queueStatus,
   readChildren,
   runPaced,
   seededRandom,
-  sigkillChild,
   sleep,
   waitForRestart,
   waitUntilConsuming,
@@ -28,13 +28,14 @@ import { generateRoster, postWish, startSystem, tempDir, wishStatus, type Roster
 interface KillTarget {
   readonly service: 'parser' | 'worker' | 'tally';
   readonly replica: number;
-  /** The queue this consumer leases from: the kill waits until it holds messages (a batch in flight). */
+  /** The queue this consumer leases from: it is killed while it holds messages of it (a batch in flight). */
   readonly queue: QueueName;
 }
 
 interface Fault {
   /** Fire once this fraction of the wishes has been answered (so the load is still flowing). */
   readonly afterFraction: number;
+  /** The consumers killed; those of one queue die together (e.g. both workers), each queue's apart. */
   readonly kill: readonly KillTarget[];
 }
 
@@ -50,11 +51,15 @@ interface ChaosScenario {
   /** Short leases: a killed consumer's messages come back after this long. */
   readonly leaseMs: number;
   readonly faults: readonly Fault[];
-  /** A kill waits at most this long for its consumer to hold leased messages, then kills anyway. */
-  readonly batchWaitMs: number;
+  /**
+   * How long a kill may take to freeze its consumers holding leased messages (`killHoldingLeases`;
+   * milliseconds as a rule); past it the test fails, for a kill is never made without them.
+   */
+  readonly holdWithinMs: number;
   /**
    * Wishes past this fraction are held until every kill has fired, so each kill lands while the
-   * load is still running however slow the machine (normally they are not held at all).
+   * load is still running however slow the machine (normally they are not held at all); a kill
+   * that finds nothing to catch its consumers with lets one through.
    */
   readonly holdBackFraction: number;
   /** Pass criterion: every accepted wish has its final status within this long of the last 202. */
@@ -64,6 +69,10 @@ interface ChaosScenario {
 const parser: KillTarget = { service: 'parser', replica: 1, queue: 'intake' };
 const worker = (replica: number): KillTarget => ({ service: 'worker', replica, queue: 'store' });
 const tally: KillTarget = { service: 'tally', replica: 1, queue: 'tally' };
+/** Every consumer of each queue (`exodus up --replicas` below): a kill freezes the others of its queue while it catches its own. */
+const CONSUMERS: Readonly<Record<QueueName, readonly KillTarget[]>> = { intake: [parser], store: [worker(1), worker(2)], tally: [tally] };
+const REPLICAS = `parser=${CONSUMERS.intake.length},worker=${CONSUMERS.store.length},tally=${CONSUMERS.tally.length}`;
+const nameOf = (target: KillTarget): string => `${target.service}-${target.replica}`;
 
 // Each consumer is killed at most 3 times: a message can be abandoned once per kill, and each
 // abandoned delivery counts towards --max-attempts (5), past which it would be dead-lettered.
@@ -84,7 +93,7 @@ const SCENARIO: ChaosScenario = {
     { afterFraction: 0.65, kill: [worker(1), worker(2), tally] },
     { afterFraction: 0.75, kill: [parser] },
   ],
-  batchWaitMs: 5000,
+  holdWithinMs: 20_000,
   holdBackFraction: 0.9,
   drainTimeoutMs: 45_000,
 };
@@ -95,15 +104,52 @@ interface PlannedWish {
 }
 
 interface KillRecord {
-  readonly target: KillTarget;
-  readonly pid: number;
-  /** Messages leased on the target's queue just before the kill (all of them abandoned if they were the target's). */
-  readonly inFlightAtKill: number;
+  readonly queue: QueueName;
+  readonly victims: readonly KillTarget[];
+  /** Messages of `queue` the victims held, leased, when they died: all abandoned, to be redelivered. */
+  readonly held: number;
   readonly answeredAtKill: number;
   /** From the start of the load. */
   readonly atMs: number;
-  /** From the kill until the replacement process is consuming again. */
+  /** From the kill until every replacement process is consuming again. */
   recoveredInMs?: number;
+}
+
+/** A fault's kills: its targets grouped by the queue they lease from. */
+function killsOf(fault: Fault): { queue: QueueName; victims: KillTarget[] }[] {
+  const byQueue = new Map<QueueName, KillTarget[]>();
+  for (const target of fault.kill) byQueue.set(target.queue, [...(byQueue.get(target.queue) ?? []), target]);
+  return [...byQueue].map(([queue, victims]) => ({ queue, victims }));
+}
+
+/**
+ * Where the load's last wishes wait until every kill has fired. A kill starving for a message lets
+ * one through: the next to arrive, if none waits yet (at most one is owed).
+ */
+class Gate {
+  private open = false;
+  private owed = false;
+  private readonly waiting: (() => void)[] = [];
+
+  pass(): Promise<void> {
+    if (this.open) return Promise.resolve();
+    if (this.owed) {
+      this.owed = false;
+      return Promise.resolve();
+    }
+    return new Promise((pass) => this.waiting.push(pass));
+  }
+
+  letOneThrough(): void {
+    const next = this.waiting.shift();
+    if (next === undefined) this.owed = true;
+    else next();
+  }
+
+  openForAll(): void {
+    this.open = true;
+    for (const pass of this.waiting.splice(0)) pass();
+  }
 }
 
 /** Every evacuee wishes once, `secondWishes` of them twice (often changing destination); shuffled. */
@@ -134,7 +180,7 @@ describe(`crash recovery: ${SCENARIO.name}`, () => {
 
   beforeAll(async () => {
     roster = await generateRoster(dataDir, SCENARIO.rosterSize);
-    system = await startSystem({ dataDir, extraArgs: ['--lease-ms', String(SCENARIO.leaseMs)] });
+    system = await startSystem({ dataDir, replicas: REPLICAS, extraArgs: ['--lease-ms', String(SCENARIO.leaseMs)] });
     // The test's own connections to the engines, read-only in use: queue depths to time the kills,
     // and the system of record to check the tally against.
     messaging = await openMessaging(`sqlite:${dataDir}`, { maxAttempts: 5 });
@@ -164,11 +210,10 @@ describe(`crash recovery: ${SCENARIO.name}`, () => {
       const unexpected: string[] = [];
       let answered = 0;
       let unavailable = 0;
-      const totalKills = SCENARIO.faults.reduce((n, fault) => n + fault.kill.length, 0);
-      let releaseHeldBack = (): void => undefined;
-      const everyKillFired = new Promise<void>((resolve) => (releaseHeldBack = resolve));
+      const totalKills = SCENARIO.faults.reduce((n, fault) => n + killsOf(fault).length, 0);
+      const gate = new Gate();
       const submit = async (index: number): Promise<void> => {
-        if (index >= SCENARIO.holdBackFraction * wishes.length) await everyKillFired;
+        if (index >= SCENARIO.holdBackFraction * wishes.length) await gate.pass();
         const { evacuee, body } = wishes[index] as PlannedWish;
         for (;;) {
           const response = await postWish(url, evacuee.pass, body);
@@ -192,37 +237,46 @@ describe(`crash recovery: ${SCENARIO.name}`, () => {
       };
 
       const loadStartedAt = Date.now();
-      // --- Faults: each fires at its point in the load, waits for its consumer to hold a batch, kills
-      // it, and waits until the supervisor's replacement is consuming (the next kill of the same
-      // process waits for that, so it never hits a process still booting).
+      // --- Faults: each fires at its point in the load, kills its consumers while they hold leased
+      // messages (frozen with them: see killHoldingLeases), and waits until the supervisor's
+      // replacements are consuming. Kills of one queue follow one another: the next freezes the
+      // replacements of the last, so it never meets a process still booting.
       const kills: KillRecord[] = [];
-      const killMidBatch = async (target: KillTarget): Promise<void> => {
-        const queue = engines.messaging.queue(target.queue);
-        const deadline = Date.now() + SCENARIO.batchWaitMs;
-        let inFlightAtKill = 0;
-        while ((inFlightAtKill = (await queue.stats()).inFlight) === 0 && Date.now() < deadline) await sleep(1);
+      const killMidBatch = async (queue: QueueName, victims: readonly KillTarget[]): Promise<void> => {
+        const bystanders = CONSUMERS[queue].filter((consumer) => !victims.some((victim) => nameOf(victim) === nameOf(consumer)));
+        const { pids, held } = await killHoldingLeases({
+          dataDir,
+          queue: engines.messaging.queue(queue),
+          victims,
+          bystanders,
+          starving: () => gate.letOneThrough(),
+          withinMs: SCENARIO.holdWithinMs,
+        });
         const killedAt = Date.now();
-        const pid = sigkillChild(dataDir, target.service, target.replica);
-        const kill: KillRecord = { target, pid, inFlightAtKill, answeredAtKill: answered, atMs: killedAt - loadStartedAt };
+        const kill: KillRecord = { queue, victims, held, answeredAtKill: answered, atMs: killedAt - loadStartedAt };
         kills.push(kill);
-        if (kills.length === totalKills) releaseHeldBack();
-        const replacement = await waitForRestart(dataDir, target.service, target.replica, pid, 10_000);
-        await waitUntilConsuming(dataDir, target.service, target.replica, replacement, 15_000);
+        if (kills.length === totalKills) gate.openForAll();
+        await Promise.all(
+          victims.map(async ({ service, replica }, i) => {
+            const replacement = await waitForRestart(dataDir, service, replica, pids[i] ?? 0, 15_000);
+            await waitUntilConsuming(dataDir, service, replica, replacement, 15_000);
+          }),
+        );
         kill.recoveredInMs = Date.now() - killedAt;
       };
       const chaos = (async () => {
-        const recovered = new Map<string, Promise<void>>();
+        const recovered = new Map<QueueName, Promise<void>>();
         for (const fault of SCENARIO.faults) {
           while (answered < fault.afterFraction * wishes.length) await sleep(5);
-          for (const target of fault.kill) {
-            const key = `${target.service}-${target.replica}`;
-            recovered.set(key, (recovered.get(key) ?? Promise.resolve()).then(() => killMidBatch(target)));
+          for (const { queue, victims } of killsOf(fault)) {
+            recovered.set(queue, (recovered.get(queue) ?? Promise.resolve()).then(() => killMidBatch(queue, victims)));
           }
         }
         await Promise.all(recovered.values());
       })();
       // A failed fault must not leave the held-back wishes waiting for ever; `await chaos` reports it.
-      chaos.then(releaseHeldBack, releaseHeldBack);
+      const openGate = (): void => gate.openForAll();
+      chaos.then(openGate, openGate);
 
       await runPaced(wishes.length, { concurrency: SCENARIO.concurrency, ratePerSec: SCENARIO.ratePerSec }, submit);
       const loadEndedAt = Date.now();
@@ -232,7 +286,7 @@ describe(`crash recovery: ${SCENARIO.name}`, () => {
           `crash-recovery: ${wishes.length} wishes sent in ${loadEndedAt - loadStartedAt} ms, ${ledger.accepted.length} × 202, ${unavailable} × 503`,
           ...kills.map(
             (k) =>
-              `  kill -9 ${k.target.service}-${k.target.replica} at ${k.atMs} ms, after ${k.answeredAtKill} answers, ${k.inFlightAtKill} ${k.target.queue} messages in flight; consuming again ${k.recoveredInMs ?? '?'} ms later`,
+              `  kill -9 ${k.victims.map(nameOf).join(' and ')} at ${k.atMs} ms, after ${k.answeredAtKill} answers, holding ${k.held} ${k.queue} messages; consuming again ${k.recoveredInMs ?? '?'} ms later`,
           ),
         ].join('\n'),
       );
@@ -243,9 +297,10 @@ describe(`crash recovery: ${SCENARIO.name}`, () => {
       expect(kills).toHaveLength(totalKills);
       // Every kill landed while wishes were still being sent.
       for (const kill of kills) expect(kill.answeredAtKill).toBeLessThan(wishes.length);
-      // And at least one kill of each stage abandoned leased messages (a batch in the middle).
+      // And every kill abandoned leased messages (a batch in the middle), in every stage.
+      expect(kills.filter((k) => k.held === 0).map((k) => k.victims.map(nameOf).join(' and ')), 'kills without leased messages').toEqual([]);
       for (const queue of ['intake', 'store', 'tally']) {
-        expect(kills.filter((k) => k.target.queue === queue && k.inFlightAtKill > 0).length, `kills with ${queue} messages in flight`).toBeGreaterThan(0);
+        expect(kills.filter((k) => k.queue === queue && k.held > 0).length, `kills with ${queue} messages in flight`).toBeGreaterThan(0);
       }
 
       // --- Recovery: every accepted wish leaves `pending`, via the public API. (`stored` is not yet
@@ -332,9 +387,9 @@ describe(`crash recovery: ${SCENARIO.name}`, () => {
 
       // --- The supervisor restarted exactly what was killed, and nothing else died.
       const restarts = (service: string, replica: number): number => childOf(dataDir, service, replica).restarts;
-      const killsOf = (service: string, replica: number): number => kills.filter((k) => k.target.service === service && k.target.replica === replica).length;
+      const timesKilled = (service: string, replica: number): number => kills.filter((k) => k.victims.some((v) => v.service === service && v.replica === replica)).length;
       for (const [service, replica] of [['frontend', 1], ['parser', 1], ['worker', 1], ['worker', 2], ['tally', 1]] as const) {
-        expect(restarts(service, replica), `restarts of ${service}-${replica}`).toBe(killsOf(service, replica));
+        expect(restarts(service, replica), `restarts of ${service}-${replica}`).toBe(timesKilled(service, replica));
       }
       expect(restarts('parser', 1)).toBeGreaterThan(1);
 

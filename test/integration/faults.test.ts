@@ -1,34 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HAVE_NATS_SERVER, HAVE_POSTGRES_BINARIES, startPrivateNats, startPrivatePostgres, type PrivateServer } from '../support/private-servers.js';
 import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
 import { POSTGRES_UNAVAILABLE, testPostgresUrl, testSchemaName } from '../contract/postgres-fixture.js';
 import { FaultRun } from '../support/fault-run.js';
 import { flowWishes } from '../support/flow.js';
-import { sleep } from '../support/ledger.js';
+import { processLog, sleep } from '../support/ledger.js';
 import { skipUnless } from '../support/services.js';
 
 const skip = skipUnless(
   HAVE_POSTGRES_BINARIES && HAVE_NATS_SERVER && NATS_UNAVAILABLE === undefined && POSTGRES_UNAVAILABLE === undefined,
   `fault tests need the PostgreSQL and nats-server binaries and the shared servers (${[NATS_UNAVAILABLE, POSTGRES_UNAVAILABLE].filter(Boolean).join('; ') || 'binaries missing'})`,
 );
-
-/** A service's JSON log lines (`DIR/logs/<service>-<n>.log`), with their time in ms since epoch. */
-function logLines(dataDir: string, process: string): { msg?: string; time: number }[] {
-  return readFileSync(join(dataDir, 'logs', `${process}.log`), 'utf8')
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .flatMap((line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; time?: string };
-        return [{ ...(entry.msg === undefined ? {} : { msg: entry.msg }), time: Date.parse(entry.time ?? '') }];
-      } catch {
-        return []; // a line still being written
-      }
-    });
-}
 
 /**
  * Faults on the distributed engines, against real servers of the test's own (started from the
@@ -70,7 +53,10 @@ describe.skipIf(skip)('faults on NATS JetStream + PostgreSQL', () => {
     await expectEverythingArrived(exodus, queueUrl, answers);
     // The outage happened to the consumers, not just to the server: workers and the tally held messages through it.
     for (const service of ['worker', 'tally']) {
-      const held = logLines(exodus.dataDir, `${service}-1`).filter((line) => line.msg === 'dependency unavailable; holding the message' && line.time >= outage.from && line.time <= outage.to + 2_000);
+      const held = processLog(exodus.dataDir, `${service}-1`).filter((line) => {
+        const at = Date.parse(line.time ?? '');
+        return line.msg === 'dependency unavailable; holding the message' && at >= outage.from && at <= outage.to + 2_000;
+      });
       expect(held.length, `${service} never held a message through the outage`).toBeGreaterThan(0);
     }
   }, 180_000);
@@ -100,12 +86,16 @@ describe.skipIf(skip)('faults on NATS JetStream + PostgreSQL', () => {
     // (An answer 100 ms after the signal is a publish acked after it: a 202 takes a few ms here.)
     const ackedInLameDuck = answers.filter((a) => a.status === 202 && a.at > lameDuckFrom + 100 && a.at < outage.from);
     expect(ackedInLameDuck.length, 'no publish was acknowledged during the lame-duck window').toBeGreaterThan(0);
-    await expectEverythingArrived(exodus, queueUrl, answers);
+    // A publish whose acknowledgement was lost when the broker closed the door's connection was kept
+    // all the same though the door answered 503 (at-least-once): such a wish may be stored and tallied.
+    // It was submitted after the signal (or up to 1 s before: its publish leaves after it is minted,
+    // later on a loaded machine) and before the broker was gone.
+    await expectEverythingArrived(exodus, queueUrl, answers, { from: lameDuckFrom - 1_000, to: outage.from });
   }, 180_000);
 
   it('kill -9 of workers and the tally while they hold leased messages: redelivered, nothing lost, nothing counted twice', async () => {
     const queueUrl = natsNamespace();
-    // Short leases, so a kill's abandoned leases are gone before the next kill reads the queue.
+    // Short leases, so what a kill abandons comes back soon (on NATS within its 5 s hold at the most).
     const { exodus, answers } = await run.flowThroughKills(queueUrl, testPostgresUrl(testSchemaName()), { evacuees: 1_200, leaseMs: 1_500, ratePerSec: 30, durationMs: 40_000 });
     expect(answers.filter((a) => a.status === 202).length).toBeGreaterThan(1_100);
     await expectEverythingArrived(exodus, queueUrl, answers);
