@@ -125,6 +125,48 @@ describe('the front door', () => {
       expect((await post(app, 'EV-00001.forged', { address: '10.0.0.2' })).statusCode).toBe(401);
     });
 
+    it('the per-evacuee limit holds across addresses: a new address is no fresh allowance, and one evacuee spending it limits no one else', async () => {
+      const app = await open({ frontDoor: { evacueeWritesPerMinute: 3 } });
+      const pass = passFor('EV-00041');
+      // Three wishes from three addresses (a phone moving between networks, or a script rotating them): the allowance is spent.
+      for (const address of ['10.0.1.1', '10.0.1.2', '10.0.1.3']) expect((await post(app, pass, { address })).statusCode, address).toBe(202);
+      for (const address of ['10.0.1.4', '10.0.1.1', '192.0.2.99']) {
+        const limited = await post(app, pass, { address });
+        expect(limited.statusCode, address).toBe(429);
+        expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(limited.json()).toMatchObject({ status: 429, type: '/problems/rate-limited' });
+        expect(limited.json<{ detail: string }>().detail).toMatch(/^at most 3 wishes per evacuee a minute; try again in \d+ s$/);
+        expect(limited.headers['ratelimit-limit']).toBe('3');
+        expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+        expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+      }
+      // Malformed wishes with the pass count too (the limit is the evacuee's, whatever the body).
+      const other = passFor('EV-00042');
+      expect((await post(app, other, { address: '10.0.1.1', body: { destination: 'venus', message: 'x' } })).statusCode).toBe(400);
+      // Others behind the same addresses, and the same evacuee's neighbours, are not limited by it.
+      expect((await post(app, other, { address: '10.0.1.1' })).statusCode).toBe(202);
+      expect((await post(app, other, { address: '10.0.1.4' })).statusCode).toBe(202);
+      expect((await post(app, other, { address: '10.0.1.4' })).statusCode).toBe(429);
+      expect((await post(app, passFor('EV-00043'), { address: '10.0.1.1' })).statusCode).toBe(202);
+    });
+
+    it('a forged pass naming an evacuee never spends that evacuee’s allowance', async () => {
+      const app = await open({ frontDoor: { evacueeWritesPerMinute: 2 } });
+      const [, expiry, signature] = passFor('EV-00044').split('.');
+      for (let i = 0; i < 5; i++) expect((await post(app, `EV-00045.${expiry ?? ''}.${signature ?? ''}`, { address: `10.0.2.${i}` })).statusCode).toBe(401);
+      for (let i = 0; i < 2; i++) expect((await post(app, passFor('EV-00045'))).statusCode).toBe(202);
+      expect((await post(app, passFor('EV-00045'))).statusCode).toBe(429);
+    });
+
+    it('with every limit off (0), nothing is ever limited', async () => {
+      const app = await open({ frontDoor: { evacueeWritesPerMinute: 0, ipFailedWritesPerMinute: 0, ipReadsPerMinute: 0 } });
+      for (let i = 0; i < 30; i++) {
+        expect((await post(app, passFor('EV-00046'))).statusCode).toBe(202);
+        expect((await post(app, 'EV-00046.forged')).statusCode).toBe(401);
+        expect((await app.app.inject({ url: '/api/tally' })).statusCode).toBe(200);
+      }
+    });
+
     it('reads per address, with the probes exempt', async () => {
       const app = await open({ frontDoor: { ipReadsPerMinute: 5 } });
       const read = (url: string) => app.app.inject({ url, remoteAddress: '10.0.0.9' });
