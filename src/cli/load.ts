@@ -21,8 +21,8 @@ import {
   type RosterEntry,
   type Scenario,
 } from '../ops/load/index.js';
-import { QUEUES, type MessagingEngine } from '../ports/index.js';
-import { packageRoot, parseDurationMs, type Config } from '../runtime/index.js';
+import { backlogTotal, packageRoot, parseDurationMs, type Config } from '../runtime/index.js';
+import { backlogOf } from './backlog.js';
 import { auditUntilComplete } from './audit.js';
 import { CliError, requireString, type Flags, type VerbInput } from './args.js';
 import { table } from './status.js';
@@ -112,7 +112,7 @@ export async function runLoad(options: LoadRequestOptions): Promise<{ report: Lo
       ledger.write(JSON.stringify(entry) + '\n');
     },
     ...(progress === undefined ? {} : { onSecond: (p: Progress) => progress.show(p) }),
-    ...(messaging === undefined ? {} : { queueDepth: () => backlog(messaging) }),
+    ...(messaging === undefined ? {} : { queueDepth: async () => backlogTotal(await backlogOf(messaging)) }),
   });
   options.onRun?.(run);
   console.error(`exodus load: ${scenario.name} against ${target}, ${(segments.reduce((ms, s) => ms + s.durationMs, 0) / 1000).toFixed(0)} s, ${roster.length} evacuees; writing to ${out}`);
@@ -174,10 +174,6 @@ function enginesGiven(flags: Flags): boolean {
   return ['data', 'queue', 'store'].some((flag) => flags[flag] !== undefined) || ['EXODUS_DATA', 'EXODUS_QUEUE', 'EXODUS_STORE'].some((name) => (process.env[name] ?? '') !== '');
 }
 
-async function backlog(messaging: MessagingEngine): Promise<number> {
-  const stats = await Promise.all(Object.values(QUEUES).map((name) => messaging.queue(name).stats()));
-  return stats.reduce((sum, s) => sum + s.ready + s.delayed + s.inFlight, 0);
-}
 
 async function auditAfterLoad(config: Config, entries: readonly LedgerEntry[], waitMs: number): Promise<AuditSummary> {
   const { report, waitedMs } = await auditUntilComplete(config, entries, waitMs);

@@ -4,7 +4,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { embeddedDir, openMessaging } from '../engines/index.js';
 import { freePort } from '../ops/index.js';
-import { QUEUES } from '../ports/index.js';
 import {
   adminToken,
   backlogTotal,
@@ -27,6 +26,7 @@ import {
   type StopOutcome,
 } from '../runtime/index.js';
 import { CliError, type VerbInput } from './args.js';
+import { backlogOf } from './backlog.js';
 import type { ServiceName } from './serve.js';
 import { DEMO_ROSTER_FILE, demoRoster } from './roster.js';
 import { consoleBanner, consoleExportEnv, consoleUrl, withInstanceId } from './up-console.js';
@@ -172,19 +172,6 @@ async function cleanUpAfter(pid: number, dataDir: string): Promise<void> {
   if (previous === undefined || previous.supervisorPid !== pid) return;
   const left = await stopLeftovers(previous, LEFTOVER_TIMEOUT_MS);
   if (left > 0) console.log(`the exodus up before (pid ${pid}) was killed; its ${left} processes drained and exited`);
-}
-
-/**
- * Every queue's backlog: ready, in flight and delayed (a retry waiting out its backoff). Read in
- * pipeline order (intake, then the queues the topic feeds), as `StopPlan.backlog` requires.
- */
-async function backlogOf(messaging: Awaited<ReturnType<typeof openMessaging>>): Promise<Backlog> {
-  const backlog: Record<string, number> = {};
-  for (const name of [QUEUES.intake, QUEUES.store, QUEUES.tally]) {
-    const stats = await messaging.queue(name).stats();
-    backlog[name] = stats.ready + stats.inFlight + stats.delayed;
-  }
-  return backlog;
 }
 
 function describeBacklog(backlog: Backlog): string {

@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startFixedDoor, type FixedDoor } from '../support/fixed-door.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LoadReport } from '../../src/ops/load/index.js';
 import { exodus, tempDir } from '../support/system.js';
@@ -12,25 +11,14 @@ import { exodus, tempDir } from '../support/system.js';
  * door that accepts every wish exits 0. No engines: the thresholds are the run's own.
  */
 describe('exodus load: the exit code is the verdict', () => {
-  let server: Server | undefined;
+  let opened: FixedDoor | undefined;
   afterEach(async () => {
-    await new Promise((done) => server?.close(done));
-    server = undefined;
+    await opened?.close();
+    opened = undefined;
   });
 
-  const door = async (status: number): Promise<string> => {
-    let n = 0;
-    server = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        n++;
-        const body = status === 202 ? JSON.stringify({ id: `wish-${n}`, evacueeId: 'EV-00001', destination: 'mars', submittedAt: new Date().toISOString() }) : '{}';
-        response.writeHead(status, { 'content-type': 'application/json' }).end(body);
-      });
-    });
-    await new Promise<void>((done) => server?.listen(0, '127.0.0.1', done));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  };
+  /** A door that answers every wish with `status`, closed after the test. */
+  const door = async (status: number): Promise<string> => (opened = await startFixedDoor(status)).url;
 
   const run = async (target: string): Promise<{ code: number; stdout: string; report: LoadReport }> => {
     const dir = tempDir('exodus-load-exit-');

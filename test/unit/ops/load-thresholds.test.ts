@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startFixedDoor, type FixedDoor } from '../../support/fixed-door.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad } from '../../../src/cli/load.js';
 import { judge, needsAudit, parseScenario, RESULTS_FILE, type LoadReport, type LoadResult, type Threshold, type ThresholdMetric } from '../../../src/ops/load/index.js';
@@ -137,26 +136,14 @@ describe('load thresholds', () => {
 });
 
 describe('a load that breaks a threshold is reported failed', () => {
-  let server: Server | undefined;
+  let opened: FixedDoor | undefined;
   afterEach(async () => {
-    await new Promise((done) => server?.close(done));
-    server = undefined;
+    await opened?.close();
+    opened = undefined;
   });
 
-  /** A door that answers every wish with `status` (202: with the body a real door sends). */
-  const door = async (status: number): Promise<string> => {
-    let n = 0;
-    server = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        n++;
-        const body = status === 202 ? JSON.stringify({ id: `wish-${n}`, evacueeId: 'EV-00001', destination: 'mars', submittedAt: new Date().toISOString() }) : '{}';
-        response.writeHead(status, { 'content-type': 'application/json' }).end(body);
-      });
-    });
-    await new Promise<void>((done) => server?.listen(0, '127.0.0.1', done));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  };
+  /** A door that answers every wish with `status`, closed after the test. */
+  const door = async (status: number): Promise<string> => (opened = await startFixedDoor(status)).url;
 
   const SCENARIO = parseScenario(
     `name: breaks
