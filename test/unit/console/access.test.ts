@@ -120,7 +120,7 @@ describe('console access: the admin token guards everything but the login page a
   });
 
   it('/login with a wrong token (link or form) is 401 with the login page, and sets no cookie', async () => {
-    const bad = [
+    const bad: InjectOptions[] = [
       ...WRONG_TOKENS.map((wrong): InjectOptions => ({ method: 'GET', url: `/login?token=${encodeURIComponent(wrong)}` })),
       ...WRONG_TOKENS.map((wrong): InjectOptions => ({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${encodeURIComponent(wrong)}` })),
       { method: 'GET', url: '/login' },
