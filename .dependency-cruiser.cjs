@@ -63,7 +63,8 @@ module.exports = {
     },
     {
       name: 'web-only-knows-the-browser-domain',
-      comment: 'Browser code shares the rules through src/domain/browser.ts (and the console its API shapes) and reaches everything else over HTTP.',
+      comment:
+        'Browser code shares the rules through src/domain/browser.ts (and the console its API shapes) and reaches everything else over HTTP.',
       severity: 'error',
       from: { path: '(^|/)web/' },
       to: { path: '(^|/)src/', pathNot: '(^|/)src/(domain/browser|services/console/api-shapes)\\.ts$' },
@@ -84,7 +85,8 @@ module.exports = {
     },
     {
       name: 'one-public-face-per-engine',
-      comment: 'Outside an engine, import it through engines/index.ts (or engines/lambda.ts, the AWS engines for a Lambda bundle), never its files.',
+      comment:
+        'Outside an engine, import it through engines/index.ts (or engines/lambda.ts, the AWS engines for a Lambda bundle), never its files.',
       severity: 'error',
       from: { path: '(^|/)src/(?!engines/)' },
       to: { path: '(^|/)src/engines/[^/]+/' },
@@ -94,6 +96,10 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js'],
+    },
   },
 };

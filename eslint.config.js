@@ -4,7 +4,19 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.dependency-cruiser.cjs', 'dist/', 'node_modules/', 'bin/', 'test-output/', '.exodus/', '.stryker-tmp/', 'reports/', 'deploy/aws/cdk.out/'] },
+  {
+    ignores: [
+      '.dependency-cruiser.cjs',
+      'dist/',
+      'node_modules/',
+      'bin/',
+      'test-output/',
+      '.exodus/',
+      '.stryker-tmp/',
+      'reports/',
+      'deploy/aws/cdk.out/',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -18,6 +30,8 @@ export default tseslint.config(
       // `async` methods on purpose (a throw becomes a rejection), so "async without await" is normal here.
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // A module's face names what it exports: `export *` hides it, and re-exports whatever is added later.
+      'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'Name what the module exports.' }],
     },
   },
   {

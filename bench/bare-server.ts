@@ -31,7 +31,10 @@ const server = createServer((request, response) => {
       answer = { title: 'Bad request' };
     }
     const body = JSON.stringify(answer);
-    response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    response.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
     response.end(body);
   });
 });

@@ -1,4 +1,4 @@
-import { closeSync, openSync, rmSync, writeSync, fdatasyncSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';

@@ -83,16 +83,22 @@ export class CpuWindow {
     const windowMs = performance.now() - this.startedAt;
     const machine = machineTicks();
     const [busy0, total0] = this.machineAtStart ?? [0, 0];
-    const machineBusyPercent = machine && this.machineAtStart && machine[1] > total0 ? round1((100 * (machine[0] - busy0)) / (machine[1] - total0)) : undefined;
+    const machineBusyPercent =
+      machine && this.machineAtStart && machine[1] > total0
+        ? round1((100 * (machine[0] - busy0)) / (machine[1] - total0))
+        : undefined;
     const processes = this.processes.flatMap((p) => {
       const before = this.atStart.get(p.pid);
       const after = processTicks(p.pid);
       if (before === undefined || after === undefined) return [];
-      return [{ name: p.name, pid: p.pid, cpuPercent: round1((100 * (after - before) * 1000) / TICKS_PER_SEC / windowMs) }];
+      return [
+        { name: p.name, pid: p.pid, cpuPercent: round1((100 * (after - before) * 1000) / TICKS_PER_SEC / windowMs) },
+      ];
     });
     const cores = cpus().length;
     const ours = processes.reduce((sum, p) => sum + p.cpuPercent, 0);
-    const othersPercent = machineBusyPercent === undefined ? undefined : Math.max(0, round1(machineBusyPercent * cores - ours));
+    const othersPercent =
+      machineBusyPercent === undefined ? undefined : Math.max(0, round1(machineBusyPercent * cores - ours));
     return { windowMs: Math.round(windowMs), cores, machineBusyPercent, othersPercent, processes };
   }
 }
@@ -105,8 +111,14 @@ function round1(n: number): number {
  * CPU time (µs) the matching processes spent per unit of work over a window: unlike req/s, it
  * barely moves when the machine is shared, so it is the number to compare across runs and commits.
  */
-export function cpuUsPer(reports: readonly CpuReport[], units: number, match: (name: string) => boolean): number | undefined {
-  return usPer(reports, units, (report) => report.processes.filter((p) => match(p.name)).reduce((sum, p) => sum + p.cpuPercent, 0));
+export function cpuUsPer(
+  reports: readonly CpuReport[],
+  units: number,
+  match: (name: string) => boolean,
+): number | undefined {
+  return usPer(reports, units, (report) =>
+    report.processes.filter((p) => match(p.name)).reduce((sum, p) => sum + p.cpuPercent, 0),
+  );
 }
 
 /** In `cpuUsPerByProcess`: processes the bench did not start (`othersPercent`), e.g. nats-server and postgres. */
@@ -122,13 +134,19 @@ export function cpuUsPerByProcess(reports: readonly CpuReport[], units: number):
     const us = cpuUsPer(reports, units, (n) => n === name);
     if (us !== undefined) byProcess[name] = us;
   }
-  const others = reports.every((r) => r.othersPercent !== undefined) ? usPer(reports, units, (r) => r.othersPercent ?? 0) : undefined;
+  const others = reports.every((r) => r.othersPercent !== undefined)
+    ? usPer(reports, units, (r) => r.othersPercent ?? 0)
+    : undefined;
   if (others !== undefined) byProcess[OTHERS] = others;
   return byProcess;
 }
 
 /** µs per unit, from a % of one core per window (`percentOf`) weighted by each window's length. */
-function usPer(reports: readonly CpuReport[], units: number, percentOf: (report: CpuReport) => number): number | undefined {
+function usPer(
+  reports: readonly CpuReport[],
+  units: number,
+  percentOf: (report: CpuReport) => number,
+): number | undefined {
   if (units <= 0) return undefined;
   const cpuMs = reports.reduce((sum, r) => sum + (percentOf(r) / 100) * r.windowMs, 0);
   return Math.round((cpuMs * 1000) / units);

@@ -1,11 +1,24 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { destroyNamespace, openMessaging, openStorage } from '../src/engines/index.js';
+import {
+  LatencyRecorder,
+  openPool,
+  send,
+  wishRequests,
+  type LatencySummary,
+  type LoadRequest,
+} from '../src/ops/load/index.js';
 import { QUEUES, type QueueStats, type StorageEngine } from '../src/ports/index.js';
+import {
+  generateRoster,
+  restartedSince,
+  servicePids,
+  startSystem,
+  type RunningSystem,
+} from '../test/support/system.js';
 import { cpuUsPer, cpuUsPerByProcess, CpuWindow, type CpuReport, type Named } from './cpu.js';
 import { watchingMemory, type MemoryReport } from './memory.js';
-import { LatencyRecorder, openPool, send, wishRequests, type LatencySummary, type LoadRequest } from '../src/ops/load/index.js';
-import { generateRoster, restartedSince, servicePids, startSystem, type RunningSystem } from '../test/support/system.js';
 import { GENERATOR, removeTempDir, tempDir } from './processes.js';
 import type { DrainScenario } from './scenarios.js';
 
@@ -69,7 +82,11 @@ export interface DrainEngines {
   readonly upArgs?: readonly string[];
 }
 
-export async function runDrain(scenario: DrainScenario, log: (line: string) => void, engines: DrainEngines = { name: 'sqlite' }): Promise<DrainReport & { engines: string }> {
+export async function runDrain(
+  scenario: DrainScenario,
+  log: (line: string) => void,
+  engines: DrainEngines = { name: 'sqlite' },
+): Promise<DrainReport & { engines: string }> {
   const dataDir = tempDir('exodus-bench-drain-');
   const queueUrl = engines.queueUrl ?? `sqlite:${dataDir}`;
   const storeUrl = engines.storeUrl ?? `sqlite:${dataDir}`;
@@ -83,7 +100,9 @@ export async function runDrain(scenario: DrainScenario, log: (line: string) => v
     storage = await openStorage(storeUrl, { poolSize: 2 });
     const services = servicePids(dataDir);
     const watched: Named[] = [{ name: GENERATOR, pid: process.pid }, ...services];
-    log(`drain: ${scenario.evacuees} wishes over ${scenario.connections} connections, timeout ${scenario.timeoutMs / 1000} s`);
+    log(
+      `drain: ${scenario.evacuees} wishes over ${scenario.connections} connections, timeout ${scenario.timeoutMs / 1000} s`,
+    );
     const [origin, store] = [exodus.url, storage]; // a closure forgets the narrowing of a `let`
     const [report, memory] = await watchingMemory(services, () => measure(origin, requests, store, watched, scenario));
     const restarted = restartedSince(services, dataDir);
@@ -99,7 +118,9 @@ export async function runDrain(scenario: DrainScenario, log: (line: string) => v
   } finally {
     await storage?.close();
     await exodus?.stop();
-    await Promise.all([destroyNamespace(queueUrl), destroyNamespace(storeUrl)]).catch((error: unknown) => log(`drain: cleanup failed: ${String(error)}`));
+    await Promise.all([destroyNamespace(queueUrl), destroyNamespace(storeUrl)]).catch((error: unknown) =>
+      log(`drain: cleanup failed: ${String(error)}`),
+    );
     removeTempDir(dataDir);
   }
 }
@@ -205,7 +226,8 @@ async function measure(
   const backlog = backlogCpu.stop();
 
   const lastAcceptedMs = Math.round(lastAcceptedAt - start);
-  const perSec = (n: number, ms: number | undefined): number | undefined => (ms === undefined || ms <= 0 ? undefined : Math.round((n * 1000) / ms));
+  const perSec = (n: number, ms: number | undefined): number | undefined =>
+    ms === undefined || ms <= 0 ? undefined : Math.round((n * 1000) / ms);
   return {
     evacuees: total,
     accepted,
@@ -217,7 +239,8 @@ async function measure(
     storedAtLastAccepted,
     ingestPerSec: perSec(accepted, lastAcceptedMs) ?? 0,
     drainPerSec: perSec(total, allStoredMs),
-    backlogDrainPerSec: allStoredMs === undefined ? undefined : perSec(total - storedAtLastAccepted, allStoredMs - lastAcceptedMs),
+    backlogDrainPerSec:
+      allStoredMs === undefined ? undefined : perSec(total - storedAtLastAccepted, allStoredMs - lastAcceptedMs),
     latency: latency.summary(),
     targetMs: scenario.targetMs,
     pass: allTalliedMs !== undefined && allTalliedMs <= scenario.targetMs,

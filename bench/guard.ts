@@ -7,7 +7,15 @@ import { loadAverage } from './calibrate.js';
 import { cpuUsPer, CpuWindow } from './cpu.js';
 import { runDrain } from './drain.js';
 import { drive } from './ingest.js';
-import { armWatchdog, BARE_PROCESS, exitWhenDone, removeTempDir, startBareServer, tempDir, type RunningProcess } from './processes.js';
+import {
+  armWatchdog,
+  BARE_PROCESS,
+  exitWhenDone,
+  removeTempDir,
+  startBareServer,
+  tempDir,
+  type RunningProcess,
+} from './processes.js';
 import { gitState, machine, type Machine } from './provenance.js';
 import { GUARD_SCENARIO, type GuardScenario } from './scenarios.js';
 
@@ -58,9 +66,13 @@ interface Baseline extends Figures {
 const log = (line: string): void => console.log(`guard: ${line}`);
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { update: { type: 'boolean' }, attempts: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    options: { update: { type: 'boolean' }, attempts: { type: 'string' } },
+    strict: true,
+  });
   const attempts = values.attempts === undefined ? GUARD_SCENARIO.attempts : Number(values.attempts);
-  if (!Number.isInteger(attempts) || attempts < 1) throw new Error(`--attempts takes a whole number ≥ 1, not ${values.attempts}`);
+  if (!Number.isInteger(attempts) || attempts < 1)
+    throw new Error(`--attempts takes a whole number ≥ 1, not ${values.attempts}`);
   const scenario = { ...GUARD_SCENARIO, attempts };
   const disarm = armWatchdog('bench:guard', scenario.budgetMs);
   log(`load average ${loadAverage()}`);
@@ -82,13 +94,18 @@ async function check(scenario: GuardScenario, baseline: Baseline | undefined): P
     const attempt = await measure(scenario, attempts.length + 1);
     attempts.push(attempt);
     if (regression(attempt, baseline) <= scenario.maxRegression) break;
-    if (attempts.length < scenario.attempts) log(`attempt ${attempts.length} over the limit; measuring again on a fresh system`);
+    if (attempts.length < scenario.attempts)
+      log(`attempt ${attempts.length} over the limit; measuring again on a fresh system`);
   }
   printTable(attempts, baseline, scenario);
   const best = Math.min(...attempts.map((attempt) => regression(attempt, baseline)));
   const pass = best <= scenario.maxRegression;
   const verdict = `best attempt at ${best.toFixed(2)}× its baseline (limit ${scenario.maxRegression}×)`;
-  log(pass ? `PASS: ${verdict}` : `FAIL: ${verdict} — exodus costs more CPU per wish than it did, relative to the bare server`);
+  log(
+    pass
+      ? `PASS: ${verdict}`
+      : `FAIL: ${verdict} — exodus costs more CPU per wish than it did, relative to the bare server`,
+  );
   return pass ? 0 : 1;
 }
 
@@ -97,7 +114,9 @@ async function update(scenario: GuardScenario): Promise<number> {
   const attempts: Attempt[] = [];
   for (let n = 1; n <= scenario.attempts; n++) attempts.push(await measure(scenario, n));
   printTable(attempts, undefined, scenario);
-  const problems = attempts.flatMap((attempt, i) => (attempt.problem === undefined ? [] : [`attempt ${i + 1}: ${attempt.problem}`]));
+  const problems = attempts.flatMap((attempt, i) =>
+    attempt.problem === undefined ? [] : [`attempt ${i + 1}: ${attempt.problem}`],
+  );
   if (problems.length > 0) {
     log(`baseline NOT written: ${problems.join('; ')}`);
     return 1;
@@ -126,7 +145,8 @@ async function measure(scenario: GuardScenario, n: number): Promise<Attempt> {
   const drain = await runDrain(scenario.drain, (line) => log(`attempt ${n}: ${line}`));
   const systemUsPerWish = drain.cpuUsPerWish.system;
   const frontendUsPerWish = drain.cpuUsPerWishByProcess[FRONTEND];
-  if (systemUsPerWish === undefined || frontendUsPerWish === undefined) throw new Error(`attempt ${n}: the drain gave no CPU figure (accepted ${drain.accepted})`);
+  if (systemUsPerWish === undefined || frontendUsPerWish === undefined)
+    throw new Error(`attempt ${n}: the drain gave no CPU figure (accepted ${drain.accepted})`);
   const problem =
     drain.allTalliedMs === undefined
       ? `the drain did not complete within ${scenario.drain.timeoutMs / 1000} s`
@@ -151,9 +171,17 @@ async function bareCpuUsPerRequest(scenario: GuardScenario): Promise<number> {
     const roster = await generateRoster(dataDir, scenario.referenceRosterCount);
     bare = await startBareServer();
     const cpu = new CpuWindow([{ name: BARE_PROCESS, pid: bare.child.pid ?? 0 }]);
-    const result = await drive(bare.origin, { roster, next: cycle(wishRequests(roster)) }, scenario.reference, undefined);
+    const result = await drive(
+      bare.origin,
+      { roster, next: cycle(wishRequests(roster)) },
+      scenario.reference,
+      undefined,
+    );
     const us = cpuUsPer([cpu.stop()], result.answeredInPhase, (name) => name === BARE_PROCESS);
-    if (us === undefined || us <= 0) throw new Error(`the bare server's CPU per request is unmeasurable (${result.answeredInPhase} answers; is /proc there?)`);
+    if (us === undefined || us <= 0)
+      throw new Error(
+        `the bare server's CPU per request is unmeasurable (${result.answeredInPhase} answers; is /proc there?)`,
+      );
     log(`bare node:http: ${result.okPerSec} req/s, ${us} µs CPU per request`);
     return us;
   } finally {
@@ -170,7 +198,8 @@ async function bareCpuUsPerRequest(scenario: GuardScenario): Promise<number> {
  */
 function regression(attempt: Attempt, baseline: Figures): number {
   if (attempt.problem !== undefined) return Number.POSITIVE_INFINITY;
-  const growth = (ratio: number, baseRatio: number, raw: number, baseRaw: number): number => Math.min(ratio / baseRatio, raw / baseRaw);
+  const growth = (ratio: number, baseRatio: number, raw: number, baseRaw: number): number =>
+    Math.min(ratio / baseRatio, raw / baseRaw);
   return Math.max(
     growth(attempt.systemRatio, baseline.systemRatio, attempt.systemUsPerWish, baseline.systemUsPerWish),
     growth(attempt.frontendRatio, baseline.frontendRatio, attempt.frontendUsPerWish, baseline.frontendUsPerWish),
@@ -196,12 +225,14 @@ function readBaseline(): Baseline | undefined {
   if (!existsSync(BASELINE_FILE)) return undefined;
   const baseline = JSON.parse(readFileSync(BASELINE_FILE, 'utf8')) as Partial<Baseline>;
   const valid = (ratio: unknown): boolean => typeof ratio === 'number' && ratio > 0;
-  if (!valid(baseline.systemRatio) || !valid(baseline.frontendRatio)) throw new Error(`${BASELINE_FILE}: systemRatio and frontendRatio must be positive numbers`);
+  if (!valid(baseline.systemRatio) || !valid(baseline.frontendRatio))
+    throw new Error(`${BASELINE_FILE}: systemRatio and frontendRatio must be positive numbers`);
   return baseline as Baseline;
 }
 
 function printTable(attempts: readonly Attempt[], baseline: Baseline | undefined, scenario: GuardScenario): void {
-  const figures = (f: Figures): string[] => [f.bareUsPerRequest, f.systemUsPerWish, f.frontendUsPerWish, f.systemRatio, f.frontendRatio].map(String);
+  const figures = (f: Figures): string[] =>
+    [f.bareUsPerRequest, f.systemUsPerWish, f.frontendUsPerWish, f.systemRatio, f.frontendRatio].map(String);
   const rows = attempts.map((attempt, i) => [
     `attempt ${i + 1}`,
     ...figures(attempt),
@@ -210,11 +241,33 @@ function printTable(attempts: readonly Attempt[], baseline: Baseline | undefined
   if (baseline !== undefined) {
     rows.push([`baseline (${baseline.date.slice(0, 10)})`, ...figures(baseline), '1×']);
     const limit = (ratio: number): string => `≤ ${round3(ratio * scenario.maxRegression)}`;
-    rows.push([`limit (+${Math.round((scenario.maxRegression - 1) * 100)} %)`, '', '', '', limit(baseline.systemRatio), limit(baseline.frontendRatio), `≤ ${scenario.maxRegression}×`]);
+    rows.push([
+      `limit (+${Math.round((scenario.maxRegression - 1) * 100)} %)`,
+      '',
+      '',
+      '',
+      limit(baseline.systemRatio),
+      limit(baseline.frontendRatio),
+      `≤ ${scenario.maxRegression}×`,
+    ]);
   }
-  const header = ['', 'bare µs/req', 'system µs/wish', `${FRONTEND} µs/wish`, 'system ratio', 'frontend ratio', 'vs baseline'];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  const header = [
+    '',
+    'bare µs/req',
+    'system µs/wish',
+    `${FRONTEND} µs/wish`,
+    'system ratio',
+    'frontend ratio',
+    'vs baseline',
+  ];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
   console.log(['', line(header), ...rows.map(line), ''].join('\n'));
 }
 

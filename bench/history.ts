@@ -27,14 +27,17 @@ export interface HistoryEntry {
 
 export function historyEntry(results: BenchResults): HistoryEntry {
   const runs = results.ingest?.runs ?? [];
-  const closedPerSec = (server: 'exodus' | 'bare'): Figure => runOf(runs, server, 'closed')?.result.okPerSec ?? 'not measured';
+  const closedPerSec = (server: 'exodus' | 'bare'): Figure =>
+    runOf(runs, server, 'closed')?.result.okPerSec ?? 'not measured';
   return {
     date: results.startedAt,
     commit: results.git?.commit,
     dirty: results.git?.dirty,
     machine: { cores: results.machine.cores, cpuModel: results.machine.cpuModel },
     fdatasyncPerSec: results.environment.fdatasyncPerSec,
-    targets: Object.fromEntries(TARGETS.flatMap((target) => target.bounds.map((bound) => [bound.key, bound.figure(results)]))),
+    targets: Object.fromEntries(
+      TARGETS.flatMap((target) => target.bounds.map((bound) => [bound.key, bound.figure(results)])),
+    ),
     ingestPerSec: { exodus: closedPerSec('exodus'), bare: closedPerSec('bare') },
     drainSec: { sqlite: drainSeconds(results.drain), natsPostgres: drainSeconds(results.drainDistributed) },
     cpuUsPerWish: {

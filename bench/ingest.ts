@@ -1,10 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openMessaging } from '../src/engines/index.js';
-import { QUEUES, type MessagingEngine } from '../src/ports/index.js';
-import { cpuUsPer, CpuWindow, type CpuReport } from './cpu.js';
 import { cycle, wishRequests, type LoadRequest, type RosterEntry } from '../src/ops/load/index.js';
+import { QUEUES, type MessagingEngine } from '../src/ports/index.js';
+import {
+  generateRoster,
+  restartedSince,
+  servicePids,
+  startSystem,
+  type RunningSystem,
+} from '../test/support/system.js';
+import { cpuUsPer, CpuWindow, type CpuReport } from './cpu.js';
 import { runClosed, runOpen, type PhaseResult } from './load-driver.js';
-import { generateRoster, restartedSince, servicePids, startSystem, type RunningSystem } from '../test/support/system.js';
 import { BARE_PROCESS, GENERATOR, removeTempDir, startBareServer, tempDir, type RunningProcess } from './processes.js';
 import type { IngestPhase, IngestScenario } from './scenarios.js';
 
@@ -28,7 +34,11 @@ export interface IngestRun {
    * exodus system (all its processes: the pipeline's cost per wish while it keeps up), and of the
    * load generator.
    */
-  readonly cpuUsPerRequest: { readonly server: number | undefined; readonly system: number | undefined; readonly generator: number | undefined };
+  readonly cpuUsPerRequest: {
+    readonly server: number | undefined;
+    readonly system: number | undefined;
+    readonly generator: number | undefined;
+  };
   /** Exodus services that crashed and were restarted during the phase (their CPU is then missing). */
   readonly restarted: readonly string[];
   /** Exodus only: ms its pipeline took to go idle after the phase (undefined: not idle within the settle timeout). */
@@ -61,32 +71,56 @@ export async function runIngest(scenario: IngestScenario, log: (line: string) =>
     const runs: IngestRun[] = [];
     let exodusClosedPerSec: number | undefined;
     for (const phase of scenario.phases) {
-      for (const [server, origin] of [['bare', bare.origin], ['exodus', exodus.url]] as const) {
-        const rate = phase.model.kind === 'open' ? Math.round(phase.model.fractionOfExodusClosed * (exodusClosedPerSec ?? 0)) : undefined;
+      for (const [server, origin] of [
+        ['bare', bare.origin],
+        ['exodus', exodus.url],
+      ] as const) {
+        const rate =
+          phase.model.kind === 'open'
+            ? Math.round(phase.model.fractionOfExodusClosed * (exodusClosedPerSec ?? 0))
+            : undefined;
         log(`ingest: ${phase.name} (${describe(phase, rate)}) → ${server}`);
         // Taken per phase: a service the supervisor restarted has a new pid.
         const services = servicePids(dataDir);
-        const cpu = new CpuWindow([{ name: GENERATOR, pid: process.pid }, { name: BARE_PROCESS, pid: bare.child.pid ?? 0 }, ...services]);
+        const cpu = new CpuWindow([
+          { name: GENERATOR, pid: process.pid },
+          { name: BARE_PROCESS, pid: bare.child.pid ?? 0 },
+          ...services,
+        ]);
         const result = await drive(origin, { roster, next }, phase, rate);
         const cpuReport = cpu.stop();
         const restarted = restartedSince(services, dataDir);
         if (restarted.length > 0) log(`  restarted during the phase: ${restarted.join(', ')}`);
-        log(`  ${result.okPerSec} req/s ok, p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms, errors ${JSON.stringify(result.errors)}, skipped ${result.skipped}`);
+        log(
+          `  ${result.okPerSec} req/s ok, p50 ${result.latency.p50Ms} ms, p99 ${result.latency.p99Ms} ms, errors ${JSON.stringify(result.errors)}, skipped ${result.skipped}`,
+        );
         let settleMs: number | undefined;
         if (server === 'exodus') {
           if (phase.model.kind === 'closed') exodusClosedPerSec = result.okPerSec;
           // Let the pipeline finish the backlog, so the next phase measures a quiet system.
           settleMs = await waitIdle(messaging, scenario.settleTimeoutMs);
-          log(`  pipeline idle ${settleMs === undefined ? `NOT within ${scenario.settleTimeoutMs} ms` : `after ${settleMs} ms`}`);
+          log(
+            `  pipeline idle ${settleMs === undefined ? `NOT within ${scenario.settleTimeoutMs} ms` : `after ${settleMs} ms`}`,
+          );
         }
         const serverProcess = server === 'bare' ? BARE_PROCESS : 'frontend-1';
         const exodusProcesses = new Set(services.map((p) => p.name));
         const cpuUsPerRequest = {
           server: cpuUsPer([cpuReport], result.answeredInPhase, (name) => name === serverProcess),
-          system: cpuUsPer([cpuReport], result.answeredInPhase, (name) => (server === 'bare' ? name === serverProcess : exodusProcesses.has(name))),
+          system: cpuUsPer([cpuReport], result.answeredInPhase, (name) =>
+            server === 'bare' ? name === serverProcess : exodusProcesses.has(name),
+          ),
           generator: cpuUsPer([cpuReport], result.answeredInPhase, (name) => name === GENERATOR),
         };
-        runs.push({ phase: phase.name, server, result, cpu: cpuReport, cpuUsPerRequest, restarted, ...(server === 'exodus' ? { settleMs } : {}) });
+        runs.push({
+          phase: phase.name,
+          server,
+          result,
+          cpu: cpuReport,
+          cpuUsPerRequest,
+          restarted,
+          ...(server === 'exodus' ? { settleMs } : {}),
+        });
       }
     }
     const closed = (server: ServerName): number => runOf(runs, server, 'closed')?.result.okPerSec ?? 0;
@@ -100,22 +134,41 @@ export async function runIngest(scenario: IngestScenario, log: (line: string) =>
 }
 
 /** The first run of `server` under `model`: the closed one is the saturation phase, the open one the latency target's. */
-export function runOf(runs: readonly IngestRun[], server: ServerName, model: PhaseResult['model']): IngestRun | undefined {
+export function runOf(
+  runs: readonly IngestRun[],
+  server: ServerName,
+  model: PhaseResult['model'],
+): IngestRun | undefined {
   return runs.find((r) => r.server === server && r.result.model === model);
 }
 
 function describe(phase: IngestPhase, rate: number | undefined): string {
-  const load = phase.model.kind === 'closed' ? `closed, ${phase.model.connections} connections` : `open, ${rate} req/s over up to ${phase.model.connections} connections`;
+  const load =
+    phase.model.kind === 'closed'
+      ? `closed, ${phase.model.connections} connections`
+      : `open, ${rate} req/s over up to ${phase.model.connections} connections`;
   return `${load}, ${phase.warmupMs / 1000} s warm-up + ${phase.durationMs / 1000} s`;
 }
 
 /** One phase against `origin`; an open model needs its rate (`fractionOfExodusClosed` of a measured closed rate). */
-export async function drive(origin: string, load: { roster: readonly RosterEntry[]; next: () => LoadRequest }, phase: IngestPhase, rate: number | undefined): Promise<PhaseResult> {
+export async function drive(
+  origin: string,
+  load: { roster: readonly RosterEntry[]; next: () => LoadRequest },
+  phase: IngestPhase,
+  rate: number | undefined,
+): Promise<PhaseResult> {
   const common = { warmupMs: phase.warmupMs, durationMs: phase.durationMs, requestTimeoutMs: REQUEST_TIMEOUT_MS };
-  if (phase.model.kind === 'closed') return runClosed(origin, load.next, { ...common, connections: phase.model.connections });
-  if (rate === undefined || rate <= 0) throw new Error(`phase ${phase.name}: an open model needs the exodus closed-model rate first`);
+  if (phase.model.kind === 'closed')
+    return runClosed(origin, load.next, { ...common, connections: phase.model.connections });
+  if (rate === undefined || rate <= 0)
+    throw new Error(`phase ${phase.name}: an open model needs the exodus closed-model rate first`);
   // Up to 2 s of due requests may wait; beyond that the server is clearly not keeping up.
-  return runOpen(origin, load.roster, { ...common, connections: phase.model.connections, ratePerSec: rate, maxOutstanding: Math.max(1_000, rate * 2) });
+  return runOpen(origin, load.roster, {
+    ...common,
+    connections: phase.model.connections,
+    ratePerSec: rate,
+    maxOutstanding: Math.max(1_000, rate * 2),
+  });
 }
 
 /** Polls the queues until nothing is ready or leased; ms it took, or undefined after `timeoutMs`. */

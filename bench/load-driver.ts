@@ -1,5 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { LatencyRecorder, LoadRun, openPool, send, type Answer, type LatencySummary, type LoadRequest, type RosterEntry } from '../src/ops/load/index.js';
+import {
+  LatencyRecorder,
+  LoadRun,
+  openPool,
+  send,
+  type Answer,
+  type LatencySummary,
+  type LoadRequest,
+  type RosterEntry,
+} from '../src/ops/load/index.js';
 
 export interface PhaseResult {
   readonly model: 'closed' | 'open';
@@ -101,11 +110,24 @@ export interface OpenOptions extends DriverOptions {
  * Open model, by the product's load generator (`exodus load`'s engine): one constant phase of POSTs,
  * latency from each request's intended time, the warm-up's arrivals left out of the percentiles.
  */
-export async function runOpen(origin: string, roster: readonly RosterEntry[], options: OpenOptions): Promise<PhaseResult> {
+export async function runOpen(
+  origin: string,
+  roster: readonly RosterEntry[],
+  options: OpenOptions,
+): Promise<PhaseResult> {
   const run = new LoadRun({
     target: origin,
     roster,
-    segments: [{ name: 'open', kind: 'constant', startMs: 0, durationMs: options.warmupMs + options.durationMs, from: options.ratePerSec, to: options.ratePerSec }],
+    segments: [
+      {
+        name: 'open',
+        kind: 'constant',
+        startMs: 0,
+        durationMs: options.warmupMs + options.durationMs,
+        from: options.ratePerSec,
+        to: options.ratePerSec,
+      },
+    ],
     mix: { post: 1, status: 0, wall: 0, tally: 0 },
     retries: 0,
     connections: options.connections,

@@ -31,7 +31,10 @@ export function rssBytes(pid: number): number | undefined {
  * Runs `work` while sampling the RSS of `processes`: the first sample (taken now) is the idle figure.
  * A process that is gone (restarted: a new pid) simply stops counting.
  */
-export async function watchingMemory<T>(processes: readonly Named[], work: () => Promise<T>): Promise<[T, MemoryReport]> {
+export async function watchingMemory<T>(
+  processes: readonly Named[],
+  work: () => Promise<T>,
+): Promise<[T, MemoryReport]> {
   const peaks = new PeakRss();
   const idle = peaks.sample(processes);
   const timer = setInterval(() => peaks.sample(processes), SAMPLE_EVERY_MS);
@@ -63,7 +66,9 @@ class PeakRss {
   }
 
   report(idle: ReadonlyMap<string, number>): MemoryReport {
-    const byProcess = Object.fromEntries([...this.peakByName].map(([name, peak]) => [name, { idleMb: mb(idle.get(name) ?? 0), peakMb: mb(peak) }]));
+    const byProcess = Object.fromEntries(
+      [...this.peakByName].map(([name, peak]) => [name, { idleMb: mb(idle.get(name) ?? 0), peakMb: mb(peak) }]),
+    );
     return { idleMb: mb(sum(idle.values())), peakMb: mb(this.peakSum), byProcess };
   }
 }

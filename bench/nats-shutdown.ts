@@ -1,7 +1,15 @@
+import {
+  AckPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { HAVE_NATS_SERVER, startPrivateNats, type PrivateServer } from '../test/support/private-servers.js';
 import type { NatsShutdownScenario } from './scenarios.js';
 
@@ -31,7 +39,10 @@ const STREAM = 'S';
 const SUBJECT = 's';
 const CONSUMERS = ['a', 'b'] as const;
 
-export async function runNatsShutdown(scenario: NatsShutdownScenario, log: (line: string) => void): Promise<NatsShutdownReport> {
+export async function runNatsShutdown(
+  scenario: NatsShutdownScenario,
+  log: (line: string) => void,
+): Promise<NatsShutdownReport> {
   if (!HAVE_NATS_SERVER) return { server: 'none', runs: [], unavailable: 'no nats-server binary' };
   const runs: ShutdownRun[] = [];
   let server = 'unknown';
@@ -48,16 +59,26 @@ export async function runNatsShutdown(scenario: NatsShutdownScenario, log: (line
   return { server, runs };
 }
 
-async function measureOnce(retention: ShutdownRun['retention'], stop: ShutdownRun['stop'], scenario: NatsShutdownScenario): Promise<{ server: string; result: ShutdownRun }> {
+async function measureOnce(
+  retention: ShutdownRun['retention'],
+  stop: ShutdownRun['stop'],
+  scenario: NatsShutdownScenario,
+): Promise<{ server: string; result: ShutdownRun }> {
   const nats: PrivateServer = await startPrivateNats();
   let nc: NatsConnection | undefined;
   try {
     nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100, noAsyncTraces: true });
     const server = nc.info?.version ?? 'unknown';
     const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: STREAM, subjects: [SUBJECT], retention: retention === 'interest' ? RetentionPolicy.Interest : RetentionPolicy.Limits, storage: StorageType.File });
+    await jsm.streams.add({
+      name: STREAM,
+      subjects: [SUBJECT],
+      retention: retention === 'interest' ? RetentionPolicy.Interest : RetentionPolicy.Limits,
+      storage: StorageType.File,
+    });
     // A 2 s ack wait: acks lost in the shutdown come back as redeliveries within the read-on time.
-    for (const name of CONSUMERS) await jsm.consumers.add(STREAM, { durable_name: name, ack_policy: AckPolicy.Explicit, ack_wait: nanos(2_000) });
+    for (const name of CONSUMERS)
+      await jsm.consumers.add(STREAM, { durable_name: name, ack_policy: AckPolicy.Explicit, ack_wait: nanos(2_000) });
     const js = jetstream(nc, { timeout: 2_000 });
 
     const acked: number[] = [];

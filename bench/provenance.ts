@@ -31,10 +31,15 @@ export function machine(): Machine {
 /** Undefined outside a git checkout. */
 export function gitState(): GitState | undefined {
   try {
-    const git = (...args: string[]): string => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const git = (...args: string[]): string =>
+      execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const diff = git('diff', 'HEAD', '--', 'src');
     // The hash names the uncommitted state of src/ that was measured, so two dirty runs can be told apart.
-    return { commit: git('rev-parse', 'HEAD'), dirty: diff !== '', ...(diff === '' ? {} : { srcDiffSha256: createHash('sha256').update(diff).digest('hex').slice(0, 12) }) };
+    return {
+      commit: git('rev-parse', 'HEAD'),
+      dirty: diff !== '',
+      ...(diff === '' ? {} : { srcDiffSha256: createHash('sha256').update(diff).digest('hex').slice(0, 12) }),
+    };
   } catch {
     return undefined;
   }

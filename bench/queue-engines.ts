@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { destroyNamespace, openMessaging } from '../src/engines/index.js';
 import { EVENT_TYPES, QUEUES, type Envelope } from '../src/ports/index.js';
-import type { QueueEnginesScenario } from './scenarios.js';
 import { tempDir } from './processes.js';
+import type { QueueEnginesScenario } from './scenarios.js';
 
 /**
  * The queue engines head to head: messages/s for send → receive → ack, the producer and the
@@ -36,12 +36,19 @@ interface Contender {
   run(scenario: QueueEnginesScenario, message: Envelope): Promise<void>;
 }
 
-export async function runQueueEngines(scenario: QueueEnginesScenario, log: (line: string) => void): Promise<QueueEnginesReport> {
+export async function runQueueEngines(
+  scenario: QueueEnginesScenario,
+  log: (line: string) => void,
+): Promise<QueueEnginesReport> {
   const message = sampleMessage();
   const contenders: Contender[] = [
     bullmq(scenario.redisUrl),
     ourEngine('sqlite', 'fsynced (synchronous=FULL)', `sqlite:${tempDir('exodus-bench-queue-')}`),
-    ourEngine('nats', 'acked by the broker, in its file store (flushed on an interval by NATS 2.9)', `${scenario.natsUrl}?prefix=bench-${Date.now().toString(36)}`),
+    ourEngine(
+      'nats',
+      'acked by the broker, in its file store (flushed on an interval by NATS 2.9)',
+      `${scenario.natsUrl}?prefix=bench-${Date.now().toString(36)}`,
+    ),
   ];
   const measured: { name: string; durability: string; seconds: number }[] = [];
   const unavailable: string[] = [];
@@ -102,7 +109,9 @@ function ourEngine(name: string, durability: string, url: string): Contender {
         const produce = async (): Promise<void> => {
           for (let sent = 0; sent < scenario.messages; sent += scenario.batch) {
             const count = Math.min(scenario.batch, scenario.messages - sent);
-            await queue.send(Array.from({ length: count }, (_, i) => ({ ...message, id: `${message.id}-${sent + i}` })));
+            await queue.send(
+              Array.from({ length: count }, (_, i) => ({ ...message, id: `${message.id}-${sent + i}` })),
+            );
           }
         };
         await Promise.all([produce(), ...Array.from({ length: scenario.consumers }, consume)]);
@@ -134,7 +143,16 @@ interface BullWorker {
 }
 interface BullMq {
   Queue: new (name: string, options: { connection: BullConnection }) => BullQueue;
-  Worker: new (name: string, processor: () => Promise<void>, options: { connection: BullConnection; concurrency: number; removeOnComplete: { count: number }; removeOnFail: { count: number } }) => BullWorker;
+  Worker: new (
+    name: string,
+    processor: () => Promise<void>,
+    options: {
+      connection: BullConnection;
+      concurrency: number;
+      removeOnComplete: { count: number };
+      removeOnFail: { count: number };
+    },
+  ) => BullWorker;
 }
 
 const BASELINE_DIR = resolve(import.meta.dirname, '../../bench/baseline');
@@ -143,7 +161,9 @@ function loadBullMq(): BullMq {
   try {
     return createRequire(resolve(BASELINE_DIR, 'package.json'))('bullmq') as BullMq;
   } catch {
-    throw new Error(`BullMQ is not installed in ${BASELINE_DIR}: run npm run bench (it installs it), or npm install --prefix bench/baseline`);
+    throw new Error(
+      `BullMQ is not installed in ${BASELINE_DIR}: run npm run bench (it installs it), or npm install --prefix bench/baseline`,
+    );
   }
 }
 
@@ -169,13 +189,23 @@ function bullmq(redisUrl: string): Contender {
         async () => {
           if (++done === scenario.messages) finish();
         },
-        { connection, concurrency: scenario.consumers * scenario.batch, removeOnComplete: { count: 0 }, removeOnFail: { count: 0 } },
+        {
+          connection,
+          concurrency: scenario.consumers * scenario.batch,
+          removeOnComplete: { count: 0 },
+          removeOnFail: { count: 0 },
+        },
       );
       try {
         await queue.waitUntilReady();
         for (let sent = 0; sent < scenario.messages; sent += scenario.batch) {
           const count = Math.min(scenario.batch, scenario.messages - sent);
-          await queue.addBulk(Array.from({ length: count }, (_, i) => ({ name: 'wish', data: { ...message, id: `${message.id}-${sent + i}` } })));
+          await queue.addBulk(
+            Array.from({ length: count }, (_, i) => ({
+              name: 'wish',
+              data: { ...message, id: `${message.id}-${sent + i}` },
+            })),
+          );
         }
         await finished;
       } finally {

@@ -39,12 +39,14 @@ export function renderMarkdown(results: BenchResults): string {
     ...targetsSection(results),
   ];
   const references: References = {
-    barePerSec: results.ingest === undefined ? undefined : runOf(results.ingest.runs, 'bare', 'closed')?.result.okPerSec,
+    barePerSec:
+      results.ingest === undefined ? undefined : runOf(results.ingest.runs, 'bare', 'closed')?.result.okPerSec,
     fdatasyncPerSec: results.environment.fdatasyncPerSec,
   };
   if (results.ingest) lines.push(...ingestSection(results.ingest));
   if (results.drain) lines.push(...drainSection(results.drain, 'SQLite (embedded)', references));
-  if (results.drainDistributed) lines.push(...drainSection(results.drainDistributed, 'NATS JetStream + PostgreSQL', references));
+  if (results.drainDistributed)
+    lines.push(...drainSection(results.drainDistributed, 'NATS JetStream + PostgreSQL', references));
   if (results.telemetry) lines.push(...telemetrySection(results.telemetry));
   if (results.queueEngines) lines.push(...queueEnginesSection(results.queueEngines, results.scenario));
   if (results.natsShutdown) lines.push(...natsShutdownSection(results.natsShutdown, results.scenario));
@@ -55,8 +57,14 @@ export function renderMarkdown(results: BenchResults): string {
 
 /** Exodus's processes as this run found them (the supervisor's state), so the header stays true when the defaults change. */
 function exodusProcesses(results: BenchResults): string {
-  const reports = [results.drain?.cpu.ingesting, ...(results.ingest?.runs.filter((run) => run.server === 'exodus').map((run) => run.cpu) ?? [])];
-  const names = reports.find((report) => report !== undefined)?.processes.map((p) => p.name).filter((name) => name !== GENERATOR && name !== BARE_PROCESS);
+  const reports = [
+    results.drain?.cpu.ingesting,
+    ...(results.ingest?.runs.filter((run) => run.server === 'exodus').map((run) => run.cpu) ?? []),
+  ];
+  const names = reports
+    .find((report) => report !== undefined)
+    ?.processes.map((p) => p.name)
+    .filter((name) => name !== GENERATOR && name !== BARE_PROCESS);
   return names === undefined ? 'its supervisor, frontend, parser, workers and tally' : names.join(', ');
 }
 
@@ -65,9 +73,18 @@ function targetsSection(results: BenchResults): string[] {
     const { readings, verdict } = judge(target, results);
     const figures = readings.every(({ figure }) => figure === 'not measured')
       ? ['not measured']
-      : readings.map(({ bound, figure }) => `${bound.label === undefined ? '' : `${bound.label} `}${figureText(bound, figure)}`);
-    const limits = target.bounds.map((bound) => `${bound.label === undefined ? '' : `${bound.label} `}≤ ${withUnit(bound.max, bound)}`);
-    return [target.what, figures.join(' / '), limits.join(', '), verdict === 'not measured' ? verdict : `**${verdict}**`];
+      : readings.map(
+          ({ bound, figure }) => `${bound.label === undefined ? '' : `${bound.label} `}${figureText(bound, figure)}`,
+        );
+    const limits = target.bounds.map(
+      (bound) => `${bound.label === undefined ? '' : `${bound.label} `}≤ ${withUnit(bound.max, bound)}`,
+    );
+    return [
+      target.what,
+      figures.join(' / '),
+      limits.join(', '),
+      verdict === 'not measured' ? verdict : `**${verdict}**`,
+    ];
   });
   return [
     '## Targets (issue 11)',
@@ -99,8 +116,13 @@ function queueEnginesSection(report: QueueEnginesReport, scenario: BenchScenario
     '',
     '| engine | msg/s | ÷ BullMQ | seconds | a send resolves when the message is |',
     '| --- | --- | --- | --- | --- |',
-    ...report.runs.map((r) => `| ${r.engine} | ${r.perSec.toLocaleString('en-US')} | ${r.ratioToBullmq === undefined ? '–' : `${r.ratioToBullmq}×`} | ${r.seconds} | ${r.durability} |`),
-    ...report.unavailable.map((u) => `| ${u.split(':')[0] ?? u} | – | – | – | not run: ${u.slice(u.indexOf(':') + 1).trim()} |`),
+    ...report.runs.map(
+      (r) =>
+        `| ${r.engine} | ${r.perSec.toLocaleString('en-US')} | ${r.ratioToBullmq === undefined ? '–' : `${r.ratioToBullmq}×`} | ${r.seconds} | ${r.durability} |`,
+    ),
+    ...report.unavailable.map(
+      (u) => `| ${u.split(':')[0] ?? u} | – | – | – | not run: ${u.slice(u.indexOf(':') + 1).trim()} |`,
+    ),
     '',
   ];
 }
@@ -116,7 +138,9 @@ function natsShutdownSection(report: NatsShutdownReport, scenario: BenchScenario
     'publishes a consumer never received after the restart. This is why the topic stream is not Interest-retained and',
     'why NATS is restarted in lame-duck mode (README, "Restarting NATS").',
     '',
-    ...(report.unavailable === undefined ? [table(['retention', 'stop', 'acked', 'lost'], rows)] : [`Not run: ${report.unavailable}.`]),
+    ...(report.unavailable === undefined
+      ? [table(['retention', 'stop', 'acked', 'lost'], rows)]
+      : [`Not run: ${report.unavailable}.`]),
     '',
   ];
 }
@@ -125,21 +149,58 @@ function ingestSection(ingest: IngestReport): string[] {
   const rows = ingest.runs.map((run) => {
     const r = run.result;
     const load = r.model === 'closed' ? `closed, ${r.connections} conns` : `open, ${r.offeredPerSec} req/s`;
-    const errors = (Object.entries(r.errors).map(([k, n]) => `${k}×${n}`).join(' ') || '0') + (run.restarted.length > 0 ? `; restarted ${run.restarted.join(', ')}` : '');
-    const settle = run.settleMs === undefined ? (run.server === 'exodus' ? 'not idle' : '') : `${(run.settleMs / 1000).toFixed(1)} s`;
+    const errors =
+      (Object.entries(r.errors)
+        .map(([k, n]) => `${k}×${n}`)
+        .join(' ') || '0') + (run.restarted.length > 0 ? `; restarted ${run.restarted.join(', ')}` : '');
+    const settle =
+      run.settleMs === undefined
+        ? run.server === 'exodus'
+          ? 'not idle'
+          : ''
+        : `${(run.settleMs / 1000).toFixed(1)} s`;
     const cpu = run.cpuUsPerRequest;
-    return [run.phase, server(run), load, r.okPerSec, r.latency.p50Ms, r.latency.p99Ms, r.latency.p999Ms, r.latency.maxMs, errors + (r.skipped > 0 ? `, ${r.skipped} skipped` : ''), us(cpu.server), us(cpu.system), settle];
+    return [
+      run.phase,
+      server(run),
+      load,
+      r.okPerSec,
+      r.latency.p50Ms,
+      r.latency.p99Ms,
+      r.latency.p999Ms,
+      r.latency.maxMs,
+      errors + (r.skipped > 0 ? `, ${r.skipped} skipped` : ''),
+      us(cpu.server),
+      us(cpu.system),
+      settle,
+    ];
   });
   return [
     '## Ingest: `POST /api/wishes` vs a bare `node:http` JSON server',
     '',
-    table(['phase', 'server', 'load', 'ok req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'server CPU µs/req', 'all-process CPU µs/req', 'backlog settled'], rows),
+    table(
+      [
+        'phase',
+        'server',
+        'load',
+        'ok req/s',
+        'p50 ms',
+        'p99 ms',
+        'p99.9 ms',
+        'max ms',
+        'errors',
+        'server CPU µs/req',
+        'all-process CPU µs/req',
+        'backlog settled',
+      ],
+      rows,
+    ),
     '',
     `**Throughput ratio (closed model, exodus ÷ bare): ${ingest.throughputRatio}× — target ≥ ${ingest.minRatio}× — ${ingest.pass ? 'PASS' : 'FAIL'}**`,
     '',
     'Closed-model latencies are service times at saturation (coordinated omission hides stalls); the open-model',
-    'rows are measured from each request\'s intended send time at a rate both servers can sustain. CPU µs/req is',
-    'the server process\'s (frontend-1 or bare-server) and all of exodus\'s processes\' CPU time per answered request:',
+    "rows are measured from each request's intended send time at a rate both servers can sustain. CPU µs/req is",
+    "the server process's (frontend-1 or bare-server) and all of exodus's processes' CPU time per answered request:",
     'it moves little when the machine is shared, so compare it across runs.',
     '',
   ];
@@ -161,9 +222,13 @@ interface References {
 }
 
 function drainSection(drain: DrainReport, engines: string, references: References): string[] {
-  const s = (ms: number | undefined): string => (ms === undefined ? 'not within the timeout' : `${(ms / 1000).toFixed(2)} s`);
+  const s = (ms: number | undefined): string =>
+    ms === undefined ? 'not within the timeout' : `${(ms / 1000).toFixed(2)} s`;
   const rate = (n: number | undefined): string => (n === undefined ? '–' : `${n.toLocaleString('en-US')} wishes/s`);
-  const failed = Object.entries(drain.failedAttempts).map(([k, n]) => `${k}×${n}`).join(' ') || 'none';
+  const failed =
+    Object.entries(drain.failedAttempts)
+      .map(([k, n]) => `${k}×${n}`)
+      .join(' ') || 'none';
   const { p50Ms, p99Ms, p999Ms, maxMs } = drain.latency;
   return [
     `## Drain on ${engines}: ${drain.evacuees.toLocaleString('en-US')} wishes, first POST → all \`stored\` and in the tally`,
@@ -172,19 +237,41 @@ function drainSection(drain: DrainReport, engines: string, references: Reference
       ['metric', 'value'],
       [
         ['all stored (store.countCurrent)', s(drain.allStoredMs)],
-        ['all in the tally (read model)', `**${s(drain.allTalliedMs)}** — target ≤ ${drain.targetMs / 1000} s — ${drain.pass ? 'PASS' : 'FAIL'}`],
+        [
+          'all in the tally (read model)',
+          `**${s(drain.allTalliedMs)}** — target ≤ ${drain.targetMs / 1000} s — ${drain.pass ? 'PASS' : 'FAIL'}`,
+        ],
         ['ingest: first POST → last 202', `${s(drain.lastAcceptedMs)}, ${rate(drain.ingestPerSec)}`],
         ['drain rate, first POST → all stored', rate(drain.drainPerSec)],
-        ['stored when the last 202 came back', `${drain.storedAtLastAccepted.toLocaleString('en-US')} of ${drain.evacuees.toLocaleString('en-US')}`],
+        [
+          'stored when the last 202 came back',
+          `${drain.storedAtLastAccepted.toLocaleString('en-US')} of ${drain.evacuees.toLocaleString('en-US')}`,
+        ],
         ['backlog after the last 202', backlog(drain)],
         ['POST latency p50 / p99 / p99.9 / max (closed model)', `${p50Ms} / ${p99Ms} / ${p999Ms} / ${maxMs} ms`],
         ['failed attempts (retried) / given up', `${failed} / ${drain.gaveUp}`],
         ['services restarted during the drain', drain.restarted.join(', ') || 'none'],
         ['one poll of store + tally counts (in the bench process)', `${drain.pollMeanMs} ms`],
-        ['CPU per wish: all exodus processes / load generator', `${us(drain.cpuUsPerWish.system)} µs / ${us(drain.cpuUsPerWish.generator)} µs`],
-        [`CPU µs per wish, by process ("${OTHERS}": not started by the bench)`, Object.entries(drain.cpuUsPerWishByProcess).map(([name, n]) => `${name} ${n}`).join(', ')],
-        ['RSS of exodus’s processes, idle (before the first POST) / peak', `${drain.memory.idleMb} MB / ${drain.memory.peakMb} MB`],
-        ['RSS by process, idle / peak MB', Object.entries(drain.memory.byProcess).map(([name, m]) => `${name} ${m.idleMb} / ${m.peakMb}`).join(', ')],
+        [
+          'CPU per wish: all exodus processes / load generator',
+          `${us(drain.cpuUsPerWish.system)} µs / ${us(drain.cpuUsPerWish.generator)} µs`,
+        ],
+        [
+          `CPU µs per wish, by process ("${OTHERS}": not started by the bench)`,
+          Object.entries(drain.cpuUsPerWishByProcess)
+            .map(([name, n]) => `${name} ${n}`)
+            .join(', '),
+        ],
+        [
+          'RSS of exodus’s processes, idle (before the first POST) / peak',
+          `${drain.memory.idleMb} MB / ${drain.memory.peakMb} MB`,
+        ],
+        [
+          'RSS by process, idle / peak MB',
+          Object.entries(drain.memory.byProcess)
+            .map(([name, m]) => `${name} ${m.idleMb} / ${m.peakMb}`)
+            .join(', '),
+        ],
         ['ingest rate ÷ bare node:http (closed model, ingest part)', ratio(drain.ingestPerSec, references.barePerSec)],
         ['wishes stored per second ÷ fdatasync per second', ratio(drain.drainPerSec, references.fdatasyncPerSec)],
       ],
@@ -201,10 +288,14 @@ function ratio(value: number | undefined, reference: number | undefined): string
 function telemetrySection({ off, on }: NonNullable<BenchResults['telemetry']>): string[] {
   const mean = (runs: readonly DrainReport[], get: (d: DrainReport) => number | undefined): number | undefined => {
     const values = runs.map(get).filter((v): v is number => v !== undefined);
-    return values.length === 0 || values.length < runs.length ? undefined : values.reduce((a, b) => a + b, 0) / values.length;
+    return values.length === 0 || values.length < runs.length
+      ? undefined
+      : values.reduce((a, b) => a + b, 0) / values.length;
   };
   const change = (before: number | undefined, after: number | undefined): string =>
-    before === undefined || after === undefined || before === 0 ? '–' : `${after >= before ? '+' : ''}${(((after - before) / before) * 100).toFixed(1)} %`;
+    before === undefined || after === undefined || before === 0
+      ? '–'
+      : `${after >= before ? '+' : ''}${(((after - before) / before) * 100).toFixed(1)} %`;
   const row = (what: string, get: (d: DrainReport) => number | undefined, show: (v: number | undefined) => string) => {
     const [a, b] = [mean(off, get), mean(on, get)];
     const each = (runs: readonly DrainReport[]): string => runs.map((run) => show(get(run))).join(', ');
@@ -220,9 +311,21 @@ function telemetrySection({ off, on }: NonNullable<BenchResults['telemetry']>): 
       ['measure', '--no-console', 'console receiving', 'change'],
       [
         row('all stored (first POST → last stored)', (d) => d.allStoredMs, seconds),
-        row('drain rate, wishes/s', (d) => d.drainPerSec, (v) => (v === undefined ? '–' : Math.round(v).toLocaleString('en-US'))),
-        row('CPU µs per wish, all exodus processes (console included)', (d) => d.cpuUsPerWish.system, (v) => (v === undefined ? '–' : String(Math.round(v)))),
-        row('POST p99 ms (closed model)', (d) => d.latency.p99Ms, (v) => (v === undefined ? '–' : v.toFixed(1))),
+        row(
+          'drain rate, wishes/s',
+          (d) => d.drainPerSec,
+          (v) => (v === undefined ? '–' : Math.round(v).toLocaleString('en-US')),
+        ),
+        row(
+          'CPU µs per wish, all exodus processes (console included)',
+          (d) => d.cpuUsPerWish.system,
+          (v) => (v === undefined ? '–' : String(Math.round(v))),
+        ),
+        row(
+          'POST p99 ms (closed model)',
+          (d) => d.latency.p99Ms,
+          (v) => (v === undefined ? '–' : v.toFixed(1)),
+        ),
       ],
     ),
     '',
@@ -231,7 +334,8 @@ function telemetrySection({ off, on }: NonNullable<BenchResults['telemetry']>): 
 
 function backlog(drain: DrainReport): string {
   const left = drain.evacuees - drain.storedAtLastAccepted;
-  if (drain.allStoredMs === undefined) return `${left.toLocaleString('en-US')} wishes, not all stored within the timeout`;
+  if (drain.allStoredMs === undefined)
+    return `${left.toLocaleString('en-US')} wishes, not all stored within the timeout`;
   const ms = drain.allStoredMs - drain.lastAcceptedMs;
   // A rate over a few hundred ms says little; the count and the time say what happened.
   return `${left.toLocaleString('en-US')} wishes in ${(ms / 1000).toFixed(2)} s${ms >= 1000 && drain.backlogDrainPerSec !== undefined ? ` (${drain.backlogDrainPerSec.toLocaleString('en-US')}/s)` : ''}`;
@@ -242,13 +346,21 @@ function cpuSection(results: BenchResults): string[] {
     ...(results.ingest?.runs.map((run): [string, CpuReport] => [`${run.phase} ${run.server}`, run.cpu]) ?? []),
     ...(results.drain ? ([['drain ingesting', results.drain.cpu.ingesting]] as [string, CpuReport][]) : []),
     // A backlog gone in a few hundred ms leaves too few clock ticks for meaningful percentages.
-    ...(results.drain && results.drain.cpu.backlog.windowMs >= 1_000 ? ([['drain backlog', results.drain.cpu.backlog]] as [string, CpuReport][]) : []),
+    ...(results.drain && results.drain.cpu.backlog.windowMs >= 1_000
+      ? ([['drain backlog', results.drain.cpu.backlog]] as [string, CpuReport][])
+      : []),
   ];
   if (columns.length === 0) return [];
   const names = [...new Set(columns.flatMap(([, report]) => report.processes.map((p) => p.name)))];
-  const rows = names.map((name) => [name, ...columns.map(([, report]) => report.processes.find((p) => p.name === name)?.cpuPercent ?? '')]);
-  rows.push(['other processes (not the bench\'s)', ...columns.map(([, report]) => report.othersPercent ?? '')]);
-  rows.push(['**machine busy (all cores)**', ...columns.map(([, report]) => (report.machineBusyPercent === undefined ? '' : `${report.machineBusyPercent}%`))]);
+  const rows = names.map((name) => [
+    name,
+    ...columns.map(([, report]) => report.processes.find((p) => p.name === name)?.cpuPercent ?? ''),
+  ]);
+  rows.push(["other processes (not the bench's)", ...columns.map(([, report]) => report.othersPercent ?? '')]);
+  rows.push([
+    '**machine busy (all cores)**',
+    ...columns.map(([, report]) => (report.machineBusyPercent === undefined ? '' : `${report.machineBusyPercent}%`)),
+  ]);
   return [
     '## CPU per process (% of one core, averaged over each phase incl. warm-up; 100 = one core busy)',
     '',

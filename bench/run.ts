@@ -5,9 +5,9 @@ import { loadAverage, measureFsync } from './calibrate.js';
 import { runDrain, type DrainReport } from './drain.js';
 import { appendHistory, historyEntry } from './history.js';
 import { runIngest, type IngestReport } from './ingest.js';
+import { runNatsShutdown, type NatsShutdownReport } from './nats-shutdown.js';
 import { armWatchdog, exitWhenDone } from './processes.js';
 import { gitState, machine } from './provenance.js';
-import { runNatsShutdown, type NatsShutdownReport } from './nats-shutdown.js';
 import { runQueueEngines, type QueueEnginesReport } from './queue-engines.js';
 import { renderMarkdown, writeResults } from './report.js';
 import type { BenchResults } from './results.js';
@@ -34,7 +34,8 @@ async function main(): Promise<number> {
   const disarm = armWatchdog('bench', scenario.budgetMs);
 
   const startedAt = new Date();
-  const log = (line: string): void => console.log(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+  const log = (line: string): void =>
+    console.log(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(1).padStart(6)} s] ${line}`);
   const loadAvgStart = loadAverage();
   const fdatasyncPerSec = measureFsync(tmpdir());
   log(`environment: ${fdatasyncPerSec} fdatasync/s in ${tmpdir()}, load average ${loadAvgStart}`);
@@ -50,27 +51,40 @@ async function main(): Promise<number> {
     }
   };
 
-  const ingest: IngestReport | undefined = only === undefined || only === 'ingest' ? await attempt('ingest', () => runIngest(scenario.ingest, log)) : undefined;
-  const drain: DrainReport | undefined = only === undefined || only === 'drain' ? await attempt('drain', () => runDrain(scenario.drain, log)) : undefined;
+  const ingest: IngestReport | undefined =
+    only === undefined || only === 'ingest'
+      ? await attempt('ingest', () => runIngest(scenario.ingest, log))
+      : undefined;
+  const drain: DrainReport | undefined =
+    only === undefined || only === 'drain' ? await attempt('drain', () => runDrain(scenario.drain, log)) : undefined;
   const run = Date.now().toString(36);
   const drainDistributed: DrainReport | undefined =
     only === undefined || only === 'drain'
       ? await attempt('drain on NATS + PostgreSQL', () =>
-          runDrain({ ...scenario.drain, timeoutMs: scenario.distributed.timeoutMs, targetMs: scenario.distributed.targetMs }, log, {
-            name: 'NATS JetStream + PostgreSQL',
-            queueUrl: `${scenario.distributed.natsUrl}?prefix=bench-${run}`,
-            storeUrl: `${scenario.distributed.postgresUrl}?schema=bench_${run}`,
-          }),
+          runDrain(
+            { ...scenario.drain, timeoutMs: scenario.distributed.timeoutMs, targetMs: scenario.distributed.targetMs },
+            log,
+            {
+              name: 'NATS JetStream + PostgreSQL',
+              queueUrl: `${scenario.distributed.natsUrl}?prefix=bench-${run}`,
+              storeUrl: `${scenario.distributed.postgresUrl}?schema=bench_${run}`,
+            },
+          ),
         )
       : undefined;
   // What telemetry costs: the embedded drain without the console (no export at all) and with it
   // receiving everything, in the order off, on, on, off, so a machine that slows or speeds up during
   // the run weighs on both sides alike.
-  const telemetry = only === undefined || only === 'telemetry' ? await telemetryCost(scenario, log, attempt) : undefined;
+  const telemetry =
+    only === undefined || only === 'telemetry' ? await telemetryCost(scenario, log, attempt) : undefined;
   const queueEngines: QueueEnginesReport | undefined =
-    only === undefined || only === 'queues' ? await attempt('queue engines', () => runQueueEngines(scenario.queueEngines, log)) : undefined;
+    only === undefined || only === 'queues'
+      ? await attempt('queue engines', () => runQueueEngines(scenario.queueEngines, log))
+      : undefined;
   const natsShutdown: NatsShutdownReport | undefined =
-    only === undefined || only === 'nats-shutdown' ? await attempt('nats shutdown', () => runNatsShutdown(scenario.natsShutdown, log)) : undefined;
+    only === undefined || only === 'nats-shutdown'
+      ? await attempt('nats shutdown', () => runNatsShutdown(scenario.natsShutdown, log))
+      : undefined;
 
   const results: BenchResults = {
     startedAt: startedAt.toISOString(),
@@ -90,7 +104,10 @@ async function main(): Promise<number> {
   const markdown = renderMarkdown(results);
   const files = writeResults(RESULTS_DIR, results, markdown);
   console.log(`\n${markdown}`);
-  const history = only === undefined && values.quick !== true ? `, ${appendHistory(RESULTS_DIR, historyEntry(results))} (+1 line)` : '';
+  const history =
+    only === undefined && values.quick !== true
+      ? `, ${appendHistory(RESULTS_DIR, historyEntry(results))} (+1 line)`
+      : '';
   console.log(`results: ${files.json}, ${files.md}${history}`);
   disarm();
   return failures.length > 0 ? 1 : 0;
@@ -101,14 +118,21 @@ async function telemetryCost(
   log: (line: string) => void,
   attempt: <T>(name: string, part: () => Promise<T>) => Promise<T | undefined>,
 ): Promise<NonNullable<BenchResults['telemetry']>> {
-  const off = () => attempt('drain without telemetry export', () => runDrain(scenario.drain, log, { name: 'SQLite, --no-console', upArgs: ['--no-console'] }));
-  const on = () => attempt('drain with the console receiving', () => runDrain(scenario.drain, log, { name: 'SQLite, console receiving' }));
+  const off = () =>
+    attempt('drain without telemetry export', () =>
+      runDrain(scenario.drain, log, { name: 'SQLite, --no-console', upArgs: ['--no-console'] }),
+    );
+  const on = () =>
+    attempt('drain with the console receiving', () =>
+      runDrain(scenario.drain, log, { name: 'SQLite, console receiving' }),
+    );
   const runs: { off: (DrainReport | undefined)[]; on: (DrainReport | undefined)[] } = { off: [], on: [] };
   runs.off.push(await off());
   runs.on.push(await on());
   runs.on.push(await on());
   runs.off.push(await off());
-  const done = (list: (DrainReport | undefined)[]): DrainReport[] => list.filter((run): run is DrainReport => run !== undefined);
+  const done = (list: (DrainReport | undefined)[]): DrainReport[] =>
+    list.filter((run): run is DrainReport => run !== undefined);
   return { off: done(runs.off), on: done(runs.on) };
 }
 
@@ -116,7 +140,10 @@ async function telemetryCost(
 function quick(scenario: BenchScenario): BenchScenario {
   return {
     ...scenario,
-    ingest: { ...scenario.ingest, phases: scenario.ingest.phases.map((phase) => ({ ...phase, warmupMs: 500, durationMs: 2_000 })) },
+    ingest: {
+      ...scenario.ingest,
+      phases: scenario.ingest.phases.map((phase) => ({ ...phase, warmupMs: 500, durationMs: 2_000 })),
+    },
   };
 }
 

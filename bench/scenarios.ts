@@ -88,7 +88,12 @@ export interface BenchScenario {
    * The same drain on the distributed engines (fresh NATS prefix and PostgreSQL schema, removed
    * after), with its own time limit: it is slower, and a time is worth more than "not within".
    */
-  readonly distributed: { readonly natsUrl: string; readonly postgresUrl: string; readonly timeoutMs: number; readonly targetMs: number };
+  readonly distributed: {
+    readonly natsUrl: string;
+    readonly postgresUrl: string;
+    readonly timeoutMs: number;
+    readonly targetMs: number;
+  };
   readonly queueEngines: QueueEnginesScenario;
   readonly natsShutdown: NatsShutdownScenario;
   /** Watchdog for the whole run: children are killed and the run fails past this. */
@@ -106,13 +111,26 @@ export const DEFAULT_SCENARIO: BenchScenario = {
     phases: [
       { name: 'saturation', model: { kind: 'closed', connections: 64 }, warmupMs: 2_000, durationMs: 8_000 },
       // Issue 11's latency target is set at half the maximum: a rate the front door should carry with room to spare.
-      { name: 'half the measured maximum', model: { kind: 'open', fractionOfExodusClosed: 0.5, connections: 256 }, warmupMs: 1_000, durationMs: 8_000 },
+      {
+        name: 'half the measured maximum',
+        model: { kind: 'open', fractionOfExodusClosed: 0.5, connections: 256 },
+        warmupMs: 1_000,
+        durationMs: 8_000,
+      },
     ],
     minRatio: 0.5,
     settleTimeoutMs: 60_000,
     rosterCount: 65_000,
   },
-  drain: { evacuees: 65_000, connections: 64, maxAttempts: 5, pollMs: 50, pollWhileIngestingMs: 500, timeoutMs: 90_000, targetMs: 12_000 },
+  drain: {
+    evacuees: 65_000,
+    connections: 64,
+    maxAttempts: 5,
+    pollMs: 50,
+    pollWhileIngestingMs: 500,
+    timeoutMs: 90_000,
+    targetMs: 12_000,
+  },
   distributed: {
     natsUrl: process.env['EXODUS_BENCH_NATS_URL'] ?? 'nats://127.0.0.1:4222',
     postgresUrl: process.env['EXODUS_BENCH_POSTGRES_URL'] ?? 'postgres://127.0.0.1:5432/test',

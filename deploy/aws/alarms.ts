@@ -55,7 +55,11 @@ export class Alarms extends Construct {
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
     const { names, messaging } = props;
-    this.topic = new sns.Topic(this, 'Topic', { topicName: names.alarmTopic, displayName: `${names.prefix} alarms`, enforceSSL: true });
+    this.topic = new sns.Topic(this, 'Topic', {
+      topicName: names.alarmTopic,
+      displayName: `${names.prefix} alarms`,
+      enforceSSL: true,
+    });
     // enforceSSL gives the topic a policy of its own, which replaces SNS's default one (the account may
     // publish): CloudWatch then needs saying that it may, for this account's alarms only.
     const { account, region, partition } = Stack.of(this);
@@ -65,15 +69,23 @@ export class Alarms extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [this.topic.topicArn],
-        conditions: { ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` }, StringEquals: { 'aws:SourceAccount': account } },
+        conditions: {
+          ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
+          StringEquals: { 'aws:SourceAccount': account },
+        },
       }),
     );
     if (props.email !== undefined && props.email !== '') {
-      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.email)) throw new Error(`alarmEmail is not an e-mail address: "${props.email}"`);
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.email))
+        throw new Error(`alarmEmail is not an e-mail address: "${props.email}"`);
       this.topic.addSubscription(new EmailSubscription(props.email));
     }
     const action = new SnsAction(this.topic);
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, options: { name: string; description: string; threshold: number; evaluationPeriods?: number }): void => {
+    const alarm = (
+      alarmId: string,
+      metric: cloudwatch.IMetric,
+      options: { name: string; description: string; threshold: number; evaluationPeriods?: number },
+    ): void => {
       const created = new cloudwatch.Alarm(this, alarmId, {
         metric,
         alarmName: `${names.prefix}-${options.name}`,
@@ -92,16 +104,24 @@ export class Alarms extends Construct {
 
     for (const name of WORK_QUEUES) {
       const dlq = messaging.deadLetterQueues[name];
-      alarm(`${name}-dead-letters`, dlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }), {
-        name: `${name}-dlq-not-empty`,
-        description: `${names.deadLetterQueue(name)} holds dead letters: look at them (exodus dlq list --queue ${name}), fix, redrive`,
-        threshold: THRESHOLDS.deadLetters,
-      });
-      alarm(`${name}-oldest`, messaging.queues[name].metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: fiveMinutes }), {
-        name: `${name}-oldest-message`,
-        description: `${names.queue(name)}: its oldest message waits more than ${THRESHOLDS.oldestMessageSeconds} s: its consumer is stuck or far behind`,
-        threshold: THRESHOLDS.oldestMessageSeconds,
-      });
+      alarm(
+        `${name}-dead-letters`,
+        dlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }),
+        {
+          name: `${name}-dlq-not-empty`,
+          description: `${names.deadLetterQueue(name)} holds dead letters: look at them (exodus dlq list --queue ${name}), fix, redrive`,
+          threshold: THRESHOLDS.deadLetters,
+        },
+      );
+      alarm(
+        `${name}-oldest`,
+        messaging.queues[name].metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: fiveMinutes }),
+        {
+          name: `${name}-oldest-message`,
+          description: `${names.queue(name)}: its oldest message waits more than ${THRESHOLDS.oldestMessageSeconds} s: its consumer is stuck or far behind`,
+          threshold: THRESHOLDS.oldestMessageSeconds,
+        },
+      );
     }
     for (const name of CONSUMERS) {
       const fn = props.functions[name];
@@ -123,11 +143,15 @@ export class Alarms extends Construct {
       threshold: THRESHOLDS.elb5xxPer5Minutes,
       evaluationPeriods: 2,
     });
-    alarm('target-5xx', lb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum', period: fiveMinutes }), {
-      name: 'alb-target-5xx',
-      description: `The frontend answered more than ${THRESHOLDS.target5xxPer5Minutes} 5xx in 5 minutes (deliberate 503 sheds count too; the burn-rate alarms judge the ratio)`,
-      threshold: THRESHOLDS.target5xxPer5Minutes,
-    });
+    alarm(
+      'target-5xx',
+      lb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum', period: fiveMinutes }),
+      {
+        name: 'alb-target-5xx',
+        description: `The frontend answered more than ${THRESHOLDS.target5xxPer5Minutes} 5xx in 5 minutes (deliberate 503 sheds count too; the burn-rate alarms judge the ratio)`,
+        threshold: THRESHOLDS.target5xxPer5Minutes,
+      },
+    );
 
     this.burnRate = new BurnRateAlarms(this, 'BurnRate', {
       slo: props.slo,

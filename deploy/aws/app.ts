@@ -4,22 +4,24 @@
 //
 // Context (-c key=value, or "context" in cdk.json): prefix, alarmEmail, otlpEndpoint,
 // otlpHeadersSecretArn, certificateArn, natGateways. All optional.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { App, IgnoreMode } from 'aws-cdk-lib';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/runtime/package-root.js';
 import { ExodusStack } from './exodus-stack.js';
 import { FRONTEND_CPU_ARCHITECTURE } from './frontend.js';
 import { CONSUMERS, DEFAULT_PREFIX, type ConsumerName } from './names.js';
-import { packageRoot } from '../../src/runtime/package-root.js';
 
 const root = packageRoot();
 const bundleDir = (name: ConsumerName): string => join(root, 'dist', 'lambda', name);
 const missing = CONSUMERS.filter((name) => !existsSync(join(bundleDir(name), 'index.mjs')));
 if (missing.length > 0) {
-  console.error(`no Lambda bundle in ${missing.map((name) => `dist/lambda/${name}/index.mjs`).join(', ')}: run \`npm run aws:synth\` (it builds and bundles them first)`);
+  console.error(
+    `no Lambda bundle in ${missing.map((name) => `dist/lambda/${name}/index.mjs`).join(', ')}: run \`npm run aws:synth\` (it builds and bundles them first)`,
+  );
   process.exit(1);
 }
 

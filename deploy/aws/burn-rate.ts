@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import type { Slo } from '../../src/ops/index.js';
@@ -60,7 +60,8 @@ export class BurnRateAlarms extends Construct {
     const lb = props.loadBalancer.metrics;
     const ratio = (window: Duration): cloudwatch.MathExpression =>
       new cloudwatch.MathExpression({
-        expression: 'IF((FILL(req, 0) + FILL(elb5xx, 0)) > 0, (FILL(t5xx, 0) + FILL(elb5xx, 0)) / (FILL(req, 0) + FILL(elb5xx, 0)), 0)',
+        expression:
+          'IF((FILL(req, 0) + FILL(elb5xx, 0)) > 0, (FILL(t5xx, 0) + FILL(elb5xx, 0)) / (FILL(req, 0) + FILL(elb5xx, 0)), 0)',
         usingMetrics: {
           req: tg.requestCount({ statistic: 'Sum' }),
           t5xx: tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum' }),

@@ -101,7 +101,10 @@ export class Consumers extends Construct {
         timeout: FUNCTION_TIMEOUT,
         memorySize: tuning.memorySize,
         loggingFormat: lambda.LoggingFormat.JSON,
-        logGroup: new logs.LogGroup(this, `${name}-logs`, { logGroupName: `/aws/lambda/${names.fn(name)}`, retention: props.logRetention }),
+        logGroup: new logs.LogGroup(this, `${name}-logs`, {
+          logGroupName: `/aws/lambda/${names.fn(name)}`,
+          retention: props.logRetention,
+        }),
         environment: {
           ...props.environment,
           EXODUS_MAX_ATTEMPTS: '5',

@@ -1,17 +1,17 @@
-import { join, relative } from 'node:path';
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { join, relative } from 'node:path';
 import { readSlos, type Slo } from '../../src/ops/index.js';
+import { packageRoot } from '../../src/runtime/package-root.js';
 import { Alarms } from './alarms.js';
 import { Consumers, visibilityTimeoutFor } from './consumers.js';
 import { Frontend } from './frontend.js';
 import { Messaging } from './messaging.js';
 import { DEFAULT_PREFIX, WORK_QUEUES, engineUrls, namesFor, type ConsumerName } from './names.js';
-import { packageRoot } from '../../src/runtime/package-root.js';
 import { WishTable } from './table.js';
 import { OtlpSettings } from './telemetry.js';
 
@@ -54,7 +54,10 @@ export class ExodusStack extends Stack {
     const slo = alarmedSlo(props.sloDir ?? join(packageRoot(), 'slo'));
     const logRetention = logs.RetentionDays.ONE_MONTH;
     const urls = engineUrls(this, names);
-    const otlp = new OtlpSettings(this, 'Otlp', { endpoint: props.otlpEndpoint, headersSecretArn: props.otlpHeadersSecretArn });
+    const otlp = new OtlpSettings(this, 'Otlp', {
+      endpoint: props.otlpEndpoint,
+      headersSecretArn: props.otlpHeadersSecretArn,
+    });
 
     const messaging = new Messaging(this, 'Messaging', { names, visibilityTimeout: visibilityTimeoutFor });
     const { table } = new WishTable(this, 'Data', { names });
@@ -74,7 +77,10 @@ export class ExodusStack extends Stack {
       engineUrls: urls,
       otlp,
       natGateways,
-      certificate: props.certificateArn === undefined ? undefined : acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn),
+      certificate:
+        props.certificateArn === undefined
+          ? undefined
+          : acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn),
       logRetention,
     });
     const alarms = new Alarms(this, 'Alarms', {
@@ -88,8 +94,13 @@ export class ExodusStack extends Stack {
     });
 
     const scheme = props.certificateArn === undefined ? 'http' : 'https';
-    const output = (outputId: string, value: string, description: string): CfnOutput => new CfnOutput(this, outputId, { value, description });
-    output('Url', `${scheme}://${frontend.service.loadBalancer.loadBalancerDnsName}/`, 'The page (and the API under /api)');
+    const output = (outputId: string, value: string, description: string): CfnOutput =>
+      new CfnOutput(this, outputId, { value, description });
+    output(
+      'Url',
+      `${scheme}://${frontend.service.loadBalancer.loadBalancerDnsName}/`,
+      'The page (and the API under /api)',
+    );
     output('TableName', table.tableName, 'The DynamoDB table (EXODUS_STORE)');
     output('QueueEngineUrl', urls.queue, 'EXODUS_QUEUE for the CLI (exodus dlq, exodus audit) against this stack');
     output('StoreEngineUrl', urls.store, 'EXODUS_STORE for the CLI against this stack');
@@ -100,7 +111,11 @@ export class ExodusStack extends Stack {
     }
     output('WishParsedTopicArn', messaging.wishParsed.topicArn, 'The wish.parsed topic');
     output('AlarmTopicArn', alarms.topic.topicArn, 'Every alarm notifies this topic: subscribe a pager or chat to it');
-    output('PassSecretArn', frontend.passSecret.secretArn, 'EXODUS_PASS_SECRET, for `exodus roster generate` (boarding passes)');
+    output(
+      'PassSecretArn',
+      frontend.passSecret.secretArn,
+      'EXODUS_PASS_SECRET, for `exodus roster generate` (boarding passes)',
+    );
     output('AdminTokenSecretArn', frontend.adminTokenSecret.secretArn, 'EXODUS_ADMIN_TOKEN, for an ops console task');
   }
 }

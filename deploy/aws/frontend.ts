@@ -131,7 +131,10 @@ export class Frontend extends Construct {
     const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
       cpu: 1024,
       memoryLimitMiB: 2048,
-      runtimePlatform: { cpuArchitecture: FRONTEND_CPU_ARCHITECTURE, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      runtimePlatform: {
+        cpuArchitecture: FRONTEND_CPU_ARCHITECTURE,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
     });
     taskDefinition.addContainer(CONTAINER_NAME, {
       image: props.image,
@@ -182,19 +185,34 @@ export class Frontend extends Construct {
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
       healthCheckGracePeriod: Duration.seconds(30),
-      ...(https ? { certificate: props.certificate, protocol: elbv2.ApplicationProtocol.HTTPS, redirectHTTP: true, sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS } : {}),
+      ...(https
+        ? {
+            certificate: props.certificate,
+            protocol: elbv2.ApplicationProtocol.HTTPS,
+            redirectHTTP: true,
+            sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+          }
+        : {}),
     });
     this.service.targetGroup.configureHealthCheck(TARGET_HEALTH_CHECK);
-    this.service.targetGroup.setAttribute('deregistration_delay.timeout_seconds', String(DEREGISTRATION_DELAY.toSeconds()));
+    this.service.targetGroup.setAttribute(
+      'deregistration_delay.timeout_seconds',
+      String(DEREGISTRATION_DELAY.toSeconds()),
+    );
     // Requests with header names ALB cannot parse never reach the app.
     this.service.loadBalancer.setAttribute('routing.http.drop_invalid_header_fields.enabled', 'true');
 
     this.wishTargetGroup = this.service.listener.addTargets('Wishes', {
       priority: 10,
-      conditions: [elbv2.ListenerCondition.pathPatterns(['/api/wishes']), elbv2.ListenerCondition.httpRequestMethods(['POST'])],
+      conditions: [
+        elbv2.ListenerCondition.pathPatterns(['/api/wishes']),
+        elbv2.ListenerCondition.httpRequestMethods(['POST']),
+      ],
       port: CONTAINER_PORT,
       protocol: elbv2.ApplicationProtocol.HTTP,
-      targets: [this.service.service.loadBalancerTarget({ containerName: CONTAINER_NAME, containerPort: CONTAINER_PORT })],
+      targets: [
+        this.service.service.loadBalancerTarget({ containerName: CONTAINER_NAME, containerPort: CONTAINER_PORT }),
+      ],
       healthCheck: TARGET_HEALTH_CHECK,
       deregistrationDelay: DEREGISTRATION_DELAY,
     });
@@ -206,11 +224,22 @@ export class Frontend extends Construct {
       action: elbv2.ListenerAction.fixedResponse(404, { contentType: 'text/plain', messageBody: 'Not Found' }),
     });
 
-    const scaling = this.service.service.autoScaleTaskCount({ minCapacity: SCALING.minTasks, maxCapacity: SCALING.maxTasks });
+    const scaling = this.service.service.autoScaleTaskCount({
+      minCapacity: SCALING.minTasks,
+      maxCapacity: SCALING.maxTasks,
+    });
     const cooldowns = { scaleOutCooldown: Duration.seconds(60), scaleInCooldown: Duration.minutes(5) };
     scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: SCALING.cpuPercent, ...cooldowns });
-    scaling.scaleOnRequestCount('Requests', { targetGroup: this.service.targetGroup, requestsPerTarget: SCALING.requestsPerTargetPerMinute, ...cooldowns });
-    scaling.scaleOnRequestCount('Wishes', { targetGroup: this.wishTargetGroup, requestsPerTarget: SCALING.wishesPerTargetPerMinute, ...cooldowns });
+    scaling.scaleOnRequestCount('Requests', {
+      targetGroup: this.service.targetGroup,
+      requestsPerTarget: SCALING.requestsPerTargetPerMinute,
+      ...cooldowns,
+    });
+    scaling.scaleOnRequestCount('Wishes', {
+      targetGroup: this.wishTargetGroup,
+      requestsPerTarget: SCALING.wishesPerTargetPerMinute,
+      ...cooldowns,
+    });
 
     // The frontend sends wishes to the intake and reads the store and the read model: nothing more.
     const taskRole = taskDefinition.taskRole;

@@ -1,8 +1,8 @@
+import { build } from 'esbuild';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { CONSUMERS } from './names.js';
 import { packageRoot } from '../../src/runtime/package-root.js';
+import { CONSUMERS } from './names.js';
 
 /**
  * The three Lambda functions' code (`src/lambda/<name>.ts`), each bundled with everything it imports
@@ -12,14 +12,19 @@ import { packageRoot } from '../../src/runtime/package-root.js';
  */
 export async function bundleLambdas(outdir = join(packageRoot(), 'dist', 'lambda')): Promise<void> {
   await build({
-    entryPoints: CONSUMERS.map((name) => ({ in: join(packageRoot(), 'src', 'lambda', `${name}.ts`), out: `${name}/index` })),
+    entryPoints: CONSUMERS.map((name) => ({
+      in: join(packageRoot(), 'src', 'lambda', `${name}.ts`),
+      out: `${name}/index`,
+    })),
     outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     target: 'node22',
     format: 'esm',
-    banner: { js: "import { createRequire as __exodusRequire } from 'node:module'; const require = __exodusRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __exodusRequire } from 'node:module'; const require = __exodusRequire(import.meta.url);",
+    },
     sourcemap: true,
     logLevel: 'warning',
   });

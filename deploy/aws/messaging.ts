@@ -86,6 +86,10 @@ export class Messaging extends Construct {
    */
   grantLookup(grantee: iam.IGrantable): void {
     const queues = [...Object.values(this.queues), ...Object.values(this.deadLetterQueues)];
-    iam.Grant.addToPrincipal({ grantee, actions: ['sqs:GetQueueUrl'], resourceArns: queues.map((queue) => queue.queueArn) });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sqs:GetQueueUrl'],
+      resourceArns: queues.map((queue) => queue.queueArn),
+    });
   }
 }

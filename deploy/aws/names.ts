@@ -13,7 +13,11 @@ export const WORK_QUEUES = ['intake', 'store', 'tally'] as const;
 export type WorkQueueName = (typeof WORK_QUEUES)[number];
 
 /** Which queue each consumer reads. */
-export const QUEUE_OF: Readonly<Record<ConsumerName, WorkQueueName>> = { parser: 'intake', worker: 'store', tally: 'tally' };
+export const QUEUE_OF: Readonly<Record<ConsumerName, WorkQueueName>> = {
+  parser: 'intake',
+  worker: 'store',
+  tally: 'tally',
+};
 
 /**
  * The physical names the AWS engines look up (src/engines: `<prefix>-<queue>`, `<prefix>-<queue>-dlq`,

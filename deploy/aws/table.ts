@@ -29,8 +29,18 @@ export class WishTable extends Construct {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
       globalSecondaryIndexes: [
-        { indexName: 'wall', partitionKey: key('gsi1pk'), sortKey: key('gsi1sk'), projectionType: dynamodb.ProjectionType.ALL },
-        { indexName: 'scan', partitionKey: key('gsi2pk'), sortKey: key('gsi2sk'), projectionType: dynamodb.ProjectionType.ALL },
+        {
+          indexName: 'wall',
+          partitionKey: key('gsi1pk'),
+          sortKey: key('gsi1sk'),
+          projectionType: dynamodb.ProjectionType.ALL,
+        },
+        {
+          indexName: 'scan',
+          partitionKey: key('gsi2pk'),
+          sortKey: key('gsi2sk'),
+          projectionType: dynamodb.ProjectionType.ALL,
+        },
       ],
     });
   }

@@ -28,19 +28,25 @@ export class OtlpSettings extends Construct {
   constructor(scope: Construct, id: string, props: OtlpProps) {
     super(scope, id);
     const endpoint = props.endpoint?.trim() ?? '';
-    if (endpoint !== '' && !/^https?:\/\/[^\s]+$/.test(endpoint)) throw new Error(`otlpEndpoint must be an http(s) URL, got "${endpoint}"`);
+    if (endpoint !== '' && !/^https?:\/\/[^\s]+$/.test(endpoint))
+      throw new Error(`otlpEndpoint must be an http(s) URL, got "${endpoint}"`);
     const arn = props.headersSecretArn;
-    if (endpoint === '' && arn !== undefined) throw new Error('otlpHeadersSecretArn is set but otlpEndpoint is not: nothing would be exported');
+    if (endpoint === '' && arn !== undefined)
+      throw new Error('otlpHeadersSecretArn is set but otlpEndpoint is not: nothing would be exported');
     if (arn !== undefined && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/.test(arn)) {
       throw new Error(`otlpHeadersSecretArn must be a secret's complete ARN (…:secret:NAME-AbCdEf), got "${arn}"`);
     }
-    this.environment = endpoint === '' ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' };
-    this.headersSecret = arn === undefined ? undefined : secretsmanager.Secret.fromSecretCompleteArn(this, 'Headers', arn);
+    this.environment =
+      endpoint === '' ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' };
+    this.headersSecret =
+      arn === undefined ? undefined : secretsmanager.Secret.fromSecretCompleteArn(this, 'Headers', arn);
   }
 
   /** On ECS the headers are a container secret: the agent reads it when the task starts; it never sits in the task definition. */
   containerSecrets(): Record<string, ecs.Secret> {
-    return this.headersSecret === undefined ? {} : { OTEL_EXPORTER_OTLP_HEADERS: ecs.Secret.fromSecretsManager(this.headersSecret) };
+    return this.headersSecret === undefined
+      ? {}
+      : { OTEL_EXPORTER_OTLP_HEADERS: ecs.Secret.fromSecretsManager(this.headersSecret) };
   }
 
   /**

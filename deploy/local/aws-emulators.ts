@@ -17,7 +17,9 @@ async function main(): Promise<void> {
     await sqs.stop();
     throw error;
   });
-  console.log(`SQS + SNS (fauxqs) on http://127.0.0.1:${sqs.port}, DynamoDB Local on ${dynamodb.endpoint}; both in memory. Use:`);
+  console.log(
+    `SQS + SNS (fauxqs) on http://127.0.0.1:${sqs.port}, DynamoDB Local on ${dynamodb.endpoint}; both in memory. Use:`,
+  );
   console.log(`EXODUS_QUEUE=sqs://us-east-1/exodus?endpoint=http://127.0.0.1:${sqs.port}`);
   console.log(`EXODUS_STORE=dynamodb://us-east-1/exodus?endpoint=${dynamodb.endpoint}`);
   console.log('Ctrl-C stops both (and forgets everything).');

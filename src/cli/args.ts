@@ -23,7 +23,9 @@ export type Verb = (input: VerbInput) => Promise<void>;
  */
 export function configOf(flags: Flags, own: readonly string[] = []): Config {
   const settings = Object.fromEntries(
-    Object.entries(flags).filter(([name, value]) => typeof value === 'string' && !own.includes(name) && CONFIG_FLAG_NAMES.includes(name)),
+    Object.entries(flags).filter(
+      ([name, value]) => typeof value === 'string' && !own.includes(name) && CONFIG_FLAG_NAMES.includes(name),
+    ),
   );
   return loadConfig(settings);
 }

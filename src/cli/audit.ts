@@ -21,10 +21,16 @@ export async function auditCommand({ flags, config: settings }: VerbInput): Prom
   const config = settings();
   const ledger = readLedger(requireString(flags, 'ledger'));
   const wait = typeof flags['wait'] === 'string' ? parseDurationMs(flags['wait']) : 0;
-  if (wait === undefined) throw new CliError(`--wait takes a duration such as 30s or 5m, got "${String(flags['wait'])}"`);
+  if (wait === undefined)
+    throw new CliError(`--wait takes a duration such as 30s or 5m, got "${String(flags['wait'])}"`);
 
   // On a terminal, a draining pipeline shows how far it has got while --wait lasts.
-  const progress = process.stderr.isTTY ? (report: AuditReport, leftMs: number) => process.stderr.write(`\r\x1b[2Kwaiting: ${report.onTheirWay.length} of ${report.wishes} accepted wishes on their way, ${Math.ceil(leftMs / 1000)} s left`) : undefined;
+  const progress = process.stderr.isTTY
+    ? (report: AuditReport, leftMs: number) =>
+        process.stderr.write(
+          `\r\x1b[2Kwaiting: ${report.onTheirWay.length} of ${report.wishes} accepted wishes on their way, ${Math.ceil(leftMs / 1000)} s left`,
+        )
+    : undefined;
   const { report } = await auditUntilComplete(config, ledger, wait, progress);
   if (progress !== undefined) process.stderr.write('\r\x1b[2K');
   console.log(flags['json'] === true ? JSON.stringify(report, null, 2) : describe(report));
@@ -84,24 +90,64 @@ function describe(report: AuditReport): string {
     '',
     table(
       ['accepted (202)', 'stored', 'superseded', 'rejected', 'on their way', 'dead-lettered', 'lost'],
-      [[report.wishes, outcomes.stored, outcomes.superseded, outcomes.rejected, report.onTheirWay.length, report.deadLettered.length, report.lost.length]],
+      [
+        [
+          report.wishes,
+          outcomes.stored,
+          outcomes.superseded,
+          outcomes.rejected,
+          report.onTheirWay.length,
+          report.deadLettered.length,
+          report.lost.length,
+        ],
+      ],
     ),
     '',
-    table(['current wishes', 'mars', 'europa'], [row('ledger (expected)', tally.ledger), row('store records', tally.store), row('store count', tally.storeCount), row('read model tally', tally.readModel), row('wall', tally.wall)]),
+    table(
+      ['current wishes', 'mars', 'europa'],
+      [
+        row('ledger (expected)', tally.ledger),
+        row('store records', tally.store),
+        row('store count', tally.storeCount),
+        row('read model tally', tally.readModel),
+        row('wall', tally.wall),
+      ],
+    ),
   ];
   const dead = Object.entries(report.deadLetters).filter(([, letters]) => letters.length > 0);
-  if (dead.length > 0) lines.push('', 'dead letters:', ...dead.flatMap(([queue, letters]) => letters.map((l) => `  ${queue}  ${l.id}  ${l.lastError}`)));
-  if (report.onTheirWay.length > 0) lines.push('', 'on their way (accepted, still in a queue):', ...report.onTheirWay.map(({ id, queue }) => `  ${id}  ${queue ?? 'in transit'}`));
-  if (report.lost.length > 0) lines.push('', 'LOST (accepted, in no queue, no dead-letter queue, not in the store):', ...report.lost.map((id) => `  ${id}`));
-  for (const wrong of report.wrongCurrent) lines.push(`wrong current for ${wrong.evacueeId}: ${wrong.current.join(', ') || 'none'} (newest: ${wrong.newest})`);
+  if (dead.length > 0)
+    lines.push(
+      '',
+      'dead letters:',
+      ...dead.flatMap(([queue, letters]) => letters.map((l) => `  ${queue}  ${l.id}  ${l.lastError}`)),
+    );
+  if (report.onTheirWay.length > 0)
+    lines.push(
+      '',
+      'on their way (accepted, still in a queue):',
+      ...report.onTheirWay.map(({ id, queue }) => `  ${id}  ${queue ?? 'in transit'}`),
+    );
+  if (report.lost.length > 0)
+    lines.push(
+      '',
+      'LOST (accepted, in no queue, no dead-letter queue, not in the store):',
+      ...report.lost.map((id) => `  ${id}`),
+    );
+  for (const wrong of report.wrongCurrent)
+    lines.push(`wrong current for ${wrong.evacueeId}: ${wrong.current.join(', ') || 'none'} (newest: ${wrong.newest})`);
   for (const id of report.supersededByNothing) lines.push(`superseded by nothing: ${id}`);
   return lines.join('\n');
 }
 
 /** One line: all done; only wishes still on their way (nothing lost: wait for them); or what is wrong. */
 function verdict(report: AuditReport): string {
-  if (report.ok) return `OK: all ${report.wishes} accepted wishes accounted for (${report.evacuees} evacuees); nothing lost, nothing counted twice`;
-  const onlyArriving = report.lost.length === 0 && report.deadLettered.length === 0 && report.wrongCurrent.length === 0 && report.supersededByNothing.length === 0;
+  if (report.ok)
+    return `OK: all ${report.wishes} accepted wishes accounted for (${report.evacuees} evacuees); nothing lost, nothing counted twice`;
+  const onlyArriving =
+    report.lost.length === 0 &&
+    report.deadLettered.length === 0 &&
+    report.wrongCurrent.length === 0 &&
+    report.supersededByNothing.length === 0;
   if (onlyArriving && report.onTheirWay.length > 0) {
     return `NOT YET: ${report.onTheirWay.length} accepted wishes still on their way (in the queues, safe); nothing lost; exodus audit --wait 60s waits for them`;
   }

@@ -5,11 +5,11 @@ import {
   DEFAULT_HYPOTHESIS,
   describeFault,
   ExperimentError,
+  logFaultStart,
   parseEndpoint,
   readExperiment,
   readSupervisorState,
   runExperiment,
-  logFaultStart,
   runFaultProxy,
   type Experiment,
   type FaultSpec,
@@ -18,16 +18,23 @@ import {
   type RunningLoad,
 } from '../ops/chaos/index.js';
 import { seededRandom, yamlNamesIn } from '../ops/index.js';
-import { adminToken, createLogger, EVENT, packageRoot, parseDurationMs, startTelemetry, type Config, type Logger } from '../runtime/index.js';
+import {
+  adminToken,
+  createLogger,
+  EVENT,
+  packageRoot,
+  parseDurationMs,
+  startTelemetry,
+  type Config,
+  type Logger,
+} from '../runtime/index.js';
 import { CliError, requireString, type Flags, type VerbInput } from './args.js';
 import { rosterFrom, runLoad, scenarioFrom, summary } from './load.js';
 import { table } from './status.js';
 import { consoleExportEnv, withInstanceId } from './up-console.js';
 
-
 /** Where the ready-made experiments are. */
 const EXPERIMENT_DIR = (): string => join(packageRoot(), 'scenarios', 'chaos');
-
 
 /**
  * `exodus chaos <fault>` and `exodus chaos run FILE`: faults injected into the `exodus up` running on
@@ -38,18 +45,27 @@ const EXPERIMENT_DIR = (): string => join(packageRoot(), 'scenarios', 'chaos');
 export async function chaosCommand({ flags, positionals, config: settings }: VerbInput): Promise<void> {
   const config = settings();
   const experiment = experimentFrom(positionals, flags);
-  if (experiment.load !== undefined && typeof flags['roster'] !== 'string') throw new CliError(`experiment ${experiment.name} runs a load: give its evacuees with --roster FILE`);
+  if (experiment.load !== undefined && typeof flags['roster'] !== 'string')
+    throw new CliError(`experiment ${experiment.name} runs a load: give its evacuees with --roster FILE`);
   const state = readStateOrFail(config.dataDir);
   requireKnownServices(experiment, state, config.dataDir);
   const doorUrl = state.endpoints['web'];
   if (doorUrl === undefined) throw new CliError(`the exodus up on ${config.dataDir} names no web endpoint`);
-  const out = resolve(typeof flags['out'] === 'string' ? flags['out'] : join('chaos-results', `${experiment.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  const out = resolve(
+    typeof flags['out'] === 'string'
+      ? flags['out']
+      : join('chaos-results', `${experiment.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
+  );
   mkdirSync(out, { recursive: true });
 
   // Faults go to the console as events when it runs (and the user did not send telemetry elsewhere).
   const consoleUrl = state.endpoints['console'];
-  if (consoleUrl !== undefined) Object.assign(process.env, consoleExportEnv(consoleUrl, adminToken(config.dataDir), process.env));
-  process.env['OTEL_RESOURCE_ATTRIBUTES'] = withInstanceId(process.env['OTEL_RESOURCE_ATTRIBUTES'], `chaos-${process.pid}`);
+  if (consoleUrl !== undefined)
+    Object.assign(process.env, consoleExportEnv(consoleUrl, adminToken(config.dataDir), process.env));
+  process.env['OTEL_RESOURCE_ATTRIBUTES'] = withInstanceId(
+    process.env['OTEL_RESOURCE_ATTRIBUTES'],
+    `chaos-${process.pid}`,
+  );
   const telemetry = startTelemetry('exodus-chaos', { logLines: createWriteStream(join(out, 'chaos.log')) });
   const logger = createLogger('chaos', 'info', telemetry.logDestination);
 
@@ -69,12 +85,25 @@ export async function chaosCommand({ flags, positionals, config: settings }: Ver
       doorUrl,
       messaging,
       signal: stop.signal,
-      faults: { dataDir: config.dataDir, queueUrl: config.queueUrl, storeUrl: config.storeUrl, engineOptions: config, outDir: out, random: seededRandom(seed) },
+      faults: {
+        dataDir: config.dataDir,
+        queueUrl: config.queueUrl,
+        storeUrl: config.storeUrl,
+        engineOptions: config,
+        outDir: out,
+        random: seededRandom(seed),
+      },
       onStep: (step) => {
         report(step, logger);
-        if (step.action === 'fault started') logFaultStart(config.dataDir, { atMs: Date.now(), label: String(step.detail['what']) });
+        if (step.action === 'fault started')
+          logFaultStart(config.dataDir, { atMs: Date.now(), label: String(step.detail['what']) });
       },
-      ...(experiment.load === undefined ? {} : { startLoad: () => startLoad(experiment, { config, doorUrl, roster: String(flags['roster']), out, signal: stop.signal }) }),
+      ...(experiment.load === undefined
+        ? {}
+        : {
+            startLoad: () =>
+              startLoad(experiment, { config, doorUrl, roster: String(flags['roster']), out, signal: stop.signal }),
+          }),
     });
   } finally {
     process.off('SIGINT', onSignal);
@@ -93,17 +122,28 @@ function experimentFrom(positionals: readonly string[], flags: Flags): Experimen
   const [what, file] = positionals;
   const hypothesis = {
     ...DEFAULT_HYPOTHESIS,
-    ...(flags['recover-within'] === undefined ? {} : { recoverWithinMs: duration(flags['recover-within'], '--recover-within') }),
-    ...(flags['drain-within'] === undefined ? {} : { drainWithinMs: duration(flags['drain-within'], '--drain-within') }),
+    ...(flags['recover-within'] === undefined
+      ? {}
+      : { recoverWithinMs: duration(flags['recover-within'], '--recover-within') }),
+    ...(flags['drain-within'] === undefined
+      ? {}
+      : { drainWithinMs: duration(flags['drain-within'], '--drain-within') }),
   };
-  const one = (spec: FaultSpec): Experiment => ({ name: spec.kind, description: describeFault(spec), hypothesis, load: undefined, faults: [{ atMs: 0, spec }] });
+  const one = (spec: FaultSpec): Experiment => ({
+    name: spec.kind,
+    description: describeFault(spec),
+    hypothesis,
+    load: undefined,
+    faults: [{ atMs: 0, spec }],
+  });
   switch (what) {
     case 'kill': {
       const every = flags['every'] === undefined ? undefined : duration(flags['every'], '--every');
       const forMs = flags['for'] === undefined ? undefined : duration(flags['for'], '--for');
       const service = requireString(flags, 'service');
       if (every === undefined && forMs === undefined) return one({ kind: 'kill', service });
-      if (every === undefined || forMs === undefined) throw new CliError('chaos kill takes --every and --for together (or neither: once)');
+      if (every === undefined || forMs === undefined)
+        throw new CliError('chaos kill takes --every and --for together (or neither: once)');
       return one({ kind: 'kill', service, everyMs: every, forMs });
     }
     case 'pause':
@@ -111,25 +151,53 @@ function experimentFrom(positionals: readonly string[], flags: Flags): Experimen
     case 'store-outage':
       return one({ kind: 'store-outage', forMs: duration(flags['for'], '--for') });
     case 'broker-restart':
-      return one({ kind: 'broker-restart', abrupt: flags['abrupt'] === true, downMs: flags['down'] === undefined ? 0 : duration(flags['down'], '--down') });
+      return one({
+        kind: 'broker-restart',
+        abrupt: flags['abrupt'] === true,
+        downMs: flags['down'] === undefined ? 0 : duration(flags['down'], '--down'),
+      });
     case 'latency': {
       const ms = Number(flags['ms'] ?? '');
-      if (!Number.isInteger(ms) || ms < 1) throw new CliError(`--ms takes a whole number of milliseconds ≥ 1, got "${String(flags['ms'])}"`);
-      return one({ kind: 'network', to: requireString(flags, 'to'), fault: { kind: 'latency', ms }, forMs: duration(flags['for'], '--for') });
+      if (!Number.isInteger(ms) || ms < 1)
+        throw new CliError(`--ms takes a whole number of milliseconds ≥ 1, got "${String(flags['ms'])}"`);
+      return one({
+        kind: 'network',
+        to: requireString(flags, 'to'),
+        fault: { kind: 'latency', ms },
+        forMs: duration(flags['for'], '--for'),
+      });
     }
     case 'drop':
     case 'reset':
-      return one({ kind: 'network', to: requireString(flags, 'to'), fault: { kind: what }, forMs: duration(flags['for'], '--for') });
+      return one({
+        kind: 'network',
+        to: requireString(flags, 'to'),
+        fault: { kind: what },
+        forMs: duration(flags['for'], '--for'),
+      });
     case 'poison': {
       const count = Number(flags['count'] ?? '');
-      if (!Number.isInteger(count) || count < 1) throw new CliError(`--count takes a whole number ≥ 1, got "${String(flags['count'])}"`);
+      if (!Number.isInteger(count) || count < 1)
+        throw new CliError(`--count takes a whole number ≥ 1, got "${String(flags['count'])}"`);
       return one({ kind: 'poison', count });
     }
     case 'run': {
-      if (file === undefined) throw new CliError(`chaos run NAME|FILE: which experiment? (ready-made: ${yamlNamesIn(EXPERIMENT_DIR()).join(', ')})`);
+      if (file === undefined)
+        throw new CliError(
+          `chaos run NAME|FILE: which experiment? (ready-made: ${yamlNamesIn(EXPERIMENT_DIR()).join(', ')})`,
+        );
       try {
-        const read = readExperiment(yamlNamesIn(EXPERIMENT_DIR()).includes(file) ? join(EXPERIMENT_DIR(), `${file}.yaml`) : file);
-        return { ...read, hypothesis: { ...read.hypothesis, ...(flags['recover-within'] === undefined ? {} : { recoverWithinMs: hypothesis.recoverWithinMs }), ...(flags['drain-within'] === undefined ? {} : { drainWithinMs: hypothesis.drainWithinMs }) } };
+        const read = readExperiment(
+          yamlNamesIn(EXPERIMENT_DIR()).includes(file) ? join(EXPERIMENT_DIR(), `${file}.yaml`) : file,
+        );
+        return {
+          ...read,
+          hypothesis: {
+            ...read.hypothesis,
+            ...(flags['recover-within'] === undefined ? {} : { recoverWithinMs: hypothesis.recoverWithinMs }),
+            ...(flags['drain-within'] === undefined ? {} : { drainWithinMs: hypothesis.drainWithinMs }),
+          },
+        };
       } catch (error) {
         if (error instanceof ExperimentError) throw new CliError(error.message);
         throw error;
@@ -144,12 +212,18 @@ function readStateOrFail(dataDir: string): ReturnType<typeof readSupervisorState
   try {
     return readSupervisorState(dataDir);
   } catch (error) {
-    throw new CliError(`${error instanceof Error ? error.message : String(error)}: start it with exodus up --data ${dataDir}, or point --data at it`);
+    throw new CliError(
+      `${error instanceof Error ? error.message : String(error)}: start it with exodus up --data ${dataDir}, or point --data at it`,
+    );
   }
 }
 
 /** A fault aimed at a service this `exodus up` does not run (`--service wroker`) is a usage error, found before anything is done or written. */
-function requireKnownServices(experiment: Experiment, state: ReturnType<typeof readSupervisorState>, dataDir: string): void {
+function requireKnownServices(
+  experiment: Experiment,
+  state: ReturnType<typeof readSupervisorState>,
+  dataDir: string,
+): void {
   const known = [...new Set(state.processes.map((p) => p.service))];
   for (const { spec } of experiment.faults) {
     if ((spec.kind === 'kill' || spec.kind === 'pause') && !known.includes(spec.service)) {
@@ -158,7 +232,10 @@ function requireKnownServices(experiment: Experiment, state: ReturnType<typeof r
   }
 }
 
-function startLoad(experiment: Experiment, options: { config: Config; doorUrl: string; roster: string; out: string; signal: AbortSignal }): RunningLoad {
+function startLoad(
+  experiment: Experiment,
+  options: { config: Config; doorUrl: string; roster: string; out: string; signal: AbortSignal },
+): RunningLoad {
   const spec = experiment.load;
   if (spec === undefined) throw new Error('no load in this experiment');
   const pending: string[] = [];
@@ -192,17 +269,24 @@ function startLoad(experiment: Experiment, options: { config: Config; doorUrl: s
  */
 export async function chaosProxyCommand({ flags, config: settings }: VerbInput): Promise<void> {
   const config = settings();
-  const endpoint = (flag: string) => parseEndpoint(requireString(flags, flag)) ?? fail(`--${flag} takes host:port, got "${String(flags[flag])}"`);
+  const endpoint = (flag: string) =>
+    parseEndpoint(requireString(flags, flag)) ?? fail(`--${flag} takes host:port, got "${String(flags[flag])}"`);
   const name = requireString(flags, 'name');
-  if (!/^[a-z][a-z0-9-]{0,31}$/.test(name)) throw new CliError(`--name is a short lowercase name such as store or broker, got "${name}"`);
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(name))
+    throw new CliError(`--name is a short lowercase name such as store or broker, got "${name}"`);
   const running = await runFaultProxy({
     dataDir: config.dataDir,
     name,
     listen: endpoint('listen'),
     upstream: endpoint('to'),
-    onFault: (fault) => console.log(`${new Date().toISOString()} ${fault === undefined ? 'passing traffic through' : `fault on: ${JSON.stringify(fault)}`}`),
+    onFault: (fault) =>
+      console.log(
+        `${new Date().toISOString()} ${fault === undefined ? 'passing traffic through' : `fault on: ${JSON.stringify(fault)}`}`,
+      ),
   });
-  console.log(`fault proxy ${name}: ${running.record.listen.host}:${running.record.listen.port} → ${running.record.upstream.host}:${running.record.upstream.port} (Ctrl-C stops it)`);
+  console.log(
+    `fault proxy ${name}: ${running.record.listen.host}:${running.record.listen.port} → ${running.record.upstream.host}:${running.record.upstream.port} (Ctrl-C stops it)`,
+  );
   await new Promise<void>((done) => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
@@ -222,14 +306,24 @@ function report(step: JournalStep, logger: Logger): void {
     .join(' ');
   console.error(`[${(step.atMs / 1000).toFixed(1).padStart(6)} s] ${step.action}${detail === '' ? '' : `: ${detail}`}`);
   const isFault = step.action === 'fault started' || step.action === 'fault ended' || step.action === 'fault failed';
-  logger.info({ ...(isFault ? { event: EVENT.chaosFault, phase: step.action.replace('fault ', '') } : {}), ...step.detail, atMs: step.atMs }, step.action);
+  logger.info(
+    {
+      ...(isFault ? { event: EVENT.chaosFault, phase: step.action.replace('fault ', '') } : {}),
+      ...step.detail,
+      atMs: step.atMs,
+    },
+    step.action,
+  );
 }
 
 function describeJournal(journal: Journal): string {
   return [
     `${journal.verdict.toUpperCase()}: ${journal.experiment.name} (${journal.experiment.faults.map((f) => describeFault(f.spec)).join('; ')})`,
     '',
-    table(['phase', 'check', 'ok', 'detail'], journal.checks.map((c) => [c.phase, c.name, c.ok ? 'yes' : 'NO', c.detail])),
+    table(
+      ['phase', 'check', 'ok', 'detail'],
+      journal.checks.map((c) => [c.phase, c.name, c.ok ? 'yes' : 'NO', c.detail]),
+    ),
     ...(journal.load === undefined ? [] : ['', journal.load.summary, `load report: ${journal.load.report}`]),
   ].join('\n');
 }

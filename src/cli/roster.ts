@@ -1,7 +1,14 @@
+import { parse } from 'csv-parse/sync';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
-import { DEFAULT_PASS_VALIDITY_DAYS, demoName, evacueeIdFor, isEvacueeId, issuePass, type Evacuee } from '../domain/index.js';
+import {
+  DEFAULT_PASS_VALIDITY_DAYS,
+  demoName,
+  evacueeIdFor,
+  isEvacueeId,
+  issuePass,
+  type Evacuee,
+} from '../domain/index.js';
 import { openStorage } from '../engines/index.js';
 import type { Config } from '../runtime/index.js';
 import { CliError, requireString, type VerbInput } from './args.js';
@@ -11,23 +18,32 @@ import { CliError, requireString, type VerbInput } from './args.js';
  * test accounts: N demo evacuees with boarding passes signed by this deployment's secret, valid for
  * `--valid-days` (default 30).
  */
-export async function rosterCommand({ flags, positionals: [action, file], config: settings }: VerbInput): Promise<void> {
+export async function rosterCommand({
+  flags,
+  positionals: [action, file],
+  config: settings,
+}: VerbInput): Promise<void> {
   const config = settings();
   const out = typeof flags['out'] === 'string' ? flags['out'] : undefined;
   const validDays = Number(flags['valid-days'] ?? DEFAULT_PASS_VALIDITY_DAYS);
-  if (!(validDays > 0 && validDays <= 3650)) throw new CliError('--valid-days must be a number of days, more than 0 and at most 3650 (fractions allowed)');
+  if (!(validDays > 0 && validDays <= 3650))
+    throw new CliError('--valid-days must be a number of days, more than 0 and at most 3650 (fractions allowed)');
   const expiresAt = new Date(Date.now() + validDays * 86_400_000);
   switch (action) {
     case 'generate': {
       const count = Number(requireString(flags, 'count'));
-      if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new CliError('--count must be an integer from 1 to 1000000');
+      if (!Number.isInteger(count) || count < 1 || count > 1_000_000)
+        throw new CliError('--count must be an integer from 1 to 1000000');
       if (out === undefined) throw new CliError('--out FILE is required');
       const evacuees = Array.from({ length: count }, (_, i) => ({ id: evacueeIdFor(i + 1), name: demoName(i) }));
       await register(config, evacuees);
       writeRoster(config, evacuees, out, expiresAt);
       console.log(`wrote ${count} evacuees, ${describeIds(evacuees)}, with boarding passes to ${out}`);
       // Generated ids always start at EV-00001: the same people as the demo roster's, with new passes.
-      if (existsSync(join(config.dataDir, DEMO_ROSTER_FILE))) console.log(`(EV-00001 on are the demo evacuees of ${join(config.dataDir, DEMO_ROSTER_FILE)}: the same people, new passes; their wishes are one per evacuee)`);
+      if (existsSync(join(config.dataDir, DEMO_ROSTER_FILE)))
+        console.log(
+          `(EV-00001 on are the demo evacuees of ${join(config.dataDir, DEMO_ROSTER_FILE)}: the same people, new passes; their wishes are one per evacuee)`,
+        );
       return;
     }
     case 'import': {
@@ -35,11 +51,15 @@ export async function rosterCommand({ flags, positionals: [action, file], config
       const evacuees = readRoster(file);
       await register(config, evacuees);
       if (out !== undefined) writeRoster(config, evacuees, out, expiresAt);
-      console.log(`registered ${evacuees.length} evacuees from ${file}${out === undefined ? '' : `; boarding passes in ${out}`}`);
+      console.log(
+        `registered ${evacuees.length} evacuees from ${file}${out === undefined ? '' : `; boarding passes in ${out}`}`,
+      );
       return;
     }
     default:
-      throw new CliError('roster what? generate --count N --out FILE [--valid-days D], or import FILE [--out PASSES.csv] [--valid-days D]');
+      throw new CliError(
+        'roster what? generate --count N --out FILE [--valid-days D], or import FILE [--out PASSES.csv] [--valid-days D]',
+      );
   }
 }
 
@@ -53,7 +73,11 @@ function describeIds(evacuees: readonly Evacuee[]): string {
 }
 
 /** A demo roster of `count` evacuees registered in the store and written to `file`; returns the first, with its pass. */
-export async function demoRoster(config: Config, count: number, file: string): Promise<{ id: string; name: string; pass: string }> {
+export async function demoRoster(
+  config: Config,
+  count: number,
+  file: string,
+): Promise<{ id: string; name: string; pass: string }> {
   const evacuees = Array.from({ length: count }, (_, i) => ({ id: evacueeIdFor(i + 1), name: demoName(i) }));
   await register(config, evacuees);
   const expiresAt = new Date(Date.now() + DEFAULT_PASS_VALIDITY_DAYS * 86_400_000);

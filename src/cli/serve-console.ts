@@ -1,7 +1,15 @@
-import { openTelemetryStore } from '../engines/index.js';
 import { join } from 'node:path';
+import { openTelemetryStore } from '../engines/index.js';
 import { readSlos } from '../ops/index.js';
-import { adminToken, createLogger, onShutdown, packageRoot, startTelemetry, type Config, type Logger } from '../runtime/index.js';
+import {
+  adminToken,
+  createLogger,
+  onShutdown,
+  packageRoot,
+  startTelemetry,
+  type Config,
+  type Logger,
+} from '../runtime/index.js';
 import { startConsole, type SloDefinition } from '../services/console/index.js';
 
 /**
@@ -15,7 +23,17 @@ export async function serveConsole(config: Config): Promise<void> {
   const { host, port, retentionMs, maxBytes } = config.console;
   const store = openTelemetryStore(config.dataDir);
   const slos = shippedSlos(logger);
-  const running = await startConsole({ host, port, store, adminToken: adminToken(config.dataDir), retentionMs, maxBytes, logger, slos, serveMetrics: telemetry.serveMetrics }).catch((error: unknown) => {
+  const running = await startConsole({
+    host,
+    port,
+    store,
+    adminToken: adminToken(config.dataDir),
+    retentionMs,
+    maxBytes,
+    logger,
+    slos,
+    serveMetrics: telemetry.serveMetrics,
+  }).catch((error: unknown) => {
     store.close();
     throw error;
   });

@@ -1,6 +1,5 @@
 import { openMessaging, openStorage } from '../engines/index.js';
 import { QUEUES } from '../ports/index.js';
-import { consumerOf } from '../services/consumers.js';
 import {
   ConsumeLoop,
   createLogger,
@@ -13,6 +12,7 @@ import {
   startTelemetry,
   type Config,
 } from '../runtime/index.js';
+import { consumerOf } from '../services/consumers.js';
 import { CliError, type VerbInput } from './args.js';
 
 /** The pipeline's services; `exodus serve console` runs the ops console beside them. */
@@ -24,13 +24,17 @@ export async function serveCommand({ positionals: [service], config: settings }:
   const config = settings();
   // Each service's code (the console's, the frontend's web stack) loads only in its own process.
   if (service === 'console') return (await import('./serve-console.js')).serveConsole(config);
-  if (!SERVICES.includes(service as ServiceName)) throw new CliError(`serve what? one of: ${SERVICES.join(', ')}, console`);
+  if (!SERVICES.includes(service as ServiceName))
+    throw new CliError(`serve what? one of: ${SERVICES.join(', ')}, console`);
   await serve(service as ServiceName, config);
 }
 
 export async function serve(service: ServiceName, config: Config): Promise<void> {
   const logLines = logLinesFor(config.logFormat);
-  const telemetry = startTelemetry(serviceNameOf(service), { tracesPerSecond: config.tracesPerSecond, ...(logLines === undefined ? {} : { logLines }) });
+  const telemetry = startTelemetry(serviceNameOf(service), {
+    tracesPerSecond: config.tracesPerSecond,
+    ...(logLines === undefined ? {} : { logLines }),
+  });
   const logger = createLogger(service, config.logLevel, telemetry.logDestination);
   const messaging = await openMessaging(config.queueUrl, config);
   const storage = await openStorage(config.storeUrl, { poolSize: config.storePoolSize });

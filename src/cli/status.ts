@@ -20,18 +20,39 @@ export async function statusCommand({ flags, config: settings }: VerbInput): Pro
   }
   if (supervisor === undefined) console.log(`no supervisor is running for ${config.dataDir}`);
   else {
-    console.log(`supervisor pid ${supervisor.supervisorPid}, up since ${supervisor.startedAt}; ${Object.entries(supervisor.endpoints).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(
+      `supervisor pid ${supervisor.supervisorPid}, up since ${supervisor.startedAt}; ${Object.entries(
+        supervisor.endpoints,
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
     console.log(
       table(
         ['service', 'replica', 'status', 'pid', 'restarts', 'last exit', 'metrics'],
-        supervisor.processes.map((p) => [p.service, p.replica, p.status, p.pid ?? '-', p.restarts, p.lastExit ?? '-', p.metricsUrl ?? '-']),
+        supervisor.processes.map((p) => [
+          p.service,
+          p.replica,
+          p.status,
+          p.pid ?? '-',
+          p.restarts,
+          p.lastExit ?? '-',
+          p.metricsUrl ?? '-',
+        ]),
       ),
     );
   }
   console.log(
     table(
       ['queue', 'ready', 'in flight', 'delayed', 'dead', 'oldest ready'],
-      Object.entries(queues).map(([name, s]) => [name, s.ready, s.inFlight, s.delayed, s.dead, `${(s.oldestReadyAgeMs / 1000).toFixed(1)} s`]),
+      Object.entries(queues).map(([name, s]) => [
+        name,
+        s.ready,
+        s.inFlight,
+        s.delayed,
+        s.dead,
+        `${(s.oldestReadyAgeMs / 1000).toFixed(1)} s`,
+      ]),
     ),
   );
 }
@@ -39,5 +60,12 @@ export async function statusCommand({ flags, config: settings }: VerbInput): Pro
 export function table(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
   const all = [header, ...rows].map((row) => row.map(String));
   const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
-  return all.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return all
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -1,7 +1,12 @@
 import { adminTokenFile, type Config } from '../runtime/index.js';
 
 /** Variables by which a user sends telemetry somewhere of their own: set, `exodus up` leaves export alone. */
-const USER_ENDPOINTS = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT'];
+const USER_ENDPOINTS = [
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT',
+];
 
 /**
  * Export tuned for a console on this machine: metrics every 5 s and spans within a second, so its
@@ -30,21 +35,39 @@ export function exportsElsewhere(env: NodeJS.ProcessEnv): boolean {
  * API key (in the environment, never on a command line); none when the user chose where telemetry
  * goes or there is no console.
  */
-export function consoleExportEnv(url: string | undefined, token: string, env: NodeJS.ProcessEnv): Record<string, string> {
+export function consoleExportEnv(
+  url: string | undefined,
+  token: string,
+  env: NodeJS.ProcessEnv,
+): Record<string, string> {
   if (url === undefined || exportsElsewhere(env)) return {};
-  const defaults = Object.fromEntries(Object.entries(CONSOLE_DEFAULTS).filter(([variable]) => env[variable] === undefined));
+  const defaults = Object.fromEntries(
+    Object.entries(CONSOLE_DEFAULTS).filter(([variable]) => env[variable] === undefined),
+  );
   return { ...defaults, OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_EXPORTER_OTLP_HEADERS: `api-key=${token}` };
 }
 
 /** `OTEL_RESOURCE_ATTRIBUTES` naming one process (`service.instance.id=worker-2`), after the user's own attributes. */
 export function withInstanceId(userAttributes: string | undefined, instance: string): string {
-  return [userAttributes, `service.instance.id=${instance}`].filter((part) => part !== undefined && part !== '').join(',');
+  return [userAttributes, `service.instance.id=${instance}`]
+    .filter((part) => part !== undefined && part !== '')
+    .join(',');
 }
 
 /** The banner's console line(s): where to open it, with the token, and where its telemetry comes from. */
-export function consoleBanner(config: Config, url: string | undefined, token: string, env: NodeJS.ProcessEnv): string[] {
+export function consoleBanner(
+  config: Config,
+  url: string | undefined,
+  token: string,
+  env: NodeJS.ProcessEnv,
+): string[] {
   if (url === undefined) return ['  console     off (--no-console)'];
-  const tokenFrom = (env['EXODUS_ADMIN_TOKEN'] ?? '') === '' ? `token in ${adminTokenFile(config.dataDir)}` : 'token from EXODUS_ADMIN_TOKEN';
-  const receives = exportsElsewhere(env) ? 'telemetry goes where OTEL_EXPORTER_OTLP_* says' : 'receives every process\'s telemetry';
+  const tokenFrom =
+    (env['EXODUS_ADMIN_TOKEN'] ?? '') === ''
+      ? `token in ${adminTokenFile(config.dataDir)}`
+      : 'token from EXODUS_ADMIN_TOKEN';
+  const receives = exportsElsewhere(env)
+    ? 'telemetry goes where OTEL_EXPORTER_OTLP_* says'
+    : "receives every process's telemetry";
   return [`  console     ${url}/login?token=${encodeURIComponent(token)}`, `              (${tokenFrom}; ${receives})`];
 }

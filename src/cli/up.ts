@@ -27,8 +27,8 @@ import {
 } from '../runtime/index.js';
 import { CliError, type VerbInput } from './args.js';
 import { backlogOf } from './backlog.js';
-import type { ServiceName } from './serve.js';
 import { DEMO_ROSTER_FILE, demoRoster } from './roster.js';
+import type { ServiceName } from './serve.js';
 import { consoleBanner, consoleExportEnv, consoleUrl, withInstanceId } from './up-console.js';
 
 const DEFAULT_REPLICAS: Readonly<Record<Exclude<ServiceName, 'frontend'>, number>> = { parser: 1, worker: 2, tally: 1 };
@@ -70,21 +70,33 @@ export async function upCommand({ flags, config: settings }: VerbInput): Promise
   const lock = lockDataDir(config.dataDir);
   if (lock.takenOverFrom !== undefined) await cleanUpAfter(lock.takenOverFrom.pid, config.dataDir);
   // A first start on the embedded engines gets demo evacuees, so the page can be tried at once.
-  const demo = flags['no-demo'] !== true && isFreshEmbeddedStore(config) ? await demoRoster(config, DEMO_EVACUEES, join(config.dataDir, DEMO_ROSTER_FILE)) : undefined;
+  const demo =
+    flags['no-demo'] !== true && isFreshEmbeddedStore(config)
+      ? await demoRoster(config, DEMO_EVACUEES, join(config.dataDir, DEMO_ROSTER_FILE))
+      : undefined;
   const replicas = parseReplicas(typeof flags['replicas'] === 'string' ? flags['replicas'] : undefined);
   // The settings as given on the command line go to every process (the environment reaches them anyway).
-  const forwarded = Object.entries(flags).flatMap(([name, value]) => (typeof value === 'string' && CONFIG_FLAG_NAMES.includes(name) && !NOT_FORWARDED.includes(name) ? [`--${name}`, value] : []));
+  const forwarded = Object.entries(flags).flatMap(([name, value]) =>
+    typeof value === 'string' && CONFIG_FLAG_NAMES.includes(name) && !NOT_FORWARDED.includes(name)
+      ? [`--${name}`, value]
+      : [],
+  );
   const web = `http://${config.host}:${config.port}`;
   const consoleAt = flags['no-console'] === true ? undefined : consoleUrl(config);
   const token = consoleAt === undefined ? '' : adminToken(config.dataDir);
   const userEnv = { ...process.env };
   const exportEnv = consoleExportEnv(consoleAt, token, userEnv);
   // Each process names itself in its telemetry (`service.instance.id=worker-2`).
-  const envOf = (spec: { service: string; replica: number }) => ({ ...exportEnv, OTEL_RESOURCE_ATTRIBUTES: withInstanceId(userEnv['OTEL_RESOURCE_ATTRIBUTES'], processName(spec)) });
+  const envOf = (spec: { service: string; replica: number }) => ({
+    ...exportEnv,
+    OTEL_RESOURCE_ATTRIBUTES: withInstanceId(userEnv['OTEL_RESOURCE_ATTRIBUTES'], processName(spec)),
+  });
   // Each consumer answers probes and scrapes on a port of its own (free when `up` starts, kept across
   // restarts). Where every process is scraped is listed by `exodus status` and written for
   // Prometheus's file-based discovery (deploy/prometheus/prometheus.yml reads it).
-  const consumers = Object.entries(replicas).flatMap(([service, count]) => Array.from({ length: count }, (_, i) => ({ service, replica: i + 1 })));
+  const consumers = Object.entries(replicas).flatMap(([service, count]) =>
+    Array.from({ length: count }, (_, i) => ({ service, replica: i + 1 })),
+  );
   const healthPorts = await Promise.all(consumers.map(() => freePort()));
   const frontend = { service: 'frontend', replica: 1 };
   const consoleProcess = { service: 'console', replica: 1 };
@@ -92,8 +104,24 @@ export async function upCommand({ flags, config: settings }: VerbInput): Promise
     // Started first and stopped last, so it hears from the others from their first telemetry to their last. It exports none itself (serve-console.ts).
     ...(consoleAt === undefined
       ? []
-      : [{ ...consoleProcess, command: process.execPath, args: [MAIN, 'serve', 'console', ...forwarded], metricsUrl: `${consoleAt}/metrics`, env: envOf(consoleProcess), role: 'observer' as const }]),
-    { ...frontend, command: process.execPath, args: [MAIN, 'serve', 'frontend', ...forwarded], metricsUrl: `${web}/metrics`, env: envOf(frontend), role: 'door' },
+      : [
+          {
+            ...consoleProcess,
+            command: process.execPath,
+            args: [MAIN, 'serve', 'console', ...forwarded],
+            metricsUrl: `${consoleAt}/metrics`,
+            env: envOf(consoleProcess),
+            role: 'observer' as const,
+          },
+        ]),
+    {
+      ...frontend,
+      command: process.execPath,
+      args: [MAIN, 'serve', 'frontend', ...forwarded],
+      metricsUrl: `${web}/metrics`,
+      env: envOf(frontend),
+      role: 'door',
+    },
     ...consumers.map((consumer, i) => {
       const healthPort = healthPorts[i] ?? 0;
       return {
@@ -113,12 +141,17 @@ export async function upCommand({ flags, config: settings }: VerbInput): Promise
   Object.assign(process.env, envOf({ service: 'supervisor', replica: 1 }));
   // A crash and its restart are what an operator watches for: the supervisor's few gauges go to the
   // console every second (a user's own interval wins).
-  if (exportEnv['OTEL_METRIC_EXPORT_INTERVAL'] !== undefined) process.env['OTEL_METRIC_EXPORT_INTERVAL'] = String(SUPERVISOR_METRIC_INTERVAL_MS);
+  if (exportEnv['OTEL_METRIC_EXPORT_INTERVAL'] !== undefined)
+    process.env['OTEL_METRIC_EXPORT_INTERVAL'] = String(SUPERVISOR_METRIC_INTERVAL_MS);
   const logLines = logLinesFor(config.logFormat);
   const telemetry = startTelemetry('exodus-supervisor', logLines === undefined ? {} : { logLines });
   const logger = createLogger('supervisor', config.logLevel, telemetry.logDestination);
   const endpoints = { web, ...(consoleAt === undefined ? {} : { console: consoleAt }) };
-  const supervisor = new Supervisor(specs, { dataDir: config.dataDir, endpoints, onEvent: (event) => reportSupervisorEvent(logger, event) });
+  const supervisor = new Supervisor(specs, {
+    dataDir: config.dataDir,
+    endpoints,
+    onEvent: (event) => reportSupervisorEvent(logger, event),
+  });
   observeSupervisor(() => supervisor.processes());
   supervisor.start();
 
@@ -126,7 +159,9 @@ export async function upCommand({ flags, config: settings }: VerbInput): Promise
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: closing the door, then draining what is queued (up to ${drainTimeoutMs / 1000} s; --drain-timeout)…`);
+    console.log(
+      `\n${signal}: closing the door, then draining what is queued (up to ${drainTimeoutMs / 1000} s; --drain-timeout)…`,
+    );
     void (async () => {
       const queues = await openMessaging(config.queueUrl, config).catch(() => undefined);
       const outcome = await supervisor.stop({
@@ -162,7 +197,8 @@ function cliPath(): string {
 function drainTimeout(value: string | boolean | undefined): number {
   if (value === undefined) return DEFAULT_DRAIN_TIMEOUT_MS;
   const ms = typeof value === 'string' ? parseDurationMs(value) : undefined;
-  if (ms === undefined) throw new CliError(`--drain-timeout takes a duration such as 30s or 2m, got "${String(value)}"`);
+  if (ms === undefined)
+    throw new CliError(`--drain-timeout takes a duration such as 30s or 2m, got "${String(value)}"`);
   return ms;
 }
 
@@ -181,7 +217,8 @@ function describeBacklog(backlog: Backlog): string {
 
 /** The last line of a stop: what is still queued, told as it is (queued is safe, not lost). */
 export function stopLine(outcome: StopOutcome): string {
-  if (outcome.backlog === undefined) return 'stopped; the queues could not be read, so what is still queued is unknown (exodus status tells, once they can be)';
+  if (outcome.backlog === undefined)
+    return 'stopped; the queues could not be read, so what is still queued is unknown (exodus status tells, once they can be)';
   const left = backlogTotal(outcome.backlog);
   if (left === 0) return 'stopped; 0 queued';
   return `stopped; ${left} still queued (${describeBacklog(outcome.backlog)}), delivered on the next start${outcome.timedOut ? ' (the drain timeout ran out)' : ''}`;
@@ -194,7 +231,9 @@ export function parseReplicas(value: string | undefined): Record<Exclude<Service
     const [name, count] = part.split('=').map((s) => s.trim());
     const n = Number(count);
     if (!name || !(name in replicas) || !Number.isInteger(n) || n < 0 || n > 32) {
-      throw new CliError(`--replicas takes service=count pairs for parser, worker, tally (0..32), e.g. parser=1,worker=2,tally=1; got "${part}"`);
+      throw new CliError(
+        `--replicas takes service=count pairs for parser, worker, tally (0..32), e.g. parser=1,worker=2,tally=1; got "${part}"`,
+      );
     }
     replicas[name as keyof typeof replicas] = n;
   }
@@ -204,7 +243,14 @@ export function parseReplicas(value: string | undefined): Record<Exclude<Service
 /** `<data>/prometheus-targets.json`: every process's scrape address, in Prometheus's file_sd format. */
 function writeScrapeTargets(dataDir: string, specs: readonly ProcessSpec[]): void {
   const targets = specs.flatMap((spec) =>
-    spec.metricsUrl === undefined ? [] : [{ targets: [new URL(spec.metricsUrl).host], labels: { service: spec.service, replica: String(spec.replica) } }],
+    spec.metricsUrl === undefined
+      ? []
+      : [
+          {
+            targets: [new URL(spec.metricsUrl).host],
+            labels: { service: spec.service, replica: String(spec.replica) },
+          },
+        ],
   );
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(join(dataDir, 'prometheus-targets.json'), `${JSON.stringify(targets, null, 2)}\n`);
@@ -240,7 +286,9 @@ function printBanner(config: Config, up: Banner): void {
     up.ready ? 'Exodus is up.' : 'Exodus started, but the frontend is not answering yet (see the logs).',
     `  web + API   ${up.web}   (OpenAPI ${up.web}/api/openapi.json)`,
     ...consoleBanner(config, up.console, up.token, up.userEnv),
-    `  services    frontend ×1, ${Object.entries(up.replicas).map(([s, n]) => `${s} ×${n}`).join(', ')}`,
+    `  services    frontend ×1, ${Object.entries(up.replicas)
+      .map(([s, n]) => `${s} ×${n}`)
+      .join(', ')}`,
     `  queue       ${config.queueUrl}`,
     `  store       ${config.storeUrl}`,
     `  logs        ${config.dataDir}/logs/`,

@@ -18,7 +18,8 @@ export function issuePass(secret: string, evacueeId: string, expiresAt: Date): s
 
 /** Returns the evacuee id the pass was issued to, or throws `AuthError` saying why not. */
 export function verifyPass(secret: string, pass: string, now: Date = new Date()): string {
-  if (!isPassShaped(pass)) throw new AuthError('malformed', 'this is not a boarding pass: a pass reads EV-00042.<expiry>.<signature>');
+  if (!isPassShaped(pass))
+    throw new AuthError('malformed', 'this is not a boarding pass: a pass reads EV-00042.<expiry>.<signature>');
   const [evacueeId = '', expiry = '', signature = ''] = pass.split('.');
   // The shape makes the signature 43 base64url characters: always 32 bytes, as timingSafeEqual needs.
   const given = Buffer.from(signature, 'base64url');
@@ -28,7 +29,8 @@ export function verifyPass(secret: string, pass: string, now: Date = new Date())
   }
   // Checked after the signature: a forger learns nothing about expiries.
   const expiresAtMs = parseInt(expiry, 36) * 1000;
-  if (!(expiresAtMs > now.getTime())) throw new AuthError('expired', `boarding pass expired at ${new Date(expiresAtMs).toISOString()}`);
+  if (!(expiresAtMs > now.getTime()))
+    throw new AuthError('expired', `boarding pass expired at ${new Date(expiresAtMs).toISOString()}`);
   return evacueeId;
 }
 

@@ -3,7 +3,18 @@
  * sending, and the shapes the API answers with. Values come only from modules that run without Node;
  * the rest is types, erased at build.
  */
-export { arrivalDate, charCount, type Destination, DESTINATION_NAMES, DESTINATIONS, isBlank, LIMITS, TRANSIT_MONTHS, type WallItem, type WishStatus } from './wish-terms.js';
-export { describeUnshowable, findUnshowable, type Unshowable, type UnshowableKind } from './text-rules.js';
-export { isPassShaped, passProblemOf, passProblemType } from './pass-shape.js';
 export type { FieldProblem, PassProblem } from './errors.js';
+export { isPassShaped, passProblemOf, passProblemType } from './pass-shape.js';
+export { describeUnshowable, findUnshowable, type Unshowable, type UnshowableKind } from './text-rules.js';
+export {
+  DESTINATIONS,
+  DESTINATION_NAMES,
+  LIMITS,
+  TRANSIT_MONTHS,
+  arrivalDate,
+  charCount,
+  isBlank,
+  type Destination,
+  type WallItem,
+  type WishStatus,
+} from './wish-terms.js';

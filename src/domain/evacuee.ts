@@ -15,8 +15,50 @@ export function evacueeIdFor(index: number): string {
   return `EV-${String(index).padStart(5, '0')}`;
 }
 
-const FIRST = ['Ada', 'Bo', 'Chen', 'Dara', 'Eli', 'Farah', 'Gus', 'Hana', 'Ivo', 'Juno', 'Kai', 'Lena', 'Mo', 'Nia', 'Oren', 'Pia', 'Quinn', 'Rui', 'Sol', 'Tove'];
-const LAST = ['Abara', 'Berg', 'Costa', 'Dube', 'Eriksen', 'Fujita', 'Garcia', 'Haddad', 'Ito', 'Jensen', 'Kowalski', 'Lind', 'Mensah', 'Novak', 'Okafor', 'Park', 'Quispe', 'Rossi', 'Silva', 'Tanaka'];
+const FIRST = [
+  'Ada',
+  'Bo',
+  'Chen',
+  'Dara',
+  'Eli',
+  'Farah',
+  'Gus',
+  'Hana',
+  'Ivo',
+  'Juno',
+  'Kai',
+  'Lena',
+  'Mo',
+  'Nia',
+  'Oren',
+  'Pia',
+  'Quinn',
+  'Rui',
+  'Sol',
+  'Tove',
+];
+const LAST = [
+  'Abara',
+  'Berg',
+  'Costa',
+  'Dube',
+  'Eriksen',
+  'Fujita',
+  'Garcia',
+  'Haddad',
+  'Ito',
+  'Jensen',
+  'Kowalski',
+  'Lind',
+  'Mensah',
+  'Novak',
+  'Okafor',
+  'Park',
+  'Quispe',
+  'Rossi',
+  'Silva',
+  'Tanaka',
+];
 
 /** A deterministic demo name, so a generated roster is reproducible. */
 export function demoName(index: number): string {

@@ -1,11 +1,39 @@
-export { AuthError, ExodusError, type FieldProblem, MessageRefusedError, type PassProblem, PermanentError, TransientError, ValidationError } from './errors.js';
-export { demoName, type Evacuee, evacueeIdFor, isEvacueeId } from './evacuee.js';
 export { DEFAULT_PASS_VALIDITY_DAYS, issuePass, verifyPass } from './boarding-pass.js';
-export { isPassShaped, passProblemOf, passProblemType } from './pass-shape.js';
+export {
+  AuthError,
+  ExodusError,
+  MessageRefusedError,
+  PermanentError,
+  TransientError,
+  ValidationError,
+  type FieldProblem,
+  type PassProblem,
+} from './errors.js';
+export { demoName, evacueeIdFor, isEvacueeId, type Evacuee } from './evacuee.js';
 export { looksLikeMarkup } from './markup.js';
+export { isPassShaped, passProblemOf, passProblemType } from './pass-shape.js';
 export { describeUnshowable, findUnshowable, type Unshowable, type UnshowableKind } from './text-rules.js';
 export { compareVersions, isNewer, type Versioned } from './version.js';
-export { arrivalDate, charCount, type Destination, DESTINATION_NAMES, DESTINATIONS, isBlank, LIMITS, TRANSIT_MONTHS, type WallItem, type WishStatus } from './wish-terms.js';
-export { type AcceptedWish, checkSubmission, contentHash, type ParsedWish, type ParseOutcome, parseWish, type WishSubmission } from './wish.js';
 export { decodeCursor, encodeCursor, toWallItem } from './wall.js';
 export { asAcceptedWish, asParsedWish } from './wish-guards.js';
+export {
+  DESTINATIONS,
+  DESTINATION_NAMES,
+  LIMITS,
+  TRANSIT_MONTHS,
+  arrivalDate,
+  charCount,
+  isBlank,
+  type Destination,
+  type WallItem,
+  type WishStatus,
+} from './wish-terms.js';
+export {
+  checkSubmission,
+  contentHash,
+  parseWish,
+  type AcceptedWish,
+  type ParseOutcome,
+  type ParsedWish,
+  type WishSubmission,
+} from './wish.js';

@@ -8,8 +8,39 @@ import { Parser } from 'htmlparser2';
  */
 const ELEMENTS: readonly string[] = [
   ...htmlTags,
-  ...['acronym', 'applet', 'basefont', 'bgsound', 'big', 'blink', 'center', 'dir', 'font', 'frame', 'frameset', 'image', 'isindex', 'keygen'],
-  ...['listing', 'marquee', 'menuitem', 'multicol', 'nextid', 'nobr', 'noembed', 'noframes', 'plaintext', 'rb', 'rtc', 'spacer', 'strike', 'tt', 'xmp'],
+  ...[
+    'acronym',
+    'applet',
+    'basefont',
+    'bgsound',
+    'big',
+    'blink',
+    'center',
+    'dir',
+    'font',
+    'frame',
+    'frameset',
+    'image',
+    'isindex',
+    'keygen',
+  ],
+  ...[
+    'listing',
+    'marquee',
+    'menuitem',
+    'multicol',
+    'nextid',
+    'nobr',
+    'noembed',
+    'noframes',
+    'plaintext',
+    'rb',
+    'rtc',
+    'spacer',
+    'strike',
+    'tt',
+    'xmp',
+  ],
 ];
 /** `<` (or `</`) right before an element's name, anywhere: catches tags broken or nested on purpose. */
 const ELEMENT_OPENING = new RegExp(`</?(?:${ELEMENTS.join('|')})(?=[\\s/>]|$)`, 'i');

@@ -1,5 +1,5 @@
-import { EVACUEE_ID_SOURCE } from './evacuee.js';
 import type { PassProblem } from './errors.js';
+import { EVACUEE_ID_SOURCE } from './evacuee.js';
 
 /**
  * What a boarding pass looks like, without checking it: `EV-00042.<expiry>.<signature>`, an evacuee

@@ -33,7 +33,12 @@ export function findUnshowable(text: string): Unshowable | undefined {
   const match = UNSHOWABLE.exec(text);
   if (match === null) return undefined;
   const groups = match.groups ?? {};
-  const kind: UnshowableKind = groups['surrogate'] !== undefined ? 'lone-surrogate' : groups['control'] !== undefined ? 'control' : 'bidi-override';
+  const kind: UnshowableKind =
+    groups['surrogate'] !== undefined
+      ? 'lone-surrogate'
+      : groups['control'] !== undefined
+        ? 'control'
+        : 'bidi-override';
   const codePoint = `U+${(match[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
   return { kind, codePoint, position: [...text.slice(0, match.index)].length + 1 };
 }

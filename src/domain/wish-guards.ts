@@ -12,7 +12,8 @@ export function asAcceptedWish(data: unknown): AcceptedWish {
   const record = asRecord(data);
   if (typeof record['id'] !== 'string' || record['id'] === '') throw poison('id');
   if (typeof record['evacueeId'] !== 'string' || !isEvacueeId(record['evacueeId'])) throw poison('evacueeId');
-  if (typeof record['submittedAt'] !== 'string' || Number.isNaN(Date.parse(record['submittedAt']))) throw poison('submittedAt');
+  if (typeof record['submittedAt'] !== 'string' || Number.isNaN(Date.parse(record['submittedAt'])))
+    throw poison('submittedAt');
   return record as unknown as AcceptedWish;
 }
 

@@ -32,8 +32,7 @@ export interface ParsedWish extends AcceptedWish {
 }
 
 export type ParseOutcome =
-  | { readonly ok: true; readonly wish: ParsedWish }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly wish: ParsedWish } | { readonly ok: false; readonly reason: string };
 
 /**
  * The rules of a submission, checked at the front door (400) and again by the parser for messages
@@ -52,7 +51,12 @@ export function checkSubmission(body: unknown): WishSubmission {
     problems.push({ field: 'destination', reason: `must be one of ${DESTINATIONS.join(', ')}` });
   }
   const to = checkText(fields['to'], { field: 'to', maxChars: LIMITS.toMaxChars, problems });
-  const message = checkText(fields['message'], { field: 'message', maxChars: LIMITS.messageMaxChars, problems, required: true });
+  const message = checkText(fields['message'], {
+    field: 'message',
+    maxChars: LIMITS.messageMaxChars,
+    problems,
+    required: true,
+  });
   if (problems.length > 0) throw new ValidationError(problems);
   return { destination: destination as Destination, ...(to === undefined ? {} : { to }), message: message ?? '' };
 }
@@ -61,7 +65,10 @@ export function checkSubmission(body: unknown): WishSubmission {
  * One text field in NFC, or undefined: when it is absent or blank (an optional field: a recipient
  * that is empty, blank or null is no recipient), or after recording in `problems` why it is not acceptable.
  */
-function checkText(value: unknown, rule: { field: string; maxChars: number; problems: FieldProblem[]; required?: boolean }): string | undefined {
+function checkText(
+  value: unknown,
+  rule: { field: string; maxChars: number; problems: FieldProblem[]; required?: boolean },
+): string | undefined {
   const { field, maxChars, problems } = rule;
   const required = rule.required === true;
   if ((value === undefined || value === null) && !required) return undefined;
@@ -105,7 +112,8 @@ export function parseWish(accepted: AcceptedWish): ParseOutcome {
       ...submission,
       arrivalDate: arrivalDate(accepted.submittedAt, submission.destination),
       contentHash: contentHash(submission),
-      markupFlagged: looksLikeMarkup(submission.message) || (submission.to !== undefined && looksLikeMarkup(submission.to)),
+      markupFlagged:
+        looksLikeMarkup(submission.message) || (submission.to !== undefined && looksLikeMarkup(submission.to)),
     },
   };
 }

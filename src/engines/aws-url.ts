@@ -32,9 +32,12 @@ export function parseAwsUrl(url: string, scheme: 'sqs' | 'dynamodb'): AwsUrl {
   const name = match[2] === undefined || match[2] === '' ? DEFAULT_AWS_NAME : match[2];
   if (!NAME.test(name)) throw invalid(url, `name must match ${NAME.source}`);
   const params = new URLSearchParams(match[3] ?? '');
-  for (const key of params.keys()) if (key !== 'endpoint' && key !== 'account') throw invalid(url, `unknown parameter "${key}" (known: endpoint, account)`);
+  for (const key of params.keys())
+    if (key !== 'endpoint' && key !== 'account')
+      throw invalid(url, `unknown parameter "${key}" (known: endpoint, account)`);
   const endpoint = params.get('endpoint') ?? undefined;
-  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(endpoint)) throw invalid(url, `endpoint must be http(s)://host:port, not "${endpoint}"`);
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(endpoint))
+    throw invalid(url, `endpoint must be http(s)://host:port, not "${endpoint}"`);
   const account = params.get('account') ?? undefined;
   if (account !== undefined && !ACCOUNT.test(account)) throw invalid(url, 'account must be 12 digits');
   return { region, name, endpoint, account };
@@ -45,10 +48,18 @@ export function parseAwsUrl(url: string, scheme: 'sqs' | 'dynamodb'): AwsUrl {
  * credentials in the environment, a dummy pair: emulators check none, and the default chain would
  * otherwise fail after probing the instance metadata service for seconds.
  */
-export function awsClientConfig(url: AwsUrl): { region: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string } } {
+export function awsClientConfig(url: AwsUrl): {
+  region: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+} {
   if (url.endpoint === undefined) return { region: url.region };
   const fromEnvironment = process.env['AWS_ACCESS_KEY_ID'] !== undefined || process.env['AWS_PROFILE'] !== undefined;
-  return { region: url.region, endpoint: url.endpoint, ...(fromEnvironment ? {} : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }) };
+  return {
+    region: url.region,
+    endpoint: url.endpoint,
+    ...(fromEnvironment ? {} : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  };
 }
 
 function invalid(url: string, why: string): PermanentError {

@@ -1,12 +1,12 @@
 import { join, resolve } from 'node:path';
 import type { MessagingEngine, StorageEngine, TelemetryStore } from '../ports/index.js';
-import { parseNatsUrl } from './nats/url.js';
 import type * as DynamoEngine from './dynamodb/index.js';
 import type * as NatsEngine from './nats/index.js';
+import { parseNatsUrl } from './nats/url.js';
 import type { EngineOptions, StorageOptions } from './options.js';
 import type * as PostgresEngine from './postgres/index.js';
-import type * as SqsEngine from './sqs/index.js';
 import { openSqliteMessaging, openSqliteStorage, openSqliteTelemetryStore } from './sqlite/index.js';
+import type * as SqsEngine from './sqs/index.js';
 
 // The client-server engines and their clients load only when a URL asks for them: a process on the
 // embedded default neither pays their start-up time nor keeps their code in memory.
@@ -130,7 +130,9 @@ export function natsBroker(url: string): { host: string; port: number } | undefi
 
 export class UnknownEngineError extends Error {
   constructor(role: string, url: string) {
-    super(`no ${role} engine for "${url}" (known: sqlite:<dir>, ${role === 'queue' ? 'nats://host:port, sqs://region/name' : 'postgres://host:port/db, dynamodb://region/table'})`);
+    super(
+      `no ${role} engine for "${url}" (known: sqlite:<dir>, ${role === 'queue' ? 'nats://host:port, sqs://region/name' : 'postgres://host:port/db, dynamodb://region/table'})`,
+    );
   }
 }
 

@@ -10,9 +10,15 @@ export type { RecordDelivery, Settle, SqsMessaging, SqsRecord } from './sqs/inde
  * bundle holds what it imports, and the embedded engine's native SQLite module has no place there),
  * and the SQS engine with what an event source mapping needs, the deliveries of an event's records.
  */
-export async function openLambdaEngines(queueUrl: string, storeUrl: string, options: EngineOptions): Promise<{ messaging: SqsMessaging; storage: StorageEngine }> {
+export async function openLambdaEngines(
+  queueUrl: string,
+  storeUrl: string,
+  options: EngineOptions,
+): Promise<{ messaging: SqsMessaging; storage: StorageEngine }> {
   if (!queueUrl.startsWith('sqs:') || !storeUrl.startsWith('dynamodb:')) {
-    throw new Error(`a Lambda function runs on the AWS engines: EXODUS_QUEUE=sqs://… and EXODUS_STORE=dynamodb://… (got ${queueUrl.split('?')[0] ?? ''} and ${storeUrl.split('?')[0] ?? ''})`);
+    throw new Error(
+      `a Lambda function runs on the AWS engines: EXODUS_QUEUE=sqs://… and EXODUS_STORE=dynamodb://… (got ${queueUrl.split('?')[0] ?? ''} and ${storeUrl.split('?')[0] ?? ''})`,
+    );
   }
   const messaging = await openSqsMessaging(queueUrl, options);
   try {

@@ -8,10 +8,13 @@
  * so one bad write fails alone, as it would have without the batch.
  */
 export class TurnBatch<In, Out> {
-  private pending: { readonly item: In; resolve(out: Out | PromiseLike<Out>): void; reject(error: unknown): void }[] = [];
+  private pending: { readonly item: In; resolve(out: Out | PromiseLike<Out>): void; reject(error: unknown): void }[] =
+    [];
 
   constructor(
-    private readonly runAll: (items: readonly In[]) => ReadonlyArray<Out | PromiseLike<Out>> | Promise<ReadonlyArray<Out | PromiseLike<Out>>>,
+    private readonly runAll: (
+      items: readonly In[],
+    ) => ReadonlyArray<Out | PromiseLike<Out>> | Promise<ReadonlyArray<Out | PromiseLike<Out>>>,
     private readonly isolate: (error: unknown) => boolean = () => false,
   ) {}
 

@@ -17,7 +17,12 @@ export function pause(attempt: number): Promise<void> {
  * none is left: nothing is silently dropped. After `tries` sends, what is left fails the call with
  * the error `giveUp` makes.
  */
-export async function untilAllProcessed<T>(items: readonly T[], send: (pending: readonly T[]) => Promise<readonly T[]>, giveUp: (left: readonly T[]) => Error, tries: number): Promise<void> {
+export async function untilAllProcessed<T>(
+  items: readonly T[],
+  send: (pending: readonly T[]) => Promise<readonly T[]>,
+  giveUp: (left: readonly T[]) => Error,
+  tries: number,
+): Promise<void> {
   let pending = items;
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt === tries) throw giveUp(pending);

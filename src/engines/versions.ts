@@ -19,7 +19,9 @@ export function toTally(rows: readonly { destination: string; n: number }[]): Ta
 }
 
 /** The newest wish of each evacuee among concurrent writes (the first of equal versions): a statement may touch a row only once. */
-export function newestPerEvacuee<W extends Pick<ParsedWish, 'id' | 'evacueeId' | 'submittedAt'>>(wishes: readonly W[]): W[] {
+export function newestPerEvacuee<W extends Pick<ParsedWish, 'id' | 'evacueeId' | 'submittedAt'>>(
+  wishes: readonly W[],
+): W[] {
   const newest = new Map<string, W>();
   for (const wish of wishes) {
     const current = newest.get(wish.evacueeId);

@@ -89,9 +89,11 @@ export function sqsConsumer(service: ConsumerName): SqsLambdaHandler {
         async (record: SQSRecord) => {
           const delivery = byId.get(record.messageId);
           if (delivery === 'parked') return;
-          if (delivery === undefined || delivery === 'failed') throw new Error(`record ${record.messageId} could not be dead-lettered; SQS delivers it again`);
+          if (delivery === undefined || delivery === 'failed')
+            throw new Error(`record ${record.messageId} could not be dead-lettered; SQS delivers it again`);
           await processDelivery(delivery, how);
-          if (delivery.settled === undefined) throw new Error(`message ${delivery.message.id} was not settled; SQS delivers it again`);
+          if (delivery.settled === undefined)
+            throw new Error(`message ${delivery.message.id} was not settled; SQS delivers it again`);
         },
         new BatchProcessor(EventType.SQS),
         { context, throwOnFullBatchFailure: false },
@@ -123,11 +125,16 @@ async function start(service: ConsumerName): Promise<Warm> {
  * without an OTLP backend. A message parked at admission (unreadable, or out of lapses) counts as
  * dead-lettered.
  */
-function countOutcomes(metrics: Metrics, admitted: readonly (RecordDelivery | 'parked' | 'failed')[], reportedFailed: number): void {
+function countOutcomes(
+  metrics: Metrics,
+  admitted: readonly (RecordDelivery | 'parked' | 'failed')[],
+  reportedFailed: number,
+): void {
   const counts: Record<Settle | 'failed', number> = { ack: 0, retry: 0, 'dead-letter': 0, failed: reportedFailed };
   for (const delivery of admitted) {
     if (delivery === 'parked') counts['dead-letter']++;
     else if (delivery !== 'failed' && delivery.settled !== undefined) counts[delivery.settled]++;
   }
-  for (const [outcome, count] of Object.entries(counts) as [Settle | 'failed', number][]) metrics.addMetric(OUTCOME_METRICS[outcome], MetricUnit.Count, count);
+  for (const [outcome, count] of Object.entries(counts) as [Settle | 'failed', number][])
+    metrics.addMetric(OUTCOME_METRICS[outcome], MetricUnit.Count, count);
 }

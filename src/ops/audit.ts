@@ -1,5 +1,13 @@
 import { compareVersions, DESTINATIONS, isNewer, type Destination } from '../domain/index.js';
-import { QUEUES, type Queue, type QueueName, type ReadModel, type Tally, type WishRecord, type WishStore } from '../ports/index.js';
+import {
+  QUEUES,
+  type Queue,
+  type QueueName,
+  type ReadModel,
+  type Tally,
+  type WishRecord,
+  type WishStore,
+} from '../ports/index.js';
 
 /** One line of a load's `ledger.ndjson`: a wish the API accepted (answered 202). */
 export interface LedgerEntry {
@@ -27,14 +35,16 @@ export function parseLedger(text: string, source = 'ledger'): LedgerEntry[] {
     const entry = parsed as Partial<Record<keyof LedgerEntry, unknown>>;
     const field = (key: keyof LedgerEntry): string => {
       const value = entry[key];
-      if (typeof value !== 'string' || value === '') throw new LedgerError(`${source}:${i + 1}: "${key}" must be a non-empty string`);
+      if (typeof value !== 'string' || value === '')
+        throw new LedgerError(`${source}:${i + 1}: "${key}" must be a non-empty string`);
       return value;
     };
     // Checked in the order the fields are written, so the error names the first one wrong.
     const id = field('id');
     const evacueeId = field('evacueeId');
     const destination = field('destination');
-    if (!(DESTINATIONS as readonly string[]).includes(destination)) throw new LedgerError(`${source}:${i + 1}: "destination" must be one of ${DESTINATIONS.join(', ')}`);
+    if (!(DESTINATIONS as readonly string[]).includes(destination))
+      throw new LedgerError(`${source}:${i + 1}: "destination" must be one of ${DESTINATIONS.join(', ')}`);
     const submittedAt = field('submittedAt');
     if (Number.isNaN(Date.parse(submittedAt))) throw new LedgerError(`${source}:${i + 1}: "submittedAt" is not a time`);
     entries.push({ id, evacueeId, destination: destination as Destination, submittedAt });
@@ -60,14 +70,26 @@ export interface AuditReport {
   /** Accepted, and in no queue, no dead-letter queue, nor the store: lost. */
   readonly lost: readonly string[];
   /** Evacuees whose current wish is not their newest, or who have more than one current. */
-  readonly wrongCurrent: readonly { readonly evacueeId: string; readonly current: readonly string[]; readonly newest: string }[];
+  readonly wrongCurrent: readonly {
+    readonly evacueeId: string;
+    readonly current: readonly string[];
+    readonly newest: string;
+  }[];
   /** Superseded wishes with no newer wish of the same evacuee in the store. */
   readonly supersededByNothing: readonly string[];
   /** Current wishes per destination: the ledger's expectation, the store's records, its count, the read model's tally, the wall. */
-  readonly tally: { readonly ledger: Tally; readonly store: Tally; readonly storeCount: Tally; readonly readModel: Tally; readonly wall: Tally };
+  readonly tally: {
+    readonly ledger: Tally;
+    readonly store: Tally;
+    readonly storeCount: Tally;
+    readonly readModel: Tally;
+    readonly wall: Tally;
+  };
   readonly tallyMatches: boolean;
   /** What sits in each queue's dead letters (ids and last error). */
-  readonly deadLetters: Readonly<Partial<Record<QueueName, readonly { readonly id: string; readonly lastError: string }[]>>>;
+  readonly deadLetters: Readonly<
+    Partial<Record<QueueName, readonly { readonly id: string; readonly lastError: string }[]>>
+  >;
   /** Every accepted wish done (none on its way, parked or lost), nothing twice, every count equal. */
   readonly ok: boolean;
 }
@@ -131,7 +153,9 @@ export async function auditLedger(ledger: readonly LedgerEntry[], sources: Audit
     byEvacuee.set(record.evacueeId, seen);
   }
   const wrongCurrent = [...byEvacuee.entries()].flatMap(([evacueeId, { current, newest }]) =>
-    newest !== undefined && (current.length !== 1 || current[0]?.id !== newest.id) ? [{ evacueeId, current: current.map((r) => r.id), newest: newest.id }] : [],
+    newest !== undefined && (current.length !== 1 || current[0]?.id !== newest.id)
+      ? [{ evacueeId, current: current.map((r) => r.id), newest: newest.id }]
+      : [],
   );
   const supersededByNothing = records
     .filter((record) => record.status === 'superseded' && wishes.has(record.id))
@@ -153,7 +177,8 @@ export async function auditLedger(ledger: readonly LedgerEntry[], sources: Audit
   if (records.every((record) => wishes.has(record.id))) tallies.push(tally.ledger);
   const tallyMatches = tallies.every((t) => DESTINATIONS.every((d) => t[d] === tally.store[d]));
 
-  const done = whereabouts.onTheirWay.length === 0 && whereabouts.deadLettered.length === 0 && whereabouts.lost.length === 0;
+  const done =
+    whereabouts.onTheirWay.length === 0 && whereabouts.deadLettered.length === 0 && whereabouts.lost.length === 0;
   return {
     accepted: ledger.length,
     wishes: wishes.size,
@@ -174,7 +199,10 @@ type DeadLetterListing = Partial<Record<QueueName, { id: string; lastError: stri
 async function listDeadLetters(queues: Readonly<Partial<Record<QueueName, AuditedQueue>>>): Promise<DeadLetterListing> {
   const listing: DeadLetterListing = {};
   for (const [name, queue] of Object.entries(queues) as [QueueName, AuditedQueue][]) {
-    listing[name] = (await queue.deadLetters.list(DEAD_LETTERS_LISTED)).map((letter) => ({ id: letter.message.id, lastError: letter.lastError }));
+    listing[name] = (await queue.deadLetters.list(DEAD_LETTERS_LISTED)).map((letter) => ({
+      id: letter.message.id,
+      lastError: letter.lastError,
+    }));
   }
   return listing;
 }
@@ -207,7 +235,9 @@ async function locate(
   }
   const deadLetters = await listDeadLetters(queues);
   const parked = new Map(
-    (Object.entries(deadLetters) as [QueueName, { id: string; lastError: string }[]][]).flatMap(([queue, letters]) => letters.map((l) => [l.id, { queue, lastError: l.lastError }] as const)),
+    (Object.entries(deadLetters) as [QueueName, { id: string; lastError: string }[]][]).flatMap(([queue, letters]) =>
+      letters.map((l) => [l.id, { queue, lastError: l.lastError }] as const),
+    ),
   );
   const onTheirWay: { id: string; queue: QueueName | undefined }[] = [];
   const deadLettered: { id: string; queue: QueueName; lastError: string }[] = [];
@@ -219,7 +249,11 @@ async function locate(
     else nowhere.push(id);
   }
   if (sources.queues === undefined) return { onTheirWay, deadLettered, lost: nowhere, deadLetters };
-  const arrived = new Set((await Promise.all(nowhere.map(async (id) => ((await sources.store.get(id)) === undefined ? undefined : id)))).filter((id) => id !== undefined));
+  const arrived = new Set(
+    (
+      await Promise.all(nowhere.map(async (id) => ((await sources.store.get(id)) === undefined ? undefined : id)))
+    ).filter((id) => id !== undefined),
+  );
   const unknown = unsearchedBacklog > 0;
   for (const id of nowhere) if (arrived.has(id) || unknown) onTheirWay.push({ id, queue: undefined });
   return { onTheirWay, deadLettered, lost: unknown ? [] : nowhere.filter((id) => !arrived.has(id)), deadLetters };
@@ -227,7 +261,11 @@ async function locate(
 
 async function scanAll(store: WishStore): Promise<WishRecord[]> {
   const all: WishRecord[] = [];
-  for (let page = await store.scan(undefined, SCAN_PAGE); page.length > 0; page = await store.scan(page[page.length - 1]?.id, SCAN_PAGE)) {
+  for (
+    let page = await store.scan(undefined, SCAN_PAGE);
+    page.length > 0;
+    page = await store.scan(page[page.length - 1]?.id, SCAN_PAGE)
+  ) {
     all.push(...page);
     if (page.length < SCAN_PAGE) break;
   }

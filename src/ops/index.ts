@@ -1,6 +1,13 @@
+export {
+  LedgerError,
+  auditLedger,
+  parseLedger,
+  type AuditReport,
+  type AuditSources,
+  type LedgerEntry,
+} from './audit.js';
 export { freePort } from './free-port.js';
-export { seededRandom } from './seeded-random.js';
 export { reachable } from './reachable.js';
-export { auditLedger, type AuditReport, type AuditSources, LedgerError, type LedgerEntry, parseLedger } from './audit.js';
-export { prometheusRules, readSlos, type Slo, SloError, sloOf } from './slo-rules.js';
+export { seededRandom } from './seeded-random.js';
+export { SloError, prometheusRules, readSlos, sloOf, type Slo } from './slo-rules.js';
 export { yamlNamesIn } from './yaml-checker.js';

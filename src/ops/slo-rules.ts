@@ -36,7 +36,9 @@ const BURN = {
 
 /** Reads every `*.yaml` document of `dir` (tests/ and other folders are not read). */
 export function readSlos(dir: string): Slo[] {
-  const files = readdirSync(dir).filter((name) => name.endsWith('.yaml') || name.endsWith('.yml')).sort();
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith('.yaml') || name.endsWith('.yml'))
+    .sort();
   if (files.length === 0) throw new SloError(`${dir}: no SLO documents (*.yaml)`);
   return files.flatMap((name) => {
     const file = join(dir, name);
@@ -50,24 +52,39 @@ export function readSlos(dir: string): Slo[] {
 /** One document as an Slo, or an error naming the first field that is wrong. */
 export function sloOf(document: unknown, file: string): Slo {
   const at = (path: string): unknown =>
-    path.split('.').reduce<unknown>((value, key) => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[/^\d+$/.test(key) ? Number(key) : key] : undefined), document);
+    path
+      .split('.')
+      .reduce<unknown>(
+        (value, key) =>
+          typeof value === 'object' && value !== null
+            ? (value as Record<string, unknown>)[/^\d+$/.test(key) ? Number(key) : key]
+            : undefined,
+        document,
+      );
   const text = (path: string): string => {
     const value = at(path);
-    if (typeof value !== 'string' || value.trim() === '') throw new SloError(`${file}: ${path} must be a non-empty string`);
+    if (typeof value !== 'string' || value.trim() === '')
+      throw new SloError(`${file}: ${path} must be a non-empty string`);
     return value;
   };
   if (at('apiVersion') !== 'openslo/v1') throw new SloError(`${file}: apiVersion must be openslo/v1`);
   if (at('kind') !== 'SLO') throw new SloError(`${file}: kind must be SLO`);
   const name = text('metadata.name');
-  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name)) throw new SloError(`${file}: metadata.name must be lowercase letters, digits and dashes`);
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name))
+    throw new SloError(`${file}: metadata.name must be lowercase letters, digits and dashes`);
   const target = at('spec.objectives.0.target');
-  if (typeof target !== 'number' || !(target > 0 && target < 1)) throw new SloError(`${file}: spec.objectives.0.target must be a number between 0 and 1 (e.g. 0.999)`);
-  if (at('spec.budgetingMethod') !== 'Occurrences') throw new SloError(`${file}: spec.budgetingMethod must be Occurrences (the rules count events)`);
-  if (at('spec.timeWindow.0.duration') !== '30d') throw new SloError(`${file}: spec.timeWindow.0.duration must be 30d (the burn rates are set for a 30-day budget)`);
+  if (typeof target !== 'number' || !(target > 0 && target < 1))
+    throw new SloError(`${file}: spec.objectives.0.target must be a number between 0 and 1 (e.g. 0.999)`);
+  if (at('spec.budgetingMethod') !== 'Occurrences')
+    throw new SloError(`${file}: spec.budgetingMethod must be Occurrences (the rules count events)`);
+  if (at('spec.timeWindow.0.duration') !== '30d')
+    throw new SloError(`${file}: spec.timeWindow.0.duration must be 30d (the burn rates are set for a 30-day budget)`);
   const ratio = 'spec.indicator.spec.ratioMetric';
-  if (at(`${ratio}.counter`) !== true) throw new SloError(`${file}: ${ratio}.counter must be true (good and total are counters)`);
+  if (at(`${ratio}.counter`) !== true)
+    throw new SloError(`${file}: ${ratio}.counter must be true (good and total are counters)`);
   for (const side of ['good', 'total']) {
-    if (at(`${ratio}.${side}.metricSource.type`) !== 'Prometheus') throw new SloError(`${file}: ${ratio}.${side}.metricSource.type must be Prometheus`);
+    if (at(`${ratio}.${side}.metricSource.type`) !== 'Prometheus')
+      throw new SloError(`${file}: ${ratio}.${side}.metricSource.type must be Prometheus`);
   }
   return {
     name,
@@ -91,7 +108,10 @@ export function prometheusRules(slos: readonly Slo[]): string {
     const selector = `{slo="${slo.name}"}`;
     const burning = (pairs: readonly { factor: number; long: Window; short: Window }[]): string =>
       pairs
-        .map(({ factor, long, short }) => `(${errorRatio(long)}${selector} > (${factor} * ${budget}) and ${errorRatio(short)}${selector} > (${factor} * ${budget}))`)
+        .map(
+          ({ factor, long, short }) =>
+            `(${errorRatio(long)}${selector} > (${factor} * ${budget}) and ${errorRatio(short)}${selector} > (${factor} * ${budget}))`,
+        )
         .join(' or ');
     return {
       name: `slo-${slo.name}`,
@@ -106,14 +126,20 @@ export function prometheusRules(slos: readonly Slo[]): string {
           expr: burning(BURN.page),
           for: '2m',
           labels: { ...labels, severity: 'page' },
-          annotations: { summary: `${slo.displayName}: the 30-day error budget is burning fast`, description: `${slo.description} Page: 14.4× the budget over 1 h, or 6× over 6 h. (${slo.file})` },
+          annotations: {
+            summary: `${slo.displayName}: the 30-day error budget is burning fast`,
+            description: `${slo.description} Page: 14.4× the budget over 1 h, or 6× over 6 h. (${slo.file})`,
+          },
         },
         {
           alert: 'SLOErrorBudgetBurning',
           expr: burning(BURN.ticket),
           for: '30m',
           labels: { ...labels, severity: 'ticket' },
-          annotations: { summary: `${slo.displayName}: the 30-day error budget is being spent`, description: `${slo.description} Ticket: the budget burns at its own rate over 3 d. (${slo.file})` },
+          annotations: {
+            summary: `${slo.displayName}: the 30-day error budget is being spent`,
+            description: `${slo.description} Ticket: the budget burns at its own rate over 3 d. (${slo.file})`,
+          },
         },
       ],
     };

@@ -17,11 +17,18 @@ export type Path = readonly (string | number)[];
  * Parses a YAML file meant for people to write (load scenarios, chaos experiments) and returns its
  * value with a `Checker` whose every error names the file and line; `error` makes the error the caller's type.
  */
-export function parseYaml(text: string, source: string, error: (message: string) => Error): { root: unknown; check: Checker } {
+export function parseYaml(
+  text: string,
+  source: string,
+  error: (message: string) => Error,
+): { root: unknown; check: Checker } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const firstError = doc.errors[0];
-  if (firstError !== undefined) throw error(`${source}:${lines.linePos(firstError.pos[0]).line}: ${firstError.message.split('\n')[0] ?? 'not YAML'}`);
+  if (firstError !== undefined)
+    throw error(
+      `${source}:${lines.linePos(firstError.pos[0]).line}: ${firstError.message.split('\n')[0] ?? 'not YAML'}`,
+    );
   return { root: doc.toJS(), check: new Checker(doc, lines, source, error) };
 }
 
@@ -38,25 +45,41 @@ export class Checker {
     throw this.error(`${this.source}:${this.lineOf(path)}: ${message}`);
   }
 
-  object(value: unknown, path: Path, keys: { required: readonly string[]; optional: readonly string[] }): Record<string, unknown> {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(path, `${this.label(path)} must be a mapping`);
+  object(
+    value: unknown,
+    path: Path,
+    keys: { required: readonly string[]; optional: readonly string[] },
+  ): Record<string, unknown> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      this.fail(path, `${this.label(path)} must be a mapping`);
     const object = value as Record<string, unknown>;
     const allowed = [...keys.required, ...keys.optional];
     for (const key of Object.keys(object)) {
-      if (!allowed.includes(key)) this.fail([...path, key], `unknown key "${key}" in ${this.label(path)} (allowed: ${allowed.join(', ')})`);
+      if (!allowed.includes(key))
+        this.fail([...path, key], `unknown key "${key}" in ${this.label(path)} (allowed: ${allowed.join(', ')})`);
     }
-    for (const key of keys.required) if (object[key] === undefined) this.fail(path, `${this.label(path)} needs "${key}"`);
+    for (const key of keys.required)
+      if (object[key] === undefined) this.fail(path, `${this.label(path)} needs "${key}"`);
     return object;
   }
 
   string(value: unknown, path: Path): string {
-    if (typeof value !== 'string' || value.trim() === '') this.fail(path, `${this.label(path)} must be a non-empty string`);
+    if (typeof value !== 'string' || value.trim() === '')
+      this.fail(path, `${this.label(path)} must be a non-empty string`);
     return value;
   }
 
   number(value: unknown, path: Path, bounds: { min: number; integer?: boolean }): number {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < bounds.min || (bounds.integer === true && !Number.isInteger(value))) {
-      this.fail(path, `${this.label(path)} must be ${bounds.integer === true ? 'an integer' : 'a number'} ≥ ${bounds.min}, got ${JSON.stringify(value)}`);
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      value < bounds.min ||
+      (bounds.integer === true && !Number.isInteger(value))
+    ) {
+      this.fail(
+        path,
+        `${this.label(path)} must be ${bounds.integer === true ? 'an integer' : 'a number'} ≥ ${bounds.min}, got ${JSON.stringify(value)}`,
+      );
     }
     return value;
   }

@@ -1,7 +1,7 @@
+import type { QueueName } from './envelope.js';
 import type { Queue } from './queue.js';
 import type { Topic } from './topic.js';
 import type { ReadModel, WishStore } from './wish-store.js';
-import type { QueueName } from './envelope.js';
 
 /** What a process gets from the engines it was configured with. Opened from URLs in one place. */
 export interface MessagingEngine {

@@ -23,7 +23,11 @@ export interface StoredSpan {
   readonly statusCode: number;
   readonly statusMessage: string;
   readonly attributes: TelemetryAttributes;
-  readonly events: readonly { readonly name: string; readonly timeMs: number; readonly attributes: TelemetryAttributes }[];
+  readonly events: readonly {
+    readonly name: string;
+    readonly timeMs: number;
+    readonly attributes: TelemetryAttributes;
+  }[];
   readonly links: readonly { readonly traceId: string; readonly spanId: string }[];
   /** The wish and evacuee the span is about, when it says so: what a search by id finds. */
   readonly wishId: string | null;

@@ -100,38 +100,111 @@ const DEFAULT_TRACES_PER_SECOND = 20;
 
 /** Setting name → [flag, env var, what it means and its default] (the help text of `exodus up --help`). */
 const SOURCES = {
-  dataDir: ['data', 'EXODUS_DATA', 'data dir of the embedded engines, logs, supervisor state, pass secret (default .exodus)'],
-  queueUrl: ['queue', 'EXODUS_QUEUE', 'queue/topic engine: sqlite:<dir>, nats://host:port[?prefix=NAME] or sqs://REGION[/NAME][?endpoint=URL] (default sqlite:<data>)'],
-  storeUrl: ['store', 'EXODUS_STORE', 'store/read-model engine: sqlite:<dir>, postgres://host:port/db[?schema=NAME] or dynamodb://REGION[/TABLE][?endpoint=URL] (default sqlite:<data>)'],
+  dataDir: [
+    'data',
+    'EXODUS_DATA',
+    'data dir of the embedded engines, logs, supervisor state, pass secret (default .exodus)',
+  ],
+  queueUrl: [
+    'queue',
+    'EXODUS_QUEUE',
+    'queue/topic engine: sqlite:<dir>, nats://host:port[?prefix=NAME] or sqs://REGION[/NAME][?endpoint=URL] (default sqlite:<data>)',
+  ],
+  storeUrl: [
+    'store',
+    'EXODUS_STORE',
+    'store/read-model engine: sqlite:<dir>, postgres://host:port/db[?schema=NAME] or dynamodb://REGION[/TABLE][?endpoint=URL] (default sqlite:<data>)',
+  ],
   host: ['host', 'EXODUS_HOST', 'where the frontend listens (default 127.0.0.1)'],
   port: ['port', 'EXODUS_PORT', "the frontend's port (default 3000)"],
-  healthPort: ['health-port', 'EXODUS_HEALTH_PORT', "a consumer's health and metrics port (default: none; exodus up picks one)"],
-  maxAttempts: ['max-attempts', 'EXODUS_MAX_ATTEMPTS', 'failed attempts at a message before it is dead-lettered (default 5)'],
-  maxLeaseLapses: ['max-lease-lapses', 'EXODUS_MAX_LEASE_LAPSES', 'deliveries whose consumer died before a message is dead-lettered (default 10)'],
-  leaseMs: ['lease-ms', 'EXODUS_LEASE_MS', "a received message's lease in ms, extended while work goes on (default 5000)"],
+  healthPort: [
+    'health-port',
+    'EXODUS_HEALTH_PORT',
+    "a consumer's health and metrics port (default: none; exodus up picks one)",
+  ],
+  maxAttempts: [
+    'max-attempts',
+    'EXODUS_MAX_ATTEMPTS',
+    'failed attempts at a message before it is dead-lettered (default 5)',
+  ],
+  maxLeaseLapses: [
+    'max-lease-lapses',
+    'EXODUS_MAX_LEASE_LAPSES',
+    'deliveries whose consumer died before a message is dead-lettered (default 10)',
+  ],
+  leaseMs: [
+    'lease-ms',
+    'EXODUS_LEASE_MS',
+    "a received message's lease in ms, extended while work goes on (default 5000)",
+  ],
   batchSize: ['batch-size', 'EXODUS_BATCH_SIZE', 'messages a consumer takes per receive (default 256)'],
   retryBaseMs: ['retry-base-ms', 'EXODUS_RETRY_BASE_MS', 'retry delay base in ms (default 200)'],
   retryMaxMs: ['retry-max-ms', 'EXODUS_RETRY_MAX_MS', 'retry delay cap in ms (default 30000)'],
   maxBodyBytes: ['max-body-bytes', 'EXODUS_MAX_BODY_BYTES', 'larger request bodies get 413 (default 16384)'],
   logLevel: ['log-level', 'EXODUS_LOG_LEVEL', 'pino level (default info)'],
-  logFormat: ['log-format', 'EXODUS_LOG_FORMAT', 'pretty or json: how this command writes its own log lines (default: pretty on a terminal, json otherwise)'],
-  storePoolSize: ['store-pool-size', 'EXODUS_STORE_POOL_SIZE', 'connections each process may hold to PostgreSQL (default 10)'],
-  ipFailedWritesPerMinute: ['ip-failed-writes-per-minute', 'EXODUS_IP_FAILED_WRITES_PER_MINUTE', 'writes without a valid pass per address per minute; 0 = no limit (default 120)'],
-  evacueeWritesPerMinute: ['evacuee-writes-per-minute', 'EXODUS_EVACUEE_WRITES_PER_MINUTE', 'writes per evacuee per minute; 0 = no limit (default 6)'],
-  ipReadsPerMinute: ['ip-reads-per-minute', 'EXODUS_IP_READS_PER_MINUTE', 'reads per address per minute; 0 = no limit (default 0)'],
-  shedEventLoopDelayMs: ['shed-event-loop-delay-ms', 'EXODUS_SHED_EVENT_LOOP_DELAY_MS', 'answer 503 while the event loop lags more; 0 = never (default 300)'],
-  shedHeapUsedBytes: ['shed-heap-used-bytes', 'EXODUS_SHED_HEAP_USED_BYTES', 'answer 503 while the heap holds more; 0 = never (default 90 % of the heap limit)'],
-  maxInFlightWrites: ['max-in-flight-writes', 'EXODUS_MAX_IN_FLIGHT_WRITES', "writes waiting for the queue's commit before new ones get 503 (default 2000)"],
-  trustProxyHops: ['trust-proxy-hops', 'EXODUS_TRUST_PROXY_HOPS', 'proxies in front whose X-Forwarded-For is trusted (default 0)'],
+  logFormat: [
+    'log-format',
+    'EXODUS_LOG_FORMAT',
+    'pretty or json: how this command writes its own log lines (default: pretty on a terminal, json otherwise)',
+  ],
+  storePoolSize: [
+    'store-pool-size',
+    'EXODUS_STORE_POOL_SIZE',
+    'connections each process may hold to PostgreSQL (default 10)',
+  ],
+  ipFailedWritesPerMinute: [
+    'ip-failed-writes-per-minute',
+    'EXODUS_IP_FAILED_WRITES_PER_MINUTE',
+    'writes without a valid pass per address per minute; 0 = no limit (default 120)',
+  ],
+  evacueeWritesPerMinute: [
+    'evacuee-writes-per-minute',
+    'EXODUS_EVACUEE_WRITES_PER_MINUTE',
+    'writes per evacuee per minute; 0 = no limit (default 6)',
+  ],
+  ipReadsPerMinute: [
+    'ip-reads-per-minute',
+    'EXODUS_IP_READS_PER_MINUTE',
+    'reads per address per minute; 0 = no limit (default 0)',
+  ],
+  shedEventLoopDelayMs: [
+    'shed-event-loop-delay-ms',
+    'EXODUS_SHED_EVENT_LOOP_DELAY_MS',
+    'answer 503 while the event loop lags more; 0 = never (default 300)',
+  ],
+  shedHeapUsedBytes: [
+    'shed-heap-used-bytes',
+    'EXODUS_SHED_HEAP_USED_BYTES',
+    'answer 503 while the heap holds more; 0 = never (default 90 % of the heap limit)',
+  ],
+  maxInFlightWrites: [
+    'max-in-flight-writes',
+    'EXODUS_MAX_IN_FLIGHT_WRITES',
+    "writes waiting for the queue's commit before new ones get 503 (default 2000)",
+  ],
+  trustProxyHops: [
+    'trust-proxy-hops',
+    'EXODUS_TRUST_PROXY_HOPS',
+    'proxies in front whose X-Forwarded-For is trusted (default 0)',
+  ],
   consoleHost: ['console-host', 'EXODUS_CONSOLE_HOST', 'where the ops console listens (default 127.0.0.1)'],
   consolePort: ['console-port', 'EXODUS_CONSOLE_PORT', "the ops console's port (default 3001)"],
-  consoleRetention: ['console-retention', 'EXODUS_CONSOLE_RETENTION', 'telemetry the console keeps, e.g. 24h or 7d (default 24h)'],
+  consoleRetention: [
+    'console-retention',
+    'EXODUS_CONSOLE_RETENTION',
+    'telemetry the console keeps, e.g. 24h or 7d (default 24h)',
+  ],
   consoleMaxMb: ['console-max-mb', 'EXODUS_CONSOLE_MAX_MB', "the console's database size bound in MB (default 256)"],
-  tracesPerSecond: ['traces-per-second', 'EXODUS_TRACES_PER_SECOND', 'new traces kept per second per process; 0 = all (default 20)'],
+  tracesPerSecond: [
+    'traces-per-second',
+    'EXODUS_TRACES_PER_SECOND',
+    'new traces kept per second per process; 0 = all (default 20)',
+  ],
 } as const;
 
 /** Every setting's flag, environment variable and help, for the command line's --help. */
-export const SETTINGS: readonly { readonly flag: string; readonly env: string; readonly help: string }[] = Object.values(SOURCES).map(([flag, env, help]) => ({ flag, env, help }));
+export const SETTINGS: readonly { readonly flag: string; readonly env: string; readonly help: string }[] =
+  Object.values(SOURCES).map(([flag, env, help]) => ({ flag, env, help }));
 
 export type ConfigFlags = Partial<Record<(typeof SOURCES)[keyof typeof SOURCES][0], string | undefined>>;
 
@@ -145,7 +218,8 @@ const RETIRED: Readonly<Record<string, string>> = {
 };
 
 export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
-  for (const [variable, instead] of Object.entries(RETIRED)) if (env[variable] !== undefined) throw new ConfigError(instead);
+  for (const [variable, instead] of Object.entries(RETIRED))
+    if (env[variable] !== undefined) throw new ConfigError(instead);
   const raw = (key: keyof typeof SOURCES): string | undefined => {
     const [flag, variable] = SOURCES[key];
     return flags[flag] ?? env[variable];
@@ -166,7 +240,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     const ms = parseDurationMs(value);
     if (ms === undefined || ms < minMs || ms > maxMs) {
       const [flag, variable] = SOURCES[key];
-      throw new ConfigError(`--${flag} / ${variable} must be a duration from ${formatDuration(minMs)} to ${formatDuration(maxMs)}, a whole number and a unit (s, m, h or d) like 90m or 7d, got "${value}"`);
+      throw new ConfigError(
+        `--${flag} / ${variable} must be a duration from ${formatDuration(minMs)} to ${formatDuration(maxMs)}, a whole number and a unit (s, m, h or d) like 90m or 7d, got "${value}"`,
+      );
     }
     return ms;
   };
@@ -195,7 +271,12 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       evacueeWritesPerMinute: int('evacueeWritesPerMinute', 6, 0, 1_000_000),
       ipReadsPerMinute: int('ipReadsPerMinute', 0, 0, 1_000_000),
       shedEventLoopDelayMs: int('shedEventLoopDelayMs', 300, 0, 60_000),
-      shedHeapUsedBytes: int('shedHeapUsedBytes', Math.floor(getHeapStatistics().heap_size_limit * 0.9), 0, Number.MAX_SAFE_INTEGER),
+      shedHeapUsedBytes: int(
+        'shedHeapUsedBytes',
+        Math.floor(getHeapStatistics().heap_size_limit * 0.9),
+        0,
+        Number.MAX_SAFE_INTEGER,
+      ),
       maxInFlightWrites: int('maxInFlightWrites', 2000, 1, 1_000_000),
       trustProxyHops: int('trustProxyHops', 0, 0, 10),
     }),
@@ -227,7 +308,9 @@ export function parseDurationMs(text: string): number | undefined {
 
 /** The largest unit that divides `ms` exactly: 86400000 → `1d`. */
 function formatDuration(ms: number): string {
-  const [unit, size] = Object.entries(UNIT_MS).reverse().find(([, size]) => ms % size === 0) ?? ['s', 1000];
+  const [unit, size] = Object.entries(UNIT_MS)
+    .reverse()
+    .find(([, size]) => ms % size === 0) ?? ['s', 1000];
   return `${ms / size}${unit}`;
 }
 

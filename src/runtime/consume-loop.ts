@@ -43,7 +43,10 @@ export class ConsumeLoop {
   private readonly attributes: { readonly receive: Record<string, string>; readonly process: Record<string, string> };
 
   constructor(private readonly options: ConsumeOptions) {
-    this.attributes = { receive: messagingAttributes(options.queue.name, 'receive'), process: messagingAttributes(options.queue.name, 'process') };
+    this.attributes = {
+      receive: messagingAttributes(options.queue.name, 'receive'),
+      process: messagingAttributes(options.queue.name, 'process'),
+    };
   }
 
   start(): void {
@@ -83,9 +86,12 @@ export class ConsumeLoop {
         continue;
       }
       idleMs = 1;
-      const keepLeases = setInterval(() => {
-        for (const delivery of batch) void delivery.extendLease(leaseMs).catch(() => undefined);
-      }, Math.max(50, Math.floor(leaseMs / 3)));
+      const keepLeases = setInterval(
+        () => {
+          for (const delivery of batch) void delivery.extendLease(leaseMs).catch(() => undefined);
+        },
+        Math.max(50, Math.floor(leaseMs / 3)),
+      );
       try {
         await this.processBatch(batch);
       } finally {
@@ -128,7 +134,6 @@ export class ConsumeLoop {
     }
   }
 
-
   /**
    * The messages with no lapses run concurrently and are settled first; then those whose earlier
    * deliveries ended with their holder (maybe killed by one of them) run one at a time, fewest lapses
@@ -142,7 +147,11 @@ export class ConsumeLoop {
   }
 
   private process(delivery: Delivery): Promise<void> {
-    return processDelivery(delivery, { ...this.options, holding: () => this.running, stopping: this.stopping.signal }, this.attributes.process);
+    return processDelivery(
+      delivery,
+      { ...this.options, holding: () => this.running, stopping: this.stopping.signal },
+      this.attributes.process,
+    );
   }
 
   private sleep(ms: number): Promise<void> {

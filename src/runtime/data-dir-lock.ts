@@ -22,7 +22,9 @@ export class DataDirBusyError extends Error {
     readonly dataDir: string,
     readonly holder: LockHolder,
   ) {
-    super(`another exodus up (pid ${holder.pid}, since ${holder.since}) runs on ${dataDir}; stop it with Ctrl-C in its terminal or kill -TERM ${holder.pid}`);
+    super(
+      `another exodus up (pid ${holder.pid}, since ${holder.since}) runs on ${dataDir}; stop it with Ctrl-C in its terminal or kill -TERM ${holder.pid}`,
+    );
   }
 }
 
@@ -38,7 +40,11 @@ const LOCK_FILE = 'supervisor.lock';
 /** Takes the data dir's lock for this process, or throws `DataDirBusyError` naming the live holder. The dir must exist. */
 export function lockDataDir(dataDir: string): DataDirLock {
   const file = join(dataDir, LOCK_FILE);
-  const me: LockHolder = { pid: process.pid, processStart: processStartOf(process.pid), since: new Date().toISOString() };
+  const me: LockHolder = {
+    pid: process.pid,
+    processStart: processStartOf(process.pid),
+    since: new Date().toISOString(),
+  };
   let takenOverFrom: LockHolder | undefined;
   // Two rounds: the second follows the removal of a stale lock. A lock still held after that is a
   // racing `exodus up` that won.
@@ -74,7 +80,11 @@ function readHolder(file: string): LockHolder | undefined {
   try {
     const holder = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockHolder>;
     if (typeof holder.pid !== 'number') return undefined;
-    return { pid: holder.pid, processStart: typeof holder.processStart === 'number' ? holder.processStart : undefined, since: String(holder.since) };
+    return {
+      pid: holder.pid,
+      processStart: typeof holder.processStart === 'number' ? holder.processStart : undefined,
+      since: String(holder.since),
+    };
   } catch {
     return undefined;
   }

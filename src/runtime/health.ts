@@ -23,7 +23,8 @@ export async function startHealthServer(options: {
     if (req.url === '/readyz') {
       ready().then(
         () => reply(200, { status: 'ready' }),
-        (error: unknown) => reply(503, { status: 'not ready', reason: error instanceof Error ? error.message : String(error) }),
+        (error: unknown) =>
+          reply(503, { status: 'not ready', reason: error instanceof Error ? error.message : String(error) }),
       );
       return;
     }

@@ -51,10 +51,13 @@ const NEWLINE = 0x0a;
  */
 export function openProcessLog(path: string, options: ProcessLogOptions = {}): ProcessLog {
   const { maxBytes = LOG_FILE_DEFAULTS.maxBytes, maxFiles = LOG_FILE_DEFAULTS.maxFiles } = options;
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`log maxBytes must be a positive integer, not ${maxBytes}`);
-  if (!Number.isSafeInteger(maxFiles) || maxFiles < 2) throw new RangeError(`log maxFiles must be an integer ≥ 2 (the current file and a rotation), not ${maxFiles}`);
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1)
+    throw new RangeError(`log maxBytes must be a positive integer, not ${maxBytes}`);
+  if (!Number.isSafeInteger(maxFiles) || maxFiles < 2)
+    throw new RangeError(`log maxFiles must be an integer ≥ 2 (the current file and a rotation), not ${maxFiles}`);
   const file = createStream(path, { size: `${maxBytes}B`, rotate: maxFiles - 1 });
-  const report = options.onError ?? ((error: Error) => process.emitWarning(`log ${path} cannot be written: ${error.message}`));
+  const report =
+    options.onError ?? ((error: Error) => process.emitWarning(`log ${path} cannot be written: ${error.message}`));
   const state: { failed: boolean } = { failed: false };
   file.on('error', (error) => {
     state.failed = true;

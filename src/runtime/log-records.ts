@@ -1,5 +1,10 @@
 import { ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
-import { SeverityNumber, type LogAttributes, type LogRecord, type Logger as RecordLogger } from '@opentelemetry/api-logs';
+import {
+  SeverityNumber,
+  type LogAttributes,
+  type LogRecord,
+  type Logger as RecordLogger,
+} from '@opentelemetry/api-logs';
 import pino from 'pino';
 import { ATTRIBUTE } from './telemetry-names.js';
 
@@ -9,7 +14,10 @@ import { ATTRIBUTE } from './telemetry-names.js';
  * exports later, off the caller's path. The record is made from the line as written, so the
  * logger's redaction has already censored what must never leave the process.
  */
-export function stdoutAndRecords(records: RecordLogger, stdout: pino.DestinationStream = pino.destination(1)): pino.DestinationStream {
+export function stdoutAndRecords(
+  records: RecordLogger,
+  stdout: pino.DestinationStream = pino.destination(1),
+): pino.DestinationStream {
   return {
     write(line: string): void {
       stdout.write(line);
@@ -19,7 +27,18 @@ export function stdoutAndRecords(records: RecordLogger, stdout: pino.Destination
 }
 
 /** Fields every line has that the record carries elsewhere: its time, severity, body, resource or context. */
-const NOT_ATTRIBUTES: ReadonlySet<string> = new Set(['time', 'level', 'msg', 'pid', 'service', 'hostname', 'trace_id', 'span_id', 'trace_flags', 'event']);
+const NOT_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'time',
+  'level',
+  'msg',
+  'pid',
+  'service',
+  'hostname',
+  'trace_id',
+  'span_id',
+  'trace_flags',
+  'event',
+]);
 
 /** pino's levels (10 trace … 60 fatal) as OpenTelemetry severity numbers. */
 const SEVERITY: Readonly<Record<number, SeverityNumber>> = {
@@ -62,7 +81,8 @@ function flatten(into: LogAttributes, key: string, value: unknown, depth: number
   if (value === null || value === undefined) return;
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') into[key] = value;
   else if (Array.isArray(value)) into[key] = value.every(isScalar) ? value : JSON.stringify(value);
-  else if (typeof value === 'object' && depth < MAX_DEPTH) for (const [inner, v] of Object.entries(value)) flatten(into, `${key}.${inner}`, v, depth + 1);
+  else if (typeof value === 'object' && depth < MAX_DEPTH)
+    for (const [inner, v] of Object.entries(value)) flatten(into, `${key}.${inner}`, v, depth + 1);
   else into[key] = JSON.stringify(value);
 }
 

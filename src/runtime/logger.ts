@@ -18,11 +18,16 @@ export function createLogger(service: string, level: string, destination?: pino.
       level,
       base: { service, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.passSecret', 'message', 'data.message'], censor: '[redacted]' },
+      redact: {
+        paths: ['req.headers.authorization', 'headers.authorization', '*.passSecret', 'message', 'data.message'],
+        censor: '[redacted]',
+      },
       mixin() {
         const span = trace.getActiveSpan()?.spanContext();
         // trace_flags too, so a log record made from the line knows whether its trace was sampled.
-        return span ? { trace_id: span.traceId, span_id: span.spanId, trace_flags: `0${span.traceFlags.toString(16)}`.slice(-2) } : {};
+        return span
+          ? { trace_id: span.traceId, span_id: span.spanId, trace_flags: `0${span.traceFlags.toString(16)}`.slice(-2) }
+          : {};
       },
     },
     destination,
@@ -34,9 +39,17 @@ export function createLogger(service: string, level: string, destination?: pino.
  * `--log-format pretty`), else undefined: JSON on stdout, for machines (files, collectors, `| jq`).
  * Only the form changes; the OTLP records made from the lines are the same.
  */
-export function logLinesFor(format: 'pretty' | 'json' | undefined, terminal: boolean = process.stdout.isTTY): pino.DestinationStream | undefined {
+export function logLinesFor(
+  format: 'pretty' | 'json' | undefined,
+  terminal: boolean = process.stdout.isTTY,
+): pino.DestinationStream | undefined {
   if ((format ?? (terminal ? 'pretty' : 'json')) === 'json') return undefined;
   // Loaded only for a person's terminal: services log JSON and need not carry it.
   const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
-  return pretty.default({ colorize: terminal, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,trace_id,span_id,trace_flags', singleLine: true });
+  return pretty.default({
+    colorize: terminal,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,trace_id,span_id,trace_flags',
+    singleLine: true,
+  });
 }

@@ -6,7 +6,10 @@ type Collected = Awaited<ReturnType<PrometheusExporter['collect']>>['resourceMet
 
 /** Where and how often a process pushes its metrics by OTLP (see otlp-export.ts). */
 export interface MetricPush {
-  readonly exporter: { export(metrics: Collected, done: (result: ExportResult) => void): void; shutdown(): Promise<void> };
+  readonly exporter: {
+    export(metrics: Collected, done: (result: ExportResult) => void): void;
+    shutdown(): Promise<void>;
+  };
   readonly intervalMs: number;
   readonly timeoutMs: number;
 }
@@ -19,7 +22,10 @@ export interface MetricPush {
  * as the scrape's is. A round that finds the previous one still running is skipped; a failed export
  * is counted by the exporter's wrapper and dropped.
  */
-export function pushMetrics(reader: PrometheusExporter, push: MetricPush): { pushNow(): Promise<void>; shutdown(): Promise<void> } {
+export function pushMetrics(
+  reader: PrometheusExporter,
+  push: MetricPush,
+): { pushNow(): Promise<void>; shutdown(): Promise<void> } {
   let running: Promise<void> | undefined;
   const once = (): Promise<void> => {
     running ??= (async () => {

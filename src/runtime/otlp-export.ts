@@ -1,13 +1,13 @@
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type * as LogsJson from '@opentelemetry/exporter-logs-otlp-http';
 import type * as LogsProto from '@opentelemetry/exporter-logs-otlp-proto';
 import type * as MetricsJson from '@opentelemetry/exporter-metrics-otlp-http';
 import type * as MetricsProto from '@opentelemetry/exporter-metrics-otlp-proto';
 import type * as TracesJson from '@opentelemetry/exporter-trace-otlp-http';
 import type * as TracesProto from '@opentelemetry/exporter-trace-otlp-proto';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { createRequire } from 'node:module';
 import { BatchLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createRequire } from 'node:module';
 import { ConfigError } from './config.js';
 import type { MetricPush } from './metric-push.js';
 import { lazyInstruments } from './metrics.js';
@@ -25,11 +25,14 @@ const load = createRequire(import.meta.url);
 const EXPORTERS = {
   TRACES: {
     'http/json': () => new (load('@opentelemetry/exporter-trace-otlp-http') as typeof TracesJson).OTLPTraceExporter(),
-    'http/protobuf': () => new (load('@opentelemetry/exporter-trace-otlp-proto') as typeof TracesProto).OTLPTraceExporter(),
+    'http/protobuf': () =>
+      new (load('@opentelemetry/exporter-trace-otlp-proto') as typeof TracesProto).OTLPTraceExporter(),
   },
   METRICS: {
-    'http/json': () => new (load('@opentelemetry/exporter-metrics-otlp-http') as typeof MetricsJson).OTLPMetricExporter(),
-    'http/protobuf': () => new (load('@opentelemetry/exporter-metrics-otlp-proto') as typeof MetricsProto).OTLPMetricExporter(),
+    'http/json': () =>
+      new (load('@opentelemetry/exporter-metrics-otlp-http') as typeof MetricsJson).OTLPMetricExporter(),
+    'http/protobuf': () =>
+      new (load('@opentelemetry/exporter-metrics-otlp-proto') as typeof MetricsProto).OTLPMetricExporter(),
   },
   LOGS: {
     'http/json': () => new (load('@opentelemetry/exporter-logs-otlp-http') as typeof LogsJson).OTLPLogExporter(),
@@ -56,11 +59,16 @@ export interface OtlpExport {
  * exports that failed are counted in `exodus.telemetry.export.failures` by signal.
  */
 export function otlpExport(env: NodeJS.ProcessEnv = process.env): OtlpExport {
-  const endpoint = (signal: Signal): boolean => Boolean(env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT']);
+  const endpoint = (signal: Signal): boolean =>
+    Boolean(env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT']);
   const protocol = (signal: Signal): Protocol => {
-    const variable = env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] === undefined ? 'OTEL_EXPORTER_OTLP_PROTOCOL' : `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`;
+    const variable =
+      env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] === undefined
+        ? 'OTEL_EXPORTER_OTLP_PROTOCOL'
+        : `OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`;
     const value = env[variable] ?? 'http/protobuf';
-    if (!(PROTOCOLS as readonly string[]).includes(value)) throw new ConfigError(`${variable} must be one of ${PROTOCOLS.join(', ')}, got "${value}"`);
+    if (!(PROTOCOLS as readonly string[]).includes(value))
+      throw new ConfigError(`${variable} must be one of ${PROTOCOLS.join(', ')}, got "${value}"`);
     return value as Protocol;
   };
   const spanProcessors: SpanProcessor[] = [];
@@ -84,7 +92,15 @@ export function otlpExport(env: NodeJS.ProcessEnv = process.env): OtlpExport {
     const exportTimeoutMillis = positiveInt(env, 'OTEL_BLRP_EXPORT_TIMEOUT', 30_000);
     const maxQueueSize = positiveInt(env, 'OTEL_BLRP_MAX_QUEUE_SIZE', 2048);
     const maxExportBatchSize = Math.min(maxQueueSize, positiveInt(env, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', 512));
-    logRecordProcessors.push(new BatchLogRecordProcessor({ exporter: countingFailures(exporter, 'logs'), scheduledDelayMillis, exportTimeoutMillis, maxQueueSize, maxExportBatchSize }));
+    logRecordProcessors.push(
+      new BatchLogRecordProcessor({
+        exporter: countingFailures(exporter, 'logs'),
+        scheduledDelayMillis,
+        exportTimeoutMillis,
+        maxQueueSize,
+        maxExportBatchSize,
+      }),
+    );
   }
   return { spanProcessors, metricPush, logRecordProcessors };
 }
@@ -98,11 +114,17 @@ function positiveInt(env: NodeJS.ProcessEnv, variable: string, fallback: number)
 }
 
 const exportFailures = lazyInstruments((exodus) =>
-  exodus.createCounter('exodus.telemetry.export.failures', { description: 'OTLP exports that failed (their data is dropped)', unit: '{export}' }),
+  exodus.createCounter('exodus.telemetry.export.failures', {
+    description: 'OTLP exports that failed (their data is dropped)',
+    unit: '{export}',
+  }),
 );
 
 /** `exporter`, with each failed export counted (the SDK drops what it could not send). */
-function countingFailures<E extends SpanExporter | MetricPush['exporter'] | LogRecordExporter>(exporter: E, signal: 'traces' | 'metrics' | 'logs'): E {
+function countingFailures<E extends SpanExporter | MetricPush['exporter'] | LogRecordExporter>(
+  exporter: E,
+  signal: 'traces' | 'metrics' | 'logs',
+): E {
   const original = exporter.export.bind(exporter) as (items: unknown, done: (result: ExportResult) => void) => void;
   (exporter as { export: typeof original }).export = (items, done) =>
     original(items, (result) => {

@@ -6,12 +6,16 @@ import { ATTRIBUTE, METRIC } from './telemetry-names.js';
 export type WishOutcome = 'accepted' | 'stored' | 'superseded' | 'rejected';
 
 const wishes = lazyInstruments((exodus) =>
-  exodus.createCounter(METRIC.wishes, { description: 'Wishes by outcome: accepted at the door, then stored, superseded or rejected', unit: '{wish}' }),
+  exodus.createCounter(METRIC.wishes, {
+    description: 'Wishes by outcome: accepted at the door, then stored, superseded or rejected',
+    unit: '{wish}',
+  }),
 );
 
 const timeToWall = lazyInstruments((exodus) =>
   exodus.createHistogram(METRIC.timeToWall, {
-    description: 'From a wish being accepted (its 202) to its being on the wall: the freshness SLO (slo/wish-freshness.yaml)',
+    description:
+      'From a wish being accepted (its 202) to its being on the wall: the freshness SLO (slo/wish-freshness.yaml)',
     unit: 's',
     advice: { explicitBucketBoundaries: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] },
   }),
@@ -35,8 +39,14 @@ export function countWish(outcome: WishOutcome): void {
  */
 export function observeQueue(queue: Queue): void {
   const exodus = meter();
-  const depth = exodus.createObservableGauge(METRIC.queueMessages, { description: 'Messages in a queue, by state', unit: '{message}' });
-  const age = exodus.createObservableGauge(METRIC.queueOldestAge, { description: 'Age of the oldest ready message in a queue', unit: 's' });
+  const depth = exodus.createObservableGauge(METRIC.queueMessages, {
+    description: 'Messages in a queue, by state',
+    unit: '{message}',
+  });
+  const age = exodus.createObservableGauge(METRIC.queueOldestAge, {
+    description: 'Age of the oldest ready message in a queue',
+    unit: 's',
+  });
   exodus.addBatchObservableCallback(
     async (result) => {
       const stats = await queue.stats().catch(() => undefined);
@@ -55,10 +65,14 @@ export function observeQueue(queue: Queue): void {
 /** The tally (`exodus.tally.wishes`, current wishes by `exodus.destination`), read from the read model at each collection. */
 export function observeTally(readModel: ReadModel): void {
   meter()
-    .createObservableGauge(METRIC.tally, { description: 'Current wishes by destination, as the read model counts them', unit: '{wish}' })
+    .createObservableGauge(METRIC.tally, {
+      description: 'Current wishes by destination, as the read model counts them',
+      unit: '{wish}',
+    })
     .addCallback(async (result) => {
       const tally = await readModel.tally().catch(() => undefined);
       if (tally === undefined) return; // the store is away: no sample rather than a wrong one
-      for (const [destination, count] of Object.entries(tally)) result.observe(count, { [ATTRIBUTE.destination]: destination });
+      for (const [destination, count] of Object.entries(tally))
+        result.observe(count, { [ATTRIBUTE.destination]: destination });
     });
 }

@@ -3,10 +3,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PermanentError, TransientError } from '../domain/index.js';
 import type { Delivery, Envelope } from '../ports/index.js';
 import { backoffMs } from './backoff.js';
-import { errorType, messagingAttributes, messagingMetrics, secondsSince } from './messaging-metrics.js';
 import type { Logger } from './logger.js';
-import { contextFrom, tracer } from './telemetry.js';
+import { errorType, messagingAttributes, messagingMetrics, secondsSince } from './messaging-metrics.js';
 import { EVENT } from './telemetry-names.js';
+import { contextFrom, tracer } from './telemetry.js';
 
 /**
  * What a consumer does with one message. Throw `PermanentError` to dead-letter it, `TransientError`
@@ -42,7 +42,11 @@ export interface DeliveryProcessing {
  * message is held (its lease kept alive by the caller), and the handler runs again after a backoff,
  * as long as the outage lasts and `holding()` allows.
  */
-export async function processDelivery(delivery: Delivery, how: DeliveryProcessing, attributes: Record<string, string> = messagingAttributes(how.queue.name, 'process')): Promise<void> {
+export async function processDelivery(
+  delivery: Delivery,
+  how: DeliveryProcessing,
+  attributes: Record<string, string> = messagingAttributes(how.queue.name, 'process'),
+): Promise<void> {
   const { queue, logger, retryBaseMs, retryMaxMs } = how;
   const span = tracer().startSpan(
     `process ${queue.name}`,
@@ -72,21 +76,47 @@ export async function processDelivery(delivery: Delivery, how: DeliveryProcessin
       const attemptsLeft = how.maxAttempts === undefined || delivery.attempt < how.maxAttempts;
       if (error instanceof PermanentError || !attemptsLeft) {
         // The event names the message and the error's code, never the message's content.
-        // Stryker disable next-line StringLiteral: log wording, not behaviour
-        const why = error instanceof PermanentError ? 'dead-lettering a message that cannot succeed' : 'dead-lettering a message whose attempts ran out';
-        logger.warn({ event: EVENT.deadLettered, queue: queue.name, messageId: delivery.message.id, code: failure, attempt: delivery.attempt }, why);
-        // Stryker disable next-line StringLiteral,ObjectLiteral,ArrowFunction: a failed settle is only logged here (the lease expiry redelivers it)
-        await delivery.deadLetter(reason).catch((settleError: unknown) => logger.error({ err: settleError }, 'dead-letter failed; the lease will expire'));
+        // Stryker disable StringLiteral: log wording, not behaviour
+        const why =
+          error instanceof PermanentError
+            ? 'dead-lettering a message that cannot succeed'
+            : 'dead-lettering a message whose attempts ran out';
+        // Stryker restore StringLiteral
+        logger.warn(
+          {
+            event: EVENT.deadLettered,
+            queue: queue.name,
+            messageId: delivery.message.id,
+            code: failure,
+            attempt: delivery.attempt,
+          },
+          why,
+        );
+        // Stryker disable StringLiteral,ObjectLiteral,ArrowFunction: a failed settle is only logged here (the lease expiry redelivers it)
+        await delivery
+          .deadLetter(reason)
+          .catch((settleError: unknown) =>
+            logger.error({ err: settleError }, 'dead-letter failed; the lease will expire'),
+          );
+        // Stryker restore StringLiteral,ObjectLiteral,ArrowFunction
       } else {
         const delayMs = backoffMs(delivery.attempt, retryBaseMs, retryMaxMs);
-        // Stryker disable next-line StringLiteral,ObjectLiteral: log wording and fields, not behaviour
-        logger.warn({ queue: queue.name, messageId: delivery.message.id, attempt: delivery.attempt, delayMs, err: error }, 'handler failed; will retry');
-        // Stryker disable next-line StringLiteral,ObjectLiteral,ArrowFunction: a failed settle is only logged here (the lease expiry redelivers it)
-        await delivery.retry(delayMs, reason).catch((settleError: unknown) => logger.error({ err: settleError }, 'retry failed; the lease will expire'));
+        // Stryker disable StringLiteral,ObjectLiteral,ArrowFunction: log wording and fields; a failed settle is only logged here (the lease expiry redelivers it)
+        logger.warn(
+          { queue: queue.name, messageId: delivery.message.id, attempt: delivery.attempt, delayMs, err: error },
+          'handler failed; will retry',
+        );
+        await delivery
+          .retry(delayMs, reason)
+          .catch((settleError: unknown) => logger.error({ err: settleError }, 'retry failed; the lease will expire'));
+        // Stryker restore StringLiteral,ObjectLiteral,ArrowFunction
       }
     } finally {
       span.end();
-      messagingMetrics().processDuration.record(secondsSince(startedAt), failure === undefined ? attributes : { ...attributes, 'error.type': failure });
+      messagingMetrics().processDuration.record(
+        secondsSince(startedAt),
+        failure === undefined ? attributes : { ...attributes, 'error.type': failure },
+      );
     }
   });
 }
@@ -97,14 +127,20 @@ async function handleHoldingThroughOutages(delivery: Delivery, how: DeliveryProc
   for (let held = 1; ; held++) {
     try {
       await handler(delivery.message);
-      // Stryker disable next-line all: log only (the message was handled either way)
-      if (held > 1) logger.info({ queue: queue.name, messageId: delivery.message.id, held }, 'dependency back; message handled');
+      // Stryker disable all: log only (the message was handled either way)
+      if (held > 1)
+        logger.info({ queue: queue.name, messageId: delivery.message.id, held }, 'dependency back; message handled');
+      // Stryker restore all
       return;
     } catch (error) {
       if (!(error instanceof TransientError) || !how.holding()) throw error;
       const delayMs = backoffMs(held, retryBaseMs, retryMaxMs);
       // One line when the outage starts, then one per doubling: a batch of 256 held messages must not flood the log.
-      if ((held & (held - 1)) === 0) logger.warn({ queue: queue.name, messageId: delivery.message.id, held, delayMs, code: error.code, err: error }, 'dependency unavailable; holding the message');
+      if ((held & (held - 1)) === 0)
+        logger.warn(
+          { queue: queue.name, messageId: delivery.message.id, held, delayMs, code: error.code, err: error },
+          'dependency unavailable; holding the message',
+        );
       await delay(delayMs, undefined, { signal: how.stopping }).catch(() => undefined);
     }
   }

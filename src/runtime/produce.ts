@@ -14,27 +14,23 @@ export async function produce<T>(
   send: (messages: readonly Envelope<T>[]) => Promise<void>,
 ): Promise<Envelope<T>[]> {
   const attributes = messagingAttributes(destination, 'send');
-  return tracer().startActiveSpan(
-    `send ${destination}`,
-    { kind: SpanKind.PRODUCER, attributes },
-    async (span) => {
-      const startedAt = performance.now();
-      const measured = messagingMetrics();
-      try {
-        const messages = create();
-        span.setAttribute('messaging.batch.message_count', messages.length);
-        if (messages.length === 1 && messages[0]) span.setAttribute('messaging.message.id', messages[0].id);
-        await send(messages);
-        measured.sentMessages.add(messages.length, attributes);
-        measured.operationDuration.record(secondsSince(startedAt), attributes);
-        return messages;
-      } catch (error) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-        measured.operationDuration.record(secondsSince(startedAt), { ...attributes, 'error.type': errorType(error) });
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
-  );
+  return tracer().startActiveSpan(`send ${destination}`, { kind: SpanKind.PRODUCER, attributes }, async (span) => {
+    const startedAt = performance.now();
+    const measured = messagingMetrics();
+    try {
+      const messages = create();
+      span.setAttribute('messaging.batch.message_count', messages.length);
+      if (messages.length === 1 && messages[0]) span.setAttribute('messaging.message.id', messages[0].id);
+      await send(messages);
+      measured.sentMessages.add(messages.length, attributes);
+      measured.operationDuration.record(secondsSince(startedAt), attributes);
+      return messages;
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      measured.operationDuration.record(secondsSince(startedAt), { ...attributes, 'error.type': errorType(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }

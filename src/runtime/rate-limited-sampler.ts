@@ -17,7 +17,14 @@ export class RateLimitedSampler implements Sampler {
     this.#tokens = perSecond;
   }
 
-  shouldSample(_context: Context, _traceId: string, _name: string, _kind: SpanKind, _attributes: Attributes, _links: Link[]): SamplingResult {
+  shouldSample(
+    _context: Context,
+    _traceId: string,
+    _name: string,
+    _kind: SpanKind,
+    _attributes: Attributes,
+    _links: Link[],
+  ): SamplingResult {
     const now = performance.now();
     this.#tokens = Math.min(this.perSecond, this.#tokens + ((now - this.#refilledAt) / 1000) * this.perSecond);
     this.#refilledAt = now;

@@ -1,8 +1,8 @@
 import type { Logger } from './logger.js';
 import { meter } from './metrics.js';
 import { processName, type ProcessState, type SupervisorEvent } from './supervisor.js';
-import { serviceNameOf } from './telemetry.js';
 import { ATTRIBUTE, EVENT, METRIC } from './telemetry-names.js';
+import { serviceNameOf } from './telemetry.js';
 
 /** The attributes naming a supervised process: its `service.name` and its name (`worker-2`). */
 function whose(state: ProcessState): Record<string, string> {
@@ -18,9 +18,14 @@ export function reportSupervisorEvent(logger: Logger, event: SupervisorEvent): v
   const { pid, restarts } = event.state;
   if (event.kind === 'exited') {
     const { code, signal, restartInMs } = event;
-    logger.warn({ event: EVENT.processExited, ...whose(event.state), code, signal, restartInMs, restarts }, 'process exited; restarting');
-  } else if (restarts === 0) logger.info({ event: EVENT.processStarted, ...whose(event.state), childPid: pid }, 'process started');
-  else logger.info({ event: EVENT.processRestarted, ...whose(event.state), childPid: pid, restarts }, 'process restarted');
+    logger.warn(
+      { event: EVENT.processExited, ...whose(event.state), code, signal, restartInMs, restarts },
+      'process exited; restarting',
+    );
+  } else if (restarts === 0)
+    logger.info({ event: EVENT.processStarted, ...whose(event.state), childPid: pid }, 'process started');
+  else
+    logger.info({ event: EVENT.processRestarted, ...whose(event.state), childPid: pid, restarts }, 'process restarted');
 }
 
 /**
@@ -33,10 +38,21 @@ export function reportSupervisorEvent(logger: Logger, event: SupervisorEvent): v
  */
 export function observeSupervisor(processes: () => readonly ProcessState[]): void {
   const exodus = meter();
-  const running = exodus.createObservableGauge(METRIC.processesRunning, { description: 'Processes of a service that are running', unit: '{process}' });
-  const wanted = exodus.createObservableGauge(METRIC.processesWanted, { description: 'Processes of a service the supervisor keeps running', unit: '{process}' });
-  const restarts = exodus.createObservableCounter(METRIC.processRestarts, { description: 'Restarts of a service\'s processes after they exited', unit: '{restart}' });
-  const pids = exodus.createObservableGauge(METRIC.processPid, { description: 'Each process the supervisor keeps: its OS pid while it runs, 0 while it waits to be restarted' });
+  const running = exodus.createObservableGauge(METRIC.processesRunning, {
+    description: 'Processes of a service that are running',
+    unit: '{process}',
+  });
+  const wanted = exodus.createObservableGauge(METRIC.processesWanted, {
+    description: 'Processes of a service the supervisor keeps running',
+    unit: '{process}',
+  });
+  const restarts = exodus.createObservableCounter(METRIC.processRestarts, {
+    description: "Restarts of a service's processes after they exited",
+    unit: '{restart}',
+  });
+  const pids = exodus.createObservableGauge(METRIC.processPid, {
+    description: 'Each process the supervisor keeps: its OS pid while it runs, 0 while it waits to be restarted',
+  });
   exodus.addBatchObservableCallback(
     (result) => {
       const byService = new Map<string, { running: number; wanted: number; restarts: number }>();

@@ -27,7 +27,8 @@ export interface ProcessSpec {
 export type StopRole = 'door' | 'consumer' | 'observer';
 
 /** How a process is named in logs, events and resource attributes: `worker-2`. */
-export const processName = (spec: { readonly service: string; readonly replica: number }): string => `${spec.service}-${spec.replica}`;
+export const processName = (spec: { readonly service: string; readonly replica: number }): string =>
+  `${spec.service}-${spec.replica}`;
 
 export interface ProcessState {
   readonly service: string;
@@ -49,7 +50,13 @@ export interface SupervisorState {
 
 export type SupervisorEvent =
   | { kind: 'started'; state: ProcessState }
-  | { kind: 'exited'; state: ProcessState; code: number | null; signal: string | null; restartInMs: number | undefined };
+  | {
+      kind: 'exited';
+      state: ProcessState;
+      code: number | null;
+      signal: string | null;
+      restartInMs: number | undefined;
+    };
 
 export interface SupervisorOptions {
   /** Where `supervisor.json` (read by `exodus status`) and the per-process logs go. */
@@ -217,7 +224,11 @@ export class Supervisor {
   private launch(spec: ProcessSpec, state: ProcessState, failures: number): void {
     // Rotated by size with a cap per process (log-files.ts): a flood of log lines cannot fill the disk.
     const log = openProcessLog(join(this.options.dataDir, 'logs', `${processName(spec)}.log`));
-    const child = spawn(spec.command, spec.args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true, env: { ...process.env, ...spec.env } });
+    const child = spawn(spec.command, spec.args, {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
+      env: { ...process.env, ...spec.env },
+    });
     pipeTo(child, log);
     const launchedAt = Date.now();
     state.pid = child.pid;
@@ -250,7 +261,12 @@ export class Supervisor {
 
   /** Written atomically (rename), so `exodus status` never reads half a file. */
   private save(): void {
-    const state: SupervisorState = { supervisorPid: process.pid, startedAt: this.startedAt, endpoints: this.options.endpoints, processes: this.states };
+    const state: SupervisorState = {
+      supervisorPid: process.pid,
+      startedAt: this.startedAt,
+      endpoints: this.options.endpoints,
+      processes: this.states,
+    };
     const file = supervisorStateFile(this.options.dataDir);
     writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2));
     renameSync(`${file}.tmp`, file);

@@ -63,13 +63,20 @@ export function startTelemetry(
   } = {},
 ): Telemetry {
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the name given here, as the spec says.
-  const resource = resourceFromAttributes({ 'service.name': serviceName, 'process.pid': process.pid }).merge(detectResources({ detectors: [envDetector] }));
+  const resource = resourceFromAttributes({ 'service.name': serviceName, 'process.pid': process.pid }).merge(
+    detectResources({ detectors: [envDetector] }),
+  );
   // `otlp: false`: a process that must not export (the console, which would send to itself) still serves /metrics.
   const otlp = otlpExport(options.otlp === false ? {} : process.env);
   // OTEL_TRACES_SAMPLER, when set, chooses as the specification says (the SDK reads it); otherwise new traces are rate-limited.
   const limit = options.tracesPerSecond ?? 0;
-  const sampler = (process.env['OTEL_TRACES_SAMPLER'] ?? '') === '' && limit > 0 ? { sampler: exodusSampler(limit) } : {};
-  const tracerProvider = new NodeTracerProvider({ resource, ...sampler, spanProcessors: [...(options.spanProcessors ?? []), ...otlp.spanProcessors] });
+  const sampler =
+    (process.env['OTEL_TRACES_SAMPLER'] ?? '') === '' && limit > 0 ? { sampler: exodusSampler(limit) } : {};
+  const tracerProvider = new NodeTracerProvider({
+    resource,
+    ...sampler,
+    spanProcessors: [...(options.spanProcessors ?? []), ...otlp.spanProcessors],
+  });
   tracerProvider.register({ propagator: new W3CTraceContextPropagator() });
 
   const prometheus = new PrometheusExporter({ preventServerStart: true });
@@ -84,11 +91,17 @@ export function startTelemetry(
     .addCallback((result) => result.observe(process.memoryUsage.rss()));
 
   // Only with OTLP logs on: otherwise pino writes to stdout alone, as it always did.
-  const loggerProvider = otlp.logRecordProcessors.length === 0 ? undefined : new LoggerProvider({ resource, processors: otlp.logRecordProcessors });
+  const loggerProvider =
+    otlp.logRecordProcessors.length === 0
+      ? undefined
+      : new LoggerProvider({ resource, processors: otlp.logRecordProcessors });
 
   return {
     serveMetrics: (request, response) => prometheus.getMetricsRequestHandler(request, response),
-    logDestination: loggerProvider === undefined ? options.logLines : stdoutAndRecords(loggerProvider.getLogger('exodus'), options.logLines),
+    logDestination:
+      loggerProvider === undefined
+        ? options.logLines
+        : stdoutAndRecords(loggerProvider.getLogger('exodus'), options.logLines),
     flush: async () => {
       const flushed = Promise.all([tracerProvider.forceFlush(), loggerProvider?.forceFlush(), metricPush?.pushNow()]);
       await Promise.race([flushed, delay(SHUTDOWN_FLUSH_MS, undefined, { ref: false })]);
@@ -111,7 +124,10 @@ export function startTelemetry(
  * Marks a span (default: the active one) as a wish's, so the wish's journey is found by its id or
  * its evacuee's in any trace backend. Ids only: a wish's text never goes on a span.
  */
-export function tagWishSpan(wish: { readonly id: string; readonly evacueeId: string }, span: Span | undefined = trace.getActiveSpan()): void {
+export function tagWishSpan(
+  wish: { readonly id: string; readonly evacueeId: string },
+  span: Span | undefined = trace.getActiveSpan(),
+): void {
   span?.setAttributes({ [ATTRIBUTE.wishId]: wish.id, [ATTRIBUTE.evacueeId]: wish.evacueeId });
 }
 

@@ -9,11 +9,19 @@ export type ConsumerName = 'parser' | 'worker' | 'tally';
  * long-lived loop (`exodus serve`) and the Lambda functions. Each handler's code loads only in the
  * process that runs it.
  */
-export async function consumerOf(service: ConsumerName, messaging: MessagingEngine, storage: StorageEngine, logger: Logger): Promise<{ queue: QueueName; handler: MessageHandler }> {
+export async function consumerOf(
+  service: ConsumerName,
+  messaging: MessagingEngine,
+  storage: StorageEngine,
+  logger: Logger,
+): Promise<{ queue: QueueName; handler: MessageHandler }> {
   switch (service) {
     case 'parser': {
       const { createParserHandler } = await import('./parser/index.js');
-      return { queue: QUEUES.intake, handler: createParserHandler({ store: storage.store, parsed: messaging.topic(TOPICS.wishParsed), logger }) };
+      return {
+        queue: QUEUES.intake,
+        handler: createParserHandler({ store: storage.store, parsed: messaging.topic(TOPICS.wishParsed), logger }),
+      };
     }
     case 'worker': {
       const { createWorkerHandler } = await import('./worker/index.js');

@@ -58,4 +58,5 @@ const ALL_ENGINES: readonly EngineUnderTest[] = [
 /** EXODUS_CONTRACT_ENGINES=sqlite,nats narrows the run to those engines (the mutation run does: see vitest.mutate.config.ts). */
 const chosen = process.env['EXODUS_CONTRACT_ENGINES']?.split(',').map((name) => name.trim());
 
-export const ENGINES: readonly EngineUnderTest[] = chosen === undefined ? ALL_ENGINES : ALL_ENGINES.filter((engine) => chosen.includes(engine.name));
+export const ENGINES: readonly EngineUnderTest[] =
+  chosen === undefined ? ALL_ENGINES : ALL_ENGINES.filter((engine) => chosen.includes(engine.name));

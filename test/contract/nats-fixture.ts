@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EngineOptions } from '../../src/engines/index.js';
-import type { MessagingEngine } from '../../src/ports/index.js';
 import { reachable } from '../../src/ops/index.js';
+import type { MessagingEngine } from '../../src/ports/index.js';
 import { ownedMessaging } from './owned.js';
 
 /**
@@ -19,5 +19,8 @@ export const NATS_UNAVAILABLE: string | undefined = (await reachable(host, Numbe
 
 /** A fresh, empty NATS messaging engine (own stream names), removed again on close. */
 export function openTestNatsMessaging(options: EngineOptions): Promise<MessagingEngine> {
-  return ownedMessaging(`${NATS_URL}${NATS_URL.includes('?') ? '&' : '?'}prefix=test-${randomBytes(6).toString('hex')}`, options);
+  return ownedMessaging(
+    `${NATS_URL}${NATS_URL.includes('?') ? '&' : '?'}prefix=test-${randomBytes(6).toString('hex')}`,
+    options,
+  );
 }

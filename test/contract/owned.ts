@@ -1,4 +1,10 @@
-import { destroyNamespace, openMessaging, openStorage, type EngineOptions, type StorageOptions } from '../../src/engines/index.js';
+import {
+  destroyNamespace,
+  openMessaging,
+  openStorage,
+  type EngineOptions,
+  type StorageOptions,
+} from '../../src/engines/index.js';
 import type { MessagingEngine, StorageEngine } from '../../src/ports/index.js';
 
 /**
@@ -7,13 +13,23 @@ import type { MessagingEngine, StorageEngine } from '../../src/ports/index.js';
  */
 export async function ownedMessaging(url: string, options: EngineOptions): Promise<MessagingEngine> {
   const engine = await openMessaging(url, options);
-  return { queue: (name) => engine.queue(name), topic: (name) => engine.topic(name), ping: () => engine.ping(), close: closeThenRemove(engine, url) };
+  return {
+    queue: (name) => engine.queue(name),
+    topic: (name) => engine.topic(name),
+    ping: () => engine.ping(),
+    close: closeThenRemove(engine, url),
+  };
 }
 
 /** The same for a store (see `ownedMessaging`). */
 export async function ownedStorage(url: string, options?: StorageOptions): Promise<StorageEngine> {
   const engine = await openStorage(url, options);
-  return { store: engine.store, readModel: engine.readModel, ping: () => engine.ping(), close: closeThenRemove(engine, url) };
+  return {
+    store: engine.store,
+    readModel: engine.readModel,
+    ping: () => engine.ping(),
+    close: closeThenRemove(engine, url),
+  };
 }
 
 function closeThenRemove(engine: { close(): Promise<void> }, url: string): () => Promise<void> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { StorageEngine } from '../../src/ports/index.js';
 import { reachable } from '../../src/ops/index.js';
+import type { StorageEngine } from '../../src/ports/index.js';
 import { ownedStorage } from './owned.js';
 
 /** The test server: trust auth on 127.0.0.1:5432, database `test`; override with EXODUS_TEST_POSTGRES_URL. */

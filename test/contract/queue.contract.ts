@@ -1,18 +1,30 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { QUEUES, SUBSCRIPTIONS, TOPICS, type Delivery, type Envelope, type MessagingEngine, type Queue } from '../../src/ports/index.js';
 import type { EngineOptions } from '../../src/engines/index.js';
+import {
+  QUEUES,
+  SUBSCRIPTIONS,
+  TOPICS,
+  type Delivery,
+  type Envelope,
+  type MessagingEngine,
+  type Queue,
+} from '../../src/ports/index.js';
 import { anyText, NASTY_CHARACTERS } from './any-text.js';
 import type { EngineUnderTest } from './engines.js';
 import { envelope, sleep } from './fixtures.js';
 
 /** The `Queue` and `Topic` guarantees (see src/ports/queue.ts), for one engine. */
-export function queueContract(engine: EngineUnderTest, open: (options: EngineOptions) => Promise<MessagingEngine>): void {
+export function queueContract(
+  engine: EngineUnderTest,
+  open: (options: EngineOptions) => Promise<MessagingEngine>,
+): void {
   // A case an engine cannot meet is skipped by name, with the reason kept in ENGINES.
   // The contract's times (leases, delays, waits), stretched for an engine that counts in whole seconds.
   const scale = engine.timeScale ?? 1;
   const t = (ms: number): number => ms * scale;
-  const test = (name: string, body: () => Promise<void>): void => (name in engine.skip ? it.skip : it)(name, body, 30_000 * scale);
+  const test = (name: string, body: () => Promise<void>): void =>
+    (name in engine.skip ? it.skip : it)(name, body, 30_000 * scale);
 
   describe(`Queue contract: ${engine.name}`, () => {
     let messaging: MessagingEngine;
@@ -63,7 +75,8 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
       expect([...(await queue.holding(asked))].sort()).toEqual(['delayed', 'leased', 'ready']);
       // Through the topic too: the subscription queues hold what was published to them.
       await messaging.topic(TOPICS.wishParsed).publish([envelope('fanned')]);
-      for (const name of SUBSCRIPTIONS[TOPICS.wishParsed] ?? []) expect([...((await messaging.queue(name).holding?.(['fanned', 'ready'])) ?? [])], name).toEqual(['fanned']);
+      for (const name of SUBSCRIPTIONS[TOPICS.wishParsed] ?? [])
+        expect([...((await messaging.queue(name).holding?.(['fanned', 'ready'])) ?? [])], name).toEqual(['fanned']);
     });
 
     test('redelivers when a lease expires unsettled', async () => {
@@ -89,18 +102,16 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
       expect(await queue.receive(1, t(5000))).toEqual([]);
     });
 
-    test('retry makes the message deliverable again only after the delay, keeping the error',
-      async () => {
-        await queue.send([envelope('flaky')]);
-        const [first] = await queue.receive(1, t(5000));
-        expect(await first?.retry(t(200), 'store down')).toBe(true);
-        expect(await queue.receive(1, t(5000))).toEqual([]);
-        expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, delayed: 1 });
-        await sleep(t(250));
-        const [second] = await queue.receive(1, t(5000));
-        expect(second?.attempt).toBe(2);
-      },
-    );
+    test('retry makes the message deliverable again only after the delay, keeping the error', async () => {
+      await queue.send([envelope('flaky')]);
+      const [first] = await queue.receive(1, t(5000));
+      expect(await first?.retry(t(200), 'store down')).toBe(true);
+      expect(await queue.receive(1, t(5000))).toEqual([]);
+      expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, delayed: 1 });
+      await sleep(t(250));
+      const [second] = await queue.receive(1, t(5000));
+      expect(second?.attempt).toBe(2);
+    });
 
     test('stats: a retry with no delay is ready at once; one with a delay is delayed, not ready or in flight', async () => {
       await queue.send([envelope('now'), envelope('later')]);
@@ -122,58 +133,54 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
       expect((await queue.receive(1, t(5000))).map((d) => d.message.id)).toEqual(['due']);
     });
 
-    test('dead-letters after maxAttempts with the last error, and redrive restores it intact',
-      async () => {
-        const poison = envelope('poison', { bad: true });
-        await queue.send([poison]);
-        for (let attempt = 1; attempt <= 3; attempt++) {
-          const [delivery] = await queue.receive(1, t(5000));
-          expect({ attempt: delivery?.attempt, lapses: delivery?.lapses }).toEqual({ attempt, lapses: 0 });
-          await delivery?.retry(t(0), `failure ${attempt}`);
-        }
-        expect(await queue.receive(1, t(5000))).toEqual([]);
-        expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 1 });
-        const [letter] = await queue.deadLetters.list(10);
-        expect(letter).toMatchObject({ message: poison, attempts: 3, lastError: 'failure 3' });
-        expect(await queue.deadLetters.get('poison')).toEqual(letter);
+    test('dead-letters after maxAttempts with the last error, and redrive restores it intact', async () => {
+      const poison = envelope('poison', { bad: true });
+      await queue.send([poison]);
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const [delivery] = await queue.receive(1, t(5000));
+        expect({ attempt: delivery?.attempt, lapses: delivery?.lapses }).toEqual({ attempt, lapses: 0 });
+        await delivery?.retry(t(0), `failure ${attempt}`);
+      }
+      expect(await queue.receive(1, t(5000))).toEqual([]);
+      expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 1 });
+      const [letter] = await queue.deadLetters.list(10);
+      expect(letter).toMatchObject({ message: poison, attempts: 3, lastError: 'failure 3' });
+      expect(await queue.deadLetters.get('poison')).toEqual(letter);
 
-        expect(await queue.deadLetters.redrive()).toBe(1);
-        const [back] = await queue.receive(1, t(5000));
-        expect(back?.message).toEqual(poison);
-        expect(back?.attempt).toBe(1);
-      },
-    );
+      expect(await queue.deadLetters.redrive()).toBe(1);
+      const [back] = await queue.receive(1, t(5000));
+      expect(back?.message).toEqual(poison);
+      expect(back?.attempt).toBe(1);
+    });
 
-    test('a lapsed lease spends no attempt; the maxLeaseLapses-th lapse dead-letters the message at its next receive',
-      async () => {
-        await queue.send([envelope('killer')]);
-        const seen: { attempt: number | undefined; lapses: number | undefined }[] = [];
-        const lapse = async (): Promise<void> => {
-          const [delivery] = await queue.receive(1, t(50));
-          seen.push({ attempt: delivery?.attempt, lapses: delivery?.lapses });
-          await sleep(t(80));
-        };
-        await lapse();
-        await lapse();
-        const [failing] = await queue.receive(1, t(5000));
-        seen.push({ attempt: failing?.attempt, lapses: failing?.lapses });
-        await failing?.retry(t(0), 'boom');
-        await lapse();
-        await lapse();
-        expect(seen).toEqual([
-          { attempt: 1, lapses: 0 },
-          { attempt: 1, lapses: 1 },
-          { attempt: 1, lapses: 2 },
-          { attempt: 2, lapses: 2 },
-          { attempt: 2, lapses: 3 },
-        ]);
-        expect(await queue.receive(1, t(50))).toEqual([]);
-        const [letter] = await queue.deadLetters.list(10);
-        expect(letter?.message.id).toBe('killer');
-        expect(letter?.lastError).toMatch(/^lease expired 4 times \(last error: boom\)$/);
-        expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 1 });
-      },
-    );
+    test('a lapsed lease spends no attempt; the maxLeaseLapses-th lapse dead-letters the message at its next receive', async () => {
+      await queue.send([envelope('killer')]);
+      const seen: { attempt: number | undefined; lapses: number | undefined }[] = [];
+      const lapse = async (): Promise<void> => {
+        const [delivery] = await queue.receive(1, t(50));
+        seen.push({ attempt: delivery?.attempt, lapses: delivery?.lapses });
+        await sleep(t(80));
+      };
+      await lapse();
+      await lapse();
+      const [failing] = await queue.receive(1, t(5000));
+      seen.push({ attempt: failing?.attempt, lapses: failing?.lapses });
+      await failing?.retry(t(0), 'boom');
+      await lapse();
+      await lapse();
+      expect(seen).toEqual([
+        { attempt: 1, lapses: 0 },
+        { attempt: 1, lapses: 1 },
+        { attempt: 1, lapses: 2 },
+        { attempt: 2, lapses: 2 },
+        { attempt: 2, lapses: 3 },
+      ]);
+      expect(await queue.receive(1, t(50))).toEqual([]);
+      const [letter] = await queue.deadLetters.list(10);
+      expect(letter?.message.id).toBe('killer');
+      expect(letter?.lastError).toMatch(/^lease expired 4 times \(last error: boom\)$/);
+      expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 1 });
+    });
 
     test('deadLetter parks a message at once; purge drops it', async () => {
       await queue.send([envelope('bad'), envelope('good')]);
@@ -213,7 +220,8 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
 
     test('the dead-letter queue: list honours its limit; get, redrive and purge by id touch only those ids', async () => {
       await queue.send(['d1', 'd2', 'd3'].map((id) => envelope(id)));
-      for (const delivery of await queue.receive(3, t(5000))) await delivery.deadLetter(`PermanentError: ${delivery.message.id}`);
+      for (const delivery of await queue.receive(3, t(5000)))
+        await delivery.deadLetter(`PermanentError: ${delivery.message.id}`);
       expect(await queue.deadLetters.list(2)).toHaveLength(2);
       expect((await queue.deadLetters.list(10)).map((letter) => letter.message.id).sort()).toEqual(['d1', 'd2', 'd3']);
       expect(await queue.deadLetters.get('d2')).toMatchObject({ lastError: 'PermanentError: d2', attempts: 1 });
@@ -245,7 +253,14 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
       const first = await subscription.receive(4, t(5000));
       expect(first).toHaveLength(4);
       const rest = await subscription.receive(10, t(5000));
-      expect([...first, ...rest].map((delivery) => delivery.message.id).sort()).toEqual(['own1', 'own2', 'own3', 't1', 't2', 't3']);
+      expect([...first, ...rest].map((delivery) => delivery.message.id).sort()).toEqual([
+        'own1',
+        'own2',
+        'own3',
+        't1',
+        't2',
+        't3',
+      ]);
       expect(await subscription.stats()).toMatchObject({ ready: 0, inFlight: 6 });
     });
 
@@ -293,7 +308,11 @@ export function queueContract(engine: EngineUnderTest, open: (options: EngineOpt
 
     test('the longest wish of the nastiest characters survives the topic, a dead-letter and a redrive exactly', async () => {
       // 2,000 + 120 characters (the door's limits), each astral: the most bytes a wish can take on any wire.
-      const longest = { message: '\u{1F600}'.repeat(2000), to: '\u{10FFFF}'.repeat(120), every: NASTY_CHARACTERS.join('') };
+      const longest = {
+        message: '\u{1F600}'.repeat(2000),
+        to: '\u{10FFFF}'.repeat(120),
+        every: NASTY_CHARACTERS.join(''),
+      };
       const sent = envelope('longest', longest);
       await messaging.topic(TOPICS.wishParsed).publish([sent]);
       const [name = QUEUES.store] = SUBSCRIPTIONS[TOPICS.wishParsed] ?? [];
@@ -335,7 +354,7 @@ function byId(messages: readonly Envelope[]): Envelope[] {
 async function receiveAll(queue: Queue, expected: readonly Envelope[], leaseMs: number): Promise<Delivery[]> {
   const wanted = new Set(expected.map((message) => message.id));
   const held: Delivery[] = [];
-  for (let empty = 0; held.length < wanted.size && empty < 5; ) {
+  for (let empty = 0; held.length < wanted.size && empty < 5;) {
     const got = await queue.receive(wanted.size - held.length, leaseMs);
     if (got.length === 0) empty++;
     for (const delivery of got) {

@@ -9,5 +9,8 @@ afterAll(stopFauxqs);
 
 /** A fresh, empty SQS + SNS messaging engine on fauxqs (its own queue and topic names), deleted again on close. */
 export async function openTestSqsMessaging(options: EngineOptions): Promise<MessagingEngine> {
-  return ownedMessaging(`sqs://us-east-1/test-${randomBytes(6).toString('hex')}?endpoint=${await fauxqsEndpoint()}`, options);
+  return ownedMessaging(
+    `sqs://us-east-1/test-${randomBytes(6).toString('hex')}?endpoint=${await fauxqsEndpoint()}`,
+    options,
+  );
 }

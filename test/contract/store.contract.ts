@@ -20,7 +20,13 @@ export function storeContract(engine: EngineUnderTest, open: () => Promise<Stora
     test('stores a wish and reads it back by id', async () => {
       const wish = parsedWish({ evacueeId: 'EV-00001', to: 'Mum' });
       expect(await store.put(wish)).toBe('stored');
-      expect(await store.get(wish.id)).toEqual({ id: wish.id, evacueeId: 'EV-00001', status: 'stored', submittedAt: wish.submittedAt, wish });
+      expect(await store.get(wish.id)).toEqual({
+        id: wish.id,
+        evacueeId: 'EV-00001',
+        status: 'stored',
+        submittedAt: wish.submittedAt,
+        wish,
+      });
       expect(await store.get('nope')).toBeUndefined();
     });
 
@@ -49,14 +55,23 @@ export function storeContract(engine: EngineUnderTest, open: () => Promise<Stora
       const t = Date.now();
       const evacuees = ['EV-00011', 'EV-00012', 'EV-00013', 'EV-00014', 'EV-00015'];
       const versions = evacuees.flatMap((evacueeId, e) =>
-        Array.from({ length: 12 }, (_, v) => parsedWish({ evacueeId, destination: (v + e) % 2 === 0 ? 'mars' : 'europa' }, t + v * 1000)),
+        Array.from({ length: 12 }, (_, v) =>
+          parsedWish({ evacueeId, destination: (v + e) % 2 === 0 ? 'mars' : 'europa' }, t + v * 1000),
+        ),
       );
       // Every version twice (a redelivery racing its first delivery), in an order no writer controls.
-      const puts = [...versions, ...versions].map((wish, i) => ({ wish, key: (i * 7919) % 120 })).sort((a, b) => a.key - b.key);
-      const outcomes = await Promise.all(puts.map(({ wish }) => store.put(wish).then((outcome) => ({ id: wish.id, outcome }))));
+      const puts = [...versions, ...versions]
+        .map((wish, i) => ({ wish, key: (i * 7919) % 120 }))
+        .sort((a, b) => a.key - b.key);
+      const outcomes = await Promise.all(
+        puts.map(({ wish }) => store.put(wish).then((outcome) => ({ id: wish.id, outcome }))),
+      );
       for (const wish of versions) {
         const answers = outcomes.filter((o) => o.id === wish.id).map((o) => o.outcome);
-        expect(answers.filter((a) => a === 'duplicate'), wish.id).toHaveLength(1);
+        expect(
+          answers.filter((a) => a === 'duplicate'),
+          wish.id,
+        ).toHaveLength(1);
       }
       const newest = evacuees.map((evacueeId) => versions.filter((w) => w.evacueeId === evacueeId).at(-1));
       for (const wish of versions) {
@@ -70,8 +85,18 @@ export function storeContract(engine: EngineUnderTest, open: () => Promise<Stora
     for (const order of ['smaller id first', 'greater id first'] as const) {
       test(`same submittedAt, ${order}: the greater id wins in the store, the count and the wall`, async () => {
         const at = new Date().toISOString();
-        const smaller = parsedWish({ evacueeId: 'EV-00003', id: '01900000-0000-7000-8000-00000000000a', submittedAt: at, destination: 'mars' });
-        const greater = parsedWish({ evacueeId: 'EV-00003', id: '01900000-0000-7000-8000-00000000000b', submittedAt: at, destination: 'europa' });
+        const smaller = parsedWish({
+          evacueeId: 'EV-00003',
+          id: '01900000-0000-7000-8000-00000000000a',
+          submittedAt: at,
+          destination: 'mars',
+        });
+        const greater = parsedWish({
+          evacueeId: 'EV-00003',
+          id: '01900000-0000-7000-8000-00000000000b',
+          submittedAt: at,
+          destination: 'europa',
+        });
         const [first, second] = order === 'smaller id first' ? [smaller, greater] : [greater, smaller];
         expect(await store.put(first)).toBe('stored');
         expect(await store.put(second)).toBe(second === greater ? 'stored' : 'superseded');
@@ -90,7 +115,13 @@ export function storeContract(engine: EngineUnderTest, open: () => Promise<Stora
       const wish = parsedWish({ evacueeId: 'EV-00004' });
       await store.reject(wish.id, wish.evacueeId, wish.submittedAt, 'message: empty');
       await store.reject(wish.id, wish.evacueeId, wish.submittedAt, 'message: empty');
-      expect(await store.get(wish.id)).toEqual({ id: wish.id, evacueeId: 'EV-00004', status: 'rejected', reason: 'message: empty', submittedAt: wish.submittedAt });
+      expect(await store.get(wish.id)).toEqual({
+        id: wish.id,
+        evacueeId: 'EV-00004',
+        status: 'rejected',
+        reason: 'message: empty',
+        submittedAt: wish.submittedAt,
+      });
       expect(await store.put(wish)).toBe('duplicate');
       expect(await store.countCurrent()).toEqual({ mars: 0, europa: 0 });
     });
@@ -110,7 +141,12 @@ export function storeContract(engine: EngineUnderTest, open: () => Promise<Stora
     });
 
     test('registers evacuees idempotently', async () => {
-      expect(await store.registerEvacuees([{ id: 'EV-00001', name: 'Ada' }, { id: 'EV-00002', name: 'Bo' }])).toBe(2);
+      expect(
+        await store.registerEvacuees([
+          { id: 'EV-00001', name: 'Ada' },
+          { id: 'EV-00002', name: 'Bo' },
+        ]),
+      ).toBe(2);
       expect(await store.registerEvacuees([{ id: 'EV-00001', name: 'Ada L.' }])).toBe(1);
     });
 
@@ -128,7 +164,9 @@ export function storeContract(engine: EngineUnderTest, open: () => Promise<Stora
 
     test('the wall shows the current wish of each evacuee, newest first, filtered and paged', async () => {
       const t = Date.now();
-      const wishes = Array.from({ length: 5 }, (_, i) => parsedWish({ evacueeId: `EV-0020${i}`, destination: i % 2 ? 'europa' : 'mars' }, t + i));
+      const wishes = Array.from({ length: 5 }, (_, i) =>
+        parsedWish({ evacueeId: `EV-0020${i}`, destination: i % 2 ? 'europa' : 'mars' }, t + i),
+      );
       const replaced = parsedWish({ evacueeId: 'EV-00200', destination: 'mars', message: 'changed my mind' }, t + 10);
       for (const wish of [...wishes, replaced]) await readModel.apply(wish);
 
@@ -152,7 +190,10 @@ export function storeContract(engine: EngineUnderTest, open: () => Promise<Stora
       expect((await readModel.wall({ limit: 5 })).next).toBeNull();
       const byThree = await readModel.wall({ limit: 3 });
       expect(byThree.items.map((i) => i.id)).toEqual([replaced.id, wishes[4]?.id, wishes[3]?.id]);
-      expect((await readModel.wall({ limit: 3, cursor: byThree.next ?? '' })).items.map((i) => i.id)).toEqual([wishes[2]?.id, wishes[1]?.id]);
+      expect((await readModel.wall({ limit: 3, cursor: byThree.next ?? '' })).items.map((i) => i.id)).toEqual([
+        wishes[2]?.id,
+        wishes[1]?.id,
+      ]);
 
       const europa = await readModel.wall({ destination: 'europa', limit: 10 });
       expect(europa.items.map((i) => i.evacueeId)).toEqual(['EV-00203', 'EV-00201']);

@@ -1,9 +1,9 @@
 // The AWS CDK app (deploy/aws), synthesized offline with placeholders (inline Lambda code, a registry
 // image) and asserted on its CloudFormation: every promise the stack makes about names, durability,
 // delivery, permissions, scaling, alarms and telemetry.
+import { Match } from 'aws-cdk-lib/assertions';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { THRESHOLDS } from '../../deploy/aws/alarms.js';
@@ -11,7 +11,7 @@ import { BURN_WINDOWS } from '../../deploy/aws/burn-rate.js';
 import { FUNCTION_TIMEOUT, TUNING } from '../../deploy/aws/consumers.js';
 import { HEALTHCHECK_SCRIPT, SCALING } from '../../deploy/aws/frontend.js';
 import { namesFor } from '../../deploy/aws/names.js';
-import { render, Synthesized, synth, type Json, type Resource, type Statement } from './synth.js';
+import { render, synth, Synthesized, type Json, type Resource, type Statement } from './synth.js';
 
 const root = join(import.meta.dirname, '../..');
 const QUEUES = ['intake', 'store', 'tally'] as const;
@@ -35,49 +35,83 @@ beforeAll(() => {
 }, 60_000);
 
 const queue = (t: Synthesized, name: string): Resource => t.one('AWS::SQS::Queue', (p) => p['QueueName'] === name);
-const fn = (t: Synthesized, name: string): Resource => t.one('AWS::Lambda::Function', (p) => p['FunctionName'] === `exodus-${name}`);
-const roleOf = (resource: Resource): string => Synthesized.target(resource.props['Role'] ?? resource.props['TaskRoleArn']);
+const fn = (t: Synthesized, name: string): Resource =>
+  t.one('AWS::Lambda::Function', (p) => p['FunctionName'] === `exodus-${name}`);
+const roleOf = (resource: Resource): string =>
+  Synthesized.target(resource.props['Role'] ?? resource.props['TaskRoleArn']);
 const envOf = (resource: Resource): Record<string, string> =>
-  Object.fromEntries(Object.entries(((resource.props['Environment'] as Record<string, Json>)['Variables'] ?? {}) as Record<string, Json>).map(([k, v]) => [k, render(v)]));
-const container = (t: Synthesized): Record<string, Json> => (t.one('AWS::ECS::TaskDefinition').props['ContainerDefinitions'] as Record<string, Json>[])[0] as Record<string, Json>;
+  Object.fromEntries(
+    Object.entries(
+      ((resource.props['Environment'] as Record<string, Json>)['Variables'] ?? {}) as Record<string, Json>,
+    ).map(([k, v]) => [k, render(v)]),
+  );
+const container = (t: Synthesized): Record<string, Json> =>
+  (t.one('AWS::ECS::TaskDefinition').props['ContainerDefinitions'] as Record<string, Json>[])[0] as Record<
+    string,
+    Json
+  >;
 const containerEnv = (t: Synthesized): Record<string, string> =>
-  Object.fromEntries((container(t)['Environment'] as Record<string, Json>[]).map((e) => [render(e['Name']), render(e['Value'])]));
+  Object.fromEntries(
+    (container(t)['Environment'] as Record<string, Json>[]).map((e) => [render(e['Name']), render(e['Value'])]),
+  );
 const containerSecrets = (t: Synthesized): Record<string, string> =>
-  Object.fromEntries((container(t)['Secrets'] as Record<string, Json>[]).map((e) => [render(e['Name']), render(e['ValueFrom'])]));
-const allows = (statements: Statement[], action: string): Statement[] => statements.filter((s) => s.effect === 'Allow' && s.actions.includes(action));
+  Object.fromEntries(
+    (container(t)['Secrets'] as Record<string, Json>[]).map((e) => [render(e['Name']), render(e['ValueFrom'])]),
+  );
+const allows = (statements: Statement[], action: string): Statement[] =>
+  statements.filter((s) => s.effect === 'Allow' && s.actions.includes(action));
 const arnOf = (id: string): string => `\${${id}.Arn}`;
 const alarms = (t: Synthesized): Resource[] => t.all('AWS::CloudWatch::Alarm');
-const alarmNamed = (t: Synthesized, name: string): Resource => t.one('AWS::CloudWatch::Alarm', (p) => p['AlarmName'] === name);
+const alarmNamed = (t: Synthesized, name: string): Resource =>
+  t.one('AWS::CloudWatch::Alarm', (p) => p['AlarmName'] === name);
 const metricOf = (alarm: Resource): { name: string; dims: Record<string, string> } => ({
   name: render(alarm.props['MetricName']),
-  dims: Object.fromEntries(((alarm.props['Dimensions'] ?? []) as Record<string, Json>[]).map((d) => [render(d['Name']), render(d['Value'])])),
+  dims: Object.fromEntries(
+    ((alarm.props['Dimensions'] ?? []) as Record<string, Json>[]).map((d) => [render(d['Name']), render(d['Value'])]),
+  ),
 });
 
 describe('queues', () => {
   it('are the six standard queues the engines look up by name', () => {
     const names = plain.all('AWS::SQS::Queue').map((q) => q.props['QueueName']);
-    expect(names.sort()).toEqual(['exodus-intake', 'exodus-intake-dlq', 'exodus-store', 'exodus-store-dlq', 'exodus-tally', 'exodus-tally-dlq']);
+    expect(names.sort()).toEqual([
+      'exodus-intake',
+      'exodus-intake-dlq',
+      'exodus-store',
+      'exodus-store-dlq',
+      'exodus-tally',
+      'exodus-tally-dlq',
+    ]);
     for (const q of plain.all('AWS::SQS::Queue')) expect(q.props['FifoQueue']).toBeUndefined();
   });
 
-  it.each(QUEUES)('%s redrives to its own DLQ after at least 5 receives, one after the engine dead-letters a message itself', (name) => {
-    const redrive = queue(plain, `exodus-${name}`).props['RedrivePolicy'] as Record<string, Json>;
-    expect(Synthesized.target(redrive['deadLetterTargetArn'])).toBe(queue(plain, `exodus-${name}-dlq`).id);
-    expect(redrive['maxReceiveCount']).toBeGreaterThanOrEqual(5);
-    const env = envOf(fn(plain, CONSUMER_OF[name]));
-    expect(redrive['maxReceiveCount']).toBeGreaterThan(Number(env['EXODUS_MAX_ATTEMPTS']));
-    // The engine parks a message with its reason at the receive after EXODUS_MAX_LEASE_LAPSES lapses; SQS acts one later.
-    expect(redrive['maxReceiveCount']).toBe(Number(env['EXODUS_MAX_LEASE_LAPSES']) + 1);
-  });
+  it.each(QUEUES)(
+    '%s redrives to its own DLQ after at least 5 receives, one after the engine dead-letters a message itself',
+    (name) => {
+      const redrive = queue(plain, `exodus-${name}`).props['RedrivePolicy'] as Record<string, Json>;
+      expect(Synthesized.target(redrive['deadLetterTargetArn'])).toBe(queue(plain, `exodus-${name}-dlq`).id);
+      expect(redrive['maxReceiveCount']).toBeGreaterThanOrEqual(5);
+      const env = envOf(fn(plain, CONSUMER_OF[name]));
+      expect(redrive['maxReceiveCount']).toBeGreaterThan(Number(env['EXODUS_MAX_ATTEMPTS']));
+      // The engine parks a message with its reason at the receive after EXODUS_MAX_LEASE_LAPSES lapses; SQS acts one later.
+      expect(redrive['maxReceiveCount']).toBe(Number(env['EXODUS_MAX_LEASE_LAPSES']) + 1);
+    },
+  );
 
   it.each(QUEUES)('%s and its DLQ are encrypted, keep messages long enough, and refuse plain HTTP', (name) => {
     const work = queue(plain, `exodus-${name}`);
     const dlq = queue(plain, `exodus-${name}-dlq`);
     for (const q of [work, dlq]) {
       expect(q.props['SqsManagedSseEnabled'] === true || q.props['KmsMasterKeyId'] !== undefined).toBe(true);
-      const policy = plain.one('AWS::SQS::QueuePolicy', (p) => (p['Queues'] as Json[]).some((r) => Synthesized.target(r) === q.id));
+      const policy = plain.one('AWS::SQS::QueuePolicy', (p) =>
+        (p['Queues'] as Json[]).some((r) => Synthesized.target(r) === q.id),
+      );
       expect((policy.props['PolicyDocument'] as Record<string, Json>)['Statement']).toContainEqual(
-        expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 'sqs:*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
       );
     }
     expect(work.props['MessageRetentionPeriod']).toBeGreaterThanOrEqual(4 * DAY_S);
@@ -86,26 +120,40 @@ describe('queues', () => {
     expect(dlq.props['MessageRetentionPeriod']).toBeGreaterThan(Number(work.props['MessageRetentionPeriod']));
   });
 
-  it.each(QUEUES)('%s hides a received message for at least 6× its consumer’s timeout (plus its batching window)', (name) => {
-    const consumer = fn(plain, CONSUMER_OF[name]);
-    const mapping = plain.one('AWS::Lambda::EventSourceMapping', (p) => Synthesized.target(p['FunctionName']) === consumer.id);
-    const window = Number(mapping.props['MaximumBatchingWindowInSeconds'] ?? 0);
-    expect(consumer.props['Timeout']).toBe(30);
-    expect(queue(plain, `exodus-${name}`).props['VisibilityTimeout']).toBeGreaterThanOrEqual(6 * Number(consumer.props['Timeout']) + window);
-  });
+  it.each(QUEUES)(
+    '%s hides a received message for at least 6× its consumer’s timeout (plus its batching window)',
+    (name) => {
+      const consumer = fn(plain, CONSUMER_OF[name]);
+      const mapping = plain.one(
+        'AWS::Lambda::EventSourceMapping',
+        (p) => Synthesized.target(p['FunctionName']) === consumer.id,
+      );
+      const window = Number(mapping.props['MaximumBatchingWindowInSeconds'] ?? 0);
+      expect(consumer.props['Timeout']).toBe(30);
+      expect(queue(plain, `exodus-${name}`).props['VisibilityTimeout']).toBeGreaterThanOrEqual(
+        6 * Number(consumer.props['Timeout']) + window,
+      );
+    },
+  );
 });
 
 describe('the wish.parsed topic', () => {
   it('is exodus-wish-parsed, refusing plain HTTP', () => {
     const topic = plain.one('AWS::SNS::Topic', (p) => p['TopicName'] === 'exodus-wish-parsed');
-    const policy = plain.one('AWS::SNS::TopicPolicy', (p) => (p['Topics'] as Json[]).some((r) => Synthesized.target(r) === topic.id));
+    const policy = plain.one('AWS::SNS::TopicPolicy', (p) =>
+      (p['Topics'] as Json[]).some((r) => Synthesized.target(r) === topic.id),
+    );
     expect(JSON.stringify(policy.props)).toContain('aws:SecureTransport');
   });
 
   it('delivers raw messages to the store and tally queues, and only to them', () => {
     const topic = plain.one('AWS::SNS::Topic', (p) => p['TopicName'] === 'exodus-wish-parsed');
-    const subscriptions = plain.all('AWS::SNS::Subscription').filter((s) => Synthesized.target(s.props['TopicArn']) === topic.id);
-    expect(subscriptions.map((s) => Synthesized.target(s.props['Endpoint'])).sort()).toEqual([queue(plain, 'exodus-store').id, queue(plain, 'exodus-tally').id].sort());
+    const subscriptions = plain
+      .all('AWS::SNS::Subscription')
+      .filter((s) => Synthesized.target(s.props['TopicArn']) === topic.id);
+    expect(subscriptions.map((s) => Synthesized.target(s.props['Endpoint'])).sort()).toEqual(
+      [queue(plain, 'exodus-store').id, queue(plain, 'exodus-tally').id].sort(),
+    );
     for (const s of subscriptions) expect(s.props).toMatchObject({ Protocol: 'sqs', RawMessageDelivery: true });
   });
 
@@ -113,7 +161,9 @@ describe('the wish.parsed topic', () => {
     const topic = plain.one('AWS::SNS::Topic', (p) => p['TopicName'] === 'exodus-wish-parsed');
     for (const name of ['store', 'tally']) {
       const q = queue(plain, `exodus-${name}`);
-      const policy = plain.one('AWS::SQS::QueuePolicy', (p) => (p['Queues'] as Json[]).some((r) => Synthesized.target(r) === q.id));
+      const policy = plain.one('AWS::SQS::QueuePolicy', (p) =>
+        (p['Queues'] as Json[]).some((r) => Synthesized.target(r) === q.id),
+      );
       expect((policy.props['PolicyDocument'] as Record<string, Json>)['Statement']).toContainEqual(
         expect.objectContaining({
           Effect: 'Allow',
@@ -124,7 +174,9 @@ describe('the wish.parsed topic', () => {
       );
     }
     const intake = queue(plain, 'exodus-intake');
-    const intakePolicy = plain.one('AWS::SQS::QueuePolicy', (p) => (p['Queues'] as Json[]).some((r) => Synthesized.target(r) === intake.id));
+    const intakePolicy = plain.one('AWS::SQS::QueuePolicy', (p) =>
+      (p['Queues'] as Json[]).some((r) => Synthesized.target(r) === intake.id),
+    );
     expect(JSON.stringify(intakePolicy.props)).not.toContain('sns.amazonaws.com');
   });
 });
@@ -170,37 +222,46 @@ describe('the table', () => {
     const table = plain.one('AWS::DynamoDB::GlobalTable');
     expect(table.props['BillingMode']).toBe('PAY_PER_REQUEST');
     expect(table.props['Replicas']).toEqual([
-      expect.objectContaining({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+      expect.objectContaining({
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
     ]);
     expect(table.raw).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 });
 
 describe('the consumers', () => {
-  it.each(['parser', 'worker', 'tally'] as const)('%s runs on Node.js 24, arm64, index.handler, 30 s, JSON logs', (name) => {
-    const f = fn(plain, name);
-    expect(f.props).toMatchObject({
-      Runtime: 'nodejs24.x',
-      Architectures: ['arm64'],
-      Handler: 'index.handler',
-      Timeout: FUNCTION_TIMEOUT.toSeconds(),
-      LoggingConfig: expect.objectContaining({ LogFormat: 'JSON' }) as unknown,
-    });
-    const logGroup = plain.byId(Synthesized.target((f.props['LoggingConfig'] as Record<string, Json>)['LogGroup']));
-    expect(logGroup.props['RetentionInDays']).toBeGreaterThan(0);
-  });
+  it.each(['parser', 'worker', 'tally'] as const)(
+    '%s runs on Node.js 24, arm64, index.handler, 30 s, JSON logs',
+    (name) => {
+      const f = fn(plain, name);
+      expect(f.props).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Timeout: FUNCTION_TIMEOUT.toSeconds(),
+        LoggingConfig: expect.objectContaining({ LogFormat: 'JSON' }) as unknown,
+      });
+      const logGroup = plain.byId(Synthesized.target((f.props['LoggingConfig'] as Record<string, Json>)['LogGroup']));
+      expect(logGroup.props['RetentionInDays']).toBeGreaterThan(0);
+    },
+  );
 
-  it.each(['parser', 'worker', 'tally'] as const)('%s finds the engines by URL, dead-letters after 5 attempts, backs off within its timeout', (name) => {
-    const env = envOf(fn(plain, name));
-    expect(env).toMatchObject({
-      EXODUS_QUEUE: 'sqs://${AWS::Region}/exodus?account=${AWS::AccountId}',
-      EXODUS_STORE: 'dynamodb://${AWS::Region}/exodus',
-      EXODUS_MAX_ATTEMPTS: '5',
-      NODE_OPTIONS: '--enable-source-maps',
-    });
-    // src/lambda/consumer.ts holds an outage only while a backoff capped at this ends before the invocation must.
-    expect(Number(env['EXODUS_RETRY_MAX_MS'])).toBeLessThanOrEqual(FUNCTION_TIMEOUT.toMilliseconds() / 4);
-  });
+  it.each(['parser', 'worker', 'tally'] as const)(
+    '%s finds the engines by URL, dead-letters after 5 attempts, backs off within its timeout',
+    (name) => {
+      const env = envOf(fn(plain, name));
+      expect(env).toMatchObject({
+        EXODUS_QUEUE: 'sqs://${AWS::Region}/exodus?account=${AWS::AccountId}',
+        EXODUS_STORE: 'dynamodb://${AWS::Region}/exodus',
+        EXODUS_MAX_ATTEMPTS: '5',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+      // src/lambda/consumer.ts holds an outage only while a backoff capped at this ends before the invocation must.
+      expect(Number(env['EXODUS_RETRY_MAX_MS'])).toBeLessThanOrEqual(FUNCTION_TIMEOUT.toMilliseconds() / 4);
+    },
+  );
 
   it.each([
     ['parser', 'exodus-intake'],
@@ -208,12 +269,18 @@ describe('the consumers', () => {
     ['tally', 'exodus-tally'],
   ] as const)('%s reads %s in batches, reporting failed items, with bounded concurrency', (name, queueName) => {
     const f = fn(plain, name);
-    const mappings = plain.all('AWS::Lambda::EventSourceMapping').filter((m) => Synthesized.target(m.props['FunctionName']) === f.id);
+    const mappings = plain
+      .all('AWS::Lambda::EventSourceMapping')
+      .filter((m) => Synthesized.target(m.props['FunctionName']) === f.id);
     expect(mappings).toHaveLength(1);
     const props = (mappings[0] as Resource).props;
     expect(Synthesized.target(props['EventSourceArn'])).toBe(queue(plain, queueName).id);
     const tuning = TUNING[name];
-    expect(props).toMatchObject({ BatchSize: tuning.batchSize, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: tuning.maxConcurrency } });
+    expect(props).toMatchObject({
+      BatchSize: tuning.batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: tuning.maxConcurrency },
+    });
     expect(props['ScalingConfig']).toMatchObject({ MaximumConcurrency: expect.any(Number) as unknown });
     const concurrency = Number((props['ScalingConfig'] as Record<string, Json>)['MaximumConcurrency']);
     expect(concurrency).toBeGreaterThanOrEqual(2);
@@ -224,7 +291,8 @@ describe('the consumers', () => {
   });
 
   it('use the code they are given, one bundle each', () => {
-    for (const name of ['parser', 'worker', 'tally']) expect(JSON.stringify(fn(plain, name).props['Code'])).toContain(`// ${name}`);
+    for (const name of ['parser', 'worker', 'tally'])
+      expect(JSON.stringify(fn(plain, name).props['Code'])).toContain(`// ${name}`);
   });
 });
 
@@ -251,42 +319,72 @@ describe('permissions', () => {
     expect(allows(statements, 'sqs:DeleteMessage').flatMap((s) => s.resources)).toEqual([qArn('exodus-intake')]);
     expect(allows(statements, 'sns:Publish').flatMap((s) => s.resources)).toEqual([`\${${topicId()}}`]);
     // Its own queue (a retry is a delayed copy) and its DLQ (a dead letter, with the reason).
-    expect(allows(statements, 'sqs:SendMessage').flatMap((s) => s.resources).sort()).toEqual([qArn('exodus-intake'), qArn('exodus-intake-dlq')].sort());
+    expect(
+      allows(statements, 'sqs:SendMessage')
+        .flatMap((s) => s.resources)
+        .sort(),
+    ).toEqual([qArn('exodus-intake'), qArn('exodus-intake-dlq')].sort());
     expect(new Set(allows(statements, 'sqs:GetQueueUrl').flatMap((s) => s.resources))).toEqual(allQueueArns());
-    for (const action of ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem']) expect(allows(statements, action).flatMap((s) => s.resources)).toContain(tableArn());
+    for (const action of ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'])
+      expect(allows(statements, action).flatMap((s) => s.resources)).toContain(tableArn());
     const dynamo = statements.flatMap((s) => s.actions).filter((a) => a.startsWith('dynamodb:'));
-    for (const never of ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Scan', 'dynamodb:*']) expect(dynamo).not.toContain(never);
+    for (const never of ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Scan', 'dynamodb:*'])
+      expect(dynamo).not.toContain(never);
     expect(statements.flatMap((s) => s.actions)).not.toContain('sns:CreateTopic');
   });
 
   it.each([
     ['worker', 'exodus-store'],
     ['tally', 'exodus-tally'],
-  ] as const)('let the %s consume %s, read and write the table and its indexes, and dead-letter to its own DLQ only', (name, queueName) => {
-    const statements = plain.statementsOf(roleOf(fn(plain, name)));
-    expect(allows(statements, 'sqs:ReceiveMessage').flatMap((s) => s.resources)).toEqual([qArn(queueName)]);
-    expect(allows(statements, 'sqs:SendMessage').flatMap((s) => s.resources).sort()).toEqual([qArn(queueName), qArn(`${queueName}-dlq`)].sort());
-    expect(new Set(allows(statements, 'sqs:GetQueueUrl').flatMap((s) => s.resources))).toEqual(allQueueArns());
-    for (const action of ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']) {
-      const resources = allows(statements, action).flatMap((s) => s.resources);
-      expect(resources, action).toContain(tableArn());
-      expect(resources, action).toContain(`${tableArn()}/index/*`);
-    }
-    expect(allows(statements, 'sns:Publish')).toEqual([]);
-  });
+  ] as const)(
+    'let the %s consume %s, read and write the table and its indexes, and dead-letter to its own DLQ only',
+    (name, queueName) => {
+      const statements = plain.statementsOf(roleOf(fn(plain, name)));
+      expect(allows(statements, 'sqs:ReceiveMessage').flatMap((s) => s.resources)).toEqual([qArn(queueName)]);
+      expect(
+        allows(statements, 'sqs:SendMessage')
+          .flatMap((s) => s.resources)
+          .sort(),
+      ).toEqual([qArn(queueName), qArn(`${queueName}-dlq`)].sort());
+      expect(new Set(allows(statements, 'sqs:GetQueueUrl').flatMap((s) => s.resources))).toEqual(allQueueArns());
+      for (const action of [
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:ConditionCheckItem',
+      ]) {
+        const resources = allows(statements, action).flatMap((s) => s.resources);
+        expect(resources, action).toContain(tableArn());
+        expect(resources, action).toContain(`${tableArn()}/index/*`);
+      }
+      expect(allows(statements, 'sns:Publish')).toEqual([]);
+    },
+  );
 
   it('let the frontend send to the intake, see its DLQ’s depth, and read the table: never write it', () => {
     const task = plain.one('AWS::ECS::TaskDefinition');
     const statements = plain.statementsOf(Synthesized.target(task.props['TaskRoleArn']));
     expect(allows(statements, 'sqs:SendMessage').flatMap((s) => s.resources)).toEqual([qArn('exodus-intake')]);
-    expect(allows(statements, 'sqs:GetQueueAttributes').flatMap((s) => s.resources).sort()).toEqual([qArn('exodus-intake'), qArn('exodus-intake-dlq')].sort());
+    expect(
+      allows(statements, 'sqs:GetQueueAttributes')
+        .flatMap((s) => s.resources)
+        .sort(),
+    ).toEqual([qArn('exodus-intake'), qArn('exodus-intake-dlq')].sort());
     expect(allows(statements, 'sqs:ReceiveMessage')).toEqual([]);
     expect(new Set(allows(statements, 'sqs:GetQueueUrl').flatMap((s) => s.resources))).toEqual(allQueueArns());
     for (const action of ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem']) {
       expect(allows(statements, action).flatMap((s) => s.resources)).toEqual([tableArn(), `${tableArn()}/index/*`]);
     }
     const actions = statements.flatMap((s) => s.actions);
-    for (const write of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:*']) {
+    for (const write of [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:*',
+    ]) {
       expect(actions).not.toContain(write);
     }
     expect(actions.filter((a) => a.startsWith('sns:'))).toEqual([]);
@@ -295,21 +393,29 @@ describe('permissions', () => {
 
 describe('the frontend', () => {
   it('runs in a new VPC over two availability zones, tasks in the private subnets', () => {
-    const azOf = (subnet: Resource): number => ((subnet.props['AvailabilityZone'] as Record<string, Json[]>)['Fn::Select'] as [number, Json])[0];
+    const azOf = (subnet: Resource): number =>
+      ((subnet.props['AvailabilityZone'] as Record<string, Json[]>)['Fn::Select'] as [number, Json])[0];
     const service = plain.one('AWS::ECS::Service');
-    const vpcConfig = ((service.props['NetworkConfiguration'] as Record<string, Json>)['AwsvpcConfiguration'] as Record<string, Json>);
+    const vpcConfig = (service.props['NetworkConfiguration'] as Record<string, Json>)['AwsvpcConfiguration'] as Record<
+      string,
+      Json
+    >;
     const taskSubnets = (vpcConfig['Subnets'] as Json[]).map((s) => plain.byId(Synthesized.target(s)));
     expect(new Set(taskSubnets.map(azOf))).toEqual(new Set([0, 1]));
     for (const subnet of taskSubnets) expect(subnet.props['MapPublicIpOnLaunch']).toBe(false);
     expect(vpcConfig['AssignPublicIp']).toBe('DISABLED');
     const lb = plain.one('AWS::ElasticLoadBalancingV2::LoadBalancer');
-    expect(new Set((lb.props['Subnets'] as Json[]).map((s) => azOf(plain.byId(Synthesized.target(s)))))).toEqual(new Set([0, 1]));
+    expect(new Set((lb.props['Subnets'] as Json[]).map((s) => azOf(plain.byId(Synthesized.target(s)))))).toEqual(
+      new Set([0, 1]),
+    );
   });
 
   it('leaves through a NAT gateway per AZ by default (one when asked), reaching DynamoDB and S3 through gateway endpoints', () => {
     expect(plain.all('AWS::EC2::NatGateway')).toHaveLength(2);
     expect(full.all('AWS::EC2::NatGateway')).toHaveLength(1);
-    const endpoints = plain.all('AWS::EC2::VPCEndpoint').map((e) => [render(e.props['ServiceName']), e.props['VpcEndpointType']]);
+    const endpoints = plain
+      .all('AWS::EC2::VPCEndpoint')
+      .map((e) => [render(e.props['ServiceName']), e.props['VpcEndpointType']]);
     expect(endpoints).toEqual(
       expect.arrayContaining([
         ['com.amazonaws.${AWS::Region}.dynamodb', 'Gateway'],
@@ -322,7 +428,10 @@ describe('the frontend', () => {
     const service = plain.one('AWS::ECS::Service');
     expect(service.props['LaunchType']).toBe('FARGATE');
     expect(service.props['DesiredCount']).toBeGreaterThanOrEqual(2);
-    expect(service.props['DeploymentConfiguration']).toMatchObject({ DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100 });
+    expect(service.props['DeploymentConfiguration']).toMatchObject({
+      DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+      MinimumHealthyPercent: 100,
+    });
     expect(service.props['HealthCheckGracePeriodSeconds']).toBeGreaterThan(0);
   });
 
@@ -333,11 +442,27 @@ describe('the frontend', () => {
       ScalableDimension: 'ecs:service:DesiredCount',
     });
     expect(SCALING.minTasks).toBe(2);
-    const policies = plain.all('AWS::ApplicationAutoScaling::ScalingPolicy').map((p) => p.props['TargetTrackingScalingPolicyConfiguration'] as Record<string, Json>);
-    const kinds = policies.map((c) => (c['PredefinedMetricSpecification'] as Record<string, Json>)['PredefinedMetricType']);
-    expect(kinds.sort()).toEqual(['ALBRequestCountPerTarget', 'ALBRequestCountPerTarget', 'ECSServiceAverageCPUUtilization']);
-    const perTarget = policies.filter((c) => (c['PredefinedMetricSpecification'] as Record<string, Json>)['PredefinedMetricType'] === 'ALBRequestCountPerTarget');
-    const groups = perTarget.map((c) => render((c['PredefinedMetricSpecification'] as Record<string, Json>)['ResourceLabel']).split('/').pop());
+    const policies = plain
+      .all('AWS::ApplicationAutoScaling::ScalingPolicy')
+      .map((p) => p.props['TargetTrackingScalingPolicyConfiguration'] as Record<string, Json>);
+    const kinds = policies.map(
+      (c) => (c['PredefinedMetricSpecification'] as Record<string, Json>)['PredefinedMetricType'],
+    );
+    expect(kinds.sort()).toEqual([
+      'ALBRequestCountPerTarget',
+      'ALBRequestCountPerTarget',
+      'ECSServiceAverageCPUUtilization',
+    ]);
+    const perTarget = policies.filter(
+      (c) =>
+        (c['PredefinedMetricSpecification'] as Record<string, Json>)['PredefinedMetricType'] ===
+        'ALBRequestCountPerTarget',
+    );
+    const groups = perTarget.map((c) =>
+      render((c['PredefinedMetricSpecification'] as Record<string, Json>)['ResourceLabel'])
+        .split('/')
+        .pop(),
+    );
     expect(new Set(groups).size).toBe(2);
   });
 
@@ -352,18 +477,31 @@ describe('the frontend', () => {
       EXODUS_QUEUE: 'sqs://${AWS::Region}/exodus?account=${AWS::AccountId}',
       EXODUS_STORE: 'dynamodb://${AWS::Region}/exodus',
     });
-    expect(plain.one('AWS::ECS::TaskDefinition').props['RuntimePlatform']).toEqual({ CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' });
+    expect(plain.one('AWS::ECS::TaskDefinition').props['RuntimePlatform']).toEqual({
+      CpuArchitecture: 'ARM64',
+      OperatingSystemFamily: 'LINUX',
+    });
   });
 
   it('gets the boarding-pass key from a secret the stack generates (and keeps), not the console token', () => {
-    const passSecret = plain.one('AWS::SecretsManager::Secret', (p) => render(p['Description']).includes('EXODUS_PASS_SECRET'));
+    const passSecret = plain.one('AWS::SecretsManager::Secret', (p) =>
+      render(p['Description']).includes('EXODUS_PASS_SECRET'),
+    );
     expect(passSecret.props['GenerateSecretString']).toMatchObject({ PasswordLength: expect.any(Number) as unknown });
-    expect(Number((passSecret.props['GenerateSecretString'] as Record<string, Json>)['PasswordLength'])).toBeGreaterThanOrEqual(16);
+    expect(
+      Number((passSecret.props['GenerateSecretString'] as Record<string, Json>)['PasswordLength']),
+    ).toBeGreaterThanOrEqual(16);
     expect(passSecret.raw['DeletionPolicy']).toBe('Retain');
     expect(containerSecrets(plain)).toEqual({ EXODUS_PASS_SECRET: `\${${passSecret.id}}` });
-    expect(plain.one('AWS::SecretsManager::Secret', (p) => render(p['Description']).includes('EXODUS_ADMIN_TOKEN')).props['GenerateSecretString']).toBeDefined();
+    expect(
+      plain.one('AWS::SecretsManager::Secret', (p) => render(p['Description']).includes('EXODUS_ADMIN_TOKEN')).props[
+        'GenerateSecretString'
+      ],
+    ).toBeDefined();
     const executionRole = Synthesized.target(plain.one('AWS::ECS::TaskDefinition').props['ExecutionRoleArn']);
-    expect(allows(plain.statementsOf(executionRole), 'secretsmanager:GetSecretValue').flatMap((s) => s.resources)).toEqual([`\${${passSecret.id}}`]);
+    expect(
+      allows(plain.statementsOf(executionRole), 'secretsmanager:GetSecretValue').flatMap((s) => s.resources),
+    ).toEqual([`\${${passSecret.id}}`]);
   });
 
   it('drains before it stops, and checks its liveness with the Dockerfile’s own health check', () => {
@@ -373,19 +511,34 @@ describe('the frontend', () => {
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
     expect(dockerfile).toContain(`CMD ${JSON.stringify(['node', '-e', HEALTHCHECK_SCRIPT]).replace(/","/g, '", "')}`);
     for (const group of plain.all('AWS::ElasticLoadBalancingV2::TargetGroup')) {
-      expect(group.props['TargetGroupAttributes']).toContainEqual({ Key: 'deregistration_delay.timeout_seconds', Value: '30' });
+      expect(group.props['TargetGroupAttributes']).toContainEqual({
+        Key: 'deregistration_delay.timeout_seconds',
+        Value: '30',
+      });
     }
   });
 
   it('sits behind an internet-facing ALB whose target groups check /healthz', () => {
-    plain.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internet-facing', Type: 'application' });
+    plain.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      Type: 'application',
+    });
     const groups = plain.all('AWS::ElasticLoadBalancingV2::TargetGroup');
     expect(groups).toHaveLength(2);
     for (const group of groups) {
-      expect(group.props).toMatchObject({ HealthCheckPath: '/healthz', Matcher: { HttpCode: '200' }, TargetType: 'ip' });
+      expect(group.props).toMatchObject({
+        HealthCheckPath: '/healthz',
+        Matcher: { HttpCode: '200' },
+        TargetType: 'ip',
+      });
     }
     const service = plain.one('AWS::ECS::Service');
-    expect((service.props['LoadBalancers'] as Record<string, Json>[]).map((lb) => [lb['ContainerName'], lb['ContainerPort']])).toEqual([
+    expect(
+      (service.props['LoadBalancers'] as Record<string, Json>[]).map((lb) => [
+        lb['ContainerName'],
+        lb['ContainerPort'],
+      ]),
+    ).toEqual([
       ['web', 3000],
       ['web', 3000],
     ]);
@@ -401,22 +554,33 @@ describe('the frontend', () => {
       ]),
     );
     const metrics = rules.find((r) => JSON.stringify(r.props['Conditions']).includes('/metrics'));
-    expect(metrics?.props['Actions']).toEqual([expect.objectContaining({ Type: 'fixed-response', FixedResponseConfig: expect.objectContaining({ StatusCode: '404' }) as unknown })]);
+    expect(metrics?.props['Actions']).toEqual([
+      expect.objectContaining({
+        Type: 'fixed-response',
+        FixedResponseConfig: expect.objectContaining({ StatusCode: '404' }) as unknown,
+      }),
+    ]);
   });
 
   it('serves HTTP only without a certificate, HTTPS (HTTP redirected) with one', () => {
-    expect(plain.all('AWS::ElasticLoadBalancingV2::Listener').map((l) => [l.props['Port'], l.props['Protocol']])).toEqual([[80, 'HTTP']]);
+    expect(
+      plain.all('AWS::ElasticLoadBalancingV2::Listener').map((l) => [l.props['Port'], l.props['Protocol']]),
+    ).toEqual([[80, 'HTTP']]);
     const listeners = full.all('AWS::ElasticLoadBalancingV2::Listener');
     const https = listeners.find((l) => l.props['Protocol'] === 'HTTPS');
     expect(https?.props).toMatchObject({ Port: 443, Certificates: [{ CertificateArn: CERTIFICATE_ARN }] });
     const http = listeners.find((l) => l.props['Protocol'] === 'HTTP');
     expect(http?.props['DefaultActions']).toEqual([expect.objectContaining({ Type: 'redirect' })]);
-    expect(full.json.Outputs?.['Url']?.['Value']).toEqual(expect.objectContaining({ 'Fn::Join': ['', expect.arrayContaining(['https://']) as unknown] }));
+    expect(full.json.Outputs?.['Url']?.['Value']).toEqual(
+      expect.objectContaining({ 'Fn::Join': ['', expect.arrayContaining(['https://']) as unknown] }),
+    );
   });
 });
 
 describe('alarms', () => {
-  const slo = parse(readFileSync(join(root, 'slo/wish-acceptance-availability.yaml'), 'utf8')) as { spec: { objectives: { target: number }[] } };
+  const slo = parse(readFileSync(join(root, 'slo/wish-acceptance-availability.yaml'), 'utf8')) as {
+    spec: { objectives: { target: number }[] };
+  };
   const target = (slo.spec.objectives[0] as { target: number }).target;
   const topic = (t: Synthesized): Resource => t.one('AWS::SNS::Topic', (p) => p['TopicName'] === 'exodus-alarms');
   const notifying = (t: Synthesized): Resource[] => alarms(t).filter((a) => a.props['AlarmActions'] !== undefined);
@@ -428,15 +592,29 @@ describe('alarms', () => {
       expect(alarm.props['OKActions']).toEqual([{ Ref: id }]);
     }
     expect(plain.all('AWS::SNS::Subscription').filter((s) => s.props['Protocol'] === 'email')).toEqual([]);
-    full.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org', TopicArn: { Ref: topic(full).id } });
+    full.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.org',
+      TopicArn: { Ref: topic(full).id },
+    });
   });
 
   it('may be published by CloudWatch though the topic refuses plain HTTP (its own policy replaces the default)', () => {
     const id = topic(plain).id;
-    const policy = plain.one('AWS::SNS::TopicPolicy', (p) => (p['Topics'] as Json[]).some((r) => Synthesized.target(r) === id));
+    const policy = plain.one('AWS::SNS::TopicPolicy', (p) =>
+      (p['Topics'] as Json[]).some((r) => Synthesized.target(r) === id),
+    );
     const statements = (policy.props['PolicyDocument'] as Record<string, Json>)['Statement'] as Record<string, Json>[];
-    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'cloudwatch.amazonaws.com' } }));
-    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'sns:Publish',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+      }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
   });
 
   it('count 14 operational alarms, 8 burn-rate windows and 4 burn-rate composites', () => {
@@ -446,36 +624,69 @@ describe('alarms', () => {
     for (const alarm of alarms(plain)) expect(alarm.props['TreatMissingData']).toBe('notBreaching');
   });
 
-  it.each(QUEUES)('fire on the first dead letter in exodus-%s-dlq, and when exodus-%s’s oldest message is 5 minutes old', (name) => {
-    const dlq = alarmNamed(plain, `exodus-${name}-dlq-not-empty`);
-    expect(metricOf(dlq)).toEqual({ name: 'ApproximateNumberOfMessagesVisible', dims: { QueueName: `\${${queue(plain, `exodus-${name}-dlq`).id}.QueueName}` } });
-    expect(dlq.props).toMatchObject({ Namespace: 'AWS/SQS', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', Statistic: 'Maximum' });
-    const age = alarmNamed(plain, `exodus-${name}-oldest-message`);
-    expect(metricOf(age)).toEqual({ name: 'ApproximateAgeOfOldestMessage', dims: { QueueName: `\${${queue(plain, `exodus-${name}`).id}.QueueName}` } });
-    expect(age.props).toMatchObject({ Threshold: THRESHOLDS.oldestMessageSeconds, ComparisonOperator: 'GreaterThanThreshold' });
-    expect(THRESHOLDS.oldestMessageSeconds).toBe(300);
-  });
+  it.each(QUEUES)(
+    'fire on the first dead letter in exodus-%s-dlq, and when exodus-%s’s oldest message is 5 minutes old',
+    (name) => {
+      const dlq = alarmNamed(plain, `exodus-${name}-dlq-not-empty`);
+      expect(metricOf(dlq)).toEqual({
+        name: 'ApproximateNumberOfMessagesVisible',
+        dims: { QueueName: `\${${queue(plain, `exodus-${name}-dlq`).id}.QueueName}` },
+      });
+      expect(dlq.props).toMatchObject({
+        Namespace: 'AWS/SQS',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Statistic: 'Maximum',
+      });
+      const age = alarmNamed(plain, `exodus-${name}-oldest-message`);
+      expect(metricOf(age)).toEqual({
+        name: 'ApproximateAgeOfOldestMessage',
+        dims: { QueueName: `\${${queue(plain, `exodus-${name}`).id}.QueueName}` },
+      });
+      expect(age.props).toMatchObject({
+        Threshold: THRESHOLDS.oldestMessageSeconds,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+      expect(THRESHOLDS.oldestMessageSeconds).toBe(300);
+    },
+  );
 
   it.each(['parser', 'worker', 'tally'] as const)('fire on any error or throttle of the %s', (name) => {
     for (const metric of ['Errors', 'Throttles']) {
       const alarm = alarmNamed(plain, `exodus-${name}-${metric.toLowerCase()}`);
       expect(metricOf(alarm)).toEqual({ name: metric, dims: { FunctionName: `\${${fn(plain, name).id}}` } });
-      expect(alarm.props).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+      expect(alarm.props).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
     }
   });
 
   it('fire on the load balancer’s own 5xx and on a volume of the targets’ 5xx', () => {
     const lbId = plain.one('AWS::ElasticLoadBalancingV2::LoadBalancer').id;
     const elb = alarmNamed(plain, 'exodus-alb-elb-5xx');
-    expect(metricOf(elb)).toEqual({ name: 'HTTPCode_ELB_5XX_Count', dims: { LoadBalancer: `\${${lbId}.LoadBalancerFullName}` } });
-    expect(elb.props).toMatchObject({ Namespace: 'AWS/ApplicationELB', Statistic: 'Sum', Threshold: THRESHOLDS.elb5xxPer5Minutes });
+    expect(metricOf(elb)).toEqual({
+      name: 'HTTPCode_ELB_5XX_Count',
+      dims: { LoadBalancer: `\${${lbId}.LoadBalancerFullName}` },
+    });
+    expect(elb.props).toMatchObject({
+      Namespace: 'AWS/ApplicationELB',
+      Statistic: 'Sum',
+      Threshold: THRESHOLDS.elb5xxPer5Minutes,
+    });
     const targets = alarmNamed(plain, 'exodus-alb-target-5xx');
-    expect(metricOf(targets)).toEqual({ name: 'HTTPCode_Target_5XX_Count', dims: { LoadBalancer: `\${${lbId}.LoadBalancerFullName}` } });
+    expect(metricOf(targets)).toEqual({
+      name: 'HTTPCode_Target_5XX_Count',
+      dims: { LoadBalancer: `\${${lbId}.LoadBalancerFullName}` },
+    });
     expect(targets.props).toMatchObject({ Statistic: 'Sum', Threshold: THRESHOLDS.target5xxPer5Minutes });
   });
 
   describe('for the wish-acceptance availability objective', () => {
-    const window = (t: Synthesized, severity: string, span: string): Resource => alarmNamed(t, `exodus-slo-wish-acceptance-availability-${severity}-${span}`);
+    const window = (t: Synthesized, severity: string, span: string): Resource =>
+      alarmNamed(t, `exodus-slo-wish-acceptance-availability-${severity}-${span}`);
     const pairs = [
       ['page', 14.4, '1h', 3600, '5m', 300],
       ['page', 6, '6h', 6 * 3600, '30m', 1800],
@@ -488,37 +699,67 @@ describe('alarms', () => {
       expect(BURN_WINDOWS).toHaveLength(pairs.length);
     });
 
-    it.each(pairs)('%s at %s× the budget: over %s (%i s) AND over %s (%i s), as one composite alarm', (severity, factor, long, longSeconds, short, shortSeconds) => {
-      const threshold = Number((factor * (1 - target)).toPrecision(6));
-      const parts = [window(plain, severity, long), window(plain, severity, short)];
-      for (const [part, seconds] of [
-        [parts[0], longSeconds],
-        [parts[1], shortSeconds],
-      ] as const) {
-        expect(part?.props).toMatchObject({ Threshold: threshold, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1, DatapointsToAlarm: 1 });
-        expect(part?.props['AlarmActions']).toBeUndefined();
-        const metrics = part?.props['Metrics'] as Record<string, Json>[];
-        for (const m of metrics.filter((q) => q['MetricStat'] !== undefined)) expect((m['MetricStat'] as Record<string, Json>)['Period']).toBe(seconds);
-        // CloudWatch: period × evaluation periods ≤ 1 day below an hour's period, ≤ 7 days from an hour up.
-        expect(seconds).toBeLessThanOrEqual(seconds < 3600 ? DAY_S : 7 * DAY_S);
-      }
-      const composite = plain.one('AWS::CloudWatch::CompositeAlarm', (p) => p['AlarmName'] === `exodus-slo-wish-acceptance-availability-${severity}-${long}-${short}`);
-      expect(render(composite.props['AlarmRule'])).toBe(`(ALARM("\${${parts[0]?.id}.Arn}") AND ALARM("\${${parts[1]?.id}.Arn}"))`);
-    });
+    it.each(pairs)(
+      '%s at %s× the budget: over %s (%i s) AND over %s (%i s), as one composite alarm',
+      (severity, factor, long, longSeconds, short, shortSeconds) => {
+        const threshold = Number((factor * (1 - target)).toPrecision(6));
+        const parts = [window(plain, severity, long), window(plain, severity, short)];
+        for (const [part, seconds] of [
+          [parts[0], longSeconds],
+          [parts[1], shortSeconds],
+        ] as const) {
+          expect(part?.props).toMatchObject({
+            Threshold: threshold,
+            ComparisonOperator: 'GreaterThanThreshold',
+            EvaluationPeriods: 1,
+            DatapointsToAlarm: 1,
+          });
+          expect(part?.props['AlarmActions']).toBeUndefined();
+          const metrics = part?.props['Metrics'] as Record<string, Json>[];
+          for (const m of metrics.filter((q) => q['MetricStat'] !== undefined))
+            expect((m['MetricStat'] as Record<string, Json>)['Period']).toBe(seconds);
+          // CloudWatch: period × evaluation periods ≤ 1 day below an hour's period, ≤ 7 days from an hour up.
+          expect(seconds).toBeLessThanOrEqual(seconds < 3600 ? DAY_S : 7 * DAY_S);
+        }
+        const composite = plain.one(
+          'AWS::CloudWatch::CompositeAlarm',
+          (p) => p['AlarmName'] === `exodus-slo-wish-acceptance-availability-${severity}-${long}-${short}`,
+        );
+        expect(render(composite.props['AlarmRule'])).toBe(
+          `(ALARM("\${${parts[0]?.id}.Arn}") AND ALARM("\${${parts[1]?.id}.Arn}"))`,
+        );
+      },
+    );
 
     it('compute the error ratio of POST /api/wishes from its own target group, with the load balancer’s own 5xx', () => {
       const wishGroup = plain.all('AWS::ElasticLoadBalancingV2::TargetGroup').find((g) => g.id.includes('Wishes'));
       const lbId = plain.one('AWS::ElasticLoadBalancingV2::LoadBalancer').id;
       const metrics = window(plain, 'page', '1h').props['Metrics'] as Record<string, Json>[];
       const byId = Object.fromEntries(metrics.map((m) => [render(m['Id']), m]));
-      expect(render(Object.values(byId).find((m) => m['Expression'] !== undefined)?.['Expression'])).toMatch(/t5xx.*elb5xx.*req/);
+      expect(render(Object.values(byId).find((m) => m['Expression'] !== undefined)?.['Expression'])).toMatch(
+        /t5xx.*elb5xx.*req/,
+      );
       const stat = (id: string): { name: string; dims: Record<string, string> } => {
-        const metric = ((byId[id]?.['MetricStat'] as Record<string, Json>)['Metric'] as Record<string, Json>);
-        return { name: render(metric['MetricName']), dims: Object.fromEntries((metric['Dimensions'] as Record<string, Json>[]).map((d) => [render(d['Name']), render(d['Value'])])) };
+        const metric = (byId[id]?.['MetricStat'] as Record<string, Json>)['Metric'] as Record<string, Json>;
+        return {
+          name: render(metric['MetricName']),
+          dims: Object.fromEntries(
+            (metric['Dimensions'] as Record<string, Json>[]).map((d) => [render(d['Name']), render(d['Value'])]),
+          ),
+        };
       };
-      expect(stat('req')).toMatchObject({ name: 'RequestCount', dims: { TargetGroup: `\${${wishGroup?.id}.TargetGroupFullName}` } });
-      expect(stat('t5xx')).toMatchObject({ name: 'HTTPCode_Target_5XX_Count', dims: { TargetGroup: `\${${wishGroup?.id}.TargetGroupFullName}` } });
-      expect(stat('elb5xx')).toEqual({ name: 'HTTPCode_ELB_5XX_Count', dims: { LoadBalancer: `\${${lbId}.LoadBalancerFullName}` } });
+      expect(stat('req')).toMatchObject({
+        name: 'RequestCount',
+        dims: { TargetGroup: `\${${wishGroup?.id}.TargetGroupFullName}` },
+      });
+      expect(stat('t5xx')).toMatchObject({
+        name: 'HTTPCode_Target_5XX_Count',
+        dims: { TargetGroup: `\${${wishGroup?.id}.TargetGroupFullName}` },
+      });
+      expect(stat('elb5xx')).toEqual({
+        name: 'HTTPCode_ELB_5XX_Count',
+        dims: { LoadBalancer: `\${${lbId}.LoadBalancerFullName}` },
+      });
     });
   });
 });
@@ -543,16 +784,23 @@ describe('OTLP export', () => {
   });
 
   it('sends from the frontend, the headers a container secret the execution role may read', () => {
-    expect(containerEnv(full)).toMatchObject({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.nr-data.net', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' });
+    expect(containerEnv(full)).toMatchObject({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.nr-data.net',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    });
     expect(containerEnv(full)['OTEL_EXPORTER_OTLP_HEADERS']).toBeUndefined();
     expect(containerSecrets(full)['OTEL_EXPORTER_OTLP_HEADERS']).toBe(HEADERS_ARN);
     const executionRole = Synthesized.target(full.one('AWS::ECS::TaskDefinition').props['ExecutionRoleArn']);
-    expect(allows(full.statementsOf(executionRole), 'secretsmanager:GetSecretValue').flatMap((s) => s.resources)).toContain(HEADERS_ARN);
+    expect(
+      allows(full.statementsOf(executionRole), 'secretsmanager:GetSecretValue').flatMap((s) => s.resources),
+    ).toContain(HEADERS_ARN);
   });
 
   it('refuses a headers secret without an endpoint, and a secret named by anything but its complete ARN', () => {
     expect(() => synth({ otlpHeadersSecretArn: HEADERS_ARN })).toThrow(/otlpEndpoint is not/);
-    expect(() => synth({ otlpEndpoint: 'https://otlp.nr-data.net', otlpHeadersSecretArn: 'exodus/otlp-headers' })).toThrow(/complete ARN/);
+    expect(() =>
+      synth({ otlpEndpoint: 'https://otlp.nr-data.net', otlpHeadersSecretArn: 'exodus/otlp-headers' }),
+    ).toThrow(/complete ARN/);
     expect(() => synth({ otlpEndpoint: 'otlp.nr-data.net' })).toThrow(/http\(s\) URL/);
   });
 });
@@ -560,11 +808,17 @@ describe('OTLP export', () => {
 describe('outputs', () => {
   it('give the load balancer’s URL, the table’s name and every queue’s URL', () => {
     const outputs = plain.json.Outputs ?? {};
-    expect(render(outputs['Url']?.['Value'])).toBe(`http://\${${plain.one('AWS::ElasticLoadBalancingV2::LoadBalancer').id}.DNSName}/`);
+    expect(render(outputs['Url']?.['Value'])).toBe(
+      `http://\${${plain.one('AWS::ElasticLoadBalancingV2::LoadBalancer').id}.DNSName}/`,
+    );
     expect(render(outputs['TableName']?.['Value'])).toBe(`\${${plain.one('AWS::DynamoDB::GlobalTable').id}}`);
     for (const name of ['Intake', 'Store', 'Tally']) {
-      expect(render(outputs[`${name}QueueUrl`]?.['Value'])).toBe(`\${${queue(plain, `exodus-${name.toLowerCase()}`).id}}`);
-      expect(render(outputs[`${name}DeadLetterQueueUrl`]?.['Value'])).toBe(`\${${queue(plain, `exodus-${name.toLowerCase()}-dlq`).id}}`);
+      expect(render(outputs[`${name}QueueUrl`]?.['Value'])).toBe(
+        `\${${queue(plain, `exodus-${name.toLowerCase()}`).id}}`,
+      );
+      expect(render(outputs[`${name}DeadLetterQueueUrl`]?.['Value'])).toBe(
+        `\${${queue(plain, `exodus-${name.toLowerCase()}-dlq`).id}}`,
+      );
     }
   });
 });
@@ -572,14 +826,14 @@ describe('outputs', () => {
 describe('names', () => {
   it('follow the prefix the engines are given, and refuse one their URLs could not carry', () => {
     const names = namesFor('trial');
-    expect([names.queue('intake'), names.deadLetterQueue('store'), names.wishParsedTopic, names.table, names.alarmTopic, names.fn('tally')]).toEqual([
-      'trial-intake',
-      'trial-store-dlq',
-      'trial-wish-parsed',
-      'trial',
-      'trial-alarms',
-      'trial-tally',
-    ]);
+    expect([
+      names.queue('intake'),
+      names.deadLetterQueue('store'),
+      names.wishParsedTopic,
+      names.table,
+      names.alarmTopic,
+      names.fn('tally'),
+    ]).toEqual(['trial-intake', 'trial-store-dlq', 'trial-wish-parsed', 'trial', 'trial-alarms', 'trial-tally']);
     expect(() => namesFor('no spaces')).toThrow(/prefix/);
     expect(() => synth({ natGateways: 3 })).toThrow(/natGateways/);
   });

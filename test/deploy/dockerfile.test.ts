@@ -1,8 +1,8 @@
 // The Dockerfile cannot be built here (no Docker engine): these check what can be checked without one,
 // the promises its comments make, and that .dockerignore lets in exactly what its COPY lines need.
+import { IgnoreStrategy } from 'aws-cdk-lib';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IgnoreStrategy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '../..');
@@ -41,11 +41,19 @@ describe('Dockerfile', () => {
   });
 
   it('ships the compiled code, the web pages and the package root the code finds them from', () => {
-    for (const line of ['COPY package.json ./', 'COPY bin ./bin', 'COPY --from=build /app/dist/src ./dist/src', 'COPY --from=build /app/dist/web ./dist/web', 'COPY proto ./proto']) {
+    for (const line of [
+      'COPY package.json ./',
+      'COPY bin ./bin',
+      'COPY --from=build /app/dist/src ./dist/src',
+      'COPY --from=build /app/dist/web ./dist/web',
+      'COPY proto ./proto',
+    ]) {
       expect(runtime).toContain(line);
     }
     // src/services/frontend/page-routes.ts serves <package root>/dist/web/page; package-root.ts finds the root by package.json.
-    expect(readFileSync(join(root, 'src/services/frontend/page-routes.ts'), 'utf8')).toContain("join(packageRoot(), 'dist', 'web', 'page')");
+    expect(readFileSync(join(root, 'src/services/frontend/page-routes.ts'), 'utf8')).toContain(
+      "join(packageRoot(), 'dist', 'web', 'page')",
+    );
   });
 
   it('runs as node, listens on 0.0.0.0:3000, exec-form entrypoint (SIGTERM reaches node), serve frontend by default', () => {
@@ -74,7 +82,8 @@ describe('.dockerignore', () => {
       expect(existsSync(join(root, source)), source).toBe(true);
       expect(inContext(source), source).toBe(true);
     }
-    for (const file of ['src/cli/main.ts', 'web/page/index.html', 'bin/exodus.js', 'proto/README.md', 'Dockerfile']) expect(inContext(file), file).toBe(true);
+    for (const file of ['src/cli/main.ts', 'web/page/index.html', 'bin/exodus.js', 'proto/README.md', 'Dockerfile'])
+      expect(inContext(file), file).toBe(true);
   });
 
   it('keeps out local state, build output, history and secrets', () => {

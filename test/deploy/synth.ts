@@ -17,7 +17,8 @@ export interface Resource {
 export function synth(props: Partial<ExodusStackProps> = {}): Synthesized {
   const app = new App();
   const stack = new ExodusStack(app, 'Exodus', {
-    lambdaCode: (name) => lambda.Code.fromInline(`export const handler = async () => ({ batchItemFailures: [] }); // ${name}`),
+    lambdaCode: (name) =>
+      lambda.Code.fromInline(`export const handler = async () => ({ batchItemFailures: [] }); // ${name}`),
     frontendImage: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:24-bookworm-slim'),
     ...props,
   });
@@ -64,7 +65,9 @@ export class Synthesized {
   statementsOf(roleId: string): Statement[] {
     return this.all('AWS::IAM::Policy')
       .filter((policy) => (policy.props['Roles'] as Json[]).some((role) => Synthesized.target(role) === roleId))
-      .flatMap((policy) => ((policy.props['PolicyDocument'] as Record<string, Json>)['Statement'] as Json[]).map((s) => statement(s)));
+      .flatMap((policy) =>
+        ((policy.props['PolicyDocument'] as Record<string, Json>)['Statement'] as Json[]).map((s) => statement(s)),
+      );
   }
 }
 
@@ -78,7 +81,11 @@ export interface Statement {
 function statement(raw: Json): Statement {
   const s = raw as Record<string, Json>;
   const list = (value: Json | undefined): Json[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
-  return { effect: render(s['Effect']), actions: list(s['Action']).map(String), resources: list(s['Resource']).map(render) };
+  return {
+    effect: render(s['Effect']),
+    actions: list(s['Action']).map(String),
+    resources: list(s['Resource']).map(render),
+  };
 }
 
 /** CloudFormation intrinsics as readable text: `Ref X` → `${X}`, `GetAtt X.Y` → `${X.Y}`, `Join` joined. */

@@ -4,11 +4,31 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openMessaging } from '../../src/engines/index.js';
 import { QUEUES, type Envelope } from '../../src/ports/index.js';
-import { CHROMIUM, CLEAN, HAVE_CHROMIUM, launchBrowser, openPage, screenshot, type Misbehaviour } from '../support/browser.js';
+import {
+  CHROMIUM,
+  CLEAN,
+  HAVE_CHROMIUM,
+  launchBrowser,
+  openPage,
+  screenshot,
+  type Misbehaviour,
+} from '../support/browser.js';
 import { skipUnless } from '../support/services.js';
-import { freePort, generateRoster, postWish, startSystem, waitFor, wishStatus, type RosterEntry, type RunningSystem } from '../support/system.js';
+import {
+  freePort,
+  generateRoster,
+  postWish,
+  startSystem,
+  waitFor,
+  wishStatus,
+  type RosterEntry,
+  type RunningSystem,
+} from '../support/system.js';
 
-const skip = skipUnless(HAVE_CHROMIUM, `headless Chromium not found at ${CHROMIUM} (apt-get install chromium, or set EXODUS_CHROMIUM)`);
+const skip = skipUnless(
+  HAVE_CHROMIUM,
+  `headless Chromium not found at ${CHROMIUM} (apt-get install chromium, or set EXODUS_CHROMIUM)`,
+);
 
 /**
  * How long a wait may take on a loaded two-core machine (CI, or other test files beside this one):
@@ -40,7 +60,11 @@ describe.skipIf(skip)('the ops console in a real browser, on a running system', 
     consoleUrl = `http://127.0.0.1:${consolePort}`;
     token = readFileSync(join(system.dataDir, 'admin-token'), 'utf8').trim();
     roster = await generateRoster(system.dataDir, 4);
-    await waitFor(async () => (await fetch(`${consoleUrl}/healthz`).catch(() => undefined))?.ok === true, LOADED_MS, 'the console never answered');
+    await waitFor(
+      async () => (await fetch(`${consoleUrl}/healthz`).catch(() => undefined))?.ok === true,
+      LOADED_MS,
+      'the console never answered',
+    );
   }, 2 * LOADED_MS);
   afterAll(async () => {
     await system.stop();
@@ -84,106 +108,187 @@ describe.skipIf(skip)('the ops console in a real browser, on a running system', 
     const res = await postWish(system.url, evacuee?.pass ?? '', { destination: 'mars', message });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
-    await waitFor(async () => (await wishStatus(system.url, id)).status !== 'pending', LOADED_MS, `wish ${id} never left pending`);
+    await waitFor(
+      async () => (await wishStatus(system.url, id)).status !== 'pending',
+      LOADED_MS,
+      `wish ${id} never left pending`,
+    );
     return id;
   };
   const supervised = (): { service: string; replica: number; pid?: number; restarts: number }[] =>
-    (JSON.parse(readFileSync(join(system.dataDir, 'supervisor.json'), 'utf8')) as { processes: { service: string; replica: number; pid?: number; restarts: number }[] }).processes;
+    (
+      JSON.parse(readFileSync(join(system.dataDir, 'supervisor.json'), 'utf8')) as {
+        processes: { service: string; replica: number; pid?: number; restarts: number }[];
+      }
+    ).processes;
 
-  it('without the token shows only the sign-in form; signed in, the overview shows every service running, with its pids', async () => {
-    const opened = await openPage(browser, consoleUrl);
-    tabs.push({ misbehaviour: opened.misbehaviour, close: () => opened.context.close() });
-    const refused = await opened.page.goto(`${consoleUrl}/`);
-    expect(refused?.status()).toBe(401);
-    expect(await opened.page.locator('input[name="token"]').count()).toBe(1);
+  it(
+    'without the token shows only the sign-in form; signed in, the overview shows every service running, with its pids',
+    async () => {
+      const opened = await openPage(browser, consoleUrl);
+      tabs.push({ misbehaviour: opened.misbehaviour, close: () => opened.context.close() });
+      const refused = await opened.page.goto(`${consoleUrl}/`);
+      expect(refused?.status()).toBe(401);
+      expect(await opened.page.locator('input[name="token"]').count()).toBe(1);
 
-    const page = await signedIn('#/overview');
-    for (const [service, wanted] of [['exodus-frontend', 1], ['exodus-parser', 1], ['exodus-worker', 2], ['exodus-tally', 1]] as const) {
-      await expect.poll(() => page.textContent(`table[aria-label="Services"] tr[data-service="${service}"] td.running`), POLL).toContain(`${wanted} / ${wanted}`);
-    }
-    // Only services are rows (not the supervisor); each process is listed with the pid its supervisor gave it.
-    const rows = () => page.locator('table[aria-label="Services"] tr[data-service]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-service')));
-    await expect.poll(rows, POLL).toEqual(['exodus-console', 'exodus-frontend', 'exodus-parser', 'exodus-tally', 'exodus-worker']);
-    const pidShown = (process: string) => page.textContent(`table[aria-label="Services"] li[data-instance="${process}"] .pid`);
-    await expect.poll(async () => {
-      const worker = supervised().find((p) => p.service === 'worker' && p.replica === 2);
-      return (await pidShown('worker-2'))?.trim() === `pid ${worker?.pid ?? 'none'}`;
-    }, POLL).toBe(true);
-    // The four objectives of slo/, each with its target; no event has spent any budget yet.
-    await expect.poll(() => page.locator('table[aria-label="Objectives"] tr.slo').count(), POLL).toBe(4);
-    expect(await page.textContent('table[aria-label="Objectives"] tr[data-slo="wish-acceptance-availability"]')).toContain('99.90 %');
-    await screenshot(page, 'console-objectives');
-  }, TEST_MS);
+      const page = await signedIn('#/overview');
+      for (const [service, wanted] of [
+        ['exodus-frontend', 1],
+        ['exodus-parser', 1],
+        ['exodus-worker', 2],
+        ['exodus-tally', 1],
+      ] as const) {
+        await expect
+          .poll(() => page.textContent(`table[aria-label="Services"] tr[data-service="${service}"] td.running`), POLL)
+          .toContain(`${wanted} / ${wanted}`);
+      }
+      // Only services are rows (not the supervisor); each process is listed with the pid its supervisor gave it.
+      const rows = () =>
+        page
+          .locator('table[aria-label="Services"] tr[data-service]')
+          .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-service')));
+      await expect
+        .poll(rows, POLL)
+        .toEqual(['exodus-console', 'exodus-frontend', 'exodus-parser', 'exodus-tally', 'exodus-worker']);
+      const pidShown = (process: string) =>
+        page.textContent(`table[aria-label="Services"] li[data-instance="${process}"] .pid`);
+      await expect
+        .poll(async () => {
+          const worker = supervised().find((p) => p.service === 'worker' && p.replica === 2);
+          return (await pidShown('worker-2'))?.trim() === `pid ${worker?.pid ?? 'none'}`;
+        }, POLL)
+        .toBe(true);
+      // The four objectives of slo/, each with its target; no event has spent any budget yet.
+      await expect.poll(() => page.locator('table[aria-label="Objectives"] tr.slo').count(), POLL).toBe(4);
+      expect(
+        await page.textContent('table[aria-label="Objectives"] tr[data-slo="wish-acceptance-availability"]'),
+      ).toContain('99.90 %');
+      await screenshot(page, 'console-objectives');
+    },
+    TEST_MS,
+  );
 
-  it("finds a wish by its id and shows its journey in one waterfall: frontend, parser, worker and tally", async () => {
-    const id = await submit(roster[0], 'Traced from the door to the wall.');
-    const page = await signedIn(`#/traces?wish=${id}`);
-    for (const service of ['exodus-frontend', 'exodus-parser', 'exodus-worker', 'exodus-tally']) {
-      // The spans of the last hops may still be on their way: a search loads once, so ask again.
-      await shownAfterAsking(() => page.locator(`table[aria-label="Waterfall"] tr.span-row[data-service="${service}"]`).count(), () => page.locator('#traces-refresh').click());
-    }
-    await page.locator('table[aria-label="Waterfall"] tr.span-row[data-service="exodus-frontend"] button.span-button').first().click();
-    await expect.poll(() => page.textContent('#span-details'), POLL).toContain(id);
-    await screenshot(page, 'console-trace');
-  }, TEST_MS);
+  it(
+    'finds a wish by its id and shows its journey in one waterfall: frontend, parser, worker and tally',
+    async () => {
+      const id = await submit(roster[0], 'Traced from the door to the wall.');
+      const page = await signedIn(`#/traces?wish=${id}`);
+      for (const service of ['exodus-frontend', 'exodus-parser', 'exodus-worker', 'exodus-tally']) {
+        // The spans of the last hops may still be on their way: a search loads once, so ask again.
+        await shownAfterAsking(
+          () => page.locator(`table[aria-label="Waterfall"] tr.span-row[data-service="${service}"]`).count(),
+          () => page.locator('#traces-refresh').click(),
+        );
+      }
+      await page
+        .locator('table[aria-label="Waterfall"] tr.span-row[data-service="exodus-frontend"] button.span-button')
+        .first()
+        .click();
+      await expect.poll(() => page.textContent('#span-details'), POLL).toContain(id);
+      await screenshot(page, 'console-trace');
+    },
+    TEST_MS,
+  );
 
   // On an idle machine both show within seconds (the supervisor exports every second, the page
   // refreshes every 2 s); the wait allows for a starved CPU instead of holding the page to a stopwatch.
-  it('kill -9 of a worker shows as an event and in the restart count', async () => {
-    const page = await signedIn('#/overview');
-    const worker = supervised().find((p) => p.service === 'worker' && p.pid !== undefined);
-    expect(worker?.pid).toBeDefined();
-    process.kill(worker?.pid ?? 0, 'SIGKILL');
-    const workerRow = 'table[aria-label="Services"] tr[data-service="exodus-worker"]';
-    await expect.poll(() => page.textContent(`${workerRow} td:nth-child(3)`), POLL).not.toBe('0');
-    // Back: two processes wanted, two listed, both running, the restarted one under its new pid.
-    await expect.poll(() => page.textContent(`${workerRow} td.running`), POLL).toBe('2 / 2');
-    await expect.poll(() => page.textContent(`${workerRow} .instances summary`), POLL).toBe('2 (2 up)');
-    const restarted = () => supervised().find((p) => p.service === 'worker' && p.replica === worker?.replica)?.pid;
-    await expect.poll(async () => (await page.textContent(`${workerRow} li[data-instance="worker-${worker?.replica ?? 0}"] .pid`))?.trim() === `pid ${restarted() ?? 'none'}`, POLL).toBe(true);
-    expect(restarted()).not.toBe(worker?.pid);
-    await page.goto(`${consoleUrl}/#/events`);
-    await expect.poll(() => page.locator('table[aria-label="Events"] tr[data-kind="process.exited"]').count(), POLL).toBeGreaterThan(0);
-    expect(await page.textContent('table[aria-label="Events"] tr[data-kind="process.exited"]')).toContain('SIGKILL');
-    await screenshot(page, 'console-events-restart');
-  }, TEST_MS);
+  it(
+    'kill -9 of a worker shows as an event and in the restart count',
+    async () => {
+      const page = await signedIn('#/overview');
+      const worker = supervised().find((p) => p.service === 'worker' && p.pid !== undefined);
+      expect(worker?.pid).toBeDefined();
+      process.kill(worker?.pid ?? 0, 'SIGKILL');
+      const workerRow = 'table[aria-label="Services"] tr[data-service="exodus-worker"]';
+      await expect.poll(() => page.textContent(`${workerRow} td:nth-child(3)`), POLL).not.toBe('0');
+      // Back: two processes wanted, two listed, both running, the restarted one under its new pid.
+      await expect.poll(() => page.textContent(`${workerRow} td.running`), POLL).toBe('2 / 2');
+      await expect.poll(() => page.textContent(`${workerRow} .instances summary`), POLL).toBe('2 (2 up)');
+      const restarted = () => supervised().find((p) => p.service === 'worker' && p.replica === worker?.replica)?.pid;
+      await expect
+        .poll(
+          async () =>
+            (await page.textContent(`${workerRow} li[data-instance="worker-${worker?.replica ?? 0}"] .pid`))?.trim() ===
+            `pid ${restarted() ?? 'none'}`,
+          POLL,
+        )
+        .toBe(true);
+      expect(restarted()).not.toBe(worker?.pid);
+      await page.goto(`${consoleUrl}/#/events`);
+      await expect
+        .poll(() => page.locator('table[aria-label="Events"] tr[data-kind="process.exited"]').count(), POLL)
+        .toBeGreaterThan(0);
+      expect(await page.textContent('table[aria-label="Events"] tr[data-kind="process.exited"]')).toContain('SIGKILL');
+      await screenshot(page, 'console-events-restart');
+    },
+    TEST_MS,
+  );
 
-  it('a poison message shows in the dead letters; "±3 s" around its error shows the worker’s line with the same trace id', async () => {
-    const messaging = await openMessaging(`sqlite:${system.dataDir}`, { maxAttempts: 5 });
-    const poison: Envelope = { specversion: '1.0', id: 'poison-for-the-console.parsed', source: '/test', type: 'exodus.wish.parsed', time: new Date().toISOString(), datacontenttype: 'application/json', traceparent: '', data: { not: 'a wish' } };
-    await messaging.queue(QUEUES.store).send([poison]);
-    await messaging.close();
+  it(
+    'a poison message shows in the dead letters; "±3 s" around its error shows the worker’s line with the same trace id',
+    async () => {
+      const messaging = await openMessaging(`sqlite:${system.dataDir}`, { maxAttempts: 5 });
+      const poison: Envelope = {
+        specversion: '1.0',
+        id: 'poison-for-the-console.parsed',
+        source: '/test',
+        type: 'exodus.wish.parsed',
+        time: new Date().toISOString(),
+        datacontenttype: 'application/json',
+        traceparent: '',
+        data: { not: 'a wish' },
+      };
+      await messaging.queue(QUEUES.store).send([poison]);
+      await messaging.close();
 
-    const page = await signedIn('#/overview');
-    // Dead after five attempts with backoff (up to 15 s of it), then a metric export and a page refresh.
-    await expect.poll(() => page.textContent('table[aria-label="Queues"] tr[data-queue="store"] td.dead'), POLL).toBe('1');
-    await page.goto(`${consoleUrl}/#/traces?wish=poison-for-the-console`);
-    // A search and a window of logs each load once: the worker's span and its line may arrive after.
-    const failed = page.locator('table[aria-label="Waterfall"] tr.span-row.error[data-service="exodus-worker"]').first();
-    await shownAfterAsking(() => failed.count(), () => page.locator('#traces-refresh').click());
-    const traceId = await failed.getAttribute('data-trace-id');
-    await failed.locator('button.span-button').click();
-    await page.locator('#span-details a.logs-around').click();
-    const line = page.locator(`table[aria-label="Logs"] tr[data-service="exodus-worker"]:has(a.trace-link[href*="${traceId ?? 'none'}"])`);
-    await shownAfterAsking(() => line.count(), () => page.locator('form[aria-label="Log filter"] button[type="submit"]').click());
-    expect(await line.first().textContent()).toMatch(/dead-letter/);
-    await screenshot(page, 'console-logs-around-error');
-  }, TEST_MS);
+      const page = await signedIn('#/overview');
+      // Dead after five attempts with backoff (up to 15 s of it), then a metric export and a page refresh.
+      await expect
+        .poll(() => page.textContent('table[aria-label="Queues"] tr[data-queue="store"] td.dead'), POLL)
+        .toBe('1');
+      await page.goto(`${consoleUrl}/#/traces?wish=poison-for-the-console`);
+      // A search and a window of logs each load once: the worker's span and its line may arrive after.
+      const failed = page
+        .locator('table[aria-label="Waterfall"] tr.span-row.error[data-service="exodus-worker"]')
+        .first();
+      await shownAfterAsking(
+        () => failed.count(),
+        () => page.locator('#traces-refresh').click(),
+      );
+      const traceId = await failed.getAttribute('data-trace-id');
+      await failed.locator('button.span-button').click();
+      await page.locator('#span-details a.logs-around').click();
+      const line = page.locator(
+        `table[aria-label="Logs"] tr[data-service="exodus-worker"]:has(a.trace-link[href*="${traceId ?? 'none'}"])`,
+      );
+      await shownAfterAsking(
+        () => line.count(),
+        () => page.locator('form[aria-label="Log filter"] button[type="submit"]').click(),
+      );
+      expect(await line.first().textContent()).toMatch(/dead-letter/);
+      await screenshot(page, 'console-logs-around-error');
+    },
+    TEST_MS,
+  );
 
-  it('markup in a wish shows as an injection-attempt event, rendered as text', async () => {
-    const evacuee = roster[1];
-    await submit(evacuee, '<img src=x onerror="alert(1)"><script>alert(2)</script>');
-    const page = await signedIn('#/events');
-    const row = page.locator('table[aria-label="Events"] tr[data-kind="wish.injection_attempt"]').first();
-    await row.waitFor({ timeout: LOADED_MS });
-    expect(await row.textContent()).toContain(evacuee?.evacueeId ?? 'none');
-    expect(await page.locator('table[aria-label="Events"] img, table[aria-label="Events"] script').count()).toBe(0);
-    await screenshot(page, 'console-events-injection');
+  it(
+    'markup in a wish shows as an injection-attempt event, rendered as text',
+    async () => {
+      const evacuee = roster[1];
+      await submit(evacuee, '<img src=x onerror="alert(1)"><script>alert(2)</script>');
+      const page = await signedIn('#/events');
+      const row = page.locator('table[aria-label="Events"] tr[data-kind="wish.injection_attempt"]').first();
+      await row.waitFor({ timeout: LOADED_MS });
+      expect(await row.textContent()).toContain(evacuee?.evacueeId ?? 'none');
+      expect(await page.locator('table[aria-label="Events"] img, table[aria-label="Events"] script').count()).toBe(0);
+      await screenshot(page, 'console-events-injection');
 
-    // After all that traffic, the overview as an operator would find it.
-    await page.goto(`${consoleUrl}/#/overview`);
-    await page.locator('table[aria-label="Queues"] tr[data-queue="intake"]').waitFor({ timeout: LOADED_MS });
-    await expect.poll(() => page.textContent('#tally-mars'), POLL).not.toBe('0');
-    await screenshot(page, 'console-overview');
-  }, TEST_MS);
+      // After all that traffic, the overview as an operator would find it.
+      await page.goto(`${consoleUrl}/#/overview`);
+      await page.locator('table[aria-label="Queues"] tr[data-queue="intake"]').waitFor({ timeout: LOADED_MS });
+      await expect.poll(() => page.textContent('#tally-mars'), POLL).not.toBe('0');
+      await screenshot(page, 'console-overview');
+    },
+    TEST_MS,
+  );
 });

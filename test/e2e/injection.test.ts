@@ -7,7 +7,10 @@ import { XSS_VECTORS, naughtyStrings } from '../support/naughty-strings.js';
 import { skipUnless } from '../support/services.js';
 import { waitFor } from '../support/system.js';
 
-const skip = skipUnless(HAVE_CHROMIUM, `headless Chromium not found at ${CHROMIUM} (apt-get install chromium, or set EXODUS_CHROMIUM)`);
+const skip = skipUnless(
+  HAVE_CHROMIUM,
+  `headless Chromium not found at ${CHROMIUM} (apt-get install chromium, or set EXODUS_CHROMIUM)`,
+);
 
 interface Sent {
   readonly evacueeId: string;
@@ -43,10 +46,21 @@ describe.skipIf(skip)('injection: hostile text through the API and onto the wall
         method: 'POST',
         url: '/api/wishes',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${passFor(evacueeId)}` },
-        payload: JSON.stringify({ destination: i % 2 === 0 ? 'mars' : 'europa', message: text, ...(to === undefined ? {} : { to }) }),
+        payload: JSON.stringify({
+          destination: i % 2 === 0 ? 'mars' : 'europa',
+          message: text,
+          ...(to === undefined ? {} : { to }),
+        }),
       });
       const body = res.json<{ id?: string; errors?: { field: string; reason: string }[] }>();
-      sent.push({ evacueeId, message: text, to, httpStatus: res.statusCode, ...(body.id === undefined ? {} : { id: body.id }), ...(body.errors === undefined ? {} : { errors: body.errors }) });
+      sent.push({
+        evacueeId,
+        message: text,
+        to,
+        httpStatus: res.statusCode,
+        ...(body.id === undefined ? {} : { id: body.id }),
+        ...(body.errors === undefined ? {} : { errors: body.errors }),
+      });
     }
   }, 120_000);
   afterAll(async () => {
@@ -75,7 +89,8 @@ describe.skipIf(skip)('injection: hostile text through the API and onto the wall
     await waitFor(
       async () => {
         for (const wish of accepted) {
-          if (states.get(wish.id ?? '')?.status === 'stored' || states.get(wish.id ?? '')?.status === 'rejected') continue;
+          if (states.get(wish.id ?? '')?.status === 'stored' || states.get(wish.id ?? '')?.status === 'rejected')
+            continue;
           states.set(wish.id ?? '', (await p.app.inject(`/api/wishes/${wish.id ?? ''}`)).json());
         }
         return [...states.values()].every((s) => s.status !== 'pending');
@@ -88,7 +103,9 @@ describe.skipIf(skip)('injection: hostile text through the API and onto the wall
       expect(states.get(wish.id ?? ''), JSON.stringify(wish.message)).toMatchObject({ status: 'stored' });
       const item = wall.get(wish.id ?? '');
       expect(item?.message, JSON.stringify(wish.message)).toBe(wish.message.normalize('NFC'));
-      expect(item?.to, JSON.stringify(wish.to)).toBe(wish.to === undefined || isBlank(wish.to) ? undefined : wish.to.normalize('NFC'));
+      expect(item?.to, JSON.stringify(wish.to)).toBe(
+        wish.to === undefined || isBlank(wish.to) ? undefined : wish.to.normalize('NFC'),
+      );
     }
     const rejected = [...states.values()].filter((s) => s.status === 'rejected').length;
     const refused = sent.length - accepted.length;
@@ -118,27 +135,41 @@ describe.skipIf(skip)('injection: hostile text through the API and onto the wall
         );
         for (const item of shown) {
           const expected = wall.get(item.id);
-          expect(expected, `unknown item ${item.id}: ${JSON.stringify((await p.app.inject(`/api/wishes/${item.id}`)).json())} ${JSON.stringify(item)}`).toBeDefined();
+          expect(
+            expected,
+            `unknown item ${item.id}: ${JSON.stringify((await p.app.inject(`/api/wishes/${item.id}`)).json())} ${JSON.stringify(item)}`,
+          ).toBeDefined();
           expect(item.message).toBe(expected?.message);
           expect(item.to).toBe(expected?.to === undefined ? null : `To ${expected.to}`);
           // The only elements are the page's own: paragraphs, the date, and the isolate around a recipient.
-          expect(new Set(item.tags), JSON.stringify(expected?.message)).toEqual(new Set(['P', 'TIME', ...(expected?.to === undefined ? [] : ['BDI'])]));
+          expect(new Set(item.tags), JSON.stringify(expected?.message)).toEqual(
+            new Set(['P', 'TIME', ...(expected?.to === undefined ? [] : ['BDI'])]),
+          );
           seen.add(item.id);
         }
         if (pageNo === 0) await screenshot(page, 'wall-of-naughty-strings');
         if (await page.isDisabled('#wall-older')) break;
         const first = shown[0]?.id ?? '';
         await page.click('#wall-older');
-        await page.waitForFunction((before) => document.querySelector('#wall-list > li')?.getAttribute('data-id') !== before, first);
+        await page.waitForFunction(
+          (before) => document.querySelector('#wall-list > li')?.getAttribute('data-id') !== before,
+          first,
+        );
       }
       expect(seen.size).toBe(wall.size);
 
       // Nothing hostile became an element anywhere in the document.
-      const stray = await page.$$eval('img, iframe, object, embed, svg, math, video, audio, base, meta[http-equiv], style, template, marquee, details', (els) => els.map((e) => e.outerHTML));
+      const stray = await page.$$eval(
+        'img, iframe, object, embed, svg, math, video, audio, base, meta[http-equiv], style, template, marquee, details',
+        (els) => els.map((e) => e.outerHTML),
+      );
       expect(stray).toEqual([]);
       expect(await page.$$eval('script', (els) => els.map((e) => e.getAttribute('src')))).toEqual(['/main.js']);
       expect(await page.$$eval('form', (els) => els.map((e) => e.id))).toEqual(['wish-form']);
-      expect(await page.$$eval('a[href]', (els) => els.map((e) => e.getAttribute('href')))).toEqual(['#wish-form', '/api/openapi.json']);
+      expect(await page.$$eval('a[href]', (els) => els.map((e) => e.getAttribute('href')))).toEqual([
+        '#wish-form',
+        '/api/openapi.json',
+      ]);
     });
     expect(misbehaviour).toEqual(CLEAN);
   }, 120_000);
@@ -154,8 +185,16 @@ describe.skipIf(skip)('injection: hostile text through the API and onto the wall
         await page.click('#submit');
         await page.waitForSelector(`#mine-list > li:nth-child(${i + 1})`);
       }
-      await page.waitForFunction((n) => document.querySelectorAll('#mine-list > li[data-status="stored"], #mine-list > li[data-status="rejected"]').length === n, typed.length, { timeout: 20_000 });
-      const ids = await page.$$eval('#mine-list > li[data-status="stored"]', (els) => els.map((e) => e.getAttribute('data-id') ?? ''));
+      await page.waitForFunction(
+        (n) =>
+          document.querySelectorAll('#mine-list > li[data-status="stored"], #mine-list > li[data-status="rejected"]')
+            .length === n,
+        typed.length,
+        { timeout: 20_000 },
+      );
+      const ids = await page.$$eval('#mine-list > li[data-status="stored"]', (els) =>
+        els.map((e) => e.getAttribute('data-id') ?? ''),
+      );
       expect(ids).toHaveLength(typed.length);
       // The wall is cached for a second: wait until it has them all.
       let wall = new Map<string, WallItem>();
@@ -190,7 +229,9 @@ describe.skipIf(skip)('injection: hostile text through the API and onto the wall
       arrivalDate: vector,
     }));
     const misbehaviour = await inTab(browser, origin, async (page) => {
-      await page.route('**/api/wall?*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ items, next: null }) }));
+      await page.route('**/api/wall?*', (route) =>
+        route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ items, next: null }) }),
+      );
       await page.goto(origin);
       await page.waitForSelector('#wall-list > li');
       const shown = await page.$$eval('#wall-list > li', (lis) =>
@@ -212,7 +253,10 @@ describe.skipIf(skip)('injection: hostile text through the API and onto the wall
         expect(new Set(item.tags), vector).toEqual(new Set(['P', 'TIME', 'BDI']));
       }
       await screenshot(page, 'wall-of-raw-vectors');
-      const stray = await page.$$eval('img, iframe, object, embed, svg, math, video, audio, base, meta[http-equiv], style, template, marquee, details', (els) => els.length);
+      const stray = await page.$$eval(
+        'img, iframe, object, embed, svg, math, video, audio, base, meta[http-equiv], style, template, marquee, details',
+        (els) => els.length,
+      );
       expect(stray).toBe(0);
     });
     expect(misbehaviour).toEqual(CLEAN);
@@ -238,7 +282,9 @@ describe.skipIf(skip)('injection: hostile text through the API and onto the wall
     let cursor: string | null = null;
     do {
       const query: string = cursor === null ? '' : `&cursor=${cursor}`;
-      const page: { items: WallItem[]; next: string | null } = (await p.app.inject(`/api/wall?limit=100${query}`)).json();
+      const page: { items: WallItem[]; next: string | null } = (
+        await p.app.inject(`/api/wall?limit=100${query}`)
+      ).json();
       for (const item of page.items) items.set(item.id, item);
       cursor = page.next;
     } while (cursor !== null);

@@ -5,7 +5,10 @@ import { CHROMIUM, CLEAN, HAVE_CHROMIUM, inTab, launchBrowser, screenshot } from
 import { skipUnless } from '../support/services.js';
 import { exodus, generateRoster, startSystem, tempDir } from '../support/system.js';
 
-const skip = skipUnless(HAVE_CHROMIUM, `headless Chromium not found at ${CHROMIUM} (apt-get install chromium, or set EXODUS_CHROMIUM)`);
+const skip = skipUnless(
+  HAVE_CHROMIUM,
+  `headless Chromium not found at ${CHROMIUM} (apt-get install chromium, or set EXODUS_CHROMIUM)`,
+);
 
 describe.skipIf(skip)('the load report in a real browser', () => {
   it('opens offline from its file: verdict, four charts drawn, the fault listed, no error', async () => {
@@ -14,7 +17,17 @@ describe.skipIf(skip)('the load report in a real browser', () => {
     const system = await startSystem({ dataDir });
     const out = tempDir();
     try {
-      const run = await exodus(['chaos', 'run', 'test/fixtures/chaos/ci-report.yaml', '--roster', join(dataDir, 'roster.csv'), '--data', dataDir, '--out', out]);
+      const run = await exodus([
+        'chaos',
+        'run',
+        'test/fixtures/chaos/ci-report.yaml',
+        '--roster',
+        join(dataDir, 'roster.csv'),
+        '--data',
+        dataDir,
+        '--out',
+        out,
+      ]);
       expect(run.code, run.stdout + run.stderr).toBe(0);
     } finally {
       await system.stop();
@@ -31,7 +44,10 @@ describe.skipIf(skip)('the load report in a real browser', () => {
         await screenshot(page, 'load-report');
       });
       // The report fetches nothing: uPlot and the data are inside the file.
-      expect({ ...misbehaviour, foreignRequests: misbehaviour.foreignRequests.filter((url) => url !== report) }).toEqual(CLEAN);
+      expect({
+        ...misbehaviour,
+        foreignRequests: misbehaviour.foreignRequests.filter((url) => url !== report),
+      }).toEqual(CLEAN);
     } finally {
       await browser.close();
     }

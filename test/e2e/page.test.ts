@@ -1,13 +1,24 @@
 import { createRequire } from 'node:module';
 import type { Browser, Page, Response } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CLEAN, HAVE_CHROMIUM, launchBrowser, openPage, screenshot, type Misbehaviour } from '../support/browser.js';
+import {
+  CHROMIUM,
+  CLEAN,
+  HAVE_CHROMIUM,
+  launchBrowser,
+  openPage,
+  screenshot,
+  type Misbehaviour,
+} from '../support/browser.js';
 import { buildPipeline, passFor, type Pipeline, type PipelineOptions } from '../support/in-process.js';
 import { saturate } from '../support/saturate.js';
 import { skipUnless } from '../support/services.js';
 import { waitFor } from '../support/system.js';
 
-const skip = skipUnless(HAVE_CHROMIUM, `headless Chromium not found at ${CHROMIUM} (apt-get install chromium, or set EXODUS_CHROMIUM)`);
+const skip = skipUnless(
+  HAVE_CHROMIUM,
+  `headless Chromium not found at ${CHROMIUM} (apt-get install chromium, or set EXODUS_CHROMIUM)`,
+);
 /** The tally on the page: the API serves it up to 1 s old (cached) and the page reads it every 2 s; a busy machine adds to both. */
 const TALLY_FRESH_MS = 10_000;
 
@@ -32,7 +43,9 @@ describe.skipIf(skip)('the page in a real browser (Chromium, real pipeline on SQ
   });
 
   /** A pipeline listening on a real port, and a fresh browser tab on it. */
-  const serve = async (options: PipelineOptions & { consumers?: boolean } = {}): Promise<{ origin: string; p: Pipeline }> => {
+  const serve = async (
+    options: PipelineOptions & { consumers?: boolean } = {},
+  ): Promise<{ origin: string; p: Pipeline }> => {
     const p = (pipeline = await buildPipeline({ logLevel: 'warn', ...options }));
     if (options.consumers !== false) p.startConsumers();
     const origin = await p.app.listen({ host: '127.0.0.1', port: 0 });
@@ -46,7 +59,10 @@ describe.skipIf(skip)('the page in a real browser (Chromium, real pipeline on SQ
     await opened.page.goto(origin);
     return opened.page;
   };
-  const fill = async (page: Page, wish: { pass: string; destination?: 'mars' | 'europa'; to?: string; message: string }): Promise<void> => {
+  const fill = async (
+    page: Page,
+    wish: { pass: string; destination?: 'mars' | 'europa'; to?: string; message: string },
+  ): Promise<void> => {
     await page.fill('#pass', wish.pass);
     await page.check(`input[name="destination"][value="${wish.destination ?? 'mars'}"]`);
     await page.fill('#to', wish.to ?? '');
@@ -57,7 +73,9 @@ describe.skipIf(skip)('the page in a real browser (Chromium, real pipeline on SQ
   it('submit: pending with its id, then stored and on the wall; replacing it shows the first superseded and moves the tally', async () => {
     const { origin, p } = await serve({ consumers: false });
     const page = await tab(origin);
-    await expect.poll(() => page.textContent('#transit-mars')).toMatch(/^9-month transit · leaving today, you arrive \d+ \w+ \d{4}$/);
+    await expect
+      .poll(() => page.textContent('#transit-mars'))
+      .toMatch(/^9-month transit · leaving today, you arrive \d+ \w+ \d{4}$/);
     expect(await page.textContent('#transit-europa')).toMatch(/^72-month transit/);
 
     await fill(page, { pass: passFor('EV-00001'), to: 'Grandma', message: 'Water the apple tree.' });
@@ -76,7 +94,11 @@ describe.skipIf(skip)('the page in a real browser (Chromium, real pipeline on SQ
     expect(await page.textContent('#wall-list > li')).toContain('To Grandma');
     await screenshot(page, 'stored');
 
-    await fill(page, { pass: passFor('EV-00001'), destination: 'europa', message: 'Changed my mind: see you on Europa.' });
+    await fill(page, {
+      pass: passFor('EV-00001'),
+      destination: 'europa',
+      message: 'Changed my mind: see you on Europa.',
+    });
     await page.click('#submit');
     await page.waitForSelector(`#mine-list > li[data-id="${firstId}"][data-status="superseded"]`);
     expect(await mine(page, 0).getAttribute('data-status')).toBe('stored');
@@ -95,14 +117,18 @@ describe.skipIf(skip)('the page in a real browser (Chromium, real pipeline on SQ
     await fill(page, { pass: tampered, message: 'Hello' });
     await page.click('#submit');
     await page.waitForSelector('#pass-error:not([hidden])');
-    expect(await page.textContent('#pass-error')).toBe('this boarding pass was not accepted: check it against your card');
+    expect(await page.textContent('#pass-error')).toBe(
+      'this boarding pass was not accepted: check it against your card',
+    );
     expect(await page.getAttribute('#pass', 'aria-invalid')).toBe('true');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('form-errors');
     await screenshot(page, 'wrong-pass');
 
     await fill(page, { pass: passFor('EV-00001', new Date(Date.now() - 1000)), message: 'Hello' });
     await page.click('#submit');
-    await expect.poll(() => page.textContent('#pass-error')).toBe('this boarding pass has expired: ask the boarding desk for a new one');
+    await expect
+      .poll(() => page.textContent('#pass-error'))
+      .toBe('this boarding pass has expired: ask the boarding desk for a new one');
 
     let posts = 0;
     page.on('request', (request) => void (request.method() === 'POST' && posts++));
@@ -110,7 +136,9 @@ describe.skipIf(skip)('the page in a real browser (Chromium, real pipeline on SQ
     for (const notAPass of [`${good}ł`, good.replace('.', ' .'), 'my pass']) {
       await fill(page, { pass: notAPass, message: 'Hello' });
       await page.click('#submit');
-      await expect.poll(() => page.textContent('#pass-error')).toBe('this is not a boarding pass: copy it exactly as printed on your card (it starts with EV-)');
+      await expect
+        .poll(() => page.textContent('#pass-error'))
+        .toBe('this is not a boarding pass: copy it exactly as printed on your card (it starts with EV-)');
       expect(await page.textContent('#form-status')).not.toMatch(/could not be reached/);
     }
 
@@ -122,7 +150,9 @@ describe.skipIf(skip)('the page in a real browser (Chromium, real pipeline on SQ
 
     await fill(page, { pass: good, message: 'reversed \u202Etext' });
     await page.click('#submit');
-    await expect.poll(() => page.textContent('#message-error')).toBe('character 10 (U+202E) is a bidi override, which would show the text in another order than written');
+    await expect
+      .poll(() => page.textContent('#message-error'))
+      .toBe('character 10 (U+202E) is a bidi override, which would show the text in another order than written');
     expect(posts).toBe(0);
   });
 
@@ -172,7 +202,10 @@ describe.skipIf(skip)('the page in a real browser (Chromium, real pipeline on SQ
     await page.click('#submit');
     await page.waitForSelector('#mine-list > li');
     await fill(page, { pass: passFor('EV-00003'), message: 'Second, too soon.' });
-    const [limited] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/wishes') && r.status() === 429), page.click('#submit')]);
+    const [limited] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/wishes') && r.status() === 429),
+      page.click('#submit'),
+    ]);
     await page.waitForSelector('#sorry:not([hidden])');
     expect(await page.textContent('#sorry-title')).toBe('You are going a little fast.');
     expect(await page.textContent('#sorry-detail')).toContain('Your wish was not sent yet');
@@ -191,10 +224,18 @@ describe.skipIf(skip)('the page in a real browser (Chromium, real pipeline on SQ
     const traffic: string[] = []; // printed if the sorry state never shows
     const page = await tab(origin, (opened) => {
       opened.on('response', (response) => {
-        traffic.push(`${new Date().toISOString()} ${response.status()} ${response.request().method()} ${response.url()}`);
+        traffic.push(
+          `${new Date().toISOString()} ${response.status()} ${response.request().method()} ${response.url()}`,
+        );
         if (response.status() === 503) shedAnswers.push(response);
       });
-      opened.on('requestfailed', (request) => void traffic.push(`${new Date().toISOString()} failed ${request.url()}: ${request.failure()?.errorText ?? ''}`));
+      opened.on(
+        'requestfailed',
+        (request) =>
+          void traffic.push(
+            `${new Date().toISOString()} failed ${request.url()}: ${request.failure()?.errorText ?? ''}`,
+          ),
+      );
     });
     await fill(page, { pass: passFor('EV-00004'), message: 'Sent while everyone boards.' });
 
@@ -246,11 +287,18 @@ describe.skipIf(skip)('the page in a real browser (Chromium, real pipeline on SQ
       p.app.inject({
         method: 'POST',
         url: '/api/wishes',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${passFor(`EV-${String(n).padStart(5, '0')}`)}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${passFor(`EV-${String(n).padStart(5, '0')}`)}`,
+        },
         payload: JSON.stringify({ destination, message: `Wish number ${n}` }),
       });
     for (let n = 1; n <= 25; n++) expect((await submit(n, n % 3 === 0 ? 'europa' : 'mars')).statusCode).toBe(202);
-    await waitFor(async () => (await p.app.inject('/api/tally')).json<{ mars: number; europa: number }>().mars === 17, 10_000, 'wishes never counted');
+    await waitFor(
+      async () => (await p.app.inject('/api/tally')).json<{ mars: number; europa: number }>().mars === 17,
+      10_000,
+      'wishes never counted',
+    );
 
     const page = await tab(origin);
     const messages = () => page.locator('#wall-list .wish-message').allTextContents();
@@ -258,7 +306,9 @@ describe.skipIf(skip)('the page in a real browser (Chromium, real pipeline on SQ
     expect((await messages())[0]).toBe('Wish number 25');
     expect(await page.isDisabled('#wall-newer')).toBe(true);
     await page.click('#wall-older');
-    await expect.poll(messages).toEqual(['Wish number 5', 'Wish number 4', 'Wish number 3', 'Wish number 2', 'Wish number 1']);
+    await expect
+      .poll(messages)
+      .toEqual(['Wish number 5', 'Wish number 4', 'Wish number 3', 'Wish number 2', 'Wish number 1']);
     expect(await page.isDisabled('#wall-older')).toBe(true);
     await page.click('#wall-newer');
     await expect.poll(async () => (await messages())[0]).toBe('Wish number 25');
@@ -282,8 +332,19 @@ describe.skipIf(skip)('the page in a real browser (Chromium, real pipeline on SQ
       await page.addScriptTag({ path: axeSource });
       const audit = async (): Promise<string[]> =>
         page.evaluate(async () => {
-          const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: { id: string; help: string; nodes: unknown[] }[] }> } }).axe;
-          const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+          const axe = (
+            window as unknown as {
+              axe: {
+                run: (
+                  context: Document,
+                  options: object,
+                ) => Promise<{ violations: { id: string; help: string; nodes: unknown[] }[] }>;
+              };
+            }
+          ).axe;
+          const result = await axe.run(document, {
+            runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+          });
           return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length} nodes)`);
         });
       expect(await audit()).toEqual([]);
@@ -309,8 +370,17 @@ async function expectWaitHonours(page: Page, answers: readonly Response[]): Prom
   const until = Number(await page.getAttribute('#sorry', 'data-until'));
   const waits = answers.map((answer) => {
     const timing = answer.request().timing();
-    return { retryAfterMs: Number(answer.headers()['retry-after']) * 1000, waitedMs: until - (timing.startTime + timing.responseEnd) };
+    return {
+      retryAfterMs: Number(answer.headers()['retry-after']) * 1000,
+      waitedMs: until - (timing.startTime + timing.responseEnd),
+    };
   });
   expect(waits.length).toBeGreaterThan(0);
-  expect(waits.some(({ retryAfterMs, waitedMs }) => retryAfterMs > 0 && waitedMs >= retryAfterMs - 50 && waitedMs <= retryAfterMs * 1.3 + 250), JSON.stringify(waits)).toBe(true);
+  expect(
+    waits.some(
+      ({ retryAfterMs, waitedMs }) =>
+        retryAfterMs > 0 && waitedMs >= retryAfterMs - 50 && waitedMs <= retryAfterMs * 1.3 + 250,
+    ),
+    JSON.stringify(waits),
+  ).toBe(true);
 }

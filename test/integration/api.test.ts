@@ -15,7 +15,11 @@ describe('the REST API (real SQLite engines, consumers stopped)', () => {
     p.app.inject({
       method: 'POST',
       url: '/api/wishes',
-      headers: { 'content-type': 'application/json', ...(pass === null ? {} : { authorization: `Bearer ${pass}` }), ...headers },
+      headers: {
+        'content-type': 'application/json',
+        ...(pass === null ? {} : { authorization: `Bearer ${pass}` }),
+        ...headers,
+      },
       payload: typeof body === 'string' ? body : JSON.stringify(body),
     });
 
@@ -26,7 +30,11 @@ describe('the REST API (real SQLite engines, consumers stopped)', () => {
     expect(body).toMatchObject({ status: 'pending', evacueeId: 'EV-00001', destination: 'mars' });
     expect(res.headers['location']).toBe(`/api/wishes/${body.id}`);
     const [queued] = await p.messaging.queue(QUEUES.intake).receive(10, 1000);
-    expect(queued?.message).toMatchObject({ specversion: '1.0', type: 'exodus.wish.accepted', data: { id: body.id, message: wish.message } });
+    expect(queued?.message).toMatchObject({
+      specversion: '1.0',
+      type: 'exodus.wish.accepted',
+      data: { id: body.id, message: wish.message },
+    });
     expect(queued?.message.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
   });
 
@@ -63,7 +71,8 @@ describe('the REST API (real SQLite engines, consumers stopped)', () => {
       [forged, '/problems/pass-invalid'],
       [passFor('EV-00001', new Date(Date.now() - 1000)), '/problems/pass-expired'],
     ];
-    const raw = async (authorization: string) => (await post(wish, { authorization }, null)).json<{ type: string }>().type;
+    const raw = async (authorization: string) =>
+      (await post(wish, { authorization }, null)).json<{ type: string }>().type;
     expect(await raw('')).toBe('/problems/pass-missing');
     expect(await raw(`xBearer ${passFor('EV-00001')}`)).toBe('/problems/pass-malformed');
     expect(await raw(`Bearer ${passFor('EV-00001')} trailing`)).toBe('/problems/pass-malformed');
@@ -80,10 +89,17 @@ describe('the REST API (real SQLite engines, consumers stopped)', () => {
   });
 
   it('queues the text exactly as written (NFC), markup and all; refuses at the door, naming the field, only what cannot be shown', async () => {
-    const res = await post({ destination: 'mars', to: 'Mum <mum@example.org>', message: 'if a<b and c>d, cafe\u0301 <script>alert(1)</script>' });
+    const res = await post({
+      destination: 'mars',
+      to: 'Mum <mum@example.org>',
+      message: 'if a<b and c>d, cafe\u0301 <script>alert(1)</script>',
+    });
     expect(res.statusCode).toBe(202);
     const [queued] = await p.messaging.queue(QUEUES.intake).receive(10, 1000);
-    expect(queued?.message.data).toMatchObject({ to: 'Mum <mum@example.org>', message: 'if a<b and c>d, caf\u00e9 <script>alert(1)</script>' });
+    expect(queued?.message.data).toMatchObject({
+      to: 'Mum <mum@example.org>',
+      message: 'if a<b and c>d, caf\u00e9 <script>alert(1)</script>',
+    });
 
     for (const [field, text, reason] of [
       ['message', 'lone \ud800 surrogate', /character 6 \(U\+D800\) is not valid Unicode/],
@@ -92,7 +108,10 @@ describe('the REST API (real SQLite engines, consumers stopped)', () => {
     ] as const) {
       const refused = await post({ destination: 'mars', message: 'hello', [field]: text });
       expect(refused.statusCode, JSON.stringify(text)).toBe(400);
-      expect(refused.json(), JSON.stringify(text)).toMatchObject({ type: '/problems/invalid-wish', errors: [{ field, reason: expect.stringMatching(reason) as unknown }] });
+      expect(refused.json(), JSON.stringify(text)).toMatchObject({
+        type: '/problems/invalid-wish',
+        errors: [{ field, reason: expect.stringMatching(reason) as unknown }],
+      });
     }
     expect((await p.messaging.queue(QUEUES.intake).stats()).ready).toBe(0);
   });
@@ -138,7 +157,9 @@ describe('the REST API (real SQLite engines, consumers stopped)', () => {
     const misuse = await post({ ...wish, message: 'something else' }, { 'idempotency-key': 'k1' });
     expect(misuse.statusCode).toBe(422);
     // Keys are per evacuee: the same key from someone else is their own request.
-    expect((await post(wish, { 'idempotency-key': 'k1' }, passFor('EV-00009'))).json()).not.toMatchObject({ id: first.json<{ id: string }>().id });
+    expect((await post(wish, { 'idempotency-key': 'k1' }, passFor('EV-00009'))).json()).not.toMatchObject({
+      id: first.json<{ id: string }>().id,
+    });
   });
 
   it('503 with Retry-After when the queue cannot take the wish durably', async () => {
@@ -153,8 +174,16 @@ describe('the REST API (real SQLite engines, consumers stopped)', () => {
   it('validates wall queries by field and serves an empty wall and tally', async () => {
     const bad = await p.app.inject('/api/wall?limit=0&destination=venus');
     expect(bad.statusCode).toBe(400);
-    expect(bad.json<{ errors: { field: string }[] }>().errors.map((e) => e.field).sort()).toEqual(['destination', 'limit']);
-    expect((await p.app.inject('/api/wall?cursor=bm9wZQ')).json()).toMatchObject({ status: 400, errors: [{ field: 'cursor' }] });
+    expect(
+      bad
+        .json<{ errors: { field: string }[] }>()
+        .errors.map((e) => e.field)
+        .sort(),
+    ).toEqual(['destination', 'limit']);
+    expect((await p.app.inject('/api/wall?cursor=bm9wZQ')).json()).toMatchObject({
+      status: 400,
+      errors: [{ field: 'cursor' }],
+    });
     expect((await p.app.inject('/api/wall')).json()).toEqual({ items: [], next: null });
     expect((await p.app.inject('/api/tally')).json()).toEqual({ mars: 0, europa: 0 });
   });

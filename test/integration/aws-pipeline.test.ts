@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DYNAMODB_UNAVAILABLE, testDynamoUrl } from '../contract/dynamodb-fixture.js';
-import { fauxqsEndpoint, stopFauxqs } from '../support/fauxqs.js';
 import { FaultRun } from '../support/fault-run.js';
+import { fauxqsEndpoint, stopFauxqs } from '../support/fauxqs.js';
 import { skipUnless } from '../support/services.js';
 
 const skip = skipUnless(DYNAMODB_UNAVAILABLE === undefined, `the AWS pipeline: ${DYNAMODB_UNAVAILABLE ?? ''}`);
@@ -20,7 +20,12 @@ describe.skipIf(skip)('the pipeline on sqs:// + dynamodb://', () => {
   it('kill -9 of workers and the tally while they hold leased messages: redelivered, nothing lost, nothing counted twice', async () => {
     const queueUrl = `sqs://us-east-1/e2e-${randomBytes(4).toString('hex')}?endpoint=${await fauxqsEndpoint()}`;
     // Leases are visibility timeouts, in whole seconds.
-    const { exodus, answers } = await run.flowThroughKills(queueUrl, await testDynamoUrl(), { evacuees: 450, leaseMs: 2_000, ratePerSec: 15, durationMs: 30_000 });
+    const { exodus, answers } = await run.flowThroughKills(queueUrl, await testDynamoUrl(), {
+      evacuees: 450,
+      leaseMs: 2_000,
+      ratePerSec: 15,
+      durationMs: 30_000,
+    });
     expect(answers.filter((a) => a.status === 202).length).toBeGreaterThan(400);
     await run.expectEverythingArrived(exodus, queueUrl, answers);
   }, 240_000);

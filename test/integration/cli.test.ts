@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyPass } from '../../src/domain/index.js';
@@ -12,7 +12,17 @@ import { envelope } from '../contract/fixtures.js';
 import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
 import { fauxqsEndpoint, stopFauxqs } from '../support/fauxqs.js';
 import { skipUnless } from '../support/services.js';
-import { BIN, exodus, freePort, generateRoster, startSystem, submitWish, tempDir, waitFor, wishStatus } from '../support/system.js';
+import {
+  BIN,
+  exodus,
+  freePort,
+  generateRoster,
+  startSystem,
+  submitWish,
+  tempDir,
+  waitFor,
+  wishStatus,
+} from '../support/system.js';
 
 describe('the exodus CLI', () => {
   it('generates a roster whose passes verify with the data dir secret, and reuses that secret', async () => {
@@ -62,10 +72,13 @@ describe('the exodus CLI', () => {
   });
 
   it('teaches itself: --version, --help on every verb and sub-verb with flags, defaults and an example, and the nearest name for a typo', async () => {
-    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as {
+      version: string;
+    };
     expect((await exodus(['--version'])).stdout.trim()).toBe(version);
     const top = await exodus(['--help']);
-    for (const verb of ['up', 'serve', 'roster', 'status', 'dlq', 'migrate', 'audit', 'slo', 'load', 'chaos']) expect(top.stdout).toMatch(new RegExp(`^  ${verb}\\b`, 'm'));
+    for (const verb of ['up', 'serve', 'roster', 'status', 'dlq', 'migrate', 'audit', 'slo', 'load', 'chaos'])
+      expect(top.stdout).toMatch(new RegExp(`^  ${verb}\\b`, 'm'));
     const load = await exodus(['load', '--help']);
     expect(load.code).toBe(0);
     expect(load.stdout).toContain('--scenario <name|file>');
@@ -75,10 +88,16 @@ describe('the exodus CLI', () => {
     expect(kill.stdout).toContain('--every <d>');
     expect(kill.stdout).toContain('[env EXODUS_DATA]');
     const up = await exodus(['up', '--help']);
-    for (const setting of ['--max-lease-lapses', '--log-format', '--console-port', '--traces-per-second']) expect(up.stdout).toContain(setting);
-    expect((await exodus(['lod'])).stderr.trim()).toBe("exodus: unknown command 'lod' (Did you mean load?) (exodus --help)");
+    for (const setting of ['--max-lease-lapses', '--log-format', '--console-port', '--traces-per-second'])
+      expect(up.stdout).toContain(setting);
+    expect((await exodus(['lod'])).stderr.trim()).toBe(
+      "exodus: unknown command 'lod' (Did you mean load?) (exodus --help)",
+    );
     const typo = await exodus(['chaos', 'kill', '--servce', 'worker']);
-    expect({ code: typo.code, stderr: typo.stderr.trim() }).toEqual({ code: 2, stderr: "exodus: unknown option '--servce' (Did you mean --service?) (exodus --help)" });
+    expect({ code: typo.code, stderr: typo.stderr.trim() }).toEqual({
+      code: 2,
+      stderr: "exodus: unknown option '--servce' (Did you mean --service?) (exodus --help)",
+    });
   });
 
   it('answers bad usage with one line and exit code 2', async () => {
@@ -106,7 +125,9 @@ describe('the exodus CLI', () => {
       const pass = /boarding pass of EV-00001 \(.+\), paste it into the page:\n\s+(\S+)/.exec(system.output())?.[1];
       expect(pass).toBeDefined();
       expect(readFileSync(join(system.dataDir, 'demo-roster.csv'), 'utf8').trim().split('\n')).toHaveLength(11);
-      expect((await submitWish(system.url, pass ?? '', { destination: 'europa', message: 'first try' })).status).toBe(202);
+      expect((await submitWish(system.url, pass ?? '', { destination: 'europa', message: 'first try' })).status).toBe(
+        202,
+      );
       expect(system.output()).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: process started/m);
       expect(system.output()).not.toMatch(/^\{"level"/m);
     } finally {
@@ -123,13 +144,16 @@ describe('the exodus CLI', () => {
     expect(existsSync(join(declined.dataDir, 'demo-roster.csv'))).toBe(false);
   });
 
-  it('serve console runs the ops console alone, behind the data dir\'s admin token, and stops cleanly on SIGTERM', async () => {
+  it("serve console runs the ops console alone, behind the data dir's admin token, and stops cleanly on SIGTERM", async () => {
     const dir = tempDir();
     const port = await freePort();
-    const child = spawn(process.execPath, [BIN, 'serve', 'console', '--data', dir, '--console-port', String(port)], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'serve', 'console', '--data', dir, '--console-port', String(port)], {
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((done) => child.once('exit', done));
     try {
-      const services = (headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${port}/api/v1/services`, { headers }).catch(() => undefined);
+      const services = (headers: Record<string, string> = {}) =>
+        fetch(`http://127.0.0.1:${port}/api/v1/services`, { headers }).catch(() => undefined);
       await waitFor(async () => (await services())?.status === 401, 15_000, 'the console never answered');
       const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
       expect((await services({ authorization: `Bearer ${token}` }))?.status).toBe(200);
@@ -147,10 +171,14 @@ describe('the exodus CLI', () => {
     const system = await startSystem({ extraArgs: ['--console-port', String(port)] });
     try {
       const [evacuee] = await generateRoster(system.dataDir, 1);
-      const { id } = (await (await submitWish(system.url, evacuee?.pass ?? '', { destination: 'mars', message: 'no console needed' })).json()) as { id: string };
+      const { id } = (await (
+        await submitWish(system.url, evacuee?.pass ?? '', { destination: 'mars', message: 'no console needed' })
+      ).json()) as { id: string };
       await waitFor(async () => (await wishStatus(system.url, id)).status === 'stored', 10_000, 'never stored');
       const restarts = async () => {
-        const status = JSON.parse((await exodus(['status', '--data', system.dataDir, '--json'])).stdout) as { supervisor: { processes: { service: string; restarts: number }[] } };
+        const status = JSON.parse((await exodus(['status', '--data', system.dataDir, '--json'])).stdout) as {
+          supervisor: { processes: { service: string; restarts: number }[] };
+        };
         return status.supervisor.processes.find((p) => p.service === 'console')?.restarts ?? 0;
       };
       await waitFor(async () => (await restarts()) >= 1, 15_000, 'the console was never restarted');
@@ -163,37 +191,61 @@ describe('the exodus CLI', () => {
   // The same operator session on every queue engine: the CLI goes through the ports only.
   const engines = [
     { name: 'SQLite (a data dir)', url: (dir: string) => `sqlite:${dir}`, unavailable: undefined },
-    { name: 'NATS JetStream', url: () => `${NATS_URL}${NATS_URL.includes('?') ? '&' : '?'}prefix=cli-${randomBytes(4).toString('hex')}`, unavailable: NATS_UNAVAILABLE },
+    {
+      name: 'NATS JetStream',
+      url: () => `${NATS_URL}${NATS_URL.includes('?') ? '&' : '?'}prefix=cli-${randomBytes(4).toString('hex')}`,
+      unavailable: NATS_UNAVAILABLE,
+    },
     // fauxqs runs in this process; the CLI's processes reach it by its endpoint.
-    { name: 'SQS + SNS (fauxqs)', url: async () => `sqs://us-east-1/cli-${randomBytes(4).toString('hex')}?endpoint=${await fauxqsEndpoint()}`, unavailable: undefined },
+    {
+      name: 'SQS + SNS (fauxqs)',
+      url: async () => `sqs://us-east-1/cli-${randomBytes(4).toString('hex')}?endpoint=${await fauxqsEndpoint()}`,
+      unavailable: undefined,
+    },
   ];
   afterAll(stopFauxqs);
   for (const engine of engines) {
-    it.skipIf(skipUnless(engine.unavailable === undefined, engine.unavailable ?? ''))(`status and dlq work on ${engine.name}: list, show, redrive, purge`, async () => {
-      const dir = tempDir();
-      const url = await engine.url(dir);
-      const env = { EXODUS_QUEUE: url };
-      const messaging = await openMessaging(url, { maxAttempts: 1 });
-      try {
-        const intake = messaging.queue('intake');
-        await intake.send([envelope('poison-a'), envelope('poison-b')]);
-        for (const delivery of await intake.receive(10, 1000)) await delivery.deadLetter('PermanentError: unreadable');
+    it.skipIf(skipUnless(engine.unavailable === undefined, engine.unavailable ?? ''))(
+      `status and dlq work on ${engine.name}: list, show, redrive, purge`,
+      async () => {
+        const dir = tempDir();
+        const url = await engine.url(dir);
+        const env = { EXODUS_QUEUE: url };
+        const messaging = await openMessaging(url, { maxAttempts: 1 });
+        try {
+          const intake = messaging.queue('intake');
+          await intake.send([envelope('poison-a'), envelope('poison-b')]);
+          for (const delivery of await intake.receive(10, 1000))
+            await delivery.deadLetter('PermanentError: unreadable');
 
-        const status = JSON.parse((await exodus(['status', '--data', dir, '--json'], env)).stdout) as { queues: Record<string, { dead: number }> };
-        expect(status.queues['intake']?.dead).toBe(2);
-        expect((await exodus(['dlq', 'list', '--data', dir, '--queue', 'intake'], env)).stdout).toMatch(/poison-a.*PermanentError: unreadable/);
-        const shown = JSON.parse((await exodus(['dlq', 'show', '--data', dir, '--queue', 'intake', '--id', 'poison-b'], env)).stdout) as { message: { id: string } };
-        expect(shown.message.id).toBe('poison-b');
-        expect((await exodus(['dlq', 'redrive', '--data', dir, '--queue', 'intake', '--id', 'poison-a'], env)).stdout).toContain('redrove 1');
-        expect((await exodus(['dlq', 'purge', '--data', dir, '--queue', 'intake'], env)).stdout).toContain('purged 1');
-        const after = JSON.parse((await exodus(['status', '--data', dir, '--json'], env)).stdout) as { queues: Record<string, { dead: number; ready: number }> };
-        expect(after.queues['intake']).toMatchObject({ dead: 0, ready: 1 });
-        // The redriven message is deliverable again, as itself.
-        expect((await intake.receive(10, 1000)).map((d) => d.message.id)).toEqual(['poison-a']);
-      } finally {
-        await messaging.close();
-        await destroyNamespace(url);
-      }
-    });
+          const status = JSON.parse((await exodus(['status', '--data', dir, '--json'], env)).stdout) as {
+            queues: Record<string, { dead: number }>;
+          };
+          expect(status.queues['intake']?.dead).toBe(2);
+          expect((await exodus(['dlq', 'list', '--data', dir, '--queue', 'intake'], env)).stdout).toMatch(
+            /poison-a.*PermanentError: unreadable/,
+          );
+          const shown = JSON.parse(
+            (await exodus(['dlq', 'show', '--data', dir, '--queue', 'intake', '--id', 'poison-b'], env)).stdout,
+          ) as { message: { id: string } };
+          expect(shown.message.id).toBe('poison-b');
+          expect(
+            (await exodus(['dlq', 'redrive', '--data', dir, '--queue', 'intake', '--id', 'poison-a'], env)).stdout,
+          ).toContain('redrove 1');
+          expect((await exodus(['dlq', 'purge', '--data', dir, '--queue', 'intake'], env)).stdout).toContain(
+            'purged 1',
+          );
+          const after = JSON.parse((await exodus(['status', '--data', dir, '--json'], env)).stdout) as {
+            queues: Record<string, { dead: number; ready: number }>;
+          };
+          expect(after.queues['intake']).toMatchObject({ dead: 0, ready: 1 });
+          // The redriven message is deliverable again, as itself.
+          expect((await intake.receive(10, 1000)).map((d) => d.message.id)).toEqual(['poison-a']);
+        } finally {
+          await messaging.close();
+          await destroyNamespace(url);
+        }
+      },
+    );
   }
 });

@@ -21,7 +21,9 @@ function availabilityFromMetrics(text: string): { good: number; total: number } 
   for (const line of text.split('\n')) {
     const match = /^http_server_request_duration(?:_seconds)?_count\{(.*)\} (\d+)/.exec(line);
     if (match === null) continue;
-    const labels = new Map([...(match[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m): [string, string] => [m[1] ?? '', m[2] ?? '']));
+    const labels = new Map(
+      [...(match[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m): [string, string] => [m[1] ?? '', m[2] ?? '']),
+    );
     if (labels.get('http_route') !== '/api/wishes' || labels.get('http_request_method') !== 'POST') continue;
     const status = labels.get('http_response_status_code') ?? '';
     const n = Number(match[2]);
@@ -37,13 +39,17 @@ describe('the console counts what the processes counted, on a running system', (
   let passes: string[];
   let token: string;
   const consoleApi = async <T>(path: string): Promise<T> => {
-    const response = await fetch(`${system.consoleUrl ?? ''}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await fetch(`${system.consoleUrl ?? ''}${path}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(response.status, path).toBe(200);
     return (await response.json()) as T;
   };
   const frontendCounts = async () => availabilityFromMetrics(await (await fetch(`${system.url}/metrics`)).text());
   const consoleCounts = async () => {
-    const availability = (await consoleApi<SlosResponse>('/api/v1/slos')).slos.find((slo) => slo.name === 'wish-acceptance-availability');
+    const availability = (await consoleApi<SlosResponse>('/api/v1/slos')).slos.find(
+      (slo) => slo.name === 'wish-acceptance-availability',
+    );
     return { good: availability?.good, total: availability?.total };
   };
   /** Waits until the console's availability figures are `expected`; fails naming both if they never are. */
@@ -64,51 +70,101 @@ describe('the console counts what the processes counted, on a running system', (
     system = await startSystem();
     token = readFileSync(join(system.dataDir, 'admin-token'), 'utf8').trim();
     // The demo evacuees `exodus up` makes on a first start: `evacuee_id,name,boarding_pass`, a pass per line.
-    passes = readFileSync(join(system.dataDir, 'demo-roster.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(',').at(-1) ?? '');
+    passes = readFileSync(join(system.dataDir, 'demo-roster.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(',').at(-1) ?? '');
   });
   afterAll(async () => {
     await system.stop();
   });
 
-  it("seven wishes right after the start, then a restarted frontend's first three: the SLO's good and total equal the frontend's /metrics, to the request", async () => {
-    const statuses = await Promise.all(passes.slice(0, 7).map(async (pass, i) => (await postWish(system.url, pass, { destination: 'mars', message: `wish ${i} right after the start` })).status));
-    expect(statuses.every((status) => status === 202 || status === 503 || status === 429)).toBe(true);
-    const first = await frontendCounts();
-    expect(first.total).toBe(7);
-    await consoleShows(first);
+  it(
+    "seven wishes right after the start, then a restarted frontend's first three: the SLO's good and total equal the frontend's /metrics, to the request",
+    async () => {
+      const statuses = await Promise.all(
+        passes
+          .slice(0, 7)
+          .map(
+            async (pass, i) =>
+              (await postWish(system.url, pass, { destination: 'mars', message: `wish ${i} right after the start` }))
+                .status,
+          ),
+      );
+      expect(statuses.every((status) => status === 202 || status === 503 || status === 429)).toBe(true);
+      const first = await frontendCounts();
+      expect(first.total).toBe(7);
+      await consoleShows(first);
 
-    // kill -9: the frontend's counters start again from zero in a new process (a new series, not a negative step).
-    const before = servicePids(system.dataDir).find((p) => p.name === 'frontend-1')?.pid ?? 0;
-    process.kill(before, 'SIGKILL');
-    await waitFor(async () => {
-      const now = servicePids(system.dataDir).find((p) => p.name === 'frontend-1')?.pid;
-      return now !== undefined && now !== before && (await fetch(`${system.url}/readyz`).catch(() => undefined))?.ok === true;
-    }, DEADLINE_MS, 'the frontend never came back');
-    await Promise.all(passes.slice(7, 10).map((pass, i) => postWish(system.url, pass, { destination: 'europa', message: `wish ${i} after the restart` })));
-    const second = await frontendCounts();
-    expect(second.total).toBe(3);
-    await consoleShows({ good: first.good + second.good, total: first.total + second.total });
-  }, 4 * DEADLINE_MS);
+      // kill -9: the frontend's counters start again from zero in a new process (a new series, not a negative step).
+      const before = servicePids(system.dataDir).find((p) => p.name === 'frontend-1')?.pid ?? 0;
+      process.kill(before, 'SIGKILL');
+      await waitFor(
+        async () => {
+          const now = servicePids(system.dataDir).find((p) => p.name === 'frontend-1')?.pid;
+          return (
+            now !== undefined &&
+            now !== before &&
+            (await fetch(`${system.url}/readyz`).catch(() => undefined))?.ok === true
+          );
+        },
+        DEADLINE_MS,
+        'the frontend never came back',
+      );
+      await Promise.all(
+        passes
+          .slice(7, 10)
+          .map((pass, i) =>
+            postWish(system.url, pass, { destination: 'europa', message: `wish ${i} after the restart` }),
+          ),
+      );
+      const second = await frontendCounts();
+      expect(second.total).toBe(3);
+      await consoleShows({ good: first.good + second.good, total: first.total + second.total });
+    },
+    4 * DEADLINE_MS,
+  );
 
-  it('lists the services that run, each with the supervisor’s processes and their pids, once each (a restarted frontend too); running and wanted agree with the instances', async () => {
-    // `frontend-1:1234`, … as the supervisor has them now, and as the console lists them.
-    const supervised = (): string[] => servicePids(system.dataDir).filter((p) => p.name !== 'supervisor').map((p) => `${p.name}:${p.pid}`).sort();
-    let services: Overview['services'] = [];
-    const listed = (): string[] => services.flatMap((s) => s.instances.map((i) => `${i.instance}:${i.pid ?? 'none'}`)).sort();
-    await waitFor(
-      async () => {
-        services = (await consoleApi<Overview>('/api/v1/overview')).services;
-        return supervised().length > 0 && listed().join() === supervised().join();
-      },
-      DEADLINE_MS,
-      'never listed',
-    ).catch(() => undefined);
-    expect(listed()).toEqual(supervised());
-    expect(services.map((s) => s.name)).toEqual(['exodus-console', 'exodus-frontend', 'exodus-parser', 'exodus-tally', 'exodus-worker']);
-    for (const service of services) {
-      const kept = supervised().filter((p) => `exodus-${p.replace(/-\d+:.*$/, '')}` === service.name).length;
-      expect({ name: service.name, running: service.running, wanted: service.wanted, up: service.instances.filter((i) => i.up).length }).toEqual({ name: service.name, running: kept, wanted: kept, up: kept });
-    }
-    expect(services.find((s) => s.name === 'exodus-worker')).toMatchObject({ running: 2, wanted: 2 });
-  }, 2 * DEADLINE_MS);
+  it(
+    'lists the services that run, each with the supervisor’s processes and their pids, once each (a restarted frontend too); running and wanted agree with the instances',
+    async () => {
+      // `frontend-1:1234`, … as the supervisor has them now, and as the console lists them.
+      const supervised = (): string[] =>
+        servicePids(system.dataDir)
+          .filter((p) => p.name !== 'supervisor')
+          .map((p) => `${p.name}:${p.pid}`)
+          .sort();
+      let services: Overview['services'] = [];
+      const listed = (): string[] =>
+        services.flatMap((s) => s.instances.map((i) => `${i.instance}:${i.pid ?? 'none'}`)).sort();
+      await waitFor(
+        async () => {
+          services = (await consoleApi<Overview>('/api/v1/overview')).services;
+          return supervised().length > 0 && listed().join() === supervised().join();
+        },
+        DEADLINE_MS,
+        'never listed',
+      ).catch(() => undefined);
+      expect(listed()).toEqual(supervised());
+      expect(services.map((s) => s.name)).toEqual([
+        'exodus-console',
+        'exodus-frontend',
+        'exodus-parser',
+        'exodus-tally',
+        'exodus-worker',
+      ]);
+      for (const service of services) {
+        const kept = supervised().filter((p) => `exodus-${p.replace(/-\d+:.*$/, '')}` === service.name).length;
+        expect({
+          name: service.name,
+          running: service.running,
+          wanted: service.wanted,
+          up: service.instances.filter((i) => i.up).length,
+        }).toEqual({ name: service.name, running: kept, wanted: kept, up: kept });
+      }
+      expect(services.find((s) => s.name === 'exodus-worker')).toMatchObject({ running: 2, wanted: 2 });
+    },
+    2 * DEADLINE_MS,
+  );
 });

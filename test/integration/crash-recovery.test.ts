@@ -17,7 +17,15 @@ import {
   waitUntilConsuming,
   type Destination,
 } from '../support/ledger.js';
-import { generateRoster, postWish, startSystem, tempDir, wishStatus, type RosterEntry, type RunningSystem } from '../support/system.js';
+import {
+  generateRoster,
+  postWish,
+  startSystem,
+  tempDir,
+  wishStatus,
+  type RosterEntry,
+  type RunningSystem,
+} from '../support/system.js';
 
 /**
  * Chaos experiment: `kill -9` of the consumers in the middle of their batches while wishes flow.
@@ -70,7 +78,11 @@ const parser: KillTarget = { service: 'parser', replica: 1, queue: 'intake' };
 const worker = (replica: number): KillTarget => ({ service: 'worker', replica, queue: 'store' });
 const tally: KillTarget = { service: 'tally', replica: 1, queue: 'tally' };
 /** Every consumer of each queue (`exodus up --replicas` below): a kill freezes the others of its queue while it catches its own. */
-const CONSUMERS: Readonly<Record<QueueName, readonly KillTarget[]>> = { intake: [parser], store: [worker(1), worker(2)], tally: [tally] };
+const CONSUMERS: Readonly<Record<QueueName, readonly KillTarget[]>> = {
+  intake: [parser],
+  store: [worker(1), worker(2)],
+  tally: [tally],
+};
 const REPLICAS = `parser=${CONSUMERS.intake.length},worker=${CONSUMERS.store.length},tally=${CONSUMERS.tally.length}`;
 const nameOf = (target: KillTarget): string => `${target.service}-${target.replica}`;
 
@@ -158,7 +170,11 @@ function planWishes(roster: readonly RosterEntry[], scenario: ChaosScenario): Pl
   const pick = (): Destination => (random() < 0.5 ? 'mars' : 'europa');
   const wishes: PlannedWish[] = roster.map((evacuee, i) => ({
     evacuee,
-    body: { destination: pick(), ...(i % 3 === 0 ? { to: `family of ${evacuee.name}` } : {}), message: `Remember me, ${evacuee.evacueeId}. Wish 1 — ☄️ <b>goodbye</b>` },
+    body: {
+      destination: pick(),
+      ...(i % 3 === 0 ? { to: `family of ${evacuee.name}` } : {}),
+      message: `Remember me, ${evacuee.evacueeId}. Wish 1 — ☄️ <b>goodbye</b>`,
+    },
   }));
   for (const evacuee of roster.slice(0, scenario.secondWishes)) {
     wishes.push({ evacuee, body: { destination: pick(), message: `Changed my mind, ${evacuee.evacueeId}. Wish 2` } });
@@ -196,213 +212,263 @@ describe(`crash recovery: ${SCENARIO.name}`, () => {
     else if (process.env['EXODUS_KEEP_TEST_DATA'] === undefined) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it(
-    'loses no accepted wish: each ends stored or superseded, the tally equals the store, the queues drain, and SIGTERM exits 0',
-    async () => {
-      if (system === undefined || messaging === undefined || storage === undefined) throw new Error('system not started');
-      const { url } = system;
-      const engines = { messaging, storage };
-      const wishes = planWishes(roster, SCENARIO);
-      expect(wishes.length).toBeGreaterThanOrEqual(2000);
+  it('loses no accepted wish: each ends stored or superseded, the tally equals the store, the queues drain, and SIGTERM exits 0', async () => {
+    if (system === undefined || messaging === undefined || storage === undefined) throw new Error('system not started');
+    const { url } = system;
+    const engines = { messaging, storage };
+    const wishes = planWishes(roster, SCENARIO);
+    expect(wishes.length).toBeGreaterThanOrEqual(2000);
 
-      // --- Load: every wish until it gets a 202; a 503 is the only other answer allowed, and is retried.
-      const ledger = new Ledger();
-      const unexpected: string[] = [];
-      let answered = 0;
-      let unavailable = 0;
-      const totalKills = SCENARIO.faults.reduce((n, fault) => n + killsOf(fault).length, 0);
-      const gate = new Gate();
-      const submit = async (index: number): Promise<void> => {
-        if (index >= SCENARIO.holdBackFraction * wishes.length) await gate.pass();
-        const { evacuee, body } = wishes[index] as PlannedWish;
-        for (;;) {
-          const response = await postWish(url, evacuee.pass, body);
-          if (response.status === 202) {
-            const accepted = (await response.json()) as { id: string; status: string; evacueeId: string; submittedAt: string; destination: Destination };
-            if (accepted.status !== 'pending' || accepted.evacueeId !== evacuee.evacueeId || accepted.destination !== body.destination) {
-              unexpected.push(`202 with the wrong wish for ${evacuee.evacueeId}: ${JSON.stringify(accepted)}`);
-            }
-            ledger.record({ id: accepted.id, evacueeId: accepted.evacueeId, submittedAt: accepted.submittedAt, destination: accepted.destination });
-            break;
+    // --- Load: every wish until it gets a 202; a 503 is the only other answer allowed, and is retried.
+    const ledger = new Ledger();
+    const unexpected: string[] = [];
+    let answered = 0;
+    let unavailable = 0;
+    const totalKills = SCENARIO.faults.reduce((n, fault) => n + killsOf(fault).length, 0);
+    const gate = new Gate();
+    const submit = async (index: number): Promise<void> => {
+      if (index >= SCENARIO.holdBackFraction * wishes.length) await gate.pass();
+      const { evacuee, body } = wishes[index] as PlannedWish;
+      for (;;) {
+        const response = await postWish(url, evacuee.pass, body);
+        if (response.status === 202) {
+          const accepted = (await response.json()) as {
+            id: string;
+            status: string;
+            evacueeId: string;
+            submittedAt: string;
+            destination: Destination;
+          };
+          if (
+            accepted.status !== 'pending' ||
+            accepted.evacueeId !== evacuee.evacueeId ||
+            accepted.destination !== body.destination
+          ) {
+            unexpected.push(`202 with the wrong wish for ${evacuee.evacueeId}: ${JSON.stringify(accepted)}`);
           }
-          const text = await response.text();
-          if (response.status !== 503) {
-            unexpected.push(`${response.status} for ${evacuee.evacueeId}: ${text}`);
-            break;
-          }
-          unavailable++;
-          await sleep(100);
+          ledger.record({
+            id: accepted.id,
+            evacueeId: accepted.evacueeId,
+            submittedAt: accepted.submittedAt,
+            destination: accepted.destination,
+          });
+          break;
         }
-        answered++;
-      };
-
-      const loadStartedAt = Date.now();
-      // --- Faults: each fires at its point in the load, kills its consumers while they hold leased
-      // messages (frozen with them: see killHoldingLeases), and waits until the supervisor's
-      // replacements are consuming. Kills of one queue follow one another: the next freezes the
-      // replacements of the last, so it never meets a process still booting.
-      const kills: KillRecord[] = [];
-      const killMidBatch = async (queue: QueueName, victims: readonly KillTarget[]): Promise<void> => {
-        const bystanders = CONSUMERS[queue].filter((consumer) => !victims.some((victim) => nameOf(victim) === nameOf(consumer)));
-        const { pids, held } = await killHoldingLeases({
-          dataDir,
-          queue: engines.messaging.queue(queue),
-          victims,
-          bystanders,
-          starving: () => gate.letOneThrough(),
-          withinMs: SCENARIO.holdWithinMs,
-        });
-        const killedAt = Date.now();
-        const kill: KillRecord = { queue, victims, held, answeredAtKill: answered, atMs: killedAt - loadStartedAt };
-        kills.push(kill);
-        if (kills.length === totalKills) gate.openForAll();
-        await Promise.all(
-          victims.map(async ({ service, replica }, i) => {
-            const replacement = await waitForRestart(dataDir, service, replica, pids[i] ?? 0, 15_000);
-            await waitUntilConsuming(dataDir, service, replica, replacement, 15_000);
-          }),
-        );
-        kill.recoveredInMs = Date.now() - killedAt;
-      };
-      const chaos = (async () => {
-        const recovered = new Map<QueueName, Promise<void>>();
-        for (const fault of SCENARIO.faults) {
-          while (answered < fault.afterFraction * wishes.length) await sleep(5);
-          for (const { queue, victims } of killsOf(fault)) {
-            recovered.set(queue, (recovered.get(queue) ?? Promise.resolve()).then(() => killMidBatch(queue, victims)));
-          }
+        const text = await response.text();
+        if (response.status !== 503) {
+          unexpected.push(`${response.status} for ${evacuee.evacueeId}: ${text}`);
+          break;
         }
-        await Promise.all(recovered.values());
-      })();
-      // A failed fault must not leave the held-back wishes waiting for ever; `await chaos` reports it.
-      const openGate = (): void => gate.openForAll();
-      chaos.then(openGate, openGate);
-
-      await runPaced(wishes.length, { concurrency: SCENARIO.concurrency, ratePerSec: SCENARIO.ratePerSec }, submit);
-      const loadEndedAt = Date.now();
-      await chaos;
-      console.log(
-        [
-          `crash-recovery: ${wishes.length} wishes sent in ${loadEndedAt - loadStartedAt} ms, ${ledger.accepted.length} × 202, ${unavailable} × 503`,
-          ...kills.map(
-            (k) =>
-              `  kill -9 ${k.victims.map(nameOf).join(' and ')} at ${k.atMs} ms, after ${k.answeredAtKill} answers, holding ${k.held} ${k.queue} messages; consuming again ${k.recoveredInMs ?? '?'} ms later`,
-          ),
-        ].join('\n'),
-      );
-
-      expect(unexpected).toEqual([]);
-      expect(ledger.accepted).toHaveLength(wishes.length);
-      expect(new Set(ledger.accepted.map((w) => w.id)).size).toBe(wishes.length);
-      expect(kills).toHaveLength(totalKills);
-      // Every kill landed while wishes were still being sent.
-      for (const kill of kills) expect(kill.answeredAtKill).toBeLessThan(wishes.length);
-      // And every kill abandoned leased messages (a batch in the middle), in every stage.
-      expect(kills.filter((k) => k.held === 0).map((k) => k.victims.map(nameOf).join(' and ')), 'kills without leased messages').toEqual([]);
-      for (const queue of ['intake', 'store', 'tally']) {
-        expect(kills.filter((k) => k.queue === queue && k.held > 0).length, `kills with ${queue} messages in flight`).toBeGreaterThan(0);
-      }
-
-      // --- Recovery: every accepted wish leaves `pending`, via the public API. (`stored` is not yet
-      // final while a newer wish of the same evacuee is pending, so the outcome is read once all are in.)
-      type StatusAnswer = { status: string; evacueeId?: string; submittedAt?: string; destination?: string };
-      const statusOf = (id: string): Promise<StatusAnswer> => wishStatus<StatusAnswer>(url, id);
-      let pending = ledger.accepted.map((w) => w.id);
-      const drainDeadline = loadEndedAt + SCENARIO.drainTimeoutMs;
-      while (pending.length > 0 && Date.now() < drainDeadline) {
-        const still: string[] = [];
-        await forEachLimit(pending, SCENARIO.concurrency, async (id) => {
-          if ((await statusOf(id)).status === 'pending') still.push(id);
-        });
-        pending = still;
-        if (pending.length > 0) await sleep(250);
-      }
-      const drainMs = Date.now() - loadEndedAt;
-      expect(pending, `wishes still pending ${SCENARIO.drainTimeoutMs} ms after the load`).toEqual([]);
-      const final = new Map<string, StatusAnswer>();
-      await forEachLimit(ledger.accepted, SCENARIO.concurrency, async ({ id }) => void final.set(id, await statusOf(id)));
-
-      const newest = ledger.newestPerEvacuee();
-      const wrong: string[] = [];
-      for (const wish of ledger.accepted) {
-        const record = final.get(wish.id);
-        const expected = newest.get(wish.evacueeId)?.id === wish.id ? 'stored' : 'superseded';
-        if (record?.status !== expected) wrong.push(`${wish.id} (${wish.evacueeId}): ${record?.status ?? 'missing'}, expected ${expected}`);
-        else if (record.evacueeId !== wish.evacueeId || record.submittedAt !== wish.submittedAt || record.destination !== wish.destination) {
-          wrong.push(`${wish.id}: recorded as ${JSON.stringify(record)}, accepted as ${JSON.stringify(wish)}`);
-        }
-      }
-      expect(wrong, 'wishes whose final status is not the last-writer-wins outcome').toEqual([]);
-      expect([...final.values()].filter((r) => r.status === 'superseded').length).toBe(wishes.length - newest.size);
-
-      // No phantom or duplicate in the system of record: exactly the accepted ids (plus, only if a
-      // 503 came after a durable send, wishes nobody was told about, which must then be superseded).
-      const records: WishRecord[] = [];
-      for (let page = await storage.store.scan(undefined, 1000); page.length > 0; page = await storage.store.scan(page.at(-1)?.id, 1000)) records.push(...page);
-      const acceptedIds = new Set(ledger.accepted.map((w) => w.id));
-      const unknown = records.filter((r) => !acceptedIds.has(r.id));
-      if (unavailable === 0) expect(unknown).toEqual([]);
-      else expect(unknown.filter((r) => r.status !== 'superseded')).toEqual([]);
-      expect(records.length - unknown.length).toBe(ledger.accepted.length);
-
-      // --- Read model: tally = store = the ledger's own count of evacuees by newest destination.
-      const expectedTally = ledger.expectedTally();
-      expect(expectedTally.mars + expectedTally.europa).toBe(new Set(ledger.accepted.map((w) => w.evacueeId)).size);
-      let apiTally: unknown;
-      while (Date.now() < drainDeadline) {
-        apiTally = await (await fetch(`${url}/api/tally`)).json();
-        if (isDeepStrictEqual(apiTally, expectedTally)) break;
+        unavailable++;
         await sleep(100);
       }
-      expect(await storage.store.countCurrent()).toEqual(expectedTally);
-      expect(apiTally).toEqual(expectedTally);
+      answered++;
+    };
 
-      // The wall holds exactly each evacuee's newest wish.
-      const wall = new Map<string, string>();
-      for (let cursor: string | null = ''; cursor !== null; ) {
-        const page = (await (await fetch(`${url}/api/wall?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json()) as {
-          items: { id: string; evacueeId: string }[];
-          next: string | null;
-        };
-        for (const item of page.items) {
-          expect(wall.has(item.evacueeId), `${item.evacueeId} twice on the wall`).toBe(false);
-          wall.set(item.evacueeId, item.id);
-        }
-        cursor = page.next;
-      }
-      expect(wall).toEqual(new Map([...newest].map(([evacueeId, wish]) => [evacueeId, wish.id])));
-
-      // --- Queues end empty, as the operator's `exodus status` shows them (nothing dead-lettered).
-      let queues = await queueStatus(dataDir);
-      const empty = (q: Record<string, { ready: number; inFlight: number; dead: number }>): boolean =>
-        ['intake', 'store', 'tally'].every((name) => q[name]?.ready === 0 && q[name]?.inFlight === 0 && q[name]?.dead === 0);
-      while (!empty(queues) && Date.now() < drainDeadline) {
-        await sleep(250);
-        queues = await queueStatus(dataDir);
-      }
-      for (const name of ['intake', 'store', 'tally']) {
-        const { ready, inFlight, dead } = queues[name] ?? {};
-        expect({ ready, inFlight, dead }, `queue ${name}`).toEqual({ ready: 0, inFlight: 0, dead: 0 });
-      }
-
-      // --- The supervisor restarted exactly what was killed, and nothing else died.
-      const restarts = (service: string, replica: number): number => childOf(dataDir, service, replica).restarts;
-      const timesKilled = (service: string, replica: number): number => kills.filter((k) => k.victims.some((v) => v.service === service && v.replica === replica)).length;
-      for (const [service, replica] of [['frontend', 1], ['parser', 1], ['worker', 1], ['worker', 2], ['tally', 1]] as const) {
-        expect(restarts(service, replica), `restarts of ${service}-${replica}`).toBe(timesKilled(service, replica));
-      }
-      expect(restarts('parser', 1)).toBeGreaterThan(1);
-
-      // --- Graceful stop drains and exits 0.
-      const exitCode = await system.stop();
-      expect(exitCode, system.output()).toBe(0);
-
-      console.log(
-        `crash-recovery: every wish final ${drainMs} ms after the last 202; tally ${JSON.stringify(expectedTally)}; restarts ` +
-          ['parser', 'worker', 'tally'].map((service) => `${service} ${readChildren(dataDir).filter((p) => p.service === service).reduce((n, p) => n + p.restarts, 0)}`).join(', '),
+    const loadStartedAt = Date.now();
+    // --- Faults: each fires at its point in the load, kills its consumers while they hold leased
+    // messages (frozen with them: see killHoldingLeases), and waits until the supervisor's
+    // replacements are consuming. Kills of one queue follow one another: the next freezes the
+    // replacements of the last, so it never meets a process still booting.
+    const kills: KillRecord[] = [];
+    const killMidBatch = async (queue: QueueName, victims: readonly KillTarget[]): Promise<void> => {
+      const bystanders = CONSUMERS[queue].filter(
+        (consumer) => !victims.some((victim) => nameOf(victim) === nameOf(consumer)),
       );
-      passed = true;
-    },
-    90_000,
-  );
+      const { pids, held } = await killHoldingLeases({
+        dataDir,
+        queue: engines.messaging.queue(queue),
+        victims,
+        bystanders,
+        starving: () => gate.letOneThrough(),
+        withinMs: SCENARIO.holdWithinMs,
+      });
+      const killedAt = Date.now();
+      const kill: KillRecord = { queue, victims, held, answeredAtKill: answered, atMs: killedAt - loadStartedAt };
+      kills.push(kill);
+      if (kills.length === totalKills) gate.openForAll();
+      await Promise.all(
+        victims.map(async ({ service, replica }, i) => {
+          const replacement = await waitForRestart(dataDir, service, replica, pids[i] ?? 0, 15_000);
+          await waitUntilConsuming(dataDir, service, replica, replacement, 15_000);
+        }),
+      );
+      kill.recoveredInMs = Date.now() - killedAt;
+    };
+    const chaos = (async () => {
+      const recovered = new Map<QueueName, Promise<void>>();
+      for (const fault of SCENARIO.faults) {
+        while (answered < fault.afterFraction * wishes.length) await sleep(5);
+        for (const { queue, victims } of killsOf(fault)) {
+          recovered.set(
+            queue,
+            (recovered.get(queue) ?? Promise.resolve()).then(() => killMidBatch(queue, victims)),
+          );
+        }
+      }
+      await Promise.all(recovered.values());
+    })();
+    // A failed fault must not leave the held-back wishes waiting for ever; `await chaos` reports it.
+    const openGate = (): void => gate.openForAll();
+    chaos.then(openGate, openGate);
+
+    await runPaced(wishes.length, { concurrency: SCENARIO.concurrency, ratePerSec: SCENARIO.ratePerSec }, submit);
+    const loadEndedAt = Date.now();
+    await chaos;
+    console.log(
+      [
+        `crash-recovery: ${wishes.length} wishes sent in ${loadEndedAt - loadStartedAt} ms, ${ledger.accepted.length} × 202, ${unavailable} × 503`,
+        ...kills.map(
+          (k) =>
+            `  kill -9 ${k.victims.map(nameOf).join(' and ')} at ${k.atMs} ms, after ${k.answeredAtKill} answers, holding ${k.held} ${k.queue} messages; consuming again ${k.recoveredInMs ?? '?'} ms later`,
+        ),
+      ].join('\n'),
+    );
+
+    expect(unexpected).toEqual([]);
+    expect(ledger.accepted).toHaveLength(wishes.length);
+    expect(new Set(ledger.accepted.map((w) => w.id)).size).toBe(wishes.length);
+    expect(kills).toHaveLength(totalKills);
+    // Every kill landed while wishes were still being sent.
+    for (const kill of kills) expect(kill.answeredAtKill).toBeLessThan(wishes.length);
+    // And every kill abandoned leased messages (a batch in the middle), in every stage.
+    expect(
+      kills.filter((k) => k.held === 0).map((k) => k.victims.map(nameOf).join(' and ')),
+      'kills without leased messages',
+    ).toEqual([]);
+    for (const queue of ['intake', 'store', 'tally']) {
+      expect(
+        kills.filter((k) => k.queue === queue && k.held > 0).length,
+        `kills with ${queue} messages in flight`,
+      ).toBeGreaterThan(0);
+    }
+
+    // --- Recovery: every accepted wish leaves `pending`, via the public API. (`stored` is not yet
+    // final while a newer wish of the same evacuee is pending, so the outcome is read once all are in.)
+    type StatusAnswer = { status: string; evacueeId?: string; submittedAt?: string; destination?: string };
+    const statusOf = (id: string): Promise<StatusAnswer> => wishStatus<StatusAnswer>(url, id);
+    let pending = ledger.accepted.map((w) => w.id);
+    const drainDeadline = loadEndedAt + SCENARIO.drainTimeoutMs;
+    while (pending.length > 0 && Date.now() < drainDeadline) {
+      const still: string[] = [];
+      await forEachLimit(pending, SCENARIO.concurrency, async (id) => {
+        if ((await statusOf(id)).status === 'pending') still.push(id);
+      });
+      pending = still;
+      if (pending.length > 0) await sleep(250);
+    }
+    const drainMs = Date.now() - loadEndedAt;
+    expect(pending, `wishes still pending ${SCENARIO.drainTimeoutMs} ms after the load`).toEqual([]);
+    const final = new Map<string, StatusAnswer>();
+    await forEachLimit(ledger.accepted, SCENARIO.concurrency, async ({ id }) => void final.set(id, await statusOf(id)));
+
+    const newest = ledger.newestPerEvacuee();
+    const wrong: string[] = [];
+    for (const wish of ledger.accepted) {
+      const record = final.get(wish.id);
+      const expected = newest.get(wish.evacueeId)?.id === wish.id ? 'stored' : 'superseded';
+      if (record?.status !== expected)
+        wrong.push(`${wish.id} (${wish.evacueeId}): ${record?.status ?? 'missing'}, expected ${expected}`);
+      else if (
+        record.evacueeId !== wish.evacueeId ||
+        record.submittedAt !== wish.submittedAt ||
+        record.destination !== wish.destination
+      ) {
+        wrong.push(`${wish.id}: recorded as ${JSON.stringify(record)}, accepted as ${JSON.stringify(wish)}`);
+      }
+    }
+    expect(wrong, 'wishes whose final status is not the last-writer-wins outcome').toEqual([]);
+    expect([...final.values()].filter((r) => r.status === 'superseded').length).toBe(wishes.length - newest.size);
+
+    // No phantom or duplicate in the system of record: exactly the accepted ids (plus, only if a
+    // 503 came after a durable send, wishes nobody was told about, which must then be superseded).
+    const records: WishRecord[] = [];
+    for (
+      let page = await storage.store.scan(undefined, 1000);
+      page.length > 0;
+      page = await storage.store.scan(page.at(-1)?.id, 1000)
+    )
+      records.push(...page);
+    const acceptedIds = new Set(ledger.accepted.map((w) => w.id));
+    const unknown = records.filter((r) => !acceptedIds.has(r.id));
+    if (unavailable === 0) expect(unknown).toEqual([]);
+    else expect(unknown.filter((r) => r.status !== 'superseded')).toEqual([]);
+    expect(records.length - unknown.length).toBe(ledger.accepted.length);
+
+    // --- Read model: tally = store = the ledger's own count of evacuees by newest destination.
+    const expectedTally = ledger.expectedTally();
+    expect(expectedTally.mars + expectedTally.europa).toBe(new Set(ledger.accepted.map((w) => w.evacueeId)).size);
+    let apiTally: unknown;
+    while (Date.now() < drainDeadline) {
+      apiTally = await (await fetch(`${url}/api/tally`)).json();
+      if (isDeepStrictEqual(apiTally, expectedTally)) break;
+      await sleep(100);
+    }
+    expect(await storage.store.countCurrent()).toEqual(expectedTally);
+    expect(apiTally).toEqual(expectedTally);
+
+    // The wall holds exactly each evacuee's newest wish.
+    const wall = new Map<string, string>();
+    for (let cursor: string | null = ''; cursor !== null;) {
+      const page = (await (
+        await fetch(`${url}/api/wall?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+      ).json()) as {
+        items: { id: string; evacueeId: string }[];
+        next: string | null;
+      };
+      for (const item of page.items) {
+        expect(wall.has(item.evacueeId), `${item.evacueeId} twice on the wall`).toBe(false);
+        wall.set(item.evacueeId, item.id);
+      }
+      cursor = page.next;
+    }
+    expect(wall).toEqual(new Map([...newest].map(([evacueeId, wish]) => [evacueeId, wish.id])));
+
+    // --- Queues end empty, as the operator's `exodus status` shows them (nothing dead-lettered).
+    let queues = await queueStatus(dataDir);
+    const empty = (q: Record<string, { ready: number; inFlight: number; dead: number }>): boolean =>
+      ['intake', 'store', 'tally'].every(
+        (name) => q[name]?.ready === 0 && q[name]?.inFlight === 0 && q[name]?.dead === 0,
+      );
+    while (!empty(queues) && Date.now() < drainDeadline) {
+      await sleep(250);
+      queues = await queueStatus(dataDir);
+    }
+    for (const name of ['intake', 'store', 'tally']) {
+      const { ready, inFlight, dead } = queues[name] ?? {};
+      expect({ ready, inFlight, dead }, `queue ${name}`).toEqual({ ready: 0, inFlight: 0, dead: 0 });
+    }
+
+    // --- The supervisor restarted exactly what was killed, and nothing else died.
+    const restarts = (service: string, replica: number): number => childOf(dataDir, service, replica).restarts;
+    const timesKilled = (service: string, replica: number): number =>
+      kills.filter((k) => k.victims.some((v) => v.service === service && v.replica === replica)).length;
+    for (const [service, replica] of [
+      ['frontend', 1],
+      ['parser', 1],
+      ['worker', 1],
+      ['worker', 2],
+      ['tally', 1],
+    ] as const) {
+      expect(restarts(service, replica), `restarts of ${service}-${replica}`).toBe(timesKilled(service, replica));
+    }
+    expect(restarts('parser', 1)).toBeGreaterThan(1);
+
+    // --- Graceful stop drains and exits 0.
+    const exitCode = await system.stop();
+    expect(exitCode, system.output()).toBe(0);
+
+    console.log(
+      `crash-recovery: every wish final ${drainMs} ms after the last 202; tally ${JSON.stringify(expectedTally)}; restarts ` +
+        ['parser', 'worker', 'tally']
+          .map(
+            (service) =>
+              `${service} ${readChildren(dataDir)
+                .filter((p) => p.service === service)
+                .reduce((n, p) => n + p.restarts, 0)}`,
+          )
+          .join(', '),
+    );
+    passed = true;
+  }, 90_000);
 });

@@ -1,11 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HAVE_NATS_SERVER, HAVE_POSTGRES_BINARIES, startPrivateNats, startPrivatePostgres, type PrivateServer } from '../support/private-servers.js';
 import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
 import { POSTGRES_UNAVAILABLE, testPostgresUrl, testSchemaName } from '../contract/postgres-fixture.js';
 import { FaultRun } from '../support/fault-run.js';
 import { flowWishes } from '../support/flow.js';
 import { processLog, sleep } from '../support/ledger.js';
+import {
+  HAVE_NATS_SERVER,
+  HAVE_POSTGRES_BINARIES,
+  startPrivateNats,
+  startPrivatePostgres,
+  type PrivateServer,
+} from '../support/private-servers.js';
 import { skipUnless } from '../support/services.js';
 
 const skip = skipUnless(
@@ -55,7 +61,9 @@ describe.skipIf(skip)('faults on NATS JetStream + PostgreSQL', () => {
     for (const service of ['worker', 'tally']) {
       const held = processLog(exodus.dataDir, `${service}-1`).filter((line) => {
         const at = Date.parse(line.time ?? '');
-        return line.msg === 'dependency unavailable; holding the message' && at >= outage.from && at <= outage.to + 2_000;
+        return (
+          line.msg === 'dependency unavailable; holding the message' && at >= outage.from && at <= outage.to + 2_000
+        );
       });
       expect(held.length, `${service} never held a message through the outage`).toBeGreaterThan(0);
     }
@@ -96,7 +104,12 @@ describe.skipIf(skip)('faults on NATS JetStream + PostgreSQL', () => {
   it('kill -9 of workers and the tally while they hold leased messages: redelivered, nothing lost, nothing counted twice', async () => {
     const queueUrl = natsNamespace();
     // Short leases, so what a kill abandons comes back soon (on NATS within its 5 s hold at the most).
-    const { exodus, answers } = await run.flowThroughKills(queueUrl, testPostgresUrl(testSchemaName()), { evacuees: 1_200, leaseMs: 1_500, ratePerSec: 30, durationMs: 40_000 });
+    const { exodus, answers } = await run.flowThroughKills(queueUrl, testPostgresUrl(testSchemaName()), {
+      evacuees: 1_200,
+      leaseMs: 1_500,
+      ratePerSec: 30,
+      durationMs: 40_000,
+    });
     expect(answers.filter((a) => a.status === 202).length).toBeGreaterThan(1_100);
     await expectEverythingArrived(exodus, queueUrl, answers);
   }, 180_000);

@@ -1,8 +1,8 @@
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider, MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
-import { metrics } from '@opentelemetry/api';
-import { MeterProvider, MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Topic, WishStore } from '../../src/ports/index.js';
@@ -41,13 +41,22 @@ describe('a flood of injection attempts', () => {
     let published = 0;
     const parsed: Topic = { name: 'wish.parsed', publish: async (messages) => void (published += messages.length) };
     // No wish in the flood breaks the rules, so the store is never asked to record a rejection.
-    const store = { reject: () => Promise.reject(new Error('unexpected rejection')) } as Pick<WishStore, 'reject'> as WishStore;
+    const store = { reject: () => Promise.reject(new Error('unexpected rejection')) } as Pick<
+      WishStore,
+      'reject'
+    > as WishStore;
     const handle = createParserHandler({ store, parsed, logger });
 
     const started = Date.now();
     for (let i = 0; i < ATTEMPTS; i++) {
       const id = uuidv7();
-      const wish = { id, evacueeId: `EV-${String(i % 1000).padStart(5, '0')}`, submittedAt: new Date().toISOString(), destination: 'mars', message: `<img src=x onerror=alert(${i})>` };
+      const wish = {
+        id,
+        evacueeId: `EV-${String(i % 1000).padStart(5, '0')}`,
+        submittedAt: new Date().toISOString(),
+        destination: 'mars',
+        message: `<img src=x onerror=alert(${i})>`,
+      };
       await handle(envelope(`${id}.accepted`, wish));
       if (i % BATCH === BATCH - 1) await sleep(PAUSE_MS);
     }
@@ -57,16 +66,24 @@ describe('a flood of injection attempts', () => {
 
     expect(published).toBe(ATTEMPTS);
     const { resourceMetrics } = await reader.collect();
-    const counter = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((metric) => metric.descriptor.name === 'exodus.wish.injection_attempts');
-    expect((counter?.dataPoints as DataPoint<number>[] | undefined)?.reduce((sum, point) => sum + point.value, 0)).toBe(ATTEMPTS);
+    const counter = resourceMetrics.scopeMetrics
+      .flatMap((scope) => scope.metrics)
+      .find((metric) => metric.descriptor.name === 'exodus.wish.injection_attempts');
+    expect((counter?.dataPoints as DataPoint<number>[] | undefined)?.reduce((sum, point) => sum + point.value, 0)).toBe(
+      ATTEMPTS,
+    );
 
     const files = logFilesOf(path);
     const bytes = files.reduce((sum, file) => sum + statSync(file).size, 0);
-    const lines = files.flatMap((file) => readFileSync(file, 'utf8').split('\n').filter(Boolean)).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = files
+      .flatMap((file) => readFileSync(file, 'utf8').split('\n').filter(Boolean))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const reports = lines.filter((line) => line['event'] === 'wish.injection_attempt');
     const alone = reports.filter((line) => typeof line['wishId'] === 'string');
     const summed = reports.filter((line) => typeof line['count'] === 'number');
-    console.info(`flood: ${ATTEMPTS} attempts in ${seconds.toFixed(1)} s → ${files.length} file(s), ${bytes} bytes, ${lines.length} lines (${alone.length} alone, ${summed.length} summaries)`);
+    console.info(
+      `flood: ${ATTEMPTS} attempts in ${seconds.toFixed(1)} s → ${files.length} file(s), ${bytes} bytes, ${lines.length} lines (${alone.length} alone, ${summed.length} summaries)`,
+    );
 
     expect(bytes).toBeLessThanOrEqual(LOG_FILE_DEFAULTS.maxBytes * LOG_FILE_DEFAULTS.maxFiles);
     // Every attempt is in exactly one line: on its own or in a summary's count.
@@ -89,7 +106,16 @@ describe('a flood of injection attempts', () => {
     const logger = createLogger('exodus-parser', 'info', log.input());
     for (let i = 0; i < ATTEMPTS; i++) {
       // The line each attempt used to get before the summaries.
-      logger.warn({ event: 'wish.injection_attempt', evacueeId: 'EV-00001', wishId: uuidv7(), submittedAt: new Date().toISOString(), seq: i }, 'injection attempt: the wish looks like markup (kept as text, flagged)');
+      logger.warn(
+        {
+          event: 'wish.injection_attempt',
+          evacueeId: 'EV-00001',
+          wishId: uuidv7(),
+          submittedAt: new Date().toISOString(),
+          seq: i,
+        },
+        'injection attempt: the wish looks like markup (kept as text, flagged)',
+      );
       if (i % BATCH === BATCH - 1) await turn();
     }
     await log.end();

@@ -3,14 +3,33 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HAVE_NATS_SERVER, HAVE_POSTGRES_BINARIES, startPrivateNats, startPrivatePostgres } from '../support/private-servers.js';
-import { findNatsServer } from '../../src/ops/chaos/nats-server.js';
-import type { Journal } from '../../src/ops/chaos/index.js';
-import type { LoadReport } from '../../src/ops/load/index.js';
 import { destroyNamespace } from '../../src/engines/index.js';
-import { POSTGRES_UNAVAILABLE, TEST_POSTGRES_URL, testPostgresUrl, testSchemaName } from '../contract/postgres-fixture.js';
+import type { Journal } from '../../src/ops/chaos/index.js';
+import { findNatsServer } from '../../src/ops/chaos/nats-server.js';
+import type { LoadReport } from '../../src/ops/load/index.js';
+import {
+  POSTGRES_UNAVAILABLE,
+  TEST_POSTGRES_URL,
+  testPostgresUrl,
+  testSchemaName,
+} from '../contract/postgres-fixture.js';
+import {
+  HAVE_NATS_SERVER,
+  HAVE_POSTGRES_BINARIES,
+  startPrivateNats,
+  startPrivatePostgres,
+} from '../support/private-servers.js';
 import { skipUnless } from '../support/services.js';
-import { BIN, exodus, freePort, generateRoster, startSystem, tempDir, waitFor, type RunningSystem } from '../support/system.js';
+import {
+  BIN,
+  exodus,
+  freePort,
+  generateRoster,
+  startSystem,
+  tempDir,
+  waitFor,
+  type RunningSystem,
+} from '../support/system.js';
 
 const CI_LOAD = 'test/fixtures/chaos/ci-load.yaml';
 
@@ -19,7 +38,9 @@ function results(dir: string): LoadReport {
 }
 
 function ledgerLines(dir: string): number {
-  return readFileSync(join(dir, 'ledger.ndjson'), 'utf8').split('\n').filter((line) => line !== '').length;
+  return readFileSync(join(dir, 'ledger.ndjson'), 'utf8')
+    .split('\n')
+    .filter((line) => line !== '').length;
 }
 
 /**
@@ -31,10 +52,17 @@ describe('exodus load, chaos and audit together', () => {
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   });
-  const system = async (options: { env?: NodeJS.ProcessEnv; replicas?: string; engineArgs?: string[] } = {}): Promise<{ exodus: RunningSystem; roster: string }> => {
+  const system = async (
+    options: { env?: NodeJS.ProcessEnv; replicas?: string; engineArgs?: string[] } = {},
+  ): Promise<{ exodus: RunningSystem; roster: string }> => {
     const dataDir = tempDir();
     await generateRoster(dataDir, 1000, options.engineArgs ?? []);
-    const up = await startSystem({ dataDir, extraArgs: options.engineArgs ?? [], env: { EXODUS_RETRY_MAX_MS: '2000', ...options.env }, ...(options.replicas === undefined ? {} : { replicas: options.replicas }) });
+    const up = await startSystem({
+      dataDir,
+      extraArgs: options.engineArgs ?? [],
+      env: { EXODUS_RETRY_MAX_MS: '2000', ...options.env },
+      ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
+    });
     cleanups.push(() => up.stop());
     return { exodus: up, roster: join(dataDir, 'roster.csv') };
   };
@@ -42,9 +70,34 @@ describe('exodus load, chaos and audit together', () => {
   it('a load while a worker is killed every 2 s: the hypothesis holds, the load passes, and the audit finds every 202', async () => {
     const { exodus: up, roster } = await system({ replicas: 'parser=1,worker=2,tally=1' });
     const out = tempDir();
-    const load = exodus(['load', '--target', up.url, '--roster', roster, '--scenario', CI_LOAD, '--data', up.dataDir, '--out', join(out, 'load')]);
+    const load = exodus([
+      'load',
+      '--target',
+      up.url,
+      '--roster',
+      roster,
+      '--scenario',
+      CI_LOAD,
+      '--data',
+      up.dataDir,
+      '--out',
+      join(out, 'load'),
+    ]);
     await new Promise((done) => setTimeout(done, 4_000));
-    const chaos = await exodus(['chaos', 'kill', '--service', 'worker', '--every', '2s', '--for', '10s', '--data', up.dataDir, '--out', join(out, 'chaos')]);
+    const chaos = await exodus([
+      'chaos',
+      'kill',
+      '--service',
+      'worker',
+      '--every',
+      '2s',
+      '--for',
+      '10s',
+      '--data',
+      up.dataDir,
+      '--out',
+      join(out, 'chaos'),
+    ]);
     expect(chaos.code, chaos.stdout + chaos.stderr).toBe(0);
     const journal = JSON.parse(readFileSync(join(out, 'chaos', 'journal.json'), 'utf8')) as Journal;
     expect(journal.verdict).toBe('hypothesis held');
@@ -60,7 +113,14 @@ describe('exodus load, chaos and audit together', () => {
     expect(report.audit).toMatchObject({ ok: true, lost: 0, accepted: report.result.accepted });
     expect(ledgerLines(join(out, 'load'))).toBe(report.result.accepted);
 
-    const audit = await exodus(['audit', '--ledger', join(out, 'load', 'ledger.ndjson'), '--data', up.dataDir, '--json']);
+    const audit = await exodus([
+      'audit',
+      '--ledger',
+      join(out, 'load', 'ledger.ndjson'),
+      '--data',
+      up.dataDir,
+      '--json',
+    ]);
     expect(audit.code, audit.stderr).toBe(0);
     expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true, lost: [], onTheirWay: [], tallyMatches: true });
   }, 120_000);
@@ -69,7 +129,25 @@ describe('exodus load, chaos and audit together', () => {
     // A small write gate makes this short run overload the door on any machine.
     const { exodus: up, roster } = await system({ env: { EXODUS_MAX_IN_FLIGHT_WRITES: '16' } });
     const out = tempDir();
-    const run = await exodus(['load', '--target', up.url, '--roster', roster, '--scenario', 'overload', '--rate', '150', '--duration', '15s', '--connections', '300', '--data', up.dataDir, '--out', out]);
+    const run = await exodus([
+      'load',
+      '--target',
+      up.url,
+      '--roster',
+      roster,
+      '--scenario',
+      'overload',
+      '--rate',
+      '150',
+      '--duration',
+      '15s',
+      '--connections',
+      '300',
+      '--data',
+      up.dataDir,
+      '--out',
+      out,
+    ]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const report = results(out);
     expect(report.result.shed).toBeGreaterThan(100);
@@ -89,19 +167,41 @@ describe('exodus load, chaos and audit together', () => {
     expect(mistyped.stderr.trim()).toMatch(/^exodus: .*bad\.yaml:\d+: unknown key "erors" in "thresholds"/);
     const roster = join(dir, 'roster.csv');
     writeFileSync(roster, 'evacuee_id,name,boarding_pass\nEV-00001,A,x.y.z\n');
-    const noEngines = await exodus(['load', '--target', 'http://127.0.0.1:9', '--roster', roster, '--scenario', 'baseline'], { EXODUS_DATA: '' });
+    const noEngines = await exodus(
+      ['load', '--target', 'http://127.0.0.1:9', '--roster', roster, '--scenario', 'baseline'],
+      { EXODUS_DATA: '' },
+    );
     expect(noEngines.code).toBe(2);
     expect(noEngines.stderr).toMatch(/thresholds only an audit can measure/);
   });
 });
 
-const proxySkip = skipUnless(POSTGRES_UNAVAILABLE === undefined, `the fault-proxy run needs PostgreSQL (${POSTGRES_UNAVAILABLE ?? ''})`);
+const proxySkip = skipUnless(
+  POSTGRES_UNAVAILABLE === undefined,
+  `the fault-proxy run needs PostgreSQL (${POSTGRES_UNAVAILABLE ?? ''})`,
+);
 
 describe.skipIf(proxySkip)('exodus chaos through a fault proxy in front of PostgreSQL', () => {
   it('300 ms on every packet to the store, then its connections reset, under a load: hypothesis held, every 202 kept', async () => {
     const dataDir = tempDir();
     const port = await freePort();
-    const proxy = spawn(process.execPath, [BIN, 'chaos', 'proxy', '--name', 'store', '--listen', `127.0.0.1:${port}`, '--to', new URL(TEST_POSTGRES_URL).host || '127.0.0.1:5432', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proxy = spawn(
+      process.execPath,
+      [
+        BIN,
+        'chaos',
+        'proxy',
+        '--name',
+        'store',
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--to',
+        new URL(TEST_POSTGRES_URL).host || '127.0.0.1:5432',
+        '--data',
+        dataDir,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let proxyOutput = '';
     proxy.stdout.on('data', (chunk: Buffer) => (proxyOutput += chunk.toString()));
     const schema = testSchemaName();
@@ -113,10 +213,24 @@ describe.skipIf(proxySkip)('exodus chaos through a fault proxy in front of Postg
       await generateRoster(dataDir, 500, ['--store', throughProxy]);
       up = await startSystem({ dataDir, extraArgs: ['--store', throughProxy], env: { EXODUS_RETRY_MAX_MS: '2000' } });
       const out = tempDir();
-      const run = await exodus(['chaos', 'run', 'test/fixtures/chaos/ci-network.yaml', '--roster', join(dataDir, 'roster.csv'), '--data', dataDir, '--store', throughProxy, '--out', out]);
+      const run = await exodus([
+        'chaos',
+        'run',
+        'test/fixtures/chaos/ci-network.yaml',
+        '--roster',
+        join(dataDir, 'roster.csv'),
+        '--data',
+        dataDir,
+        '--store',
+        throughProxy,
+        '--out',
+        out,
+      ]);
       expect(run.code, run.stdout + run.stderr).toBe(0);
       const journal = JSON.parse(readFileSync(join(out, 'journal.json'), 'utf8')) as Journal;
-      expect(journal.steps.filter((step) => step.action.startsWith('network fault')).map((step) => step.action)).toEqual(['network fault on', 'network fault off', 'network fault on', 'network fault off']);
+      expect(
+        journal.steps.filter((step) => step.action.startsWith('network fault')).map((step) => step.action),
+      ).toEqual(['network fault on', 'network fault off', 'network fault on', 'network fault off']);
       expect(proxyOutput).toContain('fault on: {"kind":"latency","ms":300}');
       expect(proxyOutput).toContain('fault on: {"kind":"reset"}');
       const report = results(join(out, 'load'));
@@ -130,7 +244,10 @@ describe.skipIf(proxySkip)('exodus chaos through a fault proxy in front of Postg
   }, 150_000);
 });
 
-const distributedSkip = skipUnless(HAVE_POSTGRES_BINARIES && HAVE_NATS_SERVER, 'the distributed chaos run needs the PostgreSQL and nats-server binaries');
+const distributedSkip = skipUnless(
+  HAVE_POSTGRES_BINARIES && HAVE_NATS_SERVER,
+  'the distributed chaos run needs the PostgreSQL and nats-server binaries',
+);
 
 describe.skipIf(distributedSkip)('exodus chaos on NATS JetStream + PostgreSQL (servers of the test’s own)', () => {
   it('the store away for 8 s, then the broker restarted in lame-duck mode, then poison, under one load: hypothesis held, every 202 kept, the poison parked and purged', async () => {
@@ -148,15 +265,39 @@ describe.skipIf(distributedSkip)('exodus chaos on NATS JetStream + PostgreSQL (s
       await generateRoster(dataDir, 1000, engineArgs);
       up = await startSystem({ dataDir, extraArgs: engineArgs, env: { EXODUS_RETRY_MAX_MS: '2000' } });
       const out = tempDir();
-      const run = await exodus(['chaos', 'run', 'test/fixtures/chaos/ci-distributed.yaml', '--roster', join(dataDir, 'roster.csv'), '--data', dataDir, ...engineArgs, '--out', out]);
+      const run = await exodus([
+        'chaos',
+        'run',
+        'test/fixtures/chaos/ci-distributed.yaml',
+        '--roster',
+        join(dataDir, 'roster.csv'),
+        '--data',
+        dataDir,
+        ...engineArgs,
+        '--out',
+        out,
+      ]);
       expect(run.code, run.stdout + run.stderr).toBe(0);
       const journal = JSON.parse(readFileSync(join(out, 'journal.json'), 'utf8')) as Journal;
       expect(journal.verdict).toBe('hypothesis held');
-      expect(journal.steps.map((step) => step.action)).toEqual(expect.arrayContaining(['store unavailable', 'store available', 'broker stopping', 'broker started', 'poison sent', 'poison purged']));
+      expect(journal.steps.map((step) => step.action)).toEqual(
+        expect.arrayContaining([
+          'store unavailable',
+          'store available',
+          'broker stopping',
+          'broker started',
+          'poison sent',
+          'poison purged',
+        ]),
+      );
       const report = results(join(out, 'load'));
       expect(report.audit).toMatchObject({ ok: true, lost: 0 });
       expect(report.result).toMatchObject({ errors: 0, unexpected5xx: 0, shedWithoutRetryAfter: 0 });
-      expect(report.result.marks.map((mark) => mark.label)).toEqual(['store outage for 8 s', 'lame-duck broker restart, down 1 s', '3 poison messages']);
+      expect(report.result.marks.map((mark) => mark.label)).toEqual([
+        'store outage for 8 s',
+        'lame-duck broker restart, down 1 s',
+        '3 poison messages',
+      ]);
     } finally {
       await up?.stop();
       // The broker was restarted by the experiment, detached from the test: stop that one by its pid.

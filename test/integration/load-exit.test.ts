@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixedDoor, type FixedDoor } from '../support/fixed-door.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LoadReport } from '../../src/ops/load/index.js';
+import { startFixedDoor, type FixedDoor } from '../support/fixed-door.js';
 import { exodus, tempDir } from '../support/system.js';
 
 /**
@@ -28,8 +28,25 @@ describe('exodus load: the exit code is the verdict', () => {
       'name: must-not-fail\nrate: 20\nphases:\n  - { name: steady, constant: 1x, for: 1s }\nmix: { post: 1 }\nthresholds:\n  errors: { max: 0 }\n  unexpected_5xx: { max: 0 }\n',
     );
     const out = join(dir, 'out');
-    const result = await exodus(['load', '--target', target, '--roster', join(dir, 'roster.csv'), '--scenario', join(dir, 'scenario.yaml'), '--out', out], { EXODUS_DATA: '', EXODUS_QUEUE: '', EXODUS_STORE: '' });
-    return { code: result.code, stdout: result.stdout, report: JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as LoadReport };
+    const result = await exodus(
+      [
+        'load',
+        '--target',
+        target,
+        '--roster',
+        join(dir, 'roster.csv'),
+        '--scenario',
+        join(dir, 'scenario.yaml'),
+        '--out',
+        out,
+      ],
+      { EXODUS_DATA: '', EXODUS_QUEUE: '', EXODUS_STORE: '' },
+    );
+    return {
+      code: result.code,
+      stdout: result.stdout,
+      report: JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as LoadReport,
+    };
   };
 
   it('a load that breaks a threshold exits 1 and says FAIL', async () => {

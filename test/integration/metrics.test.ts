@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMessaging } from '../../src/engines/index.js';
 import { QUEUES } from '../../src/ports/index.js';
 import { observeQueue, observeTally, startHealthServer } from '../../src/runtime/index.js';
-import { buildPipeline, passFor, telemetry, type Pipeline } from '../support/in-process.js';
 import { envelope } from '../contract/fixtures.js';
+import { buildPipeline, passFor, telemetry, type Pipeline } from '../support/in-process.js';
 import { skipUnless } from '../support/services.js';
 import { exodus, startSystem, tempDir, waitFor, type RunningSystem } from '../support/system.js';
 
@@ -38,11 +38,25 @@ describe('metrics: Prometheus text at /metrics, from the OpenTelemetry SDK', () 
       return res.body;
     };
     const post = (evacueeId: string, message: string) =>
-      p.app.inject({ method: 'POST', url: '/api/wishes', headers: { 'content-type': 'application/json', authorization: `Bearer ${passFor(evacueeId)}` }, payload: { destination: 'mars', message } });
+      p.app.inject({
+        method: 'POST',
+        url: '/api/wishes',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${passFor(evacueeId)}` },
+        payload: { destination: 'mars', message },
+      });
     for (let i = 1; i <= 5; i++) await post(`EV-0070${i}`, `wish ${i}`);
     await post('EV-00701', 'a newer wish supersedes the first');
-    await p.app.inject({ method: 'POST', url: '/api/wishes', headers: { 'content-type': 'application/json' }, payload: { destination: 'mars', message: 'no pass' } });
-    await waitFor(async () => (await p.app.inject('/api/tally')).json<{ mars: number }>().mars === 5, 10_000, 'never tallied');
+    await p.app.inject({
+      method: 'POST',
+      url: '/api/wishes',
+      headers: { 'content-type': 'application/json' },
+      payload: { destination: 'mars', message: 'no pass' },
+    });
+    await waitFor(
+      async () => (await p.app.inject('/api/tally')).json<{ mars: number }>().mars === 5,
+      10_000,
+      'never tallied',
+    );
   });
   afterAll(async () => {
     await p?.close();
@@ -60,12 +74,34 @@ describe('metrics: Prometheus text at /metrics, from the OpenTelemetry SDK', () 
     );
     expect(sample(text, 'exodus_wishes_total', { exodus_wish_outcome: 'accepted' })).toBeGreaterThanOrEqual(6);
     expect(sample(text, 'exodus_wishes_total', { exodus_wish_outcome: 'stored' })).toBeGreaterThanOrEqual(5);
-    expect(sample(text, 'http_server_request_duration_count', { http_route: '/api/wishes', http_response_status_code: '202', http_request_method: 'POST' })).toBeGreaterThanOrEqual(6);
-    expect(sample(text, 'http_server_request_duration_count', { http_route: '/api/wishes', http_response_status_code: '401' })).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'messaging_client_sent_messages_total', { messaging_destination_name: 'intake', messaging_operation_name: 'send' })).toBeGreaterThanOrEqual(6);
-    expect(sample(text, 'messaging_client_consumed_messages_total', { messaging_destination_name: 'store' })).toBeGreaterThanOrEqual(6);
-    expect(sample(text, 'messaging_process_duration_count', { messaging_destination_name: 'tally' })).toBeGreaterThanOrEqual(6);
-    expect(sample(text, 'messaging_client_operation_duration_count', { messaging_operation_name: 'receive' })).toBeGreaterThan(0);
+    expect(
+      sample(text, 'http_server_request_duration_count', {
+        http_route: '/api/wishes',
+        http_response_status_code: '202',
+        http_request_method: 'POST',
+      }),
+    ).toBeGreaterThanOrEqual(6);
+    expect(
+      sample(text, 'http_server_request_duration_count', {
+        http_route: '/api/wishes',
+        http_response_status_code: '401',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'messaging_client_sent_messages_total', {
+        messaging_destination_name: 'intake',
+        messaging_operation_name: 'send',
+      }),
+    ).toBeGreaterThanOrEqual(6);
+    expect(
+      sample(text, 'messaging_client_consumed_messages_total', { messaging_destination_name: 'store' }),
+    ).toBeGreaterThanOrEqual(6);
+    expect(
+      sample(text, 'messaging_process_duration_count', { messaging_destination_name: 'tally' }),
+    ).toBeGreaterThanOrEqual(6);
+    expect(
+      sample(text, 'messaging_client_operation_duration_count', { messaging_operation_name: 'receive' }),
+    ).toBeGreaterThan(0);
   });
 
   it('times a failed message with its error type, and shows it dead in the queue depth', async () => {
@@ -74,12 +110,22 @@ describe('metrics: Prometheus text at /metrics, from the OpenTelemetry SDK', () 
     await waitFor(
       async () => {
         text = await scrape();
-        return sample(text, 'messaging_process_duration_count', { messaging_destination_name: 'intake', error_type: 'poison_message' }) === 1;
+        return (
+          sample(text, 'messaging_process_duration_count', {
+            messaging_destination_name: 'intake',
+            error_type: 'poison_message',
+          }) === 1
+        );
       },
       10_000,
       'the failed message was never timed with its error type',
     );
-    expect(sample(text, 'messaging_process_duration_count', { messaging_destination_name: 'store', error_type: 'poison_message' })).toBeUndefined();
+    expect(
+      sample(text, 'messaging_process_duration_count', {
+        messaging_destination_name: 'store',
+        error_type: 'poison_message',
+      }),
+    ).toBeUndefined();
   });
 
   it('shows the tally by destination, read from the read model at each scrape', async () => {
@@ -105,21 +151,36 @@ describe('metrics: Prometheus text at /metrics, from the OpenTelemetry SDK', () 
       await tally.send([envelope('held-back')]);
       for (const delivery of await tally.receive(10, 60_000)) await delivery.retry(60_000, 'not yet');
       const text = await scrape();
-      for (const state of ['ready', 'in_flight', 'dead']) expect(sample(text, 'exodus_queue_messages', { messaging_destination_name: 'store', exodus_queue_state: state }), state).toBeGreaterThanOrEqual(0);
-      expect(sample(text, 'exodus_queue_messages', { messaging_destination_name: 'tally', exodus_queue_state: 'delayed' })).toBe(1);
-      expect(sample(text, 'exodus_queue_messages', { messaging_destination_name: 'tally', exodus_queue_state: 'ready' })).toBe(0);
+      for (const state of ['ready', 'in_flight', 'dead'])
+        expect(
+          sample(text, 'exodus_queue_messages', { messaging_destination_name: 'store', exodus_queue_state: state }),
+          state,
+        ).toBeGreaterThanOrEqual(0);
+      expect(
+        sample(text, 'exodus_queue_messages', { messaging_destination_name: 'tally', exodus_queue_state: 'delayed' }),
+      ).toBe(1);
+      expect(
+        sample(text, 'exodus_queue_messages', { messaging_destination_name: 'tally', exodus_queue_state: 'ready' }),
+      ).toBe(0);
     } finally {
       await idle.close();
     }
     const text = await scrape();
-    expect(sample(text, 'exodus_queue_oldest_message_age', { messaging_destination_name: 'store' })).toBeGreaterThanOrEqual(0);
+    expect(
+      sample(text, 'exodus_queue_oldest_message_age', { messaging_destination_name: 'store' }),
+    ).toBeGreaterThanOrEqual(0);
     expect(sample(text, 'process_memory_usage')).toBeGreaterThan(10_000_000);
     expect(text).toMatch(/^nodejs_eventloop_delay_p99/m);
     expect(text).toMatch(/^v8js_memory_heap_used/m);
   });
 
   it('a consumer serves the same on its health port', async () => {
-    const health = await startHealthServer({ host: '127.0.0.1', port: 0, ready: async () => undefined, serveMetrics: telemetry.serveMetrics });
+    const health = await startHealthServer({
+      host: '127.0.0.1',
+      port: 0,
+      ready: async () => undefined,
+      serveMetrics: telemetry.serveMetrics,
+    });
     try {
       const res = await fetch(`http://127.0.0.1:${health.port}/metrics`);
       expect(res.status).toBe(200);
@@ -146,8 +207,22 @@ describe('metrics of every process of `exodus up`', () => {
     system = await startSystem({ replicas: 'parser=1,worker=2,tally=1' });
     const status = await exodus(['status', '--data', system.dataDir, '--json']);
     expect(status.code, status.stderr).toBe(0);
-    const supervisor = (JSON.parse(status.stdout) as { supervisor: { endpoints: Record<string, string>; processes: { service: string; replica: number; metricsUrl?: string }[] } }).supervisor;
-    expect(supervisor.processes.map((p) => `${p.service}-${p.replica}`)).toEqual(['console-1', 'frontend-1', 'parser-1', 'worker-1', 'worker-2', 'tally-1']);
+    const supervisor = (
+      JSON.parse(status.stdout) as {
+        supervisor: {
+          endpoints: Record<string, string>;
+          processes: { service: string; replica: number; metricsUrl?: string }[];
+        };
+      }
+    ).supervisor;
+    expect(supervisor.processes.map((p) => `${p.service}-${p.replica}`)).toEqual([
+      'console-1',
+      'frontend-1',
+      'parser-1',
+      'worker-1',
+      'worker-2',
+      'tally-1',
+    ]);
     expect(supervisor.endpoints['console']).toBe(system.consoleUrl);
     // Every process is scraped, the console (which exports nothing, to keep from sending to itself) included.
     const processes = supervisor.processes;
@@ -167,8 +242,12 @@ describe('metrics of every process of `exodus up`', () => {
         expect(`${check.stdout}${check.stderr}`.trim(), `${service}-${replica}`).toBe('');
       }
     }
-    const targets = JSON.parse(readFileSync(join(system.dataDir, 'prometheus-targets.json'), 'utf8')) as { targets: string[]; labels: { service: string } }[];
+    const targets = JSON.parse(readFileSync(join(system.dataDir, 'prometheus-targets.json'), 'utf8')) as {
+      targets: string[];
+      labels: { service: string };
+    }[];
     expect(targets.map((t) => t.targets[0])).toEqual(processes.map((p) => new URL(p.metricsUrl ?? '').host));
-    if (HAVE_PROMTOOL) expect(spawnSync('promtool', ['check', 'config', 'deploy/prometheus/prometheus.yml']).status).toBe(0);
+    if (HAVE_PROMTOOL)
+      expect(spawnSync('promtool', ['check', 'config', 'deploy/prometheus/prometheus.yml']).status).toBe(0);
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { destroyNamespace } from '../../src/engines/index.js';
 import { migratePostgres } from '../../src/engines/postgres/index.js';
 import { MIGRATIONS } from '../../src/engines/postgres/migrations.js';
-import { destroyNamespace } from '../../src/engines/index.js';
 import { POSTGRES_UNAVAILABLE, testPostgresUrl, testSchemaName } from '../contract/postgres-fixture.js';
 import { skipUnless } from '../support/services.js';
 import { exodus, tempDir } from '../support/system.js';
@@ -14,18 +14,26 @@ describe.skipIf(skip)('exodus migrate', () => {
   afterAll(() => Promise.all([destroyNamespace(testPostgresUrl(schema)), destroyNamespace(testPostgresUrl(other))]));
 
   it('applies each migration once though three start at once, then finds the schema up to date; sqlite has nothing to migrate', async () => {
-    const migrate = (store: string): ReturnType<typeof exodus> => exodus(['migrate', '--store', store, '--data', tempDir()]);
+    const migrate = (store: string): ReturnType<typeof exodus> =>
+      exodus(['migrate', '--store', store, '--data', tempDir()]);
     const url = testPostgresUrl(schema);
 
     const racing = await Promise.all([migrate(url), migrate(url), migrate(url)]);
-    expect(racing.map((run) => [run.code, run.stderr])).toEqual([[0, ''], [0, ''], [0, '']]);
+    expect(racing.map((run) => [run.code, run.stderr])).toEqual([
+      [0, ''],
+      [0, ''],
+      [0, ''],
+    ]);
     const lines = racing.flatMap((run) => run.stdout.trim().split('\n'));
     // The advisory lock lets one process apply everything while the other two wait, then see it done.
     expect(lines.filter((line) => line.startsWith('applied '))).toEqual(MIGRATIONS.map((m) => `applied ${m.name}`));
     expect(lines.filter((line) => line === 'schema up to date')).toHaveLength(2);
 
     expect(await migrate(url)).toMatchObject({ code: 0, stdout: 'schema up to date\n' });
-    expect(await migrate(`sqlite:${tempDir()}`)).toMatchObject({ code: 0, stdout: expect.stringMatching(/^nothing to migrate/) as unknown });
+    expect(await migrate(`sqlite:${tempDir()}`)).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^nothing to migrate/) as unknown,
+    });
     const refused = await migrate('postgres://127.0.0.1:1/test');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^exodus: migrate failed: PostgreSQL unavailable: .*ECONNREFUSED.*\n$/);

@@ -13,7 +13,10 @@ import { HAVE_NATS_SERVER, startPrivateNats } from '../support/private-servers.j
 import { skipUnless } from '../support/services.js';
 import { waitFor } from '../support/system.js';
 
-const skip = skipUnless(HAVE_NATS_SERVER && NATS_UNAVAILABLE === undefined, `the NATS fan-out tests need nats-server and a shared server (${NATS_UNAVAILABLE ?? 'nats-server binary missing'})`);
+const skip = skipUnless(
+  HAVE_NATS_SERVER && NATS_UNAVAILABLE === undefined,
+  `the NATS fan-out tests need nats-server and a shared server (${NATS_UNAVAILABLE ?? 'nats-server binary missing'})`,
+);
 
 /** The NATS engine's fan-out (one topic stream, a durable consumer per subscription), against real servers. */
 describe.skipIf(skip)('NATS fan-out', () => {
@@ -23,7 +26,10 @@ describe.skipIf(skip)('NATS fan-out', () => {
   });
   const open = async (url: string): Promise<MessagingEngine> => {
     const engine = await openMessaging(url, { maxAttempts: 5 });
-    cleanups.push(() => destroyNamespace(url), () => engine.close());
+    cleanups.push(
+      () => destroyNamespace(url),
+      () => engine.close(),
+    );
     return engine;
   };
   const subscribers = SUBSCRIPTIONS[TOPICS.wishParsed] ?? [];
@@ -76,8 +82,13 @@ describe.skipIf(skip)('NATS fan-out', () => {
 
     expect(acked.length).toBeGreaterThan(100);
     const missing = (ids: Set<string>): string[] => acked.filter((id) => !ids.has(id));
-    await waitFor(() => consumers.every(({ ids }) => missing(ids).length === 0), 30_000, 'acked publishes never delivered').catch((error: unknown) => {
-      for (const { queue, ids } of consumers) console.error(`${queue}: ${missing(ids).length} of ${acked.length} acked publishes never delivered`);
+    await waitFor(
+      () => consumers.every(({ ids }) => missing(ids).length === 0),
+      30_000,
+      'acked publishes never delivered',
+    ).catch((error: unknown) => {
+      for (const { queue, ids } of consumers)
+        console.error(`${queue}: ${missing(ids).length} of ${acked.length} acked publishes never delivered`);
       throw error;
     });
     await Promise.all(consumers.map(({ stop }) => stop()));
@@ -91,7 +102,11 @@ describe.skipIf(skip)('NATS fan-out', () => {
     cleanups.push(() => conn.close());
     const layout = new Layout(prefix);
     const stream = layout.topicStream(TOPICS.wishParsed);
-    const trim = new TopicTrim(conn, stream, subscribers.map((queue) => layout.consumer(queue)));
+    const trim = new TopicTrim(
+      conn,
+      stream,
+      subscribers.map((queue) => layout.consumer(queue)),
+    );
     const stored = async (): Promise<number> => (await conn.jsm.streams.info(stream)).state.messages;
 
     await engine.topic(TOPICS.wishParsed).publish(Array.from({ length: 10 }, (_, i) => envelope(`t${i}`)));

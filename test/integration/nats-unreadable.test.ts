@@ -46,7 +46,8 @@ describe.skipIf(skip)('NATS engine: messages that are not ours', () => {
     const letters = await queue.deadLetters.list(10);
     // Kept as they came: the message of each dead letter is the bytes, as a string.
     expect(letters.map((letter) => letter.message as unknown as string).sort()).toEqual(bodies.slice().sort());
-    for (const letter of letters) expect(letter).toMatchObject({ lastError: 'unreadable: not a JSON envelope with an id', attempts: 1 });
+    for (const letter of letters)
+      expect(letter).toMatchObject({ lastError: 'unreadable: not a JSON envelope with an id', attempts: 1 });
     expect(await queue.stats()).toMatchObject({ ready: 0, inFlight: 0, dead: 5 });
   });
 });

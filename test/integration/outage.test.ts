@@ -28,14 +28,21 @@ describe('a dependency outage', () => {
       const res = await p.app.inject({
         method: 'POST',
         url: '/api/wishes',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${passFor(`EV-${String(i).padStart(5, '0')}`)}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${passFor(`EV-${String(i).padStart(5, '0')}`)}`,
+        },
         payload: JSON.stringify({ destination: 'mars', message: `wish ${i}` }),
       });
       expect(res.statusCode).toBe(202);
       ids.push(res.json<{ id: string }>().id);
     }
     const app = p;
-    await waitFor(async () => (await app.storage.store.countCurrent()).mars === 20, 15_000, 'not all stored after the outage');
+    await waitFor(
+      async () => (await app.storage.store.countCurrent()).mars === 20,
+      15_000,
+      'not all stored after the outage',
+    );
     downUntil = 0;
     // More refusals than maxAttempts allows one message: had a refusal spent an attempt, something would be dead.
     expect(refused).toBeGreaterThan(2);
@@ -46,11 +53,25 @@ describe('a dependency outage', () => {
   });
 
   it('reads while the store and the read model are away answer 503 problem+json with Retry-After, never 500', async () => {
-    const away = <T extends object>(real: T): T => intercept(real, () => Promise.reject(new TransientError('postgres_unavailable', 'database "test" is not currently accepting connections')));
+    const away = <T extends object>(real: T): T =>
+      intercept(real, () =>
+        Promise.reject(
+          new TransientError('postgres_unavailable', 'database "test" is not currently accepting connections'),
+        ),
+      );
     p = await buildPipeline({ logLevel: 'silent', frontendStore: away, readModel: away });
-    for (const url of ['/api/wishes/01a22a7f-53f7-750a-a161-fa1e31321067', '/api/wall?destination=mars', '/api/tally']) {
+    for (const url of [
+      '/api/wishes/01a22a7f-53f7-750a-a161-fa1e31321067',
+      '/api/wall?destination=mars',
+      '/api/tally',
+    ]) {
       const res = await p.app.inject({ method: 'GET', url });
-      expect({ url, status: res.statusCode, type: res.headers['content-type'], retryAfter: res.headers['retry-after'] }).toEqual({ url, status: 503, type: 'application/problem+json; charset=utf-8', retryAfter: '2' });
+      expect({
+        url,
+        status: res.statusCode,
+        type: res.headers['content-type'],
+        retryAfter: res.headers['retry-after'],
+      }).toEqual({ url, status: 503, type: 'application/problem+json; charset=utf-8', retryAfter: '2' });
       expect(res.json<{ type: string }>().type).toBe('/problems/store-unavailable');
     }
   });

@@ -7,7 +7,12 @@ import { exodus, startSystem, tempDir, type RunningSystem } from '../support/sys
 describe('read-only verbs and usage mistakes', () => {
   it('a data dir that does not exist is exit 2 with one line, and is not created', async () => {
     const missing = join(tempDir(), 'typo');
-    for (const args of [['status'], ['audit', '--ledger', join(missing, 'ledger.jsonl')], ['dlq', 'list', '--queue', 'intake'], ['chaos', 'kill', '--service', 'worker']]) {
+    for (const args of [
+      ['status'],
+      ['audit', '--ledger', join(missing, 'ledger.jsonl')],
+      ['dlq', 'list', '--queue', 'intake'],
+      ['chaos', 'kill', '--service', 'worker'],
+    ]) {
       const result = await exodus([...args, '--data', missing]);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);

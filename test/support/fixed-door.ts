@@ -13,7 +13,15 @@ export async function startFixedDoor(status: number): Promise<FixedDoor> {
     request.resume();
     request.on('end', () => {
       n++;
-      const body = status === 202 ? JSON.stringify({ id: `wish-${n}`, evacueeId: 'EV-00001', destination: 'mars', submittedAt: new Date().toISOString() }) : '{}';
+      const body =
+        status === 202
+          ? JSON.stringify({
+              id: `wish-${n}`,
+              evacueeId: 'EV-00001',
+              destination: 'mars',
+              submittedAt: new Date().toISOString(),
+            })
+          : '{}';
       response.writeHead(status, { 'content-type': 'application/json' }).end(body);
     });
   });

@@ -18,7 +18,11 @@ export interface FlowAnswer {
  * answer does not hold the next back), one per roster entry in order, until the roster or the time
  * runs out. Nothing is retried: a fault test counts what was accepted and checks every one arrives.
  */
-export async function flowWishes(url: string, roster: readonly RosterEntry[], options: { ratePerSec: number; durationMs: number }): Promise<FlowAnswer[]> {
+export async function flowWishes(
+  url: string,
+  roster: readonly RosterEntry[],
+  options: { ratePerSec: number; durationMs: number },
+): Promise<FlowAnswer[]> {
   const count = Math.min(roster.length, Math.floor((options.durationMs * options.ratePerSec) / 1000) + 1);
   const answers: FlowAnswer[] = [];
   await runPaced(count, { concurrency: 256, ratePerSec: options.ratePerSec }, async (i) => {
@@ -29,7 +33,12 @@ export async function flowWishes(url: string, roster: readonly RosterEntry[], op
     try {
       const response = await postWish(url, evacuee.pass, { destination, message: `Wish ${i} of ${evacuee.evacueeId}` });
       const body = (await response.json().catch(() => ({}))) as { id?: string };
-      answers.push({ ...answer, at: Date.now(), status: response.status, ...(body.id === undefined ? {} : { id: body.id }) });
+      answers.push({
+        ...answer,
+        at: Date.now(),
+        status: response.status,
+        ...(body.id === undefined ? {} : { id: body.id }),
+      });
     } catch {
       answers.push({ ...answer, at: Date.now(), status: 0 });
     }

@@ -1,11 +1,26 @@
-import { Writable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
-import { openMessaging, openStorage } from '../../src/engines/index.js';
-import { issuePass } from '../../src/domain/index.js';
-import { QUEUES, TOPICS, type MessagingEngine, type Queue, type ReadModel, type StorageEngine, type WishStore } from '../../src/ports/index.js';
 import { MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ConsumeLoop, createLogger, Secret, startTelemetry, type FrontDoorConfig, type Logger } from '../../src/runtime/index.js';
+import type { FastifyInstance } from 'fastify';
+import { Writable } from 'node:stream';
+import { issuePass } from '../../src/domain/index.js';
+import { openMessaging, openStorage } from '../../src/engines/index.js';
+import {
+  QUEUES,
+  TOPICS,
+  type MessagingEngine,
+  type Queue,
+  type ReadModel,
+  type StorageEngine,
+  type WishStore,
+} from '../../src/ports/index.js';
+import {
+  ConsumeLoop,
+  createLogger,
+  Secret,
+  startTelemetry,
+  type FrontDoorConfig,
+  type Logger,
+} from '../../src/runtime/index.js';
 import { buildFrontend } from '../../src/services/frontend/index.js';
 import { createParserHandler } from '../../src/services/parser/index.js';
 import { createTallyHandler } from '../../src/services/tally/index.js';
@@ -22,10 +37,16 @@ const metricReader = new OnDemandReader();
 /** Spans of everything the in-process pipeline did (tracing is global, so one exporter per test file). */
 export const spans = new InMemorySpanExporter();
 /** The test process's telemetry, as `exodus serve` starts it, with the test's readers beside. */
-export const telemetry = startTelemetry('exodus-test', { spanProcessors: [new SimpleSpanProcessor(spans)], metricReaders: [metricReader] });
+export const telemetry = startTelemetry('exodus-test', {
+  spanProcessors: [new SimpleSpanProcessor(spans)],
+  metricReaders: [metricReader],
+});
 
 /** The total so far of counter `name` (a histogram: its observations) over the points whose attributes include `attributes`. */
-export async function counted(name: string, attributes: Readonly<Record<string, string | number>> = {}): Promise<number> {
+export async function counted(
+  name: string,
+  attributes: Readonly<Record<string, string | number>> = {},
+): Promise<number> {
   const { resourceMetrics } = await metricReader.collect();
   const points: DataPoint<unknown>[] = resourceMetrics.scopeMetrics
     .flatMap((scope) => scope.metrics)
@@ -33,12 +54,17 @@ export async function counted(name: string, attributes: Readonly<Record<string, 
     .flatMap((metric): DataPoint<unknown>[] => metric.dataPoints);
   return points
     .filter((point) => Object.entries(attributes).every(([key, value]) => point.attributes[key] === value))
-    .reduce((sum, point) => sum + (typeof point.value === 'number' ? point.value : ((point.value as { count?: number }).count ?? 0)), 0);
+    .reduce(
+      (sum, point) =>
+        sum + (typeof point.value === 'number' ? point.value : ((point.value as { count?: number }).count ?? 0)),
+      0,
+    );
 }
 
 export const SECRET = new Secret('in-process-test-secret-0123456789');
 /** Test passes expire far in the future by default, so one evacuee's pass is the same string all test long. */
-export const passFor = (evacueeId: string, expiresAt = new Date(Date.UTC(2099, 0, 1))): string => issuePass(SECRET.reveal(), evacueeId, expiresAt);
+export const passFor = (evacueeId: string, expiresAt = new Date(Date.UTC(2099, 0, 1))): string =>
+  issuePass(SECRET.reveal(), evacueeId, expiresAt);
 
 /**
  * Front-door defences off: tests that are not about them send bursts from one address, and a busy
@@ -113,11 +139,31 @@ export async function buildPipeline(options: PipelineOptions = {}): Promise<Pipe
     frontDoor: { ...OPEN_DOOR, ...options.frontDoor },
     serveMetrics: telemetry.serveMetrics,
   });
-  const loopOptions = { logger, batchSize: 64, leaseMs: 2000, retryBaseMs: 10, retryMaxMs: 50, idleMaxMs: 20, maxAttempts: options.maxAttempts ?? 5 };
+  const loopOptions = {
+    logger,
+    batchSize: 64,
+    leaseMs: 2000,
+    retryBaseMs: 10,
+    retryMaxMs: 50,
+    idleMaxMs: 20,
+    maxAttempts: options.maxAttempts ?? 5,
+  };
   const loops = [
-    new ConsumeLoop({ ...loopOptions, queue: messaging.queue(QUEUES.intake), handler: createParserHandler({ store: storage.store, parsed: messaging.topic(TOPICS.wishParsed), logger }) }),
-    new ConsumeLoop({ ...loopOptions, queue: messaging.queue(QUEUES.store), handler: createWorkerHandler({ store: options.workerStore?.(storage.store) ?? storage.store, logger }) }),
-    new ConsumeLoop({ ...loopOptions, queue: messaging.queue(QUEUES.tally), handler: createTallyHandler({ readModel: storage.readModel, logger }) }),
+    new ConsumeLoop({
+      ...loopOptions,
+      queue: messaging.queue(QUEUES.intake),
+      handler: createParserHandler({ store: storage.store, parsed: messaging.topic(TOPICS.wishParsed), logger }),
+    }),
+    new ConsumeLoop({
+      ...loopOptions,
+      queue: messaging.queue(QUEUES.store),
+      handler: createWorkerHandler({ store: options.workerStore?.(storage.store) ?? storage.store, logger }),
+    }),
+    new ConsumeLoop({
+      ...loopOptions,
+      queue: messaging.queue(QUEUES.tally),
+      handler: createTallyHandler({ readModel: storage.readModel, logger }),
+    }),
   ];
   return {
     app,

@@ -7,7 +7,8 @@ export function intercept<T extends object>(target: T, around: (method: string, 
     get(real, property, receiver) {
       const value: unknown = Reflect.get(real, property, receiver);
       if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => around(String(property), () => (value as (...a: unknown[]) => unknown).apply(real, args));
+      return (...args: unknown[]) =>
+        around(String(property), () => (value as (...a: unknown[]) => unknown).apply(real, args));
     },
   });
 }

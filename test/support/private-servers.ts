@@ -30,7 +30,8 @@ export interface PrivateServer {
 const POSTGRES_BIN = process.env['EXODUS_POSTGRES_BIN'] ?? '/usr/lib/postgresql/15/bin';
 const NATS_SERVER = process.env['EXODUS_NATS_SERVER'] ?? '/usr/sbin/nats-server';
 
-export const HAVE_POSTGRES_BINARIES = existsSync(join(POSTGRES_BIN, 'postgres')) && existsSync(join(POSTGRES_BIN, 'initdb'));
+export const HAVE_POSTGRES_BINARIES =
+  existsSync(join(POSTGRES_BIN, 'postgres')) && existsSync(join(POSTGRES_BIN, 'initdb'));
 export const HAVE_NATS_SERVER = existsSync(NATS_SERVER);
 
 /** PostgreSQL refuses to run as root: as root, the server runs as the `postgres` user. */
@@ -45,10 +46,14 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
   const data = join(dir, 'data');
   const user = postgresUser();
   if (user !== undefined) chownSync(dir, user.uid, user.gid);
-  const init = spawnSync(join(POSTGRES_BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8'], {
-    encoding: 'utf8',
-    ...(user ?? {}),
-  });
+  const init = spawnSync(
+    join(POSTGRES_BIN, 'initdb'),
+    ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8'],
+    {
+      encoding: 'utf8',
+      ...(user ?? {}),
+    },
+  );
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const port = await freePort();
   return new ProcessServer(
@@ -57,10 +62,14 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
     dir,
     'SIGINT',
     () =>
-      spawn(join(POSTGRES_BIN, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=50'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        ...(user ?? {}),
-      }),
+      spawn(
+        join(POSTGRES_BIN, 'postgres'),
+        ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=50'],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          ...(user ?? {}),
+        },
+      ),
     // The port opens before recovery is done ("the database system is starting up"): ask the server.
     async () => spawnSync(join(POSTGRES_BIN, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q']).status === 0,
   ).started();
@@ -83,7 +92,10 @@ export async function startPrivateNats(): Promise<PrivateServer> {
     port,
     dir,
     'SIGUSR2',
-    () => spawn(NATS_SERVER, ['-c', config, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'jetstream')], { stdio: ['ignore', 'ignore', 'pipe'] }),
+    () =>
+      spawn(NATS_SERVER, ['-c', config, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'jetstream')], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      }),
     () => reachable('127.0.0.1', port),
   ).started();
 }
@@ -121,7 +133,8 @@ class ProcessServer implements PrivateServer {
     });
     const deadline = Date.now() + 20_000;
     while (!(await this.ready())) {
-      if (this.#child === undefined || Date.now() > deadline) throw new Error(`${this.url} did not start:\n${this.#output}`);
+      if (this.#child === undefined || Date.now() > deadline)
+        throw new Error(`${this.url} did not start:\n${this.#output}`);
       await new Promise((done) => setTimeout(done, 100));
     }
   }

@@ -19,7 +19,10 @@ export const BIN = join(packageRoot(), 'bin', 'exodus.js');
 const running = new Set<RunningSystem>();
 
 /** Runs the CLI to completion; resolves with its output, rejects on a non-zero exit. */
-export async function exodus(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+export async function exodus(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
     let stdout = '';
@@ -36,9 +39,23 @@ export interface RosterEntry {
   readonly pass: string;
 }
 
-export async function generateRoster(dataDir: string, count: number, extraArgs: readonly string[] = []): Promise<RosterEntry[]> {
+export async function generateRoster(
+  dataDir: string,
+  count: number,
+  extraArgs: readonly string[] = [],
+): Promise<RosterEntry[]> {
   const out = join(dataDir, 'roster.csv');
-  const result = await exodus(['roster', 'generate', '--data', dataDir, '--count', String(count), '--out', out, ...extraArgs]);
+  const result = await exodus([
+    'roster',
+    'generate',
+    '--data',
+    dataDir,
+    '--count',
+    String(count),
+    '--out',
+    out,
+    ...extraArgs,
+  ]);
   if (result.code !== 0) throw new Error(`roster generate failed: ${result.stderr}`);
   return readFileSync(out, 'utf8')
     .trim()
@@ -91,12 +108,22 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     dataDir,
     '--port',
     String(port),
-    ...(consolePort === undefined ? (extraArgs.includes('--no-console') ? [] : ['--no-console']) : given >= 0 ? [] : ['--console-port', String(consolePort)]),
+    ...(consolePort === undefined
+      ? extraArgs.includes('--no-console')
+        ? []
+        : ['--no-console']
+      : given >= 0
+        ? []
+        : ['--console-port', String(consolePort)]),
     ...(options.replicas ? ['--replicas', options.replicas] : []),
     ...extraArgs,
   ];
   // A process group of its own, as a shell gives a foreground job: `interrupt` signals all of it, as a terminal's Ctrl-C does.
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...ONE_ADDRESS_LOAD_ENV, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...ONE_ADDRESS_LOAD_ENV, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -120,7 +147,11 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   }
   running.add(system);
   try {
-    await waitFor(async () => child.exitCode !== null || (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 30_000, `exodus up never became ready:\n${output}`);
+    await waitFor(
+      async () => child.exitCode !== null || (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true,
+      30_000,
+      `exodus up never became ready:\n${output}`,
+    );
     if (child.exitCode !== null) throw new Error(`exodus up exited ${child.exitCode}:\n${output}`);
     // The frontend answers, but consumers may still be starting: wait until every process has a pid.
     await waitFor(() => servicePids(dataDir).length > 0, 30_000, `exodus up's processes never all started:\n${output}`);
@@ -159,9 +190,15 @@ export function servicePids(dataDir: string): ServicePid[] {
   const file = join(dataDir, 'supervisor.json');
   if (!existsSync(file)) return [];
   try {
-    const state = JSON.parse(readFileSync(file, 'utf8')) as { supervisorPid: number; processes: { service: string; replica: number; pid?: number }[] };
+    const state = JSON.parse(readFileSync(file, 'utf8')) as {
+      supervisorPid: number;
+      processes: { service: string; replica: number; pid?: number }[];
+    };
     if (state.processes.some((p) => typeof p.pid !== 'number')) return [];
-    return [{ name: 'supervisor', pid: state.supervisorPid }, ...state.processes.map((p) => ({ name: `${p.service}-${p.replica}`, pid: p.pid ?? 0 }))];
+    return [
+      { name: 'supervisor', pid: state.supervisorPid },
+      ...state.processes.map((p) => ({ name: `${p.service}-${p.replica}`, pid: p.pid ?? 0 })),
+    ];
   } catch {
     return []; // being rewritten; the caller asks again
   }
@@ -174,7 +211,11 @@ export function restartedSince(before: readonly ServicePid[], dataDir: string): 
   return before.filter((p) => now.get(p.name) !== p.pid).map((p) => p.name);
 }
 
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, message: string): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  message: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
@@ -183,7 +224,12 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
   throw new Error(message);
 }
 
-export function postWish(url: string, pass: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export function postWish(
+  url: string,
+  pass: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(`${url}/api/wishes`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${pass}`, ...headers },
@@ -215,7 +261,8 @@ export async function wishStatus<T = { status: string }>(url: string, id: string
     const response = await fetch(`${url}/api/wishes/${id}`);
     if (response.status === 200) return (await response.json()) as T;
     const text = await response.text();
-    if ((response.status !== 503 && response.status !== 429) || attempt >= attempts) throw new Error(`GET /api/wishes/${id} answered ${response.status}: ${text}`);
+    if ((response.status !== 503 && response.status !== 429) || attempt >= attempts)
+      throw new Error(`GET /api/wishes/${id} answered ${response.status}: ${text}`);
     await new Promise((done) => setTimeout(done, Number(response.headers.get('retry-after') ?? 1) * 1000));
   }
 }

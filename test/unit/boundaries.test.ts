@@ -8,7 +8,9 @@ const depcruise = resolve(root, 'node_modules/.bin/depcruise');
 
 async function cruise(...paths: string[]): Promise<{ code: number; output: string }> {
   try {
-    const { stdout } = await promisify(execFile)(depcruise, [...paths, '--config', '.dependency-cruiser.cjs'], { cwd: root });
+    const { stdout } = await promisify(execFile)(depcruise, [...paths, '--config', '.dependency-cruiser.cjs'], {
+      cwd: root,
+    });
     return { code: 0, output: stdout };
   } catch (error) {
     const failed = error as { code: number; stdout: string };

@@ -1,4 +1,10 @@
-import type { EventsResponse, LogsResponse, Overview, SlosResponse, TracesResponse } from '../../src/services/console/api-shapes.js';
+import type {
+  EventsResponse,
+  LogsResponse,
+  Overview,
+  SlosResponse,
+  TracesResponse,
+} from '../../src/services/console/api-shapes.js';
 
 /** A call that failed: the HTTP status (0 when no answer came) and a line to show the operator. */
 export class ApiError extends Error {
@@ -21,7 +27,12 @@ async function getJson<T>(path: string, query: URLSearchParams, signal: AbortSig
   const search = query.size > 0 ? `?${query.toString()}` : '';
   let response: Response;
   try {
-    const init: RequestInit = { credentials: 'same-origin', cache: 'no-store', headers: { accept: 'application/json' }, signal };
+    const init: RequestInit = {
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: { accept: 'application/json' },
+      signal,
+    };
     response = await fetch(`/api/v1/${path}${search}`, init);
   } catch (error) {
     if (signal.aborted) throw error;

@@ -54,7 +54,10 @@ export class Charts {
       }
     }
     // Same nodes in the same order: replaceChildren would move them and lose nothing, but skip the work.
-    if (figures.some((figure, i) => this.element.children[i] !== figure) || this.element.children.length !== figures.length) {
+    if (
+      figures.some((figure, i) => this.element.children[i] !== figure) ||
+      this.element.children.length !== figures.length
+    ) {
       this.element.replaceChildren(...figures);
     }
     if (figures.length === 0) this.element.replaceChildren(h('p', { class: 'muted' }, 'No chart data yet.'));

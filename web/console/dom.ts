@@ -1,7 +1,7 @@
 /** Building DOM: see web/shared/element.ts (shared with the public page). */
 import { h, type Child } from '../shared/element.js';
 
-export { byId, type Child, h, type Props } from '../shared/element.js';
+export { byId, h, type Child, type Props } from '../shared/element.js';
 
 /**
  * Replaces `parent`'s children, keeping the keyboard where it was: the focused element's
@@ -31,10 +31,19 @@ export function link(href: string, content: Child | readonly Child[], props: Lin
   const attrs: Record<string, string> = { href };
   if (props.key !== undefined) attrs['data-focus-key'] = props.key;
   if (props.label !== undefined) attrs['aria-label'] = props.label;
-  return h('a', { class: props.class ?? '', attrs }, ...(Array.isArray(content) ? (content as readonly Child[]) : [content as Child]));
+  return h(
+    'a',
+    { class: props.class ?? '', attrs },
+    ...(Array.isArray(content) ? (content as readonly Child[]) : [content as Child]),
+  );
 }
 
 /** A titled part of a view: a section labelled by its h3 (`id` names the heading). */
 export function block(id: string, title: string, ...children: Child[]): HTMLElement {
-  return h('section', { class: 'block', attrs: { 'aria-labelledby': id } }, h('h3', { attrs: { id } }, title), ...children);
+  return h(
+    'section',
+    { class: 'block', attrs: { 'aria-labelledby': id } },
+    h('h3', { attrs: { id } }, title),
+    ...children,
+  );
 }

@@ -27,7 +27,12 @@ export function textField(options: FieldOptions): HTMLDivElement {
   if (options.list !== undefined) attrs['list'] = options.list;
   if (options.type === 'number') attrs['min'] = '0';
   const classes = [options.mono === true ? 'mono' : '', options.size ?? ''].join(' ').trim();
-  return h('div', { class: 'field' }, h('label', { attrs: { for: options.id } }, options.label), h('input', { class: classes, attrs }));
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { attrs: { for: options.id } }, options.label),
+    h('input', { class: classes, attrs }),
+  );
 }
 
 export interface SelectOptions extends Pick<FieldOptions, 'id' | 'name' | 'label'> {
@@ -39,14 +44,19 @@ export function selectField(options: SelectOptions): HTMLDivElement {
     'div',
     { class: 'field' },
     h('label', { attrs: { for: options.id } }, options.label),
-    h('select', { attrs: { id: options.id, name: options.name } }, ...options.choices.map(([value, text]) => h('option', { attrs: { value } }, text))),
+    h(
+      'select',
+      { attrs: { id: options.id, name: options.name } },
+      ...options.choices.map(([value, text]) => h('option', { attrs: { value } }, text)),
+    ),
   );
 }
 
 /** The form's named controls, trimmed; blank ones are dropped by `hrefOf`. */
 export function formValues(form: HTMLFormElement): Record<string, string> {
   const values: Record<string, string> = {};
-  for (const control of form.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input[name], select[name]')) values[control.name] = control.value.trim();
+  for (const control of form.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input[name], select[name]'))
+    values[control.name] = control.value.trim();
   return values;
 }
 
@@ -54,7 +64,8 @@ export function formValues(form: HTMLFormElement): Record<string, string> {
 export function fillForm(form: HTMLFormElement, params: URLSearchParams): void {
   for (const control of form.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input[name], select[name]')) {
     const value = params.get(control.name) ?? '';
-    if (control instanceof HTMLSelectElement && ![...control.options].some((option) => option.value === value)) control.value = '';
+    if (control instanceof HTMLSelectElement && ![...control.options].some((option) => option.value === value))
+      control.value = '';
     else control.value = value;
   }
 }
@@ -63,7 +74,11 @@ export function fillForm(form: HTMLFormElement, params: URLSearchParams): void {
  * Submitting navigates to `href(values)`. The same hash again (searching anew for the same thing)
  * fires no `hashchange`, so `again` runs instead.
  */
-export function onSubmit(form: HTMLFormElement, href: (values: Record<string, string>) => string, again: () => void): void {
+export function onSubmit(
+  form: HTMLFormElement,
+  href: (values: Record<string, string>) => string,
+  again: () => void,
+): void {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const target = href(formValues(form));
@@ -74,7 +89,12 @@ export function onSubmit(form: HTMLFormElement, href: (values: Record<string, st
 
 /** The form's submit button and what goes beside it (a link back to the unfiltered view). */
 export function buttons(submit: string, beside: HTMLElement): HTMLDivElement {
-  return h('div', { class: 'field buttons' }, h('button', { class: 'primary', attrs: { type: 'submit' } }, submit), beside);
+  return h(
+    'div',
+    { class: 'field buttons' },
+    h('button', { class: 'primary', attrs: { type: 'submit' } }, submit),
+    beside,
+  );
 }
 
 /** The non-empty `names` of the page's parameters, as an API query. */

@@ -17,7 +17,11 @@ export const OBJECTIVES_REFRESH_MS = 30_000;
 /** The SLOs' table: target, what was measured, and how much error budget is left, in words and a meter. */
 export function objectivesTable(): { element: HTMLElement; draw(slos: readonly SloBudget[]): void } {
   const { table, body } = dataTable('Objectives', COLUMNS);
-  const note = h('p', { class: 'muted' }, 'Over the telemetry the console keeps; Prometheus alerts on the full window (deploy/prometheus).');
+  const note = h(
+    'p',
+    { class: 'muted' },
+    'Over the telemetry the console keeps; Prometheus alerts on the full window (deploy/prometheus).',
+  );
   return {
     element: h('div', {}, note, h('div', { class: 'scroll' }, table)),
     draw: (slos) => {
@@ -41,7 +45,19 @@ function row(slo: SloBudget): HTMLTableRowElement {
     cell(
       slo.problem !== undefined
         ? h('span', { class: 'warn' }, slo.problem)
-        : [h('meter', { attrs: { min: '0', max: '1', low: '0.25', optimum: '1', value: String(Math.max(0, left ?? 1)), 'aria-label': `${slo.displayName}: budget left` } }), ` ${left === null ? state : `${(left * 100).toFixed(1)} % (${state})`}`],
+        : [
+            h('meter', {
+              attrs: {
+                min: '0',
+                max: '1',
+                low: '0.25',
+                optimum: '1',
+                value: String(Math.max(0, left ?? 1)),
+                'aria-label': `${slo.displayName}: budget left`,
+              },
+            }),
+            ` ${left === null ? state : `${(left * 100).toFixed(1)} % (${state})`}`,
+          ],
       state === 'spent' || state === 'low' ? 'warn' : '',
     ),
   );

@@ -5,7 +5,12 @@
 export const VIEWS = ['overview', 'traces', 'logs', 'events'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
-export const VIEW_TITLES: Readonly<Record<ViewName, string>> = { overview: 'Overview', traces: 'Traces', logs: 'Logs', events: 'Events' };
+export const VIEW_TITLES: Readonly<Record<ViewName, string>> = {
+  overview: 'Overview',
+  traces: 'Traces',
+  logs: 'Logs',
+  events: 'Events',
+};
 
 export interface Route {
   readonly view: ViewName;
@@ -21,7 +26,10 @@ export function parseHash(hash: string): Route {
 }
 
 /** `#/logs?around=…`: empty values are left out, so a form's blank fields make no parameters. */
-export function hrefOf(view: ViewName, params: Readonly<Record<string, string | undefined>> | URLSearchParams = {}): string {
+export function hrefOf(
+  view: ViewName,
+  params: Readonly<Record<string, string | undefined>> | URLSearchParams = {},
+): string {
   const entries = params instanceof URLSearchParams ? [...params.entries()] : Object.entries(params);
   const query = new URLSearchParams();
   for (const [key, value] of entries) if (value !== undefined && value !== '') query.set(key, value);

@@ -17,7 +17,13 @@ export function renderSpanDetails(span: SpanView): HTMLElement {
   return h(
     'div',
     { class: 'span-details-body' },
-    h('h4', {}, span.name, ' ', h('span', { class: `status-${span.status}` }, span.status === 'error' ? '(error)' : '')),
+    h(
+      'h4',
+      {},
+      span.name,
+      ' ',
+      h('span', { class: `status-${span.status}` }, span.status === 'error' ? '(error)' : ''),
+    ),
     h(
       'dl',
       { class: 'facts' },
@@ -34,14 +40,20 @@ export function renderSpanDetails(span: SpanView): HTMLElement {
     h(
       'p',
       { class: 'actions' },
-      link(hrefOf('logs', { around: span.start, window: LOG_WINDOW, service: span.service }), `Logs of ${span.service} ±3 s`, { class: 'logs-around' }),
+      link(
+        hrefOf('logs', { around: span.start, window: LOG_WINDOW, service: span.service }),
+        `Logs of ${span.service} ±3 s`,
+        { class: 'logs-around' },
+      ),
       ' ',
       link(hrefOf('logs', { trace: span.traceId }), 'Logs of this trace', { class: 'logs-of-trace' }),
     ),
     h('h5', {}, 'Attributes'),
     attributeTable(span.attributes, 'Span attributes'),
     h('h5', {}, 'Events'),
-    span.events.length === 0 ? none() : h('ol', { class: 'span-events' }, ...span.events.map((event) => eventItem(event, span))),
+    span.events.length === 0
+      ? none()
+      : h('ol', { class: 'span-events' }, ...span.events.map((event) => eventItem(event, span))),
     h('h5', {}, 'Links'),
     span.links.length === 0 ? none() : h('ul', { class: 'span-links' }, ...span.links.map(linkItem)),
   );
@@ -53,7 +65,10 @@ function none(): HTMLParagraphElement {
 
 /** A link to another trace (the batch that carried this message, the request that sent it). */
 function linkItem(spanLink: SpanLink): HTMLLIElement {
-  const target = link(hrefOf('traces', { trace: spanLink.traceId }), h('span', { class: 'mono' }, `trace ${spanLink.traceId}`));
+  const target = link(
+    hrefOf('traces', { trace: spanLink.traceId }),
+    h('span', { class: 'mono' }, `trace ${spanLink.traceId}`),
+  );
   return h('li', {}, target, h('span', { class: 'mono muted' }, ` span ${spanLink.spanId}`));
 }
 
@@ -73,7 +88,12 @@ function attributeTable(attributes: Attributes, label: string): HTMLElement {
       ...entries.map(([key, value]) => {
         const text = attributeText(value);
         const shown = key === WISH_ID_ATTRIBUTE ? link(hrefOf('traces', { wish: text }), text) : text;
-        return h('tr', {}, h('th', { class: 'mono', attrs: { scope: 'row' } }, key), h('td', { class: 'mono value' }, shown));
+        return h(
+          'tr',
+          {},
+          h('th', { class: 'mono', attrs: { scope: 'row' } }, key),
+          h('td', { class: 'mono value' }, shown),
+        );
       }),
     ),
   );
@@ -84,9 +104,19 @@ function eventItem(event: SpanEvent, span: SpanView): HTMLLIElement {
   const when = Number.isFinite(offset) ? `+${duration(Math.max(0, offset))}` : event.time;
   const heading = [h('span', { class: 'event-name' }, event.name), h('span', { class: 'muted' }, ` ${when}`)];
   if (event.name !== 'exception') {
-    return h('li', { attrs: { 'data-event': event.name } }, ...heading, attributeTable(event.attributes, `Attributes of ${event.name}`));
+    return h(
+      'li',
+      { attrs: { 'data-event': event.name } },
+      ...heading,
+      attributeTable(event.attributes, `Attributes of ${event.name}`),
+    );
   }
-  const { 'exception.type': type, 'exception.message': message, 'exception.stacktrace': stack, ...rest } = event.attributes;
+  const {
+    'exception.type': type,
+    'exception.message': message,
+    'exception.stacktrace': stack,
+    ...rest
+  } = event.attributes;
   return h(
     'li',
     { class: 'exception', attrs: { 'data-event': 'exception' } },

@@ -49,7 +49,8 @@ export function layoutWaterfall(traces: readonly TraceView[]): Waterfall {
     const children = new Map<string, SpanView[]>();
     const roots: SpanView[] = [];
     for (const span of spans) {
-      if (span.parentSpanId === null || !ids.has(span.parentSpanId) || span.parentSpanId === span.spanId) roots.push(span);
+      if (span.parentSpanId === null || !ids.has(span.parentSpanId) || span.parentSpanId === span.spanId)
+        roots.push(span);
       else children.set(span.parentSpanId, [...(children.get(span.parentSpanId) ?? []), span]);
     }
     const placed = new Set<string>();

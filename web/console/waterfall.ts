@@ -30,11 +30,15 @@ export function renderWaterfall(traces: readonly TraceView[], onSelect: (span: S
     h('tbody', {}, ...rows.map((row, i) => spanRow(row, row.span.traceId !== rows[i - 1]?.span.traceId))),
   );
   table.addEventListener('click', (event) => {
-    const button = event.target instanceof Element ? event.target.closest<HTMLButtonElement>('button.span-button') : null;
+    const button =
+      event.target instanceof Element ? event.target.closest<HTMLButtonElement>('button.span-button') : null;
     if (button === null) return;
-    const row = rows.find((r) => r.span.spanId === button.dataset['spanId'] && r.span.traceId === button.dataset['traceId']);
+    const row = rows.find(
+      (r) => r.span.spanId === button.dataset['spanId'] && r.span.traceId === button.dataset['traceId'],
+    );
     if (row === undefined) return;
-    for (const other of table.querySelectorAll('button.span-button[aria-pressed="true"]')) other.setAttribute('aria-pressed', 'false');
+    for (const other of table.querySelectorAll('button.span-button[aria-pressed="true"]'))
+      other.setAttribute('aria-pressed', 'false');
     button.setAttribute('aria-pressed', 'true');
     onSelect(row.span);
   });
@@ -50,7 +54,10 @@ export function renderWaterfall(traces: readonly TraceView[], onSelect: (span: S
 }
 
 /** `firstOfTrace`: the row opens a trace's group (a rule above it separates the traces). */
-function spanRow({ span, depth, orphan, offsetPercent, widthPercent }: WaterfallRow, firstOfTrace: boolean): HTMLTableRowElement {
+function spanRow(
+  { span, depth, orphan, offsetPercent, widthPercent }: WaterfallRow,
+  firstOfTrace: boolean,
+): HTMLTableRowElement {
   const error = span.status === 'error';
   const name = h(
     'button',
@@ -71,7 +78,9 @@ function spanRow({ span, depth, orphan, offsetPercent, widthPercent }: Waterfall
     'td',
     { class: 'span-name' },
     name,
-    depth === 0 ? h('span', { class: 'trace-chip mono', attrs: { title: span.traceId } }, `trace ${shortId(span.traceId)}`) : null,
+    depth === 0
+      ? h('span', { class: 'trace-chip mono', attrs: { title: span.traceId } }, `trace ${shortId(span.traceId)}`)
+      : null,
     orphan ? h('span', { class: 'note' }, ' parent not received') : null,
     depth === 0 && span.links.length > 0 ? h('span', { class: 'note' }, ` linked to ${linkedTraces(span)}`) : null,
   );
@@ -80,7 +89,13 @@ function spanRow({ span, depth, orphan, offsetPercent, widthPercent }: Waterfall
   const bar = h('div', { class: error ? 'bar error' : 'bar' });
   bar.style.left = `${offsetPercent.toFixed(3)}%`;
   bar.style.width = `${widthPercent.toFixed(3)}%`;
-  const attrs = { 'data-span-id': span.spanId, 'data-trace-id': span.traceId, 'data-service': span.service, 'data-status': span.status, 'data-depth': String(depth) };
+  const attrs = {
+    'data-span-id': span.spanId,
+    'data-trace-id': span.traceId,
+    'data-service': span.service,
+    'data-status': span.status,
+    'data-depth': String(depth),
+  };
   return h(
     'tr',
     { class: ['span-row', error ? 'error' : '', firstOfTrace ? 'trace-start' : ''].join(' ').trim(), attrs },

@@ -50,10 +50,19 @@ export async function getJson<T>(path: string): Promise<T> {
   return call<T>(path, { headers: { accept: 'application/json' } });
 }
 
-export async function submitWish(pass: string, body: { destination: Destination; to?: string; message: string }, idempotencyKey: string): Promise<Accepted> {
+export async function submitWish(
+  pass: string,
+  body: { destination: Destination; to?: string; message: string },
+  idempotencyKey: string,
+): Promise<Accepted> {
   return call<Accepted>('/api/wishes', {
     method: 'POST',
-    headers: { accept: 'application/json', 'content-type': 'application/json', authorization: `Bearer ${pass}`, 'idempotency-key': idempotencyKey },
+    headers: {
+      accept: 'application/json',
+      'content-type': 'application/json',
+      authorization: `Bearer ${pass}`,
+      'idempotency-key': idempotencyKey,
+    },
     body: JSON.stringify(body),
   });
 }
@@ -63,7 +72,14 @@ async function call<T>(path: string, init: RequestInit): Promise<T> {
   try {
     response = await fetch(path, { ...init, credentials: 'omit', cache: 'no-store' });
   } catch {
-    throw new ApiError({ title: 'No connection', status: 0, detail: 'Exodus could not be reached. Check your connection and try again.' }, undefined);
+    throw new ApiError(
+      {
+        title: 'No connection',
+        status: 0,
+        detail: 'Exodus could not be reached. Check your connection and try again.',
+      },
+      undefined,
+    );
   }
   if (response.ok) return (await response.json()) as T;
   throw new ApiError(await problemOf(response), retryAfterOf(response.headers.get('retry-after')));

@@ -43,7 +43,8 @@ export class MyWishes {
   ) {
     this.#render();
     this.#refresh = every(
-      () => (this.#wishes.some((w) => Date.now() - (w.sentAt ?? 0) < FRESH_FOR_MS) ? FRESH_REFRESH_MS : STALE_REFRESH_MS),
+      () =>
+        this.#wishes.some((w) => Date.now() - (w.sentAt ?? 0) < FRESH_FOR_MS) ? FRESH_REFRESH_MS : STALE_REFRESH_MS,
       pause,
       () => this.#poll(),
     );
@@ -61,11 +62,17 @@ export class MyWishes {
     // A stored wish can still be superseded, but only once a newer one is stored: until then,
     // asking about it again tells us nothing.
     const newestStored = this.#wishes.findIndex((w) => w.status === 'stored');
-    const open = this.#wishes.filter((w, i) => w.status === 'pending' || (w.status === 'stored' && newestStored !== -1 && i > newestStored));
+    const open = this.#wishes.filter(
+      (w, i) => w.status === 'pending' || (w.status === 'stored' && newestStored !== -1 && i > newestStored),
+    );
     if (open.length === 0) return;
     // One failed look must not hold back the others; a 429/503 among them pauses everything.
-    const answers = await Promise.allSettled(open.map((w) => getJson<WishState>(`/api/wishes/${encodeURIComponent(w.id)}`)));
-    const refused = answers.find((a): a is PromiseRejectedResult => a.status === 'rejected' && isBackPressure(a.reason));
+    const answers = await Promise.allSettled(
+      open.map((w) => getJson<WishState>(`/api/wishes/${encodeURIComponent(w.id)}`)),
+    );
+    const refused = answers.find(
+      (a): a is PromiseRejectedResult => a.status === 'rejected' && isBackPressure(a.reason),
+    );
     if (refused !== undefined) throw refused.reason;
     const states = answers.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
     let changed = false;

@@ -39,7 +39,8 @@ export class Pause {
     this.#banner.dataset['until'] = String(this.#until);
     if (error.status === 429) {
       this.#title.textContent = 'You are going a little fast.';
-      this.#detail.textContent = 'Exodus limits how often one person or one address can send, so that everyone gets a turn.';
+      this.#detail.textContent =
+        'Exodus limits how often one person or one address can send, so that everyone gets a turn.';
     } else {
       this.#title.textContent = 'Everyone is boarding at once.';
       this.#detail.textContent = 'Exodus is turning requests away for a moment rather than risk losing a wish.';

@@ -70,7 +70,8 @@ export function startWall(pause: Pause): () => void {
     if (next !== null) go({ filter: shown.filter, behind: [...shown.behind, shown.cursor], cursor: next });
   });
   newer.addEventListener('click', () => {
-    if (shown.behind.length > 0) go({ filter: shown.filter, behind: shown.behind.slice(0, -1), cursor: shown.behind.at(-1) ?? null });
+    if (shown.behind.length > 0)
+      go({ filter: shown.filter, behind: shown.behind.slice(0, -1), cursor: shown.behind.at(-1) ?? null });
   });
   return refresh;
 }

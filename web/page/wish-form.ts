@@ -106,7 +106,9 @@ export class WishForm {
 
   #destination(): Destination {
     const checked = this.#form.querySelector<HTMLInputElement>('input[name="destination"]:checked');
-    return (DESTINATIONS as readonly string[]).includes(checked?.value ?? '') ? (checked?.value as Destination) : 'mars';
+    return (DESTINATIONS as readonly string[]).includes(checked?.value ?? '')
+      ? (checked?.value as Destination)
+      : 'mars';
   }
 
   #counter(input: HTMLInputElement | HTMLTextAreaElement, countId: string, max: number): void {
@@ -131,7 +133,11 @@ export class WishForm {
         error.textContent = problem.reason;
         show(error, true);
         this.#control(field)?.setAttribute('aria-invalid', 'true');
-        return h('li', {}, h('a', { attrs: { href: `#${field === 'destination' ? 'field-destination' : field}` } }, text));
+        return h(
+          'li',
+          {},
+          h('a', { attrs: { href: `#${field === 'destination' ? 'field-destination' : field}` } }, text),
+        );
       }
       return h('li', {}, problem.reason);
     });
@@ -153,7 +159,12 @@ export class WishForm {
   }
 }
 
-const LABELS: Readonly<Record<Field, string>> = { pass: 'Boarding pass', destination: 'Destination', to: 'To', message: 'Your wish' };
+const LABELS: Readonly<Record<Field, string>> = {
+  pass: 'Boarding pass',
+  destination: 'Destination',
+  to: 'To',
+  message: 'Your wish',
+};
 
 function fieldOf(name: string): Field | undefined {
   return (FIELDS as readonly string[]).includes(name) ? (name as Field) : undefined;
@@ -178,11 +189,13 @@ function checkLocally(pass: string, to: string, message: string): FieldProblem[]
   else if (!isPassShaped(pass)) problems.push({ field: 'pass', reason: PASS_WORDS.malformed });
   const unshowableTo = findUnshowable(to);
   if (unshowableTo !== undefined) problems.push({ field: 'to', reason: describeUnshowable(unshowableTo) });
-  else if (charCount(to) > LIMITS.toMaxChars) problems.push({ field: 'to', reason: `must be at most ${LIMITS.toMaxChars} characters` });
+  else if (charCount(to) > LIMITS.toMaxChars)
+    problems.push({ field: 'to', reason: `must be at most ${LIMITS.toMaxChars} characters` });
   const unshowable = findUnshowable(message);
   if (isBlank(message)) problems.push({ field: 'message', reason: 'write your wish first' });
   else if (unshowable !== undefined) problems.push({ field: 'message', reason: describeUnshowable(unshowable) });
-  else if (charCount(message) > LIMITS.messageMaxChars) problems.push({ field: 'message', reason: `must be at most ${LIMITS.messageMaxChars} characters` });
+  else if (charCount(message) > LIMITS.messageMaxChars)
+    problems.push({ field: 'message', reason: `must be at most ${LIMITS.messageMaxChars} characters` });
   return problems;
 }
 

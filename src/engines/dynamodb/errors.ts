@@ -14,10 +14,26 @@ const THROTTLED_NAMES = new Set([
 ]);
 
 /** The service or the path to it failed: a retry may pass once it is back. */
-const UNAVAILABLE_NAMES = new Set(['InternalServerError', 'ServiceUnavailable', 'ServiceUnavailableException', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+const UNAVAILABLE_NAMES = new Set([
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
 
 /** Socket-level failures: the endpoint is down, restarting, or unreachable for now. */
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /** Cancellation reasons that say "busy", not "this write is wrong"; `None` marks the items that were fine. */
 const BUSY_REASONS = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
@@ -40,7 +56,10 @@ export function cancellationCodes(error: unknown): (string | undefined)[] | unde
 
 /** Another writer holds an item this write touches: retry after a pause, nothing is wrong with the write. */
 export function isContention(error: unknown): boolean {
-  return shape(error).name === 'TransactionConflictException' || (cancellationCodes(error)?.includes('TransactionConflict') ?? false);
+  return (
+    shape(error).name === 'TransactionConflictException' ||
+    (cancellationCodes(error)?.includes('TransactionConflict') ?? false)
+  );
 }
 
 /** The SDK's name for an error (`ConditionalCheckFailedException`, `ResourceNotFoundException`, …). */
@@ -58,9 +77,12 @@ export function isNamed(error: unknown, name: string): boolean {
 export function classify(error: unknown): unknown {
   if (error instanceof TransientError || error instanceof PermanentError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  if (isThrottled(error)) return new TransientError('dynamodb_throttled', `DynamoDB throttled the request: ${message}`, { cause: error });
-  if (isUnavailable(error)) return new TransientError('dynamodb_unavailable', `DynamoDB unavailable: ${message}`, { cause: error });
-  if (isRefusedData(error)) return new PermanentError('dynamodb_bad_data', `DynamoDB refused the data: ${message}`, { cause: error });
+  if (isThrottled(error))
+    return new TransientError('dynamodb_throttled', `DynamoDB throttled the request: ${message}`, { cause: error });
+  if (isUnavailable(error))
+    return new TransientError('dynamodb_unavailable', `DynamoDB unavailable: ${message}`, { cause: error });
+  if (isRefusedData(error))
+    return new PermanentError('dynamodb_bad_data', `DynamoDB refused the data: ${message}`, { cause: error });
   return error;
 }
 
@@ -72,7 +94,10 @@ function failedReasons(error: unknown): string[] | undefined {
 function isThrottled(error: unknown): boolean {
   const { name } = shape(error);
   const reasons = failedReasons(error);
-  return (typeof name === 'string' && THROTTLED_NAMES.has(name)) || (reasons !== undefined && reasons.length > 0 && reasons.every((code) => BUSY_REASONS.has(code)));
+  return (
+    (typeof name === 'string' && THROTTLED_NAMES.has(name)) ||
+    (reasons !== undefined && reasons.length > 0 && reasons.every((code) => BUSY_REASONS.has(code)))
+  );
 }
 
 function isUnavailable(error: unknown): boolean {

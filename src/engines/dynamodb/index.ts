@@ -44,7 +44,10 @@ export async function openDynamoStorage(url: string): Promise<StorageEngine> {
 export async function deleteDynamoTable(url: string): Promise<void> {
   const target = parseAwsUrl(url, 'dynamodb');
   if (target.endpoint === undefined) {
-    throw new PermanentError('refused', `will not delete DynamoDB table ${target.name} on AWS: the CDK stack owns it (delete the stack instead)`);
+    throw new PermanentError(
+      'refused',
+      `will not delete DynamoDB table ${target.name} on AWS: the CDK stack owns it (delete the stack instead)`,
+    );
   }
   const client = new DynamoDBClient(awsClientConfig(target));
   try {

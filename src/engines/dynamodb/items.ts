@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { AttributeValue, Put } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
 import { toWallItem, ValidationError, type Destination, type ParsedWish, type Versioned } from '../../domain/index.js';
 import type { WishRecord } from '../../ports/index.js';
 import { versionTime } from '../versions.js';
@@ -33,13 +33,19 @@ export const TALLY_SHARDS = 16;
 export type EvacueeItem = 'CURRENT' | 'PROFILE' | 'WALL';
 
 export const wishKey = (id: string): Item => ({ pk: { S: `WISH#${id}` }, sk: { S: 'WISH' } });
-export const evacueeKey = (evacueeId: string, sk: EvacueeItem): Item => ({ pk: { S: `EVACUEE#${evacueeId}` }, sk: { S: sk } });
+export const evacueeKey = (evacueeId: string, sk: EvacueeItem): Item => ({
+  pk: { S: `EVACUEE#${evacueeId}` },
+  sk: { S: sk },
+});
 export const tallyPk = (destination: Destination): string => `TALLY#${destination}`;
 export const scanPk = (shard: number): string => `SCAN#${String(shard).padStart(2, '0')}`;
 
 /** A random counter shard of a destination: concurrent appliers spread over its items. */
 export function tallyKey(destination: Destination): Item {
-  return { pk: { S: tallyPk(destination) }, sk: { S: String(Math.floor(Math.random() * TALLY_SHARDS)).padStart(2, '0') } };
+  return {
+    pk: { S: tallyPk(destination) },
+    sk: { S: String(Math.floor(Math.random() * TALLY_SHARDS)).padStart(2, '0') },
+  };
 }
 
 /**
@@ -55,7 +61,14 @@ export function versionOf(version: Versioned, field = 'submittedAt'): string {
 }
 
 /** The wish's record; a rejection has a reason and no body. */
-export function wishItem(record: { id: string; evacueeId: string; submittedAt: string; status: WishRecord['status']; reason?: string; wish?: ParsedWish }): Item {
+export function wishItem(record: {
+  id: string;
+  evacueeId: string;
+  submittedAt: string;
+  status: WishRecord['status'];
+  reason?: string;
+  wish?: ParsedWish;
+}): Item {
   const shard = createHash('md5').update(record.id).digest().readUInt8(0) % SCAN_SHARDS;
   return {
     ...wishKey(record.id),
@@ -92,7 +105,12 @@ export interface Current {
 }
 
 export function currentItem(wish: ParsedWish, version: string): Item {
-  return { ...evacueeKey(wish.evacueeId, 'CURRENT'), wishId: { S: wish.id }, version: { S: version }, destination: { S: wish.destination } };
+  return {
+    ...evacueeKey(wish.evacueeId, 'CURRENT'),
+    wishId: { S: wish.id },
+    version: { S: version },
+    destination: { S: wish.destination },
+  };
 }
 
 /** The wall row: the item as the wall shows it, indexed by destination, newest first by version. */
@@ -117,19 +135,30 @@ export const CURRENT_PROJECTION = {
 } as const;
 
 /** The condition of a write over an item read as `read`: it still holds that version, or is still absent. */
-export function unchangedSince(read: Current | undefined): Pick<Put, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> {
+export function unchangedSince(
+  read: Current | undefined,
+): Pick<Put, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> {
   if (read === undefined) return { ConditionExpression: 'attribute_not_exists(pk)' };
-  return { ConditionExpression: '#version = :read', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':read': { S: read.version } } };
+  return {
+    ConditionExpression: '#version = :read',
+    ExpressionAttributeNames: { '#version': 'version' },
+    ExpressionAttributeValues: { ':read': { S: read.version } },
+  };
 }
 
 export function toCurrent(item: Item | undefined): Current | undefined {
   if (item === undefined) return undefined;
-  return { wishId: item['wishId']?.S ?? '', version: text(item, 'version'), destination: text(item, 'destination') as Destination };
+  return {
+    wishId: item['wishId']?.S ?? '',
+    version: text(item, 'version'),
+    destination: text(item, 'destination') as Destination,
+  };
 }
 
 /** A string attribute every item of its kind has; its absence is a broken item, not a missing value. */
 export function text(item: Item, name: string): string {
   const value = item[name]?.S;
-  if (value === undefined) throw new Error(`DynamoDB item ${item['pk']?.S ?? '?'}/${item['sk']?.S ?? '?'} has no ${name}`);
+  if (value === undefined)
+    throw new Error(`DynamoDB item ${item['pk']?.S ?? '?'}/${item['sk']?.S ?? '?'} has no ${name}`);
   return value;
 }

@@ -1,9 +1,23 @@
-import { PutItemCommand, QueryCommand, TransactWriteItemsCommand, type DynamoDBClient, type Put, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { decodeCursor, DESTINATIONS, encodeCursor, type Destination, type ParsedWish, type WallItem } from '../../domain/index.js';
+import {
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  type DynamoDBClient,
+  type Put,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
+import {
+  decodeCursor,
+  DESTINATIONS,
+  encodeCursor,
+  type Destination,
+  type ParsedWish,
+  type WallItem,
+} from '../../domain/index.js';
 import type { ReadModel, Tally, WallPage } from '../../ports/index.js';
 import { toTally } from '../versions.js';
 import { cancellationCodes, classified, isContention, isNamed } from './errors.js';
-import { tallyKey, tallyPk, text, unchangedSince, versionOf, wallItem, WALL_INDEX, type Current } from './items.js';
+import { tallyKey, tallyPk, text, unchangedSince, versionOf, WALL_INDEX, wallItem, type Current } from './items.js';
 import { Lanes } from './lanes.js';
 import { queryUpTo, type CurrentReader } from './reads.js';
 import { decided, type TryAgain } from './retry.js';
@@ -31,7 +45,12 @@ export class DynamoReadModel implements ReadModel {
 
   apply(wish: ParsedWish): Promise<boolean> {
     return classified(() =>
-      this.lanes.run(wish.evacueeId, () => decided(async () => this.tryApply(wish, await this.currents.read(wish.evacueeId, 'WALL')), `apply ${wish.id} of ${wish.evacueeId}`)),
+      this.lanes.run(wish.evacueeId, () =>
+        decided(
+          async () => this.tryApply(wish, await this.currents.read(wish.evacueeId, 'WALL')),
+          `apply ${wish.id} of ${wish.evacueeId}`,
+        ),
+      ),
     );
   }
 
@@ -48,7 +67,11 @@ export class DynamoReadModel implements ReadModel {
       else await this.client.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: put }, ...moves] }));
       return true;
     } catch (error) {
-      if (isNamed(error, 'ConditionalCheckFailedException') || cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return 'moved';
+      if (
+        isNamed(error, 'ConditionalCheckFailedException') ||
+        cancellationCodes(error)?.[0] === 'ConditionalCheckFailed'
+      )
+        return 'moved';
       if (isContention(error)) return 'busy';
       throw error;
     }
@@ -83,7 +106,10 @@ export class DynamoReadModel implements ReadModel {
               TableName: this.table,
               IndexName: WALL_INDEX,
               KeyConditionExpression: before === undefined ? 'gsi1pk = :wall' : 'gsi1pk = :wall AND gsi1sk < :before',
-              ExpressionAttributeValues: { ':wall': { S: `WALL#${destination}` }, ...(before === undefined ? {} : { ':before': { S: before } }) },
+              ExpressionAttributeValues: {
+                ':wall': { S: `WALL#${destination}` },
+                ...(before === undefined ? {} : { ':before': { S: before } }),
+              },
               ProjectionExpression: 'gsi1sk, #item',
               ExpressionAttributeNames: { '#item': 'item' },
               ScanIndexForward: false,

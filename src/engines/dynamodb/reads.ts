@@ -1,4 +1,11 @@
-import { BatchGetItemCommand, QueryCommand, ScanCommand, type DynamoDBClient, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  QueryCommand,
+  ScanCommand,
+  type DynamoDBClient,
+  type QueryCommandInput,
+  type ScanCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { TurnBatch } from '../turn-batch.js';
 import { classified, isolatable } from './errors.js';
 import { CURRENT_PROJECTION, evacueeKey, toCurrent, type Current, type Item } from './items.js';
@@ -13,7 +20,10 @@ const KEYS_PER_BATCH = 100;
  * batch of wishes costs one round trip of reads, not one per wish.
  */
 export class CurrentReader {
-  private readonly reads = new TurnBatch<Item, Current | undefined>((keys) => classified(() => this.readAll(keys)), isolatable);
+  private readonly reads = new TurnBatch<Item, Current | undefined>(
+    (keys) => classified(() => this.readAll(keys)),
+    isolatable,
+  );
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -28,7 +38,9 @@ export class CurrentReader {
     // BatchGetItem refuses a request naming one key twice.
     const unique = [...new Map(keys.map((key) => [keyId(key), key])).values()];
     const found = new Map<string, Item>();
-    const chunks = Array.from({ length: Math.ceil(unique.length / KEYS_PER_BATCH) }, (_, i) => unique.slice(i * KEYS_PER_BATCH, (i + 1) * KEYS_PER_BATCH));
+    const chunks = Array.from({ length: Math.ceil(unique.length / KEYS_PER_BATCH) }, (_, i) =>
+      unique.slice(i * KEYS_PER_BATCH, (i + 1) * KEYS_PER_BATCH),
+    );
     await Promise.all(
       chunks.map((chunk) =>
         untilAllProcessed(
@@ -37,7 +49,12 @@ export class CurrentReader {
             const out = await this.client.send(
               new BatchGetItemCommand({
                 RequestItems: {
-                  [this.table]: { Keys: [...pending], ConsistentRead: true, ProjectionExpression: CURRENT_PROJECTION.expression, ExpressionAttributeNames: CURRENT_PROJECTION.names },
+                  [this.table]: {
+                    Keys: [...pending],
+                    ConsistentRead: true,
+                    ProjectionExpression: CURRENT_PROJECTION.expression,
+                    ExpressionAttributeNames: CURRENT_PROJECTION.names,
+                  },
                 },
               }),
             );
@@ -59,7 +76,9 @@ export async function queryUpTo(client: DynamoDBClient, input: QueryCommandInput
   const items: Item[] = [];
   let start: Item | undefined;
   while (items.length < limit) {
-    const out = await client.send(new QueryCommand({ ...input, Limit: limit - items.length, ExclusiveStartKey: start }));
+    const out = await client.send(
+      new QueryCommand({ ...input, Limit: limit - items.length, ExclusiveStartKey: start }),
+    );
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
     if (start === undefined) break;
@@ -68,7 +87,11 @@ export async function queryUpTo(client: DynamoDBClient, input: QueryCommandInput
 }
 
 /** Every item a scan finds, page by page, each handed to `take` (the pages of a big table never sit in memory together). */
-export async function scanAll(client: DynamoDBClient, input: ScanCommandInput, take: (item: Item) => void): Promise<void> {
+export async function scanAll(
+  client: DynamoDBClient,
+  input: ScanCommandInput,
+  take: (item: Item) => void,
+): Promise<void> {
   let start: Item | undefined;
   do {
     const out = await client.send(new ScanCommand({ ...input, ExclusiveStartKey: start }));

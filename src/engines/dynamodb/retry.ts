@@ -5,8 +5,21 @@ import { pause, untilAllProcessed as resendUnprocessed } from '../unprocessed.js
 export const MAX_TRIES = 20;
 
 /** A batch call's unprocessed items sent again until none is left (see unprocessed.ts); after MAX_TRIES, a TransientError. */
-export function untilAllProcessed<T>(items: readonly T[], send: (pending: readonly T[]) => Promise<readonly T[]>, what: string): Promise<void> {
-  return resendUnprocessed(items, send, (left) => new TransientError('dynamodb_throttled', `DynamoDB left ${left.length} ${what} unprocessed after ${MAX_TRIES} tries`), MAX_TRIES);
+export function untilAllProcessed<T>(
+  items: readonly T[],
+  send: (pending: readonly T[]) => Promise<readonly T[]>,
+  what: string,
+): Promise<void> {
+  return resendUnprocessed(
+    items,
+    send,
+    (left) =>
+      new TransientError(
+        'dynamodb_throttled',
+        `DynamoDB left ${left.length} ${what} unprocessed after ${MAX_TRIES} tries`,
+      ),
+    MAX_TRIES,
+  );
 }
 
 /** Why a try of a conditional write must be made again: its item moved since the read (`moved`), or it is contended (`busy`: pause first). */

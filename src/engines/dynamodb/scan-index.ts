@@ -20,16 +20,29 @@ const idOf = (item: Item): string => text(item, 'gsi2sk');
  * shards holding it back read further. So a page costs about `limit` items read, not 16 × `limit`
  * (which querying every shard for `limit` would, on each of an audit's pages).
  */
-export async function scanInIdOrder(client: DynamoDBClient, table: string, afterId: string | undefined, limit: number): Promise<Item[]> {
+export async function scanInIdOrder(
+  client: DynamoDBClient,
+  table: string,
+  afterId: string | undefined,
+  limit: number,
+): Promise<Item[]> {
   if (limit <= 0) return [];
   const chunk = Math.min(limit, Math.ceil((limit / SCAN_SHARDS) * 1.25) + 4);
-  const shards: Shard[] = Array.from({ length: SCAN_SHARDS }, (_, index) => ({ index, items: [], last: afterId, done: false }));
+  const shards: Shard[] = Array.from({ length: SCAN_SHARDS }, (_, index) => ({
+    index,
+    items: [],
+    last: afterId,
+    done: false,
+  }));
   let behind = shards;
   for (;;) {
     await Promise.all(behind.map((shard) => readMore(client, table, shard, chunk)));
     const open = shards.filter((shard) => !shard.done);
     // Every open shard has given all it holds up to its last id: up to the least of those, the merge is complete.
-    const bound = open.reduce<string | undefined>((least, shard) => (least === undefined || (shard.last ?? '') < least ? shard.last : least), undefined);
+    const bound = open.reduce<string | undefined>(
+      (least, shard) => (least === undefined || (shard.last ?? '') < least ? shard.last : least),
+      undefined,
+    );
     const ready = shards
       .flatMap((shard) => shard.items)
       .filter((item) => open.length === 0 || idOf(item) <= (bound ?? ''))
@@ -48,7 +61,10 @@ async function readMore(client: DynamoDBClient, table: string, shard: Shard, cou
       IndexName: SCAN_INDEX,
       // A key condition may not compare with an empty string: no afterId, no condition.
       KeyConditionExpression: after === undefined ? 'gsi2pk = :shard' : 'gsi2pk = :shard AND gsi2sk > :after',
-      ExpressionAttributeValues: { ':shard': { S: scanPk(shard.index) }, ...(after === undefined ? {} : { ':after': { S: after } }) },
+      ExpressionAttributeValues: {
+        ':shard': { S: scanPk(shard.index) },
+        ...(after === undefined ? {} : { ':after': { S: after } }),
+      },
     },
     count,
   );

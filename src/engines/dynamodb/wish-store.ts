@@ -11,7 +11,17 @@ import { type Destination, type Evacuee, type ParsedWish } from '../../domain/in
 import type { PutOutcome, Tally, WishRecord, WishStore } from '../../ports/index.js';
 import { toTally } from '../versions.js';
 import { cancellationCodes, classified, isContention, isNamed } from './errors.js';
-import { currentItem, evacueeKey, text, toRecord, unchangedSince, versionOf, wishItem, wishKey, type Current } from './items.js';
+import {
+  currentItem,
+  evacueeKey,
+  text,
+  toRecord,
+  unchangedSince,
+  versionOf,
+  wishItem,
+  wishKey,
+  type Current,
+} from './items.js';
 import { Lanes } from './lanes.js';
 import { scanAll, type CurrentReader } from './reads.js';
 import { decided, untilAllProcessed, type TryAgain } from './retry.js';
@@ -47,7 +57,12 @@ export class DynamoWishStore implements WishStore {
 
   put(wish: ParsedWish): Promise<PutOutcome> {
     return classified(() =>
-      this.lanes.run(wish.evacueeId, () => decided(async () => this.tryPut(wish, await this.currents.read(wish.evacueeId, 'CURRENT')), `put ${wish.id} of ${wish.evacueeId}`)),
+      this.lanes.run(wish.evacueeId, () =>
+        decided(
+          async () => this.tryPut(wish, await this.currents.read(wish.evacueeId, 'CURRENT')),
+          `put ${wish.id} of ${wish.evacueeId}`,
+        ),
+      ),
     );
   }
 
@@ -57,7 +72,13 @@ export class DynamoWishStore implements WishStore {
       return current.version === version ? 'duplicate' : this.recordSuperseded(wish);
     }
     const items: TransactWriteItem[] = [
-      { Put: { TableName: this.table, Item: wishItem({ ...wish, status: 'stored', wish }), ConditionExpression: 'attribute_not_exists(pk)' } },
+      {
+        Put: {
+          TableName: this.table,
+          Item: wishItem({ ...wish, status: 'stored', wish }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
       { Put: { TableName: this.table, Item: currentItem(wish, version), ...unchangedSince(current) } },
     ];
     if (current !== undefined) {
@@ -86,7 +107,13 @@ export class DynamoWishStore implements WishStore {
   /** An older wish: recorded, never current. */
   private async recordSuperseded(wish: ParsedWish): Promise<Try> {
     try {
-      await this.client.send(new PutItemCommand({ TableName: this.table, Item: wishItem({ ...wish, status: 'superseded', wish }), ConditionExpression: 'attribute_not_exists(pk)' }));
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: wishItem({ ...wish, status: 'superseded', wish }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
       return 'superseded';
     } catch (error) {
       if (isNamed(error, 'ConditionalCheckFailedException')) return 'duplicate';
@@ -99,7 +126,11 @@ export class DynamoWishStore implements WishStore {
     return classified(async () => {
       try {
         await this.client.send(
-          new PutItemCommand({ TableName: this.table, Item: wishItem({ id, evacueeId, submittedAt, status: 'rejected', reason }), ConditionExpression: 'attribute_not_exists(pk)' }),
+          new PutItemCommand({
+            TableName: this.table,
+            Item: wishItem({ id, evacueeId, submittedAt, status: 'rejected', reason }),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
         );
       } catch (error) {
         // Recorded already (rejected before, or put): a rejection is recorded once.
@@ -110,7 +141,9 @@ export class DynamoWishStore implements WishStore {
 
   get(id: string): Promise<WishRecord | undefined> {
     return classified(async () => {
-      const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: wishKey(id), ConsistentRead: true }));
+      const out = await this.client.send(
+        new GetItemCommand({ TableName: this.table, Key: wishKey(id), ConsistentRead: true }),
+      );
       return out.Item && toRecord(out.Item);
     });
   }
@@ -120,7 +153,9 @@ export class DynamoWishStore implements WishStore {
     return classified(async () => {
       // BatchWriteItem refuses a request naming one key twice.
       const byId = new Map(evacuees.map((evacuee) => [evacuee.id, evacuee.name]));
-      const requests: WriteRequest[] = [...byId].map(([id, name]) => ({ PutRequest: { Item: { ...evacueeKey(id, 'PROFILE'), name: { S: name } } } }));
+      const requests: WriteRequest[] = [...byId].map(([id, name]) => ({
+        PutRequest: { Item: { ...evacueeKey(id, 'PROFILE'), name: { S: name } } },
+      }));
       let next = 0;
       const writer = async (): Promise<void> => {
         while (next < requests.length) {

@@ -1,5 +1,11 @@
+import {
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type PubAck,
+} from '@nats-io/jetstream';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type PubAck } from '@nats-io/jetstream';
 import { TransientError } from '../../domain/index.js';
 import { TurnBatch } from '../turn-batch.js';
 import { classify, guarded } from './errors.js';
@@ -38,7 +44,14 @@ export class Connection {
     const nc = await guarded(`connect to ${servers.join(',')}`, () =>
       // noAsyncTraces: nats.js otherwise builds two Error objects (stack traces) per request up front, in
       // case it fails: profiled, 22 % of the parser's CPU and 8 % of the frontend's, one per publish or ack.
-      connect({ servers: [...servers], name: 'exodus', maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: REQUEST_TIMEOUT_MS, noAsyncTraces: true }),
+      connect({
+        servers: [...servers],
+        name: 'exodus',
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        timeout: REQUEST_TIMEOUT_MS,
+        noAsyncTraces: true,
+      }),
     );
     try {
       const jsm = await guarded('open JetStream', () => jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS }));
@@ -89,8 +102,14 @@ export class Connection {
     for (const ack of acks) lastOf.set(ack.consumer, ack);
     // The earlier acks first, without a reply; while the socket is down none is sent, and the
     // request below fails, and with it every ack of its consumer.
-    for (const ack of acks) if (ack !== lastOf.get(ack.consumer) && this.connected) this.nc.publish(ack.subject, '+ACK');
-    const answers = new Map([...lastOf].map(([consumer, last]) => [consumer, this.requestNow(last.subject, '+ACK', last.doing).then(() => undefined)] as const));
+    for (const ack of acks)
+      if (ack !== lastOf.get(ack.consumer) && this.connected) this.nc.publish(ack.subject, '+ACK');
+    const answers = new Map(
+      [...lastOf].map(
+        ([consumer, last]) =>
+          [consumer, this.requestNow(last.subject, '+ACK', last.doing).then(() => undefined)] as const,
+      ),
+    );
     return acks.map((ack) => answers.get(ack.consumer) ?? Promise.resolve()); // every consumer has its last
   }
 

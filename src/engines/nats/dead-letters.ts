@@ -28,7 +28,9 @@ export class NatsDeadLetters implements DeadLetterQueue {
   async park(body: string, id: string, attempts: number, lastError: string): Promise<void> {
     const record = `{"attempts":${attempts},"lastError":${JSON.stringify(lastError)},"deadAt":"${new Date().toISOString()}","message":${body}}`;
     // Stryker disable next-line StringLiteral: the operation's description in error messages
-    await guarded(`dead-letter ${id} in ${this.queue}`, () => this.conn.js.publish(this.layout.deadSubject(this.queue, id), record));
+    await guarded(`dead-letter ${id} in ${this.queue}`, () =>
+      this.conn.js.publish(this.layout.deadSubject(this.queue, id), record),
+    );
   }
 
   async count(): Promise<number> {
@@ -79,7 +81,9 @@ export class NatsDeadLetters implements DeadLetterQueue {
     return guarded(`purge dead letters of ${this.queue}`, async () => {
       if (ids === undefined) return (await this.conn.jsm.streams.purge(this.stream)).purged;
       let purged = 0;
-      for (const id of ids) purged += (await this.conn.jsm.streams.purge(this.stream, { filter: this.layout.deadSubject(this.queue, id) })).purged;
+      for (const id of ids)
+        purged += (await this.conn.jsm.streams.purge(this.stream, { filter: this.layout.deadSubject(this.queue, id) }))
+          .purged;
       return purged;
     });
   }
@@ -99,8 +103,11 @@ export class NatsDeadLetters implements DeadLetterQueue {
   private async *scan(): AsyncGenerator<Stored> {
     // Stryker disable next-line StringLiteral: the operation's description in error messages
     const info = await guarded(`read ${this.stream}`, () => this.conn.jsm.streams.info(this.stream));
-    for (let seq = Math.max(1, info.state.first_seq); seq <= info.state.last_seq; ) {
-      const stored = await readStored(this.conn, this.stream, { seq, next_by_subj: this.layout.deadSubjects(this.queue) });
+    for (let seq = Math.max(1, info.state.first_seq); seq <= info.state.last_seq;) {
+      const stored = await readStored(this.conn, this.stream, {
+        seq,
+        next_by_subj: this.layout.deadSubjects(this.queue),
+      });
       if (stored === undefined || stored.seq > info.state.last_seq) return;
       yield stored;
       seq = stored.seq + 1;

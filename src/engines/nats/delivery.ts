@@ -37,7 +37,12 @@ export class NatsDelivery implements Delivery {
     leaseMs: number,
     private readonly ctx: DeliveryContext,
   ) {
-    this.lease = new Lease(pulledAt, leaseMs, { renew: () => this.send('+WPI', 'extend a lease'), giveBack: () => this.giveBack() }, ctx.live);
+    this.lease = new Lease(
+      pulledAt,
+      leaseMs,
+      { renew: () => this.send('+WPI', 'extend a lease'), giveBack: () => this.giveBack() },
+      ctx.live,
+    );
   }
 
   get attempt(): number {
@@ -61,7 +66,13 @@ export class NatsDelivery implements Delivery {
     if (this.attempt >= this.ctx.maxAttempts) return this.deadLetter(error);
     if (!this.lease.claim()) return false;
     const delayNs = Math.max(0, Math.round(delayMs)) * 1_000_000;
-    await this.ctx.ledger.record(this.lane, this.pulled.streamSeq, error, this.failures + 1, delayNs > 0 ? 'delayed' : 'now');
+    await this.ctx.ledger.record(
+      this.lane,
+      this.pulled.streamSeq,
+      error,
+      this.failures + 1,
+      delayNs > 0 ? 'delayed' : 'now',
+    );
     await this.send(delayNs > 0 ? `-NAK ${JSON.stringify({ delay: delayNs })}` : '-NAK', 'retry');
     return true;
   }

@@ -1,5 +1,5 @@
-import { errors as natsErrors } from '@nats-io/transport-node';
 import { JetStreamApiError } from '@nats-io/jetstream';
+import { errors as natsErrors } from '@nats-io/transport-node';
 import { ExodusError, MessageRefusedError, PermanentError, TransientError } from '../../domain/index.js';
 
 /** JetStream's "message size exceeds maximum allowed": over the stream's `max_msg_size`. */
@@ -15,16 +15,23 @@ const MESSAGE_TOO_LARGE = 10054;
  */
 export function classify(error: unknown, doing: string, call: 'publish' | 'other' = 'other'): ExodusError {
   if (error instanceof ExodusError) return error;
-  const found = (type: abstract new (...args: never[]) => Error): boolean => causes(error).some((e) => e instanceof type);
+  const found = (type: abstract new (...args: never[]) => Error): boolean =>
+    causes(error).some((e) => e instanceof type);
   const message = `NATS: ${doing} failed: ${error instanceof Error ? error.message : String(error)}`;
   if (found(natsErrors.TimeoutError)) return new TransientError('nats_timeout', message, { cause: error });
   // No responders: JetStream (or the stream's leader) is not there right now, e.g. the broker restarts.
   if (found(natsErrors.NoRespondersError)) return new TransientError('nats_no_responders', message, { cause: error });
-  if (found(natsErrors.ClosedConnectionError) || found(natsErrors.DrainingConnectionError) || found(natsErrors.ConnectionError)) {
+  if (
+    found(natsErrors.ClosedConnectionError) ||
+    found(natsErrors.DrainingConnectionError) ||
+    found(natsErrors.ConnectionError)
+  ) {
     return new TransientError('nats_disconnected', message, { cause: error });
   }
   if (found(natsErrors.InvalidArgumentError)) {
-    return call === 'publish' ? new MessageRefusedError(message, { cause: error }) : new PermanentError('nats_invalid_request', message, { cause: error });
+    return call === 'publish'
+      ? new MessageRefusedError(message, { cause: error })
+      : new PermanentError('nats_invalid_request', message, { cause: error });
   }
   const api = causes(error).find((e): e is JetStreamApiError => e instanceof JetStreamApiError);
   if (api !== undefined) {
@@ -40,7 +47,11 @@ export function classify(error: unknown, doing: string, call: 'publish' | 'other
 }
 
 /** Runs `work` (a `'publish'` of messages, or any other call), classifying whatever it throws. */
-export async function guarded<T>(doing: string, work: () => Promise<T>, call: 'publish' | 'other' = 'other'): Promise<T> {
+export async function guarded<T>(
+  doing: string,
+  work: () => Promise<T>,
+  call: 'publish' | 'other' = 'other',
+): Promise<T> {
   try {
     return await work();
   } catch (error) {

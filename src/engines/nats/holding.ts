@@ -78,7 +78,9 @@ async function lookIn({ conn }: HoldingSources, lane: Lane, wanted: Wanted, held
   let from = Math.max(1, stream.first_seq);
   let messages = stream.messages;
   if (!lane.ackRemoves) {
-    const consumer = await guarded(`read ${lane.stream} > ${lane.consumer}`, () => conn.jsm.consumers.info(lane.stream, lane.consumer));
+    const consumer = await guarded(`read ${lane.stream} > ${lane.consumer}`, () =>
+      conn.jsm.consumers.info(lane.stream, lane.consumer),
+    );
     // Below the ack floor everything is acked; above it, everything is named (see the doc comment).
     from = Math.max(from, consumer.ack_floor.stream_seq + 1);
     messages = Math.max(0, stream.last_seq - from + 1);
@@ -89,13 +91,18 @@ async function lookIn({ conn }: HoldingSources, lane: Lane, wanted: Wanted, held
       `NATS: cannot say what ${lane.stream} holds: ${messages} messages to read, more than ${HOLDING_SCAN_MAX}; ask again once the backlog is smaller`,
     );
   }
-  await scan(conn, lane, { from, to: stream.last_seq }, {
-    visit: (stored) => {
-      const id = wanted.carriedBy(stored, lane.stream);
-      if (id !== undefined) held.add(id);
+  await scan(
+    conn,
+    lane,
+    { from, to: stream.last_seq },
+    {
+      visit: (stored) => {
+        const id = wanted.carriedBy(stored, lane.stream);
+        if (id !== undefined) held.add(id);
+      },
+      enough: () => held.size >= wanted.size,
     },
-    enough: () => held.size >= wanted.size,
-  });
+  );
 }
 
 /**
@@ -115,7 +122,7 @@ async function scan(
   let failed = false;
   const run = async (first: number, last: number): Promise<void> => {
     try {
-      for (let seq = first; seq <= last && !failed && !on.enough(); ) {
+      for (let seq = first; seq <= last && !failed && !on.enough();) {
         const stored = await readStored(conn, lane.stream, { seq, next_by_subj: lane.subject });
         if (stored === undefined || stored.seq > last) return;
         on.visit(stored);
@@ -126,7 +133,11 @@ async function scan(
       throw error;
     }
   };
-  await Promise.all(Array.from({ length: runs }, (_, i) => run(range.from + i * size, Math.min(range.to, range.from + (i + 1) * size - 1))));
+  await Promise.all(
+    Array.from({ length: runs }, (_, i) =>
+      run(range.from + i * size, Math.min(range.to, range.from + (i + 1) * size - 1)),
+    ),
+  );
 }
 
 /** Matches a redrive's `Nats-Msg-Id` suffix (dead-letters.ts). */
@@ -149,7 +160,12 @@ class Wanted {
   /** The asked id a stored message carries, or undefined; its body is read only when its header may name one. */
   carriedBy(stored: Stored, stream: string): string | undefined {
     const header = stored.msgId;
-    if (header !== undefined && !this.headers.has(header) && !this.headers.has(header.replace(REDRIVE_SUFFIX, '').trim())) return undefined;
+    if (
+      header !== undefined &&
+      !this.headers.has(header) &&
+      !this.headers.has(header.replace(REDRIVE_SUFFIX, '').trim())
+    )
+      return undefined;
     const id = envelopeIn(stored.body)?.id ?? unreadableId(stream, stored.seq);
     return this.ids.has(id) ? id : undefined;
   }

@@ -1,5 +1,5 @@
-import { SUBSCRIPTIONS, type MessagingEngine, type Queue, type QueueName, type Topic } from '../../ports/index.js';
 import { TransientError } from '../../domain/index.js';
+import { SUBSCRIPTIONS, type MessagingEngine, type Queue, type QueueName, type Topic } from '../../ports/index.js';
 import { engineLimits, type EngineOptions } from '../options.js';
 import { Connection } from './connection.js';
 import { guarded } from './errors.js';
@@ -7,8 +7,8 @@ import { Layout } from './layout.js';
 import type { Lease } from './lease.js';
 import { NatsQueue } from './queue.js';
 import { declare } from './streams.js';
-import { NatsTopic } from './topic.js';
 import { TopicTrim } from './topic-trim.js';
+import { NatsTopic } from './topic.js';
 import { parseNatsUrl } from './url.js';
 
 export { parseNatsUrl } from './url.js';
@@ -64,7 +64,11 @@ export async function openNatsMessaging(url: string, options: EngineOptions): Pr
   // A process that reads a topic keeps it trimmed; a process that only sends has nothing to do there.
   const trims = Object.entries(SUBSCRIPTIONS).map(([topic, subscribers]) => ({
     subscribers,
-    trim: new TopicTrim(conn, layout.topicStream(topic), subscribers.map((q) => layout.consumer(q))),
+    trim: new TopicTrim(
+      conn,
+      layout.topicStream(topic),
+      subscribers.map((q) => layout.consumer(q)),
+    ),
   }));
   let closed = false;
   const assertOpen = (): void => {

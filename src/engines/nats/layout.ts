@@ -20,10 +20,24 @@ export class Layout {
 
   /** Every place a queue receives from: its own stream, then each topic it subscribes to. */
   lanes(queue: QueueName): Lane[] {
-    const lanes: Lane[] = [{ key: 'queue', stream: this.queueStream(queue), consumer: this.consumer(queue), subject: this.queueSubject(queue), ackRemoves: true }];
+    const lanes: Lane[] = [
+      {
+        key: 'queue',
+        stream: this.queueStream(queue),
+        consumer: this.consumer(queue),
+        subject: this.queueSubject(queue),
+        ackRemoves: true,
+      },
+    ];
     for (const [topic, subscribers] of Object.entries(SUBSCRIPTIONS)) {
       if (!subscribers.includes(queue)) continue;
-      lanes.push({ key: `topic-${dashed(topic)}`, stream: this.topicStream(topic), consumer: this.consumer(queue), subject: this.topicSubject(topic), ackRemoves: false });
+      lanes.push({
+        key: `topic-${dashed(topic)}`,
+        stream: this.topicStream(topic),
+        consumer: this.consumer(queue),
+        subject: this.topicSubject(topic),
+        ackRemoves: false,
+      });
     }
     return lanes;
   }

@@ -30,9 +30,17 @@ export class Ledger {
     this.stream = layout.ledgerStream(queue);
   }
 
-  async record(lane: Lane, streamSeq: number, lastError: string | undefined, failures: number, wait: LedgerWait): Promise<void> {
+  async record(
+    lane: Lane,
+    streamSeq: number,
+    lastError: string | undefined,
+    failures: number,
+    wait: LedgerWait,
+  ): Promise<void> {
     const entry: LedgerEntry = { lastError: lastError ?? null, failures, at: new Date().toISOString() };
-    await guarded(`record a retry of ${this.queue}`, () => this.conn.js.publish(this.layout.ledgerSubject(this.queue, lane, streamSeq, wait), JSON.stringify(entry)));
+    await guarded(`record a retry of ${this.queue}`, () =>
+      this.conn.js.publish(this.layout.ledgerSubject(this.queue, lane, streamSeq, wait), JSON.stringify(entry)),
+    );
   }
 
   /** Reads and removes the record of a redelivered message (the newer, should it have both); undefined when there is none. */
@@ -40,13 +48,17 @@ export class Ledger {
     const records = this.layout.ledgerSubject(this.queue, lane, streamSeq, '*');
     const stored = await readStored(this.conn, this.stream, { last_by_subj: records });
     if (stored === undefined) return undefined;
-    await guarded(`clear a retry of ${this.queue}`, () => this.conn.jsm.streams.purge(this.stream, { filter: records }));
+    await guarded(`clear a retry of ${this.queue}`, () =>
+      this.conn.jsm.streams.purge(this.stream, { filter: records }),
+    );
     return JSON.parse(stored.body) as LedgerEntry;
   }
 
   /** Messages given back and not yet redelivered: all of them, and those retried with a delay. */
   async waiting(): Promise<{ readonly total: number; readonly delayed: number }> {
-    const info = await guarded(`read ${this.stream}`, () => this.conn.jsm.streams.info(this.stream, { subjects_filter: this.layout.delayedLedgerSubjects(this.queue) }));
+    const info = await guarded(`read ${this.stream}`, () =>
+      this.conn.jsm.streams.info(this.stream, { subjects_filter: this.layout.delayedLedgerSubjects(this.queue) }),
+    );
     return { total: info.state.messages, delayed: Object.keys(info.state.subjects ?? {}).length };
   }
 }

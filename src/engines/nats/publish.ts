@@ -8,7 +8,16 @@ import { guarded } from './errors.js';
  * event id, so the stream drops a resend within its duplicate window (and still acks it). A message
  * too big for the server or the stream fails as a `MessageRefusedError` (see errors.ts).
  */
-export async function publishEnvelopes(conn: Connection, subject: string, messages: readonly Envelope[], doing: string): Promise<void> {
+export async function publishEnvelopes(
+  conn: Connection,
+  subject: string,
+  messages: readonly Envelope[],
+  doing: string,
+): Promise<void> {
   if (messages.length === 0) return;
-  await guarded(doing, () => Promise.all(messages.map((message) => conn.publish(subject, JSON.stringify(message), message.id))), 'publish');
+  await guarded(
+    doing,
+    () => Promise.all(messages.map((message) => conn.publish(subject, JSON.stringify(message), message.id))),
+    'publish',
+  );
 }

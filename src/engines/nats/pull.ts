@@ -20,7 +20,10 @@ export interface Pulled {
  * `no_wait`: the server sends what it has, then a 404/408 status that ends the batch.
  */
 export function pull(conn: Connection, lane: Lane, max: number): Promise<Pulled[]> {
-  if (!conn.connected) return Promise.reject(new TransientError('nats_disconnected', `NATS: receive from ${lane.stream} failed: not connected`));
+  if (!conn.connected)
+    return Promise.reject(
+      new TransientError('nats_disconnected', `NATS: receive from ${lane.stream} failed: not connected`),
+    );
   return new Promise((resolve, reject) => {
     const got: Pulled[] = [];
     const inbox = createInbox();
@@ -35,7 +38,12 @@ export function pull(conn: Connection, lane: Lane, max: number): Promise<Pulled[
     };
     const sub = conn.nc.subscribe(inbox, {
       callback: (err, msg) => {
-        if (err !== null) return finish(new TransientError('nats_pull_failed', `NATS: pull from ${lane.stream} failed: ${err.message}`, { cause: err }));
+        if (err !== null)
+          return finish(
+            new TransientError('nats_pull_failed', `NATS: pull from ${lane.stream} failed: ${err.message}`, {
+              cause: err,
+            }),
+          );
         const status = msg.headers?.code ?? 0;
         if (status !== 0 || msg.reply === undefined) return finish(endOfBatch(status, msg, lane));
         got.push(pulled(msg, msg.reply));
@@ -43,8 +51,15 @@ export function pull(conn: Connection, lane: Lane, max: number): Promise<Pulled[
       },
     });
     // Messages the server sent after a timeout are not lost: unacked, they come back after the hold.
-    const timer = setTimeout(() => finish(new TransientError('nats_timeout', `NATS: pull from ${lane.stream} timed out`)), REQUEST_TIMEOUT_MS);
-    conn.nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${lane.stream}.${lane.consumer}`, JSON.stringify({ batch: max, no_wait: true }), { reply: inbox });
+    const timer = setTimeout(
+      () => finish(new TransientError('nats_timeout', `NATS: pull from ${lane.stream} timed out`)),
+      REQUEST_TIMEOUT_MS,
+    );
+    conn.nc.publish(
+      `$JS.API.CONSUMER.MSG.NEXT.${lane.stream}.${lane.consumer}`,
+      JSON.stringify({ batch: max, no_wait: true }),
+      { reply: inbox },
+    );
   });
 }
 
@@ -53,7 +68,10 @@ function endOfBatch(status: number, msg: Msg, lane: Lane): Error | undefined {
   // "Exceeded MaxAckPending": all mean "that is all for now".
   if (status === 404 || status === 408 || status === 409) return undefined;
   const what = `${status} ${msg.headers?.description ?? ''}`.trim();
-  return new TransientError(status === 503 ? 'nats_no_responders' : 'nats_pull_failed', `NATS: pull from ${lane.stream} failed: ${what}`);
+  return new TransientError(
+    status === 503 ? 'nats_no_responders' : 'nats_pull_failed',
+    `NATS: pull from ${lane.stream} failed: ${what}`,
+  );
 }
 
 const utf8 = new TextDecoder();

@@ -39,7 +39,14 @@ export class NatsQueue implements Queue {
     this.dead = new NatsDeadLetters(conn, layout, name);
     this.ledger = new Ledger(conn, layout, name);
     this.deadLetters = this.dead;
-    this.ctx = { conn, maxAttempts: limits.maxAttempts, maxLeaseLapses: limits.maxLeaseLapses, ledger: this.ledger, dead: this.dead, live };
+    this.ctx = {
+      conn,
+      maxAttempts: limits.maxAttempts,
+      maxLeaseLapses: limits.maxLeaseLapses,
+      ledger: this.ledger,
+      dead: this.dead,
+      live,
+    };
   }
 
   send(messages: readonly Envelope[]): Promise<void> {
@@ -87,7 +94,13 @@ export class NatsQueue implements Queue {
    */
   async stats(): Promise<QueueStats> {
     const [consumers, waiting, dead] = await Promise.all([
-      Promise.all(this.lanes.map((lane) => guarded(`read ${lane.stream} > ${lane.consumer}`, () => this.conn.jsm.consumers.info(lane.stream, lane.consumer)))),
+      Promise.all(
+        this.lanes.map((lane) =>
+          guarded(`read ${lane.stream} > ${lane.consumer}`, () =>
+            this.conn.jsm.consumers.info(lane.stream, lane.consumer),
+          ),
+        ),
+      ),
       this.ledger.waiting(),
       this.dead.count(),
     ]);
@@ -117,10 +130,18 @@ export class NatsQueue implements Queue {
       // Not ours (someone published by hand): parked as a JSON string, so nothing is lost and it
       // cannot block the queue by failing every receive.
       const id = unreadableId(lane.stream, pulled.streamSeq);
-      return this.park(lane, pulled, JSON.stringify(pulled.body), id, pulled.deliveryCount, 'unreadable: not a JSON envelope with an id');
+      return this.park(
+        lane,
+        pulled,
+        JSON.stringify(pulled.body),
+        id,
+        pulled.deliveryCount,
+        'unreadable: not a JSON envelope with an id',
+      );
     }
     // Only a redelivery can have a ledger record; reading it is best effort (it carries the last error).
-    const previous = pulled.deliveryCount > 1 ? await this.ledger.take(lane, pulled.streamSeq).catch(() => undefined) : undefined;
+    const previous =
+      pulled.deliveryCount > 1 ? await this.ledger.take(lane, pulled.streamSeq).catch(() => undefined) : undefined;
     const lastError = previous?.lastError ?? undefined;
     const failures = previous?.failures ?? 0;
     const lapses = pulled.deliveryCount - 1 - failures;
@@ -131,10 +152,21 @@ export class NatsQueue implements Queue {
     return this.park(lane, pulled, pulled.body, message.id, pulled.deliveryCount - 1, why);
   }
 
-  private async park(lane: Lane, pulled: Pulled, body: string, id: string, attempts: number, lastError: string): Promise<undefined> {
+  private async park(
+    lane: Lane,
+    pulled: Pulled,
+    body: string,
+    id: string,
+    attempts: number,
+    lastError: string,
+  ): Promise<undefined> {
     try {
       await this.dead.park(body, id, attempts, lastError);
-      await this.conn.request(pulled.reply, '+ACK', `ack a dead-lettered message (${lane.stream} #${pulled.streamSeq})`);
+      await this.conn.request(
+        pulled.reply,
+        '+ACK',
+        `ack a dead-lettered message (${lane.stream} #${pulled.streamSeq})`,
+      );
     } catch {
       // Left unacked, it comes back when the hold lapses and is dead-lettered then.
     }

@@ -35,12 +35,14 @@ export async function readStored(conn: Connection, stream: string, query: Stored
       : new PermanentError(`nats_api_${answer.error.err_code ?? answer.error.code}`, message);
   }
   const stored = answer.message;
-  if (stored === undefined) throw new TransientError('nats_bad_reply', `NATS: read from ${stream} gave neither a message nor an error`);
+  if (stored === undefined)
+    throw new TransientError('nats_bad_reply', `NATS: read from ${stream} gave neither a message nor an error`);
   return {
     seq: stored.seq,
     subject: stored.subject,
     body: stored.data === undefined ? '' : Buffer.from(stored.data, 'base64').toString('utf8'),
-    msgId: stored.hdrs === undefined ? undefined : headerValue(Buffer.from(stored.hdrs, 'base64').toString('utf8'), MSG_ID),
+    msgId:
+      stored.hdrs === undefined ? undefined : headerValue(Buffer.from(stored.hdrs, 'base64').toString('utf8'), MSG_ID),
     storedAt: new Date(stored.time),
   };
 }
@@ -68,6 +70,12 @@ const NO_MESSAGE_FOUND = 10037;
 const STREAM_NOT_FOUND = 10059;
 
 interface MsgGetResponse {
-  readonly message?: { readonly subject: string; readonly seq: number; readonly hdrs?: string; readonly data?: string; readonly time: string };
+  readonly message?: {
+    readonly subject: string;
+    readonly seq: number;
+    readonly hdrs?: string;
+    readonly data?: string;
+    readonly time: string;
+  };
   readonly error?: { readonly code: number; readonly err_code?: number; readonly description?: string };
 }

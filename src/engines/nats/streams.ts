@@ -1,4 +1,13 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiError, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { PermanentError } from '../../domain/index.js';
 import { QUEUES, SUBSCRIPTIONS } from '../../ports/index.js';
@@ -39,8 +48,20 @@ export async function declare(jsm: JetStreamManager, layout: Layout): Promise<vo
   const streams: StreamSpec[] = [];
   for (const queue of queues) {
     streams.push(
-      { name: layout.queueStream(queue), subjects: [layout.queueSubject(queue)], retention: RetentionPolicy.Workqueue, duplicate_window: nanos(DUPLICATE_WINDOW_MS), ...file },
-      { name: layout.deadStream(queue), subjects: [layout.deadSubjects(queue)], retention: RetentionPolicy.Limits, max_msgs_per_subject: 1, ...file },
+      {
+        name: layout.queueStream(queue),
+        subjects: [layout.queueSubject(queue)],
+        retention: RetentionPolicy.Workqueue,
+        duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+        ...file,
+      },
+      {
+        name: layout.deadStream(queue),
+        subjects: [layout.deadSubjects(queue)],
+        retention: RetentionPolicy.Limits,
+        max_msgs_per_subject: 1,
+        ...file,
+      },
       {
         name: layout.ledgerStream(queue),
         subjects: [layout.ledgerSubjects(queue)],
@@ -53,24 +74,32 @@ export async function declare(jsm: JetStreamManager, layout: Layout): Promise<vo
   }
   // Limits, trimmed by the client once every subscription has acked (topic-trim.ts says why not Interest).
   for (const topic of Object.keys(SUBSCRIPTIONS)) {
-    streams.push({ name: layout.topicStream(topic), subjects: [layout.topicSubject(topic)], retention: RetentionPolicy.Limits, duplicate_window: nanos(DUPLICATE_WINDOW_MS), ...file });
+    streams.push({
+      name: layout.topicStream(topic),
+      subjects: [layout.topicSubject(topic)],
+      retention: RetentionPolicy.Limits,
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+      ...file,
+    });
   }
   await Promise.all(streams.map((spec) => ensureStream(jsm, spec)));
   // Consumers after their streams, and before anything is published: each reads from the stream's start.
   await Promise.all(
-    queues.flatMap((queue) => layout.lanes(queue)).map((lane) =>
-      ensureConsumer(jsm, lane.stream, {
-        durable_name: lane.consumer,
-        filter_subject: lane.subject,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(HOLD_MS),
-        // The engine counts attempts and dead-letters itself: JetStream's MaxDeliver only stops
-        // delivering, it moves the message nowhere.
-        max_deliver: -1,
-        max_ack_pending: MAX_ACK_PENDING,
-      }),
-    ),
+    queues
+      .flatMap((queue) => layout.lanes(queue))
+      .map((lane) =>
+        ensureConsumer(jsm, lane.stream, {
+          durable_name: lane.consumer,
+          filter_subject: lane.subject,
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          ack_wait: nanos(HOLD_MS),
+          // The engine counts attempts and dead-letters itself: JetStream's MaxDeliver only stops
+          // delivering, it moves the message nowhere.
+          max_deliver: -1,
+          max_ack_pending: MAX_ACK_PENDING,
+        }),
+      ),
   );
 }
 
@@ -87,14 +116,21 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<vo
       // The server cannot change a stream's retention; saying so beats running on the wrong one.
       const existing = (await jsm.streams.info(name)).config.retention;
       if (existing !== retention) {
-        throw new PermanentError('nats_stream_retention', `NATS: stream ${name} has ${existing} retention, this version needs ${retention}: drain it, delete it and start again`);
+        throw new PermanentError(
+          'nats_stream_retention',
+          `NATS: stream ${name} has ${existing} retention, this version needs ${retention}: drain it, delete it and start again`,
+        );
       }
       await jsm.streams.update(name, changeable);
     }
   });
 }
 
-async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: Partial<ConsumerConfig> & { durable_name: string },
+): Promise<void> {
   // Creating a durable that exists updates it on 2.9 (and is a no-op when nothing changed).
   await guarded(`declare consumer ${stream} > ${config.durable_name}`, () => jsm.consumers.add(stream, config));
 }

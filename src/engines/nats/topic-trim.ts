@@ -35,7 +35,10 @@ export class TopicTrim {
     if (this.timer !== undefined) return;
     this.timer = setInterval(() => {
       this.running ??= this.trim()
-        .then(() => undefined, () => undefined)
+        .then(
+          () => undefined,
+          () => undefined,
+        )
         .finally(() => (this.running = undefined));
     }, TRIM_EVERY_MS);
     this.timer.unref();
@@ -49,11 +52,17 @@ export class TopicTrim {
 
   /** Removes every message all subscriptions have acked; resolves to how many went. */
   async trim(): Promise<number> {
-    const infos = await Promise.all(this.consumers.map((consumer) => guarded(`read ${this.stream} > ${consumer}`, () => this.conn.jsm.consumers.info(this.stream, consumer))));
+    const infos = await Promise.all(
+      this.consumers.map((consumer) =>
+        guarded(`read ${this.stream} > ${consumer}`, () => this.conn.jsm.consumers.info(this.stream, consumer)),
+      ),
+    );
     const floor = Math.min(...infos.map((info) => info.ack_floor.stream_seq));
     if (!(floor > this.trimmedTo)) return 0;
     // "Up to but not including seq": everything at or below the lowest floor.
-    const { purged } = await guarded(`trim ${this.stream}`, () => this.conn.jsm.streams.purge(this.stream, { seq: floor + 1 }));
+    const { purged } = await guarded(`trim ${this.stream}`, () =>
+      this.conn.jsm.streams.purge(this.stream, { seq: floor + 1 }),
+    );
     this.trimmedTo = floor;
     return purged;
   }

@@ -18,11 +18,15 @@ const SERVER = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/
 export function parseNatsUrl(url: string): NatsUrl {
   const match = /^nats:\/\/([^?]*)(?:\?(.*))?$/i.exec(url.trim());
   if (match === null) throw invalid(url, 'expected nats://host:port[,host:port…][?prefix=NAME]');
-  const servers = (match[1] ?? '').split(',').map((server) => server.trim()).filter((server) => server !== '');
+  const servers = (match[1] ?? '')
+    .split(',')
+    .map((server) => server.trim())
+    .filter((server) => server !== '');
   if (servers.length === 0) throw invalid(url, 'no host:port');
   for (const server of servers) if (!SERVER.test(server)) throw invalid(url, `"${server}" is not host:port`);
   const params = new URLSearchParams(match[2] ?? '');
-  for (const key of params.keys()) if (key !== 'prefix') throw invalid(url, `unknown parameter "${key}" (known: prefix)`);
+  for (const key of params.keys())
+    if (key !== 'prefix') throw invalid(url, `unknown parameter "${key}" (known: prefix)`);
   const prefix = params.get('prefix') ?? DEFAULT_PREFIX;
   if (!PREFIX.test(prefix)) throw invalid(url, `prefix must match ${PREFIX.source}`);
   return { servers, prefix };

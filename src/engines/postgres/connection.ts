@@ -35,7 +35,9 @@ export function connectionTarget(url: string): ConnectionTarget {
   }
   const schema = parsed.searchParams.get('schema') ?? DEFAULT_SCHEMA;
   if (!SCHEMA_NAME.test(schema)) {
-    throw new Error(`schema "${schema}" in the PostgreSQL store URL must be a lowercase identifier (a-z, 0-9, _; at most 63)`);
+    throw new Error(
+      `schema "${schema}" in the PostgreSQL store URL must be a lowercase identifier (a-z, 0-9, _; at most 63)`,
+    );
   }
   parsed.searchParams.delete('schema');
   // No user anywhere: log in as the OS user, as libpq (psql) does. pg would fall back to $USER only,

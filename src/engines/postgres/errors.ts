@@ -15,7 +15,15 @@ const TRANSIENT_SQLSTATES = new Set([
 ]);
 
 /** Socket-level failures: the server is down, restarting, or unreachable for now. */
-const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const TRANSIENT_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
 
 /**
  * pg reports some losses only in words: a connection dropped mid-query, a pool that found no free
@@ -23,7 +31,8 @@ const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT
  * connections for maintenance (`ALLOW_CONNECTIONS false`, SQLSTATE 55000, a class that is otherwise
  * about the data's state) is told by its words too.
  */
-const TRANSIENT_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connection timeout|not queryable|Client was closed|is not currently accepting connections/i;
+const TRANSIENT_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|connection timeout|not queryable|Client was closed|is not currently accepting connections/i;
 
 /**
  * Turns a driver error into the domain's retry meaning. Transient: the server or the path to it is

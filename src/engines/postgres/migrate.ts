@@ -53,7 +53,10 @@ async function applyPending(client: Client, schema: string): Promise<string[]> {
     try {
       await client.query(`SET LOCAL search_path TO ${quoted}`);
       await client.query(migration.sql);
-      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -12,17 +12,24 @@ export async function blockPostgres(url: string): Promise<{ database: string; re
   const target = connectionTarget(url);
   const parsed = new URL(target.config.connectionString ?? url);
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-  if (database === '' || database === 'postgres') throw new Error('store outage: the store URL must name its database (not postgres, where the outage is run from)');
+  if (database === '' || database === 'postgres')
+    throw new Error('store outage: the store URL must name its database (not postgres, where the outage is run from)');
   // Run from the maintenance database: a session in the blocked one would be ended with the rest.
   parsed.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: parsed.toString(), application_name: 'exodus-chaos', connectionTimeoutMillis: 5_000 });
+  const admin = new pg.Client({
+    connectionString: parsed.toString(),
+    application_name: 'exodus-chaos',
+    connectionTimeoutMillis: 5_000,
+  });
   await admin.connect();
   const run = async (sql: string, params: unknown[] = []): Promise<void> => {
     await admin.query(sql, params);
   };
   try {
     await run(`ALTER DATABASE ${quoteIdent(database)} ALLOW_CONNECTIONS false`);
-    await run('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+    await run('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+      database,
+    ]);
   } catch (error) {
     await run(`ALTER DATABASE ${quoteIdent(database)} ALLOW_CONNECTIONS true`).catch(() => undefined);
     await admin.end();

@@ -1,9 +1,16 @@
-import { decodeCursor, encodeCursor, toWallItem, type Destination, type ParsedWish, type WallItem } from '../../domain/index.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  toWallItem,
+  type Destination,
+  type ParsedWish,
+  type WallItem,
+} from '../../domain/index.js';
 import type { ReadModel, Tally, WallPage } from '../../ports/index.js';
-import type { Database } from './database.js';
 import { TurnBatch } from '../turn-batch.js';
-import { isolatable } from './errors.js';
 import { newestPerEvacuee, toTally, versionTime } from '../versions.js';
+import type { Database } from './database.js';
+import { isolatable } from './errors.js';
 import { cursorTime } from './versions.js';
 
 /** Shards per destination in `tally` (see migration 0002): more than a process's pool of writers. */

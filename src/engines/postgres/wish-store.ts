@@ -1,10 +1,10 @@
 import type { Evacuee, ParsedWish } from '../../domain/index.js';
 import type { PutOutcome, Tally, WishRecord, WishStore } from '../../ports/index.js';
-import type { Database } from './database.js';
 import { TurnBatch } from '../turn-batch.js';
-import { isolatable } from './errors.js';
 import { newestPerEvacuee, toTally, versionTime } from '../versions.js';
 import { toWishRecord, type WishRow as SqlWishRow } from '../wish-row.js';
+import type { Database } from './database.js';
+import { isolatable } from './errors.js';
 
 type WishRow = SqlWishRow<unknown>;
 
@@ -52,7 +52,12 @@ export class PostgresWishStore implements WishStore {
                FROM unnest($1::text[], $2::text[], $3::text[], $4::json[]) AS i(id, evacuee_id, submitted_at, body) ORDER BY id
                ON CONFLICT (id) DO NOTHING
                RETURNING id`,
-        values: [wishes.map((wish) => wish.id), wishes.map((wish) => wish.evacueeId), wishes.map((wish) => wish.submittedAt), wishes.map((wish) => JSON.stringify(wish))],
+        values: [
+          wishes.map((wish) => wish.id),
+          wishes.map((wish) => wish.evacueeId),
+          wishes.map((wish) => wish.submittedAt),
+          wishes.map((wish) => JSON.stringify(wish)),
+        ],
       });
       const claimedIds = new Set(claimed.rows.map((row) => row.id));
       const mine = wishes.filter((wish) => claimedIds.has(wish.id));
@@ -68,11 +73,19 @@ export class PostgresWishStore implements WishStore {
                      destination = excluded.destination, replaced_wish_id = c.wish_id
                  WHERE (c.submitted_at, c.wish_id) < (excluded.submitted_at, excluded.wish_id)
                RETURNING wish_id, replaced_wish_id`,
-        values: [newest.map((wish) => wish.evacueeId), newest.map((wish) => wish.id), newest.map((wish) => versionTime(wish.submittedAt)), newest.map((wish) => wish.destination)],
+        values: [
+          newest.map((wish) => wish.evacueeId),
+          newest.map((wish) => wish.id),
+          newest.map((wish) => versionTime(wish.submittedAt)),
+          newest.map((wish) => wish.destination),
+        ],
       });
       const won = new Set(current.rows.map((row) => row.wish_id));
       // A row inserted, not replaced, names no loser: NULL, which `= ANY` matches to nothing.
-      const losers = [...mine.filter((wish) => !won.has(wish.id)).map((wish) => wish.id), ...current.rows.map((row) => row.replaced_wish_id)];
+      const losers = [
+        ...mine.filter((wish) => !won.has(wish.id)).map((wish) => wish.id),
+        ...current.rows.map((row) => row.replaced_wish_id),
+      ];
       // Stryker disable next-line ConditionalExpression,EqualityOperator: saves a round trip; an empty list supersedes nothing
       if (losers.length > 0) {
         await tx.query({
@@ -82,7 +95,13 @@ export class PostgresWishStore implements WishStore {
           values: [losers],
         });
       }
-      return wishes.map((wish, i) => (firstIndexOf.get(wish.id) !== i || !claimedIds.has(wish.id) ? 'duplicate' : won.has(wish.id) ? 'stored' : 'superseded'));
+      return wishes.map((wish, i) =>
+        firstIndexOf.get(wish.id) !== i || !claimedIds.has(wish.id)
+          ? 'duplicate'
+          : won.has(wish.id)
+            ? 'stored'
+            : 'superseded',
+      );
     });
   }
 
@@ -97,8 +116,12 @@ export class PostgresWishStore implements WishStore {
   }
 
   async get(id: string): Promise<WishRecord | undefined> {
-    // Stryker disable next-line StringLiteral: a prepared statement's name; any name runs the same SQL
-    const result = await this.db.query<WishRow>({ name: 'exodus_get', text: `SELECT ${COLUMNS} FROM wishes WHERE id = $1`, values: [id] });
+    const result = await this.db.query<WishRow>({
+      // Stryker disable next-line StringLiteral: a prepared statement's name; any name runs the same SQL
+      name: 'exodus_get',
+      text: `SELECT ${COLUMNS} FROM wishes WHERE id = $1`,
+      values: [id],
+    });
     const row = result.rows[0];
     return row && toRecord(row);
   }

@@ -73,7 +73,9 @@ export class WriteBatcher {
         }
       }),
     );
-    this.commitTogether = db.transaction((batch: readonly PendingWrite[]) => batch.map((write): Outcome => ({ ok: true, value: write.run(db) })));
+    this.commitTogether = db.transaction((batch: readonly PendingWrite[]) =>
+      batch.map((write): Outcome => ({ ok: true, value: write.run(db) })),
+    );
   }
 
   /**

@@ -1,12 +1,20 @@
 import { join } from 'node:path';
 import { TransientError } from '../../domain/index.js';
-import { QUEUES, SUBSCRIPTIONS, type MessagingEngine, type Queue, type QueueName, type StorageEngine, type Topic } from '../../ports/index.js';
-import { openDatabase, WriteBatcher, type Db } from './database.js';
+import {
+  QUEUES,
+  SUBSCRIPTIONS,
+  type MessagingEngine,
+  type Queue,
+  type QueueName,
+  type StorageEngine,
+  type Topic,
+} from '../../ports/index.js';
 import { engineLimits, type EngineOptions } from '../options.js';
+import { openDatabase, WriteBatcher, type Db } from './database.js';
 import { QUEUE_SCHEMA, SqliteQueue, upgradeQueueSchema } from './queue.js';
 import { READ_MODEL_SCHEMA, SqliteReadModel } from './read-model.js';
 import { FanOutTopic } from './topic.js';
-import { STORE_SCHEMA, SqliteWishStore } from './wish-store.js';
+import { SqliteWishStore, STORE_SCHEMA } from './wish-store.js';
 
 /**
  * The embedded engine: a data directory of SQLite files that every process on the machine opens.

@@ -74,7 +74,8 @@ export class SqliteQueue implements Queue {
 
   send(messages: readonly Envelope[]): Promise<void> {
     return this.writes.run((db) => {
-      const insert = statement(db, 
+      const insert = statement(
+        db,
         'INSERT OR IGNORE INTO messages (queue, id, body, enqueued_at, visible_at) VALUES (?, ?, ?, ?, ?)',
       );
       const now = Date.now();
@@ -95,18 +96,19 @@ export class SqliteQueue implements Queue {
       // A message whose lease lapsed for the last allowed time (it kills its holders) is dead now.
       // Only an expired lease can be in that state (a retry clears the lease), so this reads the few
       // leased rows, not the backlog.
-      statement(db, 
+      statement(
+        db,
         `UPDATE messages SET dead_at = ?, lease = NULL,
            last_error = 'lease expired ' || (attempts - failures) || ' times' || COALESCE(' (last error: ' || last_error || ')', '')
          WHERE queue = ? AND lease IS NOT NULL AND dead_at IS NULL AND visible_at <= ? AND attempts - failures >= ?`,
       ).run(now, this.name, now, this.limits.maxLeaseLapses);
-      return statement(db, 
-          `UPDATE messages SET lease = ?, attempts = attempts + 1, visible_at = ?
+      return statement(
+        db,
+        `UPDATE messages SET lease = ?, attempts = attempts + 1, visible_at = ?
            WHERE seq IN (SELECT seq FROM messages WHERE queue = ? AND dead_at IS NULL AND visible_at <= ?
                          ORDER BY visible_at, seq LIMIT ?)
            RETURNING seq, id, body, attempts, failures`,
-        )
-        .all(lease, now + leaseMs, this.name, now, max) as Row[];
+      ).all(lease, now + leaseMs, this.name, now, max) as Row[];
     }, 'relaxed');
     rows.sort((a, b) => a.seq - b.seq);
     return rows.map((row) => this.delivery(row, lease));
@@ -118,7 +120,9 @@ export class SqliteQueue implements Queue {
     for (let start = 0; start < ids.length; start += HOLDING_PAGE) {
       const page = ids.slice(start, start + HOLDING_PAGE);
       const rows = this.db
-        .prepare(`SELECT id FROM messages WHERE queue = ? AND dead_at IS NULL AND id IN (${page.map(() => '?').join(', ')})`)
+        .prepare(
+          `SELECT id FROM messages WHERE queue = ? AND dead_at IS NULL AND id IN (${page.map(() => '?').join(', ')})`,
+        )
         .all(this.name, ...page) as { id: string }[];
       for (const row of rows) held.add(row.id);
     }
@@ -128,17 +132,29 @@ export class SqliteQueue implements Queue {
   /** Exact: `visible_at` says when a message is deliverable, `lease` whether someone holds it until then. */
   async stats(): Promise<QueueStats> {
     const now = Date.now();
-    const row = statement(this.db, 
-        `SELECT
+    const row = statement(
+      this.db,
+      `SELECT
            COALESCE(SUM(dead_at IS NULL AND visible_at <= ?), 0) AS ready,
            COALESCE(SUM(dead_at IS NULL AND visible_at > ? AND lease IS NOT NULL), 0) AS inFlight,
            COALESCE(SUM(dead_at IS NULL AND visible_at > ? AND lease IS NULL), 0) AS delayed,
            COALESCE(SUM(dead_at IS NOT NULL), 0) AS dead,
            MIN(CASE WHEN dead_at IS NULL AND visible_at <= ? THEN enqueued_at END) AS oldest
          FROM messages WHERE queue = ?`,
-      )
-      .get(now, now, now, now, this.name) as { ready: number; inFlight: number; delayed: number; dead: number; oldest: number | null };
-    return { ready: row.ready, inFlight: row.inFlight, delayed: row.delayed, dead: row.dead, oldestReadyAgeMs: row.oldest === null ? 0 : now - row.oldest };
+    ).get(now, now, now, now, this.name) as {
+      ready: number;
+      inFlight: number;
+      delayed: number;
+      dead: number;
+      oldest: number | null;
+    };
+    return {
+      ready: row.ready,
+      inFlight: row.inFlight,
+      delayed: row.delayed,
+      dead: row.dead,
+      oldestReadyAgeMs: row.oldest === null ? 0 : now - row.oldest,
+    };
   }
 
   private delivery(row: Row, lease: string): Delivery {
@@ -153,11 +169,24 @@ export class SqliteQueue implements Queue {
       ack: () => settle('DELETE FROM messages WHERE seq = ? AND lease = ?'),
       retry: (delayMs, error) =>
         row.failures + 1 >= this.limits.maxAttempts
-          ? settle('UPDATE messages SET dead_at = ?, lease = NULL, failures = failures + 1, last_error = ? WHERE seq = ? AND lease = ?', Date.now(), error)
-          : settle('UPDATE messages SET visible_at = ?, lease = NULL, failures = failures + 1, last_error = ? WHERE seq = ? AND lease = ?', Date.now() + delayMs, error),
+          ? settle(
+              'UPDATE messages SET dead_at = ?, lease = NULL, failures = failures + 1, last_error = ? WHERE seq = ? AND lease = ?',
+              Date.now(),
+              error,
+            )
+          : settle(
+              'UPDATE messages SET visible_at = ?, lease = NULL, failures = failures + 1, last_error = ? WHERE seq = ? AND lease = ?',
+              Date.now() + delayMs,
+              error,
+            ),
       deadLetter: (error) =>
-        settle('UPDATE messages SET dead_at = ?, lease = NULL, last_error = ? WHERE seq = ? AND lease = ?', Date.now(), error),
-      extendLease: (leaseMs) => settle('UPDATE messages SET visible_at = ? WHERE seq = ? AND lease = ?', Date.now() + leaseMs),
+        settle(
+          'UPDATE messages SET dead_at = ?, lease = NULL, last_error = ? WHERE seq = ? AND lease = ?',
+          Date.now(),
+          error,
+        ),
+      extendLease: (leaseMs) =>
+        settle('UPDATE messages SET visible_at = ? WHERE seq = ? AND lease = ?', Date.now() + leaseMs),
     };
   }
 }
@@ -170,19 +199,27 @@ class SqliteDeadLetters implements DeadLetterQueue {
   ) {}
 
   async list(limit: number): Promise<DeadLetter[]> {
-    const rows = statement(this.db, 'SELECT body, attempts, last_error, dead_at FROM messages WHERE queue = ? AND dead_at IS NOT NULL ORDER BY dead_at, seq LIMIT ?')
-      .all(this.queue, limit) as DeadRow[];
+    const rows = statement(
+      this.db,
+      'SELECT body, attempts, last_error, dead_at FROM messages WHERE queue = ? AND dead_at IS NOT NULL ORDER BY dead_at, seq LIMIT ?',
+    ).all(this.queue, limit) as DeadRow[];
     return rows.map(toDeadLetter);
   }
 
   async get(id: string): Promise<DeadLetter | undefined> {
-    const row = statement(this.db, 'SELECT body, attempts, last_error, dead_at FROM messages WHERE queue = ? AND id = ? AND dead_at IS NOT NULL')
-      .get(this.queue, id) as DeadRow | undefined;
+    const row = statement(
+      this.db,
+      'SELECT body, attempts, last_error, dead_at FROM messages WHERE queue = ? AND id = ? AND dead_at IS NOT NULL',
+    ).get(this.queue, id) as DeadRow | undefined;
     return row && toDeadLetter(row);
   }
 
   redrive(ids?: readonly string[]): Promise<number> {
-    return this.each(ids, 'UPDATE messages SET dead_at = NULL, lease = NULL, attempts = 0, failures = 0, last_error = NULL, visible_at = ?', [Date.now()]);
+    return this.each(
+      ids,
+      'UPDATE messages SET dead_at = NULL, lease = NULL, attempts = 0, failures = 0, last_error = NULL, visible_at = ?',
+      [Date.now()],
+    );
   }
 
   purge(ids?: readonly string[]): Promise<number> {

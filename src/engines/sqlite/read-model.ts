@@ -1,4 +1,12 @@
-import { decodeCursor, encodeCursor, isNewer, toWallItem, type Destination, type ParsedWish, type WallItem } from '../../domain/index.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  isNewer,
+  toWallItem,
+  type Destination,
+  type ParsedWish,
+  type WallItem,
+} from '../../domain/index.js';
 import type { ReadModel, Tally, WallPage } from '../../ports/index.js';
 import { statement, type Db, type WriteBatcher } from './database.js';
 import { countBy } from './wish-store.js';
@@ -28,9 +36,10 @@ export class SqliteReadModel implements ReadModel {
 
   apply(wish: ParsedWish): Promise<boolean> {
     return this.writes.run((db) => {
-      const current = statement(db, 'SELECT wish_id AS id, submitted_at AS submittedAt, destination FROM wall WHERE evacuee_id = ?').get(
-        wish.evacueeId,
-      ) as { id: string; submittedAt: string; destination: Destination } | undefined;
+      const current = statement(
+        db,
+        'SELECT wish_id AS id, submitted_at AS submittedAt, destination FROM wall WHERE evacuee_id = ?',
+      ).get(wish.evacueeId) as { id: string; submittedAt: string; destination: Destination } | undefined;
       if (!isNewer(wish, current)) return false;
       statement(
         db,
@@ -63,10 +72,10 @@ export class SqliteReadModel implements ReadModel {
       params.push(after.submittedAt, after.id);
     }
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    const rows = statement(this.db, `SELECT item FROM wall ${where} ORDER BY submitted_at DESC, wish_id DESC LIMIT ?`).all(
-      ...params,
-      query.limit + 1,
-    ) as { item: string }[];
+    const rows = statement(
+      this.db,
+      `SELECT item FROM wall ${where} ORDER BY submitted_at DESC, wish_id DESC LIMIT ?`,
+    ).all(...params, query.limit + 1) as { item: string }[];
     const items = rows.slice(0, query.limit).map((row) => JSON.parse(row.item) as WallItem);
     const last = items.at(-1);
     return { items, next: rows.length > query.limit && last ? encodeCursor(last) : null };

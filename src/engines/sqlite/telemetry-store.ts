@@ -1,7 +1,15 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LogQuery, SpanQuery, StoredLog, StoredPoint, StoredSpan, TelemetryAttributes, TelemetryStore } from '../../ports/index.js';
+import type {
+  LogQuery,
+  SpanQuery,
+  StoredLog,
+  StoredPoint,
+  StoredSpan,
+  TelemetryAttributes,
+  TelemetryStore,
+} from '../../ports/index.js';
 
 /*
  * Rowids grow with arrival, so "the oldest" is the lowest rowid: pruning by size needs no index.
@@ -103,8 +111,12 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
      @statusCode, @statusMessage, @attributes, @events, @links, @wishId, @evacueeId)`,
   );
   const insertLink = db.prepare('INSERT INTO span_links VALUES (?, ?, ?)');
-  const insertLog = db.prepare('INSERT INTO logs VALUES (@timeMs, @service, @instance, @severity, @body, @traceId, @spanId, @attributes, @eventName)');
-  const insertPoint = db.prepare('INSERT INTO points VALUES (@timeMs, @service, @instance, @name, @attributes, @kind, @value, @count, @bounds, @buckets)');
+  const insertLog = db.prepare(
+    'INSERT INTO logs VALUES (@timeMs, @service, @instance, @severity, @body, @traceId, @spanId, @attributes, @eventName)',
+  );
+  const insertPoint = db.prepare(
+    'INSERT INTO points VALUES (@timeMs, @service, @instance, @name, @attributes, @kind, @value, @count, @bounds, @buckets)',
+  );
 
   const record = db.transaction((batch: Parameters<TelemetryStore['record']>[0]) => {
     for (const span of batch.spans ?? []) {
@@ -115,11 +127,17 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
         links: JSON.stringify(span.links),
       });
       if (inserted.changes === 0) continue; // an exporter's retry: already here
-      for (const link of span.links) if (link.traceId !== span.traceId) insertLink.run(span.traceId, link.traceId, span.startMs);
+      for (const link of span.links)
+        if (link.traceId !== span.traceId) insertLink.run(span.traceId, link.traceId, span.startMs);
     }
     for (const log of batch.logs ?? []) insertLog.run({ ...log, attributes: JSON.stringify(log.attributes) });
     for (const point of batch.points ?? []) {
-      insertPoint.run({ ...point, attributes: canonicalJson(point.attributes), bounds: JSON.stringify(point.bounds), buckets: JSON.stringify(point.buckets) });
+      insertPoint.run({
+        ...point,
+        attributes: canonicalJson(point.attributes),
+        bounds: JSON.stringify(point.bounds),
+        buckets: JSON.stringify(point.buckets),
+      });
     }
   });
 
@@ -148,7 +166,10 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
       add('duration_ms >= ?', query.minDurationMs);
       const sql = `SELECT trace_id FROM spans ${where()} ORDER BY start_ms DESC LIMIT ${MAX_SCANNED_SPANS}`;
       const found = new Set<string>();
-      for (const row of db.prepare(sql).pluck().iterate(...params) as IterableIterator<string>) {
+      for (const row of db
+        .prepare(sql)
+        .pluck()
+        .iterate(...params) as IterableIterator<string>) {
         found.add(row);
         if (found.size >= query.limit) break;
       }
@@ -157,14 +178,19 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
 
     spansOf(traceIds: readonly string[]): StoredSpan[] {
       if (traceIds.length === 0) return [];
-      const rows = db.prepare(`SELECT * FROM spans WHERE trace_id IN (${placeholders(traceIds)}) ORDER BY start_ms`).all(...traceIds) as SpanRow[];
+      const rows = db
+        .prepare(`SELECT * FROM spans WHERE trace_id IN (${placeholders(traceIds)}) ORDER BY start_ms`)
+        .all(...traceIds) as SpanRow[];
       return rows.map(spanFromRow);
     },
 
     tracesLinkingTo(traceIds: readonly string[]): string[] {
       if (traceIds.length === 0) return [];
       const sql = `SELECT DISTINCT trace_id FROM span_links WHERE linked_trace_id IN (${placeholders(traceIds)}) LIMIT 100`;
-      return db.prepare(sql).pluck().all(...traceIds) as string[];
+      return db
+        .prepare(sql)
+        .pluck()
+        .all(...traceIds) as string[];
     },
 
     logs(query: LogQuery): StoredLog[] {
@@ -175,7 +201,8 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
       add('time_ms >= ?', query.fromMs);
       add('time_ms <= ?', query.toMs);
       add('trace_id = ?', query.traceId);
-      for (const word of query.words ?? []) add(`(body || ' ' || attributes) LIKE ? ESCAPE '\\'`, `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      for (const word of query.words ?? [])
+        add(`(body || ' ' || attributes) LIKE ? ESCAPE '\\'`, `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       if (query.events !== undefined) {
         add('event_name IS NOT NULL');
         if (query.events.kind !== undefined) add('event_name = ?', query.events.kind);
@@ -193,11 +220,16 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
 
     prune({ olderThanMs, maxBytes }): { deleted: number; bytes: number } {
       let deleted = 0;
-      for (const { table, time } of TABLES) deleted += db.prepare(`DELETE FROM ${table} WHERE ${time} < ?`).run(olderThanMs).changes;
+      for (const { table, time } of TABLES)
+        deleted += db.prepare(`DELETE FROM ${table} WHERE ${time} < ?`).run(olderThanMs).changes;
       // Over the size bound: drop the oldest tenth of every table until under it (a few rounds at most).
       for (let round = 0; round < 20 && fileBytes() > maxBytes; round++) {
         for (const { table } of TABLES) {
-          deleted += db.prepare(`DELETE FROM ${table} WHERE rowid <= (SELECT MIN(rowid) + (MAX(rowid) - MIN(rowid)) / 10 FROM ${table})`).run().changes;
+          deleted += db
+            .prepare(
+              `DELETE FROM ${table} WHERE rowid <= (SELECT MIN(rowid) + (MAX(rowid) - MIN(rowid)) / 10 FROM ${table})`,
+            )
+            .run().changes;
         }
         shrink(db);
       }
@@ -213,7 +245,11 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
  * A query's WHERE clause, built from optional filters: `add(clause, value)` is skipped when the value
  * is undefined (the filter was not asked for); `add(clause)` alone always applies.
  */
-function conditions(): { where: () => string; params: (string | number)[]; add: (clause: string, ...values: (string | number | undefined)[]) => void } {
+function conditions(): {
+  where: () => string;
+  params: (string | number)[];
+  add: (clause: string, ...values: (string | number | undefined)[]) => void;
+} {
   const clauses: string[] = [];
   const params: (string | number)[] = [];
   return {
@@ -237,7 +273,9 @@ function shrink(db: Database.Database): void {
 
 /** Attributes with sorted keys, so one series always has one text. */
 function canonicalJson(attributes: TelemetryAttributes): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+  return JSON.stringify(
+    Object.fromEntries(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+  );
 }
 
 function spanFromRow(row: SpanRow): StoredSpan {

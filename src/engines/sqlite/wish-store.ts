@@ -1,7 +1,7 @@
 import { isNewer, type Evacuee, type ParsedWish } from '../../domain/index.js';
 import type { PutOutcome, Tally, WishRecord, WishStore } from '../../ports/index.js';
-import { statement, type Db, type WriteBatcher } from './database.js';
 import { toWishRecord, type WishRow as SqlWishRow } from '../wish-row.js';
+import { statement, type Db, type WriteBatcher } from './database.js';
 
 export const STORE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS wishes (
@@ -37,11 +37,15 @@ export class SqliteWishStore implements WishStore {
   put(wish: ParsedWish): Promise<PutOutcome> {
     return this.writes.run((db): PutOutcome => {
       if (statement(db, 'SELECT 1 FROM wishes WHERE id = ?').get(wish.id) !== undefined) return 'duplicate';
-      const current = statement(db, 'SELECT wish_id AS id, submitted_at AS submittedAt FROM current_wishes WHERE evacuee_id = ?').get(
-        wish.evacueeId,
-      ) as { id: string; submittedAt: string } | undefined;
+      const current = statement(
+        db,
+        'SELECT wish_id AS id, submitted_at AS submittedAt FROM current_wishes WHERE evacuee_id = ?',
+      ).get(wish.evacueeId) as { id: string; submittedAt: string } | undefined;
       const wins = isNewer(wish, current);
-      statement(db, 'INSERT INTO wishes (id, evacuee_id, status, submitted_at, body, recorded_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      statement(
+        db,
+        'INSERT INTO wishes (id, evacuee_id, status, submitted_at, body, recorded_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(
         wish.id,
         wish.evacueeId,
         wins ? 'stored' : 'superseded',
@@ -70,25 +74,29 @@ export class SqliteWishStore implements WishStore {
   }
 
   async get(id: string): Promise<WishRecord | undefined> {
-    const row = statement(this.db, 'SELECT id, evacuee_id, status, reason, submitted_at, body FROM wishes WHERE id = ?').get(id) as
-      | WishRow
-      | undefined;
+    const row = statement(
+      this.db,
+      'SELECT id, evacuee_id, status, reason, submitted_at, body FROM wishes WHERE id = ?',
+    ).get(id) as WishRow | undefined;
     return row && toRecord(row);
   }
 
   registerEvacuees(evacuees: readonly Evacuee[]): Promise<number> {
     return this.writes.run((db) => {
-      const upsert = statement(db, 'INSERT INTO evacuees (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name');
+      const upsert = statement(
+        db,
+        'INSERT INTO evacuees (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name',
+      );
       for (const evacuee of evacuees) upsert.run(evacuee.id, evacuee.name);
       return evacuees.length;
     });
   }
 
   async scan(afterId: string | undefined, limit: number): Promise<WishRecord[]> {
-    const rows = statement(this.db, 'SELECT id, evacuee_id, status, reason, submitted_at, body FROM wishes WHERE id > ? ORDER BY id LIMIT ?').all(
-      afterId ?? '',
-      limit,
-    ) as WishRow[];
+    const rows = statement(
+      this.db,
+      'SELECT id, evacuee_id, status, reason, submitted_at, body FROM wishes WHERE id > ? ORDER BY id LIMIT ?',
+    ).all(afterId ?? '', limit) as WishRow[];
     return rows.map(toRecord);
   }
 
@@ -104,6 +112,7 @@ function toRecord(row: WishRow): WishRecord {
 /** Rows of (destination, n) as a tally with every destination present. */
 export function countBy(db: Db, sql: string): Tally {
   const tally = { mars: 0, europa: 0 };
-  for (const row of statement(db, sql).all() as { destination: keyof Tally; n: number }[]) tally[row.destination] = row.n;
+  for (const row of statement(db, sql).all() as { destination: keyof Tally; n: number }[])
+    tally[row.destination] = row.n;
   return tally;
 }

@@ -78,7 +78,11 @@ function chunks<E>(entries: readonly E[], bytesOf: (entry: E) => number): E[][] 
 }
 
 /** Each entry's refusal, in the entries' order (undefined: taken), from what `inBatches` reported refused. */
-export function refusalsOf(entries: readonly BatchEntry[], refused: ReadonlyMap<string, BatchFailure>, doing: string): (Error | undefined)[] {
+export function refusalsOf(
+  entries: readonly BatchEntry[],
+  refused: ReadonlyMap<string, BatchFailure>,
+  doing: string,
+): (Error | undefined)[] {
   return entries.map((entry) => {
     const failure = refused.get(entry.Id);
     return failure === undefined ? undefined : entryFailure(failure, doing);
@@ -93,12 +97,16 @@ export function refusalsOf(entries: readonly BatchEntry[], refused: ReadonlyMap<
  * not sent again. A whole call refused with a `PermanentError` is sent again caller by caller
  * (TurnBatch's isolation), so that too fails only the caller it was about.
  */
-export function perTurn<T>(sendEach: (items: readonly T[]) => Promise<readonly (Error | undefined)[]>): (items: readonly T[]) => Promise<void> {
+export function perTurn<T>(
+  sendEach: (items: readonly T[]) => Promise<readonly (Error | undefined)[]>,
+): (items: readonly T[]) => Promise<void> {
   const turns = new TurnBatch<readonly T[], Error | undefined>(
     async (groups) => {
       const refusals = await sendEach(groups.flat());
       let start = 0;
-      return groups.map((group) => refusals.slice(start, (start += group.length)).find((refusal) => refusal !== undefined));
+      return groups.map((group) =>
+        refusals.slice(start, (start += group.length)).find((refusal) => refusal !== undefined),
+      );
     },
     (error) => error instanceof PermanentError,
   );

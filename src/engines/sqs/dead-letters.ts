@@ -2,7 +2,16 @@ import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/cl
 import type { DeadLetter, DeadLetterQueue, Envelope } from '../../ports/index.js';
 import { envelopeIn } from '../envelope-in.js';
 import { guarded } from './errors.js';
-import { ATTRIBUTE, numberAttribute, queueCounts, readNumber, readText, sendMessages, textAttribute, type Outgoing } from './messages.js';
+import {
+  ATTRIBUTE,
+  numberAttribute,
+  queueCounts,
+  readNumber,
+  readText,
+  sendMessages,
+  textAttribute,
+  type Outgoing,
+} from './messages.js';
 import { Settler } from './settler.js';
 
 /** How long a letter stays hidden from other operators while `list`, `get`, `redrive` or `purge` looks through the queue. */
@@ -49,7 +58,11 @@ export class SqsDeadLetters implements DeadLetterQueue {
   }
 
   async count(): Promise<number> {
-    const { ready, inFlight, delayed } = await queueCounts(this.sqs, this.deadUrl, `read ${this.queueName} dead letters`);
+    const { ready, inFlight, delayed } = await queueCounts(
+      this.sqs,
+      this.deadUrl,
+      `read ${this.queueName} dead letters`,
+    );
     return ready + inFlight + delayed;
   }
 
@@ -105,7 +118,9 @@ export class SqsDeadLetters implements DeadLetterQueue {
         ),
       );
       if (messages.length === 0) break;
-      for (const message of messages) if (message.MessageId !== undefined && message.ReceiptHandle !== undefined) held.set(message.MessageId, toHeld(message));
+      for (const message of messages)
+        if (message.MessageId !== undefined && message.ReceiptHandle !== undefined)
+          held.set(message.MessageId, toHeld(message));
     }
     return [...held.values()];
   }
@@ -123,7 +138,9 @@ function toHeld(message: Message): Held {
     // A body that is not an envelope (sent by hand) is shown as the text it is, like the NATS engine does.
     message: envelopeIn(body) ?? ({ id: `unreadable:${message.MessageId ?? ''}`, data: body } as unknown as Envelope),
     attempts: readNumber(attributes, ATTRIBUTE.deadAttempts, 0),
-    lastError: readText(attributes, ATTRIBUTE.deadError) ?? 'moved here by the queue redrive policy: received more often than its maxReceiveCount without being settled',
+    lastError:
+      readText(attributes, ATTRIBUTE.deadError) ??
+      'moved here by the queue redrive policy: received more often than its maxReceiveCount without being settled',
     deadAt: readText(attributes, ATTRIBUTE.deadAt) ?? (Number.isFinite(sentAt) ? new Date(sentAt).toISOString() : ''),
   };
   return { letter, body, receiptHandle: message.ReceiptHandle ?? '' };

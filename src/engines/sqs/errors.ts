@@ -1,11 +1,35 @@
 import { ExodusError, MessageRefusedError, PermanentError, TransientError } from '../../domain/index.js';
 
 /** Error names (and batch entry codes) AWS uses for "too many requests, slow down". */
-const THROTTLED = new Set(['ThrottlingException', 'Throttling', 'RequestThrottled', 'KmsThrottled', 'KMS.ThrottlingException', 'TooManyRequestsException', 'ThrottledException']);
+const THROTTLED = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'RequestThrottled',
+  'KmsThrottled',
+  'KMS.ThrottlingException',
+  'TooManyRequestsException',
+  'ThrottledException',
+]);
 /** What the SDK's socket layer reports when the service cannot be reached. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 /** A request the service will refuse again, whatever the moment. */
-const REFUSED = new Set(['InvalidParameterValue', 'InvalidMessageContents', 'BatchRequestTooLong', 'MessageTooLong', 'InvalidParameterException', 'InvalidBatchEntryId']);
+const REFUSED = new Set([
+  'InvalidParameterValue',
+  'InvalidMessageContents',
+  'BatchRequestTooLong',
+  'MessageTooLong',
+  'InvalidParameterException',
+  'InvalidBatchEntryId',
+]);
 /**
  * What SQS and SNS answer a send or publish when a message itself is wrong: characters SQS does not
  * take (`InvalidMessageContents`), a body or batch too long (`MessageTooLong`, `BatchRequestTooLong`,
@@ -14,7 +38,15 @@ const REFUSED = new Set(['InvalidParameterValue', 'InvalidMessageContents', 'Bat
  * attributes it keeps to what SQS takes, a delay it caps), so on a send these codes speak of the
  * message. On any other call they stay plain refusals (`sqs_refused`).
  */
-const CONTENT_REFUSED = new Set(['InvalidMessageContents', 'MessageTooLong', 'BatchRequestTooLong', 'InvalidParameterValue', 'InvalidParameter', 'InvalidParameterException', 'InvalidParameterValueException']);
+const CONTENT_REFUSED = new Set([
+  'InvalidMessageContents',
+  'MessageTooLong',
+  'BatchRequestTooLong',
+  'InvalidParameterValue',
+  'InvalidParameter',
+  'InvalidParameterException',
+  'InvalidParameterValueException',
+]);
 
 /** A send or publish (whose refusals speak of the messages), or any other call. */
 type Call = 'send' | 'other';
@@ -44,7 +76,8 @@ export function classify(error: unknown, doing: string, call: Call = 'other'): u
   if (shape.$fault === 'server' || UNREACHABLE.has(code) || name === 'TimeoutError' || name === 'AbortError') {
     return new TransientError('sqs_unavailable', message, { cause: error });
   }
-  if (call === 'send' && (CONTENT_REFUSED.has(name) || CONTENT_REFUSED.has(code))) return new MessageRefusedError(message, { cause: error });
+  if (call === 'send' && (CONTENT_REFUSED.has(name) || CONTENT_REFUSED.has(code)))
+    return new MessageRefusedError(message, { cause: error });
   if (REFUSED.has(name) || REFUSED.has(code)) return new PermanentError('sqs_refused', message, { cause: error });
   return error instanceof Error ? new Error(message, { cause: error }) : error;
 }
@@ -63,7 +96,14 @@ export async function guarded<T>(doing: string, work: () => Promise<T>, call: Ca
  * not. Only sends and publishes report their refused entries this way (a refused delete or
  * visibility change is an answer: see settler.ts), so a refusal for the message is a `MessageRefusedError`.
  */
-export function entryFailure(entry: { readonly Code?: string | undefined; readonly Message?: string | undefined; readonly SenderFault?: boolean | undefined }, doing: string): Error {
+export function entryFailure(
+  entry: {
+    readonly Code?: string | undefined;
+    readonly Message?: string | undefined;
+    readonly SenderFault?: boolean | undefined;
+  },
+  doing: string,
+): Error {
   const code = entry.Code ?? 'unknown';
   const message = `SQS/SNS: ${doing} failed for one entry: ${code}${entry.Message === undefined ? '' : ` (${entry.Message})`}`;
   if (THROTTLED.has(code)) return new TransientError('sqs_throttled', message);

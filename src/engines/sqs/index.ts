@@ -1,12 +1,12 @@
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { QUEUES, type Delivery, type MessagingEngine, type QueueName } from '../../ports/index.js';
 import { awsClientConfig, parseAwsUrl } from '../aws-url.js';
 import { engineLimits, type EngineOptions } from '../options.js';
+import type { Settle } from './delivery.js';
 import { guarded } from './errors.js';
 import { Layout } from './layout.js';
 import { deleteAll, locate } from './provision.js';
-import type { Settle } from './delivery.js';
 import { SqsQueue, type SqsRecord } from './queue.js';
 import { SnsTopic } from './topic.js';
 
@@ -61,7 +61,9 @@ export async function openSqsMessaging(url: string, options: EngineOptions): Pro
     },
     async ping() {
       const intake = urls.get(QUEUES.intake)?.url ?? '';
-      await guarded('reach SQS', () => sqs.send(new GetQueueAttributesCommand({ QueueUrl: intake, AttributeNames: ['QueueArn'] })));
+      await guarded('reach SQS', () =>
+        sqs.send(new GetQueueAttributesCommand({ QueueUrl: intake, AttributeNames: ['QueueArn'] })),
+      );
     },
     async close() {
       sqs.destroy();
@@ -77,7 +79,11 @@ export type { Settle } from './delivery.js';
 
 /** The engine, and for a Lambda consumer the deliveries of an SQS event's records (see SqsQueue.admitRecords). */
 export interface SqsMessaging extends MessagingEngine {
-  admitRecords(queue: QueueName, records: readonly SqsRecord[], deadline: number): Promise<(RecordDelivery | 'parked' | 'failed')[]>;
+  admitRecords(
+    queue: QueueName,
+    records: readonly SqsRecord[],
+    deadline: number,
+  ): Promise<(RecordDelivery | 'parked' | 'failed')[]>;
 }
 
 export type { SqsRecord } from './queue.js';

@@ -1,4 +1,9 @@
-import { GetQueueAttributesCommand, SendMessageBatchCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Envelope } from '../../ports/index.js';
 import { inBatches, refusalsOf } from './batches.js';
 import { guarded } from './errors.js';
@@ -90,7 +95,12 @@ export function readText(attributes: Attributes | undefined, name: string): stri
  * when stored. An entry failed for a reason that may pass is retried, and fails the whole send if
  * it keeps failing: nothing is dropped silently.
  */
-export async function sendEach(sqs: SQSClient, queueUrl: string, messages: readonly Outgoing[], doing: string): Promise<(Error | undefined)[]> {
+export async function sendEach(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: readonly Outgoing[],
+  doing: string,
+): Promise<(Error | undefined)[]> {
   const entries = messages.map((message, i) => ({
     Id: String(i),
     MessageBody: message.body,
@@ -99,7 +109,8 @@ export async function sendEach(sqs: SQSClient, queueUrl: string, messages: reado
   }));
   const refused = await inBatches(
     entries,
-    (batch) => guarded(doing, () => sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch })), 'send'),
+    (batch) =>
+      guarded(doing, () => sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch })), 'send'),
     doing,
     (entry) => Buffer.byteLength(entry.MessageBody) + ATTRIBUTE_BYTES,
   );
@@ -107,16 +118,38 @@ export async function sendEach(sqs: SQSClient, queueUrl: string, messages: reado
 }
 
 /** `sendEach`, failing with the first refusal. */
-export async function sendMessages(sqs: SQSClient, queueUrl: string, messages: readonly Outgoing[], doing: string): Promise<void> {
+export async function sendMessages(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: readonly Outgoing[],
+  doing: string,
+): Promise<void> {
   const refusal = (await sendEach(sqs, queueUrl, messages, doing)).find((each) => each !== undefined);
   if (refusal !== undefined) throw refusal;
 }
 
 /** A queue's messages by SQS's approximate counts: visible, in flight (received, not deleted), delayed. */
-export async function queueCounts(sqs: SQSClient, queueUrl: string, doing: string): Promise<{ ready: number; inFlight: number; delayed: number }> {
+export async function queueCounts(
+  sqs: SQSClient,
+  queueUrl: string,
+  doing: string,
+): Promise<{ ready: number; inFlight: number; delayed: number }> {
   const { Attributes: counts = {} } = await guarded(doing, () =>
-    sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] })),
+    sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
+      }),
+    ),
   );
   const count = (name: keyof typeof counts): number => Number(counts[name] ?? 0);
-  return { ready: count('ApproximateNumberOfMessages'), inFlight: count('ApproximateNumberOfMessagesNotVisible'), delayed: count('ApproximateNumberOfMessagesDelayed') };
+  return {
+    ready: count('ApproximateNumberOfMessages'),
+    inFlight: count('ApproximateNumberOfMessagesNotVisible'),
+    delayed: count('ApproximateNumberOfMessagesDelayed'),
+  };
 }

@@ -1,5 +1,17 @@
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { CreateTopicCommand, DeleteTopicCommand, ListSubscriptionsByTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
+import {
+  CreateTopicCommand,
+  DeleteTopicCommand,
+  ListSubscriptionsByTopicCommand,
+  SubscribeCommand,
+  type SNSClient,
+} from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { QueueName } from '../../ports/index.js';
 import type { AwsUrl } from '../aws-url.js';
 import { classify, guarded } from './errors.js';
@@ -24,14 +36,31 @@ const DEAD_LETTER_RETENTION_SECONDS = String(14 * 24 * 3600);
  * whose lease lapsed that often itself (with the reason) at that receive, so SQS's move is only the
  * net under it, for a process that died between.
  */
-export async function locate(sqs: SQSClient, sns: SNSClient, layout: Layout, url: AwsUrl, maxLeaseLapses: number): Promise<Located> {
+export async function locate(
+  sqs: SQSClient,
+  sns: SNSClient,
+  layout: Layout,
+  url: AwsUrl,
+  maxLeaseLapses: number,
+): Promise<Located> {
   const create = url.endpoint !== undefined;
   // Every process opens this at start (a Lambda at each cold start): the queues are looked up together.
   const queues = new Map<QueueName, QueueUrls>(
     await Promise.all(
       layout.queues.map(async (name): Promise<[QueueName, QueueUrls]> => {
-        const deadUrl = await queueUrl(sqs, layout.deadLetterQueue(name), create ? { MessageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS } : undefined);
-        const redrive = create ? { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(sqs, deadUrl), maxReceiveCount: maxLeaseLapses + 1 }) } : undefined;
+        const deadUrl = await queueUrl(
+          sqs,
+          layout.deadLetterQueue(name),
+          create ? { MessageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS } : undefined,
+        );
+        const redrive = create
+          ? {
+              RedrivePolicy: JSON.stringify({
+                deadLetterTargetArn: await queueArn(sqs, deadUrl),
+                maxReceiveCount: maxLeaseLapses + 1,
+              }),
+            }
+          : undefined;
         return [name, { url: await queueUrl(sqs, layout.queue(name), redrive), deadUrl }];
       }),
     ),
@@ -44,9 +73,17 @@ export async function locate(sqs: SQSClient, sns: SNSClient, layout: Layout, url
       continue;
     }
     // CreateTopic is idempotent: for an existing topic it answers its ARN.
-    const { TopicArn: arn } = await guarded(`find topic ${topicName}`, () => sns.send(new CreateTopicCommand({ Name: topicName })));
+    const { TopicArn: arn } = await guarded(`find topic ${topicName}`, () =>
+      sns.send(new CreateTopicCommand({ Name: topicName })),
+    );
     if (arn === undefined) throw new Error(`SNS gave no ARN for topic ${topicName}`);
-    if (create) await subscribe(sqs, sns, arn, subscribers.map((subscriber) => queues.get(subscriber)?.url ?? ''));
+    if (create)
+      await subscribe(
+        sqs,
+        sns,
+        arn,
+        subscribers.map((subscriber) => queues.get(subscriber)?.url ?? ''),
+      );
     topics.set(name, arn);
   }
   return { queues, topics };
@@ -72,27 +109,48 @@ async function queueUrl(sqs: SQSClient, name: string, createWith: Record<string,
     if (found !== undefined) return found;
   } catch (error) {
     if (!isMissingQueue(error)) throw classify(error, `find queue ${name}`);
-    if (createWith === undefined) throw new Error(`SQS queue ${name} does not exist: deploy the CDK app (deploy/aws), or give an endpoint for a local emulator`);
+    if (createWith === undefined)
+      throw new Error(
+        `SQS queue ${name} does not exist: deploy the CDK app (deploy/aws), or give an endpoint for a local emulator`,
+      );
   }
-  const { QueueUrl: created } = await guarded(`create queue ${name}`, () => sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: createWith })));
+  const { QueueUrl: created } = await guarded(`create queue ${name}`, () =>
+    sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: createWith })),
+  );
   if (created === undefined) throw new Error(`SQS gave no URL for queue ${name}`);
   return created;
 }
 
 async function queueArn(sqs: SQSClient, url: string): Promise<string> {
-  const { Attributes: attributes } = await guarded(`read ${url}`, () => sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })));
+  const { Attributes: attributes } = await guarded(`read ${url}`, () =>
+    sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })),
+  );
   const arn = attributes?.QueueArn;
   if (arn === undefined) throw new Error(`SQS gave no ARN for ${url}`);
   return arn;
 }
 
-async function subscribe(sqs: SQSClient, sns: SNSClient, topicArn: string, queueUrls: readonly string[]): Promise<void> {
-  const { Subscriptions: existing = [] } = await guarded(`list subscriptions of ${topicArn}`, () => sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn })));
+async function subscribe(
+  sqs: SQSClient,
+  sns: SNSClient,
+  topicArn: string,
+  queueUrls: readonly string[],
+): Promise<void> {
+  const { Subscriptions: existing = [] } = await guarded(`list subscriptions of ${topicArn}`, () =>
+    sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn })),
+  );
   for (const url of queueUrls) {
     const arn = await queueArn(sqs, url);
     if (existing.some((subscription) => subscription.Endpoint === arn)) continue;
     await guarded(`subscribe ${arn} to ${topicArn}`, () =>
-      sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: arn, Attributes: { RawMessageDelivery: 'true' } })),
+      sns.send(
+        new SubscribeCommand({
+          TopicArn: topicArn,
+          Protocol: 'sqs',
+          Endpoint: arn,
+          Attributes: { RawMessageDelivery: 'true' },
+        }),
+      ),
     );
   }
 }

@@ -1,9 +1,9 @@
 import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Delivery, Envelope, Queue, QueueStats } from '../../ports/index.js';
+import { envelopeIn } from '../envelope-in.js';
 import { MAX_BATCH_ENTRIES, perTurn } from './batches.js';
 import { SqsDeadLetters } from './dead-letters.js';
 import { SqsDelivery, leaseSeconds, type DeliveryContext } from './delivery.js';
-import { envelopeIn } from '../envelope-in.js';
 import { guarded } from './errors.js';
 import { ATTRIBUTE, queueCounts, readNumber, readText, sendEach, toBody, type Outgoing } from './messages.js';
 import { Settler } from './settler.js';
@@ -38,7 +38,12 @@ export class SqsQueue implements Queue {
   ) {
     const send = perTurn<Outgoing>((messages) => sendEach(sqs, urls.url, messages, `send to ${name}`));
     this.deadLetters = new SqsDeadLetters(sqs, urls.deadUrl, name, send);
-    this.ctx = { maxAttempts: limits.maxAttempts, settler: new Settler(sqs, urls.url, name), dead: this.deadLetters, send };
+    this.ctx = {
+      maxAttempts: limits.maxAttempts,
+      settler: new Settler(sqs, urls.url, name),
+      dead: this.deadLetters,
+      send,
+    };
   }
 
   send(messages: readonly Envelope[]): Promise<void> {
@@ -70,7 +75,13 @@ export class SqsQueue implements Queue {
    * (`'failed'`, or a delivery not `done`) must be reported failed, and comes back.
    */
   async admitRecords(records: readonly SqsRecord[], deadline: number): Promise<(SqsDelivery | 'parked' | 'failed')[]> {
-    const ctx: DeliveryContext = { ...this.ctx, settler: { delete: async () => true, changeVisibility: (handle, seconds) => this.ctx.settler.changeVisibility(handle, seconds) } };
+    const ctx: DeliveryContext = {
+      ...this.ctx,
+      settler: {
+        delete: async () => true,
+        changeVisibility: (handle, seconds) => this.ctx.settler.changeVisibility(handle, seconds),
+      },
+    };
     return Promise.all(records.map((record) => this.admit({ message: fromRecord(record), deadline }, ctx)));
   }
 
@@ -79,7 +90,10 @@ export class SqsQueue implements Queue {
    * dead-letter queue's total. `oldestReadyAgeMs` is 0: see the class comment.
    */
   async stats(): Promise<QueueStats> {
-    const [{ ready, inFlight, delayed }, dead] = await Promise.all([queueCounts(this.sqs, this.urls.url, `read ${this.name}`), this.deadLetters.count()]);
+    const [{ ready, inFlight, delayed }, dead] = await Promise.all([
+      queueCounts(this.sqs, this.urls.url, `read ${this.name}`),
+      this.deadLetters.count(),
+    ]);
     return { ready, inFlight, delayed, dead, oldestReadyAgeMs: 0 };
   }
 
@@ -89,7 +103,11 @@ export class SqsQueue implements Queue {
    * counts from the answer's arrival minus the round trip (at most a second, for a long poll that
    * waited), so it never ends after the real one.
    */
-  private async receiveOnce(max: number, seconds: number, waitSeconds: number): Promise<{ message: Message; deadline: number }[]> {
+  private async receiveOnce(
+    max: number,
+    seconds: number,
+    waitSeconds: number,
+  ): Promise<{ message: Message; deadline: number }[]> {
     const sent = Date.now();
     const { Messages: messages = [] } = await guarded(`receive from ${this.name}`, () =>
       this.sqs.send(
@@ -109,7 +127,10 @@ export class SqsQueue implements Queue {
   }
 
   /** A received message becomes a delivery, or (lapses used up, unreadable) a dead letter: `'parked'`, or `'failed'` when parking failed. */
-  private async admit({ message, deadline }: { message: Message; deadline: number }, ctx: DeliveryContext): Promise<SqsDelivery | 'parked' | 'failed'> {
+  private async admit(
+    { message, deadline }: { message: Message; deadline: number },
+    ctx: DeliveryContext,
+  ): Promise<SqsDelivery | 'parked' | 'failed'> {
     const body = message.Body ?? '';
     const receiptHandle = message.ReceiptHandle ?? '';
     const attributes = message.MessageAttributes;
@@ -117,15 +138,28 @@ export class SqsQueue implements Queue {
     // Receives of this copy beyond the first ended unsettled; a retry's copy carries the earlier ones.
     const lapses = readNumber(attributes, ATTRIBUTE.lapses, 0) + receiveCount(message) - 1;
     const envelope = envelopeIn(body);
-    if (envelope === undefined) return this.park(ctx, body, receiptHandle, attempt, 'unreadable: not a JSON envelope with an id');
+    if (envelope === undefined)
+      return this.park(ctx, body, receiptHandle, attempt, 'unreadable: not a JSON envelope with an id');
     if (lapses >= this.limits.maxLeaseLapses) {
       const lastError = readText(attributes, ATTRIBUTE.lastError);
-      return this.park(ctx, body, receiptHandle, attempt, `lease expired ${lapses} times${lastError === undefined ? '' : ` (last error: ${lastError})`}`);
+      return this.park(
+        ctx,
+        body,
+        receiptHandle,
+        attempt,
+        `lease expired ${lapses} times${lastError === undefined ? '' : ` (last error: ${lastError})`}`,
+      );
     }
     return new SqsDelivery(envelope, attempt, lapses, { body, receiptHandle, deadline }, ctx);
   }
 
-  private async park(ctx: DeliveryContext, body: string, receiptHandle: string, attempts: number, why: string): Promise<'parked' | 'failed'> {
+  private async park(
+    ctx: DeliveryContext,
+    body: string,
+    receiptHandle: string,
+    attempts: number,
+    why: string,
+  ): Promise<'parked' | 'failed'> {
     try {
       await this.deadLetters.park(body, attempts, why);
       await ctx.settler.delete(receiptHandle);
@@ -143,7 +177,9 @@ export interface SqsRecord {
   readonly receiptHandle: string;
   readonly body: string;
   readonly attributes: { readonly ApproximateReceiveCount?: string };
-  readonly messageAttributes: Readonly<Record<string, { readonly dataType: string; readonly stringValue?: string | undefined }>>;
+  readonly messageAttributes: Readonly<
+    Record<string, { readonly dataType: string; readonly stringValue?: string | undefined }>
+  >;
 }
 
 /** The same message as a receive would have answered it. */
@@ -152,9 +188,16 @@ function fromRecord(record: SqsRecord): Message {
     MessageId: record.messageId,
     ReceiptHandle: record.receiptHandle,
     Body: record.body,
-    Attributes: { ...(record.attributes.ApproximateReceiveCount === undefined ? {} : { ApproximateReceiveCount: record.attributes.ApproximateReceiveCount }) },
+    Attributes: {
+      ...(record.attributes.ApproximateReceiveCount === undefined
+        ? {}
+        : { ApproximateReceiveCount: record.attributes.ApproximateReceiveCount }),
+    },
     MessageAttributes: Object.fromEntries(
-      Object.entries(record.messageAttributes).map(([name, value]) => [name, { DataType: value.dataType, ...(value.stringValue === undefined ? {} : { StringValue: value.stringValue }) }]),
+      Object.entries(record.messageAttributes).map(([name, value]) => [
+        name,
+        { DataType: value.dataType, ...(value.stringValue === undefined ? {} : { StringValue: value.stringValue }) },
+      ]),
     ),
   };
 }

@@ -11,7 +11,9 @@ import { guarded } from './errors.js';
  */
 export class Settler {
   private readonly deletes = new TurnBatch<string, boolean>((handles) => this.deleteAll(handles));
-  private readonly changes = new TurnBatch<{ readonly handle: string; readonly seconds: number }, boolean>((changes) => this.changeAll(changes));
+  private readonly changes = new TurnBatch<{ readonly handle: string; readonly seconds: number }, boolean>((changes) =>
+    this.changeAll(changes),
+  );
 
   constructor(
     private readonly sqs: SQSClient,
@@ -30,14 +32,32 @@ export class Settler {
   private async deleteAll(handles: readonly string[]): Promise<boolean[]> {
     const doing = `delete from ${this.queueName}`;
     const entries = handles.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle }));
-    const refused = await inBatches(entries, (batch) => guarded(doing, () => this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: batch }))), doing);
+    const refused = await inBatches(
+      entries,
+      (batch) =>
+        guarded(doing, () => this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: batch }))),
+      doing,
+    );
     return entries.map((entry) => !refused.has(entry.Id));
   }
 
-  private async changeAll(changes: readonly { readonly handle: string; readonly seconds: number }[]): Promise<boolean[]> {
+  private async changeAll(
+    changes: readonly { readonly handle: string; readonly seconds: number }[],
+  ): Promise<boolean[]> {
     const doing = `change visibility in ${this.queueName}`;
-    const entries = changes.map((change, i) => ({ Id: String(i), ReceiptHandle: change.handle, VisibilityTimeout: change.seconds }));
-    const refused = await inBatches(entries, (batch) => guarded(doing, () => this.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: batch }))), doing);
+    const entries = changes.map((change, i) => ({
+      Id: String(i),
+      ReceiptHandle: change.handle,
+      VisibilityTimeout: change.seconds,
+    }));
+    const refused = await inBatches(
+      entries,
+      (batch) =>
+        guarded(doing, () =>
+          this.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: batch })),
+        ),
+      doing,
+    );
     return entries.map((entry) => !refused.has(entry.Id));
   }
 }

@@ -30,7 +30,12 @@ export class SnsTopic implements Topic {
     const entries = messages.map((message, i) => ({ Id: String(i), Message: toBody(message) }));
     const refused = await inBatches(
       entries,
-      (batch) => guarded(doing, () => this.sns.send(new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: batch })), 'send'),
+      (batch) =>
+        guarded(
+          doing,
+          () => this.sns.send(new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: batch })),
+          'send',
+        ),
       doing,
       (entry) => Buffer.byteLength(entry.Message),
     );

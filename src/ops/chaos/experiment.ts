@@ -1,10 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseDurationMs } from '../../runtime/index.js';
 import { QUEUES, type MessagingEngine } from '../../ports/index.js';
+import { parseDurationMs } from '../../runtime/index.js';
 import { parseYaml, type Checker, type Path } from '../yaml-checker.js';
 import { describeFault, runFault, type FaultContext, type FaultSpec } from './faults.js';
-import { checkAfter, checkBefore, deadLetterIds, DEFAULT_HYPOTHESIS, watchDuring, type CheckResult, type Hypothesis } from './hypothesis.js';
+import {
+  checkAfter,
+  checkBefore,
+  deadLetterIds,
+  DEFAULT_HYPOTHESIS,
+  watchDuring,
+  type CheckResult,
+  type Hypothesis,
+} from './hypothesis.js';
 
 /**
  * A chaos experiment is data (CONVENTIONS §14): a steady-state hypothesis, faults at times, and
@@ -42,12 +50,30 @@ export function parseExperiment(text: string, source: string): Experiment {
     const ms = parseDurationMs(String(value));
     return ms ?? check.fail(path, `a duration such as 30s or 2m, got ${JSON.stringify(value)}`);
   };
-  const h = top['hypothesis'] === undefined ? {} : check.object(top['hypothesis'], ['hypothesis'], { required: [], optional: ['recover_within', 'drain_within', 'backlog_at_most', 'new_dead_letters'] });
+  const h =
+    top['hypothesis'] === undefined
+      ? {}
+      : check.object(top['hypothesis'], ['hypothesis'], {
+          required: [],
+          optional: ['recover_within', 'drain_within', 'backlog_at_most', 'new_dead_letters'],
+        });
   const hypothesis: Hypothesis = {
-    recoverWithinMs: h['recover_within'] === undefined ? DEFAULT_HYPOTHESIS.recoverWithinMs : duration(h['recover_within'], ['hypothesis', 'recover_within']),
-    drainWithinMs: h['drain_within'] === undefined ? DEFAULT_HYPOTHESIS.drainWithinMs : duration(h['drain_within'], ['hypothesis', 'drain_within']),
-    backlogAtMost: h['backlog_at_most'] === undefined ? DEFAULT_HYPOTHESIS.backlogAtMost : check.number(h['backlog_at_most'], ['hypothesis', 'backlog_at_most'], { min: 0, integer: true }),
-    newDeadLetters: h['new_dead_letters'] === undefined ? DEFAULT_HYPOTHESIS.newDeadLetters : check.number(h['new_dead_letters'], ['hypothesis', 'new_dead_letters'], { min: 0, integer: true }),
+    recoverWithinMs:
+      h['recover_within'] === undefined
+        ? DEFAULT_HYPOTHESIS.recoverWithinMs
+        : duration(h['recover_within'], ['hypothesis', 'recover_within']),
+    drainWithinMs:
+      h['drain_within'] === undefined
+        ? DEFAULT_HYPOTHESIS.drainWithinMs
+        : duration(h['drain_within'], ['hypothesis', 'drain_within']),
+    backlogAtMost:
+      h['backlog_at_most'] === undefined
+        ? DEFAULT_HYPOTHESIS.backlogAtMost
+        : check.number(h['backlog_at_most'], ['hypothesis', 'backlog_at_most'], { min: 0, integer: true }),
+    newDeadLetters:
+      h['new_dead_letters'] === undefined
+        ? DEFAULT_HYPOTHESIS.newDeadLetters
+        : check.number(h['new_dead_letters'], ['hypothesis', 'new_dead_letters'], { min: 0, integer: true }),
   };
   let load: Experiment['load'];
   if (top['load'] !== undefined) {
@@ -65,25 +91,47 @@ export function parseExperiment(text: string, source: string): Experiment {
     const fault = check.object(value, path, { required: ['at'], optional: [...FAULT_KINDS] });
     const kinds = FAULT_KINDS.filter((kind) => fault[kind] !== undefined);
     if (kinds.length !== 1) check.fail(path, `a fault has "at" and exactly one of ${FAULT_KINDS.join(', ')}`);
-    return { atMs: duration(fault['at'], [...path, 'at']), spec: parseFault(check, kinds[0] ?? 'kill', fault[kinds[0] ?? 'kill'], [...path, kinds[0] ?? 'kill'], duration) };
+    return {
+      atMs: duration(fault['at'], [...path, 'at']),
+      spec: parseFault(check, kinds[0] ?? 'kill', fault[kinds[0] ?? 'kill'], [...path, kinds[0] ?? 'kill'], duration),
+    };
   });
-  return { name: check.string(top['name'], ['name']), description: top['description'] === undefined ? '' : check.string(top['description'], ['description']), hypothesis, load, faults };
+  return {
+    name: check.string(top['name'], ['name']),
+    description: top['description'] === undefined ? '' : check.string(top['description'], ['description']),
+    hypothesis,
+    load,
+    faults,
+  };
 }
 
-function parseFault(check: Checker, kind: (typeof FAULT_KINDS)[number], value: unknown, path: Path, duration: (value: unknown, path: Path) => number): FaultSpec {
+function parseFault(
+  check: Checker,
+  kind: (typeof FAULT_KINDS)[number],
+  value: unknown,
+  path: Path,
+  duration: (value: unknown, path: Path) => number,
+): FaultSpec {
   switch (kind) {
     case 'kill': {
       const f = check.object(value, path, { required: ['service'], optional: ['every', 'for'] });
-      if ((f['every'] === undefined) !== (f['for'] === undefined)) check.fail(path, 'kill takes "every" and "for" together (or neither: once)');
+      if ((f['every'] === undefined) !== (f['for'] === undefined))
+        check.fail(path, 'kill takes "every" and "for" together (or neither: once)');
       return {
         kind,
         service: check.string(f['service'], [...path, 'service']),
-        ...(f['every'] === undefined ? {} : { everyMs: duration(f['every'], [...path, 'every']), forMs: duration(f['for'], [...path, 'for']) }),
+        ...(f['every'] === undefined
+          ? {}
+          : { everyMs: duration(f['every'], [...path, 'every']), forMs: duration(f['for'], [...path, 'for']) }),
       };
     }
     case 'pause': {
       const f = check.object(value, path, { required: ['service', 'for'], optional: [] });
-      return { kind, service: check.string(f['service'], [...path, 'service']), forMs: duration(f['for'], [...path, 'for']) };
+      return {
+        kind,
+        service: check.string(f['service'], [...path, 'service']),
+        forMs: duration(f['for'], [...path, 'for']),
+      };
     }
     case 'store-outage': {
       const f = check.object(value, path, { required: ['for'], optional: [] });
@@ -91,8 +139,13 @@ function parseFault(check: Checker, kind: (typeof FAULT_KINDS)[number], value: u
     }
     case 'broker-restart': {
       const f = check.object(value, path, { required: [], optional: ['abrupt', 'down'] });
-      if (f['abrupt'] !== undefined && typeof f['abrupt'] !== 'boolean') check.fail([...path, 'abrupt'], 'abrupt is true or false');
-      return { kind, abrupt: f['abrupt'] === true, downMs: f['down'] === undefined ? 0 : duration(f['down'], [...path, 'down']) };
+      if (f['abrupt'] !== undefined && typeof f['abrupt'] !== 'boolean')
+        check.fail([...path, 'abrupt'], 'abrupt is true or false');
+      return {
+        kind,
+        abrupt: f['abrupt'] === true,
+        downMs: f['down'] === undefined ? 0 : duration(f['down'], [...path, 'down']),
+      };
     }
     case 'poison': {
       const f = check.object(value, path, { required: ['count'], optional: [] });
@@ -100,12 +153,22 @@ function parseFault(check: Checker, kind: (typeof FAULT_KINDS)[number], value: u
     }
     case 'latency': {
       const f = check.object(value, path, { required: ['to', 'ms', 'for'], optional: [] });
-      return { kind: 'network', to: check.string(f['to'], [...path, 'to']), fault: { kind: 'latency', ms: check.number(f['ms'], [...path, 'ms'], { min: 1, integer: true }) }, forMs: duration(f['for'], [...path, 'for']) };
+      return {
+        kind: 'network',
+        to: check.string(f['to'], [...path, 'to']),
+        fault: { kind: 'latency', ms: check.number(f['ms'], [...path, 'ms'], { min: 1, integer: true }) },
+        forMs: duration(f['for'], [...path, 'for']),
+      };
     }
     case 'drop':
     case 'reset': {
       const f = check.object(value, path, { required: ['to', 'for'], optional: [] });
-      return { kind: 'network', to: check.string(f['to'], [...path, 'to']), fault: { kind }, forMs: duration(f['for'], [...path, 'for']) };
+      return {
+        kind: 'network',
+        to: check.string(f['to'], [...path, 'to']),
+        fault: { kind },
+        forMs: duration(f['for'], [...path, 'for']),
+      };
     }
   }
 }
@@ -152,7 +215,14 @@ export interface ExperimentDeps {
  */
 export async function runExperiment(experiment: Experiment, deps: ExperimentDeps): Promise<Journal> {
   const started = Date.now();
-  const journal: Journal = { experiment, startedAt: new Date(started).toISOString(), steps: [], checks: [], load: undefined, verdict: 'aborted' };
+  const journal: Journal = {
+    experiment,
+    startedAt: new Date(started).toISOString(),
+    steps: [],
+    checks: [],
+    load: undefined,
+    verdict: 'aborted',
+  };
   const note = (action: string, detail: Readonly<Record<string, unknown>> = {}): void => {
     const step = { atMs: Date.now() - started, action, detail };
     journal.steps.push(step);
@@ -163,7 +233,12 @@ export async function runExperiment(experiment: Experiment, deps: ExperimentDeps
   journal.checks.push(...before);
   if (!before.every((check) => check.ok)) {
     journal.verdict = 'not run: steady state not met before';
-    note('not started', { why: before.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ') });
+    note('not started', {
+      why: before
+        .filter((c) => !c.ok)
+        .map((c) => `${c.name}: ${c.detail}`)
+        .join('; '),
+    });
     return journal;
   }
   const deadBefore = await deadLetterIds(deps.messaging);
@@ -176,7 +251,9 @@ export async function runExperiment(experiment: Experiment, deps: ExperimentDeps
   let faultFailed = false;
   await Promise.all(
     experiment.faults.map(async ({ atMs, spec }) => {
-      await sleep(Math.max(0, atMs - (Date.now() - started)), undefined, { signal: deps.signal }).catch(() => undefined);
+      await sleep(Math.max(0, atMs - (Date.now() - started)), undefined, { signal: deps.signal }).catch(
+        () => undefined,
+      );
       if (deps.signal.aborted) return;
       const label = describeFault(spec);
       load?.mark(label);
@@ -186,7 +263,11 @@ export async function runExperiment(experiment: Experiment, deps: ExperimentDeps
         note('fault ended', { fault: spec.kind, what: label });
       } catch (error) {
         faultFailed = true;
-        note('fault failed', { fault: spec.kind, what: label, error: error instanceof Error ? error.message : String(error) });
+        note('fault failed', {
+          fault: spec.kind,
+          what: label,
+          error: error instanceof Error ? error.message : String(error),
+        });
       }
     }),
   );
@@ -196,13 +277,18 @@ export async function runExperiment(experiment: Experiment, deps: ExperimentDeps
     journal.load = await load.done;
     note('load ended', { pass: journal.load.pass, summary: journal.load.summary });
   }
-  if (!deps.signal.aborted) journal.checks.push(...(await checkAfter(probe, experiment.hypothesis, deadBefore, poisoned)));
+  if (!deps.signal.aborted)
+    journal.checks.push(...(await checkAfter(probe, experiment.hypothesis, deadBefore, poisoned)));
   if (poisoned.size > 0) {
     const purged = await purgePoison(deps.messaging, poisoned);
     note('poison purged', { count: purged });
   }
   if (deps.signal.aborted) journal.verdict = 'aborted';
-  else journal.verdict = !faultFailed && journal.checks.every((c) => c.ok) && (journal.load?.pass ?? true) ? 'hypothesis held' : 'hypothesis disproved';
+  else
+    journal.verdict =
+      !faultFailed && journal.checks.every((c) => c.ok) && (journal.load?.pass ?? true)
+        ? 'hypothesis held'
+        : 'hypothesis disproved';
   note('verdict', { verdict: journal.verdict });
   return journal;
 }

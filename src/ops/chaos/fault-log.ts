@@ -26,7 +26,12 @@ export function faultsBetween(dataDir: string, fromMs: number, toMs: number): Fa
     .flatMap((line) => {
       try {
         const mark = JSON.parse(line) as Partial<FaultMark>;
-        return typeof mark.atMs === 'number' && typeof mark.label === 'string' && mark.atMs >= fromMs && mark.atMs <= toMs ? [{ atMs: mark.atMs, label: mark.label }] : [];
+        return typeof mark.atMs === 'number' &&
+          typeof mark.label === 'string' &&
+          mark.atMs >= fromMs &&
+          mark.atMs <= toMs
+          ? [{ atMs: mark.atMs, label: mark.label }]
+          : [];
       } catch {
         return []; // a blank or half-written line
       }

@@ -4,9 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { makeStoreUnavailable, natsBroker, openMessaging, type EngineOptions } from '../../engines/index.js';
 import { QUEUES, type Envelope } from '../../ports/index.js';
 import { findNatsServer, restartNatsServer, startNatsServer } from './nats-server.js';
+import { processesOf } from './processes.js';
 import { findProxy, setProxyFault } from './proxy-control.js';
 import type { NetworkFault } from './tcp-proxy.js';
-import { processesOf } from './processes.js';
 
 /** The faults an experiment can inject, as data (CONVENTIONS §14). Durations are ms. */
 export type FaultSpec =
@@ -47,7 +47,9 @@ export function describeFault(spec: FaultSpec): string {
   const s = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
   switch (spec.kind) {
     case 'kill':
-      return spec.everyMs === undefined ? `kill -9 a ${spec.service}` : `kill -9 a ${spec.service} every ${s(spec.everyMs)} for ${s(spec.forMs ?? 0)}`;
+      return spec.everyMs === undefined
+        ? `kill -9 a ${spec.service}`
+        : `kill -9 a ${spec.service} every ${s(spec.everyMs)} for ${s(spec.forMs ?? 0)}`;
     case 'pause':
       return `pause a ${spec.service} for ${s(spec.forMs)}`;
     case 'store-outage':
@@ -83,12 +85,18 @@ export async function runFault(spec: FaultSpec, ctx: FaultContext): Promise<void
   }
 }
 
-async function killRepeatedly(service: string, everyMs: number | undefined, forMs: number | undefined, ctx: FaultContext): Promise<void> {
+async function killRepeatedly(
+  service: string,
+  everyMs: number | undefined,
+  forMs: number | undefined,
+  ctx: FaultContext,
+): Promise<void> {
   const until = Date.now() + (everyMs === undefined ? 0 : (forMs ?? 0));
   do {
     const candidates = processesOf(ctx.dataDir, service);
     const victim = candidates[Math.floor(ctx.random() * candidates.length)];
-    if (victim === undefined) ctx.note('kill skipped', { service, why: 'no process of it is running (still restarting)' });
+    if (victim === undefined)
+      ctx.note('kill skipped', { service, why: 'no process of it is running (still restarting)' });
     else {
       process.kill(victim.pid, 'SIGKILL');
       ctx.note('killed', { service, process: victim.name, pid: victim.pid });
@@ -127,10 +135,14 @@ async function storeOutage(forMs: number, ctx: FaultContext): Promise<void> {
 
 async function brokerRestart(abrupt: boolean, downMs: number, ctx: FaultContext): Promise<void> {
   const broker = natsBroker(ctx.queueUrl);
-  if (broker === undefined) throw new Error(`broker-restart needs a NATS queue engine (--queue nats://…); this system's queue is ${ctx.queueUrl}`);
+  if (broker === undefined)
+    throw new Error(
+      `broker-restart needs a NATS queue engine (--queue nats://…); this system's queue is ${ctx.queueUrl}`,
+    );
   const { port } = broker;
   const server = findNatsServer(port);
-  if (server === undefined) throw new Error(`no nats-server on port ${port} runs on this machine (readable by this user) to restart`);
+  if (server === undefined)
+    throw new Error(`no nats-server on port ${port} runs on this machine (readable by this user) to restart`);
   const logFile = join(ctx.outDir, `nats-server-${port}.log`);
   ctx.note('broker stopping', { pid: server.pid, port, how: abrupt ? 'SIGKILL' : 'lame-duck mode (SIGUSR2)' });
   try {
@@ -168,7 +180,12 @@ async function poison(count: number, ctx: FaultContext): Promise<void> {
 async function network(to: string, fault: NetworkFault, forMs: number, ctx: FaultContext): Promise<void> {
   const proxy = findProxy(ctx.dataDir, to);
   await setProxyFault(proxy, fault, forMs);
-  ctx.note('network fault on', { to, fault: fault.kind, ...(fault.kind === 'latency' ? { ms: fault.ms } : {}), proxy: `${proxy.listen.host}:${proxy.listen.port} → ${proxy.upstream.host}:${proxy.upstream.port}` });
+  ctx.note('network fault on', {
+    to,
+    fault: fault.kind,
+    ...(fault.kind === 'latency' ? { ms: fault.ms } : {}),
+    proxy: `${proxy.listen.host}:${proxy.listen.port} → ${proxy.upstream.host}:${proxy.upstream.port}`,
+  });
   try {
     await wait(forMs, ctx.signal);
   } finally {

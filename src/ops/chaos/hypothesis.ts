@@ -18,7 +18,12 @@ export interface Hypothesis {
   readonly newDeadLetters: number;
 }
 
-export const DEFAULT_HYPOTHESIS: Hypothesis = { recoverWithinMs: 30_000, drainWithinMs: 60_000, backlogAtMost: 0, newDeadLetters: 0 };
+export const DEFAULT_HYPOTHESIS: Hypothesis = {
+  recoverWithinMs: 30_000,
+  drainWithinMs: 60_000,
+  backlogAtMost: 0,
+  newDeadLetters: 0,
+};
 
 export interface CheckResult {
   readonly phase: 'before' | 'during' | 'after';
@@ -74,11 +79,19 @@ export async function watchDuring(probe: SteadyStateProbe, signal: AbortSignal):
     phase: 'during',
     name: 'door answers (503 allowed)',
     ok: failures.length === 0,
-    detail: failures.length === 0 ? `${probes} of ${probes} probes answered` : `${failures.length} of ${probes} probes failed (first: ${failures[0] ?? ''})`,
+    detail:
+      failures.length === 0
+        ? `${probes} of ${probes} probes answered`
+        : `${failures.length} of ${probes} probes failed (first: ${failures[0] ?? ''})`,
   };
 }
 
-export async function checkAfter(probe: SteadyStateProbe, hypothesis: Hypothesis, before: ReadonlySet<string>, poisoned: ReadonlySet<string>): Promise<CheckResult[]> {
+export async function checkAfter(
+  probe: SteadyStateProbe,
+  hypothesis: Hypothesis,
+  before: ReadonlySet<string>,
+  poisoned: ReadonlySet<string>,
+): Promise<CheckResult[]> {
   const started = Date.now();
   const recovered = await within(hypothesis.recoverWithinMs, async () => {
     const { wanted, running } = runningCount(probe.dataDir);
@@ -102,18 +115,29 @@ export async function checkAfter(probe: SteadyStateProbe, hypothesis: Hypothesis
   const door = await doorAnswers(probe.doorUrl);
   return [
     { phase: 'after', name: `every process running within ${hypothesis.recoverWithinMs / 1000} s`, ...recovered },
-    { phase: 'after', name: `backlog ≤ ${hypothesis.backlogAtMost} within ${hypothesis.drainWithinMs / 1000} s`, ...drained },
+    {
+      phase: 'after',
+      name: `backlog ≤ ${hypothesis.backlogAtMost} within ${hypothesis.drainWithinMs / 1000} s`,
+      ...drained,
+    },
     { phase: 'after', name: `dead letters: the poison and at most ${hypothesis.newDeadLetters} more`, ...letters },
     { phase: 'after', name: 'door ready', ok: door.detail === 'readyz 200', detail: door.detail },
   ];
 }
 
 /** Asks `check` every 500 ms until it holds or `ms` passed; the last answer, with how long it took when it held. */
-async function within(ms: number, check: () => Promise<{ ok: boolean; detail: string }>): Promise<{ ok: boolean; detail: string }> {
+async function within(
+  ms: number,
+  check: () => Promise<{ ok: boolean; detail: string }>,
+): Promise<{ ok: boolean; detail: string }> {
   const started = Date.now();
   for (;;) {
-    const result = await check().catch((error: unknown) => ({ ok: false, detail: error instanceof Error ? error.message : String(error) }));
-    if (result.ok) return { ok: true, detail: `${result.detail} after ${((Date.now() - started) / 1000).toFixed(1)} s` };
+    const result = await check().catch((error: unknown) => ({
+      ok: false,
+      detail: error instanceof Error ? error.message : String(error),
+    }));
+    if (result.ok)
+      return { ok: true, detail: `${result.detail} after ${((Date.now() - started) / 1000).toFixed(1)} s` };
     if (Date.now() - started >= ms) return result;
     await sleep(500);
   }

@@ -1,7 +1,17 @@
-export { type Experiment, ExperimentError, type ExperimentDeps, type Journal, type JournalStep, parseExperiment, readExperiment, runExperiment, type RunningLoad } from './experiment.js';
+export {
+  ExperimentError,
+  parseExperiment,
+  readExperiment,
+  runExperiment,
+  type Experiment,
+  type ExperimentDeps,
+  type Journal,
+  type JournalStep,
+  type RunningLoad,
+} from './experiment.js';
+export { faultsBetween, logFaultStart, type FaultMark } from './fault-log.js';
 export { describeFault, type FaultKind, type FaultSpec } from './faults.js';
 export { DEFAULT_HYPOTHESIS, type Hypothesis } from './hypothesis.js';
 export { readSupervisorState } from './processes.js';
-export { findProxy, parseEndpoint, type ProxyRecord, runFaultProxy } from './proxy-control.js';
+export { findProxy, parseEndpoint, runFaultProxy, type ProxyRecord } from './proxy-control.js';
 export { FaultProxy, type NetworkFault } from './tcp-proxy.js';
-export { faultsBetween, type FaultMark, logFaultStart } from './fault-log.js';

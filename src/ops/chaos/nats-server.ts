@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { reachable } from '../reachable.js';
 import { isAlive } from '../../runtime/index.js';
+import { reachable } from '../reachable.js';
 
 /** A running nats-server, as its process table entry shows it. */
 export interface NatsServerProcess {
@@ -24,7 +24,9 @@ export function findNatsServer(port: number): NatsServerProcess | undefined {
     let argv: string[];
     let cwd: string;
     try {
-      argv = readFileSync(join('/proc', entry, 'cmdline'), 'utf8').split('\0').filter((arg) => arg !== '');
+      argv = readFileSync(join('/proc', entry, 'cmdline'), 'utf8')
+        .split('\0')
+        .filter((arg) => arg !== '');
       if (basename(argv[0] ?? '') !== 'nats-server') continue;
       cwd = readlinkSync(join('/proc', entry, 'cwd'));
     } catch {
@@ -51,7 +53,9 @@ function portOf(argv: readonly string[], cwd: string): number {
   const config = flag(['-c', '--config']);
   if (config !== undefined) {
     try {
-      const match = /^\s*port\s*[:=]\s*(\d+)/m.exec(readFileSync(config.startsWith('/') ? config : join(cwd, config), 'utf8'));
+      const match = /^\s*port\s*[:=]\s*(\d+)/m.exec(
+        readFileSync(config.startsWith('/') ? config : join(cwd, config), 'utf8'),
+      );
       if (match !== null) return Number(match[1]);
     } catch {
       // unreadable config: the default below
@@ -66,11 +70,17 @@ function portOf(argv: readonly string[], cwd: string): number {
  * `downMs` is how long it stays down. The new server is detached (it outlives this process) and logs
  * to `logFile`; resolves with its pid once it takes connections again.
  */
-export async function restartNatsServer(server: NatsServerProcess, options: { abrupt: boolean; downMs: number; logFile: string; timeoutMs: number }): Promise<number> {
+export async function restartNatsServer(
+  server: NatsServerProcess,
+  options: { abrupt: boolean; downMs: number; logFile: string; timeoutMs: number },
+): Promise<number> {
   process.kill(server.pid, options.abrupt ? 'SIGKILL' : 'SIGUSR2');
   const deadline = Date.now() + options.timeoutMs;
   while (isAlive(server.pid)) {
-    if (Date.now() > deadline) throw new Error(`nats-server ${server.pid} still runs ${options.timeoutMs / 1000} s after ${options.abrupt ? 'SIGKILL' : 'lame-duck mode'}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `nats-server ${server.pid} still runs ${options.timeoutMs / 1000} s after ${options.abrupt ? 'SIGKILL' : 'lame-duck mode'}`,
+      );
     await sleep(100);
   }
   await sleep(options.downMs);
@@ -78,7 +88,11 @@ export async function restartNatsServer(server: NatsServerProcess, options: { ab
 }
 
 /** Starts a server with a stopped one's command line, unless something (a service manager) already brought one back. */
-export async function startNatsServer(server: NatsServerProcess, logFile: string, deadline = Date.now() + 30_000): Promise<number> {
+export async function startNatsServer(
+  server: NatsServerProcess,
+  logFile: string,
+  deadline = Date.now() + 30_000,
+): Promise<number> {
   const already = findNatsServer(server.port);
   if (already !== undefined) return already.pid;
   const log = openSync(logFile, 'a');
@@ -88,7 +102,8 @@ export async function startNatsServer(server: NatsServerProcess, logFile: string
   closeSync(log);
   while (!(await reachable('127.0.0.1', server.port))) {
     if (child.exitCode !== null) throw new Error(`nats-server exited ${child.exitCode} on restart; see ${logFile}`);
-    if (Date.now() > deadline) throw new Error(`nats-server did not take connections on port ${server.port} after its restart; see ${logFile}`);
+    if (Date.now() > deadline)
+      throw new Error(`nats-server did not take connections on port ${server.port} after its restart; see ${logFile}`);
     await sleep(100);
   }
   return child.pid ?? 0;

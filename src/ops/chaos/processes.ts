@@ -17,7 +17,8 @@ export interface ServiceProcess {
 export function processesOf(dataDir: string, service: string): ServiceProcess[] {
   const state = readSupervisorState(dataDir);
   const known = [...new Set(state.processes.map((p) => p.service))];
-  if (!known.includes(service)) throw new Error(`no service "${service}" in this exodus up (it runs: ${known.join(', ')})`);
+  if (!known.includes(service))
+    throw new Error(`no service "${service}" in this exodus up (it runs: ${known.join(', ')})`);
   return state.processes
     .filter((p) => p.service === service && p.status === 'running' && p.pid !== undefined && isAlive(p.pid))
     .map((p) => ({ name: `${p.service}-${p.replica}`, pid: p.pid ?? 0 }));
@@ -26,5 +27,8 @@ export function processesOf(dataDir: string, service: string): ServiceProcess[] 
 /** Every process the supervisor wants, and how many of them run now. */
 export function runningCount(dataDir: string): { wanted: number; running: number } {
   const state = readSupervisorState(dataDir);
-  return { wanted: state.processes.length, running: state.processes.filter((p) => p.status === 'running' && p.pid !== undefined && isAlive(p.pid)).length };
+  return {
+    wanted: state.processes.length,
+    running: state.processes.filter((p) => p.status === 'running' && p.pid !== undefined && isAlive(p.pid)).length,
+  };
 }

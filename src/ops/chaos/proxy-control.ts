@@ -22,7 +22,13 @@ export interface ProxyRecord {
 const recordFile = (dataDir: string, name: string): string => join(dataDir, 'chaos-proxies', `${name}.json`);
 
 /** Starts the proxy and its control port, writes its record; `close()` stops both and removes the record. */
-export async function runFaultProxy(options: { dataDir: string; name: string; listen: Endpoint; upstream: Endpoint; onFault: (fault: NetworkFault | undefined) => void }): Promise<{ record: ProxyRecord; close(): Promise<void> }> {
+export async function runFaultProxy(options: {
+  dataDir: string;
+  name: string;
+  listen: Endpoint;
+  upstream: Endpoint;
+  onFault: (fault: NetworkFault | undefined) => void;
+}): Promise<{ record: ProxyRecord; close(): Promise<void> }> {
   const proxy = new FaultProxy(options.upstream);
   const listen = await proxy.listen(options.listen);
   const token = randomBytes(16).toString('hex');
@@ -50,14 +56,22 @@ export async function runFaultProxy(options: { dataDir: string; name: string; li
           response.writeHead(404).end();
           return;
         }
-        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ fault: proxy.current() ?? null }));
+        response
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ fault: proxy.current() ?? null }));
       } catch (error) {
         response.writeHead(400).end(String(error));
       }
     });
   });
   await new Promise<void>((done) => control.listen(0, '127.0.0.1', () => done()));
-  const record: ProxyRecord = { name: options.name, listen, upstream: options.upstream, control: { port: (control.address() as AddressInfo).port, token }, pid: process.pid };
+  const record: ProxyRecord = {
+    name: options.name,
+    listen,
+    upstream: options.upstream,
+    control: { port: (control.address() as AddressInfo).port, token },
+    pid: process.pid,
+  };
   mkdirSync(join(options.dataDir, 'chaos-proxies'), { recursive: true });
   writeFileSync(recordFile(options.dataDir, options.name), JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
   return {
@@ -76,7 +90,9 @@ export function findProxy(dataDir: string, name: string): ProxyRecord {
   try {
     return JSON.parse(readFileSync(recordFile(dataDir, name), 'utf8')) as ProxyRecord;
   } catch {
-    throw new Error(`no fault proxy "${name}" runs for ${dataDir}: start one with exodus chaos proxy --name ${name} --listen HOST:PORT --to HOST:PORT --data ${dataDir}, and point the system's ${name} URL at its listen address`);
+    throw new Error(
+      `no fault proxy "${name}" runs for ${dataDir}: start one with exodus chaos proxy --name ${name} --listen HOST:PORT --to HOST:PORT --data ${dataDir}, and point the system's ${name} URL at its listen address`,
+    );
   }
 }
 

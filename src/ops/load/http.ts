@@ -31,7 +31,11 @@ export function openPool(origin: string, connections: number): Pool {
  * Sends one request and reads the whole answer (a server is done when its last byte is in, not its
  * status line). No header or body byte for `timeoutMs` is an error, so every request ends.
  */
-export async function send(pool: Pool, request: LoadRequest, options: { timeoutMs: number; readBody?: (status: number) => boolean }): Promise<Answer> {
+export async function send(
+  pool: Pool,
+  request: LoadRequest,
+  options: { timeoutMs: number; readBody?: (status: number) => boolean },
+): Promise<Answer> {
   try {
     const response = await pool.request({
       method: request.method,
@@ -42,11 +46,17 @@ export async function send(pool: Pool, request: LoadRequest, options: { timeoutM
       bodyTimeout: options.timeoutMs,
     });
     const status = response.statusCode;
-    const body = options.readBody?.(status) === true ? await response.body.text() : (await response.body.dump(), undefined);
+    const body =
+      options.readBody?.(status) === true ? await response.body.text() : (await response.body.dump(), undefined);
     const retryAfter = Number(response.headers['retry-after']);
     return { key: String(status), status, retryAfterS: Number.isFinite(retryAfter) ? retryAfter : undefined, body };
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    return { key: typeof code === 'string' ? code : error instanceof Error ? error.name : 'error', status: undefined, retryAfterS: undefined, body: undefined };
+    return {
+      key: typeof code === 'string' ? code : error instanceof Error ? error.name : 'error',
+      status: undefined,
+      retryAfterS: undefined,
+      body: undefined,
+    };
   }
 }

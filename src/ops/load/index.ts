@@ -1,23 +1,23 @@
-export { type Answer, type LoadRequest, openPool, send } from './http.js';
+export { openPool, send, type Answer, type LoadRequest } from './http.js';
 export { LatencyRecorder, type LatencySummary } from './latency.js';
 export { RateProfile, type Segment } from './profile.js';
-export { readRosterFile, type RosterEntry, RosterFileError } from './roster-file.js';
-export { type ActionResult, type LoadOptions, type LoadResult, LoadRun, type Mark, type Progress } from './run.js';
+export { type AuditSummary, type LoadReport } from './report-shape.js';
+export { LEDGER_FILE, REPORT_FILE, RESULTS_FILE, writeReport } from './report.js';
+export { RosterFileError, readRosterFile, type RosterEntry } from './roster-file.js';
+export { LoadRun, type ActionResult, type LoadOptions, type LoadResult, type Mark, type Progress } from './run.js';
 export {
   ACTIONS,
-  type Action,
   AUDIT_METRICS,
+  ScenarioError,
+  THRESHOLD_METRICS,
   loadScenario,
   parseScenario,
-  type Scenario,
-  ScenarioError,
   segmentsOf,
+  type Action,
+  type Scenario,
   type Threshold,
-  THRESHOLD_METRICS,
   type ThresholdMetric,
 } from './scenario.js';
+export { judge, needsAudit, type AuditFigures, type Verdict } from './thresholds.js';
 export { type TimelineData } from './timeline.js';
 export { cycle, wishRequests } from './wishes.js';
-export { LEDGER_FILE, REPORT_FILE, RESULTS_FILE, writeReport } from './report.js';
-export { type AuditSummary, type LoadReport } from './report-shape.js';
-export { type AuditFigures, judge, needsAudit, type Verdict } from './thresholds.js';

@@ -73,7 +73,11 @@ export class RateProfile {
 
   private segmentIndexAt(ms: number): number {
     let index = 0;
-    while (index < this.segments.length && ms >= (this.segments[index]?.startMs ?? 0) + (this.segments[index]?.durationMs ?? 0)) index++;
+    while (
+      index < this.segments.length &&
+      ms >= (this.segments[index]?.startMs ?? 0) + (this.segments[index]?.durationMs ?? 0)
+    )
+      index++;
     return index;
   }
 }

@@ -13,10 +13,17 @@ export function renderHtmlReport(report: LoadReport): string {
   const uplotCss = readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8');
   const { result, verdicts } = report;
   const pass = report.pass;
-  const rows = (cells: readonly (readonly unknown[])[]): string => cells.map((row) => `<tr>${row.map((cell) => `<td>${escape(String(cell))}</td>`).join('')}</tr>`).join('');
-  const head = (cells: readonly string[]): string => `<tr>${cells.map((cell) => `<th>${escape(cell)}</th>`).join('')}</tr>`;
-  const latencyRow = (name: string, l: { count: number; p50Ms: number; p90Ms: number; p99Ms: number; p999Ms: number; maxMs: number }): unknown[] => [name, l.count, l.p50Ms, l.p90Ms, l.p99Ms, l.p999Ms, l.maxMs];
-  const answers = Object.entries(result.byAction).flatMap(([action, r]) => Object.entries(r.answers).map(([key, n]) => [action, key, n]));
+  const rows = (cells: readonly (readonly unknown[])[]): string =>
+    cells.map((row) => `<tr>${row.map((cell) => `<td>${escape(String(cell))}</td>`).join('')}</tr>`).join('');
+  const head = (cells: readonly string[]): string =>
+    `<tr>${cells.map((cell) => `<th>${escape(cell)}</th>`).join('')}</tr>`;
+  const latencyRow = (
+    name: string,
+    l: { count: number; p50Ms: number; p90Ms: number; p99Ms: number; p999Ms: number; maxMs: number },
+  ): unknown[] => [name, l.count, l.p50Ms, l.p90Ms, l.p99Ms, l.p999Ms, l.maxMs];
+  const answers = Object.entries(result.byAction).flatMap(([action, r]) =>
+    Object.entries(r.answers).map(([key, n]) => [action, key, n]),
+  );
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -38,7 +45,10 @@ td.fail { color: #cf222e; font-weight: 600; } td.pass { color: #1a7f37; }
 
 <h2>Thresholds</h2>
 <table>${head(['metric', 'meaning', 'bound', 'measured', 'verdict'])}${verdicts
-    .map((v) => `<tr><td>${escape(v.metric)}</td><td>${escape(v.meaning)}</td><td>${escape(v.bound)}</td><td>${v.value === undefined ? 'not measured' : escape(String(round(v.value)))}</td><td class="${v.pass ? 'pass' : 'fail'}">${v.pass ? 'pass' : 'FAIL'}</td></tr>`)
+    .map(
+      (v) =>
+        `<tr><td>${escape(v.metric)}</td><td>${escape(v.meaning)}</td><td>${escape(v.bound)}</td><td>${v.value === undefined ? 'not measured' : escape(String(round(v.value)))}</td><td class="${v.pass ? 'pass' : 'fail'}">${v.pass ? 'pass' : 'FAIL'}</td></tr>`,
+    )
     .join('')}</table>
 
 <h2>Over time</h2>
@@ -49,9 +59,21 @@ td.fail { color: #cf222e; font-weight: 600; } td.pass { color: #1a7f37; }
 <div class="chart" id="chart-queue"></div>
 
 <h2>Totals</h2>
-<table>${head(['arrivals', 'skipped', 'answered', 'accepted (202)', 'shed (429/503)', 'retries', 'gave up', 'errors', 'unexpected 5xx'])}${rows([
-    [result.arrivals, result.skipped, result.answered, result.accepted, result.shed, result.retries, result.gaveUp, result.errors, result.unexpected5xx],
-  ])}</table>
+<table>${head(['arrivals', 'skipped', 'answered', 'accepted (202)', 'shed (429/503)', 'retries', 'gave up', 'errors', 'unexpected 5xx'])}${rows(
+    [
+      [
+        result.arrivals,
+        result.skipped,
+        result.answered,
+        result.accepted,
+        result.shed,
+        result.retries,
+        result.gaveUp,
+        result.errors,
+        result.unexpected5xx,
+      ],
+    ],
+  )}</table>
 <table>${head(['action', 'answer', 'count'])}${rows(answers)}</table>
 <table>${head(['latency (ms, from when due)', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max'])}${rows([latencyRow('POST answered 202', result.byAction.post.latency), latencyRow('reads answered 200', result.readLatency)])}</table>
 ${report.audit === undefined ? '<p>No audit (run with the engines, --data or --queue and --store, to audit).</p>' : `<h2>Audit</h2><table>${head(['accepted', 'stored', 'superseded', 'rejected', 'on their way', 'dead-lettered', 'lost', 'waited (s)', 'verdict'])}${rows([[report.audit.accepted, report.audit.stored, report.audit.superseded, report.audit.rejected, report.audit.onTheirWay, report.audit.deadLettered, report.audit.lost, report.audit.waitS ?? 'not within the wait', report.audit.ok ? 'ok' : 'NOT OK']])}</table>`}

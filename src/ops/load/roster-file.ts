@@ -16,7 +16,9 @@ export function readRosterFile(file: string): RosterEntry[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new RosterFileError(`cannot read the roster ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new RosterFileError(
+      `cannot read the roster ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   let records: Record<string, string>[];
   try {
@@ -27,7 +29,10 @@ export function readRosterFile(file: string): RosterEntry[] {
   const entries = records.map((record, i) => {
     const evacueeId = record['evacuee_id'] ?? '';
     const pass = record['boarding_pass'] ?? '';
-    if (evacueeId === '' || pass === '') throw new RosterFileError(`${file}:${i + 2}: needs evacuee_id and boarding_pass (a roster from exodus roster generate)`);
+    if (evacueeId === '' || pass === '')
+      throw new RosterFileError(
+        `${file}:${i + 2}: needs evacuee_id and boarding_pass (a roster from exodus roster generate)`,
+      );
     return { evacueeId, pass };
   });
   if (entries.length === 0) throw new RosterFileError(`${file}: no evacuees`);

@@ -120,13 +120,23 @@ export class LoadRun {
     const maxOutstanding = options.maxOutstanding ?? 4096;
     const pool = openPool(options.target, options.connections ?? 256);
     const timeline = new Timeline(profile);
-    const results = Object.fromEntries(ACTIONS.map((action) => [action, { sent: 0, answers: {}, latency: new LatencyRecorder() }])) as Record<
-      Action,
-      { sent: number; answers: Record<string, number>; latency: LatencyRecorder }
-    >;
+    const results = Object.fromEntries(
+      ACTIONS.map((action) => [action, { sent: 0, answers: {}, latency: new LatencyRecorder() }]),
+    ) as Record<Action, { sent: number; answers: Record<string, number>; latency: LatencyRecorder }>;
     const readLatency = new LatencyRecorder();
     const pollable: string[] = [];
-    const counts = { arrivals: 0, skipped: 0, retries: 0, gaveUp: 0, errors: 0, unexpected5xx: 0, shed: 0, shedWithoutRetryAfter: 0, answered: 0, accepted: 0 };
+    const counts = {
+      arrivals: 0,
+      skipped: 0,
+      retries: 0,
+      gaveUp: 0,
+      errors: 0,
+      unexpected5xx: 0,
+      shed: 0,
+      shedWithoutRetryAfter: 0,
+      answered: 0,
+      accepted: 0,
+    };
     const start = this.startedAt;
     /** Requests sent and not answered yet; and refused POSTs waiting out their Retry-After. */
     let outstanding = 0;
@@ -138,7 +148,9 @@ export class LoadRun {
           return nextWish();
         case 'status': {
           const id = pollable[Math.floor(random() * pollable.length)];
-          return id === undefined ? { method: 'GET', path: '/api/tally' } : { method: 'GET', path: `/api/wishes/${id}` };
+          return id === undefined
+            ? { method: 'GET', path: '/api/tally' }
+            : { method: 'GET', path: `/api/wishes/${id}` };
         }
         case 'wall':
           return { method: 'GET', path: `/api/wall?destination=${random() < 0.5 ? 'mars' : 'europa'}&limit=20` };
@@ -191,10 +203,12 @@ export class LoadRun {
       outstanding++;
       results[action].sent++;
       timeline.sent(performance.now() - start);
-      void send(pool, request, { timeoutMs, readBody: (status) => action === 'post' && status === 202 }).then((answer) => {
-        outstanding--;
-        settle(action, request, dueAt, answer, attempt);
-      });
+      void send(pool, request, { timeoutMs, readBody: (status) => action === 'post' && status === 202 }).then(
+        (answer) => {
+          outstanding--;
+          settle(action, request, dueAt, answer, attempt);
+        },
+      );
     };
 
     const sampler = this.sampleEverySecond(timeline, profile, options);
@@ -230,7 +244,12 @@ export class LoadRun {
       durationMs: Math.round(performance.now() - start),
       arrivals: counts.arrivals,
       skipped: counts.skipped,
-      byAction: Object.fromEntries(ACTIONS.map((action) => [action, { sent: results[action].sent, answers: results[action].answers, latency: results[action].latency.summary() }])) as Record<Action, ActionResult>,
+      byAction: Object.fromEntries(
+        ACTIONS.map((action) => [
+          action,
+          { sent: results[action].sent, answers: results[action].answers, latency: results[action].latency.summary() },
+        ]),
+      ) as Record<Action, ActionResult>,
       accepted: counts.accepted,
       retries: counts.retries,
       gaveUp: counts.gaveUp,
@@ -248,8 +267,18 @@ export class LoadRun {
   /** A 202's body becomes a ledger line and an id to poll. */
   private recordAccepted(body: string | undefined, pollable: string[], random: () => number): void {
     if (body === undefined) return;
-    const answer = JSON.parse(body) as { id: string; evacueeId: string; destination: LedgerEntry['destination']; submittedAt: string };
-    this.options.onAccepted?.({ id: answer.id, evacueeId: answer.evacueeId, destination: answer.destination, submittedAt: answer.submittedAt });
+    const answer = JSON.parse(body) as {
+      id: string;
+      evacueeId: string;
+      destination: LedgerEntry['destination'];
+      submittedAt: string;
+    };
+    this.options.onAccepted?.({
+      id: answer.id,
+      evacueeId: answer.evacueeId,
+      destination: answer.destination,
+      submittedAt: answer.submittedAt,
+    });
     if (pollable.length < POLLABLE_IDS) pollable.push(answer.id);
     else pollable[Math.floor(random() * POLLABLE_IDS)] = answer.id;
   }

@@ -125,18 +125,32 @@ export function loadScenario(nameOrFile: string, dir: string): Scenario {
 /** Parses and checks a scenario file's text; `source` names it in errors. */
 export function parseScenario(text: string, source: string): Scenario {
   const { root, check } = parseYaml(text, source, (message) => new ScenarioError(message));
-  const top = check.object(root, [], { required: ['name', 'rate', 'phases', 'mix'], optional: ['description', 'retries', 'connections', 'thresholds'] });
+  const top = check.object(root, [], {
+    required: ['name', 'rate', 'phases', 'mix'],
+    optional: ['description', 'retries', 'connections', 'thresholds'],
+  });
   const phasesValue = top['phases'];
-  if (!Array.isArray(phasesValue) || phasesValue.length === 0) check.fail(['phases'], 'phases must be a list of at least one phase');
+  if (!Array.isArray(phasesValue) || phasesValue.length === 0)
+    check.fail(['phases'], 'phases must be a list of at least one phase');
   const phases = (phasesValue as unknown[]).map((value, i) => parsePhase(check, value, ['phases', i]));
   const mixObject = check.object(top['mix'], ['mix'], { required: [], optional: [...ACTIONS] });
-  const mix = Object.fromEntries(ACTIONS.map((action) => [action, mixObject[action] === undefined ? 0 : check.number(mixObject[action], ['mix', action], { min: 0 })])) as Record<Action, number>;
-  if (ACTIONS.every((action) => mix[action] === 0)) check.fail(['mix'], 'mix must give at least one action a weight above 0');
-  const thresholdsObject = top['thresholds'] === undefined ? {} : check.object(top['thresholds'], ['thresholds'], { required: [], optional: Object.keys(THRESHOLD_METRICS) });
+  const mix = Object.fromEntries(
+    ACTIONS.map((action) => [
+      action,
+      mixObject[action] === undefined ? 0 : check.number(mixObject[action], ['mix', action], { min: 0 }),
+    ]),
+  ) as Record<Action, number>;
+  if (ACTIONS.every((action) => mix[action] === 0))
+    check.fail(['mix'], 'mix must give at least one action a weight above 0');
+  const thresholdsObject =
+    top['thresholds'] === undefined
+      ? {}
+      : check.object(top['thresholds'], ['thresholds'], { required: [], optional: Object.keys(THRESHOLD_METRICS) });
   const thresholds = Object.entries(thresholdsObject).map(([metric, bound]) => {
     const path = ['thresholds', metric];
     const given = check.object(bound, path, { required: [], optional: ['max', 'min'] });
-    if (given['max'] === undefined && given['min'] === undefined) check.fail(path, `threshold ${metric} needs max or min`);
+    if (given['max'] === undefined && given['min'] === undefined)
+      check.fail(path, `threshold ${metric} needs max or min`);
     return {
       metric: metric as ThresholdMetric,
       ...(given['max'] === undefined ? {} : { max: check.number(given['max'], [...path, 'max'], { min: 0 }) }),
@@ -150,7 +164,10 @@ export function parseScenario(text: string, source: string): Scenario {
     phases,
     mix,
     retries: top['retries'] === undefined ? 3 : check.number(top['retries'], ['retries'], { min: 0, integer: true }),
-    connections: top['connections'] === undefined ? 256 : check.number(top['connections'], ['connections'], { min: 1, integer: true }),
+    connections:
+      top['connections'] === undefined
+        ? 256
+        : check.number(top['connections'], ['connections'], { min: 1, integer: true }),
     thresholds,
   };
 }
@@ -163,19 +180,41 @@ function parsePhase(check: Checker, value: unknown, path: Path): PhaseSpec {
   if (kinds.length !== 1) check.fail(path, `a phase has exactly one of ${PHASE_KINDS.join(', ')}, and "for"`);
   const kind = kinds[0] as PhaseKind;
   const durationMs = parseDurationMs(String(phase['for']));
-  if (durationMs === undefined || durationMs <= 0) check.fail([...path, 'for'], `"for" takes a duration such as 30s or 10m, got "${String(phase['for'])}"`);
-  const name = phase['name'] === undefined ? `${kind} ${path.at(-1) ?? ''}`.trim() : check.string(phase['name'], [...path, 'name']);
+  if (durationMs === undefined || durationMs <= 0)
+    check.fail([...path, 'for'], `"for" takes a duration such as 30s or 10m, got "${String(phase['for'])}"`);
+  const name =
+    phase['name'] === undefined
+      ? `${kind} ${path.at(-1) ?? ''}`.trim()
+      : check.string(phase['name'], [...path, 'name']);
   const rate = (v: unknown, at: Path): Rate => parseRate(check, v, at);
   switch (kind) {
     case 'constant':
-      return { name, kind, from: rate(phase['constant'], [...path, 'constant']), to: rate(phase['constant'], [...path, 'constant']), durationMs: durationMs };
+      return {
+        name,
+        kind,
+        from: rate(phase['constant'], [...path, 'constant']),
+        to: rate(phase['constant'], [...path, 'constant']),
+        durationMs: durationMs,
+      };
     case 'spike':
-      return { name, kind, from: { perSecond: 0 }, to: rate(phase['spike'], [...path, 'spike']), durationMs: durationMs };
+      return {
+        name,
+        kind,
+        from: { perSecond: 0 },
+        to: rate(phase['spike'], [...path, 'spike']),
+        durationMs: durationMs,
+      };
     case 'pause':
       return { name, kind, from: { perSecond: 0 }, to: { perSecond: 0 }, durationMs: durationMs };
     case 'ramp': {
       const ramp = check.object(phase['ramp'], [...path, 'ramp'], { required: ['from', 'to'], optional: [] });
-      return { name, kind, from: rate(ramp['from'], [...path, 'ramp', 'from']), to: rate(ramp['to'], [...path, 'ramp', 'to']), durationMs: durationMs };
+      return {
+        name,
+        kind,
+        from: rate(ramp['from'], [...path, 'ramp', 'from']),
+        to: rate(ramp['to'], [...path, 'ramp', 'to']),
+        durationMs: durationMs,
+      };
     }
   }
 }
@@ -185,5 +224,8 @@ function parseRate(check: Checker, value: unknown, path: Path): Rate {
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return { perSecond: value };
   const match = typeof value === 'string' ? /^(\d+(?:\.\d+)?)x$/.exec(value.trim()) : null;
   if (match !== null) return { times: Number(match[1]) };
-  return check.fail(path, `a rate is arrivals per second (like 120) or a multiple of the scenario's rate (like 2x), got ${JSON.stringify(value)}`);
+  return check.fail(
+    path,
+    `a rate is arrivals per second (like 120) or a multiple of the scenario's rate (like 2x), got ${JSON.stringify(value)}`,
+  );
 }

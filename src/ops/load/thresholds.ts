@@ -18,11 +18,23 @@ export interface Verdict {
 }
 
 /** Each threshold against the run (and the audit, when there was one); unmeasurable counts as failed. */
-export function judge(thresholds: readonly Threshold[], result: LoadResult, audit: AuditFigures | undefined): Verdict[] {
+export function judge(
+  thresholds: readonly Threshold[],
+  result: LoadResult,
+  audit: AuditFigures | undefined,
+): Verdict[] {
   return thresholds.map((threshold) => {
     const value = measure(threshold.metric, result, audit);
-    const pass = value !== undefined && (threshold.max === undefined || value <= threshold.max) && (threshold.min === undefined || value >= threshold.min);
-    const bound = [threshold.min === undefined ? '' : `≥ ${threshold.min}`, threshold.max === undefined ? '' : `≤ ${threshold.max}`].filter((b) => b !== '').join(' and ');
+    const pass =
+      value !== undefined &&
+      (threshold.max === undefined || value <= threshold.max) &&
+      (threshold.min === undefined || value >= threshold.min);
+    const bound = [
+      threshold.min === undefined ? '' : `≥ ${threshold.min}`,
+      threshold.max === undefined ? '' : `≤ ${threshold.max}`,
+    ]
+      .filter((b) => b !== '')
+      .join(' and ');
     return { metric: threshold.metric, meaning: THRESHOLD_METRICS[threshold.metric], bound, value, pass };
   });
 }

@@ -83,20 +83,32 @@ export class Timeline {
       sent: this.sentCounts[last] ?? 0,
       acceptedP50Ms: this.p50[last] ?? 0,
       acceptedP99Ms: this.p99[last] ?? 0,
-      statuses: Object.fromEntries([...this.statuses].flatMap(([key, counts]): [string, number][] => ((counts[last] ?? 0) === 0 ? [] : [[key, counts[last] ?? 0]]))),
+      statuses: Object.fromEntries(
+        [...this.statuses].flatMap(([key, counts]): [string, number][] =>
+          (counts[last] ?? 0) === 0 ? [] : [[key, counts[last] ?? 0]],
+        ),
+      ),
     };
   }
 
   data(): TimelineData {
-    const seconds = Math.max(this.closedUpTo, this.asked.length, this.sentCounts.length, ...[...this.statuses.values()].map((c) => c.length));
+    const seconds = Math.max(
+      this.closedUpTo,
+      this.asked.length,
+      this.sentCounts.length,
+      ...[...this.statuses.values()].map((c) => c.length),
+    );
     this.closeSecond(seconds * 1000, undefined);
-    const full = <T>(values: readonly (T | undefined)[], fill: T): T[] => Array.from({ length: seconds }, (_, i) => values[i] ?? fill);
+    const full = <T>(values: readonly (T | undefined)[], fill: T): T[] =>
+      Array.from({ length: seconds }, (_, i) => values[i] ?? fill);
     return {
       seconds,
       asked: full(this.asked, 0),
       sent: full(this.sentCounts, 0),
       skipped: full(this.skippedCounts, 0),
-      statuses: Object.fromEntries([...this.statuses].sort(([a], [b]) => a.localeCompare(b)).map(([key, counts]) => [key, full(counts, 0)])),
+      statuses: Object.fromEntries(
+        [...this.statuses].sort(([a], [b]) => a.localeCompare(b)).map(([key, counts]) => [key, full(counts, 0)]),
+      ),
       acceptedP50Ms: full(this.p50, null),
       acceptedP99Ms: full(this.p99, null),
       queueDepth: full(this.depth, null),

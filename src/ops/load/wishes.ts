@@ -15,7 +15,11 @@ const MESSAGES = [
   'Please look after the library books, they are due back on the 14th. The fine will be enormous otherwise, honestly.',
   'Tell the choir I am sorry to miss the spring concert. Sing the last verse loud enough that we can hear it up there.',
 ];
-const MARKUP = ['<b>Do not forget</b> to feed the fish.', 'See you <em>soon</em> <script>alert(1)</script>!', '<a href="https://example.org">our photos</a> are all here.'];
+const MARKUP = [
+  '<b>Do not forget</b> to feed the fish.',
+  'See you <em>soon</em> <script>alert(1)</script>!',
+  '<a href="https://example.org">our photos</a> are all here.',
+];
 const RECIPIENTS = ['Grandma', 'the neighbours', 'Sam', 'whoever reads this', 'the choir', 'Mum & Dad'];
 
 function pick<T>(items: readonly T[], random: () => number): T {
@@ -29,7 +33,11 @@ export function wishRequests(roster: readonly RosterEntry[], seed = 42): LoadReq
     const withMarkup = i % 10 === 9;
     const message = `${pick(MESSAGES, random)}${withMarkup ? ` ${pick(MARKUP, random)}` : ''} (${entry.evacueeId})`;
     const to = random() < 0.8 ? pick(RECIPIENTS, random) : undefined;
-    const body = JSON.stringify({ destination: random() < 0.5 ? 'mars' : 'europa', ...(to === undefined ? {} : { to }), message });
+    const body = JSON.stringify({
+      destination: random() < 0.5 ? 'mars' : 'europa',
+      ...(to === undefined ? {} : { to }),
+      message,
+    });
     return {
       method: 'POST',
       path: '/api/wishes',

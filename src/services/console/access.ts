@@ -15,7 +15,10 @@ const OPEN = new Set(['/login', '/login.html', '/styles.css', '/favicon.svg', '/
  * scripts send `Authorization: Bearer <token>`; OTLP senders the `api-key` header (what New Relic's
  * intake uses, so one exporter configuration fits both) or the bearer header.
  */
-export async function installAccess(app: FastifyInstance, options: { token: string; webRoot: string; secureCookie: boolean }): Promise<void> {
+export async function installAccess(
+  app: FastifyInstance,
+  options: { token: string; webRoot: string; secureCookie: boolean },
+): Promise<void> {
   const { token } = options;
   const loginPage = readFileSync(join(options.webRoot, 'login.html'), 'utf8');
   await app.register(cookie);
@@ -31,7 +34,12 @@ export async function installAccess(app: FastifyInstance, options: { token: stri
       .redirect('/', 303);
   const refuse = (request: FastifyRequest, reply: FastifyReply): FastifyReply =>
     request.url.startsWith('/api/') || request.url.startsWith('/v1/')
-      ? sendProblem(reply, { status: 401, slug: 'unauthorized', title: 'Admin token required', detail: 'send the console token as "Authorization: Bearer <token>" (OTLP: an "api-key" header)' })
+      ? sendProblem(reply, {
+          status: 401,
+          slug: 'unauthorized',
+          title: 'Admin token required',
+          detail: 'send the console token as "Authorization: Bearer <token>" (OTLP: an "api-key" header)',
+        })
       : reply.code(401).type('text/html; charset=utf-8').send(loginPage);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -50,5 +58,7 @@ export async function installAccess(app: FastifyInstance, options: { token: stri
   app.post<{ Body: { token?: string } }>('/login', { schema: { hide: true } }, async (request, reply) =>
     tokenMatches(request.body?.token, token) ? signIn(reply) : refuse(request, reply),
   );
-  app.post('/logout', { schema: { hide: true } }, async (_request, reply) => reply.clearCookie(COOKIE, { path: '/' }).redirect('/login', 303));
+  app.post('/logout', { schema: { hide: true } }, async (_request, reply) =>
+    reply.clearCookie(COOKIE, { path: '/' }).redirect('/login', 303),
+  );
 }

@@ -69,7 +69,12 @@ export interface Overview {
   readonly services: readonly ServiceSummary[];
   readonly queues: readonly QueueSummary[];
   /** Wishes per second over the last minute, by outcome. */
-  readonly wishesPerSecond: { readonly accepted: number; readonly stored: number; readonly superseded: number; readonly rejected: number };
+  readonly wishesPerSecond: {
+    readonly accepted: number;
+    readonly stored: number;
+    readonly superseded: number;
+    readonly rejected: number;
+  };
   /** Wishes on the wall by destination, as the tally last reported; null before it has. */
   readonly tally: { readonly mars: number; readonly europa: number } | null;
   /** The last 15 minutes: wishes by outcome, requests and errors, queue depth, p99 latency. */

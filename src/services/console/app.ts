@@ -6,9 +6,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { TelemetryStore } from '../../ports/index.js';
 import type { Logger } from '../../runtime/index.js';
+import { packageRoot } from '../../runtime/index.js';
 import { registerMetricsRoute } from '../shared/metrics-route.js';
 import { installSecurityHeaders } from '../shared/security-headers.js';
-import { packageRoot } from '../../runtime/index.js';
 import { installAccess } from './access.js';
 import { registerApiRoutes } from './api-routes.js';
 import { registerOtlpReceiver } from './otlp-routes.js';
@@ -34,15 +34,32 @@ export interface ConsoleAppOptions {
 /** The ops console's HTTP face: the OTLP receiver, the JSON API and the page, all behind the admin token. */
 export async function buildConsoleApp(options: ConsoleAppOptions): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = options.logger;
-  const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }), ajv: { customOptions: { allErrors: true } } });
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    ajv: { customOptions: { allErrors: true } },
+  });
   const webRoot = options.webRoot ?? join(packageRoot(), 'dist', 'web', 'console');
-  if (!existsSync(join(webRoot, 'index.html'))) throw new Error(`the console page is not built (${webRoot}): run npm run build`);
+  if (!existsSync(join(webRoot, 'index.html')))
+    throw new Error(`the console page is not built (${webRoot}): run npm run build`);
 
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Exodus ops console', version: '0.1.0', description: 'What every Exodus process reported: services, queues, traces, logs and events.' },
-      components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'The console token (EXODUS_ADMIN_TOKEN or <data>/admin-token)' } } },
+      info: {
+        title: 'Exodus ops console',
+        version: '0.1.0',
+        description: 'What every Exodus process reported: services, queues, traces, logs and events.',
+      },
+      components: {
+        securitySchemes: {
+          adminToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'The console token (EXODUS_ADMIN_TOKEN or <data>/admin-token)',
+          },
+        },
+      },
       security: [{ adminToken: [] }],
     },
   });

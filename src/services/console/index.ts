@@ -38,13 +38,22 @@ const PRUNE_EVERY_MS = 30_000;
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
   const { store, logger } = options;
   const prune = (): void => {
-    const { deleted, bytes } = store.prune({ olderThanMs: Date.now() - options.retentionMs, maxBytes: options.maxBytes });
+    const { deleted, bytes } = store.prune({
+      olderThanMs: Date.now() - options.retentionMs,
+      maxBytes: options.maxBytes,
+    });
     if (deleted > 0) logger.info({ deleted, bytes }, 'console telemetry pruned to its bounds');
   };
   prune();
   const timer = setInterval(prune, PRUNE_EVERY_MS);
   timer.unref();
-  const app = await buildConsoleApp({ store, adminToken: options.adminToken, logger, serveMetrics: options.serveMetrics, objectives: { slos: options.slos ?? [], windowMs: options.retentionMs } });
+  const app = await buildConsoleApp({
+    store,
+    adminToken: options.adminToken,
+    logger,
+    serveMetrics: options.serveMetrics,
+    objectives: { slos: options.slos ?? [], windowMs: options.retentionMs },
+  });
   const address = await app.listen({ host: options.host, port: options.port });
   return {
     url: address,

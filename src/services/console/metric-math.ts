@@ -25,7 +25,8 @@ export interface Step {
 /** Consecutive time steps covering [fromMs, toMs). */
 export function steps(fromMs: number, toMs: number, stepMs: number): Step[] {
   const out: Step[] = [];
-  for (let start = fromMs; start < toMs; start += stepMs) out.push({ startMs: start, endMs: Math.min(start + stepMs, toMs) });
+  for (let start = fromMs; start < toMs; start += stepMs)
+    out.push({ startMs: start, endMs: Math.min(start + stepMs, toMs) });
   return out;
 }
 
@@ -38,7 +39,8 @@ function stepIndex(grid: readonly Step[], timeMs: number): number {
   return step !== undefined && timeMs >= step.startMs && timeMs < step.endMs ? i : -1;
 }
 
-const seriesKey = (point: StoredPoint): string => `${point.service}\u0000${point.instance}\u0000${JSON.stringify(point.attributes)}`;
+const seriesKey = (point: StoredPoint): string =>
+  `${point.service}\u0000${point.instance}\u0000${JSON.stringify(point.attributes)}`;
 
 /** `items` grouped by `key`, each group in the order the items came. */
 export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
@@ -111,7 +113,8 @@ function grownSince(older: StoredPoint | undefined, newer: StoredPoint, fromMs: 
  */
 function wasReset(older: StoredPoint, newer: StoredPoint): boolean {
   if (newer.kind !== 'histogram') return newer.value < older.value;
-  const sameBuckets = newer.bounds.length === older.bounds.length && newer.bounds.every((bound, i) => bound === older.bounds[i]);
+  const sameBuckets =
+    newer.bounds.length === older.bounds.length && newer.bounds.every((bound, i) => bound === older.bounds[i]);
   return !sameBuckets || newer.count < older.count || newer.buckets.some((n, b) => n < (older.buckets[b] ?? 0));
 }
 
@@ -151,7 +154,11 @@ export interface Distribution {
 
 /** The observations each step received, merged over the series (all of one metric share bounds). */
 export function distributionPerStep(grown: readonly Increment[], grid: readonly Step[]): Distribution[] {
-  const out = grid.map((): { bounds: readonly number[]; buckets: number[]; count: number } => ({ bounds: [], buckets: [], count: 0 }));
+  const out = grid.map((): { bounds: readonly number[]; buckets: number[]; count: number } => ({
+    bounds: [],
+    buckets: [],
+    count: 0,
+  }));
   for (const increment of grown) {
     const into = out[stepIndex(grid, increment.timeMs)];
     if (into === undefined) continue;
@@ -197,7 +204,11 @@ export function quantile(q: number, { bounds, buckets, count }: Distribution): n
  * makes one (several processes observing the same queue report the same figure: grouping by the
  * queue's attributes, not by process, keeps it from being counted twice). Null: no point in the step.
  */
-export function gaugePerStep(points: readonly StoredPoint[], grid: readonly Step[], groupBy: (attributes: TelemetryAttributes) => string): (number | null)[] {
+export function gaugePerStep(
+  points: readonly StoredPoint[],
+  grid: readonly Step[],
+  groupBy: (attributes: TelemetryAttributes) => string,
+): (number | null)[] {
   const newest = grid.map(() => new Map<string, StoredPoint>());
   for (const point of points) {
     const i = stepIndex(grid, point.timeMs);
@@ -207,11 +218,16 @@ export function gaugePerStep(points: readonly StoredPoint[], grid: readonly Step
     const seen = inStep.get(key);
     if (seen === undefined || seen.timeMs <= point.timeMs) inStep.set(key, point);
   }
-  return newest.map((inStep) => (inStep.size === 0 ? null : [...inStep.values()].reduce((sum, point) => sum + point.value, 0)));
+  return newest.map((inStep) =>
+    inStep.size === 0 ? null : [...inStep.values()].reduce((sum, point) => sum + point.value, 0),
+  );
 }
 
 /** The newest point of each group, e.g. the latest depth of each queue and state. */
-export function latest(points: readonly StoredPoint[], groupBy: (point: StoredPoint) => string): Map<string, StoredPoint> {
+export function latest(
+  points: readonly StoredPoint[],
+  groupBy: (point: StoredPoint) => string,
+): Map<string, StoredPoint> {
   const out = new Map<string, StoredPoint>();
   for (const point of points) {
     const key = groupBy(point);

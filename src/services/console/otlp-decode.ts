@@ -1,8 +1,7 @@
-import protobuf from 'protobufjs';
 import { isAbsolute, join } from 'node:path';
+import protobuf from 'protobufjs';
 import type { StoredLog, StoredPoint, StoredSpan, TelemetryAttributes } from '../../ports/index.js';
-import { ATTRIBUTE } from '../../runtime/index.js';
-import { packageRoot } from '../../runtime/index.js';
+import { ATTRIBUTE, packageRoot } from '../../runtime/index.js';
 import { processAttributes, seriesStartAttributes } from './point-origin.js';
 
 /*
@@ -119,7 +118,9 @@ function plainRequest(signal: Signal, body: Buffer, encoding: Encoding): unknown
     const type = requestType(signal);
     return type.toObject(type.decode(body), { longs: String, enums: Number, bytes: String, arrays: true });
   } catch (error) {
-    throw new OtlpDecodeError(`not an OTLP ${signal} request in ${encoding}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new OtlpDecodeError(
+      `not an OTLP ${signal} request in ${encoding}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -132,7 +133,8 @@ export interface Decoded {
 /** Decodes one OTLP/HTTP request body into rows to store. */
 export function decodeOtlp(signal: Signal, body: Buffer, encoding: Encoding): Decoded {
   const request = plainRequest(signal, body, encoding);
-  if (typeof request !== 'object' || request === null) throw new OtlpDecodeError(`not an OTLP ${signal} request: the body is not an object`);
+  if (typeof request !== 'object' || request === null)
+    throw new OtlpDecodeError(`not an OTLP ${signal} request: the body is not an object`);
   const id = encoding === 'json' ? hexId : base64Id;
   try {
     switch (signal) {
@@ -145,7 +147,9 @@ export function decodeOtlp(signal: Signal, body: Buffer, encoding: Encoding): De
     }
   } catch (error) {
     // JSON from anywhere may have any shape: a field of the wrong type is the sender's error.
-    throw new OtlpDecodeError(`not an OTLP ${signal} request: ${error instanceof Error ? error.message : String(error)}`);
+    throw new OtlpDecodeError(
+      `not an OTLP ${signal} request: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -162,7 +166,8 @@ function base64Id(value: string | undefined): string | null {
 /** Who sent it: `service.name`, and the process (`service.instance.id`, else host:pid). */
 function origin(resource: Resource | undefined): { service: string; instance: string } {
   const attributes = flatten(resource?.attributes);
-  const text = (key: string): string | undefined => (attributes[key] === undefined ? undefined : String(attributes[key]));
+  const text = (key: string): string | undefined =>
+    attributes[key] === undefined ? undefined : String(attributes[key]);
   const pid = text('process.pid');
   const fallback = pid === undefined ? 'unknown' : `${text('host.name') ?? 'host'}:${pid}`;
   return { service: text('service.name') ?? 'unknown_service', instance: text('service.instance.id') ?? fallback };
@@ -225,14 +230,20 @@ function spansOf(request: TracesRequest, id: IdReader): StoredSpan[] {
           statusCode: span.status?.code ?? 0,
           statusMessage: span.status?.message ?? '',
           attributes,
-          events: (span.events ?? []).map((event) => ({ name: event.name ?? '', timeMs: millis(event.timeUnixNano), attributes: flatten(event.attributes) })),
+          events: (span.events ?? []).map((event) => ({
+            name: event.name ?? '',
+            timeMs: millis(event.timeUnixNano),
+            attributes: flatten(event.attributes),
+          })),
           links: (span.links ?? []).flatMap((link) => {
             const linkedTrace = id(link.traceId);
             const linkedSpan = id(link.spanId);
             return linkedTrace === null || linkedSpan === null ? [] : [{ traceId: linkedTrace, spanId: linkedSpan }];
           }),
           // A message's id is `<wish id>.<what happened>` (see createEnvelope's callers).
-          wishId: stringOrNull(attributes[ATTRIBUTE.wishId]) ?? (typeof messageId === 'string' ? (messageId.split('.')[0] ?? null) : null),
+          wishId:
+            stringOrNull(attributes[ATTRIBUTE.wishId]) ??
+            (typeof messageId === 'string' ? (messageId.split('.')[0] ?? null) : null),
           evacueeId: stringOrNull(attributes[ATTRIBUTE.evacueeId]),
         });
       }
@@ -241,7 +252,8 @@ function spansOf(request: TracesRequest, id: IdReader): StoredSpan[] {
   return spans;
 }
 
-const stringOrNull = (value: string | number | boolean | undefined): string | null => (typeof value === 'string' && value !== '' ? value : null);
+const stringOrNull = (value: string | number | boolean | undefined): string | null =>
+  typeof value === 'string' && value !== '' ? value : null;
 
 function logsOf(request: LogsRequest, id: IdReader): StoredLog[] {
   const logs: StoredLog[] = [];
@@ -288,7 +300,17 @@ function pointsOf(request: MetricsRequest): StoredPoint[] {
         const numbers = (kind: 'gauge' | 'sum', dataPoints: NumberPoint[] | undefined): void => {
           for (const point of dataPoints ?? []) {
             const value = point.asDouble ?? Number(point.asInt ?? 0);
-            points.push({ ...from, name, kind, timeMs: millis(point.timeUnixNano), attributes: attributesOf(point, kind === 'sum'), value, count: 0, bounds: [], buckets: [] });
+            points.push({
+              ...from,
+              name,
+              kind,
+              timeMs: millis(point.timeUnixNano),
+              attributes: attributesOf(point, kind === 'sum'),
+              value,
+              count: 0,
+              bounds: [],
+              buckets: [],
+            });
           }
         };
         numbers('gauge', metric.gauge?.dataPoints);

@@ -2,7 +2,17 @@ import type { StoredPoint, TelemetryStore } from '../../ports/index.js';
 import { ATTRIBUTE, METRIC, type WishOutcome } from '../../runtime/index.js';
 import { outcomeOf, type Outcome } from './answers.js';
 import type { Chart, Overview, QueueSummary, ServiceSummary } from './api-shapes.js';
-import { distributionPerStep, gaugePerStep, latest, quantile, rate, ratePerStep, steps, type Distribution, type Increment } from './metric-math.js';
+import {
+  distributionPerStep,
+  gaugePerStep,
+  latest,
+  quantile,
+  rate,
+  ratePerStep,
+  steps,
+  type Distribution,
+  type Increment,
+} from './metric-math.js';
 import { readings, type Readings } from './readings.js';
 import { servicesOf } from './services.js';
 
@@ -14,11 +24,17 @@ const STEP_MS = 15_000;
 /** The overview page: services, queues, wishes, the tally and the last 15 minutes, from stored metrics. */
 export function buildOverview(store: TelemetryStore, nowMs: number): Overview {
   const read = recent(store, nowMs);
-  const perSecond = (outcome: WishOutcome): number => rate(withAttribute(read.increments(METRIC.wishes), ATTRIBUTE.wishOutcome, outcome), nowMs - WINDOW_MS, nowMs);
+  const perSecond = (outcome: WishOutcome): number =>
+    rate(withAttribute(read.increments(METRIC.wishes), ATTRIBUTE.wishOutcome, outcome), nowMs - WINDOW_MS, nowMs);
   return {
     services: servicesOf(read, nowMs),
     queues: queuesOf(read, nowMs),
-    wishesPerSecond: { accepted: perSecond('accepted'), stored: perSecond('stored'), superseded: perSecond('superseded'), rejected: perSecond('rejected') },
+    wishesPerSecond: {
+      accepted: perSecond('accepted'),
+      stored: perSecond('stored'),
+      superseded: perSecond('superseded'),
+      rejected: perSecond('rejected'),
+    },
     tally: tallyOf(read.points(METRIC.tally)),
     charts: chartsOf(read, nowMs),
     generatedAt: new Date(nowMs).toISOString(),
@@ -76,16 +92,31 @@ function chartsOf(read: Readings, nowMs: number): Chart[] {
   const grid = steps(end - CHART_MS, end, STEP_MS);
   const times = grid.map((step) => step.endMs / 1000);
   const perSecond = (d: Distribution): number => d.count / (STEP_MS / 1000);
-  const wishes = (outcome: string) => ({ label: outcome, values: ratePerStep(withAttribute(read.increments(METRIC.wishes), ATTRIBUTE.wishOutcome, outcome), grid) });
+  const wishes = (outcome: string) => ({
+    label: outcome,
+    values: ratePerStep(withAttribute(read.increments(METRIC.wishes), ATTRIBUTE.wishOutcome, outcome), grid),
+  });
   const http = read.increments(METRIC.httpServerDuration);
-  const answers = (outcome: Outcome) => distributionPerStep(http.filter((i) => outcomeOf(i.attributes) === outcome), grid).map(perSecond);
+  const answers = (outcome: Outcome) =>
+    distributionPerStep(
+      http.filter((i) => outcomeOf(i.attributes) === outcome),
+      grid,
+    ).map(perSecond);
   const queues = [...new Set(read.points(METRIC.queueMessages).map(queueOf))].filter((name) => name !== '').sort();
-  const p99Ms = (grown: readonly Increment[]) => distributionPerStep(grown, grid).map((d) => (quantile(0.99, d) ?? NaN) * 1000).map((v) => (Number.isNaN(v) ? null : v));
+  const p99Ms = (grown: readonly Increment[]) =>
+    distributionPerStep(grown, grid)
+      .map((d) => (quantile(0.99, d) ?? NaN) * 1000)
+      .map((v) => (Number.isNaN(v) ? null : v));
   const processed = read.increments(METRIC.messagingProcessDuration);
   const consumers = [...new Set(processed.map((i) => i.service))].sort();
 
   return [
-    { title: 'Wishes per second', unit: '/s', times, series: ['accepted', 'stored', 'superseded', 'rejected'].map(wishes) },
+    {
+      title: 'Wishes per second',
+      unit: '/s',
+      times,
+      series: ['accepted', 'stored', 'superseded', 'rejected'].map(wishes),
+    },
     {
       title: 'Requests per second',
       unit: '/s',
@@ -103,7 +134,9 @@ function chartsOf(read: Readings, nowMs: number): Chart[] {
       series: queues.map((name) => ({
         label: name,
         values: gaugePerStep(
-          read.points(METRIC.queueMessages).filter((p) => queueOf(p) === name && p.attributes[ATTRIBUTE.queueState] !== 'dead'),
+          read
+            .points(METRIC.queueMessages)
+            .filter((p) => queueOf(p) === name && p.attributes[ATTRIBUTE.queueState] !== 'dead'),
           grid,
           (attributes) => String(attributes[ATTRIBUTE.queueState] ?? ''),
         ),
@@ -114,11 +147,22 @@ function chartsOf(read: Readings, nowMs: number): Chart[] {
       unit: 'ms',
       times,
       series: [
-        { label: 'POST /api/wishes', values: p99Ms(http.filter((i) => i.attributes['http.route'] === '/api/wishes' && i.attributes['http.request.method'] === 'POST')) },
-        ...consumers.map((service) => ({ label: service, values: p99Ms(processed.filter((i) => i.service === service)) })),
+        {
+          label: 'POST /api/wishes',
+          values: p99Ms(
+            http.filter(
+              (i) => i.attributes['http.route'] === '/api/wishes' && i.attributes['http.request.method'] === 'POST',
+            ),
+          ),
+        },
+        ...consumers.map((service) => ({
+          label: service,
+          values: p99Ms(processed.filter((i) => i.service === service)),
+        })),
       ],
     },
   ];
 }
 
-const withAttribute = (grown: readonly Increment[], key: string, value: string): Increment[] => grown.filter((i) => i.attributes[key] === value);
+const withAttribute = (grown: readonly Increment[], key: string, value: string): Increment[] =>
+  grown.filter((i) => i.attributes[key] === value);

@@ -1,7 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 
 /** RFC 9457 problem details, as the public API sends them. */
-export function sendProblem(reply: FastifyReply, problem: { status: number; slug: string; title: string; detail: string }): FastifyReply {
+export function sendProblem(
+  reply: FastifyReply,
+  problem: { status: number; slug: string; title: string; detail: string },
+): FastifyReply {
   return reply
     .code(problem.status)
     .type('application/problem+json')
@@ -14,7 +17,19 @@ export function installProblemHandler(app: FastifyInstance): void {
     const status = error.statusCode ?? 500;
     if (status >= 500) reply.log.error({ err: error }, 'console request failed');
     const detail = status >= 500 ? 'the console could not answer; see its log' : error.message;
-    return sendProblem(reply, { status, slug: status >= 500 ? 'internal' : 'bad-request', title: status >= 500 ? 'Internal error' : 'Bad request', detail });
+    return sendProblem(reply, {
+      status,
+      slug: status >= 500 ? 'internal' : 'bad-request',
+      title: status >= 500 ? 'Internal error' : 'Bad request',
+      detail,
+    });
   });
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, { status: 404, slug: 'not-found', title: 'Not found', detail: `no ${request.method} ${request.url.split('?')[0] ?? ''}` }));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, {
+      status: 404,
+      slug: 'not-found',
+      title: 'Not found',
+      detail: `no ${request.method} ${request.url.split('?')[0] ?? ''}`,
+    }),
+  );
 }

@@ -1,7 +1,7 @@
 import type { StoredLog, StoredSpan, TelemetryStore } from '../../ports/index.js';
 import { ATTRIBUTE } from '../../runtime/index.js';
-import { groupBy } from './metric-math.js';
 import type { EventView, LogLevel, LogLine, SpanView, TraceView } from './api-shapes.js';
+import { groupBy } from './metric-math.js';
 
 export interface TraceSearch {
   readonly wish?: string | undefined;
@@ -22,23 +22,30 @@ const KINDS = ['internal', 'internal', 'server', 'client', 'producer', 'consumer
  * may link to the batch it came in), so the whole journey is in the answer.
  */
 export function searchTraces(store: TelemetryStore, search: TraceSearch): TraceView[] {
-  const found = search.trace !== undefined
-    ? [search.trace.toLowerCase()]
-    : store.findTraceIds({
-        wishId: search.wish,
-        evacueeId: search.evacuee,
-        service: search.service,
-        statusCode: search.status === undefined ? undefined : STATUS.indexOf(search.status),
-        minDurationMs: search.minDurationMs,
-        limit: search.limit,
-      });
+  const found =
+    search.trace !== undefined
+      ? [search.trace.toLowerCase()]
+      : store.findTraceIds({
+          wishId: search.wish,
+          evacueeId: search.evacuee,
+          service: search.service,
+          statusCode: search.status === undefined ? undefined : STATUS.indexOf(search.status),
+          minDurationMs: search.minDurationMs,
+          limit: search.limit,
+        });
   let spans = store.spansOf(found);
   if (search.wish !== undefined || search.evacuee !== undefined || search.trace !== undefined) {
     const known = new Set(found);
-    const linked = new Set([...store.tracesLinkingTo(found), ...spans.flatMap((span) => span.links.map((link) => link.traceId))].filter((id) => !known.has(id)));
+    const linked = new Set(
+      [...store.tracesLinkingTo(found), ...spans.flatMap((span) => span.links.map((link) => link.traceId))].filter(
+        (id) => !known.has(id),
+      ),
+    );
     spans = [...spans, ...store.spansOf([...linked])];
   }
-  return [...groupBy(spans, (span) => span.traceId).entries()].map(([traceId, list]) => traceView(traceId, list)).sort((a, b) => b.start.localeCompare(a.start));
+  return [...groupBy(spans, (span) => span.traceId).entries()]
+    .map(([traceId, list]) => traceView(traceId, list))
+    .sort((a, b) => b.start.localeCompare(a.start));
 }
 
 function traceView(traceId: string, spans: readonly StoredSpan[]): TraceView {
@@ -72,13 +79,24 @@ function spanView(span: StoredSpan): SpanView {
     status: STATUS[span.statusCode] ?? 'unset',
     statusMessage: span.statusMessage,
     attributes: span.attributes,
-    events: span.events.map((event) => ({ name: event.name, time: new Date(event.timeMs).toISOString(), attributes: event.attributes })),
+    events: span.events.map((event) => ({
+      name: event.name,
+      time: new Date(event.timeMs).toISOString(),
+      attributes: event.attributes,
+    })),
     links: span.links,
   };
 }
 
 /** OTLP severity numbers: each level is a band of four, starting at these. */
-const SEVERITY_FLOOR: Readonly<Record<LogLevel, number>> = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 };
+const SEVERITY_FLOOR: Readonly<Record<LogLevel, number>> = {
+  trace: 1,
+  debug: 5,
+  info: 9,
+  warn: 13,
+  error: 17,
+  fatal: 21,
+};
 export const LOG_LEVELS = Object.keys(SEVERITY_FLOOR) as LogLevel[];
 
 function levelOf(severity: number): LogLevel {
@@ -130,16 +148,21 @@ function logLine(log: StoredLog): LogLine {
   };
 }
 
-export function searchEvents(store: TelemetryStore, search: { sinceMs?: number | undefined; kind?: string | undefined; limit: number }): EventView[] {
-  return store.logs({ events: { kind: search.kind }, fromMs: search.sinceMs, newestFirst: true, limit: search.limit }).map((log) => {
-    const { [ATTRIBUTE.eventName]: _kind, ...detail } = log.attributes;
-    return {
-      time: new Date(log.timeMs).toISOString(),
-      kind: log.eventName ?? '',
-      service: String(log.attributes[ATTRIBUTE.service] ?? log.service),
-      process: String(log.attributes[ATTRIBUTE.process] ?? log.instance),
-      detail,
-      traceId: log.traceId,
-    };
-  });
+export function searchEvents(
+  store: TelemetryStore,
+  search: { sinceMs?: number | undefined; kind?: string | undefined; limit: number },
+): EventView[] {
+  return store
+    .logs({ events: { kind: search.kind }, fromMs: search.sinceMs, newestFirst: true, limit: search.limit })
+    .map((log) => {
+      const { [ATTRIBUTE.eventName]: _kind, ...detail } = log.attributes;
+      return {
+        time: new Date(log.timeMs).toISOString(),
+        kind: log.eventName ?? '',
+        service: String(log.attributes[ATTRIBUTE.service] ?? log.service),
+        process: String(log.attributes[ATTRIBUTE.process] ?? log.instance),
+        detail,
+        traceId: log.traceId,
+      };
+    });
 }

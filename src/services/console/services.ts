@@ -24,11 +24,15 @@ const SERVICES: ReadonlySet<string> = new Set(['frontend', 'parser', 'worker', '
 export function servicesOf(readings: Readings, nowMs: number): ServiceSummary[] {
   const heard = heardFrom(readings, nowMs);
   const kept = keptBySupervisor(readings, heard, nowMs);
-  const restarts = latest(readings.points(METRIC.processRestarts), (p) => String(p.attributes[ATTRIBUTE.service] ?? ''));
+  const restarts = latest(readings.points(METRIC.processRestarts), (p) =>
+    String(p.attributes[ATTRIBUTE.service] ?? ''),
+  );
   const names = [...new Set([...kept.keys(), ...heard.keys()])].filter((name) => SERVICES.has(name)).sort();
   return names.map((name): ServiceSummary => {
     const supervised = kept.get(name);
-    const instances = [...(supervised ?? heard.get(name) ?? [])].sort((a, b) => a.instance.localeCompare(b.instance, 'en', { numeric: true }));
+    const instances = [...(supervised ?? heard.get(name) ?? [])].sort((a, b) =>
+      a.instance.localeCompare(b.instance, 'en', { numeric: true }),
+    );
     return {
       name,
       running: instances.filter((instance) => instance.up).length,
@@ -45,7 +49,12 @@ function heardFrom(readings: Readings, nowMs: number): Map<string, InstanceSumma
   const out = new Map<string, InstanceSummary[]>();
   for (const point of latest(readings.points(METRIC.memory), (p) => `${p.service}\u0000${p.instance}`).values()) {
     const list = out.get(point.service) ?? [];
-    list.push({ instance: point.instance, pid: pidOf(point.attributes), lastSeen: new Date(point.timeMs).toISOString(), up: nowMs - point.timeMs <= UP_MS });
+    list.push({
+      instance: point.instance,
+      pid: pidOf(point.attributes),
+      lastSeen: new Date(point.timeMs).toISOString(),
+      up: nowMs - point.timeMs <= UP_MS,
+    });
     out.set(point.service, list);
   }
   return out;
@@ -55,9 +64,16 @@ function heardFrom(readings: Readings, nowMs: number): Map<string, InstanceSumma
  * Processes by service, as each supervisor said in its last report (within 30 s): a supervisor that
  * stopped reporting says nothing, and a process it no longer keeps is not in its last report.
  */
-function keptBySupervisor(readings: Readings, heard: Map<string, InstanceSummary[]>, nowMs: number): Map<string, InstanceSummary[]> {
+function keptBySupervisor(
+  readings: Readings,
+  heard: Map<string, InstanceSummary[]>,
+  nowMs: number,
+): Map<string, InstanceSummary[]> {
   const out = new Map<string, InstanceSummary[]>();
-  for (const reports of groupBy(readings.points(METRIC.processPid), (p) => `${p.service}\u0000${p.instance}`).values()) {
+  for (const reports of groupBy(
+    readings.points(METRIC.processPid),
+    (p) => `${p.service}\u0000${p.instance}`,
+  ).values()) {
     // One collection's points share its time: the newest time is the last report.
     const newest = reports.reduce((max, p) => Math.max(max, p.timeMs), -Infinity);
     if (nowMs - newest > UP_MS) continue;
@@ -67,7 +83,12 @@ function keptBySupervisor(readings: Readings, heard: Map<string, InstanceSummary
       const own = heard.get(service)?.find((i) => i.instance === instance);
       const list = out.get(service) ?? [];
       // The gauge's value is the pid while the process runs, 0 while it waits to be restarted.
-      list.push({ instance, pid: point.value > 0 ? point.value : null, lastSeen: own?.lastSeen ?? null, up: point.value > 0 });
+      list.push({
+        instance,
+        pid: point.value > 0 ? point.value : null,
+        lastSeen: own?.lastSeen ?? null,
+        up: point.value > 0,
+      });
       out.set(service, list);
     }
   }
@@ -78,14 +99,24 @@ function keptBySupervisor(readings: Readings, heard: Map<string, InstanceSummary
  * Requests (an HTTP server) or messages processed (a consumer) over the last minute: their rate,
  * the shares that failed and that were refused (see answers.ts), and their latency.
  */
-function workOf(readings: Readings, service: string, nowMs: number): Pick<ServiceSummary, 'ratePerSecond' | 'errorRate' | 'refusedRate' | 'latencyMs'> {
+function workOf(
+  readings: Readings,
+  service: string,
+  nowMs: number,
+): Pick<ServiceSummary, 'ratePerSecond' | 'errorRate' | 'refusedRate' | 'latencyMs'> {
   const ofService = (name: string): Increment[] => readings.increments(name).filter((i) => i.service === service);
   const http = ofService(METRIC.httpServerDuration);
   const work = http.length > 0 ? http : ofService(METRIC.messagingProcessDuration);
   const inWindow = (grown: readonly Increment[]): Distribution => distribution(grown, nowMs - WINDOW_MS, nowMs);
   const all = inWindow(work);
-  const shareOf = (outcome: Outcome): number => (all.count === 0 ? 0 : inWindow(work.filter((i) => outcomeOf(i.attributes) === outcome)).count / all.count);
-  return { ratePerSecond: all.count / (WINDOW_MS / 1000), errorRate: shareOf('failed'), refusedRate: shareOf('refused'), latencyMs: latencyOf(all) };
+  const shareOf = (outcome: Outcome): number =>
+    all.count === 0 ? 0 : inWindow(work.filter((i) => outcomeOf(i.attributes) === outcome)).count / all.count;
+  return {
+    ratePerSecond: all.count / (WINDOW_MS / 1000),
+    errorRate: shareOf('failed'),
+    refusedRate: shareOf('refused'),
+    latencyMs: latencyOf(all),
+  };
 }
 
 function latencyOf(observed: Distribution): ServiceSummary['latencyMs'] {

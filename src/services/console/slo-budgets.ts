@@ -1,4 +1,4 @@
-import type { TelemetryStore, TelemetryAttributes } from '../../ports/index.js';
+import type { TelemetryAttributes, TelemetryStore } from '../../ports/index.js';
 import { METRIC } from '../../runtime/index.js';
 import type { SloBudget } from './api-shapes.js';
 import { distribution, total } from './metric-math.js';
@@ -24,7 +24,12 @@ export interface SloDefinition {
  * Prometheus exporter writes them. Budget left = 1 − (bad ÷ total) ÷ (1 − target): 1 untouched, 0
  * spent, below 0 overspent. The alerts over 30 days stay Prometheus's job (deploy/prometheus).
  */
-export function sloBudgets(store: TelemetryStore, slos: readonly SloDefinition[], nowMs: number, windowMs: number): SloBudget[] {
+export function sloBudgets(
+  store: TelemetryStore,
+  slos: readonly SloDefinition[],
+  nowMs: number,
+  windowMs: number,
+): SloBudget[] {
   const fromMs = nowMs - windowMs;
   // A day of one metric's points is read once, however many selectors name it (most name the request
   // duration); from a minute before the window, so a long-running series has its base point.
@@ -35,7 +40,17 @@ export function sloBudgets(store: TelemetryStore, slos: readonly SloDefinition[]
     const problem = good.problem ?? all.problem;
     const sli = problem === undefined && all.events > 0 ? Math.min(1, good.events / all.events) : null;
     const budgetLeft = sli === null ? null : 1 - (1 - sli) / (1 - slo.target);
-    return { name: slo.name, displayName: slo.displayName, target: slo.target, windowMs, good: good.events, total: all.events, sli, budgetLeft, ...(problem === undefined ? {} : { problem }) };
+    return {
+      name: slo.name,
+      displayName: slo.displayName,
+      target: slo.target,
+      windowMs,
+      good: good.events,
+      total: all.events,
+      sli,
+      budgetLeft,
+      ...(problem === undefined ? {} : { problem }),
+    };
   });
 }
 
@@ -64,24 +79,36 @@ export function parseSelector(selector: string): { metric: string; matchers: Mat
     one.lastIndex = at;
     const m = one.exec(body);
     if (m === null) return undefined;
-    matchers.push({ label: m[1] ?? '', op: (m[2] ?? '=') as Matcher['op'], value: (m[3] ?? '').replace(/\\(.)/g, '$1') });
+    matchers.push({
+      label: m[1] ?? '',
+      op: (m[2] ?? '=') as Matcher['op'],
+      value: (m[3] ?? '').replace(/\\(.)/g, '$1'),
+    });
     at = one.lastIndex;
   }
   return { metric: match[1] ?? '', matchers };
 }
 
 /** How many events a selector counted in [fromMs, toMs), or why it cannot be counted here. */
-function eventsOf(read: Readings, selector: string, fromMs: number, toMs: number): { events: number; problem?: string } {
+function eventsOf(
+  read: Readings,
+  selector: string,
+  fromMs: number,
+  toMs: number,
+): { events: number; problem?: string } {
   const parsed = parseSelector(selector);
   if (parsed === undefined) return { events: 0, problem: `not a selector the console can read: ${selector}` };
   const [base, part] = splitSuffix(parsed.metric);
   const name = BY_PROMETHEUS_NAME.get(base);
   if (name === undefined) return { events: 0, problem: `no metric the console knows as ${base}` };
   const le = parsed.matchers.find((m) => m.label === 'le');
-  const grown = read.increments(name).filter((increment) => parsed.matchers.every((m) => m.label === 'le' || matches(increment.attributes, m)));
+  const grown = read
+    .increments(name)
+    .filter((increment) => parsed.matchers.every((m) => m.label === 'le' || matches(increment.attributes, m)));
   if (part === 'bucket') {
     const bound = Number(le?.value);
-    if (le === undefined || !Number.isFinite(bound)) return { events: 0, problem: `a _bucket selector needs le="<bound>": ${selector}` };
+    if (le === undefined || !Number.isFinite(bound))
+      return { events: 0, problem: `a _bucket selector needs le="<bound>": ${selector}` };
     const { bounds, buckets } = distribution(grown, fromMs, toMs);
     return { events: buckets.reduce((sum, n, i) => ((bounds[i] ?? Infinity) <= bound ? sum + n : sum), 0) };
   }

@@ -3,8 +3,10 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Queue, ReadModel, WishStore } from '../../ports/index.js';
 import type { FrontDoorConfig, Logger, Secret } from '../../runtime/index.js';
-import { PROBES, pathOf } from './door-paths.js';
+import { registerMetricsRoute } from '../shared/metrics-route.js';
+import { installSecurityHeaders } from '../shared/security-headers.js';
 import { installClosingDoor } from './closing-door.js';
+import { PROBES, pathOf } from './door-paths.js';
 import { installLoadShedding } from './load-shedding.js';
 import { defaultWebRoot, readSorryPage, registerPageRoutes } from './page-routes.js';
 import { installProblemHandlers } from './problem.js';
@@ -12,8 +14,6 @@ import { installRateLimits } from './rate-limits.js';
 import { registerReadRoutes } from './read-routes.js';
 import { installRefusalReport } from './refusals.js';
 import { problemSchema } from './schemas.js';
-import { registerMetricsRoute } from '../shared/metrics-route.js';
-import { installSecurityHeaders } from '../shared/security-headers.js';
 import { installRequestTracing } from './tracing.js';
 import { registerWishRoutes } from './wish-routes.js';
 
@@ -60,8 +60,14 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Exodus', version: '0.1.0', description: 'Last wishes of the evacuees: submit, follow, read the wall.' },
-      components: { securitySchemes: { boardingPass: { type: 'http', scheme: 'bearer', description: 'Your boarding pass' } } },
+      info: {
+        title: 'Exodus',
+        version: '0.1.0',
+        description: 'Last wishes of the evacuees: submit, follow, read the wall.',
+      },
+      components: {
+        securitySchemes: { boardingPass: { type: 'http', scheme: 'bearer', description: 'Your boarding pass' } },
+      },
     },
   });
   installProblemHandlers(app, deps.logger);
@@ -73,7 +79,12 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
   installSecurityHeaders(app);
   const sorryPage = readSorryPage(webRoot);
   installClosingDoor(app, sorryPage);
-  const writeGate = await installLoadShedding(app, { limits: deps.frontDoor, queueReachable: deps.ready, sorryPage, logger: deps.logger });
+  const writeGate = await installLoadShedding(app, {
+    limits: deps.frontDoor,
+    queueReachable: deps.ready,
+    sorryPage,
+    logger: deps.logger,
+  });
   const guards = await installRateLimits(app, deps.frontDoor, sorryPage);
   app.addHook('onRequest', async (request, reply) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return;
@@ -87,7 +98,10 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
       await deps.ready();
       return { status: 'ready' };
     } catch (error) {
-      return reply.code(503).header('retry-after', '5').send({ status: 'not ready', reason: error instanceof Error ? error.message : String(error) });
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ status: 'not ready', reason: error instanceof Error ? error.message : String(error) });
     }
   });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

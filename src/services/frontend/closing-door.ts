@@ -21,7 +21,17 @@ export function installClosingDoor(app: FastifyInstance, sorryPage: string): voi
     if (!closing) return;
     const path = pathOf(request);
     if (path === '/healthz' || SORRY_ASSETS.has(path)) return;
-    if (wantsPage(request)) return sendSorryPage(reply, sorryPage, { status: 503, retryAfterSeconds: RETRY_AFTER_SECONDS, reason: 'shutting-down' });
-    throw HttpProblem.retryLater({ status: 503, slug: 'shutting-down', detail: 'this frontend is stopping; please retry shortly', retryAfterSeconds: RETRY_AFTER_SECONDS });
+    if (wantsPage(request))
+      return sendSorryPage(reply, sorryPage, {
+        status: 503,
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+        reason: 'shutting-down',
+      });
+    throw HttpProblem.retryLater({
+      status: 503,
+      slug: 'shutting-down',
+      detail: 'this frontend is stopping; please retry shortly',
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+    });
   });
 }

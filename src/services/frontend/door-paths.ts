@@ -17,7 +17,9 @@ export function pathOf(request: FastifyRequest): string {
 
 /** A browser asking for a page (not the API, not a script or style): it gets the sorry page, not JSON. */
 export function wantsPage(request: FastifyRequest): boolean {
-  return request.method === 'GET' && !request.url.startsWith('/api/') && (request.headers.accept ?? '').includes('text/html');
+  return (
+    request.method === 'GET' && !request.url.startsWith('/api/') && (request.headers.accept ?? '').includes('text/html')
+  );
 }
 
 declare module 'fastify' {
@@ -39,5 +41,10 @@ export function sendSorryPage(
   { status, retryAfterSeconds, reason }: { status: 429 | 503; retryAfterSeconds: number; reason: string },
 ): FastifyReply {
   reply.request.refusedFor = { reason };
-  return reply.code(status).header('retry-after', String(retryAfterSeconds)).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page);
+  return reply
+    .code(status)
+    .header('retry-after', String(retryAfterSeconds))
+    .header('cache-control', 'no-store')
+    .type('text/html; charset=utf-8')
+    .send(page);
 }

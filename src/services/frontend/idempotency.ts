@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { createHash } from 'node:crypto';
 import { HttpProblem } from './problem.js';
 
 /**
@@ -19,13 +19,23 @@ export class IdempotencyCache<T extends object> {
     this.entries = new LRUCache({ max: options.maxEntries, ttl: options.ttlMs });
   }
 
-  async once(scope: string, key: string, body: unknown, run: () => Promise<T>): Promise<{ answer: T; replayed: boolean }> {
+  async once(
+    scope: string,
+    key: string,
+    body: unknown,
+    run: () => Promise<T>,
+  ): Promise<{ answer: T; replayed: boolean }> {
     const id = `${scope}\u0000${key}`;
     const fingerprint = createHash('sha256').update(JSON.stringify(body)).digest('base64url');
     const known = this.entries.get(id);
     if (known !== undefined) {
       if (known.fingerprint !== fingerprint) {
-        throw new HttpProblem({ status: 422, slug: 'idempotency-key-reused', title: 'Idempotency key reused', detail: 'this Idempotency-Key was already used with a different request body' });
+        throw new HttpProblem({
+          status: 422,
+          slug: 'idempotency-key-reused',
+          title: 'Idempotency key reused',
+          detail: 'this Idempotency-Key was already used with a different request body',
+        });
       }
       return { answer: await known.answer, replayed: true };
     }

@@ -25,8 +25,16 @@ export interface SheddingDeps {
 const QUEUE_CHECK_INTERVAL_MS = 1000;
 const SAMPLE_INTERVAL_MS = 250;
 
-const TOO_BUSY = { slug: 'overloaded', detail: 'too busy to answer in time; please retry shortly', retryAfterSeconds: 2 } as const;
-const NO_MEMORY = { slug: 'out-of-memory', detail: 'out of memory headroom; please retry shortly', retryAfterSeconds: 5 } as const;
+const TOO_BUSY = {
+  slug: 'overloaded',
+  detail: 'too busy to answer in time; please retry shortly',
+  retryAfterSeconds: 2,
+} as const;
+const NO_MEMORY = {
+  slug: 'out-of-memory',
+  detail: 'out of memory headroom; please retry shortly',
+  retryAfterSeconds: 5,
+} as const;
 /** What each of under-pressure's checks says to the client, and the reason its shedding is reported with. */
 const REASONS = {
   eventLoopDelay: { ...TOO_BUSY, because: 'event-loop-delay' },
@@ -52,7 +60,8 @@ export async function installLoadShedding(app: FastifyInstance, deps: SheddingDe
     pressureHandler: async (request, reply, type) => {
       const path = pathOf(request);
       if (PROBES.has(path) || SORRY_ASSETS.has(path)) return;
-      const { slug, detail, retryAfterSeconds, because } = REASONS[type as keyof typeof REASONS] ?? REASONS.eventLoopDelay;
+      const { slug, detail, retryAfterSeconds, because } =
+        REASONS[type as keyof typeof REASONS] ?? REASONS.eventLoopDelay;
       events.refused(because);
       if (wantsPage(request)) {
         sendSorryPage(reply, deps.sorryPage, { status: 503, retryAfterSeconds, reason: slug });
@@ -62,7 +71,10 @@ export async function installLoadShedding(app: FastifyInstance, deps: SheddingDe
     },
   });
   const gate = new WriteGate(deps.limits.maxInFlightWrites, events);
-  const watch = setInterval(() => void gate.checkQueue(deps.queueReachable, deps.logger).then(() => events.tick()), QUEUE_CHECK_INTERVAL_MS);
+  const watch = setInterval(
+    () => void gate.checkQueue(deps.queueReachable, deps.logger).then(() => events.tick()),
+    QUEUE_CHECK_INTERVAL_MS,
+  );
   watch.unref();
   app.addHook('onClose', async () => clearInterval(watch));
   return gate;
@@ -86,11 +98,25 @@ export class WriteGate {
   send<T>(write: () => Promise<T>): Promise<T> {
     if (!this.#queueUp) {
       this.events.refused('intake-unavailable');
-      return Promise.reject(HttpProblem.retryLater({ status: 503, slug: 'intake-unavailable', detail: 'the wish queue is unreachable; nothing can be accepted durably right now', retryAfterSeconds: 5 }));
+      return Promise.reject(
+        HttpProblem.retryLater({
+          status: 503,
+          slug: 'intake-unavailable',
+          detail: 'the wish queue is unreachable; nothing can be accepted durably right now',
+          retryAfterSeconds: 5,
+        }),
+      );
     }
     if (this.#inFlight >= this.max) {
       this.events.refused('writes-in-flight');
-      return Promise.reject(HttpProblem.retryLater({ status: 503, slug: 'overloaded', detail: `more than ${this.max} wishes are already being queued; please retry shortly`, retryAfterSeconds: 1 }));
+      return Promise.reject(
+        HttpProblem.retryLater({
+          status: 503,
+          slug: 'overloaded',
+          detail: `more than ${this.max} wishes are already being queued; please retry shortly`,
+          retryAfterSeconds: 1,
+        }),
+      );
     }
     this.#inFlight++;
     const sending = write();

@@ -16,6 +16,7 @@ export function readSorryPage(webRoot: string): string {
 
 /** Serves the web page at `/`: built files only, revalidated on each load (names carry no hash). */
 export async function registerPageRoutes(app: FastifyInstance, webRoot: string): Promise<void> {
-  if (!existsSync(join(webRoot, 'index.html'))) throw new Error(`the web page is not built (${webRoot}): run npm run build`);
+  if (!existsSync(join(webRoot, 'index.html')))
+    throw new Error(`the web page is not built (${webRoot}): run npm run build`);
   await app.register(fastifyStatic, { root: webRoot, prefix: '/', index: 'index.html', maxAge: 0, schemaHide: true });
 }

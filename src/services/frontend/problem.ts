@@ -1,5 +1,12 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AuthError, TransientError, ValidationError, passProblemType, type FieldProblem, type MessageRefusedError } from '../../domain/index.js';
+import {
+  AuthError,
+  TransientError,
+  ValidationError,
+  passProblemType,
+  type FieldProblem,
+  type MessageRefusedError,
+} from '../../domain/index.js';
 import type { Logger } from '../../runtime/index.js';
 
 /**
@@ -48,9 +55,29 @@ export class HttpProblem extends Error {
   }
 
   /** 429 or 503 with `Retry-After`: the client is told to come back, and when. A refusal. */
-  static retryLater({ status, slug, detail, retryAfterSeconds, cause }: { status: 429 | 503; slug: string; detail: string; retryAfterSeconds: number; cause?: unknown }): HttpProblem {
+  static retryLater({
+    status,
+    slug,
+    detail,
+    retryAfterSeconds,
+    cause,
+  }: {
+    status: 429 | 503;
+    slug: string;
+    detail: string;
+    retryAfterSeconds: number;
+    cause?: unknown;
+  }): HttpProblem {
     const title = status === 429 ? 'Too many requests' : 'Service unavailable';
-    return new HttpProblem({ status, slug, title, detail, headers: { 'retry-after': String(retryAfterSeconds) }, refusal: true, cause });
+    return new HttpProblem({
+      status,
+      slug,
+      title,
+      detail,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+      refusal: true,
+      cause,
+    });
   }
 
   /**
@@ -65,7 +92,8 @@ export class HttpProblem extends Error {
       status: 500,
       slug: WISH_REFUSED,
       title: 'Wish refused by the queue',
-      detail: 'the wish queue refused this text, so sending it again will not help; nothing was kept, and the operators have been told',
+      detail:
+        'the wish queue refused this text, so sending it again will not help; nothing was kept, and the operators have been told',
       refusal: true,
       cause,
     });
@@ -86,7 +114,11 @@ const TITLES: Readonly<Record<number, [slug: string, title: string]>> = {
   503: ['unavailable', 'Service unavailable'],
 };
 
-export function sendProblem(reply: FastifyReply, problem: Problem, headers: Readonly<Record<string, string>> = {}): FastifyReply {
+export function sendProblem(
+  reply: FastifyReply,
+  problem: Problem,
+  headers: Readonly<Record<string, string>> = {},
+): FastifyReply {
   return reply.code(problem.status).headers(headers).type('application/problem+json').send(problem);
 }
 
@@ -114,13 +146,28 @@ export function installProblemHandlers(app: FastifyInstance, logger: Logger): vo
  * write's queue failure is answered where it happens (wish-routes.ts).
  */
 function storeAway(error: TransientError): HttpProblem & FastifyError {
-  return HttpProblem.retryLater({ status: 503, slug: 'store-unavailable', detail: 'the wishes cannot be read for a moment; please retry shortly', retryAfterSeconds: 2, cause: error }) as HttpProblem & FastifyError;
+  return HttpProblem.retryLater({
+    status: 503,
+    slug: 'store-unavailable',
+    detail: 'the wishes cannot be read for a moment; please retry shortly',
+    retryAfterSeconds: 2,
+    cause: error,
+  }) as HttpProblem & FastifyError;
 }
 
-function toProblem(error: FastifyError, request: FastifyRequest): { problem: Problem; headers: Record<string, string> } {
+function toProblem(
+  error: FastifyError,
+  request: FastifyRequest,
+): { problem: Problem; headers: Record<string, string> } {
   if (error instanceof HttpProblem) {
     return {
-      problem: { type: `/problems/${error.slug}`, title: error.title, status: error.status, detail: error.message, instance: request.url },
+      problem: {
+        type: `/problems/${error.slug}`,
+        title: error.title,
+        status: error.status,
+        detail: error.message,
+        instance: request.url,
+      },
       headers: { ...error.headers },
     };
   }
@@ -132,21 +179,41 @@ function toProblem(error: FastifyError, request: FastifyRequest): { problem: Pro
     };
   }
   if (error instanceof ValidationError) {
-    return { problem: { ...problemOf(400, error.message, request), type: '/problems/invalid-wish', title: 'Invalid request', errors: error.problems }, headers: {} };
+    return {
+      problem: {
+        ...problemOf(400, error.message, request),
+        type: '/problems/invalid-wish',
+        title: 'Invalid request',
+        errors: error.problems,
+      },
+      headers: {},
+    };
   }
   if (error.validation) {
     // Schema errors from Fastify's own validator (query strings, params): name each field.
     const errors = error.validation.map((issue) => ({
-      field: fieldName(issue.instancePath, (issue.params as { missingProperty?: string }).missingProperty, error.validationContext),
+      field: fieldName(
+        issue.instancePath,
+        (issue.params as { missingProperty?: string }).missingProperty,
+        error.validationContext,
+      ),
       reason: issue.message ?? 'is invalid',
     }));
     return {
-      problem: { ...problemOf(400, errors.map((e) => `${e.field}: ${e.reason}`).join('; '), request), title: 'Invalid request', errors },
+      problem: {
+        ...problemOf(400, errors.map((e) => `${e.field}: ${e.reason}`).join('; '), request),
+        title: 'Invalid request',
+        errors,
+      },
       headers: {},
     };
   }
-  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
-  return { problem: problemOf(status, status >= 500 ? 'the request could not be completed' : error.message, request), headers: {} };
+  const status =
+    typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+  return {
+    problem: problemOf(status, status >= 500 ? 'the request could not be completed' : error.message, request),
+    headers: {},
+  };
 }
 
 function problemOf(status: number, detail: string, request: FastifyRequest): Problem {

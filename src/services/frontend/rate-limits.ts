@@ -36,26 +36,49 @@ const KEYS_REMEMBERED = 200_000;
  * good request is limited by address: writes with a valid pass are limited per evacuee (malformed
  * ones included), and per address only writes without a valid pass are counted.
  */
-export async function installRateLimits(app: FastifyInstance, limits: RateLimits, sorryPage: string): Promise<RateGuards> {
+export async function installRateLimits(
+  app: FastifyInstance,
+  limits: RateLimits,
+  sorryPage: string,
+): Promise<RateGuards> {
   await app.register(rateLimit, { global: false });
   const counter = (perMinute: number, keyOf?: (request: FastifyRequest) => string) => {
     // Each limit gets a store of its own, sized by `cache` (the plugin's default remembers 5,000
     // keys). Its types omit `cache` for createRateLimit, though the store honours it: a test checks.
-    const options: CreateRateLimitOptions & { cache: number } = { max: perMinute, timeWindow: WINDOW_MS, cache: KEYS_REMEMBERED, ...(keyOf === undefined ? {} : { keyGenerator: keyOf }) };
+    const options: CreateRateLimitOptions & { cache: number } = {
+      max: perMinute,
+      timeWindow: WINDOW_MS,
+      cache: KEYS_REMEMBERED,
+      ...(keyOf === undefined ? {} : { keyGenerator: keyOf }),
+    };
     return app.createRateLimit(options);
   };
   const limited = (retryAfterSeconds: number, detail: string): HttpProblem => {
     const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
-    return HttpProblem.retryLater({ status: 429, slug: 'rate-limited', detail: `${detail}; try again in ${retryAfter} s`, retryAfterSeconds: retryAfter });
+    return HttpProblem.retryLater({
+      status: 429,
+      slug: 'rate-limited',
+      detail: `${detail}; try again in ${retryAfter} s`,
+      retryAfterSeconds: retryAfter,
+    });
   };
-  const guard = (perMinute: number, what: string, keyOf?: (request: FastifyRequest) => string): onRequestAsyncHookHandler[] => {
+  const guard = (
+    perMinute: number,
+    what: string,
+    keyOf?: (request: FastifyRequest) => string,
+  ): onRequestAsyncHookHandler[] => {
     if (perMinute === 0) return [];
     const check = counter(perMinute, keyOf);
     return [
       async (request, reply) => {
         const verdict = await check(request);
         if (verdict.isAllowed || !verdict.isExceeded) return;
-        if (wantsPage(request)) return sendSorryPage(reply, sorryPage, { status: 429, retryAfterSeconds: Math.max(1, verdict.ttlInSeconds), reason: 'rate-limited' });
+        if (wantsPage(request))
+          return sendSorryPage(reply, sorryPage, {
+            status: 429,
+            retryAfterSeconds: Math.max(1, verdict.ttlInSeconds),
+            reason: 'rate-limited',
+          });
         reply.header('ratelimit-limit', String(verdict.max));
         throw limited(verdict.ttlInSeconds, `at most ${perMinute} ${what} a minute`);
       },
@@ -67,7 +90,10 @@ export async function installRateLimits(app: FastifyInstance, limits: RateLimits
     return async (request) => {
       const verdict = await refusals(request);
       if (!verdict.isAllowed && verdict.isExceeded) {
-        throw limited(verdict.ttlInSeconds, `at most ${perMinute} wishes without a valid boarding pass from one address a minute`);
+        throw limited(
+          verdict.ttlInSeconds,
+          `at most ${perMinute} wishes without a valid boarding pass from one address a minute`,
+        );
       }
     };
   };

@@ -44,11 +44,32 @@ export function registerReadRoutes(app: FastifyInstance, readModel: ReadModel, c
 }
 
 /** `load`, with answers kept `ttlMs` per key and in-flight loads shared (lru-cache's `fetch`). */
-function cached<Q, A extends object>({ ttlMs, max, load, keyOf }: { ttlMs: number; max: number; load: (query: Q) => Promise<A>; keyOf: (query: Q) => string }): (query: Q) => Promise<A> {
+function cached<Q, A extends object>({
+  ttlMs,
+  max,
+  load,
+  keyOf,
+}: {
+  ttlMs: number;
+  max: number;
+  load: (query: Q) => Promise<A>;
+  keyOf: (query: Q) => string;
+}): (query: Q) => Promise<A> {
   if (ttlMs === 0) return load;
   type Loader = () => Promise<A>;
   // A load still running when its key is evicted (more than `max` distinct reads at once) finishes
   // for its callers instead of failing them.
-  const cache = new LRUCache<string, A, Loader>({ max, ttl: ttlMs, ignoreFetchAbort: true, allowStaleOnFetchAbort: true, fetchMethod: (_key, _stale, { context }) => context() });
-  return async (query) => (await cache.fetch(keyOf(query), { context: () => load(query) } as LRUCache.FetchOptionsWithContext<string, A, Loader>)) ?? load(query);
+  const cache = new LRUCache<string, A, Loader>({
+    max,
+    ttl: ttlMs,
+    ignoreFetchAbort: true,
+    allowStaleOnFetchAbort: true,
+    fetchMethod: (_key, _stale, { context }) => context(),
+  });
+  return async (query) =>
+    (await cache.fetch(keyOf(query), { context: () => load(query) } as LRUCache.FetchOptionsWithContext<
+      string,
+      A,
+      Loader
+    >)) ?? load(query);
 }

@@ -24,13 +24,16 @@ const LOG_INTERVAL_MS = 1000;
 export function installRefusalReport(app: FastifyInstance, logger: Logger): void {
   const log = new RefusalLog(logger);
   const refused = meter().createCounter('exodus.http.server.refused_requests', {
-    description: 'Requests answered 429 (rate limit), 503 (load shed, queue unavailable) or 500 (a wish the queue refused for what it holds), by reason',
+    description:
+      'Requests answered 429 (rate limit), 503 (load shed, queue unavailable) or 500 (a wish the queue refused for what it holds), by reason',
     unit: '{request}',
   });
   app.addHook('onResponse', async (request, reply) => {
     const shed = reply.statusCode === 429 || reply.statusCode === 503;
     if ((!shed && request.refusedFor === undefined) || PROBES.has(pathOf(request))) return;
-    const { reason, cause } = request.refusedFor ?? { reason: reply.statusCode === 429 ? 'rate-limited' : 'unavailable' };
+    const { reason, cause } = request.refusedFor ?? {
+      reason: reply.statusCode === 429 ? 'rate-limited' : 'unavailable',
+    };
     refused.add(1, { 'http.response.status_code': reply.statusCode, 'exodus.refusal.reason': reason });
     log.record(reply.statusCode, reason, cause);
   });

@@ -16,7 +16,10 @@ export const problemSchema = {
     status: { type: 'integer' },
     detail: { type: 'string' },
     instance: { type: 'string' },
-    errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, reason: { type: 'string' } } } },
+    errors: {
+      type: 'array',
+      items: { type: 'object', properties: { field: { type: 'string' }, reason: { type: 'string' } } },
+    },
   },
 } as const;
 
@@ -74,7 +77,10 @@ export const wishStatusSchema = {
         destination,
         submittedAt: { type: 'string' },
         arrivalDate: { type: 'string' },
-        markupFlagged: { type: 'boolean', description: 'the text looks like markup: kept and shown as text, reported as an injection attempt' },
+        markupFlagged: {
+          type: 'boolean',
+          description: 'the text looks like markup: kept and shown as text, reported as an injection attempt',
+        },
       },
     },
     404: problem,
@@ -124,5 +130,9 @@ export const wallSchema = {
 
 export const tallySchema = {
   summary: 'Evacuees with a stored current wish, by destination',
-  response: { 200: { type: 'object', properties: { mars: { type: 'integer' }, europa: { type: 'integer' } } }, 429: problem, 503: problem },
+  response: {
+    200: { type: 'object', properties: { mars: { type: 'integer' }, europa: { type: 'integer' } } },
+    429: problem,
+    503: problem,
+  },
 } as const;

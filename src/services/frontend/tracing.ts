@@ -25,7 +25,14 @@ export function installRequestTracing(app: FastifyInstance): void {
     const route = request.routeOptions.url ?? 'unmatched';
     const span = tracer().startSpan(
       `${request.method} ${route}`,
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'http.route': route, 'url.path': request.url.split('?')[0] ?? '' } },
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'http.request.method': request.method,
+          'http.route': route,
+          'url.path': request.url.split('?')[0] ?? '',
+        },
+      },
       parent,
     );
     request.span = span;

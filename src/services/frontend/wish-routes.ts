@@ -1,13 +1,20 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { checkSubmission, verifyPass, AuthError, MessageRefusedError, type AcceptedWish, type WishSubmission } from '../../domain/index.js';
+import {
+  AuthError,
+  checkSubmission,
+  MessageRefusedError,
+  verifyPass,
+  type AcceptedWish,
+  type WishSubmission,
+} from '../../domain/index.js';
 import { EVENT_TYPES, QUEUES, type Queue, type WishStore } from '../../ports/index.js';
 import { countWish, createEnvelope, produce, tagWishSpan, type Secret } from '../../runtime/index.js';
 import { IdempotencyCache } from './idempotency.js';
-import { newWishId, wishIdIssuedAt } from './wish-id.js';
 import type { WriteGate } from './load-shedding.js';
 import { HttpProblem } from './problem.js';
 import type { RateGuards } from './rate-limits.js';
 import { submitWishSchema, wishStatusSchema } from './schemas.js';
+import { newWishId, wishIdIssuedAt } from './wish-id.js';
 
 export interface WishRouteDeps {
   readonly intake: Queue;
@@ -40,16 +47,33 @@ export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): v
       await produce(
         QUEUES.intake,
         () => [createEnvelope(EVENT_TYPES.wishAccepted, '/exodus/frontend', `${wish.id}.accepted`, wish)],
-        (messages) => withTimeout(deps.writeGate.send(() => deps.intake.send(messages)), deps.sendTimeoutMs),
+        (messages) =>
+          withTimeout(
+            deps.writeGate.send(() => deps.intake.send(messages)),
+            deps.sendTimeoutMs,
+          ),
       );
     } catch (error) {
       if (error instanceof HttpProblem) throw error; // the gate's own answer
       // This wish, not the queue: the next one goes through, so the door stays open.
       if (error instanceof MessageRefusedError) throw HttpProblem.wishRefused(error);
-      throw HttpProblem.retryLater({ status: 503, slug: 'intake-unavailable', detail: 'the wish could not be queued durably; please retry', retryAfterSeconds: 2, cause: error });
+      throw HttpProblem.retryLater({
+        status: 503,
+        slug: 'intake-unavailable',
+        detail: 'the wish could not be queued durably; please retry',
+        retryAfterSeconds: 2,
+        cause: error,
+      });
     }
     countWish('accepted');
-    return { id: wish.id, status: 'pending', evacueeId, destination: wish.destination, submittedAt: wish.submittedAt, statusUrl: `/api/wishes/${wish.id}` };
+    return {
+      id: wish.id,
+      status: 'pending',
+      evacueeId,
+      destination: wish.destination,
+      submittedAt: wish.submittedAt,
+      statusUrl: `/api/wishes/${wish.id}`,
+    };
   };
 
   app.post(
@@ -99,7 +123,13 @@ export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): v
     const { id } = request.params as { id: string };
     const record = await deps.store.get(id);
     if (record === undefined) {
-      if (!plausiblyPending(id)) throw new HttpProblem({ status: 404, slug: 'unknown-wish', title: 'Unknown wish', detail: `no wish with id ${id}` });
+      if (!plausiblyPending(id))
+        throw new HttpProblem({
+          status: 404,
+          slug: 'unknown-wish',
+          title: 'Unknown wish',
+          detail: `no wish with id ${id}`,
+        });
       return { id, status: 'pending' };
     }
     return {
@@ -110,7 +140,11 @@ export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): v
       ...(record.reason === undefined ? {} : { reason: record.reason }),
       ...(record.wish === undefined
         ? {}
-        : { destination: record.wish.destination, arrivalDate: record.wish.arrivalDate, markupFlagged: record.wish.markupFlagged }),
+        : {
+            destination: record.wish.destination,
+            arrivalDate: record.wish.arrivalDate,
+            markupFlagged: record.wish.markupFlagged,
+          }),
     };
   });
 }
@@ -123,9 +157,11 @@ declare module 'fastify' {
 
 function evacueeFrom(request: FastifyRequest, secret: Secret): string {
   const header = request.headers.authorization;
-  if (header === undefined || header === '') throw new AuthError('missing', 'send your boarding pass as "Authorization: Bearer <pass>"');
+  if (header === undefined || header === '')
+    throw new AuthError('missing', 'send your boarding pass as "Authorization: Bearer <pass>"');
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match?.[1]) throw new AuthError('malformed', 'this is not a boarding pass: send it as "Authorization: Bearer <pass>"');
+  if (!match?.[1])
+    throw new AuthError('malformed', 'this is not a boarding pass: send it as "Authorization: Bearer <pass>"');
   return verifyPass(secret.reveal(), match[1]);
 }
 

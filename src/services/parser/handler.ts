@@ -1,6 +1,13 @@
 import { asAcceptedWish, parseWish } from '../../domain/index.js';
 import { EVENT_TYPES, type Envelope, type Topic, type WishStore } from '../../ports/index.js';
-import { countWish, createEnvelope, produce, tagWishSpan, type Logger, type MessageHandler } from '../../runtime/index.js';
+import {
+  countWish,
+  createEnvelope,
+  produce,
+  tagWishSpan,
+  type Logger,
+  type MessageHandler,
+} from '../../runtime/index.js';
 import { expectEvent } from '../shared/expect-event.js';
 import { injectionReporter } from './injection-report.js';
 

@@ -31,12 +31,22 @@ export function injectionReporter(logger: Logger): (wish: ParsedWish) => void {
   const log = new IntervalLog<Summary>(LOG_INTERVAL_MS, ({ count, wishIds, evacueeIds }) => {
     if (count === 0) return; // the second's only attempt already has its line
     logger.warn(
-      { event: EVENT.injectionAttempt, count, windowMs: LOG_INTERVAL_MS, sampleWishIds: wishIds, sampleEvacueeIds: evacueeIds },
+      {
+        event: EVENT.injectionAttempt,
+        count,
+        windowMs: LOG_INTERVAL_MS,
+        sampleWishIds: wishIds,
+        sampleEvacueeIds: evacueeIds,
+      },
       'injection attempts: more wishes looked like markup in this second (kept as text, flagged)',
     );
   });
   return (wish) => {
-    const ids = { [ATTRIBUTE.evacueeId]: wish.evacueeId, [ATTRIBUTE.wishId]: wish.id, 'exodus.wish.submitted_at': wish.submittedAt };
+    const ids = {
+      [ATTRIBUTE.evacueeId]: wish.evacueeId,
+      [ATTRIBUTE.wishId]: wish.id,
+      'exodus.wish.submitted_at': wish.submittedAt,
+    };
     attempts.add(1);
     trace.getActiveSpan()?.addEvent('exodus.injection_attempt', ids);
     const { summary, first } = log.gather('injection', () => ({ count: 0, wishIds: [], evacueeIds: [] }));
@@ -49,6 +59,7 @@ export function injectionReporter(logger: Logger): (wish: ParsedWish) => void {
     }
     summary.count++;
     if (summary.wishIds.length < SAMPLE_IDS) summary.wishIds.push(wish.id);
-    if (summary.evacueeIds.length < SAMPLE_IDS && !summary.evacueeIds.includes(wish.evacueeId)) summary.evacueeIds.push(wish.evacueeId);
+    if (summary.evacueeIds.length < SAMPLE_IDS && !summary.evacueeIds.includes(wish.evacueeId))
+      summary.evacueeIds.push(wish.evacueeId);
   };
 }

@@ -17,20 +17,33 @@ describe('exodus up and its console', () => {
   });
 
   it("keeps the user's own tuning, and leaves export alone when the user chose an endpoint or there is no console", () => {
-    expect(consoleExportEnv('http://127.0.0.1:3001', 'tok', { OTEL_METRIC_EXPORT_INTERVAL: '60000', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toEqual({
+    expect(
+      consoleExportEnv('http://127.0.0.1:3001', 'tok', {
+        OTEL_METRIC_EXPORT_INTERVAL: '60000',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      }),
+    ).toEqual({
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:3001',
       OTEL_EXPORTER_OTLP_HEADERS: 'api-key=tok',
       OTEL_BSP_SCHEDULE_DELAY: '1000',
     });
-    expect(consoleExportEnv('http://127.0.0.1:3001', 'tok', { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.nr-data.net' })).toEqual({});
-    expect(consoleExportEnv('http://127.0.0.1:3001', 'tok', { OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://collector:4318/v1/logs' })).toEqual({});
+    expect(
+      consoleExportEnv('http://127.0.0.1:3001', 'tok', { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.nr-data.net' }),
+    ).toEqual({});
+    expect(
+      consoleExportEnv('http://127.0.0.1:3001', 'tok', {
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://collector:4318/v1/logs',
+      }),
+    ).toEqual({});
     expect(consoleExportEnv(undefined, 'tok', {})).toEqual({});
   });
 
   it("names each process in its resource, after the user's own attributes", () => {
     expect(withInstanceId(undefined, 'worker-2')).toBe('service.instance.id=worker-2');
     expect(withInstanceId('', 'worker-2')).toBe('service.instance.id=worker-2');
-    expect(withInstanceId('deployment.environment=test', 'tally-1')).toBe('deployment.environment=test,service.instance.id=tally-1');
+    expect(withInstanceId('deployment.environment=test', 'tally-1')).toBe(
+      'deployment.environment=test,service.instance.id=tally-1',
+    );
   });
 
   it('reaches a console bound to every address on loopback', () => {
@@ -44,7 +57,9 @@ describe('exodus up and its console', () => {
     const [link, where] = consoleBanner(config, 'http://127.0.0.1:3001', 'abc', {});
     expect(link).toBe('  console     http://127.0.0.1:3001/login?token=abc');
     expect(where).toContain(`token in ${config.dataDir}/admin-token`);
-    expect(consoleBanner(config, 'http://127.0.0.1:3001', 'abc', { EXODUS_ADMIN_TOKEN: 'abc' })[1]).toContain('token from EXODUS_ADMIN_TOKEN');
+    expect(consoleBanner(config, 'http://127.0.0.1:3001', 'abc', { EXODUS_ADMIN_TOKEN: 'abc' })[1]).toContain(
+      'token from EXODUS_ADMIN_TOKEN',
+    );
     expect(consoleBanner(config, undefined, '', {})).toEqual(['  console     off (--no-console)']);
   });
 });

@@ -52,7 +52,13 @@ describe('console access: the admin token guards everything but the login page a
   beforeAll(async () => {
     store = openTelemetryStore(tempDir('exodus-console-access-store-'));
     const webRoot = pageFixture();
-    const common = { store, adminToken: TOKEN, logger: pino({ level: 'silent' }), webRoot, serveMetrics: (_request: unknown, response: { end: (text: string) => void }) => response.end('# metrics\n') };
+    const common = {
+      store,
+      adminToken: TOKEN,
+      logger: pino({ level: 'silent' }),
+      webRoot,
+      serveMetrics: (_request: unknown, response: { end: (text: string) => void }) => response.end('# metrics\n'),
+    };
     app = await buildConsoleApp(common);
     secureApp = await buildConsoleApp({ ...common, secureCookie: true });
   });
@@ -89,28 +95,56 @@ describe('console access: the admin token guards everything but the login page a
       for (const wrong of WRONG_TOKENS) {
         expectRefused(await send(request, { authorization: `Bearer ${wrong}` }), request, `bearer "${wrong}"`);
         expectRefused(await send(request, { 'api-key': wrong }), request, `api-key "${wrong}"`);
-        expectRefused(await send(request, { cookie: `exodus_console=${encodeURIComponent(wrong)}` }), request, `cookie "${wrong}"`);
+        expectRefused(
+          await send(request, { cookie: `exodus_console=${encodeURIComponent(wrong)}` }),
+          request,
+          `cookie "${wrong}"`,
+        );
       }
     }
   });
 
   it('the right token in a header that is not the bearer scheme, or in a cookie of another name, is no token', async () => {
     const request: InjectOptions = { method: 'GET', url: '/api/v1/overview' };
-    for (const headers of [{ authorization: TOKEN }, { authorization: `Basic ${TOKEN}` }, { authorization: `Token Bearer ${TOKEN}` }, { authorization: `xBearer ${TOKEN}` }, { 'x-api-key': TOKEN }, { cookie: `console=${TOKEN}` }]) {
+    for (const headers of [
+      { authorization: TOKEN },
+      { authorization: `Basic ${TOKEN}` },
+      { authorization: `Token Bearer ${TOKEN}` },
+      { authorization: `xBearer ${TOKEN}` },
+      { 'x-api-key': TOKEN },
+      { cookie: `console=${TOKEN}` },
+    ]) {
       expectRefused(await send(request, headers), request, JSON.stringify(headers));
     }
   });
 
   it('the bearer header is read first: a wrong bearer is refused even beside the right api-key or cookie', async () => {
     const request: InjectOptions = { method: 'GET', url: '/api/v1/overview' };
-    expectRefused(await send(request, { authorization: 'Bearer wrong', 'api-key': TOKEN }), request, 'a wrong bearer and the right api-key');
-    expectRefused(await send(request, { authorization: 'Bearer wrong', cookie: `exodus_console=${TOKEN}` }), request, 'a wrong bearer and the right cookie');
-    expectRefused(await send(request, { 'api-key': 'wrong', cookie: `exodus_console=${TOKEN}` }), request, 'a wrong api-key and the right cookie');
+    expectRefused(
+      await send(request, { authorization: 'Bearer wrong', 'api-key': TOKEN }),
+      request,
+      'a wrong bearer and the right api-key',
+    );
+    expectRefused(
+      await send(request, { authorization: 'Bearer wrong', cookie: `exodus_console=${TOKEN}` }),
+      request,
+      'a wrong bearer and the right cookie',
+    );
+    expectRefused(
+      await send(request, { 'api-key': 'wrong', cookie: `exodus_console=${TOKEN}` }),
+      request,
+      'a wrong api-key and the right cookie',
+    );
   });
 
   it('the right token opens every protected path, presented as a bearer (any case of the scheme), an api-key or the cookie', async () => {
     for (const request of PROTECTED) {
-      for (const headers of [{ authorization: `Bearer ${TOKEN}` }, { authorization: `bearer ${TOKEN}` }, { 'api-key': TOKEN }, { cookie: `exodus_console=${TOKEN}` }]) {
+      for (const headers of [
+        { authorization: `Bearer ${TOKEN}` },
+        { authorization: `bearer ${TOKEN}` },
+        { 'api-key': TOKEN },
+        { cookie: `exodus_console=${TOKEN}` },
+      ]) {
         const response = await send(request, headers);
         const what = `${request.method ?? 'GET'} ${urlOf(request)} with ${JSON.stringify(headers)}`;
         expect(response.statusCode, what).toBeLessThan(400);
@@ -121,12 +155,25 @@ describe('console access: the admin token guards everything but the login page a
 
   it('/login with a wrong token (link or form) is 401 with the login page, and sets no cookie', async () => {
     const bad: InjectOptions[] = [
-      ...WRONG_TOKENS.map((wrong): InjectOptions => ({ method: 'GET', url: `/login?token=${encodeURIComponent(wrong)}` })),
-      ...WRONG_TOKENS.map((wrong): InjectOptions => ({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${encodeURIComponent(wrong)}` })),
+      ...WRONG_TOKENS.map((wrong): InjectOptions => ({
+        method: 'GET',
+        url: `/login?token=${encodeURIComponent(wrong)}`,
+      })),
+      ...WRONG_TOKENS.map((wrong): InjectOptions => ({
+        method: 'POST',
+        url: '/login',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `token=${encodeURIComponent(wrong)}`,
+      })),
       { method: 'GET', url: '/login' },
       { method: 'GET', url: '/login?token=' },
       { method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: '' },
-      { method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `other=${TOKEN}` },
+      {
+        method: 'POST',
+        url: '/login',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `other=${TOKEN}`,
+      },
       // A form sent with no body at all.
       { method: 'POST', url: '/login' },
     ];
@@ -139,7 +186,12 @@ describe('console access: the admin token guards everything but the login page a
 
   it('/login with the right token (link or form) sets an HttpOnly, SameSite=Strict cookie for the whole console and goes to it; the cookie then opens it', async () => {
     const link = await send({ method: 'GET', url: `/login?token=${TOKEN}` });
-    const form = await send({ method: 'POST', url: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${encodeURIComponent(TOKEN)}` });
+    const form = await send({
+      method: 'POST',
+      url: '/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `token=${encodeURIComponent(TOKEN)}`,
+    });
     for (const response of [link, form]) {
       expect(response.statusCode).toBe(303);
       expect(response.headers['location']).toBe('/');
@@ -176,6 +228,11 @@ describe('console access: the admin token guards everything but the login page a
     expect((await send({ method: 'GET', url: '/login.html' })).body).toBe(LOGIN_PAGE);
     expect((await send({ method: 'GET', url: '/metrics' })).body).toBe('# metrics\n');
     // Only those exact paths: one that merely starts like them is guarded.
-    for (const request of [{ method: 'GET', url: '/login.js' }, { method: 'GET', url: '/healthz/x' }, { method: 'GET', url: '/metrics.txt' }] as const) expectRefused(await send(request), request, 'no token');
+    for (const request of [
+      { method: 'GET', url: '/login.js' },
+      { method: 'GET', url: '/healthz/x' },
+      { method: 'GET', url: '/metrics.txt' },
+    ] as const)
+      expectRefused(await send(request), request, 'no token');
   });
 });

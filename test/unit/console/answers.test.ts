@@ -28,24 +28,63 @@ describe('one definition of an error: the console’s columns and the availabili
     expect(outcomeOf({ 'error.type': 'store_unavailable' })).toBe('failed');
   });
 
-  it.each(DOOR_STATUSES)('for a %i to POST /api/wishes, the SLO counts it bad exactly when the console counts it an error', (status) => {
-    const store = openTelemetryStore(tempDir('exodus-console-answers-'));
-    try {
-      const nowMs = Date.now();
-      const nanos = (ms: number): string => String(BigInt(ms) * 1_000_000n);
-      const kv = (key: string, value: string | number) => ({ key, value: typeof value === 'number' ? { intValue: String(value) } : { stringValue: value } });
-      const attributes = [kv('http.request.method', 'POST'), kv('http.route', '/api/wishes'), kv('http.response.status_code', status)];
-      const point = { startTimeUnixNano: nanos(nowMs - 10_000), timeUnixNano: nanos(nowMs - 5000), count: '1', sum: 0.01, bucketCounts: ['1', '0'], explicitBounds: [1], attributes };
-      const body = { resourceMetrics: [{ resource: { attributes: [kv('service.name', 'exodus-frontend')] }, scopeMetrics: [{ metrics: [{ name: 'http.server.request.duration', histogram: { aggregationTemporality: 2, dataPoints: [point] } }] }] }] };
-      store.record(decodeOtlp('metrics', Buffer.from(JSON.stringify(body)), 'json'));
+  it.each(DOOR_STATUSES)(
+    'for a %i to POST /api/wishes, the SLO counts it bad exactly when the console counts it an error',
+    (status) => {
+      const store = openTelemetryStore(tempDir('exodus-console-answers-'));
+      try {
+        const nowMs = Date.now();
+        const nanos = (ms: number): string => String(BigInt(ms) * 1_000_000n);
+        const kv = (key: string, value: string | number) => ({
+          key,
+          value: typeof value === 'number' ? { intValue: String(value) } : { stringValue: value },
+        });
+        const attributes = [
+          kv('http.request.method', 'POST'),
+          kv('http.route', '/api/wishes'),
+          kv('http.response.status_code', status),
+        ];
+        const point = {
+          startTimeUnixNano: nanos(nowMs - 10_000),
+          timeUnixNano: nanos(nowMs - 5000),
+          count: '1',
+          sum: 0.01,
+          bucketCounts: ['1', '0'],
+          explicitBounds: [1],
+          attributes,
+        };
+        const body = {
+          resourceMetrics: [
+            {
+              resource: { attributes: [kv('service.name', 'exodus-frontend')] },
+              scopeMetrics: [
+                {
+                  metrics: [
+                    {
+                      name: 'http.server.request.duration',
+                      histogram: { aggregationTemporality: 2, dataPoints: [point] },
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        };
+        store.record(decodeOtlp('metrics', Buffer.from(JSON.stringify(body)), 'json'));
 
-      const [availability] = sloBudgets(store, readSlos(join(packageRoot(), 'slo')).filter((slo) => slo.name === 'wish-acceptance-availability'), nowMs, 60_000);
-      const counted = (availability?.total ?? 0) === 1;
-      const bad = counted && availability?.good === 0;
-      const outcome = answerOutcome(status);
-      expect({ counted, bad }).toEqual({ counted: outcome !== 'mistaken', bad: outcome === 'failed' });
-    } finally {
-      store.close();
-    }
-  });
+        const [availability] = sloBudgets(
+          store,
+          readSlos(join(packageRoot(), 'slo')).filter((slo) => slo.name === 'wish-acceptance-availability'),
+          nowMs,
+          60_000,
+        );
+        const counted = (availability?.total ?? 0) === 1;
+        const bad = counted && availability?.good === 0;
+        const outcome = answerOutcome(status);
+        expect({ counted, bad }).toEqual({ counted: outcome !== 'mistaken', bad: outcome === 'failed' });
+      } finally {
+        store.close();
+      }
+    },
+  );
 });

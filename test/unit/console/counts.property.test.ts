@@ -41,8 +41,14 @@ const interval: fc.Arbitrary<Interval> = fc.record({
   bucket: fc.nat(BUCKETS - 1),
   sentTwice: fc.boolean(),
 });
-const life: fc.Arbitrary<Life> = fc.record({ startsAfterMs: fc.integer({ min: 1, max: 120_000 }), intervals: fc.array(interval, { minLength: 1, maxLength: 6 }) });
-const system: fc.Arbitrary<Life[][]> = fc.array(fc.array(life, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 });
+const life: fc.Arbitrary<Life> = fc.record({
+  startsAfterMs: fc.integer({ min: 1, max: 120_000 }),
+  intervals: fc.array(interval, { minLength: 1, maxLength: 6 }),
+});
+const system: fc.Arbitrary<Life[][]> = fc.array(fc.array(life, { minLength: 1, maxLength: 3 }), {
+  minLength: 1,
+  maxLength: 3,
+});
 
 type Cumulative = Map<number, { count: number; buckets: number[]; startMs: number }>;
 
@@ -52,8 +58,15 @@ interface Export {
 }
 
 const nanos = (ms: number): string => String(BigInt(ms) * 1_000_000n);
-const kv = (key: string, value: string | number) => ({ key, value: typeof value === 'number' ? { intValue: String(value) } : { stringValue: value } });
-const post = (status: number) => [kv('http.request.method', 'POST'), kv('http.route', '/api/wishes'), kv('http.response.status_code', status)];
+const kv = (key: string, value: string | number) => ({
+  key,
+  value: typeof value === 'number' ? { intValue: String(value) } : { stringValue: value },
+});
+const post = (status: number) => [
+  kv('http.request.method', 'POST'),
+  kv('http.route', '/api/wishes'),
+  kv('http.response.status_code', status),
+];
 
 /** What an OpenTelemetry SDK exports at `timeMs`: every series it has, cumulative since its start. */
 function otlpExport(process: { instance: string; pid: number }, timeMs: number, series: Cumulative): Buffer {
@@ -77,14 +90,39 @@ function otlpExport(process: { instance: string; pid: number }, timeMs: number, 
     },
     ...(accepted === undefined
       ? []
-      : [{ name: 'exodus.wishes', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ startTimeUnixNano: nanos(accepted.startMs), timeUnixNano: nanos(timeMs), asInt: String(accepted.count), attributes: [kv('exodus.wish.outcome', 'accepted')] }] } }]),
+      : [
+          {
+            name: 'exodus.wishes',
+            sum: {
+              aggregationTemporality: 2,
+              isMonotonic: true,
+              dataPoints: [
+                {
+                  startTimeUnixNano: nanos(accepted.startMs),
+                  timeUnixNano: nanos(timeMs),
+                  asInt: String(accepted.count),
+                  attributes: [kv('exodus.wish.outcome', 'accepted')],
+                },
+              ],
+            },
+          },
+        ]),
   ];
-  const resource = { attributes: [kv('service.name', 'exodus-frontend'), kv('service.instance.id', process.instance), kv('process.pid', process.pid)] };
+  const resource = {
+    attributes: [
+      kv('service.name', 'exodus-frontend'),
+      kv('service.instance.id', process.instance),
+      kv('process.pid', process.pid),
+    ],
+  };
   return Buffer.from(JSON.stringify({ resourceMetrics: [{ resource, scopeMetrics: [{ metrics }] }] }));
 }
 
 /** The exports of every process, in time order, and the requests they counted by status and bucket. */
-function play(processes: readonly (readonly Life[])[], t0: number): { exports: Export[]; counted: number[][]; endMs: number } {
+function play(
+  processes: readonly (readonly Life[])[],
+  t0: number,
+): { exports: Export[]; counted: number[][]; endMs: number } {
   const timed: (Export & { timeMs: number })[] = [];
   const counted = STATUSES.map(() => Array.from({ length: BUCKETS }, () => 0));
   let endMs = t0;
@@ -100,7 +138,11 @@ function play(processes: readonly (readonly Life[])[], t0: number): { exports: E
         requests.forEach((n, s) => {
           const status = STATUSES[s] as number;
           if (n === 0) return;
-          const seen = series.get(status) ?? { count: 0, buckets: Array.from({ length: BUCKETS }, () => 0), startMs: firstRequestMs };
+          const seen = series.get(status) ?? {
+            count: 0,
+            buckets: Array.from({ length: BUCKETS }, () => 0),
+            startMs: firstRequestMs,
+          };
           seen.count += n;
           seen.buckets[bucket] = (seen.buckets[bucket] ?? 0) + n;
           series.set(status, seen);
@@ -142,11 +184,15 @@ describe("the console's totals are what the processes counted", () => {
             if (sentTwice) store.record(decoded); // an exporter's retry of a request that was kept
           }
           const nowMs = endMs + 1000;
-          const of = (name: string) => sloBudgets(store, slos, nowMs, nowMs - t0 + 1000).find((slo) => slo.name === name);
+          const of = (name: string) =>
+            sloBudgets(store, slos, nowMs, nowMs - t0 + 1000).find((slo) => slo.name === name);
           const [accepted, shed, failed] = [0, 1, 2].map((s) => sum(counted[s] ?? []));
           const fastAccepted = sum((counted[0] ?? []).slice(0, 3)); // buckets up to le 0.25
 
-          expect(of('wish-acceptance-availability')).toMatchObject({ good: (accepted ?? 0) + (shed ?? 0), total: (accepted ?? 0) + (shed ?? 0) + (failed ?? 0) });
+          expect(of('wish-acceptance-availability')).toMatchObject({
+            good: (accepted ?? 0) + (shed ?? 0),
+            total: (accepted ?? 0) + (shed ?? 0) + (failed ?? 0),
+          });
           expect(of('wish-acceptance-latency')).toMatchObject({ good: fastAccepted, total: accepted });
           expect(of('accepted-wishes')).toMatchObject({ good: accepted, total: accepted });
 

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredPoint } from '../../../src/ports/index.js';
-import { distribution, gaugePerStep, increments, quantile, rate, ratePerStep, steps, total } from '../../../src/services/console/metric-math.js';
+import {
+  distribution,
+  gaugePerStep,
+  increments,
+  quantile,
+  rate,
+  ratePerStep,
+  steps,
+  total,
+} from '../../../src/services/console/metric-math.js';
 import { ORIGIN } from '../../../src/services/console/point-origin.js';
 
 const point = (timeMs: number, value: number, over: Partial<StoredPoint> = {}): StoredPoint => ({
@@ -22,7 +31,12 @@ const since = (startMs: number, timeMs: number, value: number, over: Partial<Sto
 
 describe('rates from cumulative counters', () => {
   it('sums the growth of every series over the window, per second', () => {
-    const points = [point(0, 100), point(10_000, 150), point(0, 0, { instance: 'j' }), point(10_000, 10, { instance: 'j' })];
+    const points = [
+      point(0, 100),
+      point(10_000, 150),
+      point(0, 0, { instance: 'j' }),
+      point(10_000, 10, { instance: 'j' }),
+    ];
     expect(rate(increments(points, 0), 0, 20_000)).toBeCloseTo(60 / 20, 10);
   });
 
@@ -59,13 +73,21 @@ describe('the first point of a series', () => {
 
 describe('delta temporality (a Collector may send it)', () => {
   it('counts each point whole: each begins where the last ended, so each is a series of its own', () => {
-    expect(total(increments([since(0, 5000, 3), since(5000, 10_000, 4), since(10_000, 15_000, 0)], 0), 0, 20_000)).toBe(7);
+    expect(total(increments([since(0, 5000, 3), since(5000, 10_000, 4), since(10_000, 15_000, 0)], 0), 0, 20_000)).toBe(
+      7,
+    );
   });
 });
 
 describe('quantiles from bucketed histograms', () => {
   const hist = (timeMs: number, buckets: number[], over: Partial<StoredPoint> = {}): StoredPoint =>
-    point(timeMs, 0, { kind: 'histogram', bounds: [10, 100], buckets, count: buckets.reduce((a, b) => a + b, 0), ...over });
+    point(timeMs, 0, {
+      kind: 'histogram',
+      bounds: [10, 100],
+      buckets,
+      count: buckets.reduce((a, b) => a + b, 0),
+      ...over,
+    });
 
   it('interpolates inside the bucket holding the rank, and answers the top bound past the last one', () => {
     const d = distribution(increments([hist(0, [0, 0, 0]), hist(1000, [50, 50, 0])], 0), 0, 2000);
@@ -76,7 +98,9 @@ describe('quantiles from bucketed histograms', () => {
   });
 
   it('has no quantile without observations', () => {
-    expect(quantile(0.99, distribution(increments([hist(0, [1, 0, 0]), hist(1000, [1, 0, 0])], 0), 0, 2000))).toBeNull();
+    expect(
+      quantile(0.99, distribution(increments([hist(0, [1, 0, 0]), hist(1000, [1, 0, 0])], 0), 0, 2000)),
+    ).toBeNull();
   });
 
   it('never counts a bucket down: a reset shows in any bucket, even when the total count grew', () => {
@@ -91,7 +115,11 @@ describe('gauges', () => {
   it('keeps the newest value per group in each step, so two processes reporting one queue count it once', () => {
     const grid = steps(0, 20_000, 10_000);
     const byQueue = () => 'intake';
-    const points = [point(1000, 5, { kind: 'gauge', instance: 'a' }), point(2000, 7, { kind: 'gauge', instance: 'b' }), point(15_000, 3, { kind: 'gauge' })];
+    const points = [
+      point(1000, 5, { kind: 'gauge', instance: 'a' }),
+      point(2000, 7, { kind: 'gauge', instance: 'b' }),
+      point(15_000, 3, { kind: 'gauge' }),
+    ];
     expect(gaugePerStep(points, grid, byQueue)).toEqual([7, 3]);
     expect(gaugePerStep([], grid, byQueue)).toEqual([null, null]);
   });

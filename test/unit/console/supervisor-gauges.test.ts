@@ -14,7 +14,12 @@ const provider = new MeterProvider({ readers: [reader] });
 metrics.setGlobalMeterProvider(provider);
 afterAll(() => provider.shutdown());
 
-const state = (replica: number, status: ProcessState['status'], pid: number | undefined, restarts = 0): ProcessState => ({
+const state = (
+  replica: number,
+  status: ProcessState['status'],
+  pid: number | undefined,
+  restarts = 0,
+): ProcessState => ({
   service: 'worker',
   replica,
   pid,
@@ -28,22 +33,38 @@ const state = (replica: number, status: ProcessState['status'], pid: number | un
 /** Each point of `name` in the next collection: its value by its attributes. */
 async function collected(name: string): Promise<{ attributes: Record<string, unknown>; value: unknown }[]> {
   const { resourceMetrics } = await reader.collect();
-  return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).filter((metric) => metric.descriptor.name === name).flatMap((metric) => metric.dataPoints.map(({ attributes, value }) => ({ attributes, value })));
+  return resourceMetrics.scopeMetrics
+    .flatMap((scope) => scope.metrics)
+    .filter((metric) => metric.descriptor.name === name)
+    .flatMap((metric) => metric.dataPoints.map(({ attributes, value }) => ({ attributes, value })));
 }
 
-describe("what the console reads of the supervisor: each process it keeps, with its pid", () => {
+describe('what the console reads of the supervisor: each process it keeps, with its pid', () => {
   it('reports every process once per collection, its pid as the value (0 while it waits to restart), across restarts, and counts running from the same states', async () => {
     let processes = [state(1, 'running', 101), state(2, 'running', 102)];
     observeSupervisor(() => processes);
     const worker = (replica: number) => ({ 'exodus.service': 'exodus-worker', 'exodus.process': `worker-${replica}` });
 
-    expect(await collected('exodus.process.pid')).toEqual([{ attributes: worker(1), value: 101 }, { attributes: worker(2), value: 102 }]);
+    expect(await collected('exodus.process.pid')).toEqual([
+      { attributes: worker(1), value: 101 },
+      { attributes: worker(2), value: 102 },
+    ]);
     processes = [state(1, 'restarting', undefined, 1), state(2, 'running', 102)];
-    expect(await collected('exodus.process.pid')).toEqual([{ attributes: worker(1), value: 0 }, { attributes: worker(2), value: 102 }]);
-    expect(await collected('exodus.process.running')).toEqual([{ attributes: { 'exodus.service': 'exodus-worker' }, value: 1 }]);
+    expect(await collected('exodus.process.pid')).toEqual([
+      { attributes: worker(1), value: 0 },
+      { attributes: worker(2), value: 102 },
+    ]);
+    expect(await collected('exodus.process.running')).toEqual([
+      { attributes: { 'exodus.service': 'exodus-worker' }, value: 1 },
+    ]);
     // Back under a new pid: still one series per process, never one more per restart.
     processes = [state(1, 'running', 103, 1), state(2, 'running', 102)];
-    expect(await collected('exodus.process.pid')).toEqual([{ attributes: worker(1), value: 103 }, { attributes: worker(2), value: 102 }]);
-    expect(await collected('exodus.process.wanted')).toEqual([{ attributes: { 'exodus.service': 'exodus-worker' }, value: 2 }]);
+    expect(await collected('exodus.process.pid')).toEqual([
+      { attributes: worker(1), value: 103 },
+      { attributes: worker(2), value: 102 },
+    ]);
+    expect(await collected('exodus.process.wanted')).toEqual([
+      { attributes: { 'exodus.service': 'exodus-worker' }, value: 2 },
+    ]);
   });
 });

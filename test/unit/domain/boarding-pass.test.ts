@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AuthError, isPassShaped, issuePass, passProblemOf, passProblemType, verifyPass } from '../../../src/domain/index.js';
+import {
+  AuthError,
+  isPassShaped,
+  issuePass,
+  passProblemOf,
+  passProblemType,
+  verifyPass,
+} from '../../../src/domain/index.js';
 
 const SECRET = 'a-test-secret-of-enough-length';
 const TOMORROW = new Date(Date.now() + 86_400_000);
@@ -30,7 +37,9 @@ describe('boarding pass', () => {
   it('cannot have its expiry extended by its holder', () => {
     const [id, expiry, signature] = issuePass(SECRET, 'EV-00007', new Date('2045-03-01T12:00:00Z')).split('.');
     const later = (parseInt(expiry ?? '', 36) + 86_400).toString(36);
-    expect(() => verifyPass(SECRET, `${id}.${later}.${signature}`, new Date('2045-03-02T00:00:00Z'))).toThrow(/signature/);
+    expect(() => verifyPass(SECRET, `${id}.${later}.${signature}`, new Date('2045-03-02T00:00:00Z'))).toThrow(
+      /signature/,
+    );
   });
 
   it('says why, so clients can word it: malformed, invalid (forged or tampered), expired', () => {
@@ -49,13 +58,19 @@ describe('boarding pass', () => {
     expect(problemOf(`x${pass}`)).toBe('malformed');
     expect(problemOf(`${pass}A`)).toBe('malformed');
     expect(isPassShaped(pass)).toBe(true);
-    expect(problemOf(issuePass('another-secret-entirely', 'EV-00007', new Date('2045-03-01T12:00:00Z')), new Date('2045-01-01'))).toBe('invalid');
+    expect(
+      problemOf(
+        issuePass('another-secret-entirely', 'EV-00007', new Date('2045-03-01T12:00:00Z')),
+        new Date('2045-01-01'),
+      ),
+    ).toBe('invalid');
     expect(problemOf(pass, new Date('2045-03-02'))).toBe('expired');
     expect(problemOf(pass, new Date('2045-01-01'))).toBeUndefined();
   });
 
   it('each refusal has a problem type of its own, which reads back to the refusal', () => {
-    for (const problem of ['missing', 'malformed', 'invalid', 'expired'] as const) expect(passProblemOf(passProblemType(problem))).toBe(problem);
+    for (const problem of ['missing', 'malformed', 'invalid', 'expired'] as const)
+      expect(passProblemOf(passProblemType(problem))).toBe(problem);
     expect(passProblemType('expired')).toBe('/problems/pass-expired');
     expect(passProblemOf('/problems/rate-limited')).toBeUndefined();
     expect(passProblemOf(undefined)).toBeUndefined();

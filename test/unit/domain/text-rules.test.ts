@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LIMITS, ValidationError, charCount, checkSubmission, findUnshowable, isBlank, parseWish, type AcceptedWish } from '../../../src/domain/index.js';
+import {
+  LIMITS,
+  ValidationError,
+  charCount,
+  checkSubmission,
+  findUnshowable,
+  isBlank,
+  parseWish,
+  type AcceptedWish,
+} from '../../../src/domain/index.js';
 import { XSS_VECTORS, naughtyStrings } from '../../support/naughty-strings.js';
 
 // Text as people and attackers write it: any code point, plus what makes Unicode and markup hard
@@ -9,13 +18,33 @@ const anyCodePoint = fc.string({ unit: 'binary', minLength: 1, maxLength: 1 });
 const combining = fc.integer({ min: 0x300, max: 0x36f }).map((c) => String.fromCodePoint(c));
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
 const control = fc.constantFrom('\u0000', '\u0007', '\u001b', '\u007f', '\u0085', '\u009f', '\r', '\u000b', '\u000c');
-const bidi = fc.constantFrom('\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f');
+const bidi = fc.constantFrom(
+  '\u202a',
+  '\u202b',
+  '\u202c',
+  '\u202d',
+  '\u202e',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\u200e',
+  '\u200f',
+);
 const allowedWhitespace = fc.constantFrom('\n', '\t', '\r\n', ' ');
 const proseWithMarkup = fc
   .tuple(
     fc.constantFrom('Water the', 'if a', 'I', 'Tell Mum', 'x', 'the temperature x'),
     fc.constantFrom('<', '</', ' <', '<<', '&lt;', '＜'),
-    fc.constantFrom('b', 'IMG SRC=JaVaScRiPt:alert(1)', 'y and never forget', '3 you', 'mum@example.org', 'script>alert(1)</script', 'ScRiPt'),
+    fc.constantFrom(
+      'b',
+      'IMG SRC=JaVaScRiPt:alert(1)',
+      'y and never forget',
+      '3 you',
+      'mum@example.org',
+      'script>alert(1)</script',
+      'ScRiPt',
+    ),
     fc.constantFrom('>', '', '> roses', ' and c>d', '/>'),
   )
   .map((parts) => parts.join(''));
@@ -34,7 +63,8 @@ const text = fc.string({
 /** The same, without what the wall cannot show honestly: what must always be accepted. */
 const showable = text.filter((t) => findUnshowable(t) === undefined && !isBlank(t));
 
-const submit = (message: string, to?: string) => checkSubmission({ destination: 'mars', message, ...(to === undefined ? {} : { to }) });
+const submit = (message: string, to?: string) =>
+  checkSubmission({ destination: 'mars', message, ...(to === undefined ? {} : { to }) });
 const problemsOf = (run: () => unknown): { field: string; reason: string }[] => {
   try {
     run();
@@ -127,20 +157,29 @@ describe('a wish is what the evacuee wrote', () => {
       ['🚀\u202D', /character 2 \(U\+202D\)/],
     ];
     for (const [message, reason] of cases) {
-      expect(problemsOf(() => submit(message)), JSON.stringify(message)).toEqual([{ field: 'message', reason: expect.stringMatching(reason) as unknown }]);
-      expect(problemsOf(() => submit('fine', message)).map((p) => p.field), JSON.stringify(message)).toEqual(['to']);
+      expect(
+        problemsOf(() => submit(message)),
+        JSON.stringify(message),
+      ).toEqual([{ field: 'message', reason: expect.stringMatching(reason) as unknown }]);
+      expect(
+        problemsOf(() => submit('fine', message)).map((p) => p.field),
+        JSON.stringify(message),
+      ).toEqual(['to']);
     }
   });
 
   it('keeps bidi isolates and marks: they group right-to-left text, they never reverse it', () => {
-    for (const message of ['\u2067مرحبا\u2069 Earth', 'שלום\u200F!', 'open isolate \u2068 never closed']) expect(submit(message).message).toBe(message);
+    for (const message of ['\u2067مرحبا\u2069 Earth', 'שלום\u200F!', 'open isolate \u2068 never closed'])
+      expect(submit(message).message).toBe(message);
   });
 
   it('a blank message is no wish; an empty, blank or null recipient is no recipient', () => {
     expect(problemsOf(() => submit(''))).toEqual([{ field: 'message', reason: 'must not be empty' }]);
     expect(problemsOf(() => submit(' \n\t'))).toEqual([{ field: 'message', reason: 'must not be blank' }]);
     // Invisible characters alone show nothing either.
-    expect(problemsOf(() => submit('\u200B\u2066 \uFEFF'))).toEqual([{ field: 'message', reason: 'must not be blank' }]);
+    expect(problemsOf(() => submit('\u200B\u2066 \uFEFF'))).toEqual([
+      { field: 'message', reason: 'must not be blank' },
+    ]);
     expect(submit('hi', '').to).toBeUndefined();
     expect(submit('hi', '   ').to).toBeUndefined();
     expect(checkSubmission({ destination: 'mars', message: 'hi', to: null }).to).toBeUndefined();

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentError, asAcceptedWish, asParsedWish, contentHash } from '../../../src/domain/index.js';
 
-const accepted = { id: '0190a000-0000-7000-8000-000000000001', evacueeId: 'EV-00001', submittedAt: '2045-03-01T10:00:00.000Z', destination: 'mars', message: 'hi' };
+const accepted = {
+  id: '0190a000-0000-7000-8000-000000000001',
+  evacueeId: 'EV-00001',
+  submittedAt: '2045-03-01T10:00:00.000Z',
+  destination: 'mars',
+  message: 'hi',
+};
 const parsed = { ...accepted, arrivalDate: '2045-12-01', contentHash: 'x', markupFlagged: false };
 
 /** The field a payload was refused for, read from the PermanentError's message. */
@@ -37,7 +43,8 @@ describe('message guards: a payload without a wish’s identity is poison (dead-
       [asParsedWish, { ...parsed, message: 5 }, 'message'],
       [asParsedWish, { ...parsed, arrivalDate: undefined }, 'arrivalDate'],
     ];
-    for (const [guard, data, field] of cases) expect(refusal(guard, data), JSON.stringify(data)).toBe(`message payload has no valid ${field}`);
+    for (const [guard, data, field] of cases)
+      expect(refusal(guard, data), JSON.stringify(data)).toBe(`message payload has no valid ${field}`);
   });
 });
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { arrivalDate, checkSubmission, compareVersions, parseWish, ValidationError, type AcceptedWish } from '../../../src/domain/index.js';
+import {
+  arrivalDate,
+  checkSubmission,
+  compareVersions,
+  parseWish,
+  ValidationError,
+  type AcceptedWish,
+} from '../../../src/domain/index.js';
 
 const accepted = (overrides: Partial<AcceptedWish> = {}): AcceptedWish => ({
   id: '0190a000-0000-7000-8000-000000000001',
@@ -24,15 +31,20 @@ describe('checkSubmission', () => {
   it('counts characters as people do (code points), at the limits', () => {
     expect(() => checkSubmission({ destination: 'mars', message: '🚀'.repeat(2000) })).not.toThrow();
     expect(() => checkSubmission({ destination: 'mars', message: 'x'.repeat(2001) })).toThrow(/at most 2000/);
-    expect(() => checkSubmission({ destination: 'europa', to: 'y'.repeat(121), message: 'hi' })).toThrow(/to: must be at most 120/);
+    expect(() => checkSubmission({ destination: 'europa', to: 'y'.repeat(121), message: 'hi' })).toThrow(
+      /to: must be at most 120/,
+    );
   });
 
   it('refuses a body that is not an object', () => {
-    for (const body of [['mars'], null, 'a wish', 42]) expect(() => checkSubmission(body)).toThrow('(body): must be a JSON object');
+    for (const body of [['mars'], null, 'a wish', 42])
+      expect(() => checkSubmission(body)).toThrow('(body): must be a JSON object');
   });
 
   it('says what a destination must be, and leaves out a recipient that was not given', () => {
-    expect(() => checkSubmission({ destination: 'venus', message: 'hi' })).toThrow('destination: must be one of mars, europa');
+    expect(() => checkSubmission({ destination: 'venus', message: 'hi' })).toThrow(
+      'destination: must be one of mars, europa',
+    );
     expect(Object.keys(checkSubmission({ destination: 'mars', message: 'hi' }))).toEqual(['destination', 'message']);
   });
 });
@@ -40,20 +52,32 @@ describe('checkSubmission', () => {
 describe('parseWish', () => {
   it('screens a valid wish: the text as written, arrival date, content hash, markup flag', () => {
     const outcome = parseWish(accepted({ message: 'Hello <i>Earth</i>', to: ' Mum ' }));
-    expect(outcome).toMatchObject({ ok: true, wish: { message: 'Hello <i>Earth</i>', to: ' Mum ', markupFlagged: true, arrivalDate: '2045-12-01' } });
+    expect(outcome).toMatchObject({
+      ok: true,
+      wish: { message: 'Hello <i>Earth</i>', to: ' Mum ', markupFlagged: true, arrivalDate: '2045-12-01' },
+    });
     if (outcome.ok) expect(outcome.wish.contentHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('never rejects a wish for what it says: a message that is nothing but markup is kept and flagged', () => {
-    expect(parseWish(accepted({ message: '<script>alert(1)</script>' }))).toMatchObject({ ok: true, wish: { message: '<script>alert(1)</script>', markupFlagged: true } });
+    expect(parseWish(accepted({ message: '<script>alert(1)</script>' }))).toMatchObject({
+      ok: true,
+      wish: { message: '<script>alert(1)</script>', markupFlagged: true },
+    });
   });
 
   it('rejects, with the reason, a wish from outside the front door that it would have refused', () => {
-    expect(parseWish(accepted({ message: 'a\u202Eb' }))).toMatchObject({ ok: false, reason: expect.stringMatching(/^message: character 2 \(U\+202E\) is a bidi override/) as unknown });
+    expect(parseWish(accepted({ message: 'a\u202Eb' }))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^message: character 2 \(U\+202E\) is a bidi override/) as unknown,
+    });
   });
 
   it('rejects with the field rules a wish that broke them', () => {
-    expect(parseWish(accepted({ destination: 'venus' as 'mars' }))).toMatchObject({ ok: false, reason: expect.stringMatching(/^destination/) as unknown });
+    expect(parseWish(accepted({ destination: 'venus' as 'mars' }))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^destination/) as unknown,
+    });
   });
 });
 

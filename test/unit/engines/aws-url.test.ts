@@ -15,7 +15,12 @@ describe('AWS engine URLs', () => {
       endpoint: 'http://127.0.0.1:9324',
       account: '123456789012',
     });
-    expect(parseAwsUrl('dynamodb://eu-central-1', 'dynamodb')).toEqual({ region: 'eu-central-1', name: 'exodus', endpoint: undefined, account: undefined });
+    expect(parseAwsUrl('dynamodb://eu-central-1', 'dynamodb')).toEqual({
+      region: 'eu-central-1',
+      name: 'exodus',
+      endpoint: undefined,
+      account: undefined,
+    });
     expect(parseAwsUrl('dynamodb://us-gov-west-1/exodus', 'dynamodb').region).toBe('us-gov-west-1');
   });
 
@@ -44,7 +49,11 @@ describe('AWS engine URLs', () => {
     delete process.env['AWS_ACCESS_KEY_ID'];
     delete process.env['AWS_PROFILE'];
     const local = parseAwsUrl('sqs://us-east-1/exodus?endpoint=http://127.0.0.1:9324', 'sqs');
-    expect(awsClientConfig(local)).toEqual({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9324', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    expect(awsClientConfig(local)).toEqual({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9324',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     process.env['AWS_PROFILE'] = 'dev';
     expect(awsClientConfig(local)).toEqual({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9324' });
     expect(awsClientConfig(parseAwsUrl('sqs://us-east-1/exodus', 'sqs'))).toEqual({ region: 'us-east-1' });

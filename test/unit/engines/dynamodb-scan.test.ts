@@ -19,7 +19,13 @@ function serveShards(shards: ReadonlyMap<string, string[]>): { itemsRead: () => 
     const ids = (shards.get(values[':shard']?.S ?? '') ?? []).filter((id) => id > after);
     const page = ids.slice(0, input.Limit ?? ids.length);
     read += page.length;
-    const items: Item[] = page.map((id) => ({ id: { S: id }, evacueeId: { S: 'EV-00001' }, status: { S: 'stored' }, submittedAt: { S: '2045-01-01T00:00:00.000Z' }, gsi2sk: { S: id } }));
+    const items: Item[] = page.map((id) => ({
+      id: { S: id },
+      evacueeId: { S: 'EV-00001' },
+      status: { S: 'stored' },
+      submittedAt: { S: '2045-01-01T00:00:00.000Z' },
+      gsi2sk: { S: id },
+    }));
     const last = items.at(-1);
     return { Items: items, ...(page.length < ids.length && last !== undefined ? { LastEvaluatedKey: last } : {}) };
   });
@@ -40,7 +46,12 @@ function shardsOf(count: number, shardOf: (i: number) => number): { ids: string[
 async function scanEverything(pageSize: number): Promise<string[]> {
   const { store } = await openStorage('dynamodb://eu-west-1/exodus');
   const seen: string[] = [];
-  for (let page = await store.scan(undefined, pageSize); page.length > 0; page = await store.scan(page.at(-1)?.id, pageSize)) seen.push(...page.map((record) => record.id));
+  for (
+    let page = await store.scan(undefined, pageSize);
+    page.length > 0;
+    page = await store.scan(page.at(-1)?.id, pageSize)
+  )
+    seen.push(...page.map((record) => record.id));
   return seen;
 }
 

@@ -16,8 +16,10 @@ describe.skipIf(skip)('NATS engine: holding', () => {
   afterEach(async () => messaging?.close());
 
   const open = async (): Promise<MessagingEngine> => (messaging = await openTestNatsMessaging({ maxAttempts: 3 }));
-  const held = async (queue: Queue, ids: readonly string[]): Promise<string[]> => [...((await queue.holding?.(ids)) ?? [])].sort();
-  const byId = (deliveries: readonly Delivery[]): Map<string, Delivery> => new Map(deliveries.map((d) => [d.message.id, d]));
+  const held = async (queue: Queue, ids: readonly string[]): Promise<string[]> =>
+    [...((await queue.holding?.(ids)) ?? [])].sort();
+  const byId = (deliveries: readonly Delivery[]): Map<string, Delivery> =>
+    new Map(deliveries.map((d) => [d.message.id, d]));
 
   it('on a topic lane, names every message above the ack floor: acked out of order there cannot be told from unacked', async () => {
     const engine = await open();
@@ -36,7 +38,13 @@ describe.skipIf(skip)('NATS engine: holding', () => {
     await got.get('t1')?.ack();
     expect(await held(store, ['t1', 't2', 't3', 't4', 't5'])).toEqual(['t2', 't3', 't4', 't5']);
     // The tally subscription received nothing yet: all five are ready there.
-    expect(await held(engine.queue(QUEUES.tally), ['t1', 't2', 't3', 't4', 't5'])).toEqual(['t1', 't2', 't3', 't4', 't5']);
+    expect(await held(engine.queue(QUEUES.tally), ['t1', 't2', 't3', 't4', 't5'])).toEqual([
+      't1',
+      't2',
+      't3',
+      't4',
+      't5',
+    ]);
   });
 
   it('on a topic lane, names every message above the ack floor when none there was acked', async () => {

@@ -10,7 +10,13 @@ import { tempDir } from '../../support/temp-dir.js';
 async function sendRound(producer: MessagingEngine, round: number): Promise<void> {
   const text = 'x'.repeat(2000);
   for (let i = 0; i < 2000; i += 100) {
-    await producer.queue(QUEUES.intake).send(Array.from({ length: 100 }, (_, j) => createEnvelope('exodus.wish.accepted', '/test', `r${round}-${i + j}`, { text })));
+    await producer
+      .queue(QUEUES.intake)
+      .send(
+        Array.from({ length: 100 }, (_, j) =>
+          createEnvelope('exodus.wish.accepted', '/test', `r${round}-${i + j}`, { text }),
+        ),
+      );
   }
 }
 

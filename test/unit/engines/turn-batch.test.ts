@@ -52,12 +52,17 @@ describe('TurnBatch', () => {
       throw new Error('the database is down');
     });
     const results = await Promise.allSettled([1, 2].map((n) => down.add(n)));
-    expect(results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'ok'))).toEqual(['the database is down', 'the database is down']);
+    expect(results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'ok'))).toEqual([
+      'the database is down',
+      'the database is down',
+    ]);
     expect(batches).toEqual([[1, 2]]);
   });
 
   test('each answer may be a promise of its own, settled on its own', async () => {
-    const sends = new TurnBatch<number, number>((items) => items.map((n) => (n === 2 ? Promise.reject(new Error('no')) : Promise.resolve(n))));
+    const sends = new TurnBatch<number, number>((items) =>
+      items.map((n) => (n === 2 ? Promise.reject(new Error('no')) : Promise.resolve(n))),
+    );
     const results = await Promise.allSettled([1, 2].map((n) => sends.add(n)));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
   });

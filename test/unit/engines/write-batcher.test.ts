@@ -21,11 +21,18 @@ describe('WriteBatcher (group commit)', () => {
     return { db, writes: new WriteBatcher(db) };
   }
 
-  const insert = (id: number, n: number) => (conn: Db) => conn.prepare('INSERT INTO t (id, n) VALUES (?, ?)').run(id, n).changes;
+  const insert = (id: number, n: number) => (conn: Db) =>
+    conn.prepare('INSERT INTO t (id, n) VALUES (?, ?)').run(id, n).changes;
 
   test('the writes of one turn commit together, each answered with its own result', async () => {
     const { db, writes } = open();
-    expect(await Promise.all([writes.run(insert(1, 1)), writes.run(insert(2, 2)), writes.run((conn) => (conn.prepare('SELECT count(*) AS c FROM t').get() as { c: number }).c)])).toEqual([1, 1, 2]);
+    expect(
+      await Promise.all([
+        writes.run(insert(1, 1)),
+        writes.run(insert(2, 2)),
+        writes.run((conn) => (conn.prepare('SELECT count(*) AS c FROM t').get() as { c: number }).c),
+      ]),
+    ).toEqual([1, 1, 2]);
     expect(db.prepare('SELECT id FROM t ORDER BY id').pluck().all()).toEqual([1, 2]);
   });
 

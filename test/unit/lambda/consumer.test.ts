@@ -19,7 +19,13 @@ vi.mock('../../../src/services/consumers.js', () => ({ consumerOf: engines.consu
 const telemetry = vi.hoisted(() => ({ started: [] as unknown[][] }));
 vi.mock('../../../src/runtime/index.js', async (original) => {
   const runtime = await original<typeof Runtime>();
-  return { ...runtime, startTelemetry: (...args: Parameters<typeof runtime.startTelemetry>) => (telemetry.started.push(args), runtime.startTelemetry(...args)) };
+  return {
+    ...runtime,
+    startTelemetry: (...args: Parameters<typeof runtime.startTelemetry>) => (
+      telemetry.started.push(args),
+      runtime.startTelemetry(...args)
+    ),
+  };
 });
 const { sqsConsumer } = await import('../../../src/lambda/consumer.js');
 
@@ -58,7 +64,12 @@ const record = (id: string): SQSRecord => ({
   messageId: id,
   receiptHandle: `handle-${id}`,
   body: '{}',
-  attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
+  attributes: {
+    ApproximateReceiveCount: '1',
+    SentTimestamp: '0',
+    SenderId: 'x',
+    ApproximateFirstReceiveTimestamp: '0',
+  },
   messageAttributes: {},
   md5OfBody: '',
   eventSource: 'aws:sqs',
@@ -68,11 +79,23 @@ const record = (id: string): SQSRecord => ({
 
 const contextFor = (remainingMs: number): Context => {
   const deadline = Date.now() + remainingMs;
-  return { functionName: 'exodus-worker', awsRequestId: 'req-1', getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) } as unknown as Context;
+  return {
+    functionName: 'exodus-worker',
+    awsRequestId: 'req-1',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  } as unknown as Context;
 };
 
-const envelope = (id: string, behaviour: Behaviour): Envelope =>
-  ({ specversion: '1.0', id, source: '/test', type: 'exodus.wish.parsed', time: new Date().toISOString(), datacontenttype: 'application/json', traceparent: '', data: { behaviour } });
+const envelope = (id: string, behaviour: Behaviour): Envelope => ({
+  specversion: '1.0',
+  id,
+  source: '/test',
+  type: 'exodus.wish.parsed',
+  time: new Date().toISOString(),
+  datacontenttype: 'application/json',
+  traceparent: '',
+  data: { behaviour },
+});
 
 /** What admission made of each record (by message id): a delivery, parked, or failed to park. */
 let admission: Map<string, FakeDelivery | 'parked' | 'failed'>;
@@ -91,7 +114,8 @@ const handler = async (message: Envelope): Promise<void> => {
   const behaviour = (message.data as { behaviour: Behaviour }).behaviour;
   if (behaviour === 'permanent') throw new PermanentError('not-a-wish', 'cannot ever succeed');
   if (behaviour === 'transient') throw new TransientError('store-unavailable', 'the store is away');
-  if (behaviour === 'transient-once' && handled.filter((id) => id === message.id).length === 1) throw new TransientError('store-unavailable', 'the store is away');
+  if (behaviour === 'transient-once' && handled.filter((id) => id === message.id).length === 1)
+    throw new TransientError('store-unavailable', 'the store is away');
   if (behaviour === 'fails') throw new Error('a bug');
 };
 
@@ -105,7 +129,14 @@ const emfOf = (printed: unknown[][]): Record<string, unknown>[] =>
 describe('a Lambda consumer on an SQS event', () => {
   const saved = { ...process.env };
   beforeAll(() => {
-    Object.assign(process.env, { EXODUS_LOG_LEVEL: 'silent', EXODUS_RETRY_BASE_MS: '10', EXODUS_RETRY_MAX_MS: '50', EXODUS_MAX_ATTEMPTS: '3', POWERTOOLS_DEV: 'true', POWERTOOLS_METRICS_DISABLED: 'false' });
+    Object.assign(process.env, {
+      EXODUS_LOG_LEVEL: 'silent',
+      EXODUS_RETRY_BASE_MS: '10',
+      EXODUS_RETRY_MAX_MS: '50',
+      EXODUS_MAX_ATTEMPTS: '3',
+      POWERTOOLS_DEV: 'true',
+      POWERTOOLS_METRICS_DISABLED: 'false',
+    });
   });
   afterAll(() => {
     process.env = saved;
@@ -118,7 +149,11 @@ describe('a Lambda consumer on an SQS event', () => {
     engines.consumer.mockReset().mockResolvedValue({ queue: 'store', handler });
   });
 
-  const deliver = (id: string, behaviour: Behaviour, options: { attempt?: number; settles?: boolean } = {}): FakeDelivery => {
+  const deliver = (
+    id: string,
+    behaviour: Behaviour,
+    options: { attempt?: number; settles?: boolean } = {},
+  ): FakeDelivery => {
     const delivery = new FakeDelivery(envelope(id, behaviour), options.attempt ?? 1, options.settles ?? true);
     admission.set(id, delivery);
     return delivery;
@@ -129,7 +164,11 @@ describe('a Lambda consumer on an SQS event', () => {
     try {
       const event: SQSEvent = { Records: ids.map(record) };
       const response = await lambda(event, contextFor(remainingMs));
-      return { response, failed: response.batchItemFailures.map((f) => f.itemIdentifier).sort(), metrics: emfOf(printed.mock.calls) };
+      return {
+        response,
+        failed: response.batchItemFailures.map((f) => f.itemIdentifier).sort(),
+        metrics: emfOf(printed.mock.calls),
+      };
     } finally {
       printed.mockRestore();
     }
@@ -144,7 +183,15 @@ describe('a Lambda consumer on an SQS event', () => {
     expect(good.settled).toBe('ack');
     // Nothing was handled but the admitted delivery: a record that could not be parked is not processed either.
     expect(handled).toEqual(['good']);
-    expect(metrics).toEqual([expect.objectContaining({ service: 'exodus-worker', MessagesHandled: 1, MessagesRetried: 0, MessagesDeadLettered: 1, MessagesReportedFailed: 1 })]);
+    expect(metrics).toEqual([
+      expect.objectContaining({
+        service: 'exodus-worker',
+        MessagesHandled: 1,
+        MessagesRetried: 0,
+        MessagesDeadLettered: 1,
+        MessagesReportedFailed: 1,
+      }),
+    ]);
   });
 
   it('a message whose settle did not go through is reported failed, whichever settle it was', async () => {
@@ -155,7 +202,14 @@ describe('a Lambda consumer on an SQS event', () => {
     const { failed, metrics } = await invoke(['ack-refused', 'dead-letter-refused', 'retry-refused', 'fine']);
     expect(failed).toEqual(['ack-refused', 'dead-letter-refused', 'retry-refused']);
     expect([acked.settles, dead.settles, retried.settles]).toEqual([['ack'], ['dead-letter'], ['retry']]);
-    expect(metrics).toEqual([expect.objectContaining({ MessagesHandled: 1, MessagesRetried: 0, MessagesDeadLettered: 0, MessagesReportedFailed: 3 })]);
+    expect(metrics).toEqual([
+      expect.objectContaining({
+        MessagesHandled: 1,
+        MessagesRetried: 0,
+        MessagesDeadLettered: 0,
+        MessagesReportedFailed: 3,
+      }),
+    ]);
   });
 
   it('settled messages are deleted whatever the outcome: handled, dead-lettered (PermanentError, or out of attempts), retried as a copy', async () => {
@@ -165,8 +219,20 @@ describe('a Lambda consumer on an SQS event', () => {
     const failing = deliver('failing', 'fails', { attempt: 1 });
     const { failed, metrics } = await invoke(['ok', 'poison', 'last-attempt', 'failing']);
     expect(failed).toEqual([]);
-    expect([ok.settled, poison.settled, last.settled, failing.settled]).toEqual(['ack', 'dead-letter', 'dead-letter', 'retry']);
-    expect(metrics).toEqual([expect.objectContaining({ MessagesHandled: 1, MessagesRetried: 1, MessagesDeadLettered: 2, MessagesReportedFailed: 0 })]);
+    expect([ok.settled, poison.settled, last.settled, failing.settled]).toEqual([
+      'ack',
+      'dead-letter',
+      'dead-letter',
+      'retry',
+    ]);
+    expect(metrics).toEqual([
+      expect.objectContaining({
+        MessagesHandled: 1,
+        MessagesRetried: 1,
+        MessagesDeadLettered: 2,
+        MessagesReportedFailed: 0,
+      }),
+    ]);
   });
 
   it('a store outage is held through while the invocation has time: the message is handled, not retried', async () => {
@@ -258,7 +324,9 @@ describe('a Lambda consumer on an SQS event', () => {
   it('its CloudWatch metrics are in the Exodus namespace, by service', async () => {
     deliver('ok', 'ok');
     const { metrics } = await invoke(['ok']);
-    expect(metrics[0]?.['_aws']).toMatchObject({ CloudWatchMetrics: [{ Namespace: 'Exodus', Dimensions: [['service']] }] });
+    expect(metrics[0]?.['_aws']).toMatchObject({
+      CloudWatchMetrics: [{ Namespace: 'Exodus', Dimensions: [['service']] }],
+    });
     expect(metrics[0]?.['service']).toBe('exodus-worker');
   });
 

@@ -24,7 +24,12 @@ describe('chaos experiments', () => {
   it('are data: faults at times, a hypothesis over the defaults, a load', () => {
     const experiment = parseExperiment(VALID, 'x.yaml');
     expect(experiment.load).toEqual({ scenario: 'fault', rate: 40, durationMs: 30_000 });
-    expect(experiment.hypothesis).toEqual({ recoverWithinMs: 30_000, drainWithinMs: 120_000, backlogAtMost: 0, newDeadLetters: 1 });
+    expect(experiment.hypothesis).toEqual({
+      recoverWithinMs: 30_000,
+      drainWithinMs: 120_000,
+      backlogAtMost: 0,
+      newDeadLetters: 1,
+    });
     expect(experiment.faults.map((f) => [f.atMs, describeFault(f.spec)])).toEqual([
       [5_000, 'kill -9 a worker every 2 s for 10 s'],
       [10_000, '200 ms latency to the store for 5 s'],
@@ -34,10 +39,18 @@ describe('chaos experiments', () => {
 
   it.each([
     ['an unknown fault', VALID.replace('broker-restart:', 'broker-restrt:'), /x\.yaml:7: unknown key "broker-restrt"/],
-    ['kill with every but no for', VALID.replace(', for: 10s } }', ' } }'), /x\.yaml:5: kill takes "every" and "for" together/],
+    [
+      'kill with every but no for',
+      VALID.replace(', for: 10s } }', ' } }'),
+      /x\.yaml:5: kill takes "every" and "for" together/,
+    ],
     ['a bad duration', VALID.replace('at: 10s', 'at: soon'), /x\.yaml:6: a duration such as 30s/],
     ['no faults', 'name: t\nfaults: []\n', /x\.yaml:2: faults must be a list/],
-    ['a mistyped hypothesis', VALID.replace('drain_within', 'drain_witin'), /x\.yaml:3: unknown key "drain_witin" in "hypothesis"/],
+    [
+      'a mistyped hypothesis',
+      VALID.replace('drain_within', 'drain_witin'),
+      /x\.yaml:3: unknown key "drain_witin" in "hypothesis"/,
+    ],
   ])('%s is an error naming the line', (_, text, message) => {
     expect(() => parseExperiment(text, 'x.yaml')).toThrow(ExperimentError);
     expect(() => parseExperiment(text, 'x.yaml')).toThrow(message);

@@ -1,12 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFixedDoor, type FixedDoor } from '../../support/fixed-door.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad } from '../../../src/cli/load.js';
-import { judge, needsAudit, parseScenario, RESULTS_FILE, type LoadReport, type LoadResult, type Threshold, type ThresholdMetric } from '../../../src/ops/load/index.js';
+import {
+  judge,
+  needsAudit,
+  parseScenario,
+  RESULTS_FILE,
+  type LoadReport,
+  type LoadResult,
+  type Threshold,
+  type ThresholdMetric,
+} from '../../../src/ops/load/index.js';
+import { startFixedDoor, type FixedDoor } from '../../support/fixed-door.js';
 import { tempDir } from '../../support/temp-dir.js';
 
-const latency = (base: number) => ({ count: 1, p50Ms: base + 1, p90Ms: base + 2, p99Ms: base + 3, p999Ms: base + 4, maxMs: base + 5, meanMs: base + 6 });
+const latency = (base: number) => ({
+  count: 1,
+  p50Ms: base + 1,
+  p90Ms: base + 2,
+  p99Ms: base + 3,
+  p999Ms: base + 4,
+  maxMs: base + 5,
+  meanMs: base + 6,
+});
 const action = (base: number) => ({ sent: 0, answers: {}, latency: latency(base) });
 
 /** A run whose every figure is distinct, so a threshold reading the wrong one shows. */
@@ -107,14 +124,30 @@ describe('load thresholds', () => {
 
   it('ratios of a run that got no answer are 0, not NaN', () => {
     const silent = { ...RESULT, answered: 0, errors: 0, shed: 0 };
-    expect(judge([{ metric: 'error_ratio', max: 0 }, { metric: 'shed_ratio', max: 0 }], silent, undefined).map((v) => [v.value, v.pass])).toEqual([
+    expect(
+      judge(
+        [
+          { metric: 'error_ratio', max: 0 },
+          { metric: 'shed_ratio', max: 0 },
+        ],
+        silent,
+        undefined,
+      ).map((v) => [v.value, v.pass]),
+    ).toEqual([
       [0, true],
       [0, true],
     ]);
   });
 
   it('an audit metric without an audit cannot be measured, and that fails: never a pass by default', () => {
-    const verdicts = judge([{ metric: 'lost', max: 1_000_000 }, { metric: 'audit_wait_s', max: 1_000_000 }], RESULT, undefined);
+    const verdicts = judge(
+      [
+        { metric: 'lost', max: 1_000_000 },
+        { metric: 'audit_wait_s', max: 1_000_000 },
+      ],
+      RESULT,
+      undefined,
+    );
     expect(verdicts.map((v) => [v.value, v.pass])).toEqual([
       [undefined, false],
       [undefined, false],
@@ -123,11 +156,16 @@ describe('load thresholds', () => {
     const [never] = judge([{ metric: 'audit_wait_s', max: 1_000_000 }], RESULT, { lost: 0, waitS: undefined });
     expect(never).toMatchObject({ value: undefined, pass: false });
     // A threshold with no bound at all holds whenever it can be measured.
-    expect(judge([{ metric: 'errors' }], RESULT, undefined)).toEqual([{ metric: 'errors', meaning: expect.any(String) as unknown, bound: '', value: 40, pass: true }]);
+    expect(judge([{ metric: 'errors' }], RESULT, undefined)).toEqual([
+      { metric: 'errors', meaning: expect.any(String) as unknown, bound: '', value: 40, pass: true },
+    ]);
   });
 
   it('only lost and audit_wait_s need an audit', () => {
-    const without: Threshold[] = [{ metric: 'errors', max: 0 }, { metric: 'accepted', min: 1 }];
+    const without: Threshold[] = [
+      { metric: 'errors', max: 0 },
+      { metric: 'accepted', min: 1 },
+    ];
     expect(needsAudit(without)).toBe(false);
     expect(needsAudit([...without, { metric: 'lost', max: 0 }])).toBe(true);
     expect(needsAudit([{ metric: 'audit_wait_s', max: 10 }])).toBe(true);

@@ -1,4 +1,4 @@
-import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaultProxy } from '../../../src/ops/chaos/index.js';
 
@@ -29,7 +29,10 @@ function roundTrip(socket: Socket, text: string, ms = 2_000): Promise<{ text: st
   const started = performance.now();
   return new Promise((done) => {
     let got = '';
-    const timer = setTimeout(() => done(got === '' ? undefined : { text: got, tookMs: performance.now() - started }), ms);
+    const timer = setTimeout(
+      () => done(got === '' ? undefined : { text: got, tookMs: performance.now() - started }),
+      ms,
+    );
     socket.on('data', (chunk: Buffer) => {
       got += chunk.toString();
       if (got.length >= text.length) {
@@ -75,11 +78,20 @@ describe('the TCP fault proxy', () => {
     const setup = await setUp();
     close = setup.close;
     const open = await setup.client();
-    const cut = new Promise<string>((done) => open.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? 'error')).once('close', () => done('closed')));
+    const cut = new Promise<string>((done) =>
+      open
+        .once('error', (error: NodeJS.ErrnoException) => done(error.code ?? 'error'))
+        .once('close', () => done('closed')),
+    );
     setup.proxy.set({ kind: 'reset' });
     expect(['ECONNRESET', 'closed']).toContain(await cut);
     const refused = await setup.client().then(
-      (socket) => new Promise<string>((done) => socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? 'error')).once('close', () => done('closed'))),
+      (socket) =>
+        new Promise<string>((done) =>
+          socket
+            .once('error', (error: NodeJS.ErrnoException) => done(error.code ?? 'error'))
+            .once('close', () => done('closed')),
+        ),
       (error: NodeJS.ErrnoException) => error.code ?? 'error',
     );
     expect(['ECONNRESET', 'closed']).toContain(refused);

@@ -2,9 +2,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../../src/domain/index.js';
 import { openMessaging } from '../../../src/engines/index.js';
 import type { Delivery, MessagingEngine, Queue } from '../../../src/ports/index.js';
-import { ConsumeLoop, backoffMs, createLogger, type ConsumeOptions, type MessageHandler } from '../../../src/runtime/index.js';
-import { LogCapture } from '../../support/in-process.js';
+import {
+  ConsumeLoop,
+  backoffMs,
+  createLogger,
+  type ConsumeOptions,
+  type MessageHandler,
+} from '../../../src/runtime/index.js';
 import { envelope } from '../../contract/fixtures.js';
+import { LogCapture } from '../../support/in-process.js';
 import { intercept } from '../../support/intercept.js';
 import { tempDir, waitFor } from '../../support/system.js';
 
@@ -28,10 +34,14 @@ function recording(real: Queue, settles: Settle[]): Queue {
     lapses: delivery.lapses,
     extendLease: (leaseMs) => delivery.extendLease(leaseMs),
     ack: () => delivery.ack().then(done({ how: 'ack', attempt: delivery.attempt })),
-    retry: (delayMs, error) => delivery.retry(delayMs, error).then(done({ how: 'retry', attempt: delivery.attempt, delayMs, error })),
-    deadLetter: (error) => delivery.deadLetter(error).then(done({ how: 'deadLetter', attempt: delivery.attempt, error })),
+    retry: (delayMs, error) =>
+      delivery.retry(delayMs, error).then(done({ how: 'retry', attempt: delivery.attempt, delayMs, error })),
+    deadLetter: (error) =>
+      delivery.deadLetter(error).then(done({ how: 'deadLetter', attempt: delivery.attempt, error })),
   });
-  return intercept(real, (method, call) => (method === 'receive' ? (call() as Promise<Delivery[]>).then((batch) => batch.map(watch)) : call()));
+  return intercept(real, (method, call) =>
+    method === 'receive' ? (call() as Promise<Delivery[]>).then((batch) => batch.map(watch)) : call(),
+  );
 }
 
 describe('the consume loop settles each message by what its failure means', () => {
@@ -47,7 +57,15 @@ describe('the consume loop settles each message by what its failure means', () =
     messaging = await openMessaging(`sqlite:${tempDir()}`, { maxAttempts: MAX_ATTEMPTS });
     const real = messaging.queue('intake');
     const settles: Settle[] = [];
-    loop = new ConsumeLoop({ queue: recording(real, settles), handler, logger: createLogger('test', 'silent'), batchSize: 8, leaseMs: 2000, idleMaxMs: 10, ...RETRY });
+    loop = new ConsumeLoop({
+      queue: recording(real, settles),
+      handler,
+      logger: createLogger('test', 'silent'),
+      batchSize: 8,
+      leaseMs: 2000,
+      idleMaxMs: 10,
+      ...RETRY,
+    });
     await real.send([envelope('m-1')]);
     loop.start();
     return { queue: real, settles };
@@ -75,14 +93,19 @@ describe('the consume loop settles each message by what its failure means', () =
     const { queue, settles } = await run(async () => {
       throw new Error(`boom ${++calls}`);
     });
-    await waitFor(async () => settles.some((settle) => settle.how === 'deadLetter' || settle.attempt === MAX_ATTEMPTS), 10_000, 'never dead-lettered');
+    await waitFor(
+      async () => settles.some((settle) => settle.how === 'deadLetter' || settle.attempt === MAX_ATTEMPTS),
+      10_000,
+      'never dead-lettered',
+    );
     await waitFor(async () => (await queue.stats()).dead === 1, 5_000, 'not in the dead letters');
     expect(calls).toBe(MAX_ATTEMPTS);
     const [letter] = await queue.deadLetters.list(10);
     expect(letter).toMatchObject({ attempts: MAX_ATTEMPTS, lastError: `Error: boom ${MAX_ATTEMPTS}` });
     const delays = settles.filter((s) => s.how === 'retry').map((s) => s.delayMs ?? -1);
     expect(delays.length).toBeGreaterThanOrEqual(MAX_ATTEMPTS - 1);
-    for (const [i, delay] of delays.entries()) expect(delay).toBeLessThanOrEqual(Math.min(RETRY.retryMaxMs, RETRY.retryBaseMs * 2 ** i));
+    for (const [i, delay] of delays.entries())
+      expect(delay).toBeLessThanOrEqual(Math.min(RETRY.retryMaxMs, RETRY.retryBaseMs * 2 ** i));
     // Full jitter is random, but never all zero: the retries did wait.
     expect(delays.some((delay) => delay > 0)).toBe(true);
   });
@@ -128,20 +151,35 @@ describe('the consume loop reports each dead-lettering as an event', () => {
     const messaging = await openMessaging(`sqlite:${tempDir()}`, { maxAttempts: MAX_ATTEMPTS });
     const settles: Settle[] = [];
     const logs = new LogCapture();
-    const loop = new ConsumeLoop({ queue: recording(messaging.queue('intake'), settles), handler, logger: createLogger('test', 'info', logs), batchSize: 8, leaseMs: 2000, idleMaxMs: 10, ...RETRY, ...options });
+    const loop = new ConsumeLoop({
+      queue: recording(messaging.queue('intake'), settles),
+      handler,
+      logger: createLogger('test', 'info', logs),
+      batchSize: 8,
+      leaseMs: 2000,
+      idleMaxMs: 10,
+      ...RETRY,
+      ...options,
+    });
     await messaging.queue('intake').send([envelope('m-1', { text: 'the content' })]);
     loop.start();
     await waitFor(async () => settles.some((s) => s.how === 'deadLetter'), 10_000, 'never dead-lettered');
     await loop.stop();
     await messaging.close();
-    return { settles, events: logs.lines().filter((line) => line['event'] === 'message.dead_lettered'), raw: logs.raw.join('\n') };
+    return {
+      settles,
+      events: logs.lines().filter((line) => line['event'] === 'message.dead_lettered'),
+      raw: logs.raw.join('\n'),
+    };
   };
 
   it('a PermanentError: the queue, the message id and the error code, never the content', async () => {
     const { events, raw } = await run(async () => {
       throw new PermanentError('poison_message', 'cannot ever work');
     });
-    expect(events).toEqual([expect.objectContaining({ level: 40, queue: 'intake', messageId: 'm-1', code: 'poison_message', attempt: 1 })]);
+    expect(events).toEqual([
+      expect.objectContaining({ level: 40, queue: 'intake', messageId: 'm-1', code: 'poison_message', attempt: 1 }),
+    ]);
     expect(raw).not.toContain('the content');
   });
 
@@ -152,7 +190,10 @@ describe('the consume loop reports each dead-lettering as an event', () => {
       },
       { maxAttempts: MAX_ATTEMPTS },
     );
-    expect(settles.map((s) => [s.how, s.attempt])).toEqual([...Array.from({ length: MAX_ATTEMPTS - 1 }, (_, i) => ['retry', i + 1]), ['deadLetter', MAX_ATTEMPTS]]);
+    expect(settles.map((s) => [s.how, s.attempt])).toEqual([
+      ...Array.from({ length: MAX_ATTEMPTS - 1 }, (_, i) => ['retry', i + 1]),
+      ['deadLetter', MAX_ATTEMPTS],
+    ]);
     expect(settles.at(-1)?.error).toBe('TypeError: boom');
     expect(events).toEqual([expect.objectContaining({ messageId: 'm-1', code: 'TypeError', attempt: MAX_ATTEMPTS })]);
   });
@@ -163,7 +204,16 @@ describe('the consume loop, started and stopped', () => {
     const messaging = await openMessaging(`sqlite:${tempDir()}`, { maxAttempts: MAX_ATTEMPTS });
     const queue = messaging.queue('intake');
     const logs = new LogCapture();
-    const loop = new ConsumeLoop({ queue, handler, logger: createLogger('test', 'debug', logs), batchSize: 8, leaseMs: 2000, idleMaxMs: 10, ...RETRY, ...options });
+    const loop = new ConsumeLoop({
+      queue,
+      handler,
+      logger: createLogger('test', 'debug', logs),
+      batchSize: 8,
+      leaseMs: 2000,
+      idleMaxMs: 10,
+      ...RETRY,
+      ...options,
+    });
     return { messaging, queue, logs, loop };
   };
 
@@ -211,16 +261,28 @@ describe('the consume loop, started and stopped', () => {
 
   it('a held message logs when the outage starts and then once per doubling, not at every try', async () => {
     let calls = 0;
-    const { messaging, queue, logs, loop } = await setUp(async () => {
-      if (++calls <= 9) throw new TransientError('store_unavailable', 'away');
-    }, { retryBaseMs: 1, retryMaxMs: 2 });
+    const { messaging, queue, logs, loop } = await setUp(
+      async () => {
+        if (++calls <= 9) throw new TransientError('store_unavailable', 'away');
+      },
+      { retryBaseMs: 1, retryMaxMs: 2 },
+    );
     try {
       await queue.send([envelope('held')]);
       loop.start();
-      await waitFor(async () => (await queue.stats()).ready + (await queue.stats()).inFlight === 0, 5_000, 'never acked');
+      await waitFor(
+        async () => (await queue.stats()).ready + (await queue.stats()).inFlight === 0,
+        5_000,
+        'never acked',
+      );
       const held = logs.lines().filter((line) => line['msg'] === 'dependency unavailable; holding the message');
       expect(held.map((line) => line['held'])).toEqual([1, 2, 4, 8]);
-      expect(logs.lines().filter((line) => line['msg'] === 'dependency back; message handled').map((line) => line['held'])).toEqual([10]);
+      expect(
+        logs
+          .lines()
+          .filter((line) => line['msg'] === 'dependency back; message handled')
+          .map((line) => line['held']),
+      ).toEqual([10]);
     } finally {
       await loop.stop();
       await messaging.close();
@@ -239,9 +301,12 @@ describe('the consume loop, started and stopped', () => {
       ack: () => delivery.ack(),
       extendLease: (leaseMs) => delivery.extendLease(leaseMs),
       deadLetter: (error) => delivery.deadLetter(error),
-      retry: (delayMs, error) => (retryFailed ? delivery.retry(delayMs, error) : ((retryFailed = true), Promise.reject(new Error('disk full')))),
+      retry: (delayMs, error) =>
+        retryFailed ? delivery.retry(delayMs, error) : ((retryFailed = true), Promise.reject(new Error('disk full'))),
     });
-    const flaky = intercept(queue, (method, call) => (method === 'receive' ? (call() as Promise<Delivery[]>).then((batch) => batch.map(failFirstRetry)) : call()));
+    const flaky = intercept(queue, (method, call) =>
+      method === 'receive' ? (call() as Promise<Delivery[]>).then((batch) => batch.map(failFirstRetry)) : call(),
+    );
     let calls = 0;
     const loop = new ConsumeLoop({
       queue: flaky,
@@ -282,7 +347,15 @@ describe('the consume loop keeps its leases while it works', () => {
       calls++;
       await new Promise((done) => setTimeout(done, 1_200));
     };
-    const options = { queue, handler, logger: createLogger('test', 'silent'), batchSize: 8, leaseMs: 300, idleMaxMs: 10, ...RETRY };
+    const options = {
+      queue,
+      handler,
+      logger: createLogger('test', 'silent'),
+      batchSize: 8,
+      leaseMs: 300,
+      idleMaxMs: 10,
+      ...RETRY,
+    };
     const loops = [new ConsumeLoop(options), new ConsumeLoop(options)];
     await queue.send([envelope('slow-1')]);
     loops.forEach((loop) => loop.start());
@@ -324,7 +397,15 @@ describe('the consume loop keeps a message that may kill its consumer apart', ()
       await new Promise((done) => setTimeout(done, 20));
       log.push(`end ${message.id}`);
     };
-    const loop = new ConsumeLoop({ queue, handler, logger: createLogger('test', 'silent'), batchSize: 8, leaseMs: 2000, idleMaxMs: 10, ...RETRY });
+    const loop = new ConsumeLoop({
+      queue,
+      handler,
+      logger: createLogger('test', 'silent'),
+      batchSize: 8,
+      leaseMs: 2000,
+      idleMaxMs: 10,
+      ...RETRY,
+    });
     loop.start();
     try {
       await waitFor(async () => log.length === 8, 5_000, 'not all handled');
@@ -342,7 +423,9 @@ describe('the consume loop keeps a message that may kill its consumer apart', ()
 describe('backoffMs: exponential with full jitter', () => {
   it('spans [0, min(max, base·2^(attempt−1))]', () => {
     const top = () => 1;
-    expect([1, 2, 3, 4, 5, 6].map((attempt) => backoffMs(attempt, 100, 1000, top))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => backoffMs(attempt, 100, 1000, top))).toEqual([
+      100, 200, 400, 800, 1000, 1000,
+    ]);
     expect(backoffMs(0, 100, 1000, top)).toBe(100);
     expect(backoffMs(3, 100, 1000, () => 0)).toBe(0);
     expect(backoffMs(3, 100, 1000, () => 0.5)).toBe(200);

@@ -23,10 +23,13 @@ const MAX_CHUNK = 700;
 
 /** One writer's JSON lines (`{"writer":w,"seq":n,…}`), cut into chunks at random places, as a pipe delivers them. */
 function chunksOf(writer: number, lines: number, random: () => number): Buffer[] {
-  const text = Array.from({ length: lines }, (_, seq) => `${JSON.stringify({ writer, seq, pad: 'x'.repeat(Math.floor(random() * (MAX_LINE - 60))) })}\n`).join('');
+  const text = Array.from(
+    { length: lines },
+    (_, seq) => `${JSON.stringify({ writer, seq, pad: 'x'.repeat(Math.floor(random() * (MAX_LINE - 60))) })}\n`,
+  ).join('');
   const bytes = Buffer.from(text);
   const chunks: Buffer[] = [];
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const size = 1 + Math.floor(random() * MAX_CHUNK);
     chunks.push(bytes.subarray(at, at + size));
     at += size;
@@ -52,7 +55,11 @@ describe('process log files', () => {
     const [maxBytes, maxFiles, writers, lines] = [4096, 3, 3, 300];
     const random = seededRandom(20);
     const log = openProcessLog(path, { maxBytes, maxFiles });
-    await Promise.all(Array.from({ length: writers }, (_, writer) => pipeline(source(chunksOf(writer, lines, random), random), log.input())));
+    await Promise.all(
+      Array.from({ length: writers }, (_, writer) =>
+        pipeline(source(chunksOf(writer, lines, random), random), log.input()),
+      ),
+    );
     await log.end();
 
     const files = logFilesOf(path);
@@ -60,7 +67,9 @@ describe('process log files', () => {
     // A file closes at the first write that reaches maxBytes; a write is at most one chunk and the line carried before it.
     const sizes = files.map((file) => statSync(file).size);
     for (const size of sizes) expect(size).toBeLessThan(maxBytes + MAX_CHUNK + MAX_LINE);
-    expect(sizes.reduce((sum, size) => sum + size, 0)).toBeLessThanOrEqual(maxFiles * (maxBytes + MAX_CHUNK + MAX_LINE));
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBeLessThanOrEqual(
+      maxFiles * (maxBytes + MAX_CHUNK + MAX_LINE),
+    );
 
     // Each file holds whole lines only, and read oldest first, each writer's lines are the newest ones, in order, none missing.
     const seen = new Map<number, number[]>();
@@ -105,7 +114,16 @@ describe('process log files', () => {
     const path = join(dir, 'tally-1.log');
     expect(logFilesOf(join(dir, 'absent', 'x.log'))).toEqual([]);
     expect(logFilesOf(path)).toEqual([]);
-    for (const name of ['tally-1.log.10', 'tally-1.log.2', 'tally-1.log', 'tally-1.log.bak', 'tally-1.log.0', 'tally-10.log', 'tally-1.log.txt']) writeFileSync(join(dir, name), '');
+    for (const name of [
+      'tally-1.log.10',
+      'tally-1.log.2',
+      'tally-1.log',
+      'tally-1.log.bak',
+      'tally-1.log.0',
+      'tally-10.log',
+      'tally-1.log.txt',
+    ])
+      writeFileSync(join(dir, name), '');
     expect(logFilesOf(path)).toEqual([`${path}.10`, `${path}.2`, path]);
   });
 

@@ -10,14 +10,24 @@ describe('log lines as OTLP log records', () => {
   const exported = new InMemoryLogRecordExporter();
   const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: exported })] });
   let stdout: LogCapture;
-  const logger = (level = 'debug') => createLogger('worker', level, stdoutAndRecords(provider.getLogger('test'), stdout));
+  const logger = (level = 'debug') =>
+    createLogger('worker', level, stdoutAndRecords(provider.getLogger('test'), stdout));
   beforeEach(() => {
     exported.reset();
     stdout = new LogCapture();
   });
 
   it('keeps writing the line to stdout, and makes it a record: severity, body, time, the other fields as attributes (nested ones flattened)', () => {
-    logger().warn({ queue: 'store', attempt: 2, retry: { delayMs: 40, cause: { code: 'E1' } }, tags: ['a', 'b'], err: new TypeError('boom') }, 'handler failed');
+    logger().warn(
+      {
+        queue: 'store',
+        attempt: 2,
+        retry: { delayMs: 40, cause: { code: 'E1' } },
+        tags: ['a', 'b'],
+        err: new TypeError('boom'),
+      },
+      'handler failed',
+    );
     expect(stdout.lines()).toEqual([expect.objectContaining({ level: 40, msg: 'handler failed', queue: 'store' })]);
     const [record] = exported.getFinishedLogRecords();
     expect(record).toMatchObject({ severityNumber: SeverityNumber.WARN, severityText: 'warn', body: 'handler failed' });
@@ -68,17 +78,32 @@ describe('log lines as OTLP log records', () => {
     expect(exported.getFinishedLogRecords()[0]?.spanContext).toBeUndefined();
   });
 
-  it('a line with `event` is an event: `event.name` as attribute and as the record\'s event name', () => {
-    logger().warn({ event: EVENT.deadLettered, queue: 'intake', messageId: 'm-1', code: 'poison_message' }, 'dead-lettering');
+  it("a line with `event` is an event: `event.name` as attribute and as the record's event name", () => {
+    logger().warn(
+      { event: EVENT.deadLettered, queue: 'intake', messageId: 'm-1', code: 'poison_message' },
+      'dead-lettering',
+    );
     const [record] = exported.getFinishedLogRecords();
     expect(record?.eventName).toBe('message.dead_lettered');
-    expect(record?.attributes).toEqual({ 'event.name': 'message.dead_lettered', queue: 'intake', messageId: 'm-1', code: 'poison_message' });
+    expect(record?.attributes).toEqual({
+      'event.name': 'message.dead_lettered',
+      queue: 'intake',
+      messageId: 'm-1',
+      code: 'poison_message',
+    });
   });
 
   it('what the logger redacts is redacted in the record too', () => {
-    logger().info({ message: 'my last wish', data: { message: 'again' }, headers: { authorization: 'Bearer pass' } }, 'oops');
+    logger().info(
+      { message: 'my last wish', data: { message: 'again' }, headers: { authorization: 'Bearer pass' } },
+      'oops',
+    );
     const [record] = exported.getFinishedLogRecords();
     expect(JSON.stringify(record?.attributes)).not.toMatch(/last wish|again|Bearer/);
-    expect(record?.attributes).toMatchObject({ message: '[redacted]', 'data.message': '[redacted]', 'headers.authorization': '[redacted]' });
+    expect(record?.attributes).toMatchObject({
+      message: '[redacted]',
+      'data.message': '[redacted]',
+      'headers.authorization': '[redacted]',
+    });
   });
 });

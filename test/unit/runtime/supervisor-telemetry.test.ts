@@ -18,12 +18,26 @@ describe('the supervisor reports what it does as events', () => {
     const logs = new LogCapture();
     const logger = createLogger('supervisor', 'info', logs);
     reportSupervisorEvent(logger, { kind: 'started', state: worker(0, 101) });
-    reportSupervisorEvent(logger, { kind: 'exited', state: worker(1, undefined), code: null, signal: 'SIGKILL', restartInMs: 500 });
+    reportSupervisorEvent(logger, {
+      kind: 'exited',
+      state: worker(1, undefined),
+      code: null,
+      signal: 'SIGKILL',
+      restartInMs: 500,
+    });
     reportSupervisorEvent(logger, { kind: 'started', state: worker(1, 102) });
     const whose = { 'exodus.service': 'exodus-worker', 'exodus.process': 'worker-2' };
     expect(logs.lines()).toEqual([
       expect.objectContaining({ event: 'process.started', ...whose, childPid: 101, level: 30 }),
-      expect.objectContaining({ event: 'process.exited', ...whose, code: null, signal: 'SIGKILL', restartInMs: 500, restarts: 1, level: 40 }),
+      expect.objectContaining({
+        event: 'process.exited',
+        ...whose,
+        code: null,
+        signal: 'SIGKILL',
+        restartInMs: 500,
+        restarts: 1,
+        level: 40,
+      }),
       expect.objectContaining({ event: 'process.restarted', ...whose, childPid: 102, restarts: 1, level: 30 }),
     ]);
   });

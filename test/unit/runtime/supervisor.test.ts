@@ -1,8 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DataDirBusyError, lockDataDir, Supervisor, type Backlog, type ProcessSpec, type StopRole, type SupervisorEvent } from '../../../src/runtime/index.js';
+import {
+  DataDirBusyError,
+  lockDataDir,
+  Supervisor,
+  type Backlog,
+  type ProcessSpec,
+  type StopRole,
+  type SupervisorEvent,
+} from '../../../src/runtime/index.js';
 import { tempDir, waitFor } from '../../support/system.js';
 
 /**
@@ -16,8 +24,14 @@ import { tempDir, waitFor } from '../../support/system.js';
  * stays (`ignore-term`), writing `<dir>/<name>.ready` once its handler is in place; or one that exits
  * at once with code 3 (`crash`).
  */
-function child(dir: string, name: string, role: StopRole, behaviour: 'serve' | 'crash' | 'ignore-term' = 'serve'): ProcessSpec {
-  const mark = (what: string): string => `require('fs').writeFileSync(${JSON.stringify(join(dir, `${name}.${what}`))}, String(Date.now()))`;
+function child(
+  dir: string,
+  name: string,
+  role: StopRole,
+  behaviour: 'serve' | 'crash' | 'ignore-term' = 'serve',
+): ProcessSpec {
+  const mark = (what: string): string =>
+    `require('fs').writeFileSync(${JSON.stringify(join(dir, `${name}.${what}`))}, String(Date.now()))`;
   const script = {
     serve: `process.on('SIGTERM', () => { ${mark('term')}; process.exit(0); }); ${mark('ready')}; setInterval(() => {}, 1000);`,
     crash: 'process.exit(3);',
@@ -28,7 +42,11 @@ function child(dir: string, name: string, role: StopRole, behaviour: 'serve' | '
 
 /** Every named child has its SIGTERM handler in place. */
 const ready = (dir: string, names: readonly string[]): Promise<void> =>
-  waitFor(() => names.every((name) => existsSync(join(dir, `${name}.ready`))), 20_000, `children never ready: ${names.join(', ')}`);
+  waitFor(
+    () => names.every((name) => existsSync(join(dir, `${name}.ready`))),
+    20_000,
+    `children never ready: ${names.join(', ')}`,
+  );
 
 const termedAt = (dir: string, name: string): number => Number(readFileSync(join(dir, `${name}.term`), 'utf8'));
 
@@ -37,9 +55,18 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.stop({ drainTimeoutMs: 0 })));
 });
 
-function supervise(dir: string, specs: ProcessSpec[], options: { killAfterMs?: number } = {}): { supervisor: Supervisor; events: SupervisorEvent[] } {
+function supervise(
+  dir: string,
+  specs: ProcessSpec[],
+  options: { killAfterMs?: number } = {},
+): { supervisor: Supervisor; events: SupervisorEvent[] } {
   const events: SupervisorEvent[] = [];
-  const supervisor = new Supervisor(specs, { dataDir: dir, endpoints: {}, onEvent: (event) => events.push({ ...event, state: { ...event.state } }), ...options });
+  const supervisor = new Supervisor(specs, {
+    dataDir: dir,
+    endpoints: {},
+    onEvent: (event) => events.push({ ...event, state: { ...event.state } }),
+    ...options,
+  });
   running.push(supervisor);
   supervisor.start();
   return { supervisor, events };
@@ -49,7 +76,11 @@ describe('Supervisor', () => {
   it('restarts a crash loop with a doubling backoff, not every 250 ms forever', async () => {
     const dir = tempDir();
     const { events } = supervise(dir, [child(dir, 'worker', 'consumer', 'crash')]);
-    await waitFor(() => events.filter((e) => e.kind === 'exited').length >= 4, 20_000, 'the crashing child was not restarted four times');
+    await waitFor(
+      () => events.filter((e) => e.kind === 'exited').length >= 4,
+      20_000,
+      'the crashing child was not restarted four times',
+    );
     const delays = events.flatMap((e) => (e.kind === 'exited' ? [e.restartInMs] : []));
     expect(delays.slice(0, 4)).toEqual([500, 1000, 2000, 4000]);
     const exit = events.find((e) => e.kind === 'exited');
@@ -58,11 +89,20 @@ describe('Supervisor', () => {
 
   it('stops in one order: the door, then the consumers once the backlog is empty, the observers last; SIGTERM, never SIGKILL', async () => {
     const dir = tempDir();
-    const specs = [child(dir, 'console', 'observer'), child(dir, 'frontend', 'door'), child(dir, 'parser', 'consumer'), child(dir, 'worker', 'consumer')];
+    const specs = [
+      child(dir, 'console', 'observer'),
+      child(dir, 'frontend', 'door'),
+      child(dir, 'parser', 'consumer'),
+      child(dir, 'worker', 'consumer'),
+    ];
     const { supervisor } = supervise(dir, specs);
     await ready(dir, ['console', 'frontend', 'parser', 'worker']);
     // The backlog drains over three reads; the consumers must still run while it does.
-    const backlogs: Backlog[] = [{ intake: 2, store: 1 }, { intake: 0, store: 1 }, { intake: 0, store: 0 }];
+    const backlogs: Backlog[] = [
+      { intake: 2, store: 1 },
+      { intake: 0, store: 1 },
+      { intake: 0, store: 0 },
+    ];
     let drainedAt = 0;
     const outcome = await supervisor.stop({
       drainTimeoutMs: 10_000,
@@ -76,7 +116,9 @@ describe('Supervisor', () => {
       },
     });
     expect(outcome).toEqual({ backlog: { intake: 0, store: 0 }, timedOut: false });
-    const [frontend, parser, worker, console] = ['frontend', 'parser', 'worker', 'console'].map((name) => termedAt(dir, name));
+    const [frontend, parser, worker, console] = ['frontend', 'parser', 'worker', 'console'].map((name) =>
+      termedAt(dir, name),
+    );
     expect(parser).toBeGreaterThanOrEqual(drainedAt);
     expect(worker).toBeGreaterThanOrEqual(drainedAt);
     expect(drainedAt).toBeGreaterThanOrEqual(frontend ?? Infinity);
@@ -140,7 +182,10 @@ describe('the data dir lock', () => {
 
     // A holder that exited (a kill -9 leaves its lock behind).
     const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout.toString().trim();
-    writeFileSync(join(dir, 'supervisor.lock'), JSON.stringify({ pid: Number(gone), processStart: 1, since: '2045-01-01T00:00:00.000Z' }));
+    writeFileSync(
+      join(dir, 'supervisor.lock'),
+      JSON.stringify({ pid: Number(gone), processStart: 1, since: '2045-01-01T00:00:00.000Z' }),
+    );
     const next = lockDataDir(dir);
     expect(next.takenOverFrom?.pid).toBe(Number(gone));
     next.release();
@@ -155,7 +200,10 @@ describe('the data dir lock', () => {
   it('does not take a pid reused by another process for the holder', () => {
     const dir = tempDir();
     // This process's pid, but another start time: the holder was a process before this one.
-    writeFileSync(join(dir, 'supervisor.lock'), JSON.stringify({ pid: process.pid, processStart: 1, since: '2045-01-01T00:00:00.000Z' }));
+    writeFileSync(
+      join(dir, 'supervisor.lock'),
+      JSON.stringify({ pid: process.pid, processStart: 1, since: '2045-01-01T00:00:00.000Z' }),
+    );
     const lock = lockDataDir(dir);
     expect(lock.takenOverFrom?.pid).toBe(process.pid);
     lock.release();

@@ -5,8 +5,8 @@ import { EVENT_TYPES, type Envelope } from '../../../src/ports/index.js';
 import { createLogger, type MessageHandler } from '../../../src/runtime/index.js';
 import { createTallyHandler } from '../../../src/services/tally/index.js';
 import { createWorkerHandler } from '../../../src/services/worker/index.js';
-import { parsedWish } from '../../contract/fixtures.js';
 import { ENGINES } from '../../contract/engines.js';
+import { parsedWish } from '../../contract/fixtures.js';
 import { skipUnless } from '../../support/services.js';
 
 const logger = createLogger('test', 'silent');
@@ -41,13 +41,15 @@ const deliveries = (wishes: ParsedWish[]) =>
     )
     .chain(([copies, batchSizes]) => {
       const all = wishes.flatMap((wish, i) => Array.from({ length: copies[i] ?? 1 }, () => wish));
-      return fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }).map((order) => batch(order, batchSizes));
+      return fc
+        .shuffledSubarray(all, { minLength: all.length, maxLength: all.length })
+        .map((order) => batch(order, batchSizes));
     });
 
 function batch<T>(items: T[], sizes: Iterable<number>): T[][] {
   const out: T[][] = [];
   const it = sizes[Symbol.iterator]();
-  for (let i = 0; i < items.length; ) {
+  for (let i = 0; i < items.length;) {
     const size = it.next().value as number;
     out.push(items.slice(i, i + size));
     i += size;
@@ -84,36 +86,43 @@ async function deliver(handler: MessageHandler, batches: ParsedWish[][]): Promis
 /** Runs per engine: a fresh store each run; a client-server engine makes a schema per run, so fewer. */
 const RUNS: Readonly<Record<string, number>> = { sqlite: 150 };
 
-describe.each(ENGINES.filter((engine) => engine.openStorage !== undefined))('worker and tally under duplicates and reordering: $name', (engine) => {
-  const skip = skipUnless(engine.unavailable === undefined, engine.unavailable ?? '');
-  it.skipIf(skip)('end in the sequential answer: one current wish per evacuee, counts moved once, tally = store', async () => {
-    const open = engine.openStorage ?? (() => Promise.reject(new Error(`${engine.name} has no storage`)));
-    await fc.assert(
-      fc.asyncProperty(
-        history.chain((wishes) => fc.tuple(fc.constant(wishes), deliveries(wishes), deliveries(wishes))),
-        async ([wishes, toWorker, toTally]) => {
-          const storage = await open();
-          try {
-            await deliver(createWorkerHandler({ store: storage.store, logger }), toWorker);
-            await deliver(createTallyHandler({ readModel: storage.readModel, logger }), toTally);
+describe.each(ENGINES.filter((engine) => engine.openStorage !== undefined))(
+  'worker and tally under duplicates and reordering: $name',
+  (engine) => {
+    const skip = skipUnless(engine.unavailable === undefined, engine.unavailable ?? '');
+    it.skipIf(skip)(
+      'end in the sequential answer: one current wish per evacuee, counts moved once, tally = store',
+      async () => {
+        const open = engine.openStorage ?? (() => Promise.reject(new Error(`${engine.name} has no storage`)));
+        await fc.assert(
+          fc.asyncProperty(
+            history.chain((wishes) => fc.tuple(fc.constant(wishes), deliveries(wishes), deliveries(wishes))),
+            async ([wishes, toWorker, toTally]) => {
+              const storage = await open();
+              try {
+                await deliver(createWorkerHandler({ store: storage.store, logger }), toWorker);
+                await deliver(createTallyHandler({ readModel: storage.readModel, logger }), toTally);
 
-            const winners = expected(wishes);
-            for (const wish of wishes) {
-              const record = await storage.store.get(wish.id);
-              expect(record?.status).toBe(winners.get(wish.evacueeId)?.id === wish.id ? 'stored' : 'superseded');
-            }
-            const counts = { mars: 0, europa: 0 };
-            for (const wish of winners.values()) counts[wish.destination]++;
-            expect(await storage.store.countCurrent()).toEqual(counts);
-            expect(await storage.readModel.tally()).toEqual(counts);
-            const wall = await storage.readModel.wall({ limit: 100 });
-            expect(wall.items.map((item) => item.id).sort()).toEqual([...winners.values()].map((w) => w.id).sort());
-          } finally {
-            await storage.close();
-          }
-        },
-      ),
-      { numRuns: RUNS[engine.name] ?? 30 },
+                const winners = expected(wishes);
+                for (const wish of wishes) {
+                  const record = await storage.store.get(wish.id);
+                  expect(record?.status).toBe(winners.get(wish.evacueeId)?.id === wish.id ? 'stored' : 'superseded');
+                }
+                const counts = { mars: 0, europa: 0 };
+                for (const wish of winners.values()) counts[wish.destination]++;
+                expect(await storage.store.countCurrent()).toEqual(counts);
+                expect(await storage.readModel.tally()).toEqual(counts);
+                const wall = await storage.readModel.wall({ limit: 100 });
+                expect(wall.items.map((item) => item.id).sort()).toEqual([...winners.values()].map((w) => w.id).sort());
+              } finally {
+                await storage.close();
+              }
+            },
+          ),
+          { numRuns: RUNS[engine.name] ?? 30 },
+        );
+      },
+      120_000,
     );
-  }, 120_000);
-});
+  },
+);

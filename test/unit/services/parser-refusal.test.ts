@@ -27,17 +27,35 @@ describe('the parser, when the topic refuses what it publishes', () => {
   it('dead-letters the accepted wish at once, with the refusal as the reason (no retry, no holding)', async () => {
     snsMock.on(PublishBatchCommand).callsFake((input: { PublishBatchRequestEntries?: { Id: string }[] }) => ({
       Successful: [],
-      Failed: (input.PublishBatchRequestEntries ?? []).map((entry) => ({ Id: entry.Id, Code: 'InvalidParameter', Message: 'Message too long', SenderFault: true })),
+      Failed: (input.PublishBatchRequestEntries ?? []).map((entry) => ({
+        Id: entry.Id,
+        Code: 'InvalidParameter',
+        Message: 'Message too long',
+        SenderFault: true,
+      })),
     }));
     const dir = tempDir();
     messaging = await openMessaging(`sqlite:${dir}`, { maxAttempts: 5 });
     storage = await openStorage(`sqlite:${dir}`);
     const intake = messaging.queue(QUEUES.intake);
     const id = uuidv7();
-    const accepted = { ...envelope(`${id}.accepted`, { id, evacueeId: 'EV-00001', submittedAt: new Date().toISOString(), destination: 'mars', message: 'Keep the garden alive 🌱' }), type: EVENT_TYPES.wishAccepted };
+    const accepted = {
+      ...envelope(`${id}.accepted`, {
+        id,
+        evacueeId: 'EV-00001',
+        submittedAt: new Date().toISOString(),
+        destination: 'mars',
+        message: 'Keep the garden alive 🌱',
+      }),
+      type: EVENT_TYPES.wishAccepted,
+    };
     await intake.send([accepted]);
 
-    const parsed = new SnsTopic('wish.parsed', new SNSClient({ region: 'us-east-1' }), 'arn:aws:sns:us-east-1:123456789012:exodus-wish-parsed');
+    const parsed = new SnsTopic(
+      'wish.parsed',
+      new SNSClient({ region: 'us-east-1' }),
+      'arn:aws:sns:us-east-1:123456789012:exodus-wish-parsed',
+    );
     const logs = new LogCapture();
     const logger = createLogger('test', 'info', logs);
     const [delivery] = await intake.receive(1, 30_000);
@@ -56,9 +74,15 @@ describe('the parser, when the topic refuses what it publishes', () => {
     expect(snsMock.commandCalls(PublishBatchCommand)).toHaveLength(1);
     const letter = await intake.deadLetters.get(accepted.id);
     expect(letter).toMatchObject({ message: accepted, attempts: 1 });
-    expect(letter?.lastError).toMatch(/^MessageRefusedError: SQS\/SNS: publish to wish\.parsed failed for one entry: InvalidParameter \(Message too long\)$/);
+    expect(letter?.lastError).toMatch(
+      /^MessageRefusedError: SQS\/SNS: publish to wish\.parsed failed for one entry: InvalidParameter \(Message too long\)$/,
+    );
     expect(await intake.stats()).toMatchObject({ ready: 0, inFlight: 0, delayed: 0, dead: 1 });
-    expect(logs.lines().find((line) => line['event'] === 'message.dead_lettered')).toMatchObject({ queue: 'intake', code: 'message_refused', attempt: 1 });
+    expect(logs.lines().find((line) => line['event'] === 'message.dead_lettered')).toMatchObject({
+      queue: 'intake',
+      code: 'message_refused',
+      attempt: 1,
+    });
     // Not a rejection: the person's wish broke no rule; an operator redrives it once the cause is fixed.
     expect(await storage.store.get(id)).toBeUndefined();
   });

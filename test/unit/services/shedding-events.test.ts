@@ -50,7 +50,11 @@ describe('load shedding events', () => {
     const logger = createLogger('frontend', 'info', logs);
     const events = new SheddingEvents(logger);
     const gate = new WriteGate(1, events);
-    const kinds = () => logs.lines().filter((line) => line['event'] !== undefined).map((line) => `${String(line['event'])} ${String(line['reason'])}`);
+    const kinds = () =>
+      logs
+        .lines()
+        .filter((line) => line['event'] !== undefined)
+        .map((line) => `${String(line['event'])} ${String(line['reason'])}`);
 
     await gate.checkQueue(() => Promise.reject(new Error('connection refused')), logger);
     events.tick();

@@ -19,7 +19,16 @@ describe('the tally handler', () => {
     };
     const handler = createTallyHandler({ readModel, logger: createLogger('test', 'silent') });
     const wish = parsedWish({ evacueeId: 'EV-00001' }, Date.now() - 1500);
-    const event: Envelope = { specversion: '1.0', id: `${wish.id}.parsed`, source: '/test', type: EVENT_TYPES.wishParsed, time: wish.submittedAt, datacontenttype: 'application/json', traceparent: '', data: wish };
+    const event: Envelope = {
+      specversion: '1.0',
+      id: `${wish.id}.parsed`,
+      source: '/test',
+      type: EVENT_TYPES.wishParsed,
+      time: wish.submittedAt,
+      datacontenttype: 'application/json',
+      traceparent: '',
+      data: wish,
+    };
     const before = await counted('exodus.wish.time_to_wall');
 
     await handler(event);

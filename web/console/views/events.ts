@@ -1,8 +1,8 @@
 import type { EventView } from '../../../src/services/console/api-shapes.js';
 import { api } from '../api.js';
 import { h, link, replaceKeepingFocus } from '../dom.js';
+import { buttons, fillForm, onSubmit, queryOf, textField } from '../form.js';
 import { attributeText, compactAttributes, dateTime, shortId } from '../format.js';
-import { buttons, fillForm, onSubmit, textField, queryOf } from '../form.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
 import { hrefOf } from '../router.js';
 import { cell, dataTable, emptyRow } from '../table.js';
@@ -26,7 +26,14 @@ const EVACUEE_KEY = /^(exodus\.)?evacuee(\.id|Id)$/;
 const WISH_KEY = /^(exodus\.)?wish(\.id|Id)$/;
 const PARAMS = ['kind', 'since', 'limit'] as const;
 
-const COLUMNS = [{ label: 'Time (UTC)' }, { label: 'Kind' }, { label: 'Service' }, { label: 'Process' }, { label: 'Detail' }, { label: 'Go to' }];
+const COLUMNS = [
+  { label: 'Time (UTC)' },
+  { label: 'Kind' },
+  { label: 'Service' },
+  { label: 'Process' },
+  { label: 'Detail' },
+  { label: 'Go to' },
+];
 
 /** What happened to the system, newest first; refreshes every 2 s. Details are attacker-controlled text. */
 export function eventsView({ status }: ViewContext): View {
@@ -34,7 +41,11 @@ export function eventsView({ status }: ViewContext): View {
     'form',
     { class: 'filters', attrs: { role: 'search', 'aria-label': 'Event filter' } },
     textField({ id: 'event-kind', name: 'kind', label: 'Kind', mono: true, list: 'event-kinds', size: 'wide' }),
-    h('datalist', { attrs: { id: 'event-kinds' } }, ...KNOWN_KINDS.map((kind) => h('option', { attrs: { value: kind } }))),
+    h(
+      'datalist',
+      { attrs: { id: 'event-kinds' } },
+      ...KNOWN_KINDS.map((kind) => h('option', { attrs: { value: kind } })),
+    ),
     buttons('Filter', link(hrefOf('events'), 'All events', { class: 'button-link' })),
   );
   const events = dataTable('Events', COLUMNS);
@@ -48,7 +59,11 @@ export function eventsView({ status }: ViewContext): View {
   );
 
   let poller: Poller | undefined;
-  onSubmit(form, (values) => hrefOf('events', values), () => poller?.now());
+  onSubmit(
+    form,
+    (values) => hrefOf('events', values),
+    () => poller?.now(),
+  );
 
   return {
     root,
@@ -80,7 +95,10 @@ function eventRow(event: EventView): HTMLTableRowElement {
   const injection = event.kind === INJECTION && evacuee !== undefined;
   return h(
     'tr',
-    { class: notable ? `notable kind-${event.kind.replace(/[^a-z0-9]+/gi, '-')}` : '', attrs: { 'data-kind': event.kind } },
+    {
+      class: notable ? `notable kind-${event.kind.replace(/[^a-z0-9]+/gi, '-')}` : '',
+      attrs: { 'data-kind': event.kind },
+    },
     cell(h('time', { attrs: { datetime: event.time, title: event.time } }, dateTime(event.time)), 'mono nowrap'),
     cell(event.kind, 'mono kind'),
     cell(event.service, 'mono nowrap'),

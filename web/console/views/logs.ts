@@ -1,8 +1,8 @@
 import type { LogLine } from '../../../src/services/console/api-shapes.js';
 import { api } from '../api.js';
 import { h, link, replaceKeepingFocus } from '../dom.js';
+import { buttons, fillForm, onSubmit, queryOf, selectField, textField } from '../form.js';
 import { clockTime, compactAttributes, shortId } from '../format.js';
-import { buttons, fillForm, onSubmit, selectField, textField, queryOf } from '../form.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
 import { hrefOf } from '../router.js';
 import { cell, dataTable, rowsOf } from '../table.js';
@@ -15,7 +15,9 @@ const WINDOWS = ['1s', '3s', '10s', '30s', '1m', '5m'] as const;
 /** The window a line's "±3 s" link opens. */
 const CONTEXT_WINDOW = '3s';
 
-const COLUMNS = ['Time (UTC)', 'Service', 'Instance', 'Level', 'Message', 'Attributes', 'Go to'].map((label) => ({ label }));
+const COLUMNS = ['Time (UTC)', 'Service', 'Instance', 'Level', 'Message', 'Attributes', 'Go to'].map((label) => ({
+  label,
+}));
 
 /**
  * Log lines, oldest first. Live (every 2 s, the latest lines) unless `around` fixes a window of time,
@@ -27,11 +29,28 @@ export function logsView({ status }: ViewContext): View {
     { class: 'filters', attrs: { role: 'search', 'aria-label': 'Log filter' } },
     textField({ id: 'log-service', name: 'service', label: 'Service', mono: true }),
     textField({ id: 'log-instance', name: 'instance', label: 'Instance', mono: true }),
-    selectField({ id: 'log-level', name: 'level', label: 'Minimum level', choices: [['', 'any'], ...LEVELS.map((l) => [l, l] as const)] }),
+    selectField({
+      id: 'log-level',
+      name: 'level',
+      label: 'Minimum level',
+      choices: [['', 'any'], ...LEVELS.map((l) => [l, l] as const)],
+    }),
     textField({ id: 'log-q', name: 'q', label: 'Words', type: 'search', size: 'wide' }),
     textField({ id: 'log-trace', name: 'trace', label: 'Trace id', mono: true, size: 'wide' }),
-    textField({ id: 'log-around', name: 'around', label: 'Around (ISO time)', mono: true, hint: '2027-08-23T10:04:05Z', size: 'wide' }),
-    selectField({ id: 'log-window', name: 'window', label: 'Window (±)', choices: [['', 'default'], ...WINDOWS.map((w) => [w, w] as const)] }),
+    textField({
+      id: 'log-around',
+      name: 'around',
+      label: 'Around (ISO time)',
+      mono: true,
+      hint: '2027-08-23T10:04:05Z',
+      size: 'wide',
+    }),
+    selectField({
+      id: 'log-window',
+      name: 'window',
+      label: 'Window (±)',
+      choices: [['', 'default'], ...WINDOWS.map((w) => [w, w] as const)],
+    }),
     buttons('Show', link(hrefOf('logs'), 'Latest lines', { class: 'button-link' })),
   );
   const summary = h('p', { class: 'summary', attrs: { id: 'logs-summary' } });
@@ -46,7 +65,11 @@ export function logsView({ status }: ViewContext): View {
   );
 
   let poller: Poller | undefined;
-  onSubmit(form, (values) => hrefOf('logs', values), () => poller?.now());
+  onSubmit(
+    form,
+    (values) => hrefOf('logs', values),
+    () => poller?.now(),
+  );
 
   return {
     root,
@@ -63,7 +86,10 @@ export function logsView({ status }: ViewContext): View {
         intervalMs: live ? REFRESH_MS : null,
         task: async (signal) => {
           const { logs: lines } = await api.logs(query, signal);
-          replaceKeepingFocus(logs.body, ...rowsOf(lines, (line) => logRow(line, around), COLUMNS.length, 'No lines match.'));
+          replaceKeepingFocus(
+            logs.body,
+            ...rowsOf(lines, (line) => logRow(line, around), COLUMNS.length, 'No lines match.'),
+          );
           status.refreshed('Logs');
         },
         onError: (error) => status.failed('logs', error, live),
@@ -103,7 +129,11 @@ function logRow(line: LogLine, around: string | null): HTMLTableRowElement {
 }
 
 function traceLink(traceId: string, key: string): HTMLAnchorElement {
-  return link(hrefOf('traces', { trace: traceId }), `trace ${shortId(traceId)}`, { key, class: 'trace-link', label: `Trace ${traceId}` });
+  return link(hrefOf('traces', { trace: traceId }), `trace ${shortId(traceId)}`, {
+    key,
+    class: 'trace-link',
+    label: `Trace ${traceId}`,
+  });
 }
 
 /** Every service's lines around `time`: the context of a warning is often another service's line. */

@@ -1,4 +1,9 @@
-import type { InstanceSummary, Overview, QueueSummary, ServiceSummary } from '../../../src/services/console/api-shapes.js';
+import type {
+  InstanceSummary,
+  Overview,
+  QueueSummary,
+  ServiceSummary,
+} from '../../../src/services/console/api-shapes.js';
 import { api } from '../api.js';
 import { Charts } from '../charts.js';
 import { block, h, link, replaceKeepingFocus } from '../dom.js';
@@ -67,9 +72,17 @@ export function overviewView({ status }: ViewContext): View {
   );
 
   const draw = (overview: Overview): void => {
-    const serviceRows = rowsOf(overview.services, (s) => serviceRow(s, openInstances), SERVICE_COLUMNS.length, 'No service has reported yet.');
+    const serviceRows = rowsOf(
+      overview.services,
+      (s) => serviceRow(s, openInstances),
+      SERVICE_COLUMNS.length,
+      'No service has reported yet.',
+    );
     replaceKeepingFocus(services.body, ...serviceRows);
-    replaceKeepingFocus(queues.body, ...rowsOf(overview.queues, queueRow, QUEUE_COLUMNS.length, 'No queue has reported yet.'));
+    replaceKeepingFocus(
+      queues.body,
+      ...rowsOf(overview.queues, queueRow, QUEUE_COLUMNS.length, 'No queue has reported yet.'),
+    );
     const w = overview.wishesPerSecond;
     wishes.replaceChildren(
       ...figure('Accepted', perSecond(w.accepted)),
@@ -79,7 +92,11 @@ export function overviewView({ status }: ViewContext): View {
     );
     const t = overview.tally;
     if (t === null) tally.replaceChildren(...figure('Tally', 'not reported yet'));
-    else tally.replaceChildren(...figure('Mars', count(t.mars), 'tally-mars'), ...figure('Europa', count(t.europa), 'tally-europa'));
+    else
+      tally.replaceChildren(
+        ...figure('Mars', count(t.mars), 'tally-mars'),
+        ...figure('Europa', count(t.europa), 'tally-europa'),
+      );
     charts.update(overview.charts);
   };
 
@@ -124,8 +141,15 @@ function serviceRow(service: ServiceSummary, openInstances: Set<string>): HTMLTa
   return h(
     'tr',
     { attrs: { 'data-service': service.name } },
-    h('th', { class: 'mono', attrs: { scope: 'row' } }, link(hrefOf('traces', { service: service.name }), service.name, { key: `service:${service.name}` })),
-    cell([`${running} / ${wanted ?? '–'}`, state === '' ? null : h('span', { class: 'state' }, ` · ${state}`)], down ? 'running down' : 'running'),
+    h(
+      'th',
+      { class: 'mono', attrs: { scope: 'row' } },
+      link(hrefOf('traces', { service: service.name }), service.name, { key: `service:${service.name}` }),
+    ),
+    cell(
+      [`${running} / ${wanted ?? '–'}`, state === '' ? null : h('span', { class: 'state' }, ` · ${state}`)],
+      down ? 'running down' : 'running',
+    ),
     cell(count(service.restarts), service.restarts > 0 ? 'num warn' : 'num'),
     cell(perSecond(service.ratePerSecond), 'num'),
     cell(percent(service.errorRate), service.errorRate >= ERROR_RATE_FLAG ? 'num errors warn' : 'num errors'),
@@ -143,7 +167,11 @@ function instancesOf(service: ServiceSummary, openInstances: Set<string>): HTMLE
   const details = h(
     'details',
     { class: 'instances' },
-    h('summary', { attrs: { 'data-focus-key': `instances:${service.name}` } }, `${service.instances.length} (${up} up)`),
+    h(
+      'summary',
+      { attrs: { 'data-focus-key': `instances:${service.name}` } },
+      `${service.instances.length} (${up} up)`,
+    ),
     h('ul', {}, ...service.instances.map((instance) => instanceItem(instance, service.wanted !== null))),
   );
   details.open = openInstances.has(service.name);

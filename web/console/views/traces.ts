@@ -1,11 +1,11 @@
 import type { SpanView, TraceView } from '../../../src/services/console/api-shapes.js';
 import { api } from '../api.js';
 import { h, link, replaceKeepingFocus } from '../dom.js';
-import { dateTime, duration, shortId } from '../format.js';
 import { buttons, fillForm, onSubmit, selectField, textField } from '../form.js';
+import { dateTime, duration, shortId } from '../format.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
-import { renderSpanDetails } from '../span-details.js';
 import { hrefOf } from '../router.js';
+import { renderSpanDetails } from '../span-details.js';
 import { cell, dataTable, rowsOf } from '../table.js';
 import { renderWaterfall } from '../waterfall.js';
 import type { View, ViewContext } from './view.js';
@@ -24,7 +24,12 @@ const COLUMNS = [
   { label: 'Errors', class: 'num' },
   { label: 'Trace id' },
 ];
-const STATUSES = [['', 'any'], ['error', 'error'], ['ok', 'ok'], ['unset', 'unset']] as const;
+const STATUSES = [
+  ['', 'any'],
+  ['error', 'error'],
+  ['ok', 'ok'],
+  ['unset', 'unset'],
+] as const;
 
 /**
  * Trace search, the list of traces, and the waterfall of the one chosen. Live (every 2 s) only for
@@ -40,7 +45,13 @@ export function tracesView({ status }: ViewContext): View {
     textField({ id: 'trace-id', name: 'trace', label: 'Trace id', mono: true, size: 'wide' }),
     textField({ id: 'trace-service', name: 'service', label: 'Service', mono: true }),
     selectField({ id: 'trace-status', name: 'status', label: 'Status', choices: STATUSES }),
-    textField({ id: 'trace-min-duration', name: 'minDurationMs', label: 'Min duration (ms)', type: 'number', size: 'narrow' }),
+    textField({
+      id: 'trace-min-duration',
+      name: 'minDurationMs',
+      label: 'Min duration (ms)',
+      type: 'number',
+      size: 'narrow',
+    }),
     buttons('Search', link(hrefOf('traces'), 'Latest traces', { class: 'button-link' })),
   );
   const summary = h('p', { class: 'summary', attrs: { id: 'traces-summary' } });
@@ -49,7 +60,13 @@ export function tracesView({ status }: ViewContext): View {
   const detailTitle = h('h3', { attrs: { id: 'trace-detail-title', tabindex: '-1' } });
   const waterfallHolder = h('div', { class: 'scroll' });
   const details = h('section', { class: 'span-details', attrs: { id: 'span-details', 'aria-label': 'Span details' } });
-  const detail = h('section', { class: 'block trace-detail', attrs: { 'aria-labelledby': detailTitle.id } }, detailTitle, waterfallHolder, details);
+  const detail = h(
+    'section',
+    { class: 'block trace-detail', attrs: { 'aria-labelledby': detailTitle.id } },
+    detailTitle,
+    waterfallHolder,
+    details,
+  );
   detail.hidden = true;
   const root = h(
     'section',
@@ -70,7 +87,10 @@ export function tracesView({ status }: ViewContext): View {
 
   const draw = (traces: readonly TraceView[]): void => {
     const open = params.get(OPEN);
-    replaceKeepingFocus(list.body, ...rowsOf(traces, (trace) => traceRow(trace, params, trace.traceId === open), COLUMNS.length, 'No traces match.'));
+    replaceKeepingFocus(
+      list.body,
+      ...rowsOf(traces, (trace) => traceRow(trace, params, trace.traceId === open), COLUMNS.length, 'No traces match.'),
+    );
     const shown = shownTraces(traces, params);
     const key = JSON.stringify(shown.map((trace) => [trace.traceId, trace.spans.length]));
     if (key === drawnKey) return;
@@ -78,11 +98,18 @@ export function tracesView({ status }: ViewContext): View {
     detail.hidden = shown.length === 0;
     details.replaceChildren(h('p', { class: 'muted' }, 'Choose a span to see its attributes, events and links.'));
     if (shown.length === 0) return;
-    detailTitle.textContent = shown.length === 1 ? `Trace ${shown[0]?.traceId ?? ''}` : `${shown.length} traces, joined by links`;
-    waterfallHolder.replaceChildren(renderWaterfall(shown, (span: SpanView) => details.replaceChildren(renderSpanDetails(span))));
+    detailTitle.textContent =
+      shown.length === 1 ? `Trace ${shown[0]?.traceId ?? ''}` : `${shown.length} traces, joined by links`;
+    waterfallHolder.replaceChildren(
+      renderWaterfall(shown, (span: SpanView) => details.replaceChildren(renderSpanDetails(span))),
+    );
   };
 
-  onSubmit(form, (values) => hrefOf('traces', values), () => poller?.now());
+  onSubmit(
+    form,
+    (values) => hrefOf('traces', values),
+    () => poller?.now(),
+  );
   refresh.addEventListener('click', () => poller?.now());
 
   return {
@@ -101,13 +128,15 @@ export function tracesView({ status }: ViewContext): View {
       poller = poll({
         intervalMs: live ? REFRESH_MS : null,
         task: async (signal) => {
-          const traces = reuse && cached !== undefined ? cached.traces : await fetchTraces(query, params.get(OPEN), signal);
+          const traces =
+            reuse && cached !== undefined ? cached.traces : await fetchTraces(query, params.get(OPEN), signal);
           reuse = false;
           cached = { query: query.toString(), traces };
           draw(traces);
           status.refreshed('Traces');
           // Opening a trace from the list takes the keyboard to its waterfall.
-          if (openedNow && !detail.hidden && document.activeElement?.closest('table[aria-label="Traces"]')) detailTitle.focus();
+          if (openedNow && !detail.hidden && document.activeElement?.closest('table[aria-label="Traces"]'))
+            detailTitle.focus();
         },
         onError: (error) => status.failed('traces', error, live),
       });
@@ -117,7 +146,11 @@ export function tracesView({ status }: ViewContext): View {
 }
 
 /** The traces `query` finds, and the open one too should it be no longer among them (the latest moved on). */
-async function fetchTraces(query: URLSearchParams, open: string | null, signal: AbortSignal): Promise<readonly TraceView[]> {
+async function fetchTraces(
+  query: URLSearchParams,
+  open: string | null,
+  signal: AbortSignal,
+): Promise<readonly TraceView[]> {
   const { traces } = await api.traces(query, signal);
   if (open === null || traces.some((trace) => trace.traceId === open)) return traces;
   const extra = await api.traces(new URLSearchParams({ trace: open }), signal);
@@ -137,10 +170,15 @@ function apiQuery(params: URLSearchParams): URLSearchParams {
 
 function describe(params: URLSearchParams, live: boolean): string {
   const id = ID_SEARCHES.find((name) => (params.get(name) ?? '') !== '');
-  if (id !== undefined) return `Traces of ${id} ${params.get(id) ?? ''}${id === 'wish' ? ', with the traces linked to it' : ''}.`;
-  const filters = FILTERS.filter((name) => (params.get(name) ?? '') !== '').map((name) => `${name}=${params.get(name) ?? ''}`);
+  if (id !== undefined)
+    return `Traces of ${id} ${params.get(id) ?? ''}${id === 'wish' ? ', with the traces linked to it' : ''}.`;
+  const filters = FILTERS.filter((name) => (params.get(name) ?? '') !== '').map(
+    (name) => `${name}=${params.get(name) ?? ''}`,
+  );
   if (filters.length > 0) return `Traces with ${filters.join(', ')}, newest first.`;
-  return live ? 'Latest traces, newest first; refreshes every 2 s.' : 'Latest traces, newest first; held while a trace is open.';
+  return live
+    ? 'Latest traces, newest first; refreshes every 2 s.'
+    : 'Latest traces, newest first; held while a trace is open.';
 }
 
 /**
@@ -152,23 +190,36 @@ function shownTraces(traces: readonly TraceView[], params: URLSearchParams): rea
   if (open === null) return (params.get('wish') ?? params.get('trace') ?? '') === '' ? [] : traces;
   const chosen = traces.find((trace) => trace.traceId === open);
   if (chosen === undefined) return [];
-  const linksOf = (trace: TraceView): Set<string> => new Set(trace.spans.flatMap((span) => span.links.map((l) => l.traceId)));
+  const linksOf = (trace: TraceView): Set<string> =>
+    new Set(trace.spans.flatMap((span) => span.links.map((l) => l.traceId)));
   const outgoing = linksOf(chosen);
   return traces.filter((trace) => trace === chosen || outgoing.has(trace.traceId) || linksOf(trace).has(open));
 }
 
 function traceRow(trace: TraceView, params: URLSearchParams, open: boolean): HTMLTableRowElement {
   // The same search, with this trace open.
-  const href = hrefOf('traces', new URLSearchParams([...params.entries()].filter(([name]) => name !== OPEN).concat([[OPEN, trace.traceId]])));
-  const root = link(href, [h('span', { class: 'mono' }, trace.rootService), ' ', trace.rootName], { key: `trace:${trace.traceId}`, class: 'trace-link' });
+  const href = hrefOf(
+    'traces',
+    new URLSearchParams([...params.entries()].filter(([name]) => name !== OPEN).concat([[OPEN, trace.traceId]])),
+  );
+  const root = link(href, [h('span', { class: 'mono' }, trace.rootService), ' ', trace.rootName], {
+    key: `trace:${trace.traceId}`,
+    class: 'trace-link',
+  });
   return h(
     'tr',
-    { class: open ? 'selected' : '', attrs: { 'data-trace-id': trace.traceId, ...(open ? { 'aria-current': 'true' } : {}) } },
+    {
+      class: open ? 'selected' : '',
+      attrs: { 'data-trace-id': trace.traceId, ...(open ? { 'aria-current': 'true' } : {}) },
+    },
     h('th', { attrs: { scope: 'row' } }, root),
     cell(dateTime(trace.start), 'mono'),
     cell(duration(trace.durationMs), 'num'),
     cell(String(trace.spans.length), 'num'),
-    cell(trace.errorCount > 0 ? `${trace.errorCount} error${trace.errorCount === 1 ? '' : 's'}` : '0', trace.errorCount > 0 ? 'num error' : 'num'),
+    cell(
+      trace.errorCount > 0 ? `${trace.errorCount} error${trace.errorCount === 1 ? '' : 's'}` : '0',
+      trace.errorCount > 0 ? 'num error' : 'num',
+    ),
     cell(shortId(trace.traceId), 'mono'),
   );
 }
