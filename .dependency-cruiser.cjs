@@ -86,7 +86,7 @@ module.exports = {
     {
       name: 'one-public-face-per-engine',
       comment:
-        'Outside an engine, import it through engines/index.ts (or engines/lambda.ts, the AWS engines for a Lambda bundle), never its files.',
+        'Outside an engine, import it through engines/index.ts (or engines/chaos.ts, what fault injection can do to an engine; engines/lambda.ts, the AWS engines for a Lambda bundle), never its files.',
       severity: 'error',
       from: { path: '(^|/)src/(?!engines/)' },
       to: { path: '(^|/)src/engines/[^/]+/' },

@@ -87,7 +87,7 @@ function targetsSection(results: BenchResults): string[] {
     ];
   });
   return [
-    '## Targets (issue 11)',
+    '## Targets',
     '',
     table(['target', 'this run', 'limit', 'verdict'], rows),
     '',

@@ -16,7 +16,7 @@ import { DEFAULT_SCENARIO, type BenchScenario } from './scenarios.js';
 /**
  * `npm run bench`: ingest (exodus vs bare node:http), drain (65,000 wishes to `stored` and into the tally),
  * telemetry's cost, queue engines (ours vs BullMQ), what NATS keeps of the publishes it acks while
- * shutting down, then bench/results/latest.{json,md} (issue 11's targets first) and the table on stdout.
+ * shutting down, then bench/results/latest.{json,md} (the targets first) and the table on stdout.
  * `--only ingest|drain|telemetry|queues|nats-shutdown` runs one part;
  * `--quick` shortens the ingest phases for a smoke run (the drain keeps its 65,000: that is the target).
  * A full run (neither option) also appends its headline figures to bench/results/history.ndjson.

@@ -1,5 +1,5 @@
 /**
- * The benchmark scenarios as typed data (CONVENTIONS §14): adding or retuning a phase is editing a
+ * The benchmark scenarios as typed data: adding or retuning a phase is editing a
  * record here, not a code path. Durations are wall-clock ms; every phase is bounded so that
  * `npm run bench` always ends (the whole run is capped by `budgetMs` as a last resort).
  */
@@ -56,7 +56,7 @@ export interface DrainScenario {
   readonly pollWhileIngestingMs: number;
   /** Hard stop: the drain is reported as failed if the store is not complete by then. */
   readonly timeoutMs: number;
-  /** Pass criterion (issue 11): every wish in the tally (the read model, after `stored`) within this long of the first POST. */
+  /** Pass criterion: every wish in the tally (the read model, after `stored`) within this long of the first POST. */
   readonly targetMs: number;
 }
 

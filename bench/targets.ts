@@ -4,7 +4,7 @@ import type { BenchResults } from './results.js';
 import { DEFAULT_SCENARIO } from './scenarios.js';
 
 /**
- * Issue 11's performance targets as data (CONVENTIONS §14): each names the figure of a bench run it
+ * The performance targets as data: each names the figure of a bench run it
  * judges, so latest.md's table and history.ndjson read the same numbers. A target may bound several
  * figures (latency p99 and max); it passes when every one is within its bound.
  */

@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { packageRoot, SETTINGS, type Config } from '../runtime/index.js';
+import { existsSync } from 'node:fs';
+import { packageVersion, SETTINGS, type Config } from '../runtime/index.js';
 import { CliError, configOf, type Verb, type VerbInput } from './args.js';
 
 /**
@@ -417,8 +416,7 @@ const VERBS: readonly VerbSpec[] = [
 
 /** The command line: every verb and sub-verb with its `--help` (flags, defaults, examples), `--version`, and suggestions for mistakes. */
 export function buildProgram(): Command {
-  const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
-    .version;
+  const version = packageVersion();
   const program = new Command('exodus')
     .description("collects, screens and preserves the last wishes of Earth's evacuees")
     .version(version, '-v, --version')
@@ -481,7 +479,7 @@ async function requireData(config: Config): Promise<void> {
   // Loaded here, not at the top: `exodus serve console` and the others need no engine code to start.
   const { embeddedDir } = await import('../engines/index.js');
   for (const url of [config.queueUrl, config.storeUrl]) {
-    const dir = embeddedDir(url);
+    const dir = await embeddedDir(url);
     if (dir !== undefined && !existsSync(dir))
       throw new CliError(`no Exodus data in ${dir} (exodus up makes it; --data or EXODUS_DATA names another)`);
   }

@@ -45,8 +45,8 @@ const LEFTOVER_TIMEOUT_MS = 30_000;
 const DEMO_EVACUEES = 10;
 
 /** A data dir whose embedded store was never opened: nothing of anyone's is in it yet. */
-function isFreshEmbeddedStore(config: Config): boolean {
-  const dir = embeddedDir(config.storeUrl);
+async function isFreshEmbeddedStore(config: Config): Promise<boolean> {
+  const dir = await embeddedDir(config.storeUrl);
   return dir !== undefined && !existsSync(join(dir, 'store.db'));
 }
 
@@ -71,7 +71,7 @@ export async function upCommand({ flags, config: settings }: VerbInput): Promise
   if (lock.takenOverFrom !== undefined) await cleanUpAfter(lock.takenOverFrom.pid, config.dataDir);
   // A first start on the embedded engines gets demo evacuees, so the page can be tried at once.
   const demo =
-    flags['no-demo'] !== true && isFreshEmbeddedStore(config)
+    flags['no-demo'] !== true && (await isFreshEmbeddedStore(config))
       ? await demoRoster(config, DEMO_EVACUEES, join(config.dataDir, DEMO_ROSTER_FILE))
       : undefined;
   const replicas = parseReplicas(typeof flags['replicas'] === 'string' ? flags['replicas'] : undefined);

@@ -23,6 +23,7 @@ export {
   TRANSIT_MONTHS,
   arrivalDate,
   charCount,
+  emptyTally,
   isBlank,
   type Destination,
   type WallItem,

@@ -7,6 +7,11 @@
 export const DESTINATIONS = ['mars', 'europa'] as const;
 export type Destination = (typeof DESTINATIONS)[number];
 
+/** A count per destination, every destination at 0: where every tally starts. */
+export function emptyTally(): Record<Destination, number> {
+  return Object.fromEntries(DESTINATIONS.map((destination) => [destination, 0])) as Record<Destination, number>;
+}
+
 /** Transit time by destination, in months (Mars ~9, Europa via Jupiter ~72). */
 export const TRANSIT_MONTHS: Readonly<Record<Destination, number>> = { mars: 9, europa: 72 };
 

@@ -1,4 +1,4 @@
-import { compareVersions, DESTINATIONS, isNewer, type Destination } from '../domain/index.js';
+import { compareVersions, DESTINATIONS, emptyTally, isNewer, type Destination } from '../domain/index.js';
 import {
   QUEUES,
   type Queue,
@@ -283,7 +283,7 @@ function ledgerTally(ledger: readonly LedgerEntry[], byId: ReadonlyMap<string, W
 }
 
 async function wallTally(readModel: ReadModel): Promise<Tally> {
-  const counts = { mars: 0, europa: 0 };
+  const counts = emptyTally();
   for (const destination of DESTINATIONS) {
     let cursor: string | undefined;
     do {
@@ -296,7 +296,7 @@ async function wallTally(readModel: ReadModel): Promise<Tally> {
 }
 
 function countBy(destinations: readonly (Destination | undefined)[]): Tally {
-  const counts = { mars: 0, europa: 0 };
+  const counts = emptyTally();
   for (const destination of destinations) if (destination !== undefined) counts[destination]++;
   return counts;
 }

@@ -29,6 +29,7 @@ export { type Topic } from './topic.js';
 export {
   type PutOutcome,
   type ReadModel,
+  type Rejection,
   type Tally,
   type WallPage,
   type WishRecord,

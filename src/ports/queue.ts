@@ -1,5 +1,8 @@
 import type { Envelope } from './envelope.js';
 
+/** Ten crashes is far past bad luck (consumers handle a message with lapses on its own) and still stops a killer soon. */
+export const DEFAULT_MAX_LEASE_LAPSES = 10;
+
 /**
  * A durable, at-least-once work queue with leases.
  *
@@ -19,9 +22,6 @@ import type { Envelope } from './envelope.js';
  *   at its next receive instead of being delivered again.
  * Deliberately absent: ordering (roughly FIFO, not guaranteed), exactly-once, priorities.
  */
-/** Ten crashes is far past bad luck (consumers handle a message with lapses on its own) and still stops a killer soon. */
-export const DEFAULT_MAX_LEASE_LAPSES = 10;
-
 export interface Queue {
   readonly name: string;
   send(messages: readonly Envelope[]): Promise<void>;

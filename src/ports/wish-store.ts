@@ -3,6 +3,14 @@ import type { Destination, Evacuee, ParsedWish, WallItem, WishStatus } from '../
 /** What became of a wish put to the store; `duplicate` means that id was there already (a redelivery). */
 export type PutOutcome = 'stored' | 'superseded' | 'duplicate';
 
+/** An accepted wish the parser refused, and why. */
+export interface Rejection {
+  readonly id: string;
+  readonly evacueeId: string;
+  readonly submittedAt: string;
+  readonly reason: string;
+}
+
 export interface WishRecord {
   readonly id: string;
   readonly evacueeId: string;
@@ -21,7 +29,7 @@ export interface WishRecord {
  */
 export interface WishStore {
   put(wish: ParsedWish): Promise<PutOutcome>;
-  reject(id: string, evacueeId: string, submittedAt: string, reason: string): Promise<void>;
+  reject(rejection: Rejection): Promise<void>;
   get(id: string): Promise<WishRecord | undefined>;
   registerEvacuees(evacuees: readonly Evacuee[]): Promise<number>;
   /** Every record, for the audit; pages by id. */

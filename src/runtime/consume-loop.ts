@@ -26,11 +26,8 @@ export interface ConsumeOptions extends Omit<DeliveryProcessing, 'queue' | 'hold
  * extended while a batch runs, so a short lease (fast recovery after a crash) still fits slow work.
  * `stop()` takes no new batch, lets the current one finish and settle, and resolves.
  *
- * A dependency outage (the handler throws `TransientError`: the store is restarting, the broker is
- * away) is not the message's fault, so it must not spend the message's attempts: a few seconds of
- * backoff per attempt would dead-letter innocent wishes during a 10 s database restart. Instead the
- * loop holds the message (its lease kept alive), backs off and runs the handler again, as long as
- * the outage lasts. The batch in hand is the only work taken meanwhile: backpressure for free.
+ * Through a dependency outage each message is held, not failed (`processDelivery` says why), its
+ * lease kept alive here; the batch in hand is the only work taken meanwhile: backpressure for free.
  */
 export class ConsumeLoop {
   private running = false;

@@ -23,7 +23,7 @@ export { createLogger, logLinesFor, type Logger } from './logger.js';
 export { messagingAttributes } from './messaging-metrics.js';
 export { meter } from './metrics.js';
 export { otlpExport, type OtlpExport } from './otlp-export.js';
-export { packageRoot } from './package-root.js';
+export { packageRoot, packageVersion } from './package-root.js';
 export { countWish, observeQueue, observeTally, recordTimeToWall, type WishOutcome } from './pipeline-metrics.js';
 export { processDelivery, type DeliveryProcessing } from './process-delivery.js';
 export { produce } from './produce.js';

@@ -9,7 +9,7 @@ import { createStream, type RotatingFileStream } from 'rotating-file-stream';
  * rotations) = 50 MiB per process. A file is closed at the first write that takes it to
  * `maxBytes` or past, so each may hold up to one write more (a write is the whole lines of one
  * read from the child's pipe, ≤ 64 KiB, plus any line carried over from the read before).
- * At the 62 MB a minute of the flood in issue 20 that is under a minute of history per process:
+ * At the 62 MB a minute of an injection flood that is under a minute of history per process:
  * the services' own limits (the injection summary, the refusal log) keep the ordinary rate far lower.
  */
 export const LOG_FILE_DEFAULTS = { maxBytes: 10 * 1024 * 1024, maxFiles: 5 } as const;

@@ -113,8 +113,8 @@ export function storeContract(engine: EngineUnderTest, open: () => Promise<Stora
 
     test('a rejection is recorded once with its reason, and a later put of that id is a duplicate', async () => {
       const wish = parsedWish({ evacueeId: 'EV-00004' });
-      await store.reject(wish.id, wish.evacueeId, wish.submittedAt, 'message: empty');
-      await store.reject(wish.id, wish.evacueeId, wish.submittedAt, 'message: empty');
+      await store.reject({ ...wish, reason: 'message: empty' });
+      await store.reject({ ...wish, reason: 'message: empty' });
       expect(await store.get(wish.id)).toEqual({
         id: wish.id,
         evacueeId: 'EV-00004',

@@ -1,4 +1,4 @@
-import type { Destination } from '../../src/domain/index.js';
+import { emptyTally, type Destination } from '../../src/domain/index.js';
 import { runPaced } from './ledger.js';
 import { postWish, type RosterEntry } from './system.js';
 
@@ -48,7 +48,7 @@ export async function flowWishes(
 
 /** What the tally must say once every accepted wish is stored: one current wish per evacuee. */
 export function expectedTally(accepted: readonly FlowAnswer[]): Record<Destination, number> {
-  const tally: Record<Destination, number> = { mars: 0, europa: 0 };
+  const tally = emptyTally();
   for (const answer of accepted) tally[answer.destination]++;
   return tally;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isNewer } from '../../src/domain/index.js';
+import { emptyTally, isNewer } from '../../src/domain/index.js';
 import type { Queue, QueueStats } from '../../src/ports/index.js';
 import { logFilesOf } from '../../src/runtime/index.js';
 import { exodus } from './system.js';
@@ -38,7 +38,7 @@ export class Ledger {
 
   /** Distinct evacuees with an accepted wish, by the destination of their newest one. */
   expectedTally(): Record<Destination, number> {
-    const tally = { mars: 0, europa: 0 };
+    const tally = emptyTally();
     for (const wish of this.newestPerEvacuee().values()) tally[wish.destination]++;
     return tally;
   }

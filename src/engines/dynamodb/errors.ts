@@ -1,4 +1,5 @@
 import { PermanentError, TransientError } from '../../domain/index.js';
+import { SOCKET_OUTAGE_CODES, withClassifiedErrors } from '../shared/errors.js';
 
 /**
  * Error names meaning "too much at once": the table's or the account's rate, or two writers on one
@@ -21,18 +22,6 @@ const UNAVAILABLE_NAMES = new Set([
   'TimeoutError',
   'RequestTimeout',
   'RequestTimeoutException',
-]);
-
-/** Socket-level failures: the endpoint is down, restarting, or unreachable for now. */
-const SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
 ]);
 
 /** Cancellation reasons that say "busy", not "this write is wrong"; `None` marks the items that were fine. */
@@ -107,7 +96,7 @@ function isUnavailable(error: unknown): boolean {
   const status = $metadata?.httpStatusCode;
   return (
     (typeof name === 'string' && UNAVAILABLE_NAMES.has(name)) ||
-    (typeof socketCode === 'string' && SOCKET_CODES.has(socketCode)) ||
+    (typeof socketCode === 'string' && SOCKET_OUTAGE_CODES.has(socketCode)) ||
     (typeof status === 'number' && status >= 500)
   );
 }
@@ -117,12 +106,8 @@ function isRefusedData(error: unknown): boolean {
 }
 
 /** Runs `work` with every error it throws classified: what each public method of the engine returns. */
-export async function classified<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw classify(error);
-  }
+export function classified<T>(work: () => Promise<T>): Promise<T> {
+  return withClassifiedErrors(work, classify);
 }
 
 /** A batch refused for its data may have been refused for one item: retry each alone (see TurnBatch). */

@@ -1,7 +1,8 @@
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PermanentError } from '../../domain/index.js';
 import type { StorageEngine } from '../../ports/index.js';
-import { awsClientConfig, parseAwsUrl } from '../aws-url.js';
+import { awsClientConfig, parseAwsUrl } from '../aws/url.js';
+import type { Engine } from '../engine.js';
 import { classified } from './errors.js';
 import { DynamoReadModel } from './read-model.js';
 import { CurrentReader } from './reads.js';
@@ -56,3 +57,5 @@ export async function deleteDynamoTable(url: string): Promise<void> {
     client.destroy();
   }
 }
+
+export const engine: Engine = { openStorage: openDynamoStorage, destroyNamespace: deleteDynamoTable };

@@ -2,8 +2,8 @@ import type { AttributeValue, Put } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
 import { toWallItem, ValidationError, type Destination, type ParsedWish, type Versioned } from '../../domain/index.js';
 import type { WishRecord } from '../../ports/index.js';
-import { versionTime } from '../versions.js';
-import { toWishRecord } from '../wish-row.js';
+import { versionTime } from '../stores/versions.js';
+import { toWishRecord } from '../stores/wish-row.js';
 
 /**
  * The one table's items (single-table design). Keys and index names are fixed: the CDK stack

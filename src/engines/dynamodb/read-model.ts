@@ -15,7 +15,7 @@ import {
   type WallItem,
 } from '../../domain/index.js';
 import type { ReadModel, Tally, WallPage } from '../../ports/index.js';
-import { toTally } from '../versions.js';
+import { toTally } from '../stores/versions.js';
 import { cancellationCodes, classified, isContention, isNamed } from './errors.js';
 import { tallyKey, tallyPk, text, unchangedSince, versionOf, WALL_INDEX, wallItem, type Current } from './items.js';
 import { Lanes } from './lanes.js';

@@ -6,7 +6,7 @@ import {
   type QueryCommandInput,
   type ScanCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { TurnBatch } from '../turn-batch.js';
+import { TurnBatch } from '../shared/turn-batch.js';
 import { classified, isolatable } from './errors.js';
 import { CURRENT_PROJECTION, evacueeKey, toCurrent, type Current, type Item } from './items.js';
 import { untilAllProcessed } from './retry.js';

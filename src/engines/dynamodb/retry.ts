@@ -1,5 +1,5 @@
 import { TransientError } from '../../domain/index.js';
-import { pause, untilAllProcessed as resendUnprocessed } from '../unprocessed.js';
+import { pause, untilAllProcessed as resendUnprocessed } from '../aws/unprocessed.js';
 
 /** Tries of one write before giving up with a TransientError (the caller's retry takes over). */
 export const MAX_TRIES = 20;

@@ -8,8 +8,8 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { type Destination, type Evacuee, type ParsedWish } from '../../domain/index.js';
-import type { PutOutcome, Tally, WishRecord, WishStore } from '../../ports/index.js';
-import { toTally } from '../versions.js';
+import type { PutOutcome, Rejection, Tally, WishRecord, WishStore } from '../../ports/index.js';
+import { toTally } from '../stores/versions.js';
 import { cancellationCodes, classified, isContention, isNamed } from './errors.js';
 import {
   currentItem,
@@ -122,7 +122,7 @@ export class DynamoWishStore implements WishStore {
     }
   }
 
-  reject(id: string, evacueeId: string, submittedAt: string, reason: string): Promise<void> {
+  reject({ id, evacueeId, submittedAt, reason }: Rejection): Promise<void> {
     return classified(async () => {
       try {
         await this.client.send(

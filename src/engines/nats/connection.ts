@@ -7,7 +7,7 @@ import {
 } from '@nats-io/jetstream';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { TransientError } from '../../domain/index.js';
-import { TurnBatch } from '../turn-batch.js';
+import { TurnBatch } from '../shared/turn-batch.js';
 import { classify, guarded } from './errors.js';
 
 /** How long a request to the server may take before it counts as a transient failure. */

@@ -1,6 +1,7 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { errors as natsErrors } from '@nats-io/transport-node';
 import { ExodusError, MessageRefusedError, PermanentError, TransientError } from '../../domain/index.js';
+import { withClassifiedErrors } from '../shared/errors.js';
 
 /** JetStream's "message size exceeds maximum allowed": over the stream's `max_msg_size`. */
 const MESSAGE_TOO_LARGE = 10054;
@@ -47,16 +48,8 @@ export function classify(error: unknown, doing: string, call: 'publish' | 'other
 }
 
 /** Runs `work` (a `'publish'` of messages, or any other call), classifying whatever it throws. */
-export async function guarded<T>(
-  doing: string,
-  work: () => Promise<T>,
-  call: 'publish' | 'other' = 'other',
-): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw classify(error, doing, call);
-  }
+export function guarded<T>(doing: string, work: () => Promise<T>, call: 'publish' | 'other' = 'other'): Promise<T> {
+  return withClassifiedErrors(work, (error) => classify(error, doing, call));
 }
 
 function causes(error: unknown): Error[] {

@@ -1,5 +1,5 @@
 import { TransientError } from '../../domain/index.js';
-import { envelopeIn } from '../envelope-in.js';
+import { envelopeIn } from '../queues/envelope-in.js';
 import type { Connection } from './connection.js';
 import { guarded } from './errors.js';
 import type { Lane } from './layout.js';

@@ -1,5 +1,6 @@
 import { TransientError } from '../../domain/index.js';
 import { SUBSCRIPTIONS, type MessagingEngine, type Queue, type QueueName, type Topic } from '../../ports/index.js';
+import type { Engine } from '../engine.js';
 import { engineLimits, type EngineOptions } from '../options.js';
 import { Connection } from './connection.js';
 import { guarded } from './errors.js';
@@ -9,7 +10,7 @@ import { NatsQueue } from './queue.js';
 import { declare } from './streams.js';
 import { TopicTrim } from './topic-trim.js';
 import { NatsTopic } from './topic.js';
-import { parseNatsUrl } from './url.js';
+import { firstServer, parseNatsUrl } from './url.js';
 
 export { parseNatsUrl } from './url.js';
 
@@ -118,3 +119,11 @@ export async function deleteNatsNamespace(url: string): Promise<string[]> {
     await conn.close();
   }
 }
+
+export const engine: Engine = {
+  openMessaging: openNatsMessaging,
+  destroyNamespace: async (url) => {
+    await deleteNatsNamespace(url);
+  },
+  chaos: { broker: (url) => firstServer(parseNatsUrl(url)) },
+};

@@ -1,6 +1,6 @@
 import type { DeadLetterQueue, Delivery, Envelope, Queue, QueueName, QueueStats } from '../../ports/index.js';
-import { envelopeIn } from '../envelope-in.js';
 import type { EngineOptions } from '../options.js';
+import { envelopeIn } from '../queues/envelope-in.js';
 import type { Connection } from './connection.js';
 import { NatsDeadLetters } from './dead-letters.js';
 import { NatsDelivery, type DeliveryContext } from './delivery.js';

@@ -35,3 +35,9 @@ export function parseNatsUrl(url: string): NatsUrl {
 function invalid(url: string, why: string): PermanentError {
   return new PermanentError('invalid_engine_url', `bad NATS URL "${url}": ${why}`);
 }
+
+/** The first seed server as host and port (an IPv6 host without its brackets; NATS's 4222 when no port is given). */
+export function firstServer({ servers }: NatsUrl): { host: string; port: number } {
+  const [host = '', port] = (servers[0] ?? '').replace(/^\[(.*)\]/, '$1').split(/:(?=\d+$)/);
+  return { host, port: Number(port ?? 4222) };
+}

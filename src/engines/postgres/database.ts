@@ -1,5 +1,6 @@
 import { Pool, type ClientConfig, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 import { TransientError } from '../../domain/index.js';
+import { withClassifiedErrors } from '../shared/errors.js';
 import { classify } from './errors.js';
 
 /** What a statement runs on: the pool (one statement, its own transaction) or a transaction's client. */
@@ -31,11 +32,7 @@ export class Database implements Queryable {
 
   async query<R extends QueryResultRow>(query: QueryConfig): Promise<QueryResult<R>> {
     this.assertOpen();
-    try {
-      return await this.pool.query<R>(query);
-    } catch (error) {
-      throw classify(error);
-    }
+    return withClassifiedErrors(() => this.pool.query<R>(query), classify);
   }
 
   /**

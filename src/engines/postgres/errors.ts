@@ -1,4 +1,5 @@
 import { PermanentError, TransientError } from '../../domain/index.js';
+import { SOCKET_OUTAGE_CODES } from '../shared/errors.js';
 
 /**
  * SQLSTATEs that mean "the server could not do it now", not "it cannot be done": a retry with
@@ -12,17 +13,6 @@ const TRANSIENT_SQLSTATES = new Set([
   '57P01', // admin_shutdown (a restart or failover in progress)
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (starting up, or in recovery)
-]);
-
-/** Socket-level failures: the server is down, restarting, or unreachable for now. */
-const TRANSIENT_SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
 ]);
 
 /**
@@ -46,7 +36,7 @@ export function classify(error: unknown): unknown {
   const code = (error as { code?: unknown } | null | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
   if (typeof code === 'string') {
-    if (TRANSIENT_SQLSTATES.has(code) || code.startsWith('08') || TRANSIENT_SOCKET_CODES.has(code)) {
+    if (TRANSIENT_SQLSTATES.has(code) || code.startsWith('08') || SOCKET_OUTAGE_CODES.has(code)) {
       return new TransientError('postgres_unavailable', `PostgreSQL unavailable: ${message}`, { cause: error });
     }
     if (code.startsWith('22') || code.startsWith('23')) {

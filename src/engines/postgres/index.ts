@@ -1,4 +1,5 @@
 import type { StorageEngine } from '../../ports/index.js';
+import type { Engine } from '../engine.js';
 import type { StorageOptions } from '../options.js';
 import { connectionTarget, quoteIdent } from './connection.js';
 import { Database } from './database.js';
@@ -41,3 +42,16 @@ export async function dropPostgresSchema(url: string): Promise<void> {
 export async function migratePostgres(url: string): Promise<string[]> {
   return migrate(connectionTarget(url));
 }
+
+export const engine: Engine = {
+  openStorage: openPostgresStorage,
+  migrate: migratePostgres,
+  destroyNamespace: dropPostgresSchema,
+  chaos: {
+    makeStoreUnavailable: async (url) => {
+      const { blockPostgres } = await import('./outage.js');
+      const { database, restore } = await blockPostgres(url);
+      return { what: `connections to database ${database} refused and its sessions ended`, restore };
+    },
+  },
+};

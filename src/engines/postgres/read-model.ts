@@ -7,11 +7,11 @@ import {
   type WallItem,
 } from '../../domain/index.js';
 import type { ReadModel, Tally, WallPage } from '../../ports/index.js';
-import { TurnBatch } from '../turn-batch.js';
-import { newestPerEvacuee, toTally, versionTime } from '../versions.js';
+import { TurnBatch } from '../shared/turn-batch.js';
+import { newestPerEvacuee, toTally, versionTime } from '../stores/versions.js';
+import { cursorTime } from './cursor-time.js';
 import type { Database } from './database.js';
 import { isolatable } from './errors.js';
-import { cursorTime } from './versions.js';
 
 /** Shards per destination in `tally` (see migration 0002): more than a process's pool of writers. */
 const TALLY_SHARDS = 16;

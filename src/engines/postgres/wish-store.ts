@@ -1,8 +1,8 @@
 import type { Evacuee, ParsedWish } from '../../domain/index.js';
-import type { PutOutcome, Tally, WishRecord, WishStore } from '../../ports/index.js';
-import { TurnBatch } from '../turn-batch.js';
-import { newestPerEvacuee, toTally, versionTime } from '../versions.js';
-import { toWishRecord, type WishRow as SqlWishRow } from '../wish-row.js';
+import type { PutOutcome, Rejection, Tally, WishRecord, WishStore } from '../../ports/index.js';
+import { TurnBatch } from '../shared/turn-batch.js';
+import { newestPerEvacuee, toTally, versionTime } from '../stores/versions.js';
+import { toWishRecord, type WishRow as SqlWishRow } from '../stores/wish-row.js';
 import type { Database } from './database.js';
 import { isolatable } from './errors.js';
 
@@ -105,7 +105,7 @@ export class PostgresWishStore implements WishStore {
     });
   }
 
-  async reject(id: string, evacueeId: string, submittedAt: string, reason: string): Promise<void> {
+  async reject({ id, evacueeId, submittedAt, reason }: Rejection): Promise<void> {
     await this.db.query({
       // Stryker disable next-line StringLiteral: a prepared statement's name; any name runs the same SQL
       name: 'exodus_reject',

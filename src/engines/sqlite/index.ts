@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { TransientError } from '../../domain/index.js';
 import {
   QUEUES,
@@ -9,6 +9,7 @@ import {
   type StorageEngine,
   type Topic,
 } from '../../ports/index.js';
+import type { Engine } from '../engine.js';
 import { engineLimits, type EngineOptions } from '../options.js';
 import { openDatabase, WriteBatcher, type Db } from './database.js';
 import { QUEUE_SCHEMA, SqliteQueue, upgradeQueueSchema } from './queue.js';
@@ -73,3 +74,21 @@ function ping(db: Db): void {
   db.prepare('SELECT 1').get();
 }
 export { openSqliteTelemetryStore } from './telemetry-store.js';
+
+/** The data directory a `sqlite:<dir>` (or `sqlite://<dir>`) URL names, resolved from the working directory. */
+export function sqliteDir(url: string): string {
+  return resolve(url.replace(/^sqlite:(\/\/)?/i, ''));
+}
+
+export const engine: Engine = {
+  openMessaging: async (url, options) => openSqliteMessaging(sqliteDir(url), options),
+  openStorage: async (url) => openSqliteStorage(sqliteDir(url)),
+  embeddedDir: sqliteDir,
+  chaos: {
+    makeStoreUnavailable: async (url) => {
+      const { lockSqliteStore } = await import('./outage.js');
+      const { file, restore } = lockSqliteStore(sqliteDir(url));
+      return { what: `write lock held on ${file}`, restore };
+    },
+  },
+};

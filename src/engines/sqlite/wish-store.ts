@@ -1,6 +1,6 @@
-import { isNewer, type Evacuee, type ParsedWish } from '../../domain/index.js';
-import type { PutOutcome, Tally, WishRecord, WishStore } from '../../ports/index.js';
-import { toWishRecord, type WishRow as SqlWishRow } from '../wish-row.js';
+import { emptyTally, isNewer, type Evacuee, type ParsedWish } from '../../domain/index.js';
+import type { PutOutcome, Rejection, Tally, WishRecord, WishStore } from '../../ports/index.js';
+import { toWishRecord, type WishRow as SqlWishRow } from '../stores/wish-row.js';
 import { statement, type Db, type WriteBatcher } from './database.js';
 
 export const STORE_SCHEMA = `
@@ -64,7 +64,7 @@ export class SqliteWishStore implements WishStore {
     });
   }
 
-  async reject(id: string, evacueeId: string, submittedAt: string, reason: string): Promise<void> {
+  async reject({ id, evacueeId, submittedAt, reason }: Rejection): Promise<void> {
     await this.writes.run((db) =>
       statement(
         db,
@@ -111,7 +111,7 @@ function toRecord(row: WishRow): WishRecord {
 
 /** Rows of (destination, n) as a tally with every destination present. */
 export function countBy(db: Db, sql: string): Tally {
-  const tally = { mars: 0, europa: 0 };
+  const tally = emptyTally();
   for (const row of statement(db, sql).all() as { destination: keyof Tally; n: number }[])
     tally[row.destination] = row.n;
   return tally;

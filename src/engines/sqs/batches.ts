@@ -1,6 +1,6 @@
 import { PermanentError } from '../../domain/index.js';
-import { TurnBatch } from '../turn-batch.js';
-import { untilAllProcessed } from '../unprocessed.js';
+import { untilAllProcessed } from '../aws/unprocessed.js';
+import { TurnBatch } from '../shared/turn-batch.js';
 import { entryFailure } from './errors.js';
 
 /** An entry of an SQS/SNS batch call; `Id` is unique within one call. */

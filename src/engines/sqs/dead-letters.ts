@@ -1,6 +1,6 @@
 import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetter, DeadLetterQueue, Envelope } from '../../ports/index.js';
-import { envelopeIn } from '../envelope-in.js';
+import { envelopeIn } from '../queues/envelope-in.js';
 import { guarded } from './errors.js';
 import {
   ATTRIBUTE,

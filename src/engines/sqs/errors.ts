@@ -1,4 +1,5 @@
 import { ExodusError, MessageRefusedError, PermanentError, TransientError } from '../../domain/index.js';
+import { SOCKET_OUTAGE_CODES, withClassifiedErrors } from '../shared/errors.js';
 
 /** Error names (and batch entry codes) AWS uses for "too many requests, slow down". */
 const THROTTLED = new Set([
@@ -9,17 +10,6 @@ const THROTTLED = new Set([
   'KMS.ThrottlingException',
   'TooManyRequestsException',
   'ThrottledException',
-]);
-/** What the SDK's socket layer reports when the service cannot be reached. */
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
 ]);
 /** A request the service will refuse again, whatever the moment. */
 const REFUSED = new Set([
@@ -73,7 +63,7 @@ export function classify(error: unknown, doing: string, call: Call = 'other'): u
   const code = shape.code ?? shape.Code ?? '';
   const message = `SQS/SNS: ${doing} failed: ${error instanceof Error ? error.message : String(error)}`;
   if (THROTTLED.has(name) || THROTTLED.has(code)) return new TransientError('sqs_throttled', message, { cause: error });
-  if (shape.$fault === 'server' || UNREACHABLE.has(code) || name === 'TimeoutError' || name === 'AbortError') {
+  if (shape.$fault === 'server' || SOCKET_OUTAGE_CODES.has(code) || name === 'TimeoutError' || name === 'AbortError') {
     return new TransientError('sqs_unavailable', message, { cause: error });
   }
   if (call === 'send' && (CONTENT_REFUSED.has(name) || CONTENT_REFUSED.has(code)))
@@ -83,12 +73,8 @@ export function classify(error: unknown, doing: string, call: Call = 'other'): u
 }
 
 /** Runs `work` (a `'send'` or publish, or any other call), classifying whatever it throws. */
-export async function guarded<T>(doing: string, work: () => Promise<T>, call: Call = 'other'): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw classify(error, doing, call);
-  }
+export function guarded<T>(doing: string, work: () => Promise<T>, call: Call = 'other'): Promise<T> {
+  return withClassifiedErrors(work, (error) => classify(error, doing, call));
 }
 
 /**

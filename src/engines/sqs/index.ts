@@ -1,7 +1,8 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { QUEUES, type Delivery, type MessagingEngine, type QueueName } from '../../ports/index.js';
-import { awsClientConfig, parseAwsUrl } from '../aws-url.js';
+import { awsClientConfig, parseAwsUrl } from '../aws/url.js';
+import type { Engine } from '../engine.js';
 import { engineLimits, type EngineOptions } from '../options.js';
 import type { Settle } from './delivery.js';
 import { guarded } from './errors.js';
@@ -100,3 +101,5 @@ export async function deleteSqsNamespace(url: string): Promise<void> {
     sns.destroy();
   }
 }
+
+export const engine: Engine = { openMessaging: openSqsMessaging, destroyNamespace: deleteSqsNamespace };

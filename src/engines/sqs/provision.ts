@@ -13,7 +13,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { QueueName } from '../../ports/index.js';
-import type { AwsUrl } from '../aws-url.js';
+import type { AwsUrl } from '../aws/url.js';
 import { classify, guarded } from './errors.js';
 import type { Layout } from './layout.js';
 import type { QueueUrls } from './queue.js';

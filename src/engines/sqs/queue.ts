@@ -1,6 +1,6 @@
 import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Delivery, Envelope, Queue, QueueStats } from '../../ports/index.js';
-import { envelopeIn } from '../envelope-in.js';
+import { envelopeIn } from '../queues/envelope-in.js';
 import { MAX_BATCH_ENTRIES, perTurn } from './batches.js';
 import { SqsDeadLetters } from './dead-letters.js';
 import { SqsDelivery, leaseSeconds, type DeliveryContext } from './delivery.js';

@@ -1,5 +1,5 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { TurnBatch } from '../turn-batch.js';
+import { TurnBatch } from '../shared/turn-batch.js';
 import { inBatches } from './batches.js';
 import { guarded } from './errors.js';
 

@@ -15,7 +15,7 @@ import {
 } from './hypothesis.js';
 
 /**
- * A chaos experiment is data (CONVENTIONS §14): a steady-state hypothesis, faults at times, and
+ * A chaos experiment is data: a steady-state hypothesis, faults at times, and
  * optionally a load to run them against. `exodus chaos kill|pause|…` make a one-fault experiment;
  * `exodus chaos run FILE` reads one from YAML.
  */

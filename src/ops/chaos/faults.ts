@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { makeStoreUnavailable, natsBroker, openMessaging, type EngineOptions } from '../../engines/index.js';
+import { makeStoreUnavailable, messagingBroker } from '../../engines/chaos.js';
+import { openMessaging, type EngineOptions } from '../../engines/index.js';
 import { QUEUES, type Envelope } from '../../ports/index.js';
 import { findNatsServer, restartNatsServer, startNatsServer } from './nats-server.js';
 import { processesOf } from './processes.js';
 import { findProxy, setProxyFault } from './proxy-control.js';
 import type { NetworkFault } from './tcp-proxy.js';
 
-/** The faults an experiment can inject, as data (CONVENTIONS §14). Durations are ms. */
+/** The faults an experiment can inject, as data. Durations are ms. */
 export type FaultSpec =
   /** SIGKILL a process of `service`: once, or every `everyMs` for `forMs`. The supervisor restarts it. */
   | { readonly kind: 'kill'; readonly service: string; readonly everyMs?: number; readonly forMs?: number }
@@ -134,7 +135,7 @@ async function storeOutage(forMs: number, ctx: FaultContext): Promise<void> {
 }
 
 async function brokerRestart(abrupt: boolean, downMs: number, ctx: FaultContext): Promise<void> {
-  const broker = natsBroker(ctx.queueUrl);
+  const broker = await messagingBroker(ctx.queueUrl);
   if (broker === undefined)
     throw new Error(
       `broker-restart needs a NATS queue engine (--queue nats://…); this system's queue is ${ctx.queueUrl}`,

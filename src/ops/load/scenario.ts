@@ -5,7 +5,7 @@ import { parseYaml, yamlNamesIn, type Checker, type Path } from '../yaml-checker
 import type { Segment } from './profile.js';
 
 /**
- * A load scenario is data (CONVENTIONS §14): a YAML file of phases, a mix of what users do, and the
+ * A load scenario is data: a YAML file of phases, a mix of what users do, and the
  * thresholds that decide the exit code. The ready-made ones are `scenarios/*.yaml`; a user's file has
  * the same shape. Every mistake is reported with its line, and an unknown key (a mistyped threshold,
  * say) is a mistake, never silently ignored.

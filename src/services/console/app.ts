@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { TelemetryStore } from '../../ports/index.js';
 import type { Logger } from '../../runtime/index.js';
-import { packageRoot } from '../../runtime/index.js';
+import { packageRoot, packageVersion } from '../../runtime/index.js';
 import { registerMetricsRoute } from '../shared/metrics-route.js';
 import { installSecurityHeaders } from '../shared/security-headers.js';
 import { installAccess } from './access.js';
@@ -48,7 +48,7 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
       openapi: '3.1.0',
       info: {
         title: 'Exodus ops console',
-        version: '0.1.0',
+        version: packageVersion(),
         description: 'What every Exodus process reported: services, queues, traces, logs and events.',
       },
       components: {

@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Queue, ReadModel, WishStore } from '../../ports/index.js';
 import type { FrontDoorConfig, Logger, Secret } from '../../runtime/index.js';
+import { packageVersion } from '../../runtime/index.js';
 import { registerMetricsRoute } from '../shared/metrics-route.js';
 import { installSecurityHeaders } from '../shared/security-headers.js';
 import { installClosingDoor } from './closing-door.js';
@@ -62,7 +63,7 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
       openapi: '3.1.0',
       info: {
         title: 'Exodus',
-        version: '0.1.0',
+        version: packageVersion(),
         description: 'Last wishes of the evacuees: submit, follow, read the wall.',
       },
       components: {

@@ -35,7 +35,12 @@ export function createParserHandler({ store, parsed, logger }: ParserDeps): Mess
     tagWishSpan(accepted);
     const outcome = parseWish(accepted);
     if (!outcome.ok) {
-      await store.reject(accepted.id, accepted.evacueeId, accepted.submittedAt, outcome.reason);
+      await store.reject({
+        id: accepted.id,
+        evacueeId: accepted.evacueeId,
+        submittedAt: accepted.submittedAt,
+        reason: outcome.reason,
+      });
       countWish('rejected');
       // Stryker disable next-line StringLiteral,ObjectLiteral: log wording and fields, not behaviour
       logger.info({ wishId: accepted.id, reason: outcome.reason }, 'wish rejected');

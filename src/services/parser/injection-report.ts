@@ -18,7 +18,7 @@ interface Summary {
  * every attempt, and the log (whose lines are also the console's events). The first attempt of a
  * second gets its own line, in its trace, as a lone attempt always did; the rest of that second are
  * summed up in one line at its end: the count and a few sample ids. Each attempt is in exactly one
- * line, so the lines add up to the counter, and a flood (issue 20: 170,000 a minute wrote 62 MB)
+ * line, so the lines add up to the counter, and a flood (170,000 a minute once wrote 62 MB)
  * adds two lines a second, not one per wish. Ids and time only: the text stays out of every signal.
  * At-least-once delivery means a redelivered wish is reported again; the wish id tells the two apart.
  */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../../../src/domain/index.js';
-import { awsClientConfig, parseAwsUrl } from '../../../src/engines/aws-url.js';
+import { awsClientConfig, parseAwsUrl } from '../../../src/engines/aws/url.js';
 
 describe('AWS engine URLs', () => {
   const saved = { ...process.env };

@@ -307,8 +307,12 @@ describe('DynamoDB engine: an error that is not a lost race is not retried as on
       .rejectsOnce(named('ServiceUnavailable'))
       .rejectsOnce(named('ConditionalCheckFailedException'));
     const { store } = await open();
-    await expect(store.reject('w1', 'EV-00001', AT, 'message: empty')).rejects.toBeInstanceOf(TransientError);
-    await expect(store.reject('w1', 'EV-00001', AT, 'message: empty')).resolves.toBeUndefined();
+    await expect(
+      store.reject({ id: 'w1', evacueeId: 'EV-00001', submittedAt: AT, reason: 'message: empty' }),
+    ).rejects.toBeInstanceOf(TransientError);
+    await expect(
+      store.reject({ id: 'w1', evacueeId: 'EV-00001', submittedAt: AT, reason: 'message: empty' }),
+    ).resolves.toBeUndefined();
   });
 
   it('an apply whose write is refused fails at once as permanent, after one try', async () => {

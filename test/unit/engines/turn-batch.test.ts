@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
-import { TurnBatch } from '../../../src/engines/turn-batch.js';
+import { TurnBatch } from '../../../src/engines/shared/turn-batch.js';
 
 class Bad extends Error {}
 

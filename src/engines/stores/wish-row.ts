@@ -1,5 +1,5 @@
-import type { ParsedWish } from '../domain/index.js';
-import type { WishRecord } from '../ports/index.js';
+import type { ParsedWish } from '../../domain/index.js';
+import type { WishRecord } from '../../ports/index.js';
 
 /** A row of a `wishes` table, as both SQL engines lay it out (the body decoded by the engine). */
 export interface WishRow<Body> {

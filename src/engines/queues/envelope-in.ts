@@ -1,4 +1,4 @@
-import type { Envelope } from '../ports/index.js';
+import type { Envelope } from '../../ports/index.js';
 
 /**
  * The envelope in a message body, or undefined when the body is not one (bytes someone sent to a

@@ -1,4 +1,4 @@
-import { PermanentError } from '../domain/index.js';
+import { PermanentError } from '../../domain/index.js';
 
 /**
  * What an `sqs://REGION/NAME?…` or `dynamodb://REGION/NAME?…` URL names. Credentials are never in

@@ -1,5 +1,5 @@
-import { compareVersions, DESTINATIONS, ValidationError, type Destination, type ParsedWish } from '../domain/index.js';
-import type { Tally } from '../ports/index.js';
+import { compareVersions, emptyTally, ValidationError, type Destination, type ParsedWish } from '../../domain/index.js';
+import type { Tally } from '../../ports/index.js';
 
 /**
  * A submittedAt as the instant engines order by: what `Date.parse` makes of it, as an ISO string at
@@ -13,7 +13,7 @@ export function versionTime(submittedAt: string): string {
 
 /** Rows of (destination, n) as a tally naming every destination, unknown ones left out. */
 export function toTally(rows: readonly { destination: string; n: number }[]): Tally {
-  const tally = Object.fromEntries(DESTINATIONS.map((destination) => [destination, 0])) as Record<Destination, number>;
+  const tally = emptyTally();
   for (const row of rows) if (Object.hasOwn(tally, row.destination)) tally[row.destination as Destination] = row.n;
   return tally;
 }
