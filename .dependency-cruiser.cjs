@@ -8,8 +8,11 @@
  *   runtime  → ports, domain; never an engine or a service (cli wires those)
  *   web      → only the browser face of the domain (src/domain/browser.ts); it talks to the rest over HTTP
  *   ops      → product tooling users run (load, chaos, audit, SLO rules): engines through their public face
- *   src      → never the test kit (test/support: launchers, private servers, temp dirs) or the bench
+ *   src      → never the test kit (testkit/: launchers, private servers, ledgers, temp dirs) or the bench
+ *   test, bench, deploy → the test kit only through its faces (testkit/index.ts; browser, in-process,
+ *              fault-run and aws/index for the parts that load heavy things); the kit imports no test
  */
+const TESTKIT_FACES = '(index|browser|in-process|fault-run|aws/index)\\.ts$';
 const SDKS = '^(better-sqlite3|pg|@nats-io|nats|@aws-sdk)';
 
 module.exports = {
@@ -17,10 +20,24 @@ module.exports = {
     { name: 'no-cycles', severity: 'error', from: {}, to: { circular: true } },
     {
       name: 'the-product-ships-no-test-kit',
-      comment: 'Tests and the bench use the product; the product never uses their helpers (CONVENTIONS §19).',
+      comment: 'Tests and the bench use the product; the product never uses their helpers.',
       severity: 'error',
       from: { path: '(^|/)src/' },
-      to: { path: '^(test/support|bench)/' },
+      to: { path: '(^|/)(testkit|bench)/' },
+    },
+    {
+      name: 'the-test-kit-through-its-faces',
+      comment: 'Tests, the bench and deploy/local import the test kit through its faces, never its files.',
+      severity: 'error',
+      from: { path: '(^|/)(test|bench|deploy)/', pathNot: '(^|/)testkit/' },
+      to: { path: '(^|/)testkit/', pathNot: `(^|/)testkit/${TESTKIT_FACES}` },
+    },
+    {
+      name: 'the-test-kit-stands-alone',
+      comment: 'The kit serves the tests and the bench; it imports neither.',
+      severity: 'error',
+      from: { path: '(^|/)testkit/' },
+      to: { path: '(^|/)(bench|test/(unit|contract|integration|e2e|deploy))/' },
     },
     {
       name: 'domain-is-pure',

@@ -12,6 +12,10 @@ export default defineConfig({
   test: {
     ...base.test,
     env: { EXODUS_CONTRACT_ENGINES: 'sqlite,nats,postgres,dynamodb' },
-    include: ['test/unit/**/*.test.ts', 'test/contract/**/*.test.ts', 'test/integration/{api,front-door,pipeline,outage,metrics,nats-unreadable,sqlite-queue-upgrade}.test.ts'],
+    include: [
+      'test/unit/**/*.test.ts',
+      'test/contract/**/*.test.ts',
+      'test/integration/{api,front-door,pipeline,outage,metrics,nats-unreadable,sqlite-queue-upgrade}.test.ts',
+    ],
   },
 });

@@ -10,13 +10,7 @@ import {
   type LoadRequest,
 } from '../src/ops/load/index.js';
 import { QUEUES, type QueueStats, type StorageEngine } from '../src/ports/index.js';
-import {
-  generateRoster,
-  restartedSince,
-  servicePids,
-  startSystem,
-  type RunningSystem,
-} from '../test/support/system.js';
+import { generateRoster, restartedSince, servicePids, startSystem, type RunningSystem } from '../testkit/index.js';
 import { cpuUsPer, cpuUsPerByProcess, CpuWindow, type CpuReport, type Named } from './cpu.js';
 import { watchingMemory, type MemoryReport } from './memory.js';
 import { GENERATOR, removeTempDir, tempDir } from './processes.js';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cycle, wishRequests } from '../src/ops/load/index.js';
-import { generateRoster } from '../test/support/system.js';
+import { generateRoster } from '../testkit/index.js';
 import { loadAverage } from './calibrate.js';
 import { cpuUsPer, CpuWindow } from './cpu.js';
 import { runDrain } from './drain.js';

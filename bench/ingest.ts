@@ -2,13 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openMessaging } from '../src/engines/index.js';
 import { cycle, wishRequests, type LoadRequest, type RosterEntry } from '../src/ops/load/index.js';
 import { QUEUES, type MessagingEngine } from '../src/ports/index.js';
-import {
-  generateRoster,
-  restartedSince,
-  servicePids,
-  startSystem,
-  type RunningSystem,
-} from '../test/support/system.js';
+import { generateRoster, restartedSince, servicePids, startSystem, type RunningSystem } from '../testkit/index.js';
 import { cpuUsPer, CpuWindow, type CpuReport } from './cpu.js';
 import { runClosed, runOpen, type PhaseResult } from './load-driver.js';
 import { BARE_PROCESS, GENERATOR, removeTempDir, startBareServer, tempDir, type RunningProcess } from './processes.js';

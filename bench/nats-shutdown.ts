@@ -10,7 +10,7 @@ import {
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HAVE_NATS_SERVER, startPrivateNats, type PrivateServer } from '../test/support/private-servers.js';
+import { HAVE_NATS_SERVER, startPrivateNats, type PrivateServer } from '../testkit/index.js';
 import type { NatsShutdownScenario } from './scenarios.js';
 
 /**

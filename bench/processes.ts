@@ -1,10 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { killAllSystems, tempDir as kitTempDir } from '../test/support/system.js';
+import { killAllSystems, tempDir as kitTempDir } from '../testkit/index.js';
 
 /**
- * What the bench starts besides the test kit's `exodus up` (test/support/system.ts): the bare
+ * What the bench starts besides the test kit's `exodus up` (testkit/systems.ts): the bare
  * server. Every child and temp dir is tracked, so the watchdog and Ctrl-C can clean up (`killAll`):
  * a benchmark must never leave servers or data behind.
  */

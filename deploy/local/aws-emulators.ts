@@ -1,5 +1,5 @@
 import { startFauxqs } from 'fauxqs';
-import { JAVA_UNAVAILABLE, startDynamoDbLocal } from '../../test/support/dynamodb-local.js';
+import { JAVA_UNAVAILABLE, startDynamoDbLocal } from '../../testkit/aws/index.js';
 
 /**
  * `npm run aws:local`: the AWS engines' emulators for a user who wants to try Exodus on them, in the

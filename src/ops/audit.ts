@@ -166,7 +166,7 @@ export async function auditLedger(ledger: readonly LedgerEntry[], sources: Audit
     .map((record) => record.id);
 
   const tally = {
-    ledger: ledgerTally(ledger, byId),
+    ledger: expectedTally(ledger, (id) => byId.get(id)?.status === 'rejected'),
     store: countBy(records.filter((r) => r.status === 'stored').map((r) => r.wish?.destination)),
     storeCount: await sources.store.countCurrent(),
     readModel: await sources.readModel.tally(),
@@ -272,11 +272,14 @@ async function scanAll(store: WishStore): Promise<WishRecord[]> {
   return all;
 }
 
-/** What the tally must be if the ledger's wishes are all there is: each evacuee's newest non-rejected wish, by destination. */
-function ledgerTally(ledger: readonly LedgerEntry[], byId: ReadonlyMap<string, WishRecord>): Tally {
+/**
+ * What the tally must be if the ledger's wishes are all there is: each evacuee's newest wish (last
+ * writer wins), by destination, leaving out the wishes `rejected` names (refused by the parser).
+ */
+export function expectedTally(ledger: readonly LedgerEntry[], rejected: (id: string) => boolean = () => false): Tally {
   const newest = new Map<string, LedgerEntry>();
   for (const entry of ledger) {
-    if (byId.get(entry.id)?.status === 'rejected') continue;
+    if (rejected(entry.id)) continue;
     if (isNewer(entry, newest.get(entry.evacueeId))) newest.set(entry.evacueeId, entry);
   }
   return countBy([...newest.values()].map((entry) => entry.destination));

@@ -1,6 +1,7 @@
 export {
   LedgerError,
   auditLedger,
+  expectedTally,
   parseLedger,
   type AuditReport,
   type AuditSources,

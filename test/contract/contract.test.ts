@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { skipUnless } from '../support/services.js';
+import { skipUnless } from '../../testkit/index.js';
 import { ENGINES } from './engines.js';
 import { queueContract } from './queue.contract.js';
 import { storeContract } from './store.contract.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll } from 'vitest';
 import type { StorageEngine } from '../../src/ports/index.js';
-import { JAVA_UNAVAILABLE, startDynamoDbLocal, type DynamoDbLocal } from '../support/dynamodb-local.js';
+import { JAVA_UNAVAILABLE, startDynamoDbLocal, type DynamoDbLocal } from '../../testkit/aws/index.js';
 import { ownedStorage } from './owned.js';
 
 /** Why the DynamoDB contract cannot run here (no java for DynamoDB Local), or undefined when it can. */

@@ -1,6 +1,6 @@
 import { openMessaging, openStorage, type EngineOptions } from '../../src/engines/index.js';
 import type { MessagingEngine, StorageEngine } from '../../src/ports/index.js';
-import { tempDir } from '../support/system.js';
+import { tempDir } from '../../testkit/index.js';
 import { DYNAMODB_UNAVAILABLE, openTestDynamoStorage } from './dynamodb-fixture.js';
 import { NATS_UNAVAILABLE, openTestNatsMessaging } from './nats-fixture.js';
 import { POSTGRES_UNAVAILABLE, openTestPostgresStorage } from './postgres-fixture.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll } from 'vitest';
 import type { EngineOptions } from '../../src/engines/index.js';
 import type { MessagingEngine } from '../../src/ports/index.js';
-import { fauxqsEndpoint, stopFauxqs } from '../support/fauxqs.js';
+import { fauxqsEndpoint, stopFauxqs } from '../../testkit/aws/index.js';
 import { ownedMessaging } from './owned.js';
 
 afterAll(stopFauxqs);

@@ -12,18 +12,18 @@ import {
   openPage,
   screenshot,
   type Misbehaviour,
-} from '../support/browser.js';
-import { skipUnless } from '../support/services.js';
+} from '../../testkit/browser.js';
 import {
   freePort,
   generateRoster,
   postWish,
+  skipUnless,
   startSystem,
   waitFor,
   wishStatus,
   type RosterEntry,
   type RunningSystem,
-} from '../support/system.js';
+} from '../../testkit/index.js';
 
 const skip = skipUnless(
   HAVE_CHROMIUM,

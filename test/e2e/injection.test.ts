@@ -1,11 +1,9 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS, charCount, findUnshowable, isBlank, looksLikeMarkup, type WallItem } from '../../src/domain/index.js';
-import { CHROMIUM, CLEAN, HAVE_CHROMIUM, inTab, launchBrowser, screenshot } from '../support/browser.js';
-import { SECRET, buildPipeline, passFor, type Pipeline } from '../support/in-process.js';
-import { XSS_VECTORS, naughtyStrings } from '../support/naughty-strings.js';
-import { skipUnless } from '../support/services.js';
-import { waitFor } from '../support/system.js';
+import { CHROMIUM, CLEAN, HAVE_CHROMIUM, inTab, launchBrowser, screenshot } from '../../testkit/browser.js';
+import { SECRET, buildPipeline, passFor, type Pipeline } from '../../testkit/in-process.js';
+import { XSS_VECTORS, naughtyStrings, skipUnless, waitFor } from '../../testkit/index.js';
 
 const skip = skipUnless(
   HAVE_CHROMIUM,

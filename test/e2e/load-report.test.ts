@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CHROMIUM, CLEAN, HAVE_CHROMIUM, inTab, launchBrowser, screenshot } from '../support/browser.js';
-import { skipUnless } from '../support/services.js';
-import { exodus, generateRoster, startSystem, tempDir } from '../support/system.js';
+import { CHROMIUM, CLEAN, HAVE_CHROMIUM, inTab, launchBrowser, screenshot } from '../../testkit/browser.js';
+import { exodus, generateRoster, skipUnless, startSystem, tempDir } from '../../testkit/index.js';
 
 const skip = skipUnless(
   HAVE_CHROMIUM,

@@ -9,11 +9,9 @@ import {
   openPage,
   screenshot,
   type Misbehaviour,
-} from '../support/browser.js';
-import { buildPipeline, passFor, type Pipeline, type PipelineOptions } from '../support/in-process.js';
-import { saturate } from '../support/saturate.js';
-import { skipUnless } from '../support/services.js';
-import { waitFor } from '../support/system.js';
+} from '../../testkit/browser.js';
+import { buildPipeline, passFor, type Pipeline, type PipelineOptions } from '../../testkit/in-process.js';
+import { saturate, skipUnless, waitFor } from '../../testkit/index.js';
 
 const skip = skipUnless(
   HAVE_CHROMIUM,

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QUEUES } from '../../src/ports/index.js';
-import { buildPipeline, passFor, type Pipeline } from '../support/in-process.js';
+import { buildPipeline, passFor, type Pipeline } from '../../testkit/in-process.js';
 
 const wish = { destination: 'mars', to: 'Mum', message: 'Keep the garden alive' };
 

@@ -5,8 +5,8 @@ import { openMessaging } from '../../src/engines/index.js';
 import { auditLedger, parseLedger, type AuditReport, type LedgerEntry } from '../../src/ops/index.js';
 import { EVENT_TYPES, QUEUES, TOPICS, type WishStore } from '../../src/ports/index.js';
 import { createEnvelope } from '../../src/runtime/index.js';
-import { buildPipeline, passFor, type Pipeline } from '../support/in-process.js';
-import { exodus, tempDir, waitFor } from '../support/system.js';
+import { buildPipeline, passFor, type Pipeline } from '../../testkit/in-process.js';
+import { exodus, tempDir, waitFor } from '../../testkit/index.js';
 
 /**
  * `exodus audit`: a real pipeline (SQLite) takes wishes through its API; the 202s are the ledger;

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { fauxqsEndpoint, stopFauxqs } from '../../testkit/aws/index.js';
+import { FaultRun } from '../../testkit/fault-run.js';
+import { skipUnless } from '../../testkit/index.js';
 import { DYNAMODB_UNAVAILABLE, testDynamoUrl } from '../contract/dynamodb-fixture.js';
-import { FaultRun } from '../support/fault-run.js';
-import { fauxqsEndpoint, stopFauxqs } from '../support/fauxqs.js';
-import { skipUnless } from '../support/services.js';
 
 const skip = skipUnless(DYNAMODB_UNAVAILABLE === undefined, `the AWS pipeline: ${DYNAMODB_UNAVAILABLE ?? ''}`);
 

@@ -8,21 +8,21 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verifyPass } from '../../src/domain/index.js';
 import { destroyNamespace, openMessaging } from '../../src/engines/index.js';
 import { passSecret } from '../../src/runtime/index.js';
-import { envelope } from '../contract/fixtures.js';
-import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
-import { fauxqsEndpoint, stopFauxqs } from '../support/fauxqs.js';
-import { skipUnless } from '../support/services.js';
+import { fauxqsEndpoint, stopFauxqs } from '../../testkit/aws/index.js';
 import {
   BIN,
   exodus,
   freePort,
   generateRoster,
+  skipUnless,
   startSystem,
   submitWish,
   tempDir,
   waitFor,
   wishStatus,
-} from '../support/system.js';
+} from '../../testkit/index.js';
+import { envelope } from '../contract/fixtures.js';
+import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
 
 describe('the exodus CLI', () => {
   it('generates a roster whose passes verify with the data dir secret, and reuses that secret', async () => {

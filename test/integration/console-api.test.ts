@@ -24,7 +24,7 @@ import type {
   TracesResponse,
 } from '../../src/services/console/api-shapes.js';
 import { buildConsoleApp } from '../../src/services/console/index.js';
-import { tempDir } from '../support/system.js';
+import { tempDir } from '../../testkit/index.js';
 
 const TOKEN = 'console-test-token';
 const auth = { authorization: `Bearer ${TOKEN}` };

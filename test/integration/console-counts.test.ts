@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Overview, SlosResponse } from '../../src/services/console/api-shapes.js';
-import { postWish, servicePids, startSystem, waitFor, type RunningSystem } from '../support/system.js';
+import { killService, postWish, servicePids, startSystem, waitFor, type RunningSystem } from '../../testkit/index.js';
 
 /*
  * The console counts what the processes counted, on a real `exodus up`: every process exporting to
@@ -98,8 +98,7 @@ describe('the console counts what the processes counted, on a running system', (
       await consoleShows(first);
 
       // kill -9: the frontend's counters start again from zero in a new process (a new series, not a negative step).
-      const before = servicePids(system.dataDir).find((p) => p.name === 'frontend-1')?.pid ?? 0;
-      process.kill(before, 'SIGKILL');
+      const before = killService(system.dataDir, 'frontend', 1);
       await waitFor(
         async () => {
           const now = servicePids(system.dataDir).find((p) => p.name === 'frontend-1')?.pid;

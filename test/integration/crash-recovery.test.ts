@@ -1,31 +1,29 @@
 import { rmSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Destination } from '../../src/domain/index.js';
 import { openMessaging, openStorage } from '../../src/engines/index.js';
 import type { MessagingEngine, QueueName, StorageEngine, WishRecord } from '../../src/ports/index.js';
 import {
   childOf,
   forEachLimit,
+  generateRoster,
   killHoldingLeases,
   Ledger,
+  postWish,
   queueStatus,
   readChildren,
   runPaced,
   seededRandom,
   sleep,
-  waitForRestart,
-  waitUntilConsuming,
-  type Destination,
-} from '../support/ledger.js';
-import {
-  generateRoster,
-  postWish,
   startSystem,
   tempDir,
+  waitForRestart,
+  waitUntilConsuming,
   wishStatus,
   type RosterEntry,
   type RunningSystem,
-} from '../support/system.js';
+} from '../../testkit/index.js';
 
 /**
  * Chaos experiment: `kill -9` of the consumers in the middle of their batches while wishes flow.

@@ -1,18 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
-import { POSTGRES_UNAVAILABLE, testPostgresUrl, testSchemaName } from '../contract/postgres-fixture.js';
-import { FaultRun } from '../support/fault-run.js';
-import { flowWishes } from '../support/flow.js';
-import { processLog, sleep } from '../support/ledger.js';
+import { FaultRun } from '../../testkit/fault-run.js';
 import {
+  flowWishes,
   HAVE_NATS_SERVER,
   HAVE_POSTGRES_BINARIES,
+  processLog,
+  skipUnless,
+  sleep,
   startPrivateNats,
   startPrivatePostgres,
   type PrivateServer,
-} from '../support/private-servers.js';
-import { skipUnless } from '../support/services.js';
+} from '../../testkit/index.js';
+import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
+import { POSTGRES_UNAVAILABLE, testPostgresUrl, testSchemaName } from '../contract/postgres-fixture.js';
 
 const skip = skipUnless(
   HAVE_POSTGRES_BINARIES && HAVE_NATS_SERVER && NATS_UNAVAILABLE === undefined && POSTGRES_UNAVAILABLE === undefined,

@@ -4,10 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeCursor, issuePass } from '../../src/domain/index.js';
 import type { Queue } from '../../src/ports/index.js';
 import { loadConfig } from '../../src/runtime/index.js';
-import { buildPipeline, counted, passFor, type Pipeline, type PipelineOptions } from '../support/in-process.js';
-import { intercept } from '../support/intercept.js';
-import { saturate } from '../support/saturate.js';
-import { tempDir, waitFor } from '../support/system.js';
+import { buildPipeline, counted, passFor, type Pipeline, type PipelineOptions } from '../../testkit/in-process.js';
+import { intercept, saturate, tempDir, waitFor } from '../../testkit/index.js';
 
 const wish = { destination: 'mars', to: 'Mum', message: 'Keep the garden alive' };
 

@@ -8,9 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Topic, WishStore } from '../../src/ports/index.js';
 import { createLogger, LOG_FILE_DEFAULTS, logFilesOf, openProcessLog } from '../../src/runtime/index.js';
 import { createParserHandler } from '../../src/services/parser/index.js';
+import { sleep, tempDir } from '../../testkit/index.js';
 import { envelope } from '../contract/fixtures.js';
-import { sleep } from '../support/ledger.js';
-import { tempDir } from '../support/temp-dir.js';
 
 class OnDemandReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}

@@ -15,12 +15,10 @@ import { openMessaging, openStorage } from '../../src/engines/index.js';
 import { sqsConsumer, type SqsLambdaHandler } from '../../src/lambda/consumer.js';
 import { FaultProxy } from '../../src/ops/chaos/index.js';
 import { EVENT_TYPES, QUEUES, type Envelope, type MessagingEngine, type StorageEngine } from '../../src/ports/index.js';
+import { fauxqsEndpoint, invokeOnQueue, stopFauxqs } from '../../testkit/aws/index.js';
+import { skipUnless, tempDir } from '../../testkit/index.js';
 import { DYNAMODB_UNAVAILABLE, testDynamoUrl } from '../contract/dynamodb-fixture.js';
 import { envelope } from '../contract/fixtures.js';
-import { fauxqsEndpoint, stopFauxqs } from '../support/fauxqs.js';
-import { invokeOnQueue } from '../support/lambda-events.js';
-import { skipUnless } from '../support/services.js';
-import { tempDir } from '../support/system.js';
 
 // The three Lambda functions, invoked with real SQS event shapes (received from fauxqs) on the AWS
 // engines (fauxqs for SQS + SNS, DynamoDB Local for the table), as the event source mapping would.

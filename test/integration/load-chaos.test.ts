@@ -8,28 +8,26 @@ import type { Journal } from '../../src/ops/chaos/index.js';
 import { findNatsServer } from '../../src/ops/chaos/nats-server.js';
 import type { LoadReport } from '../../src/ops/load/index.js';
 import {
+  BIN,
+  exodus,
+  freePort,
+  generateRoster,
+  HAVE_NATS_SERVER,
+  HAVE_POSTGRES_BINARIES,
+  skipUnless,
+  startPrivateNats,
+  startPrivatePostgres,
+  startSystem,
+  tempDir,
+  waitFor,
+  type RunningSystem,
+} from '../../testkit/index.js';
+import {
   POSTGRES_UNAVAILABLE,
   TEST_POSTGRES_URL,
   testPostgresUrl,
   testSchemaName,
 } from '../contract/postgres-fixture.js';
-import {
-  HAVE_NATS_SERVER,
-  HAVE_POSTGRES_BINARIES,
-  startPrivateNats,
-  startPrivatePostgres,
-} from '../support/private-servers.js';
-import { skipUnless } from '../support/services.js';
-import {
-  BIN,
-  exodus,
-  freePort,
-  generateRoster,
-  startSystem,
-  tempDir,
-  waitFor,
-  type RunningSystem,
-} from '../support/system.js';
 
 const CI_LOAD = 'test/fixtures/chaos/ci-load.yaml';
 

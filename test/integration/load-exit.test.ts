@@ -2,8 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LoadReport } from '../../src/ops/load/index.js';
-import { startFixedDoor, type FixedDoor } from '../support/fixed-door.js';
-import { exodus, tempDir } from '../support/system.js';
+import { exodus, startFixedDoor, tempDir, type FixedDoor } from '../../testkit/index.js';
 
 /**
  * `exodus load` as a CI job uses it: its exit code is the verdict. A door that fails every wish

@@ -5,10 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMessaging } from '../../src/engines/index.js';
 import { QUEUES } from '../../src/ports/index.js';
 import { observeQueue, observeTally, startHealthServer } from '../../src/runtime/index.js';
+import { buildPipeline, passFor, telemetry, type Pipeline } from '../../testkit/in-process.js';
+import { exodus, skipUnless, startSystem, tempDir, waitFor, type RunningSystem } from '../../testkit/index.js';
 import { envelope } from '../contract/fixtures.js';
-import { buildPipeline, passFor, telemetry, type Pipeline } from '../support/in-process.js';
-import { skipUnless } from '../support/services.js';
-import { exodus, startSystem, tempDir, waitFor, type RunningSystem } from '../support/system.js';
 
 const HAVE_PROMTOOL = spawnSync('promtool', ['--version']).status === 0;
 const skipPromtool = skipUnless(HAVE_PROMTOOL, 'promtool not found (apt-get install prometheus)');

@@ -2,9 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { destroyNamespace } from '../../src/engines/index.js';
 import { migratePostgres } from '../../src/engines/postgres/index.js';
 import { MIGRATIONS } from '../../src/engines/postgres/migrations.js';
+import { exodus, skipUnless, tempDir } from '../../testkit/index.js';
 import { POSTGRES_UNAVAILABLE, testPostgresUrl, testSchemaName } from '../contract/postgres-fixture.js';
-import { skipUnless } from '../support/services.js';
-import { exodus, tempDir } from '../support/system.js';
 
 const skip = skipUnless(POSTGRES_UNAVAILABLE === undefined, `exodus migrate: ${POSTGRES_UNAVAILABLE ?? ''}`);
 

@@ -6,12 +6,9 @@ import { Layout } from '../../src/engines/nats/layout.js';
 import { TopicTrim } from '../../src/engines/nats/topic-trim.js';
 import { parseNatsUrl } from '../../src/engines/nats/url.js';
 import { QUEUES, SUBSCRIPTIONS, TOPICS, type MessagingEngine, type QueueName } from '../../src/ports/index.js';
+import { HAVE_NATS_SERVER, skipUnless, sleep, startPrivateNats, waitFor } from '../../testkit/index.js';
 import { envelope } from '../contract/fixtures.js';
 import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
-import { sleep } from '../support/ledger.js';
-import { HAVE_NATS_SERVER, startPrivateNats } from '../support/private-servers.js';
-import { skipUnless } from '../support/services.js';
-import { waitFor } from '../support/system.js';
 
 const skip = skipUnless(
   HAVE_NATS_SERVER && NATS_UNAVAILABLE === undefined,

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { destroyNamespace, openMessaging } from '../../src/engines/index.js';
 import { QUEUES, type MessagingEngine } from '../../src/ports/index.js';
+import { skipUnless } from '../../testkit/index.js';
 import { envelope } from '../contract/fixtures.js';
 import { NATS_UNAVAILABLE, NATS_URL } from '../contract/nats-fixture.js';
-import { skipUnless } from '../support/services.js';
 
 const skip = skipUnless(NATS_UNAVAILABLE === undefined, NATS_UNAVAILABLE ?? '');
 

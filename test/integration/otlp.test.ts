@@ -4,17 +4,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openMessaging } from '../../src/engines/index.js';
 import { QUEUES } from '../../src/ports/index.js';
 import type { EventsResponse, ServicesResponse, TracesResponse } from '../../src/services/console/api-shapes.js';
-import { envelope } from '../contract/fixtures.js';
-import { OtlpReceiver } from '../support/otlp-receiver.js';
 import {
   freePort,
   generateRoster,
+  killService,
+  OtlpReceiver,
   postWish,
   startSystem,
   waitFor,
   wishStatus,
   type RunningSystem,
-} from '../support/system.js';
+} from '../../testkit/index.js';
+import { envelope } from '../contract/fixtures.js';
 
 const PIPELINE = ['exodus-frontend', 'exodus-parser', 'exodus-worker', 'exodus-tally'];
 
@@ -109,12 +110,7 @@ describe('OTLP export with the standard variables', () => {
     await messaging.close();
 
     // kill -9 a worker: the supervisor reports it gone and back.
-    const supervisor = () =>
-      JSON.parse(readFileSync(join(dataDir, 'supervisor.json'), 'utf8')) as {
-        processes: { service: string; replica: number; pid?: number }[];
-      };
-    const worker = supervisor().processes.find((p) => p.service === 'worker' && p.replica === 1);
-    process.kill(worker?.pid ?? 0, 'SIGKILL');
+    killService(dataDir, 'worker', 1);
 
     await waitFor(() => vendor.events('wish.injection_attempt').length > 0, 15_000, 'no injection attempt event');
     const [injection] = vendor.events('wish.injection_attempt');

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TransientError } from '../../src/domain/index.js';
 import { QUEUES, type WishStore } from '../../src/ports/index.js';
-import { buildPipeline, passFor, type Pipeline } from '../support/in-process.js';
-import { intercept } from '../support/intercept.js';
-import { waitFor } from '../support/system.js';
+import { buildPipeline, passFor, type Pipeline } from '../../testkit/in-process.js';
+import { intercept, waitFor } from '../../testkit/index.js';
 
 describe('a dependency outage', () => {
   let p: Pipeline | undefined;

@@ -1,9 +1,9 @@
 import { SpanKind } from '@opentelemetry/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QUEUES } from '../../src/ports/index.js';
+import { buildPipeline, counted, passFor, spans, type Pipeline } from '../../testkit/in-process.js';
+import { waitFor } from '../../testkit/index.js';
 import { envelope } from '../contract/fixtures.js';
-import { buildPipeline, counted, passFor, spans, type Pipeline } from '../support/in-process.js';
-import { waitFor } from '../support/system.js';
 
 describe('the pipeline end to end, in one process on SQLite', () => {
   let p: Pipeline;

@@ -3,7 +3,7 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { logFilesOf, openProcessLog } from '../../src/runtime/index.js';
-import { tempDir } from '../support/temp-dir.js';
+import { tempDir } from '../../testkit/index.js';
 
 /** Writes `lines` JSON lines to stdout and to stderr, alternating, in writes of many lines (a pipe then splits them anywhere). */
 const CHILD = `

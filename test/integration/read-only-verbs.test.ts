@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exodus, startSystem, tempDir, type RunningSystem } from '../support/system.js';
+import { exodus, startSystem, tempDir, type RunningSystem } from '../../testkit/index.js';
 
 /** Verbs that look at a system never make one, and a mistake in them is a usage error: exit 2, one line, nothing written. */
 describe('read-only verbs and usage mistakes', () => {

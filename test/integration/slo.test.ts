@@ -3,8 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { prometheusRules, readSlos } from '../../src/ops/index.js';
-import { skipUnless } from '../support/services.js';
-import { exodus, tempDir } from '../support/system.js';
+import { exodus, skipUnless, tempDir } from '../../testkit/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SLO_DIR = join(ROOT, 'slo');

@@ -3,8 +3,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openMessaging } from '../../src/engines/index.js';
+import { tempDir } from '../../testkit/index.js';
 import { envelope } from '../contract/fixtures.js';
-import { tempDir } from '../support/system.js';
 
 /** The queue table as the version before lapses were told apart from failures made it. */
 const BEFORE_FAILURES = `

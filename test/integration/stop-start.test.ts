@@ -3,18 +3,18 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStorage } from '../../src/engines/index.js';
 import { isAlive, type SupervisorState } from '../../src/runtime/index.js';
-import { flowWishes } from '../support/flow.js';
-import { queueStatus } from '../support/ledger.js';
 import {
   exodus,
+  flowWishes,
   freePort,
   generateRoster,
+  queueStatus,
   servicePids,
   startSystem,
   tempDir,
   waitFor,
   type RunningSystem,
-} from '../support/system.js';
+} from '../../testkit/index.js';
 
 /**
  * The edges of a system's life: Ctrl-C stops everything in one order and loses nothing accepted;

@@ -6,10 +6,10 @@ import { openStorage } from '../../src/engines/index.js';
 import { QUEUES, type MessagingEngine, type Queue, type StorageEngine } from '../../src/ports/index.js';
 import { createLogger } from '../../src/runtime/index.js';
 import { buildFrontend } from '../../src/services/frontend/index.js';
+import { fauxqsEndpoint, stopFauxqs } from '../../testkit/aws/index.js';
+import { counted, LogCapture, OPEN_DOOR, passFor, SECRET } from '../../testkit/in-process.js';
+import { tempDir, waitFor } from '../../testkit/index.js';
 import { ownedMessaging } from '../contract/owned.js';
-import { fauxqsEndpoint, stopFauxqs } from '../support/fauxqs.js';
-import { counted, LogCapture, OPEN_DOOR, passFor, SECRET } from '../support/in-process.js';
-import { tempDir, waitFor } from '../support/system.js';
 
 /**
  * A wish with an emoji used to be answered 503 "intake unavailable" on sqs:// (fauxqs refused every

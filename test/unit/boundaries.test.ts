@@ -6,6 +6,18 @@ import { describe, expect, it } from 'vitest';
 const root = resolve(import.meta.dirname, '../..');
 const depcruise = resolve(root, 'node_modules/.bin/depcruise');
 
+/** What `npm run lint` cruises, and what it leaves out (the fixtures break the rules on purpose). */
+const LINTED = [
+  'src',
+  'web',
+  'test',
+  'testkit',
+  'bench',
+  'deploy',
+  '--exclude',
+  '^(test/fixtures/boundaries|deploy/aws/cdk.out)/',
+];
+
 async function cruise(...paths: string[]): Promise<{ code: number; output: string }> {
   try {
     const { stdout } = await promisify(execFile)(depcruise, [...paths, '--config', '.dependency-cruiser.cjs'], {
@@ -19,8 +31,22 @@ async function cruise(...paths: string[]): Promise<{ code: number; output: strin
 }
 
 describe('architecture boundaries (the check behind npm run lint)', () => {
-  it('hold for the source tree and the page', async () => {
-    expect(await cruise('src', 'web')).toMatchObject({ code: 0 });
+  it('hold for the source tree, the page, the tests, the test kit, the bench and deploy', async () => {
+    expect(await cruise(...LINTED)).toMatchObject({ code: 0 });
+  });
+
+  it('fail a benchmark that imports a test kit file behind its face, and pass one through the face', async () => {
+    const result = await cruise('test/fixtures/boundaries/bench');
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('the-test-kit-through-its-faces');
+    expect(result.output).toContain('bench/reaches-in.ts');
+    expect(result.output).not.toContain('bench/uses-the-face.ts');
+  });
+
+  it('fail a test kit module that imports a test', async () => {
+    const result = await cruise('test/fixtures/boundaries/testkit');
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('the-test-kit-stands-alone');
   });
 
   it('fail a service that imports an engine', async () => {

@@ -5,7 +5,7 @@ import { makeStoreUnavailable, messagingBroker } from '../../engines/chaos.js';
 import { openMessaging, type EngineOptions } from '../../engines/index.js';
 import { QUEUES, type Envelope } from '../../ports/index.js';
 import { findNatsServer, restartNatsServer, startNatsServer } from './nats-server.js';
-import { processesOf } from './processes.js';
+import { killProcess, processesOf } from './processes.js';
 import { findProxy, setProxyFault } from './proxy-control.js';
 import type { NetworkFault } from './tcp-proxy.js';
 
@@ -94,14 +94,10 @@ async function killRepeatedly(
 ): Promise<void> {
   const until = Date.now() + (everyMs === undefined ? 0 : (forMs ?? 0));
   do {
-    const candidates = processesOf(ctx.dataDir, service);
-    const victim = candidates[Math.floor(ctx.random() * candidates.length)];
+    const victim = killProcess(ctx.dataDir, service, (running) => running[Math.floor(ctx.random() * running.length)]);
     if (victim === undefined)
       ctx.note('kill skipped', { service, why: 'no process of it is running (still restarting)' });
-    else {
-      process.kill(victim.pid, 'SIGKILL');
-      ctx.note('killed', { service, process: victim.name, pid: victim.pid });
-    }
+    else ctx.note('killed', { service, process: victim.name, pid: victim.pid });
     if (everyMs === undefined || !(await wait(everyMs, ctx.signal))) return;
   } while (Date.now() < until);
 }

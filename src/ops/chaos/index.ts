@@ -12,6 +12,6 @@ export {
 export { faultsBetween, logFaultStart, type FaultMark } from './fault-log.js';
 export { describeFault, type FaultKind, type FaultSpec } from './faults.js';
 export { DEFAULT_HYPOTHESIS, type Hypothesis } from './hypothesis.js';
-export { readSupervisorState } from './processes.js';
+export { killProcess, readSupervisorState, type ServiceProcess } from './processes.js';
 export { findProxy, parseEndpoint, runFaultProxy, type ProxyRecord } from './proxy-control.js';
 export { FaultProxy, type NetworkFault } from './tcp-proxy.js';

@@ -24,6 +24,21 @@ export function processesOf(dataDir: string, service: string): ServiceProcess[] 
     .map((p) => ({ name: `${p.service}-${p.replica}`, pid: p.pid ?? 0 }));
 }
 
+/**
+ * `kill -9` of one running process of `service`, the one `pick` chooses among them (default: the
+ * first): what `exodus chaos kill` does to its victim, and how tests kill a service. The supervisor
+ * restarts it. Returns the process killed; undefined when `pick` found none (all restarting).
+ */
+export function killProcess(
+  dataDir: string,
+  service: string,
+  pick: (running: readonly ServiceProcess[]) => ServiceProcess | undefined = (running) => running[0],
+): ServiceProcess | undefined {
+  const victim = pick(processesOf(dataDir, service));
+  if (victim !== undefined) process.kill(victim.pid, 'SIGKILL');
+  return victim;
+}
+
 /** Every process the supervisor wants, and how many of them run now. */
 export function runningCount(dataDir: string): { wanted: number; running: number } {
   const state = readSupervisorState(dataDir);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { consoleBanner, consoleExportEnv, consoleUrl, withInstanceId } from '../../../src/cli/up-console.js';
 import { loadConfig } from '../../../src/runtime/index.js';
-import { tempDir } from '../../support/system.js';
+import { tempDir } from '../../../testkit/index.js';
 
 const configWith = (flags: Record<string, string> = {}) => loadConfig(flags, { EXODUS_DATA: tempDir() });
 

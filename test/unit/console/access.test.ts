@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTelemetryStore } from '../../../src/engines/index.js';
 import type { TelemetryStore } from '../../../src/ports/index.js';
 import { buildConsoleApp } from '../../../src/services/console/index.js';
-import { tempDir } from '../../support/temp-dir.js';
+import { tempDir } from '../../../testkit/index.js';
 
 const TOKEN = 'console-access-token-0123456789';
 const LOGIN_PAGE = '<!doctype html><title>sign in</title><form method="post" action="/login"></form>';

@@ -6,7 +6,7 @@ import { packageRoot } from '../../../src/runtime/index.js';
 import { answerOutcome, outcomeOf } from '../../../src/services/console/answers.js';
 import { decodeOtlp } from '../../../src/services/console/otlp-decode.js';
 import { sloBudgets } from '../../../src/services/console/slo-budgets.js';
-import { tempDir } from '../../support/temp-dir.js';
+import { tempDir } from '../../../testkit/index.js';
 
 /** Every status the front door answers POST /api/wishes with. */
 const DOOR_STATUSES = [202, 400, 401, 413, 415, 422, 429, 500, 503];

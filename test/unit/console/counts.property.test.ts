@@ -9,7 +9,7 @@ import type { SloDefinition } from '../../../src/services/console/index.js';
 import { increments } from '../../../src/services/console/metric-math.js';
 import { decodeOtlp } from '../../../src/services/console/otlp-decode.js';
 import { sloBudgets } from '../../../src/services/console/slo-budgets.js';
-import { tempDir } from '../../support/temp-dir.js';
+import { tempDir } from '../../../testkit/index.js';
 
 /*
  * The console counts what the processes counted: whatever the exports (processes restarting, a

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTelemetryStore } from '../../../src/engines/index.js';
 import type { StoredPoint, TelemetryAttributes, TelemetryStore } from '../../../src/ports/index.js';
 import { parseSelector, sloBudgets, type SloDefinition } from '../../../src/services/console/slo-budgets.js';
-import { tempDir } from '../../support/temp-dir.js';
+import { tempDir } from '../../../testkit/index.js';
 
 /**
  * The console's SLO view counts each SLO's events from the points it stored, with the selectors

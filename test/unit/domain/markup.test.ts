@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { looksLikeMarkup, parseWish, type AcceptedWish } from '../../../src/domain/index.js';
-import { MARKUP_VECTORS, NON_MARKUP_VECTORS } from '../../support/naughty-strings.js';
+import { MARKUP_VECTORS, NON_MARKUP_VECTORS } from '../../../testkit/index.js';
 
 describe('looksLikeMarkup', () => {
   it('flags every XSS vector that holds markup, whatever its case, finished or broken', () => {

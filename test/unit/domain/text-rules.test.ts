@@ -10,7 +10,7 @@ import {
   parseWish,
   type AcceptedWish,
 } from '../../../src/domain/index.js';
-import { XSS_VECTORS, naughtyStrings } from '../../support/naughty-strings.js';
+import { XSS_VECTORS, naughtyStrings } from '../../../testkit/index.js';
 
 // Text as people and attackers write it: any code point, plus what makes Unicode and markup hard
 // (combining marks, lone surrogates, controls, bidi controls, `<` before letters inside sentences).

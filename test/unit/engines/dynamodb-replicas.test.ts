@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { destroyNamespace, openStorage } from '../../../src/engines/index.js';
 import type { StorageEngine } from '../../../src/ports/index.js';
+import { skipUnless } from '../../../testkit/index.js';
 import { DYNAMODB_UNAVAILABLE, testDynamoUrl } from '../../contract/dynamodb-fixture.js';
 import { parsedWish } from '../../contract/fixtures.js';
-import { skipUnless } from '../../support/services.js';
 
 /**
  * The contract races writers through one engine, whose puts of one evacuee queue in the process; so

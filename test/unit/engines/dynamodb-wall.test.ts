@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageEngine } from '../../../src/ports/index.js';
+import { skipUnless } from '../../../testkit/index.js';
 import { DYNAMODB_UNAVAILABLE, openTestDynamoStorage } from '../../contract/dynamodb-fixture.js';
 import { parsedWish } from '../../contract/fixtures.js';
-import { skipUnless } from '../../support/services.js';
 
 // The wall index is read newest first, a page at a time: with more rows than a page (the contract's
 // cases fit in one query), a page must still be the newest ones, not the oldest ones sorted.

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { QUEUES, TOPICS, type Delivery, type MessagingEngine, type Queue } from '../../../src/ports/index.js';
+import { skipUnless } from '../../../testkit/index.js';
 import { envelope } from '../../contract/fixtures.js';
 import { NATS_UNAVAILABLE, openTestNatsMessaging } from '../../contract/nats-fixture.js';
-import { skipUnless } from '../../support/services.js';
 
 const skip = skipUnless(NATS_UNAVAILABLE === undefined, `NATS holding: ${NATS_UNAVAILABLE ?? ''}`);
 

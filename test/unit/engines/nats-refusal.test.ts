@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageRefusedError } from '../../../src/domain/index.js';
 import { QUEUES, TOPICS, type MessagingEngine } from '../../../src/ports/index.js';
+import { skipUnless } from '../../../testkit/index.js';
 import { envelope } from '../../contract/fixtures.js';
 import { NATS_UNAVAILABLE, openTestNatsMessaging } from '../../contract/nats-fixture.js';
-import { skipUnless } from '../../support/services.js';
 
 const skip = skipUnless(NATS_UNAVAILABLE === undefined, `NATS refusals: ${NATS_UNAVAILABLE ?? ''}`);
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { openSqliteMessaging } from '../../../src/engines/sqlite/index.js';
 import { QUEUES, type MessagingEngine } from '../../../src/ports/index.js';
 import { createEnvelope } from '../../../src/runtime/index.js';
-import { tempDir } from '../../support/temp-dir.js';
+import { tempDir } from '../../../testkit/index.js';
 
 /** 2,000 messages of ~2 KB: about 1,000 WAL pages more than SQLite's auto-checkpoint threshold. */
 async function sendRound(producer: MessagingEngine, round: number): Promise<void> {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { PermanentError } from '../../../src/domain/index.js';
 import { openDatabase, WriteBatcher, type Db } from '../../../src/engines/sqlite/database.js';
-import { tempDir } from '../../support/temp-dir.js';
+import { tempDir } from '../../../testkit/index.js';
 
 const SCHEMA = 'CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL CHECK (n >= 0));';
 

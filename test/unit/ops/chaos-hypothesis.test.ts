@@ -21,7 +21,7 @@ import {
   type QueueName,
   type QueueStats,
 } from '../../../src/ports/index.js';
-import { tempDir } from '../../support/temp-dir.js';
+import { tempDir } from '../../../testkit/index.js';
 
 /**
  * The steady-state hypothesis of a chaos experiment must be able to fail: each check is shown broken

@@ -12,8 +12,7 @@ import {
   type Threshold,
   type ThresholdMetric,
 } from '../../../src/ops/load/index.js';
-import { startFixedDoor, type FixedDoor } from '../../support/fixed-door.js';
-import { tempDir } from '../../support/temp-dir.js';
+import { startFixedDoor, tempDir, type FixedDoor } from '../../../testkit/index.js';
 
 const latency = (base: number) => ({
   count: 1,

@@ -5,8 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { prometheusRules, readSlos, SloError, sloOf, type Slo } from '../../../src/ops/index.js';
 import { packageRoot } from '../../../src/runtime/index.js';
-import { skipUnless } from '../../support/services.js';
-import { tempDir } from '../../support/temp-dir.js';
+import { skipUnless, tempDir } from '../../../testkit/index.js';
 
 const SLO_DIR = join(packageRoot(), 'slo');
 const HAVE_PROMTOOL = spawnSync('promtool', ['--version']).status === 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, otlpExport, parseDurationMs } from '../../../src/runtime/index.js';
-import { tempDir } from '../../support/system.js';
+import { tempDir } from '../../../testkit/index.js';
 
 describe('configuration', () => {
   it('defaults let a hall in: no address limit on good writes or reads, failed passes limited per address', () => {

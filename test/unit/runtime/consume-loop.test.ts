@@ -9,10 +9,9 @@ import {
   type ConsumeOptions,
   type MessageHandler,
 } from '../../../src/runtime/index.js';
+import { LogCapture } from '../../../testkit/in-process.js';
+import { intercept, tempDir, waitFor } from '../../../testkit/index.js';
 import { envelope } from '../../contract/fixtures.js';
-import { LogCapture } from '../../support/in-process.js';
-import { intercept } from '../../support/intercept.js';
-import { tempDir, waitFor } from '../../support/system.js';
 
 const MAX_ATTEMPTS = 4;
 const RETRY = { retryBaseMs: 40, retryMaxMs: 100 } as const;

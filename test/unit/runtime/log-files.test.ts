@@ -5,8 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { setImmediate as turn } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logFilesOf, openProcessLog } from '../../../src/runtime/index.js';
-import { seededRandom } from '../../support/ledger.js';
-import { tempDir } from '../../support/temp-dir.js';
+import { seededRandom, tempDir } from '../../../testkit/index.js';
 
 const dirs: string[] = [];
 const freshDir = (): string => {

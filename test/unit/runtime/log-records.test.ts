@@ -4,7 +4,7 @@ import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } f
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createLogger, EVENT, stdoutAndRecords } from '../../../src/runtime/index.js';
 // The kit starts the test process's telemetry when imported: tracing, with its context manager, is on.
-import { LogCapture } from '../../support/in-process.js';
+import { LogCapture } from '../../../testkit/in-process.js';
 
 describe('log lines as OTLP log records', () => {
   const exported = new InMemoryLogRecordExporter();

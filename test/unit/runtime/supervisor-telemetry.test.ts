@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger, reportSupervisorEvent, type ProcessState } from '../../../src/runtime/index.js';
-import { LogCapture } from '../../support/in-process.js';
+import { LogCapture } from '../../../testkit/in-process.js';
 
 const worker = (restarts: number, pid: number | undefined): ProcessState => ({
   service: 'worker',

@@ -11,7 +11,7 @@ import {
   type StopRole,
   type SupervisorEvent,
 } from '../../../src/runtime/index.js';
-import { tempDir, waitFor } from '../../support/system.js';
+import { tempDir, waitFor } from '../../../testkit/index.js';
 
 /**
  * The supervisor with real child processes (small node scripts), in this process: the guarantees a

@@ -5,9 +5,9 @@ import { EVENT_TYPES, type Envelope } from '../../../src/ports/index.js';
 import { createLogger, type MessageHandler } from '../../../src/runtime/index.js';
 import { createTallyHandler } from '../../../src/services/tally/index.js';
 import { createWorkerHandler } from '../../../src/services/worker/index.js';
+import { skipUnless } from '../../../testkit/index.js';
 import { ENGINES } from '../../contract/engines.js';
 import { parsedWish } from '../../contract/fixtures.js';
-import { skipUnless } from '../../support/services.js';
 
 const logger = createLogger('test', 'silent');
 

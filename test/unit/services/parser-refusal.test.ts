@@ -7,9 +7,9 @@ import { SnsTopic } from '../../../src/engines/sqs/topic.js';
 import { EVENT_TYPES, QUEUES, type MessagingEngine, type StorageEngine } from '../../../src/ports/index.js';
 import { createLogger, processDelivery } from '../../../src/runtime/index.js';
 import { createParserHandler } from '../../../src/services/parser/index.js';
+import { LogCapture } from '../../../testkit/in-process.js';
+import { tempDir } from '../../../testkit/index.js';
 import { envelope } from '../../contract/fixtures.js';
-import { LogCapture } from '../../support/in-process.js';
-import { tempDir } from '../../support/system.js';
 
 // SNS refusing a parsed wish for what it holds: the client-mock stands in for AWS (after escaping,
 // no text reaches fauxqs that it refuses), with the code SNS answers a message too long with.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/runtime/index.js';
 import { WriteGate } from '../../../src/services/frontend/load-shedding.js';
 import { SheddingEvents } from '../../../src/services/frontend/shedding-events.js';
-import { LogCapture } from '../../support/in-process.js';
+import { LogCapture } from '../../../testkit/in-process.js';
 
 describe('load shedding events', () => {
   const setUp = () => {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES, type Envelope, type ReadModel } from '../../../src/ports/index.js';
 import { createLogger } from '../../../src/runtime/index.js';
 import { createTallyHandler } from '../../../src/services/tally/index.js';
+import { counted } from '../../../testkit/in-process.js';
 import { parsedWish } from '../../contract/fixtures.js';
-import { counted } from '../../support/in-process.js';
 
 describe('the tally handler', () => {
   it('times a wish from its 202 to the wall once: when the read model takes it, not when a redelivery or an older version changes nothing', async () => {

@@ -1,16 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../src/ops/index.js';
-import { packageRoot } from '../../src/runtime/index.js';
+import { freePort } from '../src/ops/index.js';
+import { packageRoot } from '../src/runtime/index.js';
 import { ONE_ADDRESS_LOAD_ENV } from './one-address-load.js';
+import { servicePids } from './supervisor-view.js';
 import { tempDir } from './temp-dir.js';
 
 /**
  * The test kit's launchers (tests and the bench use these, nothing ships them): the CLI run to its
  * end, `exodus up` on a temp data dir and free ports, and what its supervisor says about its processes.
  */
-export { freePort, tempDir };
+export { freePort };
 
 /** The CLI, found from the package root so it resolves from source (tests) and from dist/ (the bench). */
 export const BIN = join(packageRoot(), 'bin', 'exodus.js');
@@ -175,40 +176,6 @@ export function killAllSystems(): void {
     system.process.kill('SIGKILL');
   }
   running.clear();
-}
-
-export interface ServicePid {
-  readonly name: string;
-  readonly pid: number;
-}
-
-/**
- * The processes of an `exodus up`, from its supervisor's state file: `supervisor`, `frontend-1`,
- * `worker-2`… Empty while the file is missing or some process has no pid yet (still launching).
- */
-export function servicePids(dataDir: string): ServicePid[] {
-  const file = join(dataDir, 'supervisor.json');
-  if (!existsSync(file)) return [];
-  try {
-    const state = JSON.parse(readFileSync(file, 'utf8')) as {
-      supervisorPid: number;
-      processes: { service: string; replica: number; pid?: number }[];
-    };
-    if (state.processes.some((p) => typeof p.pid !== 'number')) return [];
-    return [
-      { name: 'supervisor', pid: state.supervisorPid },
-      ...state.processes.map((p) => ({ name: `${p.service}-${p.replica}`, pid: p.pid ?? 0 })),
-    ];
-  } catch {
-    return []; // being rewritten; the caller asks again
-  }
-}
-
-/** Services whose pid is no longer the one in `before`: they crashed and the supervisor restarted them. */
-export function restartedSince(before: readonly ServicePid[], dataDir: string): string[] {
-  const now = new Map(servicePids(dataDir).map((p) => [p.name, p.pid]));
-  if (now.size === 0) return [];
-  return before.filter((p) => now.get(p.name) !== p.pid).map((p) => p.name);
 }
 
 export async function waitFor(

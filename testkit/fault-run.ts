@@ -1,18 +1,24 @@
 import { expect } from 'vitest';
-import type { Destination } from '../../src/domain/index.js';
-import { destroyNamespace, openMessaging } from '../../src/engines/index.js';
-import { QUEUES, type MessagingEngine, type QueueName } from '../../src/ports/index.js';
-import { expectedTally, flowWishes, type FlowAnswer } from './flow.js';
-import { forEachLimit, killHoldingLeases, sleep, waitForRestart, waitUntilConsuming } from './ledger.js';
+import type { Destination } from '../src/domain/index.js';
+import { destroyNamespace, openMessaging } from '../src/engines/index.js';
+import { QUEUES, type MessagingEngine, type QueueName } from '../src/ports/index.js';
 import {
+  expectedTally,
+  flowWishes,
+  forEachLimit,
   generateRoster,
+  killHoldingLeases,
+  sleep,
   startSystem,
   tempDir,
   waitFor,
+  waitForRestart,
+  waitUntilConsuming,
   wishStatus,
+  type FlowAnswer,
   type RosterEntry,
   type RunningSystem,
-} from './system.js';
+} from './index.js';
 
 /**
  * How soon after the flow ends every accepted wish must be stored and tallied: the README's figure

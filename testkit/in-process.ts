@@ -2,8 +2,8 @@ import { MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { FastifyInstance } from 'fastify';
 import { Writable } from 'node:stream';
-import { issuePass } from '../../src/domain/index.js';
-import { openMessaging, openStorage } from '../../src/engines/index.js';
+import { issuePass } from '../src/domain/index.js';
+import { openMessaging, openStorage } from '../src/engines/index.js';
 import {
   QUEUES,
   TOPICS,
@@ -12,7 +12,7 @@ import {
   type ReadModel,
   type StorageEngine,
   type WishStore,
-} from '../../src/ports/index.js';
+} from '../src/ports/index.js';
 import {
   ConsumeLoop,
   createLogger,
@@ -20,12 +20,12 @@ import {
   startTelemetry,
   type FrontDoorConfig,
   type Logger,
-} from '../../src/runtime/index.js';
-import { buildFrontend } from '../../src/services/frontend/index.js';
-import { createParserHandler } from '../../src/services/parser/index.js';
-import { createTallyHandler } from '../../src/services/tally/index.js';
-import { createWorkerHandler } from '../../src/services/worker/index.js';
-import { tempDir } from './system.js';
+} from '../src/runtime/index.js';
+import { buildFrontend } from '../src/services/frontend/index.js';
+import { createParserHandler } from '../src/services/parser/index.js';
+import { createTallyHandler } from '../src/services/tally/index.js';
+import { createWorkerHandler } from '../src/services/worker/index.js';
+import { tempDir } from './temp-dir.js';
 
 /** Metrics of everything the in-process pipeline did, read on demand (cumulative since the file began). */
 class OnDemandReader extends MetricReader {

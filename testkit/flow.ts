@@ -1,6 +1,7 @@
-import { emptyTally, type Destination } from '../../src/domain/index.js';
-import { runPaced } from './ledger.js';
-import { postWish, type RosterEntry } from './system.js';
+import type { Destination } from '../src/domain/index.js';
+import { expectedTally as auditTally } from '../src/ops/index.js';
+import { runPaced } from './pacing.js';
+import { postWish, type RosterEntry } from './systems.js';
 
 /** One POST of a flow: when it was answered, how, and (for a 202) the wish id. */
 export interface FlowAnswer {
@@ -11,6 +12,8 @@ export interface FlowAnswer {
   /** HTTP status, or 0 when the request failed without an answer. */
   readonly status: number;
   readonly id?: string;
+  /** The 202's `submittedAt`. */
+  readonly submittedAt?: string;
 }
 
 /**
@@ -32,12 +35,13 @@ export async function flowWishes(
     const answer = { evacueeId: evacuee.evacueeId, destination };
     try {
       const response = await postWish(url, evacuee.pass, { destination, message: `Wish ${i} of ${evacuee.evacueeId}` });
-      const body = (await response.json().catch(() => ({}))) as { id?: string };
+      const body = (await response.json().catch(() => ({}))) as { id?: string; submittedAt?: string };
       answers.push({
         ...answer,
         at: Date.now(),
         status: response.status,
         ...(body.id === undefined ? {} : { id: body.id }),
+        ...(body.submittedAt === undefined ? {} : { submittedAt: body.submittedAt }),
       });
     } catch {
       answers.push({ ...answer, at: Date.now(), status: 0 });
@@ -46,9 +50,20 @@ export async function flowWishes(
   return answers;
 }
 
-/** What the tally must say once every accepted wish is stored: one current wish per evacuee. */
-export function expectedTally(accepted: readonly FlowAnswer[]): Record<Destination, number> {
-  const tally = emptyTally();
-  for (const answer of accepted) tally[answer.destination]++;
-  return tally;
+/**
+ * What the tally must say once these wishes are stored, computed as `exodus audit` computes it. A
+ * flow sends one wish per evacuee, so an answer without an id or time (a 503 whose send landed all
+ * the same) still counts for its evacuee.
+ */
+export function expectedTally(answers: readonly FlowAnswer[]): Record<Destination, number> {
+  return {
+    ...auditTally(
+      answers.map((answer) => ({
+        id: answer.id ?? answer.evacueeId,
+        evacueeId: answer.evacueeId,
+        destination: answer.destination,
+        submittedAt: answer.submittedAt ?? '',
+      })),
+    ),
+  };
 }

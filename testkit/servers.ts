@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort, reachable } from '../../src/ops/index.js';
+import { freePort, reachable } from '../src/ops/index.js';
 import { tempDir } from './temp-dir.js';
 
 /**
