@@ -75,7 +75,8 @@ export function parseSelector(selector: string): { metric: string; matchers: Mat
   const body = match[2] ?? '';
   const one = /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*,?/y;
   let at = 0;
-  while (at < body.length) {
+  // PromQL allows a comma after the last matcher (`m{a="1", }`): only blanks may follow it.
+  while (/\S/.test(body.slice(at))) {
     one.lastIndex = at;
     const m = one.exec(body);
     if (m === null) return undefined;

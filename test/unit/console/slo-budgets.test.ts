@@ -379,6 +379,8 @@ describe('PromQL selectors the console reads', () => {
         { label: 'd', op: '!~', value: '5' },
       ],
     });
+    expect(parseSelector('m{a="1", }')).toEqual({ metric: 'm', matchers: [{ label: 'a', op: '=', value: '1' }] });
+    expect(parseSelector('m{a="1",,}')).toBeUndefined();
     expect(parseSelector('m{path="say \\"hi\\"",re=~"a\\\\.b"}')?.matchers).toEqual([
       { label: 'path', op: '=', value: 'say "hi"' },
       { label: 're', op: '=~', value: 'a\\.b' },
