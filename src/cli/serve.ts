@@ -3,6 +3,7 @@ import { QUEUES } from '../ports/index.js';
 import {
   ConsumeLoop,
   createLogger,
+  flushIntervalLogs,
   logLinesFor,
   observeQueue,
   observeTally,
@@ -41,6 +42,8 @@ export async function serve(service: ServiceName, config: Config): Promise<void>
   const closeEngines = async (): Promise<void> => {
     await messaging.close();
     await storage.close();
+    // Summaries still gathered (refusals, injection attempts) are written while the log still exports.
+    flushIntervalLogs();
     await telemetry.shutdown();
   };
 

@@ -6,9 +6,17 @@
  *
  * The first occurrence of a key starts the interval's clock; at its end (or on `flush`) `write` is
  * called once for each key with the summary its occurrences built, and the next occurrence starts
- * a new interval. The timer is unref'd: it never keeps a process alive, so a process that exits
- * without calling `flush` loses at most the summaries of its last interval.
+ * a new interval. The timer is unref'd: it never keeps a process alive; a service's shutdown
+ * writes what is still gathered (`flushIntervalLogs`), so a clean stop loses no summary.
  */
+/** Every interval log of this process, so a shutdown can write what each still holds. */
+const LIVE = new Set<{ flush(): void }>();
+
+/** Writes the summaries every interval log of this process still holds: a service's last step before its telemetry closes. */
+export function flushIntervalLogs(): void {
+  for (const log of LIVE) log.flush();
+}
+
 export class IntervalLog<Summary> {
   readonly #pending = new Map<string, Summary>();
   #timer: NodeJS.Timeout | undefined;
@@ -17,7 +25,9 @@ export class IntervalLog<Summary> {
     /** How long occurrences are gathered before their summaries are written, in ms. */
     readonly intervalMs: number,
     private readonly write: (summary: Summary) => void,
-  ) {}
+  ) {
+    LIVE.add(this);
+  }
 
   /**
    * The summary that an occurrence of `key` adds to (the caller updates it): the one already

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { IntervalLog } from '../../../src/runtime/index.js';
+import { flushIntervalLogs, IntervalLog } from '../../../src/runtime/index.js';
 
 describe('the interval log', () => {
   afterEach(() => vi.useRealTimers());
@@ -28,5 +28,19 @@ describe('the interval log', () => {
     expect(written.at(-1)).toEqual({ key: 'a', count: 1 });
     vi.advanceTimersByTime(5000);
     expect(written).toHaveLength(3); // nothing pending, nothing written
+  });
+
+  it('a shutdown writes what every interval log still holds, each once', () => {
+    vi.useFakeTimers();
+    const written: string[] = [];
+    const refusals = new IntervalLog<{ key: string }>(1000, ({ key }) => written.push(key));
+    const injections = new IntervalLog<{ key: string }>(1000, ({ key }) => written.push(key));
+    refusals.gather('429', () => ({ key: '429' }));
+    injections.gather('injection', () => ({ key: 'injection' }));
+    flushIntervalLogs();
+    expect(written.sort()).toEqual(['429', 'injection']);
+    vi.advanceTimersByTime(5000);
+    flushIntervalLogs();
+    expect(written).toHaveLength(2);
   });
 });
