@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
+import { engineUrlShapes } from '../engines/registry.js';
 import { packageVersion, SETTINGS, type Config } from '../runtime/index.js';
 import { CliError, configOf, type Verb, type VerbInput } from './args.js';
 
@@ -445,7 +446,7 @@ function addVerb(program: Command, spec: VerbSpec): void {
   }
   for (const setting of SETTINGS) {
     if (own.includes(setting.flag) || spec.settings === 'none') continue;
-    const made = new Option(`--${setting.flag} <value>`, `${setting.help} [env ${setting.env}]`);
+    const made = new Option(`--${setting.flag} <value>`, `${helpOf(setting)} [env ${setting.env}]`);
     if (spec.settings === 'engines' && !ENGINE_SETTINGS.includes(setting.flag)) made.hideHelp();
     command.addOption(made);
   }
@@ -483,6 +484,13 @@ async function requireData(config: Config): Promise<void> {
     if (dir !== undefined && !existsSync(dir))
       throw new CliError(`no Exodus data in ${dir} (exodus up makes it; --data or EXODUS_DATA names another)`);
   }
+}
+
+/** A setting's help; the engine URLs list the shapes the engine registry knows, so a new engine shows up by itself. */
+function helpOf(setting: { readonly flag: string; readonly help: string }): string {
+  return setting.flag === 'queue' || setting.flag === 'store'
+    ? `${setting.help}; known: ${engineUrlShapes(setting.flag).join(', ')}`
+    : setting.help;
 }
 
 /** `--valid-days <d>` → `valid-days`; `--no-console` → `no-console`. */

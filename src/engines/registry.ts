@@ -22,20 +22,32 @@ export const ENGINES: readonly Registration[] = [
     serves: { queue: 'sqlite:<dir>', store: 'sqlite:<dir>' },
     load: () => import('./sqlite/index.js'),
   },
-  { schemes: ['nats'], serves: { queue: 'nats://host:port[,host:port…]' }, load: () => import('./nats/index.js') },
-  { schemes: ['sqs'], serves: { queue: 'sqs://region/name' }, load: () => import('./sqs/index.js') },
+  {
+    schemes: ['nats'],
+    serves: { queue: 'nats://host:port[,host:port…][?prefix=NAME]' },
+    load: () => import('./nats/index.js'),
+  },
+  { schemes: ['sqs'], serves: { queue: 'sqs://REGION[/NAME][?endpoint=URL]' }, load: () => import('./sqs/index.js') },
   {
     schemes: ['postgres', 'postgresql'],
-    serves: { store: 'postgres://host:port/db' },
+    serves: { store: 'postgres://host:port/db[?schema=NAME]' },
     load: () => import('./postgres/index.js'),
   },
-  { schemes: ['dynamodb'], serves: { store: 'dynamodb://region/table' }, load: () => import('./dynamodb/index.js') },
+  {
+    schemes: ['dynamodb'],
+    serves: { store: 'dynamodb://REGION[/TABLE][?endpoint=URL]' },
+    load: () => import('./dynamodb/index.js'),
+  },
 ];
+
+/** The URL shape of every engine serving `role`, in the table's order: for help texts and errors. */
+export function engineUrlShapes(role: EngineRole): string[] {
+  return ENGINES.flatMap(({ serves }) => serves[role] ?? []);
+}
 
 export class UnknownEngineError extends Error {
   constructor(role: EngineRole, url: string) {
-    const known = ENGINES.flatMap(({ serves }) => serves[role] ?? []);
-    super(`no ${role} engine for "${url}" (known: ${known.join(', ')})`);
+    super(`no ${role} engine for "${url}" (known: ${engineUrlShapes(role).join(', ')})`);
   }
 }
 

@@ -105,16 +105,8 @@ const SOURCES = {
     'EXODUS_DATA',
     'data dir of the embedded engines, logs, supervisor state, pass secret (default .exodus)',
   ],
-  queueUrl: [
-    'queue',
-    'EXODUS_QUEUE',
-    'queue/topic engine: sqlite:<dir>, nats://host:port[?prefix=NAME] or sqs://REGION[/NAME][?endpoint=URL] (default sqlite:<data>)',
-  ],
-  storeUrl: [
-    'store',
-    'EXODUS_STORE',
-    'store/read-model engine: sqlite:<dir>, postgres://host:port/db[?schema=NAME] or dynamodb://REGION[/TABLE][?endpoint=URL] (default sqlite:<data>)',
-  ],
+  queueUrl: ['queue', 'EXODUS_QUEUE', 'queue/topic engine URL, default sqlite:<data>'],
+  storeUrl: ['store', 'EXODUS_STORE', 'store/read-model engine URL, default sqlite:<data>'],
   host: ['host', 'EXODUS_HOST', 'where the frontend listens (default 127.0.0.1)'],
   port: ['port', 'EXODUS_PORT', "the frontend's port (default 3000)"],
   healthPort: [
