@@ -16,7 +16,7 @@ export { ConsumeLoop, type ConsumeOptions, type MessageHandler } from './consume
 export { DataDirBusyError, isAlive, lockDataDir, type DataDirLock, type LockHolder } from './data-dir-lock.js';
 export { createEnvelope } from './envelope.js';
 export { startHealthServer } from './health.js';
-export { flushIntervalLogs, IntervalLog } from './interval-log.js';
+export { IntervalLog, flushIntervalLogs } from './interval-log.js';
 export { LOG_FILE_DEFAULTS, logFilesOf, openProcessLog, type ProcessLog, type ProcessLogOptions } from './log-files.js';
 export { stdoutAndRecords } from './log-records.js';
 export { createLogger, logLinesFor, type Logger } from './logger.js';
