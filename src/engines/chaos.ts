@@ -1,4 +1,4 @@
-import { findEngine, UnknownEngineError } from './registry.js';
+import { engineFor, findEngine } from './registry.js';
 
 /**
  * The engines' face for fault injection (`exodus chaos`), apart from the one product code uses:
@@ -11,9 +11,7 @@ import { findEngine, UnknownEngineError } from './registry.js';
  * words what was done, for the journal.
  */
 export async function makeStoreUnavailable(url: string): Promise<{ what: string; restore: () => Promise<void> }> {
-  const engine = await findEngine(url, 'store');
-  if (engine === undefined) throw new UnknownEngineError('store', url);
-  const fault = engine.chaos?.makeStoreUnavailable;
+  const fault = (await engineFor(url, 'store')).chaos?.makeStoreUnavailable;
   if (fault === undefined) throw new Error(`a store outage cannot be injected into ${url.split('?')[0] ?? url}`);
   return fault(url);
 }

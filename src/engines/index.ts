@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { MessagingEngine, StorageEngine, TelemetryStore } from '../ports/index.js';
 import type { EngineOptions, StorageOptions } from './options.js';
-import { findEngine, UnknownEngineError } from './registry.js';
+import { engineFor, findEngine, UnknownEngineError } from './registry.js';
 import { openSqliteTelemetryStore } from './sqlite/index.js';
 
 /**
@@ -15,14 +15,15 @@ export { UnknownEngineError } from './registry.js';
 
 /** Opens the queue/topic engine named by `url`; resolves once it is ready to use. */
 export async function openMessaging(url: string, options: EngineOptions): Promise<MessagingEngine> {
-  const open = (await findEngine(url, 'queue'))?.openMessaging;
+  const { openMessaging: open } = await engineFor(url, 'queue');
+  // The registry's entry says the engine serves queues; its module must then open them.
   if (open === undefined) throw new UnknownEngineError('queue', url);
   return open(url, options);
 }
 
 /** Opens the store/read-model engine named by `url`; resolves once it is ready to use. */
 export async function openStorage(url: string, options: StorageOptions = { poolSize: 10 }): Promise<StorageEngine> {
-  const open = (await findEngine(url, 'store'))?.openStorage;
+  const { openStorage: open } = await engineFor(url, 'store');
   if (open === undefined) throw new UnknownEngineError('store', url);
   return open(url, options);
 }
@@ -38,9 +39,7 @@ export function openTelemetryStore(dataDir: string): TelemetryStore {
  * schema beyond its table, which the CDK stack owns on AWS and opening creates on an emulator).
  */
 export async function migrateStorage(url: string): Promise<string[] | undefined> {
-  const engine = await findEngine(url, 'store');
-  if (engine === undefined) throw new UnknownEngineError('store', url);
-  return engine.migrate?.(url);
+  return (await engineFor(url, 'store')).migrate?.(url);
 }
 
 /**

@@ -59,3 +59,10 @@ export async function findEngine(url: string, role?: EngineRole): Promise<Engine
   );
   return registration === undefined ? undefined : (await registration.load()).engine;
 }
+
+/** The engine a URL names for `role`; an `UnknownEngineError` naming the engines of that role when none does. */
+export async function engineFor(url: string, role: EngineRole): Promise<Engine> {
+  const engine = await findEngine(url, role);
+  if (engine === undefined) throw new UnknownEngineError(role, url);
+  return engine;
+}
