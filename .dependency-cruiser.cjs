@@ -81,17 +81,32 @@ module.exports = {
     {
       name: 'web-only-knows-the-browser-domain',
       comment:
-        'Browser code shares the rules through src/domain/browser.ts (and the console its API shapes) and reaches everything else over HTTP.',
+        'Browser code shares the rules through src/domain/browser.ts (and the API shapes) and reaches everything else over HTTP.',
       severity: 'error',
       from: { path: '(^|/)web/' },
-      to: { path: '(^|/)src/', pathNot: '(^|/)src/(domain/browser|services/console/api-shapes)\\.ts$' },
+      to: {
+        path: '(^|/)src/',
+        pathNot: '(^|/)src/(domain/browser|services/(console|frontend)/api-shapes|services/shared/wire-shape)\\.ts$',
+      },
     },
     {
-      name: 'console-api-shapes-are-types-only',
-      comment: 'The console page bundles this file: it may import nothing.',
+      name: 'web-reads-api-shapes-as-types-only',
+      comment:
+        'The API shapes hold the server’s schemas too: the page imports their types (erased at build), never a value.',
       severity: 'error',
-      from: { path: '(^|/)src/services/console/api-shapes\\.ts$' },
-      to: {},
+      from: { path: '(^|/)web/' },
+      to: { path: '(^|/)src/services/(console|frontend)/api-shapes\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'api-shapes-import-no-code',
+      comment:
+        'The API shapes are data and types the page compiles against: only the browser face of the domain, the schema-to-type helper and type-only imports.',
+      severity: 'error',
+      from: { path: '(^|/)src/services/(console|frontend)/api-shapes\\.ts$' },
+      to: {
+        pathNot: '(^|/)src/(domain/browser|services/shared/wire-shape)\\.ts$',
+        dependencyTypesNot: ['type-only'],
+      },
     },
     {
       name: 'browser-domain-runs-without-node',

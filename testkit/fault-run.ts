@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
-import type { Destination } from '../src/domain/index.js';
 import { destroyNamespace, openMessaging } from '../src/engines/index.js';
 import { QUEUES, type MessagingEngine, type QueueName } from '../src/ports/index.js';
+import type { WallPage } from '../src/services/frontend/api-shapes.js';
 import {
   expectedTally,
   flowWishes,
@@ -32,12 +32,7 @@ export const DRAIN_WITHIN_MS = 10_000;
  */
 const HOLD_WITHIN_MS = 20_000;
 
-interface WallRow {
-  readonly id: string;
-  readonly evacueeId: string;
-  readonly destination: Destination;
-  readonly submittedAt: string;
-}
+type WallRow = Pick<WallPage['items'][number], 'id' | 'evacueeId' | 'destination' | 'submittedAt'>;
 
 /** The wall, every page: each evacuee's current wish. */
 async function wallOf(url: string): Promise<WallRow[]> {
@@ -45,7 +40,7 @@ async function wallOf(url: string): Promise<WallRow[]> {
   for (let cursor: string | null = ''; cursor !== null;) {
     const page = (await (
       await fetch(`${url}/api/wall?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
-    ).json()) as { items: WallRow[]; next: string | null };
+    ).json()) as WallPage;
     rows.push(
       ...page.items.map(({ id, evacueeId, destination, submittedAt }) => ({ id, evacueeId, destination, submittedAt })),
     );

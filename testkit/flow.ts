@@ -1,5 +1,6 @@
 import type { Destination } from '../src/domain/index.js';
 import { expectedTally as auditTally } from '../src/ops/index.js';
+import type { Accepted } from '../src/services/frontend/api-shapes.js';
 import { runPaced } from './pacing.js';
 import { postWish, type RosterEntry } from './systems.js';
 
@@ -12,8 +13,7 @@ export interface FlowAnswer {
   /** HTTP status, or 0 when the request failed without an answer. */
   readonly status: number;
   readonly id?: string;
-  /** The 202's `submittedAt`. */
-  readonly submittedAt?: string;
+  readonly submittedAt?: Accepted['submittedAt'];
 }
 
 /**
@@ -35,7 +35,7 @@ export async function flowWishes(
     const answer = { evacueeId: evacuee.evacueeId, destination };
     try {
       const response = await postWish(url, evacuee.pass, { destination, message: `Wish ${i} of ${evacuee.evacueeId}` });
-      const body = (await response.json().catch(() => ({}))) as { id?: string; submittedAt?: string };
+      const body = (await response.json().catch(() => ({}))) as Partial<Accepted>;
       answers.push({
         ...answer,
         at: Date.now(),

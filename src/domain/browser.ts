@@ -11,6 +11,7 @@ export {
   DESTINATION_NAMES,
   LIMITS,
   TRANSIT_MONTHS,
+  WISH_STATUSES,
   arrivalDate,
   charCount,
   isBlank,

@@ -21,6 +21,7 @@ export {
   DESTINATION_NAMES,
   LIMITS,
   TRANSIT_MONTHS,
+  WISH_STATUSES,
   arrivalDate,
   charCount,
   emptyTally,

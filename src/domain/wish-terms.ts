@@ -20,7 +20,8 @@ export const DESTINATION_NAMES: Readonly<Record<Destination, string>> = { mars: 
 
 export const LIMITS = { messageMaxChars: 2000, toMaxChars: 120 } as const;
 
-export type WishStatus = 'pending' | 'stored' | 'rejected' | 'superseded';
+export const WISH_STATUSES = ['pending', 'stored', 'rejected', 'superseded'] as const;
+export type WishStatus = (typeof WISH_STATUSES)[number];
 
 /**
  * Character counts are in code points, as a person (and JSON Schema's maxLength) counts them, of

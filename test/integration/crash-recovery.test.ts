@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Destination } from '../../src/domain/index.js';
 import { openMessaging, openStorage } from '../../src/engines/index.js';
 import type { MessagingEngine, QueueName, StorageEngine, WishRecord } from '../../src/ports/index.js';
+import type { Accepted } from '../../src/services/frontend/api-shapes.js';
 import {
   childOf,
   forEachLimit,
@@ -220,13 +221,7 @@ async function loadUnderKills(
     for (;;) {
       const response = await postWish(url, evacuee.pass, body);
       if (response.status === 202) {
-        const accepted = (await response.json()) as {
-          id: string;
-          status: string;
-          evacueeId: string;
-          submittedAt: string;
-          destination: Destination;
-        };
+        const accepted = (await response.json()) as Accepted;
         if (
           accepted.status !== 'pending' ||
           accepted.evacueeId !== evacuee.evacueeId ||

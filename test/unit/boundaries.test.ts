@@ -67,4 +67,11 @@ describe('architecture boundaries (the check behind npm run lint)', () => {
     expect(result.output).toContain('web-only-knows-the-browser-domain');
     expect(result.output).toContain('browser-domain-runs-without-node');
   });
+
+  it('fail a page that takes a value (not a type) from the API shapes, and API shapes that import code', async () => {
+    const result = await cruise('test/fixtures/boundaries/web', 'test/fixtures/boundaries/src/services/console');
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('web-reads-api-shapes-as-types-only: test/fixtures/boundaries/web/reads-shapes.ts');
+    expect(result.output).toContain('api-shapes-import-no-code');
+  });
 });

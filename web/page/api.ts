@@ -1,41 +1,15 @@
-import type { Destination, FieldProblem, WallItem, WishStatus } from '../../src/domain/browser.js';
+import type { Destination } from '../../src/domain/browser.js';
+import type { Accepted, Problem } from '../../src/services/frontend/api-shapes.js';
 
-/** RFC 9457 problem details, as the API sends them for every error. */
-export interface Problem {
-  readonly type?: string;
-  readonly title: string;
-  readonly status: number;
-  readonly detail?: string;
-  readonly errors?: readonly FieldProblem[];
-}
+export type { Accepted, TallyAnswer, WallPage, WishState } from '../../src/services/frontend/api-shapes.js';
 
-export interface Accepted {
-  readonly id: string;
-  readonly status: 'pending';
-  readonly evacueeId: string;
-  readonly destination: Destination;
-  readonly submittedAt: string;
-}
-
-export interface WishState {
-  readonly id: string;
-  readonly status: WishStatus;
-  readonly reason?: string;
-  readonly destination?: Destination;
-  readonly arrivalDate?: string;
-}
-
-export interface WallPage {
-  readonly items: readonly WallItem[];
-  readonly next: string | null;
-}
-
-export type Tally = Readonly<Record<Destination, number>>;
+/** What the page knows of a failed call: the API's problem, or only a status line (a proxy's error page, no connection). */
+export type Failure = Partial<Problem> & Pick<Problem, 'title' | 'status'>;
 
 /** A failed call: the API's problem, or status 0 when the network failed before any answer. */
 export class ApiError extends Error {
   constructor(
-    readonly problem: Problem,
+    readonly problem: Failure,
     /** Seconds the server asked us to wait (429/503), if it said. */
     readonly retryAfterSeconds: number | undefined,
   ) {
@@ -85,7 +59,7 @@ async function call<T>(path: string, init: RequestInit): Promise<T> {
   throw new ApiError(await problemOf(response), retryAfterOf(response.headers.get('retry-after')));
 }
 
-async function problemOf(response: Response): Promise<Problem> {
+async function problemOf(response: Response): Promise<Failure> {
   try {
     const body = (await response.json()) as Partial<Problem>;
     if (typeof body.title === 'string') return { ...body, title: body.title, status: response.status };

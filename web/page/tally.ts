@@ -1,4 +1,4 @@
-import { getJson, type Tally } from './api.js';
+import { getJson, type TallyAnswer } from './api.js';
 import { byId } from './dom.js';
 import { every, type Pause } from './pause.js';
 
@@ -9,7 +9,7 @@ export function startTally(pause: Pause): void {
   const mars = byId('tally-mars', HTMLSpanElement);
   const europa = byId('tally-europa', HTMLSpanElement);
   every(REFRESH_MS, pause, async () => {
-    const tally = await getJson<Tally>('/api/tally');
+    const tally = await getJson<TallyAnswer>('/api/tally');
     mars.textContent = tally.mars.toLocaleString('en-US');
     europa.textContent = tally.europa.toLocaleString('en-US');
   });

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Accepted } from '../../services/frontend/api-shapes.js';
 import type { LedgerEntry } from '../audit.js';
 import { seededRandom } from '../seeded-random.js';
 import { openPool, send, type Answer, type LoadRequest } from './http.js';
@@ -267,12 +268,7 @@ export class LoadRun {
   /** A 202's body becomes a ledger line and an id to poll. */
   private recordAccepted(body: string | undefined, pollable: string[], random: () => number): void {
     if (body === undefined) return;
-    const answer = JSON.parse(body) as {
-      id: string;
-      evacueeId: string;
-      destination: LedgerEntry['destination'];
-      submittedAt: string;
-    };
+    const answer = JSON.parse(body) as Accepted;
     this.options.onAccepted?.({
       id: answer.id,
       evacueeId: answer.evacueeId,

@@ -1,202 +1,269 @@
+import type { JSONSchema } from 'json-schema-to-ts';
+import type { WireShape } from '../shared/wire-shape.js';
+
 /**
- * The console's JSON API, as the console page and any script see it (`/api/v1/…`, documented at
- * `/api/openapi.json`). Types only: the page (web/console) imports this file and nothing else of
- * the server's, so it holds no code and imports nothing.
+ * The console's JSON API (`/api/v1/…`, documented at `/api/openapi.json`), declared once: the JSON
+ * Schemas its routes validate and serialise with, and the TypeScript types derived from them, which
+ * the routes answer with and the console page (and any script) reads. The page imports the types
+ * only (erased at build), and this file imports no code: dependency rules hold both.
  */
+
+/** An object schema; every property required but those named `optional`; no other property. */
+const objectOf = <const P extends Readonly<Record<string, JSONSchema>>, const O extends keyof P & string = never>(
+  properties: P,
+  optional: readonly O[] = [],
+) =>
+  ({
+    type: 'object',
+    required: Object.keys(properties).filter((key) => !optional.includes(key as O)) as Exclude<keyof P & string, O>[],
+    additionalProperties: false,
+    properties,
+  }) as const;
+const nullable = <const S extends JSONSchema>(schema: S) => ({ anyOf: [schema, { type: 'null' }] }) as const;
+const arrayOf = <const S extends JSONSchema>(items: S) => ({ type: 'array', items }) as const;
+const text = { type: 'string' } as const;
+const number = { type: 'number' } as const;
+const described = <const S extends Exclude<JSONSchema, boolean>>(description: string, schema: S) =>
+  ({ ...schema, description }) as const;
 
 /** Attribute values as OTLP carries them, flattened (arrays and maps become JSON text). */
-export type AttributeValue = string | number | boolean;
-export type Attributes = Readonly<Record<string, AttributeValue>>;
+const attributes = { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } } as const;
+export type Attributes = WireShape<typeof attributes>;
+export type AttributeValue = Attributes[string];
 
-/** Percentiles in milliseconds over the last minute; null when nothing was measured. */
-export interface Latency {
-  readonly p50: number;
-  readonly p95: number;
-  readonly p99: number;
-}
+const latency = described(
+  'Percentiles in milliseconds over the last minute; null when nothing was measured',
+  nullable(objectOf({ p50: number, p95: number, p99: number })),
+);
+export type Latency = NonNullable<WireShape<typeof latency>>;
 
-export interface InstanceSummary {
-  /** `service.instance.id` (e.g. `worker-2` under `exodus up`), else host:pid. */
-  readonly instance: string;
-  /** Its OS pid: the supervisor's word where one keeps it (none while it waits to restart), else its own telemetry's `process.pid`. */
-  readonly pid: number | null;
-  /** Last telemetry received from the process itself (ISO 8601); null if none (the console sends none). */
-  readonly lastSeen: string | null;
-  /** Running, as the supervisor says where one keeps the service; else heard from within the last 30 s. */
-  readonly up: boolean;
-}
+const instance = objectOf({
+  instance: described('`service.instance.id` (e.g. `worker-2` under `exodus up`), else host:pid', text),
+  pid: described(
+    "its OS pid: the supervisor's word where one keeps it (none while it waits to restart), else its own telemetry's `process.pid`",
+    nullable(number),
+  ),
+  lastSeen: described(
+    'last telemetry received from the process itself (ISO 8601); null if none (the console sends none)',
+    nullable(text),
+  ),
+  up: described('running, as the supervisor says where one keeps the service; else heard from within the last 30 s', {
+    type: 'boolean',
+  }),
+});
+export type InstanceSummary = WireShape<typeof instance>;
 
-export interface ServiceSummary {
-  /** `service.name`, e.g. `exodus-worker`: one of the services Exodus runs (a command that reports, like `exodus chaos`, is not one). */
-  readonly name: string;
-  /** How many of `instances` are up. */
-  readonly running: number;
-  /** Processes the supervisor keeps (the length of `instances` then); null when no supervisor reports this service. */
-  readonly wanted: number | null;
-  /** Restarts since the supervisor started. */
-  readonly restarts: number;
-  /** Requests (frontend) or messages processed (consumers) per second over the last minute. */
-  readonly ratePerSecond: number;
-  /** Share of those that failed, 0..1: a 5xx other than a refusal, or a processing error (the SLOs' definition). */
-  readonly errorRate: number;
-  /** Share of those refused on purpose, 0..1: 429 (rate limit) and 503 (load shed), both with Retry-After; not errors. */
-  readonly refusedRate: number;
-  readonly latencyMs: Latency | null;
-  /** Where a supervisor keeps the service, its processes (running or waiting to restart); else those heard from. */
-  readonly instances: readonly InstanceSummary[];
-}
+const service = objectOf({
+  name: described(
+    '`service.name`, e.g. `exodus-worker`: one of the services Exodus runs (a command that reports, like `exodus chaos`, is not one)',
+    text,
+  ),
+  running: described('how many of `instances` are up', number),
+  wanted: described(
+    'processes the supervisor keeps (the length of `instances` then); null when no supervisor reports this service',
+    nullable(number),
+  ),
+  restarts: described('restarts since the supervisor started', number),
+  ratePerSecond: described(
+    'requests (frontend) or messages processed (consumers) per second over the last minute',
+    number,
+  ),
+  errorRate: described(
+    "share of those that failed, 0..1: a 5xx other than a refusal, or a processing error (the SLOs' definition)",
+    number,
+  ),
+  refusedRate: described(
+    'share of those refused on purpose, 0..1: 429 (rate limit) and 503 (load shed), both with Retry-After; not errors',
+    number,
+  ),
+  latencyMs: latency,
+  instances: described(
+    'where a supervisor keeps the service, its processes (running or waiting to restart); else those heard from',
+    arrayOf(instance),
+  ),
+});
+export type ServiceSummary = WireShape<typeof service>;
 
-export interface QueueSummary {
-  readonly name: string;
-  readonly ready: number;
-  readonly inFlight: number;
-  readonly delayed: number;
-  readonly dead: number;
-  readonly oldestAgeSeconds: number;
-  /** When these figures were measured (ISO 8601). */
-  readonly at: string;
-}
+const queue = objectOf({
+  name: text,
+  ready: number,
+  inFlight: number,
+  delayed: number,
+  dead: number,
+  oldestAgeSeconds: number,
+  at: described('when these figures were measured (ISO 8601)', text),
+});
+export type QueueSummary = WireShape<typeof queue>;
 
-/** A chart for uPlot: one shared time axis (unix seconds) and a value per series per time (null: no data). */
-export interface Chart {
-  readonly title: string;
-  readonly unit: string;
-  readonly times: readonly number[];
-  readonly series: readonly { readonly label: string; readonly values: readonly (number | null)[] }[];
-}
+const chart = described(
+  'A chart for uPlot: one shared time axis (unix seconds) and a value per series per time (null: no data)',
+  objectOf({
+    title: text,
+    unit: text,
+    times: arrayOf(number),
+    series: arrayOf(objectOf({ label: text, values: arrayOf({ type: ['number', 'null'] }) })),
+  }),
+);
+export type Chart = WireShape<typeof chart>;
 
-export interface Overview {
-  readonly services: readonly ServiceSummary[];
-  readonly queues: readonly QueueSummary[];
-  /** Wishes per second over the last minute, by outcome. */
-  readonly wishesPerSecond: {
-    readonly accepted: number;
-    readonly stored: number;
-    readonly superseded: number;
-    readonly rejected: number;
-  };
-  /** Wishes on the wall by destination, as the tally last reported; null before it has. */
-  readonly tally: { readonly mars: number; readonly europa: number } | null;
-  /** The last 15 minutes: wishes by outcome, requests and errors, queue depth, p99 latency. */
-  readonly charts: readonly Chart[];
-  readonly generatedAt: string;
-}
+export const overviewSchema = objectOf({
+  services: arrayOf(service),
+  queues: arrayOf(queue),
+  wishesPerSecond: described(
+    'wishes per second over the last minute, by outcome',
+    objectOf({ accepted: number, stored: number, superseded: number, rejected: number }),
+  ),
+  tally: described(
+    'wishes on the wall by destination, as the tally last reported; null before it has',
+    nullable(objectOf({ mars: number, europa: number })),
+  ),
+  charts: described(
+    'the last 15 minutes: wishes by outcome, requests and errors, queue depth, p99 latency',
+    arrayOf(chart),
+  ),
+  generatedAt: text,
+});
+export type Overview = WireShape<typeof overviewSchema>;
 
-export interface SpanEvent {
-  readonly name: string;
-  readonly time: string;
-  readonly attributes: Attributes;
-}
+const spanEvent = objectOf({ name: text, time: text, attributes });
+export type SpanEvent = WireShape<typeof spanEvent>;
+const spanLink = objectOf({ traceId: text, spanId: text });
+export type SpanLink = WireShape<typeof spanLink>;
 
-export interface SpanLink {
-  readonly traceId: string;
-  readonly spanId: string;
-}
+const SPAN_STATUSES = ['unset', 'ok', 'error'] as const;
+const span = objectOf({
+  traceId: text,
+  spanId: text,
+  parentSpanId: nullable(text),
+  service: text,
+  instance: text,
+  name: text,
+  kind: { type: 'string', enum: ['internal', 'server', 'client', 'producer', 'consumer'] },
+  start: described('ISO 8601 with microseconds dropped', text),
+  startMs: described('milliseconds since the epoch, fractional, for placing the span on the waterfall', number),
+  durationMs: number,
+  status: { type: 'string', enum: SPAN_STATUSES },
+  statusMessage: text,
+  attributes,
+  events: described(
+    'includes exceptions: `exception` events carry `exception.type`, `.message`, `.stacktrace`',
+    arrayOf(spanEvent),
+  ),
+  links: arrayOf(spanLink),
+});
+export type SpanView = WireShape<typeof span>;
 
-export interface SpanView {
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentSpanId: string | null;
-  readonly service: string;
-  readonly instance: string;
-  readonly name: string;
-  readonly kind: 'internal' | 'server' | 'client' | 'producer' | 'consumer';
-  /** ISO 8601 with microseconds dropped. */
-  readonly start: string;
-  /** Milliseconds since the epoch, fractional, for placing the span on the waterfall. */
-  readonly startMs: number;
-  readonly durationMs: number;
-  readonly status: 'unset' | 'ok' | 'error';
-  readonly statusMessage: string;
-  readonly attributes: Attributes;
-  /** Includes exceptions: `exception` events carry `exception.type`, `.message`, `.stacktrace`. */
-  readonly events: readonly SpanEvent[];
-  readonly links: readonly SpanLink[];
-}
+const trace = objectOf({
+  traceId: text,
+  rootService: described('the span without a parent (or the earliest one), for the list', text),
+  rootName: text,
+  start: text,
+  durationMs: number,
+  errorCount: number,
+  spans: arrayOf(span),
+});
+export type TraceView = WireShape<typeof trace>;
 
-export interface TraceView {
-  readonly traceId: string;
-  /** The span without a parent (or the earliest one), for the list. */
-  readonly rootService: string;
-  readonly rootName: string;
-  readonly start: string;
-  readonly durationMs: number;
-  readonly errorCount: number;
-  readonly spans: readonly SpanView[];
-}
+export const tracesSchema = objectOf({
+  traces: described(
+    'matching traces, newest first; a wish’s search also returns the traces joined to it by span links (a batch that carried it), so its whole journey is here',
+    arrayOf(trace),
+  ),
+});
+export type TracesResponse = WireShape<typeof tracesSchema>;
 
-export interface TracesResponse {
-  /**
-   * Matching traces, newest first. A wish's search also returns the traces joined to it by span
-   * links (a batch that carried it), so its whole journey is here.
-   */
-  readonly traces: readonly TraceView[];
-}
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+const logLine = objectOf({
+  time: text,
+  service: text,
+  instance: text,
+  level: { type: 'string', enum: LOG_LEVELS },
+  message: text,
+  traceId: nullable(text),
+  spanId: nullable(text),
+  attributes,
+});
+export type LogLine = WireShape<typeof logLine>;
 
-export interface LogLine {
-  readonly time: string;
-  readonly service: string;
-  readonly instance: string;
-  readonly level: LogLevel;
-  readonly message: string;
-  readonly traceId: string | null;
-  readonly spanId: string | null;
-  readonly attributes: Attributes;
-}
+export const logsSchema = objectOf({ logs: described('oldest first', arrayOf(logLine)) });
+export type LogsResponse = WireShape<typeof logsSchema>;
 
-export interface LogsResponse {
-  /** Oldest first. */
-  readonly logs: readonly LogLine[];
-}
+const event = described(
+  'What happened to the system, from log records that carry `event.name`: `process.started`, `process.exited`, `process.restarted`, `message.dead_lettered`, `load_shedding.on`/`.off`, `wish.injection_attempt`, … Details are text, never rendered as markup.',
+  objectOf({ time: text, kind: text, service: text, process: text, detail: attributes, traceId: nullable(text) }),
+);
+export type EventView = WireShape<typeof event>;
 
-/**
- * What happened to the system, from log records that carry `event.name`: `process.started`,
- * `process.exited`, `process.restarted`, `message.dead_lettered`, `load_shedding.on`/`.off`,
- * `wish.injection_attempt`, … Details are text, never rendered as markup.
- */
-export interface EventView {
-  readonly time: string;
-  readonly kind: string;
-  readonly service: string;
-  readonly process: string;
-  readonly detail: Attributes;
-  readonly traceId: string | null;
-}
+export const eventsSchema = objectOf({ events: described('newest first', arrayOf(event)) });
+export type EventsResponse = WireShape<typeof eventsSchema>;
 
-export interface EventsResponse {
-  /** Newest first. */
-  readonly events: readonly EventView[];
-}
+export const servicesSchema = objectOf({ services: arrayOf(service) });
+export type ServicesResponse = WireShape<typeof servicesSchema>;
 
-export interface ServicesResponse {
-  readonly services: readonly ServiceSummary[];
-}
+export const queuesSchema = objectOf({ queues: arrayOf(queue) });
+export type QueuesResponse = WireShape<typeof queuesSchema>;
 
-export interface QueuesResponse {
-  readonly queues: readonly QueueSummary[];
-}
+const sloBudget = described(
+  "An SLO's indicator and error budget over what the console keeps",
+  objectOf(
+    {
+      name: text,
+      displayName: text,
+      target: described('the objective, e.g. 0.999', number),
+      windowMs: described(
+        "the window the figures cover: the console's retention (the SLO's own window is longer)",
+        number,
+      ),
+      good: number,
+      total: number,
+      sli: described('good ÷ total; null without events (or with a problem)', nullable(number)),
+      budgetLeft: described(
+        '1 − (1 − sli) ÷ (1 − target): 1 untouched, 0 spent, negative overspent; null without events',
+        nullable(number),
+      ),
+      problem: described('why it cannot be computed here (a selector the console cannot read)', text),
+    },
+    ['problem'],
+  ),
+);
+export type SloBudget = WireShape<typeof sloBudget>;
 
-/** An SLO's indicator and error budget over what the console keeps (GET /api/v1/slos). */
-export interface SloBudget {
-  readonly name: string;
-  readonly displayName: string;
-  /** The objective, e.g. 0.999. */
-  readonly target: number;
-  /** The window the figures cover: the console's retention (the SLO's own window is longer). */
-  readonly windowMs: number;
-  readonly good: number;
-  readonly total: number;
-  /** good ÷ total; null without events (or with a problem). */
-  readonly sli: number | null;
-  /** 1 − (1 − sli) ÷ (1 − target): 1 untouched, 0 spent, negative overspent; null without events. */
-  readonly budgetLeft: number | null;
-  /** Why it cannot be computed here (a selector the console cannot read). */
-  readonly problem?: string;
-}
+export const slosSchema = objectOf({ slos: arrayOf(sloBudget), generatedAt: text });
+export type SlosResponse = WireShape<typeof slosSchema>;
 
-export interface SlosResponse {
-  readonly slos: readonly SloBudget[];
-  readonly generatedAt: string;
-}
+// What the routes take: query strings, validated (a bad one is a 400 naming the parameter).
+
+const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
+const time = { type: 'string', format: 'date-time' } as const;
+const limit = <const N extends number, const D extends number>(maximum: N, fallback: D) =>
+  ({ type: 'integer', minimum: 1, maximum, default: fallback }) as const;
+const query = <const P extends Readonly<Record<string, JSONSchema>>>(properties: P) =>
+  ({ type: 'object', additionalProperties: false, properties }) as const;
+
+export const tracesQuery = query({
+  wish: id,
+  trace: id,
+  evacuee: id,
+  service: id,
+  status: { type: 'string', enum: SPAN_STATUSES },
+  minDurationMs: { type: 'number', minimum: 0 },
+  limit: limit(100, 20),
+});
+export type TracesQuery = WireShape<typeof tracesQuery>;
+
+export const logsQuery = query({
+  service: id,
+  instance: id,
+  level: { type: 'string', enum: LOG_LEVELS },
+  q: { type: 'string', maxLength: 200 },
+  around: time,
+  window: { type: 'string', pattern: '^[0-9]{1,5}(ms|s|m)$', default: '3s' },
+  trace: id,
+  limit: limit(5000, 500),
+});
+export type LogsQuery = WireShape<typeof logsQuery>;
+
+export const eventsQuery = query({ since: time, kind: id, limit: limit(1000, 200) });
+export type EventsQuery = WireShape<typeof eventsQuery>;

@@ -1,6 +1,13 @@
 import type { StoredLog, StoredSpan, TelemetryStore } from '../../ports/index.js';
 import { ATTRIBUTE } from '../../runtime/index.js';
-import type { EventView, LogLevel, LogLine, SpanView, TraceView } from './api-shapes.js';
+import {
+  LOG_LEVELS,
+  type EventView,
+  type LogLevel,
+  type LogLine,
+  type SpanView,
+  type TraceView,
+} from './api-shapes.js';
 import { groupBy } from './metric-math.js';
 
 export interface TraceSearch {
@@ -97,7 +104,6 @@ const SEVERITY_FLOOR: Readonly<Record<LogLevel, number>> = {
   error: 17,
   fatal: 21,
 };
-export const LOG_LEVELS = Object.keys(SEVERITY_FLOOR) as LogLevel[];
 
 function levelOf(severity: number): LogLevel {
   let level: LogLevel = 'info'; // a sender that gave no severity: treat as information

@@ -6,6 +6,7 @@ import type { FrontDoorConfig, Logger, Secret } from '../../runtime/index.js';
 import { packageVersion } from '../../runtime/index.js';
 import { registerMetricsRoute } from '../shared/metrics-route.js';
 import { installSecurityHeaders } from '../shared/security-headers.js';
+import { problemSchema } from './api-shapes.js';
 import { installClosingDoor } from './closing-door.js';
 import { PROBES, pathOf } from './door-paths.js';
 import { installLoadShedding } from './load-shedding.js';
@@ -14,7 +15,6 @@ import { installProblemHandlers } from './problem.js';
 import { installRateLimits } from './rate-limits.js';
 import { registerReadRoutes } from './read-routes.js';
 import { installRefusalReport } from './refusals.js';
-import { problemSchema } from './schemas.js';
 import { installRequestTracing } from './tracing.js';
 import { registerWishRoutes } from './wish-routes.js';
 

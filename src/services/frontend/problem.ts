@@ -4,23 +4,15 @@ import {
   TransientError,
   ValidationError,
   passProblemType,
-  type FieldProblem,
   type MessageRefusedError,
 } from '../../domain/index.js';
 import type { Logger } from '../../runtime/index.js';
+import type { Problem } from './api-shapes.js';
 
-/**
- * The one place errors become HTTP: RFC 9457 `application/problem+json`, naming each bad field.
- * Clients can branch on `type`; `detail` is for people.
+/*
+ * The one place errors become HTTP: RFC 9457 `application/problem+json` (its shape: `Problem`, in
+ * api-shapes.ts), naming each bad field. Clients can branch on `type`; `detail` is for people.
  */
-export interface Problem {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly detail: string;
-  readonly instance?: string;
-  readonly errors?: readonly FieldProblem[];
-}
 
 /** The problem type's slug of `HttpProblem.wishRefused`: a wish the intake queue refused for what it holds. */
 export const WISH_REFUSED = 'wish-refused-by-queue';

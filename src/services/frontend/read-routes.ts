@@ -1,17 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import type { Destination } from '../../domain/index.js';
 import type { ReadModel } from '../../ports/index.js';
-import { tallySchema, wallSchema } from './schemas.js';
-
-interface WallQuery {
-  readonly destination?: Destination;
-  readonly limit: number;
-  readonly cursor?: string;
-}
-
-type WallPage = Awaited<ReturnType<ReadModel['wall']>>;
-type Tally = Awaited<ReturnType<ReadModel['tally']>>;
+import { tallySchema, wallSchema, type TallyAnswer, type WallPage, type WallQuery } from './api-shapes.js';
 
 /** Distinct wall queries kept (destination × limit × cursor); polls ask for a handful of first pages. */
 const WALL_PAGES_CACHED = 1000;
@@ -29,10 +19,15 @@ export function registerReadRoutes(app: FastifyInstance, readModel: ReadModel, c
     load: (query) => readModel.wall(query),
     keyOf: (query) => `${query.destination ?? ''}|${query.limit}|${query.cursor ?? ''}`,
   });
-  const tally = cached<'tally', Tally>({ ttlMs: cacheMs, max: 1, load: () => readModel.tally(), keyOf: () => 'tally' });
+  const tally = cached<'tally', TallyAnswer>({
+    ttlMs: cacheMs,
+    max: 1,
+    load: () => readModel.tally(),
+    keyOf: () => 'tally',
+  });
 
-  app.get('/api/wall', { schema: wallSchema }, async (request) => {
-    const query = request.query as WallQuery;
+  app.get<{ Querystring: WallQuery }>('/api/wall', { schema: wallSchema }, async (request): Promise<WallPage> => {
+    const { query } = request;
     return wall({
       limit: query.limit,
       ...(query.destination === undefined ? {} : { destination: query.destination }),
@@ -40,7 +35,7 @@ export function registerReadRoutes(app: FastifyInstance, readModel: ReadModel, c
     });
   });
 
-  app.get('/api/tally', { schema: tallySchema }, async () => tally('tally'));
+  app.get('/api/tally', { schema: tallySchema }, async (): Promise<TallyAnswer> => tally('tally'));
 }
 
 /** `load`, with answers kept `ttlMs` per key and in-flight loads shared (lru-cache's `fetch`). */

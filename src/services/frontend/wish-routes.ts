@@ -9,11 +9,11 @@ import {
 } from '../../domain/index.js';
 import { EVENT_TYPES, QUEUES, type Queue, type WishStore } from '../../ports/index.js';
 import { countWish, createEnvelope, produce, tagWishSpan, type Secret } from '../../runtime/index.js';
+import { submitWishSchema, wishStatusSchema, type Accepted, type WishIdParams, type WishState } from './api-shapes.js';
 import { IdempotencyCache } from './idempotency.js';
 import type { WriteGate } from './load-shedding.js';
 import { HttpProblem } from './problem.js';
 import type { RateGuards } from './rate-limits.js';
-import { submitWishSchema, wishStatusSchema } from './schemas.js';
 import { newWishId, wishIdIssuedAt } from './wish-id.js';
 
 export interface WishRouteDeps {
@@ -24,15 +24,6 @@ export interface WishRouteDeps {
   readonly sendTimeoutMs: number;
   readonly writeGate: WriteGate;
   readonly guards: RateGuards;
-}
-
-interface Accepted {
-  readonly id: string;
-  readonly status: 'pending';
-  readonly evacueeId: string;
-  readonly destination: string;
-  readonly submittedAt: string;
-  readonly statusUrl: string;
 }
 
 /** How long an id the store has not seen yet is reported `pending` rather than unknown. */
@@ -119,34 +110,38 @@ export function registerWishRoutes(app: FastifyInstance, deps: WishRouteDeps): v
     },
   );
 
-  app.get('/api/wishes/:id', { schema: wishStatusSchema }, async (request) => {
-    const { id } = request.params as { id: string };
-    const record = await deps.store.get(id);
-    if (record === undefined) {
-      if (!plausiblyPending(id))
-        throw new HttpProblem({
-          status: 404,
-          slug: 'unknown-wish',
-          title: 'Unknown wish',
-          detail: `no wish with id ${id}`,
-        });
-      return { id, status: 'pending' };
-    }
-    return {
-      id: record.id,
-      status: record.status,
-      evacueeId: record.evacueeId,
-      submittedAt: record.submittedAt,
-      ...(record.reason === undefined ? {} : { reason: record.reason }),
-      ...(record.wish === undefined
-        ? {}
-        : {
-            destination: record.wish.destination,
-            arrivalDate: record.wish.arrivalDate,
-            markupFlagged: record.wish.markupFlagged,
-          }),
-    };
-  });
+  app.get<{ Params: WishIdParams }>(
+    '/api/wishes/:id',
+    { schema: wishStatusSchema },
+    async (request): Promise<WishState> => {
+      const { id } = request.params;
+      const record = await deps.store.get(id);
+      if (record === undefined) {
+        if (!plausiblyPending(id))
+          throw new HttpProblem({
+            status: 404,
+            slug: 'unknown-wish',
+            title: 'Unknown wish',
+            detail: `no wish with id ${id}`,
+          });
+        return { id, status: 'pending' };
+      }
+      return {
+        id: record.id,
+        status: record.status,
+        evacueeId: record.evacueeId,
+        submittedAt: record.submittedAt,
+        ...(record.reason === undefined ? {} : { reason: record.reason }),
+        ...(record.wish === undefined
+          ? {}
+          : {
+              destination: record.wish.destination,
+              arrivalDate: record.wish.arrivalDate,
+              markupFlagged: record.wish.markupFlagged,
+            }),
+      };
+    },
+  );
 }
 
 declare module 'fastify' {
