@@ -79,6 +79,14 @@ module.exports = {
       to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'], path: SDKS },
     },
     {
+      name: 'a-verb-is-one-file',
+      comment:
+        'A verb never imports another verb: what two verbs share is orchestration (src/ops) or a CLI helper (src/cli/*.ts).',
+      severity: 'error',
+      from: { path: '(^|/)src/cli/verbs/([^/]+)\\.ts$', pathNot: '(^|/)src/cli/verbs/index\\.ts$' },
+      to: { path: '(^|/)src/cli/verbs/', pathNot: '(^|/)src/cli/verbs/$2\\.ts$' },
+    },
+    {
       name: 'web-only-knows-the-browser-domain',
       comment:
         'Browser code shares the rules through src/domain/browser.ts (and the API shapes) and reaches everything else over HTTP.',

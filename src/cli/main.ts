@@ -1,10 +1,11 @@
 import { CommanderError, type Command } from 'commander';
+import { InputError } from '../ops/input-error.js';
 import { ConfigError } from '../runtime/index.js';
-import { CliError } from './args.js';
 import { buildProgram } from './program.js';
+import { CliError } from './verb.js';
 
 /**
- * The `exodus` command line (commander): usage mistakes and bad settings are one line on stderr and
+ * The `exodus` command line (commander): usage mistakes, bad settings and bad input files are one line on stderr and
  * exit 2 (commander's own, with its suggestion, folded onto that line); a failure of the work itself
  * is one line and exit 1.
  */
@@ -28,7 +29,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     console.error(`exodus: ${oneLine(error.message.replace(/^error: /, ''))} (exodus --help)`);
     process.exit(2);
   }
-  if (error instanceof CliError || error instanceof ConfigError) {
+  if (error instanceof CliError || error instanceof ConfigError || error instanceof InputError) {
     console.error(`exodus: ${oneLine(error.message)}`);
     process.exit(2);
   }

@@ -8,6 +8,7 @@ import {
   type WishRecord,
   type WishStore,
 } from '../ports/index.js';
+import { InputError } from './input-error.js';
 
 /** One line of a load's `ledger.ndjson`: a wish the API accepted (answered 202). */
 export interface LedgerEntry {
@@ -18,7 +19,7 @@ export interface LedgerEntry {
 }
 
 /** A ledger that cannot be read: names the line. */
-export class LedgerError extends Error {}
+export class LedgerError extends InputError {}
 
 /** Parses `ledger.ndjson` (one JSON object per line; blank lines ignored), naming the first bad line. */
 export function parseLedger(text: string, source = 'ledger'): LedgerEntry[] {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
+import { InputError } from './input-error.js';
 
 /**
  * Service level objectives as OpenSLO v1 documents (`slo/*.yaml`: kind SLO, an inline ratio
@@ -22,7 +23,7 @@ export interface Slo {
 }
 
 /** An SLO document that cannot be used: names the file and the field. */
-export class SloError extends Error {}
+export class SloError extends InputError {}
 
 const WINDOWS = ['5m', '30m', '1h', '6h', '3d'] as const;
 type Window = (typeof WINDOWS)[number];

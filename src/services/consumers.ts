@@ -1,8 +1,8 @@
 import { QUEUES, TOPICS, type MessagingEngine, type QueueName, type StorageEngine } from '../ports/index.js';
 import type { Logger, MessageHandler } from '../runtime/index.js';
+import type { ConsumerName } from './names.js';
 
-/** The services that consume a queue; the frontend is the one that does not. */
-export type ConsumerName = 'parser' | 'worker' | 'tally';
+export type { ConsumerName } from './names.js';
 
 /**
  * Which queue a consumer reads and its handler over the given engines: the same wiring for the

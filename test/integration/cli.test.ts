@@ -100,20 +100,27 @@ describe('the exodus CLI', () => {
     });
   });
 
-  it('answers bad usage with one line and exit code 2', async () => {
-    for (const args of [
-      ['launch'],
-      ['serve', 'kitchen'],
-      ['up', '--replicas', 'worker=lots'],
-      ['up', '--console-retention', 'forever'],
-      ['serve', 'console', '--console-port', '99999'],
-      ['status', '--lease-ms', 'soon'],
-      ['dlq', 'list'],
-    ]) {
+  it('answers bad usage with one line and exit code 2, naming the flag or file', async () => {
+    const cases: [string[], RegExp][] = [
+      [['launch'], /unknown command 'launch'/],
+      [['serve', 'kitchen'], /serve what\?/],
+      [['up', '--replicas', 'worker=lots'], /--replicas takes service=count pairs/],
+      [['up', '--console-retention', 'forever'], /console-retention/i],
+      [['serve', 'console', '--console-port', '99999'], /console-port/i],
+      [['status', '--lease-ms', 'soon'], /lease-ms/i],
+      [['dlq', 'list'], /--queue is required/],
+      [['dlq', 'list', '--queue', 'bogus'], /--queue must be one of intake, store, tally/],
+      // A value that does not parse is told before a required flag that is missing.
+      [['roster', 'generate', '--count', 'x'], /--count takes a whole number from 1 to 1000000, got "x"/],
+      [['audit', '--ledger', 'l.ndjson', '--wait', 'soon'], /--wait takes a duration such as 30s or 2m, got "soon"/],
+      [['load', '--target', 'http://127.0.0.1:1', '--roster', 'r.csv', '--scenario', 'nope'], /no scenario "nope"/],
+    ];
+    for (const [args, says] of cases) {
       const result = await exodus(args);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(result.stderr).toMatch(/^exodus: /);
+      expect(result.stderr, args.join(' ')).toMatch(says);
     }
   });
 

@@ -74,4 +74,11 @@ describe('architecture boundaries (the check behind npm run lint)', () => {
     expect(result.output).toContain('web-reads-api-shapes-as-types-only: test/fixtures/boundaries/web/reads-shapes.ts');
     expect(result.output).toContain('api-shapes-import-no-code');
   });
+
+  it('fail a verb that imports another verb, and pass the one imported', async () => {
+    const result = await cruise('test/fixtures/boundaries/src/cli');
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain('a-verb-is-one-file: test/fixtures/boundaries/src/cli/verbs/audit.ts');
+    expect(result.output).not.toContain('verbs/status.ts →');
+  });
 });

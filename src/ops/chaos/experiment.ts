@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QUEUES, type MessagingEngine } from '../../ports/index.js';
-import { parseDurationMs } from '../../runtime/index.js';
-import { parseYaml, type Checker, type Path } from '../yaml-checker.js';
+import { packageRoot, parseDurationMs } from '../../runtime/index.js';
+import { InputError } from '../input-error.js';
+import { parseYaml, yamlNamesIn, type Checker, type Path } from '../yaml-checker.js';
 import { describeFault, runFault, type FaultContext, type FaultSpec } from './faults.js';
 import {
   checkAfter,
@@ -29,7 +31,13 @@ export interface Experiment {
   readonly faults: readonly { readonly atMs: number; readonly spec: FaultSpec }[];
 }
 
-export class ExperimentError extends Error {}
+export class ExperimentError extends InputError {}
+
+/** A ready-made experiment by name (`scenarios/chaos/`: workers-killed, …), or an experiment file. */
+export function readExperimentNamed(nameOrFile: string): Experiment {
+  const dir = join(packageRoot(), 'scenarios', 'chaos');
+  return readExperiment(yamlNamesIn(dir).includes(nameOrFile) ? join(dir, `${nameOrFile}.yaml`) : nameOrFile);
+}
 
 export function readExperiment(file: string): Experiment {
   let text: string;

@@ -2,6 +2,7 @@ export {
   ExperimentError,
   parseExperiment,
   readExperiment,
+  readExperimentNamed,
   runExperiment,
   type Experiment,
   type ExperimentDeps,
@@ -14,4 +15,4 @@ export { describeFault, type FaultKind, type FaultSpec } from './faults.js';
 export { DEFAULT_HYPOTHESIS, type Hypothesis } from './hypothesis.js';
 export { killProcess, readSupervisorState, type ServiceProcess } from './processes.js';
 export { findProxy, parseEndpoint, runFaultProxy, type ProxyRecord } from './proxy-control.js';
-export { FaultProxy, type NetworkFault } from './tcp-proxy.js';
+export { FaultProxy, type Endpoint, type NetworkFault } from './tcp-proxy.js';

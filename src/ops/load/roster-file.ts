@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { readFileSync } from 'node:fs';
+import { InputError } from '../input-error.js';
 
 /** An evacuee the load speaks for: their id and boarding pass, from `exodus roster generate`'s CSV. */
 export interface RosterEntry {
@@ -8,7 +9,7 @@ export interface RosterEntry {
 }
 
 /** A roster that cannot be used: names the file and, where it can, the line. */
-export class RosterFileError extends Error {}
+export class RosterFileError extends InputError {}
 
 /** Reads a roster CSV with the columns `evacuee_id` and `boarding_pass` (as `exodus roster generate` writes it). */
 export function readRosterFile(file: string): RosterEntry[] {

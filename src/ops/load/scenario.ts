@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDurationMs } from '../../runtime/index.js';
+import { InputError } from '../input-error.js';
 import { parseYaml, yamlNamesIn, type Checker, type Path } from '../yaml-checker.js';
 import type { Segment } from './profile.js';
 
@@ -78,7 +79,7 @@ export interface PhaseSpec {
 export type Rate = { readonly perSecond: number } | { readonly times: number };
 
 /** A scenario file that cannot be used: names the file and line. */
-export class ScenarioError extends Error {}
+export class ScenarioError extends InputError {}
 
 /** A spike reaches its peak within this long, then holds it. */
 export const SPIKE_RISE_MS = 1000;

@@ -1,4 +1,5 @@
 import { ATTRIBUTE, METRIC, serviceNameOf } from '../../runtime/index.js';
+import { SERVICES } from '../names.js';
 import { outcomeOf, type Outcome } from './answers.js';
 import type { InstanceSummary, ServiceSummary } from './api-shapes.js';
 import { distribution, groupBy, latest, quantile, type Distribution, type Increment } from './metric-math.js';
@@ -14,7 +15,7 @@ const UP_MS = 30_000;
  * that reports (a command: `exodus chaos`, `exodus load`; the supervisor) is not a service, and a
  * command that has finished is not one that is down.
  */
-const SERVICES: ReadonlySet<string> = new Set(['frontend', 'parser', 'worker', 'tally', 'console'].map(serviceNameOf));
+const RUN_BY_EXODUS: ReadonlySet<string> = new Set(SERVICES.map(serviceNameOf));
 
 /**
  * Each service that runs, with its processes from one source: where a supervisor keeps it, the
@@ -27,7 +28,7 @@ export function servicesOf(readings: Readings, nowMs: number): ServiceSummary[] 
   const restarts = latest(readings.points(METRIC.processRestarts), (p) =>
     String(p.attributes[ATTRIBUTE.service] ?? ''),
   );
-  const names = [...new Set([...kept.keys(), ...heard.keys()])].filter((name) => SERVICES.has(name)).sort();
+  const names = [...new Set([...kept.keys(), ...heard.keys()])].filter((name) => RUN_BY_EXODUS.has(name)).sort();
   return names.map((name): ServiceSummary => {
     const supervised = kept.get(name);
     const instances = [...(supervised ?? heard.get(name) ?? [])].sort((a, b) =>

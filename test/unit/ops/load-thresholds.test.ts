@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runLoad } from '../../../src/cli/load.js';
 import {
   judge,
   needsAudit,
   parseScenario,
   RESULTS_FILE,
+  runLoad,
   type LoadReport,
   type LoadResult,
   type Threshold,

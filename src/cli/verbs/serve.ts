@@ -1,5 +1,5 @@
-import { openMessaging, openStorage } from '../engines/index.js';
-import { QUEUES } from '../ports/index.js';
+import { openMessaging, openStorage } from '../../engines/index.js';
+import { QUEUES } from '../../ports/index.js';
 import {
   ConsumeLoop,
   createLogger,
@@ -12,25 +12,33 @@ import {
   startHealthServer,
   startTelemetry,
   type Config,
-} from '../runtime/index.js';
-import { consumerOf } from '../services/consumers.js';
-import { CliError, type VerbInput } from './args.js';
-
-/** The pipeline's services; `exodus serve console` runs the ops console beside them. */
-export const SERVICES = ['frontend', 'parser', 'worker', 'tally'] as const;
-export type ServiceName = (typeof SERVICES)[number];
+} from '../../runtime/index.js';
+import { consumerOf } from '../../services/consumers.js';
+import { SERVICES, type PipelineService, type ServiceName } from '../../services/names.js';
+import { CliError, defineVerb } from '../verb.js';
 
 /** `exodus serve <service>`: one service in this process, engines from config. What a container runs. */
-export async function serveCommand({ positionals: [service], config: settings }: VerbInput): Promise<void> {
-  const config = settings();
-  // Each service's code (the console's, the frontend's web stack) loads only in its own process.
-  if (service === 'console') return (await import('./serve-console.js')).serveConsole(config);
-  if (!SERVICES.includes(service as ServiceName))
-    throw new CliError(`serve what? one of: ${SERVICES.join(', ')}, console`);
-  await serve(service as ServiceName, config);
-}
+export const serveVerb = defineVerb({
+  path: ['serve'],
+  summary: 'run one service in this process (what a container runs)',
+  args: '<service>',
+  options: {},
+  settings: 'all',
+  examples: [
+    'exodus serve frontend --port 8080',
+    'exodus serve worker --health-port 9101 --queue nats://nats:4222 --store postgres://db/exodus',
+    'exodus serve console',
+  ],
+  run: async ({ positionals: [service], config: settings }) => {
+    if (!SERVICES.includes(service as ServiceName)) throw new CliError(`serve what? one of: ${SERVICES.join(', ')}`);
+    const config = settings();
+    // Each service's code (the console's, the frontend's web stack) loads only in its own process.
+    if (service === 'console') return (await import('../serve-console.js')).serveConsole(config);
+    await serve(service as PipelineService, config);
+  },
+});
 
-export async function serve(service: ServiceName, config: Config): Promise<void> {
+async function serve(service: PipelineService, config: Config): Promise<void> {
   const logLines = logLinesFor(config.logFormat);
   const telemetry = startTelemetry(serviceNameOf(service), {
     tracesPerSecond: config.tracesPerSecond,
@@ -50,7 +58,7 @@ export async function serve(service: ServiceName, config: Config): Promise<void>
   if (service === 'frontend') {
     // Read (or made) now, so a data dir that cannot hold it fails the start, not the first wish.
     config.passSecret.reveal();
-    const { buildFrontend } = await import('../services/frontend/index.js');
+    const { buildFrontend } = await import('../../services/frontend/index.js');
     const app = await buildFrontend({
       intake: messaging.queue(QUEUES.intake),
       store: storage.store,

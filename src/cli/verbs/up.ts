@@ -2,19 +2,19 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { embeddedDir, openMessaging } from '../engines/index.js';
-import { freePort } from '../ops/index.js';
+import { embeddedDir, openMessaging } from '../../engines/index.js';
+import { backlogOf } from '../../ops/backlog.js';
+import { freePort } from '../../ops/free-port.js';
+import { DEMO_ROSTER_FILE, demoRoster } from '../../ops/roster.js';
 import {
   adminToken,
   backlogTotal,
-  CONFIG_FLAG_NAMES,
   createLogger,
   lastSupervisorState,
   lockDataDir,
   logLinesFor,
   observeSupervisor,
   packageRoot,
-  parseDurationMs,
   processName,
   reportSupervisorEvent,
   startTelemetry,
@@ -24,20 +24,15 @@ import {
   type Config,
   type ProcessSpec,
   type StopOutcome,
-} from '../runtime/index.js';
-import { CliError, type VerbInput } from './args.js';
-import { backlogOf } from './backlog.js';
-import { DEMO_ROSTER_FILE, demoRoster } from './roster.js';
-import type { ServiceName } from './serve.js';
-import { consoleBanner, consoleExportEnv, consoleUrl, withInstanceId } from './up-console.js';
+} from '../../runtime/index.js';
+import type { ConsumerName } from '../../services/names.js';
+import { consoleBanner, consoleExportEnv, consoleUrl, withInstanceId } from '../up-console.js';
+import { CliError, defineVerb, duration, toggle, type OptionSpec, type OptionValues } from '../verb.js';
 
-const DEFAULT_REPLICAS: Readonly<Record<Exclude<ServiceName, 'frontend'>, number>> = { parser: 1, worker: 2, tally: 1 };
 /** How often the supervisor sends its process gauges to the console, in ms. */
 const SUPERVISOR_METRIC_INTERVAL_MS = 1000;
-const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
-/** How long the consumers may work on what is queued once Ctrl-C closed the door (`--drain-timeout`). */
-const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 /** How long the processes of a killed supervisor get to drain and exit before a new one kills them, in ms. */
 const LEFTOVER_TIMEOUT_MS = 30_000;
 
@@ -56,33 +51,72 @@ async function isFreshEmbeddedStore(config: Config): Promise<boolean> {
  */
 const NOT_FORWARDED = ['health-port', 'log-format'];
 
+const DEFAULT_REPLICAS: Readonly<Record<ConsumerName, number>> = { parser: 1, worker: 2, tally: 1 };
+
+/** Processes per consumer, `service=count` pairs; a consumer not named keeps its default. */
+const replicasOption: OptionSpec<Record<ConsumerName, number>> & { readonly default: string } = {
+  flags: '--replicas <list>',
+  help: 'processes per consumer, service=count pairs',
+  default: Object.entries(DEFAULT_REPLICAS)
+    .map(([service, count]) => `${service}=${count}`)
+    .join(','),
+  parse: parseReplicas,
+};
+
+const upOptions = {
+  replicas: replicasOption,
+  noConsole: toggle('--no-console', 'run without the ops console'),
+  noDemo: toggle(
+    '--no-demo',
+    'on a first start, do not make demo evacuees (by default ten, one pass printed to try the page)',
+  ),
+  drainTimeout: duration(
+    '--drain-timeout <d>',
+    'on Ctrl-C, how long the consumers may work on what is queued before they stop (it stays queued, safe)',
+    { default: '30s' },
+  ),
+};
+
 /**
  * `exodus up`: the whole system on this machine, each service its own process under a supervisor
  * that restarts what crashes and drains everything on Ctrl-C / SIGTERM. The ops console starts
  * first, and every process's telemetry goes to it (unless `--no-console`, or the user pointed
  * OTLP export elsewhere).
  */
-export async function upCommand({ flags, config: settings }: VerbInput): Promise<void> {
-  const config = settings();
-  const drainTimeoutMs = drainTimeout(flags['drain-timeout']);
+export const upVerb = defineVerb({
+  path: ['up'],
+  summary: 'run everything on this machine: the console, frontend, parser, worker and tally as supervised processes',
+  options: upOptions,
+  settings: 'all',
+  examples: [
+    'exodus up',
+    'exodus up --data /var/lib/exodus --replicas parser=1,worker=2,tally=1',
+    'exodus up --queue nats://127.0.0.1:4222 --store postgres://127.0.0.1:5432/exodus',
+  ],
+  run: async ({ options, settings, config }) => up(options, settings, config()),
+});
+
+async function up(
+  options: OptionValues<typeof upOptions>,
+  settings: Readonly<Record<string, string>>,
+  config: Config,
+): Promise<void> {
+  const { replicas, drainTimeout: drainTimeoutMs } = options;
   // One supervisor per data dir, checked before anything is written there; a second `up` stops here.
   mkdirSync(config.dataDir, { recursive: true });
   const lock = lockDataDir(config.dataDir);
   if (lock.takenOverFrom !== undefined) await cleanUpAfter(lock.takenOverFrom.pid, config.dataDir);
   // A first start on the embedded engines gets demo evacuees, so the page can be tried at once.
   const demo =
-    flags['no-demo'] !== true && (await isFreshEmbeddedStore(config))
+    options.noDemo !== true && (await isFreshEmbeddedStore(config))
       ? await demoRoster(config, DEMO_EVACUEES, join(config.dataDir, DEMO_ROSTER_FILE))
       : undefined;
-  const replicas = parseReplicas(typeof flags['replicas'] === 'string' ? flags['replicas'] : undefined);
   // The settings as given on the command line go to every process (the environment reaches them anyway).
-  const forwarded = Object.entries(flags).flatMap(([name, value]) =>
-    typeof value === 'string' && CONFIG_FLAG_NAMES.includes(name) && !NOT_FORWARDED.includes(name)
-      ? [`--${name}`, value]
-      : [],
+  const forwarded = Object.entries(settings).flatMap(([name, value]) =>
+    NOT_FORWARDED.includes(name) ? [] : [`--${name}`, value],
   );
   const web = `http://${config.host}:${config.port}`;
-  const consoleAt = flags['no-console'] === true ? undefined : consoleUrl(config);
+  const consoleAt = options.noConsole === true ? undefined : consoleUrl(config);
   const token = consoleAt === undefined ? '' : adminToken(config.dataDir);
   const userEnv = { ...process.env };
   const exportEnv = consoleExportEnv(consoleAt, token, userEnv);
@@ -193,15 +227,6 @@ function cliPath(): string {
   return path.startsWith('.') || isAbsolute(path) ? path : `./${path}`;
 }
 
-/** `--drain-timeout`: a duration such as 30s or 2m. */
-function drainTimeout(value: string | boolean | undefined): number {
-  if (value === undefined) return DEFAULT_DRAIN_TIMEOUT_MS;
-  const ms = typeof value === 'string' ? parseDurationMs(value) : undefined;
-  if (ms === undefined)
-    throw new CliError(`--drain-timeout takes a duration such as 30s or 2m, got "${String(value)}"`);
-  return ms;
-}
-
 /** The supervisor before this one was killed: wait for the processes it left to drain and exit, so they free the ports. */
 async function cleanUpAfter(pid: number, dataDir: string): Promise<void> {
   const previous = lastSupervisorState(dataDir);
@@ -216,7 +241,7 @@ function describeBacklog(backlog: Backlog): string {
 }
 
 /** The last line of a stop: what is still queued, told as it is (queued is safe, not lost). */
-export function stopLine(outcome: StopOutcome): string {
+function stopLine(outcome: StopOutcome): string {
   if (outcome.backlog === undefined)
     return 'stopped; the queues could not be read, so what is still queued is unknown (exodus status tells, once they can be)';
   const left = backlogTotal(outcome.backlog);
@@ -224,9 +249,8 @@ export function stopLine(outcome: StopOutcome): string {
   return `stopped; ${left} still queued (${describeBacklog(outcome.backlog)}), delivered on the next start${outcome.timedOut ? ' (the drain timeout ran out)' : ''}`;
 }
 
-export function parseReplicas(value: string | undefined): Record<Exclude<ServiceName, 'frontend'>, number> {
+function parseReplicas(value: string): Record<ConsumerName, number> {
   const replicas = { ...DEFAULT_REPLICAS };
-  if (value === undefined) return replicas;
   for (const part of value.split(',')) {
     const [name, count] = part.split('=').map((s) => s.trim());
     const n = Number(count);

@@ -1,14 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { openMessaging, openStorage } from '../engines/index.js';
-import { auditLedger, LedgerError, parseLedger, type AuditReport, type LedgerEntry } from '../ops/index.js';
-import { QUEUES, type Tally } from '../ports/index.js';
-import { parseDurationMs, type Config } from '../runtime/index.js';
-import { CliError, requireString, type VerbInput } from './args.js';
-import { table } from './status.js';
-
-/** How often `--wait` looks again while accepted wishes are still on their way. */
-const RECHECK_MS = 1000;
+import { auditUntilComplete } from '../../ops/audit-until-complete.js';
+import { parseLedger, type AuditReport, type LedgerEntry } from '../../ops/audit.js';
+import { table } from '../../ops/text-table.js';
+import type { Tally } from '../../ports/index.js';
+import { CliError, defineVerb, duration, text, toggle } from '../verb.js';
 
 /**
  * `exodus audit --ledger FILE [--wait D] [--json]`: every wish the ledger says was accepted is
@@ -17,68 +12,45 @@ const RECHECK_MS = 1000;
  * holds, 1 naming what does not (2 for bad usage). `--wait` gives a pipeline still draining up to D
  * to finish before a missing wish counts as lost.
  */
-export async function auditCommand({ flags, config: settings }: VerbInput): Promise<void> {
-  const config = settings();
-  const ledger = readLedger(requireString(flags, 'ledger'));
-  const wait = typeof flags['wait'] === 'string' ? parseDurationMs(flags['wait']) : 0;
-  if (wait === undefined)
-    throw new CliError(`--wait takes a duration such as 30s or 5m, got "${String(flags['wait'])}"`);
+export const auditVerb = defineVerb({
+  path: ['audit'],
+  needsData: true,
+  summary: 'account for every accepted wish in a ledger: stored, superseded or rejected; tally = store = wall',
+  options: {
+    ledger: text('--ledger <file>', 'ledger.ndjson: one {id, evacueeId, destination, submittedAt} per 202', {
+      required: true,
+    }),
+    wait: duration('--wait <d>', 'give a draining pipeline this long before a missing wish counts as lost', {
+      default: '0s',
+    }),
+    json: toggle('--json', 'print JSON instead of tables'),
+  },
+  settings: 'engines',
+  examples: ['exodus audit --ledger load-results/baseline-…/ledger.ndjson --data .exodus --wait 30s'],
+  run: async ({ options, config }) => {
+    const ledger = readLedger(options.ledger);
+    // On a terminal, a draining pipeline shows how far it has got while --wait lasts.
+    const progress = process.stderr.isTTY
+      ? (report: AuditReport, leftMs: number) =>
+          process.stderr.write(
+            `\r\x1b[2Kwaiting: ${report.onTheirWay.length} of ${report.wishes} accepted wishes on their way, ${Math.ceil(leftMs / 1000)} s left`,
+          )
+      : undefined;
+    const { report } = await auditUntilComplete(config(), ledger, options.wait, progress);
+    if (progress !== undefined) process.stderr.write('\r\x1b[2K');
+    console.log(options.json === true ? JSON.stringify(report, null, 2) : describe(report));
+    if (!report.ok) process.exitCode = 1;
+  },
+});
 
-  // On a terminal, a draining pipeline shows how far it has got while --wait lasts.
-  const progress = process.stderr.isTTY
-    ? (report: AuditReport, leftMs: number) =>
-        process.stderr.write(
-          `\r\x1b[2Kwaiting: ${report.onTheirWay.length} of ${report.wishes} accepted wishes on their way, ${Math.ceil(leftMs / 1000)} s left`,
-        )
-    : undefined;
-  const { report } = await auditUntilComplete(config, ledger, wait, progress);
-  if (progress !== undefined) process.stderr.write('\r\x1b[2K');
-  console.log(flags['json'] === true ? JSON.stringify(report, null, 2) : describe(report));
-  if (!report.ok) process.exitCode = 1;
-}
-
-/**
- * Audits `ledger` against the engines `config` names, looking again every second while wishes are
- * missing, for up to `waitMs` (telling `onWait` each time); `waitedMs` is how long until it held
- * (undefined: it never did).
- */
-export async function auditUntilComplete(
-  config: Config,
-  ledger: readonly LedgerEntry[],
-  waitMs: number,
-  onWait?: (report: AuditReport, leftMs: number) => void,
-): Promise<{ report: AuditReport; waitedMs: number | undefined }> {
-  const messaging = await openMessaging(config.queueUrl, config);
-  const storage = await openStorage(config.storeUrl, { poolSize: 2 });
-  try {
-    const queues = Object.fromEntries(Object.values(QUEUES).map((name) => [name, messaging.queue(name)]));
-    const started = Date.now();
-    for (;;) {
-      const report = await auditLedger(ledger, { store: storage.store, readModel: storage.readModel, queues });
-      if (report.ok) return { report, waitedMs: Date.now() - started };
-      if (Date.now() - started >= waitMs) return { report, waitedMs: undefined };
-      onWait?.(report, waitMs - (Date.now() - started));
-      await sleep(RECHECK_MS);
-    }
-  } finally {
-    await messaging.close();
-    await storage.close();
-  }
-}
-
-export function readLedger(file: string): LedgerEntry[] {
+function readLedger(file: string): LedgerEntry[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new CliError(`cannot read the ledger ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
-  try {
-    return parseLedger(text, file);
-  } catch (error) {
-    if (error instanceof LedgerError) throw new CliError(error.message);
-    throw error;
-  }
+  return parseLedger(text, file);
 }
 
 /** The report for a person: a verdict first, then the figures, then every id that is wrong. */
