@@ -23,6 +23,8 @@ export const METRIC = {
   refusedRequests: 'exodus.http.server.refused_requests',
   /** Every process reports it: how the console knows a process is alive. */
   memory: 'process.memory.usage',
+  /** CPU seconds used, by `cpu.mode` (user, system): a counter, so its rate is cores used. */
+  cpuTime: 'process.cpu.time',
   httpServerDuration: 'http.server.request.duration',
   messagingProcessDuration: 'messaging.process.duration',
 } as const;

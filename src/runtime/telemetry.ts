@@ -14,7 +14,7 @@ import { stdoutAndRecords } from './log-records.js';
 import { pushMetrics } from './metric-push.js';
 import { otlpExport } from './otlp-export.js';
 import { exodusSampler } from './rate-limited-sampler.js';
-import { ATTRIBUTE } from './telemetry-names.js';
+import { ATTRIBUTE, METRIC } from './telemetry-names.js';
 
 /** One process's telemetry: traces, metrics and logs, and what its HTTP server needs to be scraped. */
 export interface Telemetry {
@@ -49,7 +49,7 @@ export const serviceNameOf = (service: string): string => `exodus-${service}`;
  * process it came from: `service.name`, `process.pid`, and `service.instance.id` when
  * `OTEL_RESOURCE_ATTRIBUTES` gives it (`exodus up` does). Tests add their own span processors and
  * metric readers. The Node runtime (event-loop delay, heap, GC) is measured by OpenTelemetry's own
- * instrumentation; resident memory by a gauge here.
+ * instrumentation; resident memory and CPU time (OpenTelemetry's `process.*` names) here.
  */
 export function startTelemetry(
   serviceName: string,
@@ -85,10 +85,18 @@ export function startTelemetry(
   metrics.setGlobalMeterProvider(meterProvider);
   const runtime = new RuntimeNodeInstrumentation();
   runtime.setMeterProvider(meterProvider);
-  meterProvider
-    .getMeter('exodus')
-    .createObservableGauge('process.memory.usage', { description: 'Resident set size of the process', unit: 'By' })
+  const meter = meterProvider.getMeter('exodus');
+  meter
+    .createObservableGauge(METRIC.memory, { description: 'Resident set size of the process', unit: 'By' })
     .addCallback((result) => result.observe(process.memoryUsage.rss()));
+  // What right-sizing reads: cores used = this counter's growth per second of wall time.
+  meter
+    .createObservableCounter(METRIC.cpuTime, { description: 'CPU time the process has used, by mode', unit: 's' })
+    .addCallback((result) => {
+      const { user, system } = process.cpuUsage();
+      result.observe(user / 1e6, { 'cpu.mode': 'user' });
+      result.observe(system / 1e6, { 'cpu.mode': 'system' });
+    });
 
   // Only with OTLP logs on: otherwise pino writes to stdout alone, as it always did.
   const loggerProvider =

@@ -164,6 +164,18 @@ describe.skipIf(skip)('the ops console in a real browser, on a running system', 
         await page.textContent('table[aria-label="Objectives"] tr[data-slo="wish-acceptance-availability"]'),
       ).toContain('99.90 %');
       await screenshot(page, 'console-objectives');
+
+      // What each process uses, with its pid; the two idle workers get the right-sizing suggestion (after 30 s of reports).
+      await expect
+        .poll(
+          () => page.locator('table[aria-label="Resources"] tr[data-instance="worker-2"] td.rss').textContent(),
+          POLL,
+        )
+        .toMatch(/^\d+ MB$/);
+      await expect
+        .poll(() => page.locator('ul.suggestions li[data-rule="fewer-would-do"]').allTextContents(), POLL)
+        .toContainEqual(expect.stringMatching(/^worker: 2 processes used at most .* — 1 would do$/));
+      await screenshot(page, 'console-resources');
     },
     TEST_MS,
   );

@@ -1,8 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Overview, SlosResponse } from '../../src/services/console/api-shapes.js';
-import { killService, postWish, servicePids, startSystem, waitFor, type RunningSystem } from '../../testkit/index.js';
+import type { Overview, ResourcesResponse, SlosResponse } from '../../src/services/console/api-shapes.js';
+import {
+  exodus,
+  killService,
+  postWish,
+  servicePids,
+  startSystem,
+  waitFor,
+  type RunningSystem,
+} from '../../testkit/index.js';
 
 /*
  * The console counts what the processes counted, on a real `exodus up`: every process exporting to
@@ -163,6 +171,46 @@ describe('the console counts what the processes counted, on a running system', (
         }).toEqual({ name: service.name, running: kept, wanted: kept, up: kept });
       }
       expect(services.find((s) => s.name === 'exodus-worker')).toMatchObject({ running: 2, wanted: 2 });
+    },
+    2 * DEADLINE_MS,
+  );
+
+  it(
+    'shows what every process uses (CPU, RSS, heap, loop delay), in the console and exodus status; two idle workers: one would do',
+    async () => {
+      // Every process but the supervisor and the console (which exports no telemetry of its own).
+      const pipeline = servicePids(system.dataDir).filter(
+        (p) => p.name !== 'supervisor' && !p.name.startsWith('console-'),
+      );
+      let resources: ResourcesResponse | undefined;
+      await waitFor(
+        async () => {
+          resources = await consoleApi<ResourcesResponse>('/api/v1/resources');
+          const reporting = resources.instances.filter((i) => i.cpuCores !== null && i.heapBytes !== null);
+          const idleWorkers = resources.suggestions.some((s) => s.service === 'exodus-worker');
+          return reporting.length === pipeline.length && idleWorkers;
+        },
+        DEADLINE_MS,
+        'resources never complete',
+      ).catch(() => undefined);
+      expect(resources?.instances.map((i) => `${i.instance}:${i.pid ?? 'none'}`).sort()).toEqual(
+        pipeline.map((p) => `${p.name}:${p.pid}`).sort(),
+      );
+      for (const process of resources?.instances ?? []) {
+        expect(process.cpuCores, process.instance).toBeGreaterThanOrEqual(0);
+        expect(process.rssBytes, process.instance).toBeGreaterThan(20e6);
+        expect(process.heapBytes, process.instance).toBeGreaterThan(1e6);
+        expect(process.eventLoopDelayP99Ms, process.instance).toBeGreaterThan(0);
+      }
+      const workers = resources?.suggestions.find((s) => s.service === 'exodus-worker');
+      expect(workers).toMatchObject({ rule: 'fewer-would-do', processes: 2, suggested: 1 });
+      expect(workers?.text).toMatch(/^worker: 2 processes used at most .* — 1 would do$/);
+
+      const status = await exodus(['status', '--data', system.dataDir]);
+      expect(status.code).toBe(0);
+      expect(status.stdout).toMatch(/process +pid +cpu \(cores\) +rss +heap +loop p99/);
+      expect(status.stdout).toMatch(/^worker-2 +\d+ +\d\.\d{3} +\d+ MB/m);
+      expect(status.stdout).toContain('suggestion: worker: 2 processes used at most');
     },
     2 * DEADLINE_MS,
   );

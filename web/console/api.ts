@@ -2,6 +2,7 @@ import type {
   EventsResponse,
   LogsResponse,
   Overview,
+  ResourcesResponse,
   SlosResponse,
   TracesResponse,
 } from '../../src/services/console/api-shapes.js';
@@ -61,6 +62,7 @@ async function problemText(response: Response): Promise<string> {
 export const api = {
   overview: (signal: AbortSignal): Promise<Overview> => getJson('overview', new URLSearchParams(), signal),
   slos: (signal: AbortSignal): Promise<SlosResponse> => getJson('slos', new URLSearchParams(), signal),
+  resources: (signal: AbortSignal): Promise<ResourcesResponse> => getJson('resources', new URLSearchParams(), signal),
   traces: (query: URLSearchParams, signal: AbortSignal): Promise<TracesResponse> => getJson('traces', query, signal),
   logs: (query: URLSearchParams, signal: AbortSignal): Promise<LogsResponse> => getJson('logs', query, signal),
   events: (query: URLSearchParams, signal: AbortSignal): Promise<EventsResponse> => getJson('events', query, signal),

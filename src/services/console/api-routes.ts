@@ -7,6 +7,7 @@ import {
   logsSchema,
   overviewSchema,
   queuesSchema,
+  resourcesSchema,
   servicesSchema,
   slosSchema,
   tracesQuery,
@@ -17,12 +18,13 @@ import {
   type LogsResponse,
   type Overview,
   type QueuesResponse,
+  type ResourcesResponse,
   type ServicesResponse,
   type SlosResponse,
   type TracesQuery,
   type TracesResponse,
 } from './api-shapes.js';
-import { buildOverview, buildQueues, buildServices } from './overview.js';
+import { buildOverview, buildQueues, buildResources, buildServices } from './overview.js';
 import { searchEvents, searchLogs, searchTraces } from './search.js';
 import { sloBudgets, type SloDefinition } from './slo-budgets.js';
 
@@ -100,6 +102,19 @@ export function registerApiRoutes(
       },
     },
     async (): Promise<QueuesResponse> => ({ queues: buildQueues(store, Date.now()) }),
+  );
+
+  app.get(
+    '/api/v1/resources',
+    {
+      schema: {
+        tags,
+        summary:
+          'Each process: CPU cores, RSS, heap, event-loop delay and utilisation; each service against the processes it is given; right-sizing suggestions',
+        response: respond(resourcesSchema),
+      },
+    },
+    async (): Promise<ResourcesResponse> => buildResources(store, Date.now()),
   );
 
   app.get<{ Querystring: TracesQuery }>(

@@ -118,7 +118,7 @@ export const overviewSchema = objectOf({
     nullable(objectOf({ mars: number, europa: number })),
   ),
   charts: described(
-    'the last 15 minutes: wishes by outcome, requests and errors, queue depth, p99 latency',
+    'the last 15 minutes: wishes by outcome, requests and errors, queue depth, p99 latency, CPU and memory by service',
     arrayOf(chart),
   ),
   generatedAt: text,
@@ -232,6 +232,64 @@ export type SloBudget = WireShape<typeof sloBudget>;
 
 export const slosSchema = objectOf({ slos: arrayOf(sloBudget), generatedAt: text });
 export type SlosResponse = WireShape<typeof slosSchema>;
+
+const bytesOrNull = nullable(number);
+const instanceResources = objectOf({
+  service: text,
+  instance: text,
+  pid: nullable(number),
+  cpuCores: described(
+    'cores used over the last minute (process.cpu.time per second); null before its first report',
+    nullable(number),
+  ),
+  rssBytes: described('resident memory, as last reported', number),
+  heapBytes: described('V8 heap used, every space', bytesOrNull),
+  heapLimitBytes: bytesOrNull,
+  eventLoopDelayP99Ms: described('event-loop delay p99 as last reported', nullable(number)),
+  eventLoopUtilization: described('share of the time the event loop was busy, 0..1', nullable(number)),
+});
+export type InstanceResources = WireShape<typeof instanceResources>;
+
+const serviceResources = objectOf({
+  service: text,
+  processes: described('processes it is given: what the supervisor keeps, else those heard from', number),
+  cpuCores: objectOf({
+    average: described(
+      'cores used by all its processes, averaged over the minutes of the last 15 with reports',
+      nullable(number),
+    ),
+    peak: described('cores used by all its processes in the busiest of those minutes', nullable(number)),
+    busiestProcess: described('cores used by its busiest process over the last minute', nullable(number)),
+  }),
+  rssBytes: objectOf({ now: nullable(number), peakProcess: nullable(number) }),
+  eventLoopDelayP99Ms: objectOf({
+    peak: described('the highest p99 any of its processes reported in the last 15 minutes', nullable(number)),
+  }),
+  heapShare: objectOf({ peak: described('the highest share of its heap limit a process uses now', nullable(number)) }),
+  cpuSecondsPerMillionWishes: described(
+    'CPU seconds it used in the last 15 minutes per million wishes accepted in them; null without wishes',
+    nullable(number),
+  ),
+  judgedSinceMs: described('how long it has reported CPU (the rules wait for 30 s)', number),
+});
+export type ServiceResources = WireShape<typeof serviceResources>;
+
+const suggestion = objectOf({
+  service: text,
+  rule: { type: 'string', enum: ['fewer-would-do', 'add-a-process', 'heap-near-its-limit'] },
+  processes: number,
+  suggested: number,
+  text: described('the suggestion in words, with the figure that made it', text),
+});
+export type Suggestion = WireShape<typeof suggestion>;
+
+export const resourcesSchema = objectOf({
+  instances: arrayOf(instanceResources),
+  services: arrayOf(serviceResources),
+  suggestions: arrayOf(suggestion),
+  generatedAt: text,
+});
+export type ResourcesResponse = WireShape<typeof resourcesSchema>;
 
 // What the routes take: query strings, validated (a bad one is a 400 naming the parameter).
 

@@ -1,7 +1,7 @@
 import type { StoredPoint, TelemetryStore } from '../../ports/index.js';
 import { ATTRIBUTE, METRIC, type WishOutcome } from '../../runtime/index.js';
 import { outcomeOf, type Outcome } from './answers.js';
-import type { Chart, Overview, QueueSummary, ServiceSummary } from './api-shapes.js';
+import type { Chart, Overview, QueueSummary, ResourcesResponse, ServiceSummary } from './api-shapes.js';
 import {
   distributionPerStep,
   gaugePerStep,
@@ -14,6 +14,7 @@ import {
   type Increment,
 } from './metric-math.js';
 import { readings, type Readings } from './readings.js';
+import { resourcesOf } from './resources.js';
 import { servicesOf } from './services.js';
 
 /** Rates are over the last minute; charts over the last 15. */
@@ -26,8 +27,9 @@ export function buildOverview(store: TelemetryStore, nowMs: number): Overview {
   const read = recent(store, nowMs);
   const perSecond = (outcome: WishOutcome): number =>
     rate(withAttribute(read.increments(METRIC.wishes), ATTRIBUTE.wishOutcome, outcome), nowMs - WINDOW_MS, nowMs);
+  const services = servicesOf(read, nowMs);
   return {
-    services: servicesOf(read, nowMs),
+    services,
     queues: queuesOf(read, nowMs),
     wishesPerSecond: {
       accepted: perSecond('accepted'),
@@ -36,7 +38,11 @@ export function buildOverview(store: TelemetryStore, nowMs: number): Overview {
       rejected: perSecond('rejected'),
     },
     tally: tallyOf(read.points(METRIC.tally)),
-    charts: chartsOf(read, nowMs),
+    charts: chartsOf(
+      read,
+      nowMs,
+      services.map((service) => service.name),
+    ),
     generatedAt: new Date(nowMs).toISOString(),
   };
 }
@@ -44,6 +50,12 @@ export function buildOverview(store: TelemetryStore, nowMs: number): Overview {
 /** The overview's services alone (no charts computed). */
 export function buildServices(store: TelemetryStore, nowMs: number): ServiceSummary[] {
   return servicesOf(recent(store, nowMs), nowMs);
+}
+
+/** Each process's resources, each service's against what it is given, and the right-sizing suggestions. */
+export function buildResources(store: TelemetryStore, nowMs: number): ResourcesResponse {
+  const read = recent(store, nowMs);
+  return resourcesOf(read, servicesOf(read, nowMs), nowMs);
 }
 
 /** The overview's queues alone (no charts computed). */
@@ -86,7 +98,7 @@ function tallyOf(points: readonly StoredPoint[]): Overview['tally'] {
   return { mars: byDestination.get('mars')?.value ?? 0, europa: byDestination.get('europa')?.value ?? 0 };
 }
 
-function chartsOf(read: Readings, nowMs: number): Chart[] {
+function chartsOf(read: Readings, nowMs: number, services: readonly string[]): Chart[] {
   // Whole steps, so the last point is not a half-filled step that looks like a drop.
   const end = Math.floor(nowMs / STEP_MS) * STEP_MS;
   const grid = steps(end - CHART_MS, end, STEP_MS);
@@ -109,6 +121,7 @@ function chartsOf(read: Readings, nowMs: number): Chart[] {
       .map((v) => (Number.isNaN(v) ? null : v));
   const processed = read.increments(METRIC.messagingProcessDuration);
   const consumers = [...new Set(processed.map((i) => i.service))].sort();
+  const cpu = read.increments(METRIC.cpuTime);
 
   return [
     {
@@ -160,6 +173,32 @@ function chartsOf(read: Readings, nowMs: number): Chart[] {
           values: p99Ms(processed.filter((i) => i.service === service)),
         })),
       ],
+    },
+    {
+      title: 'CPU by service',
+      unit: 'cores',
+      times,
+      series: services.map((service) => ({
+        label: service,
+        values: ratePerStep(
+          cpu.filter((i) => i.service === service),
+          grid,
+        ),
+      })),
+    },
+    {
+      title: 'Memory (RSS) by service',
+      unit: 'MB',
+      times,
+      series: services.map((service) => ({
+        label: service,
+        // Each process's newest figure in the step, summed over the service's processes.
+        values: gaugePerStep(
+          read.points(METRIC.memory).filter((p) => p.service === service),
+          grid,
+          (attributes) => JSON.stringify(attributes),
+        ).map((bytes) => (bytes === null ? null : bytes / 1e6)),
+      })),
     },
   ];
 }

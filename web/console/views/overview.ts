@@ -10,6 +10,7 @@ import { block, h, link, replaceKeepingFocus } from '../dom.js';
 import { age, clockTime, count, duration, percent, perSecond } from '../format.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
 import { OBJECTIVES_REFRESH_MS, objectivesTable } from '../objectives.js';
+import { RESOURCES_REFRESH_MS, resourcesPanel } from '../resources.js';
 import { hrefOf } from '../router.js';
 import { cell, dataTable, rowsOf } from '../table.js';
 import type { View, ViewContext } from './view.js';
@@ -46,6 +47,7 @@ export function overviewView({ status }: ViewContext): View {
   const tally = h('dl', { class: 'figures tally', attrs: { 'aria-label': 'Tally' } });
   const charts = new Charts();
   const objectives = objectivesTable();
+  const resources = resourcesPanel();
   /** Services whose instance list is open: a refresh redraws the rows but keeps them open. */
   const openInstances = new Set<string>();
 
@@ -67,6 +69,7 @@ export function overviewView({ status }: ViewContext): View {
         tally,
       ),
     ),
+    block('resources-title', 'Resources', resources.element),
     block('objectives-title', 'Objectives', objectives.element),
     block('charts-title', 'Last 15 minutes', charts.element),
   );
@@ -102,6 +105,7 @@ export function overviewView({ status }: ViewContext): View {
 
   let poller: Poller | undefined;
   let sloPoller: Poller | undefined;
+  let resourcesPoller: Poller | undefined;
   return {
     root,
     show: () => {
@@ -118,10 +122,16 @@ export function overviewView({ status }: ViewContext): View {
         task: async (signal) => objectives.draw((await api.slos(signal)).slos),
         onError: (error) => status.failed('the objectives', error, true),
       });
+      resourcesPoller ??= poll({
+        intervalMs: RESOURCES_REFRESH_MS,
+        task: async (signal) => resources.draw(await api.resources(signal)),
+        onError: (error) => status.failed('the resources', error, true),
+      });
     },
     stop: () => {
       poller?.stop();
       sloPoller?.stop();
+      resourcesPoller?.stop();
       charts.destroy();
     },
   };
