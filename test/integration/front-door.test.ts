@@ -141,7 +141,8 @@ describe('the front door', () => {
       expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(limited.json()).toMatchObject({ status: 429, type: '/problems/rate-limited' });
       expect(limited.json<{ detail: string }>().detail).toContain('without a valid boarding pass');
-      expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      // Retry-After is what is left of the minute the address spent (a loaded machine may have taken some of it).
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(30);
       expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
       // A guesser learns nothing more; everyone else behind that address goes on sending, and reading.
       expect((await post(app, passFor('EV-00032'), { address: '10.0.0.1' })).statusCode).toBe(202);
@@ -160,11 +161,11 @@ describe('the front door', () => {
         expect(limited.statusCode, address).toBe(429);
         expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
         expect(limited.json()).toMatchObject({ status: 429, type: '/problems/rate-limited' });
-        expect(limited.json<{ detail: string }>().detail).toMatch(
-          /^at most 3 wishes per evacuee a minute; try again in \d+ s$/,
+        expect(limited.json<{ detail: string }>().detail).toBe(
+          `at most 3 wishes per evacuee a minute; try again in ${String(limited.headers['retry-after'])} s`,
         );
         expect(limited.headers['ratelimit-limit']).toBe('3');
-        expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+        expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(30);
         expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
       }
       // Malformed wishes with the pass count too (the limit is the evacuee's, whatever the body).
@@ -253,7 +254,7 @@ describe('the front door', () => {
       const limited = await load();
       expect(limited.statusCode).toBe(429);
       expect(limited.headers['content-type']).toMatch(/^text\/html/);
-      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(30);
     });
   });
 

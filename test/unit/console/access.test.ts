@@ -79,7 +79,13 @@ describe('console access: the admin token guards everything but the login page a
     expect(response.headers['set-cookie'], what).toBeUndefined();
     if (urlOf(request).startsWith('/api/') || urlOf(request).startsWith('/v1/')) {
       expect(response.headers['content-type'], what).toMatch(/^application\/problem\+json/);
-      expect(response.json(), what).toMatchObject({ status: 401, type: '/problems/unauthorized' });
+      expect(response.json(), what).toMatchObject({
+        status: 401,
+        type: '/problems/unauthorized',
+        title: 'Admin token required',
+      });
+      // It says how to present the token, for a person reading the refusal.
+      expect(response.json<{ detail: string }>().detail, what).toContain('Authorization: Bearer <token>');
     } else {
       expect(response.headers['content-type'], what).toMatch(/^text\/html/);
       expect(response.body, what).toBe(LOGIN_PAGE);
