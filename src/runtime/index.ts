@@ -31,6 +31,7 @@ export { Secret } from './secret.js';
 export { onShutdown } from './shutdown.js';
 export { observeSupervisor, reportSupervisorEvent } from './supervisor-telemetry.js';
 export {
+  CRASH_LOOP_EXITS,
   Supervisor,
   backlogTotal,
   lastSupervisorState,
@@ -39,6 +40,7 @@ export {
   stopLeftovers,
   supervisorStateFile,
   type Backlog,
+  type CrashLoop,
   type ProcessSpec,
   type ProcessState,
   type StopOutcome,

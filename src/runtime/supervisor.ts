@@ -38,8 +38,24 @@ export interface ProcessState {
   restarts: number;
   startedAt: string | undefined;
   lastExit: string | undefined;
+  /** Set while it is in a crash loop (see `CRASH_LOOP_EXITS`): since when, exits so far, when it is tried next. */
+  crashLoop: CrashLoop | undefined;
+  /** While it waits to be restarted: when (ISO 8601). */
+  nextStartAt: string | undefined;
   readonly metricsUrl: string | undefined;
 }
+
+export interface CrashLoop {
+  readonly since: string;
+  readonly exits: number;
+}
+
+/**
+ * A crash loop: this many exits in a row, each before the process stayed up `stableAfterMs`. From
+ * then on each restart waits longer (the backoff doubles), and the loop is told once, as one event,
+ * rather than as a row per exit; it ends once the process stays up.
+ */
+export const CRASH_LOOP_EXITS = 3;
 
 export interface SupervisorState {
   readonly supervisorPid: number;
@@ -56,7 +72,13 @@ export type SupervisorEvent =
       code: number | null;
       signal: string | null;
       restartInMs: number | undefined;
-    };
+    }
+  /** It began a crash loop: told once, with the exits so far and the wait before the next try. */
+  | { kind: 'crash-loop'; state: ProcessState; exits: number; restartInMs: number }
+  /** It stayed up after a crash loop. */
+  | { kind: 'crash-loop-ended'; state: ProcessState }
+  /** It exited because it was told to (a stop): never taken for a crash. */
+  | { kind: 'stopped'; state: ProcessState; code: number | null; signal: string | null };
 
 export interface SupervisorOptions {
   /** Where `supervisor.json` (read by `exodus status`) and the per-process logs go. */
@@ -144,6 +166,8 @@ export class Supervisor {
       restarts: 0,
       startedAt: undefined,
       lastExit: undefined,
+      crashLoop: undefined,
+      nextStartAt: undefined,
       metricsUrl: spec.metricsUrl,
     }));
     mkdirSync(join(options.dataDir, 'logs'), { recursive: true });
@@ -231,28 +255,44 @@ export class Supervisor {
     });
     pipeTo(child, log);
     const launchedAt = Date.now();
+    const stableAfterMs = this.options.stableAfterMs ?? 10_000;
     state.pid = child.pid;
     state.status = 'running';
     state.startedAt = new Date(launchedAt).toISOString();
+    state.nextStartAt = undefined;
     this.children.set(state, child);
     this.save();
     this.options.onEvent({ kind: 'started', state });
+    // Up long enough: whatever loop it was in is over.
+    const stable = setTimeout(() => {
+      if (state.crashLoop === undefined || this.children.get(state) !== child) return;
+      state.crashLoop = undefined;
+      this.save();
+      this.options.onEvent({ kind: 'crash-loop-ended', state });
+    }, stableAfterMs).unref();
     child.once('exit', (code, signal) => {
+      clearTimeout(stable);
       this.children.delete(state);
       state.pid = undefined;
       state.lastExit = `${new Date().toISOString()} ${signal ?? `code ${String(code)}`}`;
       if (this.stopRequested.has(state)) {
         state.status = 'stopped';
+        state.crashLoop = undefined;
         this.save();
+        this.options.onEvent({ kind: 'stopped', state, code, signal });
         return;
       }
-      const stable = Date.now() - launchedAt >= (this.options.stableAfterMs ?? 10_000);
-      const nextFailures = stable ? 0 : failures + 1;
+      const nextFailures = Date.now() - launchedAt >= stableAfterMs ? 0 : failures + 1;
       const restartInMs = Math.min(30_000, 250 * 2 ** nextFailures);
       state.status = 'restarting';
       state.restarts++;
+      state.nextStartAt = new Date(Date.now() + restartInMs).toISOString();
+      const loopBegins = nextFailures >= CRASH_LOOP_EXITS && state.crashLoop === undefined;
+      if (nextFailures >= CRASH_LOOP_EXITS)
+        state.crashLoop = { since: state.crashLoop?.since ?? new Date().toISOString(), exits: nextFailures };
       this.save();
       this.options.onEvent({ kind: 'exited', state, code, signal, restartInMs });
+      if (loopBegins) this.options.onEvent({ kind: 'crash-loop', state, exits: nextFailures, restartInMs });
       setTimeout(() => {
         if (!this.stopRequested.has(state)) this.launch(spec, state, nextFailures);
       }, restartInMs);

@@ -20,6 +20,10 @@ export const METRIC = {
    * attributes would list each process once more per restart. The console's one source for what runs.
    */
   processPid: 'exodus.process.pid',
+  /** Per process kept: exits in a row of its crash loop, 0 when it is in none. */
+  processCrashLoop: 'exodus.process.crash_loop',
+  /** Per process kept: when it is started again (unix seconds) while it waits to be; 0 otherwise. */
+  processNextStart: 'exodus.process.next_start',
   refusedRequests: 'exodus.http.server.refused_requests',
   /** Every process reports it: how the console knows a process is alive. */
   memory: 'process.memory.usage',
@@ -46,6 +50,11 @@ export const EVENT = {
   processStarted: 'process.started',
   processExited: 'process.exited',
   processRestarted: 'process.restarted',
+  /** Exits in a row, each soon after its start (runtime/supervisor.ts CRASH_LOOP_EXITS): told once per loop. */
+  processCrashLoop: 'process.crash_loop',
+  processCrashLoopEnded: 'process.crash_loop_ended',
+  /** A process that exited because it was told to stop: never a crash. */
+  processStopped: 'process.stopped',
   deadLettered: 'message.dead_lettered',
   sheddingOn: 'load_shedding.on',
   sheddingOff: 'load_shedding.off',

@@ -237,6 +237,48 @@ describe.skipIf(skip)('the ops console in a real browser, on a running system', 
   );
 
   it(
+    'a worker killed each time it comes back is named a crash loop on the overview, with one grouped event that links to its logs before',
+    async () => {
+      const page = await signedIn('#/overview');
+      const workerOne = () => supervised().find((p) => p.service === 'worker' && p.replica === 1)?.pid;
+      // Kill worker-1 every time it is back, each soon after its start, until the page names the loop.
+      let named = false;
+      const killer = (async () => {
+        let last: number | undefined;
+        while (!named) {
+          const pid = workerOne();
+          if (pid !== undefined && pid !== last) {
+            last = pid;
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              // Already gone: the next start is the one to kill.
+            }
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+      const workerRow = 'table[aria-label="Services"] tr[data-service="exodus-worker"]';
+      try {
+        await expect.poll(() => page.textContent(`${workerRow} td.running`), POLL).toContain('crash loop');
+        await expect
+          .poll(() => page.textContent(`${workerRow} li[data-instance="worker-1"] .crash-loop`), POLL)
+          .toMatch(/crash loop: \d+ exits in a row, backing off/);
+        await screenshot(page, 'console-crash-loop');
+      } finally {
+        named = true;
+        await killer;
+      }
+      await page.goto(`${consoleUrl}/#/events?kind=process.crash_loop`);
+      const loop = page.locator('table[aria-label="Events"] tr[data-kind="process.crash_loop"]');
+      await expect.poll(() => loop.count(), POLL).toBe(1);
+      await loop.locator('a', { hasText: 'logs before' }).click();
+      await expect.poll(() => page.url(), POLL).toMatch(/#\/logs\?instance=worker-1&around=.*&window=5s/);
+    },
+    TEST_MS,
+  );
+
+  it(
     'a poison message shows in the dead letters; "±3 s" around its error shows the worker’s line with the same trace id',
     async () => {
       const messaging = await openMessaging(`sqlite:${system.dataDir}`, { maxAttempts: 5 });

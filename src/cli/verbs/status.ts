@@ -45,7 +45,7 @@ export const statusVerb = defineVerb({
           supervisor.processes.map((p) => [
             p.service,
             p.replica,
-            p.status,
+            p.crashLoop === undefined ? p.status : `${p.status}, crash loop (${p.crashLoop.exits} exits)`,
             p.pid ?? '-',
             p.restarts,
             p.lastExit ?? '-',

@@ -50,6 +50,10 @@ const instance = objectOf({
   up: described('running, as the supervisor says where one keeps the service; else heard from within the last 30 s', {
     type: 'boolean',
   }),
+  crashLoop: described(
+    'in a crash loop, as its supervisor says (exits in a row, each soon after its start): how many, and when it is tried next (null while it runs)',
+    nullable(objectOf({ exits: number, nextTryAt: nullable(text) })),
+  ),
 });
 export type InstanceSummary = WireShape<typeof instance>;
 

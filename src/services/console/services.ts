@@ -1,3 +1,4 @@
+import type { StoredPoint } from '../../ports/index.js';
 import { ATTRIBUTE, METRIC, serviceNameOf } from '../../runtime/index.js';
 import { SERVICES } from '../names.js';
 import { outcomeOf, type Outcome } from './answers.js';
@@ -55,6 +56,7 @@ function heardFrom(readings: Readings, nowMs: number): Map<string, InstanceSumma
       pid: pidOf(point.attributes),
       lastSeen: new Date(point.timeMs).toISOString(),
       up: nowMs - point.timeMs <= UP_MS,
+      crashLoop: null,
     });
     out.set(point.service, list);
   }
@@ -71,10 +73,15 @@ function keptBySupervisor(
   nowMs: number,
 ): Map<string, InstanceSummary[]> {
   const out = new Map<string, InstanceSummary[]>();
-  for (const reports of groupBy(
-    readings.points(METRIC.processPid),
-    (p) => `${p.service}\u0000${p.instance}`,
-  ).values()) {
+  const bySupervisor = (p: StoredPoint): string => `${p.service}\u0000${p.instance}`;
+  const whose = (p: StoredPoint): string =>
+    `${String(p.attributes[ATTRIBUTE.service] ?? '')}\u0000${String(p.attributes[ATTRIBUTE.process] ?? '')}`;
+  // The crash-loop and next-start gauges of the same collection, by process and time.
+  const reportKey = (p: StoredPoint): string => `${bySupervisor(p)}\u0000${whose(p)}\u0000${p.timeMs}`;
+  const sameReport = (name: string) => new Map(readings.points(name).map((p) => [reportKey(p), p.value]));
+  const crashLoops = sameReport(METRIC.processCrashLoop);
+  const nextStarts = sameReport(METRIC.processNextStart);
+  for (const reports of groupBy(readings.points(METRIC.processPid), bySupervisor).values()) {
     // One collection's points share its time: the newest time is the last report.
     const newest = reports.reduce((max, p) => Math.max(max, p.timeMs), -Infinity);
     if (nowMs - newest > UP_MS) continue;
@@ -82,6 +89,8 @@ function keptBySupervisor(
       const service = String(point.attributes[ATTRIBUTE.service] ?? '');
       const instance = String(point.attributes[ATTRIBUTE.process] ?? '');
       const own = heard.get(service)?.find((i) => i.instance === instance);
+      const exits = crashLoops.get(reportKey(point)) ?? 0;
+      const nextStart = nextStarts.get(reportKey(point)) ?? 0;
       const list = out.get(service) ?? [];
       // The gauge's value is the pid while the process runs, 0 while it waits to be restarted.
       list.push({
@@ -89,6 +98,8 @@ function keptBySupervisor(
         pid: point.value > 0 ? point.value : null,
         lastSeen: own?.lastSeen ?? null,
         up: point.value > 0,
+        crashLoop:
+          exits > 0 ? { exits, nextTryAt: nextStart > 0 ? new Date(nextStart * 1000).toISOString() : null } : null,
       });
       out.set(service, list);
     }

@@ -27,6 +27,8 @@ const state = (
   restarts,
   startedAt: undefined,
   lastExit: undefined,
+  crashLoop: undefined,
+  nextStartAt: undefined,
   metricsUrl: undefined,
 });
 
@@ -54,6 +56,24 @@ describe('what the console reads of the supervisor: each process it keeps, with 
       { attributes: worker(1), value: 0 },
       { attributes: worker(2), value: 102 },
     ]);
+    // worker-1 in a crash loop, waiting for its next try; worker-2 in none.
+    processes = [
+      {
+        ...state(1, 'restarting', undefined, 3),
+        crashLoop: { since: '2045-01-01T00:00:00.000Z', exits: 3 },
+        nextStartAt: '2045-01-01T00:00:04.000Z',
+      },
+      state(2, 'running', 102),
+    ];
+    expect(await collected('exodus.process.crash_loop')).toEqual([
+      { attributes: worker(1), value: 3 },
+      { attributes: worker(2), value: 0 },
+    ]);
+    expect(await collected('exodus.process.next_start')).toEqual([
+      { attributes: worker(1), value: Date.parse('2045-01-01T00:00:04.000Z') / 1000 },
+      { attributes: worker(2), value: 0 },
+    ]);
+    processes = [state(1, 'restarting', undefined, 1), state(2, 'running', 102)];
     expect(await collected('exodus.process.running')).toEqual([
       { attributes: { 'exodus.service': 'exodus-worker' }, value: 1 },
     ]);

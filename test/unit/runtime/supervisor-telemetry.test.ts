@@ -10,6 +10,8 @@ const worker = (restarts: number, pid: number | undefined): ProcessState => ({
   restarts,
   startedAt: undefined,
   lastExit: undefined,
+  crashLoop: undefined,
+  nextStartAt: undefined,
   metricsUrl: undefined,
 });
 
@@ -39,6 +41,20 @@ describe('the supervisor reports what it does as events', () => {
         level: 40,
       }),
       expect.objectContaining({ event: 'process.restarted', ...whose, childPid: 102, restarts: 1, level: 30 }),
+    ]);
+  });
+
+  it('a crash loop once, as an error with its exits and the wait; its end; a planned stop, never an exit', () => {
+    const logs = new LogCapture();
+    const logger = createLogger('supervisor', 'info', logs);
+    reportSupervisorEvent(logger, { kind: 'crash-loop', state: worker(3, undefined), exits: 3, restartInMs: 2000 });
+    reportSupervisorEvent(logger, { kind: 'crash-loop-ended', state: worker(5, 103) });
+    reportSupervisorEvent(logger, { kind: 'stopped', state: worker(5, undefined), code: 0, signal: null });
+    const whose = { 'exodus.service': 'exodus-worker', 'exodus.process': 'worker-2' };
+    expect(logs.lines()).toEqual([
+      expect.objectContaining({ event: 'process.crash_loop', ...whose, exits: 3, restartInMs: 2000, level: 50 }),
+      expect.objectContaining({ event: 'process.crash_loop_ended', ...whose, level: 30 }),
+      expect.objectContaining({ event: 'process.stopped', ...whose, code: 0, signal: null, level: 30 }),
     ]);
   });
 });

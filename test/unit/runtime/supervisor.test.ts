@@ -3,7 +3,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  CRASH_LOOP_EXITS,
   DataDirBusyError,
+  lastSupervisorState,
   lockDataDir,
   Supervisor,
   type Backlog,
@@ -58,7 +60,7 @@ afterEach(async () => {
 function supervise(
   dir: string,
   specs: ProcessSpec[],
-  options: { killAfterMs?: number } = {},
+  options: { killAfterMs?: number; stableAfterMs?: number } = {},
 ): { supervisor: Supervisor; events: SupervisorEvent[] } {
   const events: SupervisorEvent[] = [];
   const supervisor = new Supervisor(specs, {
@@ -85,6 +87,45 @@ describe('Supervisor', () => {
     expect(delays.slice(0, 4)).toEqual([500, 1000, 2000, 4000]);
     const exit = events.find((e) => e.kind === 'exited');
     expect(exit?.kind === 'exited' ? exit.code : undefined).toBe(3);
+  });
+
+  it('names a crash loop once, after three exits in a row each soon after its start, with the next try; the state file says it too', async () => {
+    const dir = tempDir();
+    const { supervisor, events } = supervise(dir, [child(dir, 'worker', 'consumer', 'crash')]);
+    await waitFor(
+      () => events.filter((e) => e.kind === 'exited').length >= 4,
+      20_000,
+      'the crashing child was not restarted four times',
+    );
+    const loops = events.filter((e) => e.kind === 'crash-loop');
+    expect(loops).toHaveLength(1);
+    expect(loops[0]).toMatchObject({ exits: CRASH_LOOP_EXITS, restartInMs: 250 * 2 ** CRASH_LOOP_EXITS });
+    // The loop began at the third exit in a row, not before.
+    const exitsBefore = events.indexOf(loops[0] as SupervisorEvent);
+    expect(events.slice(0, exitsBefore).filter((e) => e.kind === 'exited')).toHaveLength(CRASH_LOOP_EXITS);
+    const state = supervisor.processes()[0];
+    expect(state?.crashLoop?.exits).toBeGreaterThanOrEqual(CRASH_LOOP_EXITS);
+    const saved = lastSupervisorState(dir)?.processes[0];
+    expect(saved?.crashLoop?.exits).toBeGreaterThanOrEqual(CRASH_LOOP_EXITS);
+    if (saved?.status === 'restarting') expect(Date.parse(saved.nextStartAt ?? '')).toBeGreaterThan(Date.now() - 5000);
+  });
+
+  it('ends a crash loop once the process stays up; a planned stop is an event of its own, not an exit', async () => {
+    const dir = tempDir();
+    // Crashes its first three starts (counted in a file), then stays up.
+    const count = join(dir, 'starts');
+    const script = `const fs = require('fs'); const n = fs.existsSync(${JSON.stringify(count)}) ? Number(fs.readFileSync(${JSON.stringify(count)}, 'utf8')) : 0; fs.writeFileSync(${JSON.stringify(count)}, String(n + 1)); if (n < 3) process.exit(3); process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000);`;
+    const { supervisor, events } = supervise(
+      dir,
+      [{ service: 'worker', replica: 1, command: process.execPath, args: ['-e', script], role: 'consumer' }],
+      { stableAfterMs: 1000 },
+    );
+    await waitFor(() => events.some((e) => e.kind === 'crash-loop-ended'), 30_000, 'the crash loop never ended');
+    expect(events.filter((e) => e.kind === 'crash-loop')).toHaveLength(1);
+    expect(supervisor.processes()[0]?.crashLoop).toBeUndefined();
+    await supervisor.stop({ drainTimeoutMs: 0 });
+    expect(events.at(-1)).toMatchObject({ kind: 'stopped', signal: null, code: 0 });
+    expect(events.filter((e) => e.kind === 'exited')).toHaveLength(3);
   });
 
   it('stops in one order: the door, then the consumers once the backlog is empty, the observers last; SIGTERM, never SIGKILL', async () => {

@@ -19,7 +19,11 @@ const KNOWN_KINDS = [
   'wish.injection_attempt',
 ];
 /** Kinds an operator must not miss: highlighted. */
-const NOTABLE = new Set(['process.exited', 'message.dead_lettered', 'wish.injection_attempt']);
+const NOTABLE = new Set(['process.exited', 'process.crash_loop', 'message.dead_lettered', 'wish.injection_attempt']);
+/** Events that end a process: they link to its logs in the seconds before. */
+const ENDINGS = new Set(['process.exited', 'process.crash_loop']);
+/** How far back from an exit its logs link looks. */
+const BEFORE_EXIT_MS = 10_000;
 const INJECTION = 'wish.injection_attempt';
 /** Detail keys that name the evacuee (the log line's field, or the attribute's name). */
 const EVACUEE_KEY = /^(exodus\.)?evacuee(\.id|Id)$/;
@@ -93,6 +97,7 @@ function eventRow(event: EventView): HTMLTableRowElement {
   const wish = entries.find(([key]) => WISH_KEY.test(key));
   const key = `${event.time}|${event.kind}|${event.process}`;
   const injection = event.kind === INJECTION && evacuee !== undefined;
+  const ended = ENDINGS.has(event.kind) ? event.detail['exodus.process'] : undefined;
   return h(
     'tr',
     {
@@ -116,6 +121,7 @@ function eventRow(event: EventView): HTMLTableRowElement {
         event.traceId === null ? null : traceLink(event.traceId, `trace:${key}`),
         event.traceId !== null && wish !== undefined ? ' ' : null,
         wish === undefined ? null : wishLink(attributeText(wish[1]), `wish:${key}`),
+        ended === undefined ? null : logsBeforeLink(attributeText(ended), event.time, `logs:${key}`),
       ],
       'nowrap',
     ),
@@ -124,6 +130,16 @@ function eventRow(event: EventView): HTMLTableRowElement {
 
 function traceLink(traceId: string, key: string): HTMLAnchorElement {
   return link(hrefOf('traces', { trace: traceId }), `trace ${shortId(traceId)}`, { key, label: `Trace ${traceId}` });
+}
+
+/** The process's own log lines in the seconds before it ended: why it exited is usually there. */
+function logsBeforeLink(process: string, time: string, key: string): HTMLAnchorElement {
+  const half = BEFORE_EXIT_MS / 2;
+  const around = new Date(Date.parse(time) - half).toISOString();
+  return link(hrefOf('logs', { instance: process, around, window: `${half / 1000}s` }), 'logs before', {
+    key,
+    label: `Logs of ${process} in the ${BEFORE_EXIT_MS / 1000} s before`,
+  });
 }
 
 function wishLink(wishId: string, key: string): HTMLAnchorElement {

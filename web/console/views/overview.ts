@@ -145,8 +145,17 @@ function serviceRow(service: ServiceSummary, openInstances: Set<string>): HTMLTa
   const { running, wanted } = service;
   // Down: nothing runs, or fewer than the supervisor wants. Said in words, not only in red.
   const short = wanted !== null && running < wanted;
-  const down = running === 0 || short;
-  const state = running === 0 ? 'down' : short ? `${wanted - running} missing` : '';
+  const looping = service.instances.filter((instance) => instance.crashLoop !== null).length;
+  const down = running === 0 || short || looping > 0;
+  // A crash loop is named: a restart loop must never look like a few flat restarts.
+  const state =
+    looping > 0
+      ? `crash loop (${looping === 1 ? 'one process' : `${looping} processes`})`
+      : running === 0
+        ? 'down'
+        : short
+          ? `${wanted - running} missing`
+          : '';
   const latency = service.latencyMs;
   return h(
     'tr',
@@ -201,6 +210,13 @@ function instanceItem(instance: InstanceSummary, supervised: boolean): HTMLLIEle
     h('span', { class: 'mono' }, instance.instance),
     instance.pid === null ? '' : h('span', { class: 'pid' }, ` pid ${instance.pid}`),
     h('span', { class: 'state' }, state),
+    instance.crashLoop === null
+      ? ''
+      : h(
+          'span',
+          { class: 'crash-loop warn' },
+          ` · crash loop: ${instance.crashLoop.exits} exits in a row, backing off${instance.crashLoop.nextTryAt === null ? '' : `, next try ${clockTime(instance.crashLoop.nextTryAt)}`}`,
+        ),
     instance.lastSeen === null ? ' · sends no telemetry' : ` · last seen ${clockTime(instance.lastSeen)}`,
   );
 }
