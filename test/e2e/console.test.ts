@@ -321,6 +321,20 @@ describe.skipIf(skip)('the ops console in a real browser, on a running system', 
       );
       expect(await line.first().textContent()).toMatch(/dead-letter/);
       await screenshot(page, 'console-logs-around-error');
+
+      // From the worker's warnings (asked for by its short name), "±3 s" keeps the worker filter and
+      // marks the line it came from; one click widens to every service.
+      await page.goto(`${consoleUrl}/#/logs?service=worker&level=warn`);
+      const warning = page.locator('table[aria-label="Logs"] tr[data-service="exodus-worker"] a.around-link').first();
+      await warning.waitFor({ timeout: LOADED_MS });
+      await warning.click();
+      await expect.poll(() => page.url(), POLL).toMatch(/#\/logs\?service=worker&around=/);
+      await expect.poll(() => page.locator('table[aria-label="Logs"] tr.at-anchor').count(), POLL).toBe(1);
+      expect(
+        await page.locator('table[aria-label="Logs"] tr[data-service]:not([data-service="exodus-worker"])').count(),
+      ).toBe(0);
+      await page.locator('#logs-summary a.widen-link').click();
+      await expect.poll(() => page.url(), POLL).not.toContain('service=');
     },
     TEST_MS,
   );

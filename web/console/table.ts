@@ -45,9 +45,9 @@ export function emptyRow(columns: number, text: string): HTMLTableRowElement {
 /** The table body's rows: one per item, or the one row that says there are none. */
 export function rowsOf<T>(
   items: readonly T[],
-  render: (item: T) => HTMLTableRowElement,
+  render: (item: T, index: number) => HTMLTableRowElement,
   columns: number,
   emptyText: string,
 ): HTMLTableRowElement[] {
-  return items.length === 0 ? [emptyRow(columns, emptyText)] : items.map(render);
+  return items.length === 0 ? [emptyRow(columns, emptyText)] : items.map((item, i) => render(item, i));
 }

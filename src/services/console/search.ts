@@ -1,5 +1,6 @@
 import type { StoredLog, StoredSpan, TelemetryStore } from '../../ports/index.js';
-import { ATTRIBUTE } from '../../runtime/index.js';
+import { ATTRIBUTE, serviceNameOf } from '../../runtime/index.js';
+import { SERVICES } from '../names.js';
 import {
   LOG_LEVELS,
   type EventView,
@@ -35,7 +36,7 @@ export function searchTraces(store: TelemetryStore, search: TraceSearch): TraceV
       : store.findTraceIds({
           wishId: search.wish,
           evacueeId: search.evacuee,
-          service: search.service,
+          service: otelServiceName(search.service),
           statusCode: search.status === undefined ? undefined : STATUS.indexOf(search.status),
           minDurationMs: search.minDurationMs,
           limit: search.limit,
@@ -126,7 +127,7 @@ export interface LogSearch {
 export function searchLogs(store: TelemetryStore, search: LogSearch): LogLine[] {
   return store
     .logs({
-      service: search.service,
+      service: otelServiceName(search.service),
       instance: search.instance,
       minSeverity: search.level === undefined ? undefined : SEVERITY_FLOOR[search.level],
       words: search.q?.split(/\s+/).filter((word) => word !== ''),
@@ -171,4 +172,12 @@ export function searchEvents(
         traceId: log.traceId,
       };
     });
+}
+
+/**
+ * A service as the telemetry names it: `worker` (as every CLI verb and the supervisor say it) is
+ * `exodus-worker`; a name given whole (or another sender's) is kept.
+ */
+export function otelServiceName(service: string | undefined): string | undefined {
+  return service !== undefined && (SERVICES as readonly string[]).includes(service) ? serviceNameOf(service) : service;
 }

@@ -14,6 +14,11 @@ const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 const WINDOWS = ['1s', '3s', '10s', '30s', '1m', '5m'] as const;
 /** The window a line's "±3 s" link opens. */
 const CONTEXT_WINDOW = '3s';
+/**
+ * What a "±3 s" link keeps of the filters it came from: whose lines and which words. The level and
+ * the trace are dropped: the context of a warning is the lines around it, whatever they say.
+ */
+const KEPT_AROUND = ['service', 'instance', 'q'] as const;
 
 const COLUMNS = ['Time (UTC)', 'Service', 'Instance', 'Level', 'Message', 'Attributes', 'Go to'].map((label) => ({
   label,
@@ -78,18 +83,33 @@ export function logsView({ status }: ViewContext): View {
       const query = queryOf(params, PARAMS);
       const around = query.get('around');
       const live = around === null;
-      summary.textContent = live
-        ? 'Latest lines, oldest first; refreshes every 2 s.'
-        : `Lines within ±${query.get('window') ?? 'the default window'} of ${around}, oldest first.`;
+      const kept = KEPT_AROUND.filter((name) => query.get(name) !== null);
+      summary.replaceChildren(
+        live
+          ? 'Latest lines, oldest first; refreshes every 2 s.'
+          : `Lines within ±${query.get('window') ?? 'the default window'} of ${around}, oldest first.`,
+        ...(around === null || kept.length === 0
+          ? []
+          : [
+              ` Only ${kept.map((name) => `${name} ${query.get(name) ?? ''}`).join(', ')}: `,
+              link(hrefOf('logs', { around, window: query.get('window') ?? undefined }), 'every service', {
+                class: 'widen-link',
+              }),
+              '.',
+            ]),
+      );
       poller?.stop();
       poller = poll({
         intervalMs: live ? REFRESH_MS : null,
         task: async (signal) => {
           const { logs: lines } = await api.logs(query, signal);
+          // The line a "±3 s" link came from: the first at that very time, marked and brought into view.
+          const anchor = around === null ? -1 : lines.findIndex((line) => line.time === around);
           replaceKeepingFocus(
             logs.body,
-            ...rowsOf(lines, (line) => logRow(line, around), COLUMNS.length, 'No lines match.'),
+            ...rowsOf(lines, (line, i) => logRow(line, i === anchor, query), COLUMNS.length, 'No lines match.'),
           );
+          logs.body.querySelector('tr.at-anchor')?.scrollIntoView({ block: 'center' });
           status.refreshed('Logs');
         },
         onError: (error) => status.failed('logs', error, live),
@@ -99,7 +119,7 @@ export function logsView({ status }: ViewContext): View {
   };
 }
 
-function logRow(line: LogLine, around: string | null): HTMLTableRowElement {
+function logRow(line: LogLine, isAnchor: boolean, query: URLSearchParams): HTMLTableRowElement {
   const notable = line.level === 'warn' || line.level === 'error' || line.level === 'fatal';
   const severity = line.level === 'warn' ? 'level-warn' : notable ? 'level-error' : '';
   // The same line keeps its focus key across refreshes, though older lines scroll out of the tail.
@@ -107,9 +127,12 @@ function logRow(line: LogLine, around: string | null): HTMLTableRowElement {
   return h(
     'tr',
     {
-      // The line at the very time asked about (a "±3 s" link's own line) is marked.
-      class: [severity, around !== null && line.time === around ? 'at-anchor' : ''].join(' ').trim(),
-      attrs: { 'data-level': line.level, 'data-service': line.service },
+      class: [severity, isAnchor ? 'at-anchor' : ''].join(' ').trim(),
+      attrs: {
+        'data-level': line.level,
+        'data-service': line.service,
+        ...(isAnchor ? { 'aria-current': 'true' } : {}),
+      },
     },
     cell(h('time', { attrs: { datetime: line.time, title: line.time } }, clockTime(line.time)), 'mono nowrap'),
     cell(line.service, 'mono nowrap'),
@@ -121,7 +144,7 @@ function logRow(line: LogLine, around: string | null): HTMLTableRowElement {
       [
         line.traceId === null ? null : traceLink(line.traceId, `trace:${key}`),
         line.traceId !== null && notable ? ' ' : null,
-        notable ? aroundLink(line.time, `around:${key}`) : null,
+        notable ? aroundLink(line.time, `around:${key}`, query) : null,
       ],
       'nowrap',
     ),
@@ -136,8 +159,9 @@ function traceLink(traceId: string, key: string): HTMLAnchorElement {
   });
 }
 
-/** Every service's lines around `time`: the context of a warning is often another service's line. */
-function aroundLink(time: string, key: string): HTMLAnchorElement {
-  const href = hrefOf('logs', { around: time, window: CONTEXT_WINDOW });
-  return link(href, '±3 s', { key, class: 'around-link', label: `All lines within 3 s of ${time}` });
+/** The lines around `time`, with the filters it came from kept (whose lines, which words); the summary widens to every service. */
+function aroundLink(time: string, key: string, query: URLSearchParams): HTMLAnchorElement {
+  const kept = Object.fromEntries(KEPT_AROUND.map((name) => [name, query.get(name) ?? undefined]));
+  const href = hrefOf('logs', { ...kept, around: time, window: CONTEXT_WINDOW });
+  return link(href, '±3 s', { key, class: 'around-link', label: `Lines within 3 s of ${time}` });
 }
