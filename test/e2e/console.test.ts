@@ -325,6 +325,14 @@ describe.skipIf(skip)('the ops console in a real browser, on a running system', 
       // From the worker's warnings (asked for by its short name), "±3 s" keeps the worker filter and
       // marks the line it came from; one click widens to every service.
       await page.goto(`${consoleUrl}/#/logs?service=worker&level=warn`);
+      // The filters offer what the console has seen: the short and the telemetry names, and each process.
+      await expect
+        .poll(
+          () => page.locator('#logs-services option').evaluateAll((os) => os.map((o) => o.getAttribute('value'))),
+          POLL,
+        )
+        .toEqual(expect.arrayContaining(['worker', 'exodus-worker', 'frontend']));
+      expect(await page.locator('#logs-instances option[value="worker-2"]').count()).toBe(1);
       const warning = page.locator('table[aria-label="Logs"] tr[data-service="exodus-worker"] a.around-link').first();
       await warning.waitFor({ timeout: LOADED_MS });
       await warning.click();

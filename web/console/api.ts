@@ -3,6 +3,7 @@ import type {
   LogsResponse,
   Overview,
   ResourcesResponse,
+  ServicesResponse,
   SlosResponse,
   TracesResponse,
 } from '../../src/services/console/api-shapes.js';
@@ -62,6 +63,7 @@ async function problemText(response: Response): Promise<string> {
 export const api = {
   overview: (signal: AbortSignal): Promise<Overview> => getJson('overview', new URLSearchParams(), signal),
   slos: (signal: AbortSignal): Promise<SlosResponse> => getJson('slos', new URLSearchParams(), signal),
+  services: (signal: AbortSignal): Promise<ServicesResponse> => getJson('services', new URLSearchParams(), signal),
   resources: (signal: AbortSignal): Promise<ResourcesResponse> => getJson('resources', new URLSearchParams(), signal),
   traces: (query: URLSearchParams, signal: AbortSignal): Promise<TracesResponse> => getJson('traces', query, signal),
   logs: (query: URLSearchParams, signal: AbortSignal): Promise<LogsResponse> => getJson('logs', query, signal),

@@ -5,6 +5,7 @@ import { buttons, fillForm, onSubmit, queryOf, selectField, textField } from '..
 import { clockTime, compactAttributes, shortId } from '../format.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
 import { hrefOf } from '../router.js';
+import { seenLists } from '../seen.js';
 import { cell, dataTable, rowsOf } from '../table.js';
 import type { View, ViewContext } from './view.js';
 
@@ -29,11 +30,12 @@ const COLUMNS = ['Time (UTC)', 'Service', 'Instance', 'Level', 'Message', 'Attri
  * which loads once: a window in the past does not change.
  */
 export function logsView({ status }: ViewContext): View {
+  const seen = seenLists('logs');
   const form = h(
     'form',
     { class: 'filters', attrs: { role: 'search', 'aria-label': 'Log filter' } },
-    textField({ id: 'log-service', name: 'service', label: 'Service', mono: true }),
-    textField({ id: 'log-instance', name: 'instance', label: 'Instance', mono: true }),
+    textField({ id: 'log-service', name: 'service', label: 'Service', mono: true, list: 'logs-services' }),
+    textField({ id: 'log-instance', name: 'instance', label: 'Instance', mono: true, list: 'logs-instances' }),
     selectField({
       id: 'log-level',
       name: 'level',
@@ -65,6 +67,8 @@ export function logsView({ status }: ViewContext): View {
     { class: 'view logs' },
     h('h2', { attrs: { tabindex: '-1' } }, 'Logs'),
     form,
+    seen.services,
+    seen.instances,
     h('div', { class: 'summary-line' }, summary),
     h('div', { class: 'scroll' }, logs.table),
   );
@@ -80,6 +84,10 @@ export function logsView({ status }: ViewContext): View {
     root,
     show: (params) => {
       fillForm(form, params);
+      void api.services(new AbortController().signal).then(
+        (services) => seen.fill(services),
+        () => undefined,
+      );
       const query = queryOf(params, PARAMS);
       const around = query.get('around');
       const live = around === null;

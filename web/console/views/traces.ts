@@ -5,6 +5,7 @@ import { buttons, fillForm, onSubmit, selectField, textField } from '../form.js'
 import { dateTime, duration, shortId } from '../format.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
 import { hrefOf } from '../router.js';
+import { seenLists } from '../seen.js';
 import { renderSpanDetails } from '../span-details.js';
 import { cell, dataTable, rowsOf } from '../table.js';
 import { renderWaterfall } from '../waterfall.js';
@@ -37,13 +38,14 @@ const STATUSES = [
  * again ("Refresh"), so rows never move under the keyboard or the eye.
  */
 export function tracesView({ status }: ViewContext): View {
+  const seen = seenLists('traces');
   const form = h(
     'form',
     { class: 'filters', attrs: { role: 'search', 'aria-label': 'Trace search' } },
     textField({ id: 'trace-wish', name: 'wish', label: 'Wish id', mono: true, size: 'wide' }),
     textField({ id: 'trace-evacuee', name: 'evacuee', label: 'Evacuee id', mono: true }),
     textField({ id: 'trace-id', name: 'trace', label: 'Trace id', mono: true, size: 'wide' }),
-    textField({ id: 'trace-service', name: 'service', label: 'Service', mono: true }),
+    textField({ id: 'trace-service', name: 'service', label: 'Service', mono: true, list: 'traces-services' }),
     selectField({ id: 'trace-status', name: 'status', label: 'Status', choices: STATUSES }),
     textField({
       id: 'trace-min-duration',
@@ -73,6 +75,7 @@ export function tracesView({ status }: ViewContext): View {
     { class: 'view traces' },
     h('h2', { attrs: { tabindex: '-1' } }, 'Traces'),
     form,
+    seen.services,
     h('div', { class: 'summary-line' }, summary, refresh),
     h('div', { class: 'scroll' }, list.table),
     detail,
@@ -118,6 +121,10 @@ export function tracesView({ status }: ViewContext): View {
       const openedNow = next.get(OPEN) !== null && next.get(OPEN) !== params.get(OPEN);
       params = next;
       fillForm(form, params);
+      void api.services(new AbortController().signal).then(
+        (services) => seen.fill(services),
+        () => undefined,
+      );
       const query = apiQuery(params);
       const live = query.size === 0 && params.get(OPEN) === null;
       summary.textContent = describe(params, live);
