@@ -15,7 +15,7 @@ export default defineConfig({
     include: [
       'test/unit/**/*.test.ts',
       'test/contract/**/*.test.ts',
-      'test/integration/{api,front-door,pipeline,outage,metrics,nats-unreadable,sqlite-queue-upgrade}.test.ts',
+      'test/integration/{api,audit,front-door,pipeline,outage,metrics,nats-unreadable,sqlite-queue-upgrade}.test.ts',
     ],
   },
 });
