@@ -1,5 +1,6 @@
 import type { StoredPoint } from '../../ports/index.js';
 import { ATTRIBUTE, METRIC } from '../../runtime/index.js';
+import { shortServiceName } from '../names.js';
 import type {
   InstanceResources,
   ResourcesResponse,
@@ -175,7 +176,7 @@ export function suggestionsFor(service: ServiceResources): Suggestion[] {
       rule: 'add-a-process',
       processes,
       suggested: processes + 1,
-      text: `${shortName(service.service)}: ${why} — add a process (${processes} → ${processes + 1})`,
+      text: `${shortServiceName(service.service)}: ${why} — add a process (${processes} → ${processes + 1})`,
     });
   } else if (processes >= 2 && needed < processes) {
     out.push({
@@ -183,7 +184,7 @@ export function suggestionsFor(service: ServiceResources): Suggestion[] {
       rule: 'fewer-would-do',
       processes,
       suggested: needed,
-      text: `${shortName(service.service)}: ${processes} processes used at most ${cores(peak)} in the busiest minute of the last 15 (${percent(peak / processes)} of a core each) — ${needed} would do`,
+      text: `${shortServiceName(service.service)}: ${processes} processes used at most ${cores(peak)} in the busiest minute of the last 15 (${percent(peak / processes)} of a core each) — ${needed} would do`,
     });
   }
   if (heap !== null && heap > RULES.HEAP_SHARE)
@@ -192,7 +193,7 @@ export function suggestionsFor(service: ServiceResources): Suggestion[] {
       rule: 'heap-near-its-limit',
       processes,
       suggested: processes,
-      text: `${shortName(service.service)}: a process's heap reached ${percent(heap)} of its limit — give it more memory (--max-old-space-size) or look for what grows`,
+      text: `${shortServiceName(service.service)}: a process's heap reached ${percent(heap)} of its limit — give it more memory (--max-old-space-size) or look for what grows`,
     });
   return out;
 }
@@ -208,5 +209,3 @@ const maxOrNull = (values: readonly (number | null)[]): number | null => {
 };
 const percent = (share: number): string => `${Math.round(share * 100)} %`;
 const cores = (n: number): string => `${n < 0.1 ? n.toFixed(3) : n.toFixed(2)} cores`;
-/** `exodus-worker` → `worker`: how the CLI and an operator name it. */
-const shortName = (service: string): string => service.replace(/^exodus-/, '');

@@ -31,6 +31,11 @@ const COLUMNS = ['Time (UTC)', 'Service', 'Instance', 'Level', 'Message', 'Attri
  */
 export function logsView({ status }: ViewContext): View {
   const seen = seenLists('logs');
+  // Once per visit to the view, not on every filter: what was seen changes slowly.
+  void api.services(new AbortController().signal).then(
+    (services) => seen.fill(services),
+    () => undefined,
+  );
   const form = h(
     'form',
     { class: 'filters', attrs: { role: 'search', 'aria-label': 'Log filter' } },
@@ -84,10 +89,6 @@ export function logsView({ status }: ViewContext): View {
     root,
     show: (params) => {
       fillForm(form, params);
-      void api.services(new AbortController().signal).then(
-        (services) => seen.fill(services),
-        () => undefined,
-      );
       const query = queryOf(params, PARAMS);
       const around = query.get('around');
       const live = around === null;

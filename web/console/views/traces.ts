@@ -39,6 +39,11 @@ const STATUSES = [
  */
 export function tracesView({ status }: ViewContext): View {
   const seen = seenLists('traces');
+  // Once per visit to the view, not on every filter: what was seen changes slowly.
+  void api.services(new AbortController().signal).then(
+    (services) => seen.fill(services),
+    () => undefined,
+  );
   const form = h(
     'form',
     { class: 'filters', attrs: { role: 'search', 'aria-label': 'Trace search' } },
@@ -121,10 +126,6 @@ export function tracesView({ status }: ViewContext): View {
       const openedNow = next.get(OPEN) !== null && next.get(OPEN) !== params.get(OPEN);
       params = next;
       fillForm(form, params);
-      void api.services(new AbortController().signal).then(
-        (services) => seen.fill(services),
-        () => undefined,
-      );
       const query = apiQuery(params);
       const live = query.size === 0 && params.get(OPEN) === null;
       summary.textContent = describe(params, live);
