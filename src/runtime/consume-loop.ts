@@ -1,5 +1,6 @@
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { Delivery, Queue } from '../ports/index.js';
+import { DependencyWatch } from './dependency-watch.js';
 import { errorType, messagingAttributes, messagingMetrics, secondsSince } from './messaging-metrics.js';
 import { processDelivery, type DeliveryProcessing } from './process-delivery.js';
 import { tracer } from './telemetry.js';
@@ -7,7 +8,7 @@ import { tracer } from './telemetry.js';
 export type { MessageHandler } from './process-delivery.js';
 
 /** The loop's settings: how each message is handled (process-delivery.ts), and how the queue is polled. */
-export interface ConsumeOptions extends Omit<DeliveryProcessing, 'queue' | 'holding' | 'stopping'> {
+export interface ConsumeOptions extends Omit<DeliveryProcessing, 'queue' | 'holding' | 'stopping' | 'outages'> {
   readonly queue: Queue;
   readonly batchSize: number;
   readonly leaseMs: number;
@@ -38,12 +39,16 @@ export class ConsumeLoop {
 
   /** The messaging attributes of this loop's spans and metrics, the same for every batch and message. */
   private readonly attributes: { readonly receive: Record<string, string>; readonly process: Record<string, string> };
+  /** Names a dependency outage the moment this loop starts holding messages for it. */
+  private readonly outages: DependencyWatch;
 
   constructor(private readonly options: ConsumeOptions) {
     this.attributes = {
       receive: messagingAttributes(options.queue.name, 'receive'),
       process: messagingAttributes(options.queue.name, 'process'),
     };
+    this.outages = new DependencyWatch({ queue: options.queue.name, logger: options.logger });
+    this.outages.observe();
   }
 
   start(): void {
@@ -146,7 +151,7 @@ export class ConsumeLoop {
   private process(delivery: Delivery): Promise<void> {
     return processDelivery(
       delivery,
-      { ...this.options, holding: () => this.running, stopping: this.stopping.signal },
+      { ...this.options, holding: () => this.running, stopping: this.stopping.signal, outages: this.outages },
       this.attributes.process,
     );
   }

@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PermanentError, TransientError } from '../domain/index.js';
 import type { Delivery, Envelope } from '../ports/index.js';
 import { backoffMs } from './backoff.js';
+import { dependencyOf, type DependencyWatch } from './dependency-watch.js';
 import type { Logger } from './logger.js';
 import { errorType, messagingAttributes, messagingMetrics, secondsSince } from './messaging-metrics.js';
 import { EVENT } from './telemetry-names.js';
@@ -31,6 +32,8 @@ export interface DeliveryProcessing {
   readonly holding: () => boolean;
   /** Cuts short the backoff of a held message (the loop stops; the invocation must end). */
   readonly stopping: AbortSignal;
+  /** Told when a message is held for a dependency and when it is through (the outage's events). */
+  readonly outages?: DependencyWatch;
 }
 
 /**
@@ -124,24 +127,33 @@ export async function processDelivery(
 /** Runs the handler; while it fails with `TransientError` (and `holding()`), backs off and runs it again. */
 async function handleHoldingThroughOutages(delivery: Delivery, how: DeliveryProcessing): Promise<void> {
   const { queue, handler, logger, retryBaseMs, retryMaxMs } = how;
-  for (let held = 1; ; held++) {
-    try {
-      await handler(delivery.message);
-      // Stryker disable all: log only (the message was handled either way)
-      if (held > 1)
-        logger.info({ queue: queue.name, messageId: delivery.message.id, held }, 'dependency back; message handled');
-      // Stryker restore all
-      return;
-    } catch (error) {
-      if (!(error instanceof TransientError) || !how.holding()) throw error;
-      const delayMs = backoffMs(held, retryBaseMs, retryMaxMs);
-      // One line when the outage starts, then one per doubling: a batch of 256 held messages must not flood the log.
-      if ((held & (held - 1)) === 0)
-        logger.warn(
-          { queue: queue.name, messageId: delivery.message.id, held, delayMs, code: error.code, err: error },
-          'dependency unavailable; holding the message',
-        );
-      await delay(delayMs, undefined, { signal: how.stopping }).catch(() => undefined);
+  let heldFor: string | undefined;
+  try {
+    for (let held = 1; ; held++) {
+      try {
+        await handler(delivery.message);
+        // Stryker disable all: log only (the message was handled either way)
+        if (held > 1)
+          logger.info({ queue: queue.name, messageId: delivery.message.id, held }, 'dependency back; message handled');
+        // Stryker restore all
+        return;
+      } catch (error) {
+        if (!(error instanceof TransientError) || !how.holding()) throw error;
+        if (heldFor === undefined) {
+          heldFor = dependencyOf(error.code);
+          how.outages?.hold(heldFor);
+        }
+        const delayMs = backoffMs(held, retryBaseMs, retryMaxMs);
+        // One line when the outage starts, then one per doubling: a batch of 256 held messages must not flood the log.
+        if ((held & (held - 1)) === 0)
+          logger.warn(
+            { queue: queue.name, messageId: delivery.message.id, held, delayMs, code: error.code, err: error },
+            'dependency unavailable; holding the message',
+          );
+        await delay(delayMs, undefined, { signal: how.stopping }).catch(() => undefined);
+      }
     }
+  } finally {
+    if (heldFor !== undefined) how.outages?.release(heldFor);
   }
 }

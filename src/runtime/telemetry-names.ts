@@ -25,6 +25,8 @@ export const METRIC = {
   /** Per process kept: when it is started again (unix seconds) while it waits to be; 0 otherwise. */
   processNextStart: 'exodus.process.next_start',
   refusedRequests: 'exodus.http.server.refused_requests',
+  /** Per consumer and dependency (`exodus.dependency`): messages held now because that dependency is away. */
+  dependencyHeld: 'exodus.dependency.held_messages',
   /** Every process reports it: how the console knows a process is alive. */
   memory: 'process.memory.usage',
   /** CPU seconds used, by `cpu.mode` (user, system): a counter, so its rate is cores used. */
@@ -43,6 +45,8 @@ export const ATTRIBUTE = {
   destination: 'exodus.destination',
   wishId: 'exodus.wish.id',
   evacueeId: 'exodus.evacuee.id',
+  /** What a consumer waits for: `postgres`, `sqlite`, `nats`, `dynamodb`… (runtime/dependency-watch.ts). */
+  dependency: 'exodus.dependency',
 } as const;
 
 /** Event kinds: a log line with `event: <kind>` becomes a log record with `event.name` = kind. */
@@ -61,4 +65,8 @@ export const EVENT = {
   injectionAttempt: 'wish.injection_attempt',
   /** `exodus chaos` began or ended a fault (`fault`, `target`, `phase`: started / ended). */
   chaosFault: 'chaos.fault',
+  /** A consumer began holding messages because a dependency is away (`dependency`, `queue`, `held`). */
+  dependencyUnavailable: 'dependency.unavailable',
+  /** The last held message went through (`dependency`, `queue`, `heldPeak`, `outageMs`). */
+  dependencyAvailable: 'dependency.available',
 } as const;

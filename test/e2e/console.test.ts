@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeStoreUnavailable } from '../../src/engines/chaos.js';
 import { openMessaging } from '../../src/engines/index.js';
 import { QUEUES, type Envelope } from '../../src/ports/index.js';
 import {
@@ -343,6 +344,59 @@ describe.skipIf(skip)('the ops console in a real browser, on a running system', 
       ).toBe(0);
       await page.locator('#logs-summary a.widen-link').click();
       await expect.poll(() => page.url(), POLL).not.toContain('service=');
+    },
+    TEST_MS,
+  );
+
+  it(
+    "a store outage is named at once: a dependency.unavailable event, the worker's row says what it waits for; then available",
+    async () => {
+      const outage = await makeStoreUnavailable(`sqlite:${system.dataDir}`);
+      const lockedAt = Date.now();
+      let restored = false;
+      try {
+        const res = await postWish(system.url, roster[2]?.pass ?? '', { destination: 'europa', message: 'Held.' });
+        expect(res.status).toBe(202);
+        const page = await signedIn('#/events?kind=dependency.unavailable');
+        const row = page.locator('table[aria-label="Events"] tr[data-kind="dependency.unavailable"]').first();
+        await shownAfterAsking(
+          () => row.count(),
+          () => page.reload().then(() => undefined),
+        );
+        expect(await row.textContent()).toMatch(/sqlite/);
+        const [event] = (
+          (await (
+            await fetch(`${consoleUrl}/api/v1/events?kind=dependency.unavailable`, {
+              headers: { authorization: `Bearer ${token}` },
+            })
+          ).json()) as { events: { time: string; service: string; detail: Record<string, unknown> }[] }
+        ).events;
+        // The worker's write gives up on the locked store after a second (it used to wait ten before
+        // anything was said): the event's own time is measured from the lock, the wish's hops included.
+        const toldAfterMs = Date.parse(event?.time ?? '') - lockedAt;
+        console.log(`dependency.unavailable told ${toldAfterMs} ms after the store was locked`);
+        expect(toldAfterMs).toBeLessThan(8_000);
+        expect(event).toMatchObject({ service: 'exodus-worker', detail: { dependency: 'sqlite', queue: 'store' } });
+        await page.goto(`${consoleUrl}/#/overview`);
+        await expect
+          .poll(() => page.textContent('table[aria-label="Services"] tr[data-service="exodus-worker"]'), POLL)
+          .toMatch(/waiting for sqlite \(\d+ held\)/);
+        await screenshot(page, 'console-overview-store-outage');
+        await outage.restore();
+        restored = true;
+        await page.goto(`${consoleUrl}/#/events?kind=dependency.available`);
+        const back = page.locator('table[aria-label="Events"] tr[data-kind="dependency.available"]').first();
+        await shownAfterAsking(
+          () => back.count(),
+          () => page.reload().then(() => undefined),
+        );
+        await page.goto(`${consoleUrl}/#/overview`);
+        await expect
+          .poll(() => page.textContent('table[aria-label="Services"] tr[data-service="exodus-worker"]'), POLL)
+          .not.toMatch(/waiting for/);
+      } finally {
+        if (!restored) await outage.restore();
+      }
     },
     TEST_MS,
   );

@@ -26,7 +26,10 @@ export function openDatabase(file: string, schema: string): Db {
 
 /** How long one attempt at the write lock may block the event loop. */
 const LOCK_WAIT_MS = 2;
-/** How long a write keeps retrying a busy database before it fails as transient. */
+/**
+ * How long a write keeps retrying a busy database before it fails as transient, by default: a
+ * frontend's send behind a 202 would rather wait out a long checkpoint than answer 503.
+ */
 const GIVE_UP_AFTER_MS = 10_000;
 
 /**
@@ -62,7 +65,18 @@ export class WriteBatcher {
   private readonly commitIsolated: { immediate(batch: readonly PendingWrite[]): Outcome[] };
   private readonly commitTogether: { immediate(batch: readonly PendingWrite[]): Outcome[] };
 
-  constructor(private readonly db: Db) {
+  private readonly giveUpAfterMs: number;
+
+  /**
+   * `giveUpAfterMs`: how long a busy database is retried before the writes fail as transient (default
+   * 10 s). Writers that hold their work through a transient failure anyway (consumers) give up sooner,
+   * so an outage is named in a second rather than hidden for ten.
+   */
+  constructor(
+    private readonly db: Db,
+    options: { readonly giveUpAfterMs?: number } = {},
+  ) {
+    this.giveUpAfterMs = options.giveUpAfterMs ?? GIVE_UP_AFTER_MS;
     this.inSavepoint = db.transaction((write: PendingWrite) => write.run(db));
     this.commitIsolated = db.transaction((batch: readonly PendingWrite[]) =>
       batch.map((write): Outcome => {
@@ -115,7 +129,7 @@ export class WriteBatcher {
       }
       outcomes = this.commit(batch);
     } catch (error) {
-      if (isBusy(error) && Date.now() - (batch[0]?.since ?? 0) < GIVE_UP_AFTER_MS) {
+      if (isBusy(error) && Date.now() - (batch[0]?.since ?? 0) < this.giveUpAfterMs) {
         this.pending = batch.concat(this.pending);
         setTimeout(() => this.flush(), 1 + Math.random() * 2);
         return;

@@ -53,12 +53,20 @@ export function openSqliteMessaging(dir: string, options: EngineOptions): Messag
   };
 }
 
+/**
+ * Only consumers (worker, tally) write the store and the read model, and a consumer holds its message
+ * through a transient failure: so a write gives up on a locked database after a second, and the
+ * outage is named then (a `dependency.unavailable` event), not after the queue writers' ten.
+ */
+const STORAGE_GIVE_UP_MS = 1_000;
+
 export function openSqliteStorage(dir: string): StorageEngine {
   const storeDb = openDatabase(join(dir, 'store.db'), STORE_SCHEMA);
   const wallDb = openDatabase(join(dir, 'wall.db'), READ_MODEL_SCHEMA);
+  const writes = { giveUpAfterMs: STORAGE_GIVE_UP_MS };
   return {
-    store: new SqliteWishStore(storeDb, new WriteBatcher(storeDb)),
-    readModel: new SqliteReadModel(wallDb, new WriteBatcher(wallDb)),
+    store: new SqliteWishStore(storeDb, new WriteBatcher(storeDb, writes)),
+    readModel: new SqliteReadModel(wallDb, new WriteBatcher(wallDb, writes)),
     ping: async () => {
       ping(storeDb);
       ping(wallDb);

@@ -81,6 +81,10 @@ const service = objectOf({
     number,
   ),
   latencyMs: latency,
+  waitingFor: described(
+    'dependencies (store, broker) its consumers are holding messages for right now, as they last said (within 30 s): which, and how many messages held',
+    arrayOf(objectOf({ dependency: text, held: number })),
+  ),
   instances: described(
     'where a supervisor keeps the service, its processes (running or waiting to restart); else those heard from',
     arrayOf(instance),

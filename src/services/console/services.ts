@@ -41,6 +41,7 @@ export function servicesOf(readings: Readings, nowMs: number): ServiceSummary[] 
       wanted: supervised === undefined ? null : supervised.length,
       restarts: restarts.get(name)?.value ?? 0,
       ...workOf(readings, name, nowMs),
+      waitingFor: waitingForOf(readings, name, nowMs),
       instances,
     };
   });
@@ -105,6 +106,27 @@ function keptBySupervisor(
     }
   }
   return out;
+}
+
+/**
+ * What the service's consumers hold messages for now: each process's last word (within 30 s) on each
+ * dependency (runtime/dependency-watch.ts), summed over its processes; a dependency held for by none is left out.
+ */
+function waitingForOf(readings: Readings, service: string, nowMs: number): ServiceSummary['waitingFor'] {
+  const held = new Map<string, number>();
+  const lastWord = latest(
+    readings.points(METRIC.dependencyHeld).filter((p) => p.service === service && nowMs - p.timeMs <= UP_MS),
+    (p) =>
+      `${p.instance}\u0000${String(p.attributes[ATTRIBUTE.dependency] ?? '')}\u0000${String(p.attributes['messaging.destination.name'] ?? '')}`,
+  );
+  for (const point of lastWord.values()) {
+    const dependency = String(point.attributes[ATTRIBUTE.dependency] ?? '');
+    held.set(dependency, (held.get(dependency) ?? 0) + point.value);
+  }
+  return [...held.entries()]
+    .filter(([, count]) => count > 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([dependency, count]) => ({ dependency, held: count }));
 }
 
 /**

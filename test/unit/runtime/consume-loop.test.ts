@@ -431,3 +431,52 @@ describe('backoffMs: exponential with full jitter', () => {
     expect(backoffMs(2, 3, 1000, () => 0.5)).toBe(3);
   });
 });
+
+describe('the consume loop names a dependency outage once, at once', () => {
+  it('one dependency.unavailable when its batch starts being held, one dependency.available when all are through', async () => {
+    const messaging = await openMessaging(`sqlite:${tempDir()}`, { maxAttempts: MAX_ATTEMPTS });
+    const queue = messaging.queue('intake');
+    const logs = new LogCapture();
+    const failures = new Map<string, number>();
+    let handled = 0;
+    const loop = new ConsumeLoop({
+      queue,
+      // Each message finds the store away twice, then gets through.
+      handler: async (message) => {
+        const seen = failures.get(message.id) ?? 0;
+        failures.set(message.id, seen + 1);
+        if (seen < 2) throw new TransientError('postgres_unavailable', 'connect ECONNREFUSED');
+        handled++;
+      },
+      logger: createLogger('test', 'info', logs),
+      batchSize: 8,
+      leaseMs: 2000,
+      idleMaxMs: 10,
+      ...RETRY,
+    });
+    try {
+      await queue.send(['a', 'b', 'c', 'd', 'e'].map((id) => envelope(id)));
+      loop.start();
+      await waitFor(async () => handled === 5, 5_000, 'not all handled after the outage');
+      await waitFor(
+        async () => logs.lines().some((line) => line['event'] === 'dependency.available'),
+        5_000,
+        'never said available',
+      );
+      const events = logs.lines().filter((line) => String(line['event']).startsWith('dependency.'));
+      expect(events).toEqual([
+        expect.objectContaining({ event: 'dependency.unavailable', dependency: 'postgres', queue: 'intake', held: 5 }),
+        expect.objectContaining({
+          event: 'dependency.available',
+          dependency: 'postgres',
+          queue: 'intake',
+          heldPeak: 5,
+        }),
+      ]);
+      expect(events[1]?.['outageMs']).toBeGreaterThanOrEqual(0);
+    } finally {
+      await loop.stop();
+      await messaging.close();
+    }
+  });
+});

@@ -13,13 +13,24 @@ const KNOWN_KINDS = [
   'process.started',
   'process.exited',
   'process.restarted',
+  'process.crash_loop',
+  'process.crash_loop_ended',
+  'process.stopped',
   'message.dead_lettered',
+  'dependency.unavailable',
+  'dependency.available',
   'load_shedding.on',
   'load_shedding.off',
   'wish.injection_attempt',
 ];
 /** Kinds an operator must not miss: highlighted. */
-const NOTABLE = new Set(['process.exited', 'process.crash_loop', 'message.dead_lettered', 'wish.injection_attempt']);
+const NOTABLE = new Set([
+  'process.exited',
+  'process.crash_loop',
+  'message.dead_lettered',
+  'wish.injection_attempt',
+  'dependency.unavailable',
+]);
 /** Events that end a process: they link to its logs in the seconds before. */
 const ENDINGS = new Set(['process.exited', 'process.crash_loop']);
 /** How far back from an exit its logs link looks. */

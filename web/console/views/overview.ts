@@ -148,7 +148,7 @@ function serviceRow(service: ServiceSummary, openInstances: Set<string>): HTMLTa
   const looping = service.instances.filter((instance) => instance.crashLoop !== null).length;
   const down = running === 0 || short || looping > 0;
   // A crash loop is named: a restart loop must never look like a few flat restarts.
-  const state =
+  const health =
     looping > 0
       ? `crash loop (${looping === 1 ? 'one process' : `${looping} processes`})`
       : running === 0
@@ -156,6 +156,9 @@ function serviceRow(service: ServiceSummary, openInstances: Set<string>): HTMLTa
         : short
           ? `${wanted - running} missing`
           : '';
+  // A dependency outage is named on the row of whoever is waiting for it, with what it holds.
+  const waiting = service.waitingFor.map(({ dependency, held }) => `waiting for ${dependency} (${count(held)} held)`);
+  const state = [health, ...waiting].filter((part) => part !== '').join(' · ');
   const latency = service.latencyMs;
   return h(
     'tr',
@@ -167,7 +170,7 @@ function serviceRow(service: ServiceSummary, openInstances: Set<string>): HTMLTa
     ),
     cell(
       [`${running} / ${wanted ?? '–'}`, state === '' ? null : h('span', { class: 'state' }, ` · ${state}`)],
-      down ? 'running down' : 'running',
+      down || waiting.length > 0 ? 'running down' : 'running',
     ),
     cell(count(service.restarts), service.restarts > 0 ? 'num warn' : 'num'),
     cell(perSecond(service.ratePerSecond), 'num'),
