@@ -382,6 +382,17 @@ describe.skipIf(skip)('the ops console in a real browser, on a running system', 
           .poll(() => page.textContent('table[aria-label="Services"] tr[data-service="exodus-worker"]'), POLL)
           .toMatch(/waiting for sqlite \(\d+ held\)/);
         await screenshot(page, 'console-overview-store-outage');
+        // The worker's holding line carries the error's stack: folded to its first line, one row per line.
+        await page.goto(`${consoleUrl}/#/logs?service=worker&level=warn&q=holding`);
+        const stack = page
+          .locator('table[aria-label="Logs"] details.fold:has(summary:text-matches("err\\.stack: "))')
+          .first();
+        await stack.waitFor({ timeout: LOADED_MS });
+        expect(await stack.locator('pre').isVisible()).toBe(false);
+        // Opened, it shows the frames.
+        await stack.locator('summary').click();
+        expect(await stack.locator('pre').textContent()).toMatch(/^\s+at /m);
+        await screenshot(page, 'console-logs-folded-stack');
         await outage.restore();
         restored = true;
         await page.goto(`${consoleUrl}/#/events?kind=dependency.available`);

@@ -12,6 +12,7 @@ import {
   steps,
   type Distribution,
   type Increment,
+  type Step,
 } from './metric-math.js';
 import { readings, type Readings } from './readings.js';
 import { resourcesOf } from './resources.js';
@@ -180,7 +181,7 @@ function chartsOf(read: Readings, nowMs: number, services: readonly string[]): C
       times,
       series: services.map((service) => ({
         label: service,
-        values: ratePerStep(
+        values: reportedOnly(
           cpu.filter((i) => i.service === service),
           grid,
         ),
@@ -201,6 +202,17 @@ function chartsOf(read: Readings, nowMs: number, services: readonly string[]): C
       })),
     },
   ];
+}
+
+/**
+ * Cores used per step, null in a step the service reported nothing in (before it started, while it
+ * was down): a gap in the line, not an idle zero.
+ */
+function reportedOnly(grown: readonly Increment[], grid: readonly Step[]): (number | null)[] {
+  return ratePerStep(grown, grid).map((cores, i) => {
+    const step = grid[i];
+    return step !== undefined && grown.some((c) => c.timeMs >= step.startMs && c.timeMs < step.endMs) ? cores : null;
+  });
 }
 
 const withAttribute = (grown: readonly Increment[], key: string, value: string): Increment[] =>

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTelemetryStore } from '../../../src/engines/index.js';
 import type { StoredPoint, TelemetryAttributes, TelemetryStore } from '../../../src/ports/index.js';
 import type { ServiceResources } from '../../../src/services/console/api-shapes.js';
-import { buildResources } from '../../../src/services/console/overview.js';
+import { buildOverview, buildResources } from '../../../src/services/console/overview.js';
 import { RULES, suggestionsFor } from '../../../src/services/console/resources.js';
 import { tempDir } from '../../../testkit/index.js';
 
@@ -194,5 +194,30 @@ describe('the right-sizing rules', () => {
 
   it(`says nothing before ${RULES.EVIDENCE_MS / 1000} s of reports`, () => {
     expect(rules({ judgedSinceMs: RULES.EVIDENCE_MS - 1, eventLoopDelayP99Ms: { peak: 500 } })).toEqual([]);
+  });
+});
+
+describe('the overview’s CPU chart', () => {
+  it('is a gap, not an idle zero, in the steps before a service reported and while it was silent', () => {
+    const store = openTelemetryStore(tempDir('exodus-cpu-chart-'));
+    try {
+      // Reported twice in the last minute only: 0.5 s of CPU over the 10 s between its exports.
+      store.record({
+        points: process_('worker-1', [
+          [NOW - 40_000, 1],
+          [NOW - 30_000, 1.5],
+        ]),
+      });
+      const cpu = buildOverview(store, NOW).charts.find((chart) => chart.title === 'CPU by service');
+      const values = cpu?.series.find((series) => series.label === 'exodus-worker')?.values ?? [];
+      expect(values.length).toBeGreaterThan(4);
+      const reported = values.filter((v) => v !== null);
+      expect(reported.length).toBeGreaterThan(0);
+      expect(reported.every((v) => v >= 0)).toBe(true);
+      // Fifteen minutes of steps, all but the last minute's unknown.
+      expect(values.slice(0, values.length - 5).every((v) => v === null)).toBe(true);
+    } finally {
+      store.close();
+    }
   });
 });

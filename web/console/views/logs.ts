@@ -1,6 +1,7 @@
 import type { LogLine } from '../../../src/services/console/api-shapes.js';
 import { api } from '../api.js';
-import { h, link, replaceKeepingFocus } from '../dom.js';
+import { h, link, replaceKeepingFocus, type Child } from '../dom.js';
+import { folded } from '../fold.js';
 import { buttons, fillForm, onSubmit, queryOf, selectField, textField } from '../form.js';
 import { clockTime, compactAttributes, shortId } from '../format.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
@@ -128,6 +129,9 @@ export function logsView({ status }: ViewContext): View {
   };
 }
 
+/** The folds (stacks, multi-line messages) the reader opened, kept across the live tail's refreshes. */
+const opened = new Set<string>();
+
 function logRow(line: LogLine, isAnchor: boolean, query: URLSearchParams): HTMLTableRowElement {
   const notable = line.level === 'warn' || line.level === 'error' || line.level === 'fatal';
   const severity = line.level === 'warn' ? 'level-warn' : notable ? 'level-error' : '';
@@ -147,8 +151,8 @@ function logRow(line: LogLine, isAnchor: boolean, query: URLSearchParams): HTMLT
     cell(line.service, 'mono nowrap'),
     cell(line.instance, 'mono nowrap'),
     cell(line.level, `level ${severity}`),
-    cell(line.message, 'message'),
-    cell(compactAttributes(line.attributes), 'mono attributes-compact'),
+    cell(folded(line.message, `message:${key}`, opened), 'message'),
+    cell(attributesOf(line, key), 'mono attributes-compact'),
     cell(
       [
         line.traceId === null ? null : traceLink(line.traceId, `trace:${key}`),
@@ -158,6 +162,20 @@ function logRow(line: LogLine, isAnchor: boolean, query: URLSearchParams): HTMLT
       'nowrap',
     ),
   );
+}
+
+/** One-line attributes compact on one line; a multi-line one (`err.stack`) folded below them. */
+function attributesOf(line: LogLine, key: string): Child[] {
+  const multiLine = Object.entries(line.attributes).filter(
+    (entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1].includes('\n'),
+  );
+  const oneLine = Object.fromEntries(
+    Object.entries(line.attributes).filter(([name]) => !multiLine.some(([m]) => m === name)),
+  );
+  return [
+    compactAttributes(oneLine),
+    ...multiLine.map(([name, value]) => folded(value, `${name}:${key}`, opened, name)),
+  ];
 }
 
 function traceLink(traceId: string, key: string): HTMLAnchorElement {
