@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -12,9 +14,10 @@ import { exitWhenDone, removeTempDir, stopChild, tempDir } from './processes.js'
  * What the ops console costs per OTLP export it receives, for two builds in the same run: `exodus up`
  * of each (this checkout's, and `--baseline <checkout>`'s bin/exodus.js), a light open-model load
  * (20 wishes/s), and over the measured window the console process's CPU (from /proc) divided by the
- * OTLP requests it answered (its own /metrics: `http_server_request_duration_count` of the `/v1/…`
- * routes). Builds alternate (baseline, current, baseline, current) so a drift of the machine hits
- * both. Usage: `npm run build && node dist/bench/console-cost.js --baseline /tmp/old-checkout`.
+ * OTLP requests it received. The processes export through a counting pass-through in this process
+ * (the user's-own-endpoint variables, with the settings `exodus up` gives its console), so both builds
+ * are counted the same way. Builds alternate (baseline, current, baseline, current) so a drift of the
+ * machine hits both. Usage: `npm run build && node dist/bench/console-cost.js --baseline <checkout>`.
  */
 
 const WARMUP_MS = 15_000;
@@ -29,25 +32,51 @@ interface Sample {
   readonly usPerExport: number;
 }
 
-async function otlpRequests(consoleUrl: string): Promise<number> {
-  const text = await (await fetch(`${consoleUrl}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n'))
-    if (line.startsWith('http_server_request_duration_count') && /http_route="\/v1\//.test(line))
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
+/** Forwards every request to the console and counts them: what each build's console received. */
+async function countingPassThrough(
+  consolePort: number,
+): Promise<{ port: number; count: () => number; close: () => void }> {
+  let count = 0;
+  const server = createServer((request, response) => {
+    count++;
+    const upstream = httpRequest(
+      { host: '127.0.0.1', port: consolePort, path: request.url, method: request.method, headers: request.headers },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    upstream.on('error', () => response.writeHead(502).end());
+    request.pipe(upstream);
+  });
+  const port = await freePort();
+  await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
+  return { port, count: () => count, close: () => server.close() };
 }
 
 async function measure(build: string, bin: string): Promise<Sample> {
   const dataDir = tempDir('exodus-console-cost-');
   const [port, consolePort] = [await freePort(), await freePort()];
+  const exports = await countingPassThrough(consolePort);
+  const token = randomBytes(24).toString('hex');
   const child: ChildProcess = spawn(
     process.execPath,
     [bin, 'up', '--data', dataDir, '--port', String(port), '--console-port', String(consolePort)],
-    { stdio: 'ignore', env: { ...process.env, ...ONE_ADDRESS_LOAD_ENV } },
+    {
+      stdio: 'ignore',
+      env: {
+        ...process.env,
+        ...ONE_ADDRESS_LOAD_ENV,
+        EXODUS_ADMIN_TOKEN: token,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${exports.port}`,
+        OTEL_EXPORTER_OTLP_HEADERS: `api-key=${token}`,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_METRIC_EXPORT_INTERVAL: '5000',
+        OTEL_BSP_SCHEDULE_DELAY: '1000',
+      },
+    },
   );
   const url = `http://127.0.0.1:${port}`;
-  const consoleUrl = `http://127.0.0.1:${consolePort}`;
   try {
     await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 60_000, 'not ready');
     await waitFor(() => servicePids(dataDir).length >= 6, 60_000, 'not every process started');
@@ -63,16 +92,17 @@ async function measure(build: string, bin: string): Promise<Sample> {
       requestTimeoutMs: 10_000,
     });
     await sleep(WARMUP_MS);
-    const before = await otlpRequests(consoleUrl);
+    const before = exports.count();
     const cpu = new CpuWindow([{ name: 'console', pid: consolePid }]);
     await sleep(WINDOW_MS);
     const report = cpu.stop();
-    const exports = (await otlpRequests(consoleUrl)) - before;
+    const received = exports.count() - before;
     await load;
     const consoleCpuMs = ((report.processes[0]?.cpuPercent ?? 0) / 100) * report.windowMs;
-    return { build, exports, consoleCpuMs, usPerExport: (consoleCpuMs * 1000) / Math.max(1, exports) };
+    return { build, exports: received, consoleCpuMs, usPerExport: (consoleCpuMs * 1000) / Math.max(1, received) };
   } finally {
     await stopChild(child, 30_000);
+    exports.close();
     removeTempDir(dataDir);
   }
 }
