@@ -327,8 +327,8 @@ export const tracesQuery = query({
   where: described('on one span, all of them', attributeMatches),
   minDurationMs: { type: 'number', minimum: 0 },
   all: described(
-    'also the traces of one span alone that is a consumer’s `receive …` or a `GET /metrics` scrape (left out unless asked; a search by id shows everything)',
-    { type: 'boolean', default: false },
+    '`1` (or `true`): also the traces of one span alone that is a consumer’s `receive …` or a `GET /metrics` scrape (left out unless asked; a search by id shows everything)',
+    { type: 'string', enum: ['1', 'true', '0', 'false'] },
   ),
   limit: limit(100, 20),
 });

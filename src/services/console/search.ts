@@ -24,8 +24,8 @@ export interface TraceSearch {
   /** `key=value` terms, all on one span. */
   readonly where?: readonly string[] | undefined;
   readonly minDurationMs?: number | undefined;
-  /** Also the lone receive and scrape spans (see trace-noise.ts). */
-  readonly all?: boolean | undefined;
+  /** `1` or `true`: also the lone receive and scrape spans (see trace-noise.ts). */
+  readonly all?: '1' | 'true' | '0' | 'false' | undefined;
   readonly limit: number;
 }
 
@@ -55,7 +55,9 @@ export function searchTraces(store: TelemetryStore, search: TraceSearch): TraceV
             ...parseAttributeMatches(search.where),
             ...(search.httpStatus === undefined ? [] : [{ key: HTTP_STATUS_CODE, value: String(search.httpStatus) }]),
           ],
-          hideLone: hidesLoneNoise(search) ? LONE_NOISE : undefined,
+          hideLone: hidesLoneNoise({ ...search, all: search.all === '1' || search.all === 'true' })
+            ? LONE_NOISE
+            : undefined,
           limit: search.limit,
         });
   let spans = store.spansOf(found);
