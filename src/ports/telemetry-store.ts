@@ -106,6 +106,14 @@ export interface PointQuery {
   readonly service?: string | undefined;
   /** Every one must hold on the point. */
   readonly attributes?: readonly AttributeMatch[] | undefined;
+  /**
+   * At most one point per series (service, instance, attributes) per step of `stepMs` counted from
+   * `originMs` (at or before `sinceMs`): its newest. What a cumulative series counted in a step is
+   * then the growth between these points, and a gauge's step shows its newest value: a day of
+   * exports is read as a few dozen points per series. (A reset inside a step, of a series whose
+   * sender gives no start time, is seen only if the value ends the step lower.)
+   */
+  readonly newestPerStep?: { readonly originMs: number; readonly stepMs: number } | undefined;
 }
 
 /** A metric the store holds points of, as its most recent points describe it. */

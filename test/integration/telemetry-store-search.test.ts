@@ -134,4 +134,32 @@ describe('the telemetry store finds traces by attribute and leaves lone receive 
     });
     expect(matching.map((p) => p.attributes)).toEqual([{ 'exodus.wish.outcome': 'stored' }]);
   });
+
+  it('reads a long window as the newest point of each series in each step', () => {
+    const at = (timeMs: number, value: number, instance = 'worker-1'): StoredPoint => ({
+      timeMs,
+      service: 'exodus-worker',
+      instance,
+      name: 'stepped',
+      attributes: { k: 'v' },
+      kind: 'sum',
+      value,
+      count: 0,
+      bounds: [],
+      buckets: [],
+    });
+    store.record({
+      points: [at(10_000, 1), at(15_000, 2), at(19_999, 3), at(20_000, 4), at(25_000, 5), at(12_000, 7, 'worker-2')],
+    });
+    const stepped = store.pointsWhere({
+      name: 'stepped',
+      sinceMs: 10_000,
+      newestPerStep: { originMs: 0, stepMs: 10_000 },
+    });
+    expect(stepped.map((p) => [p.instance, p.timeMs, p.value])).toEqual([
+      ['worker-2', 12_000, 7],
+      ['worker-1', 19_999, 3],
+      ['worker-1', 25_000, 5],
+    ]);
+  });
 });

@@ -243,8 +243,15 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
       add('time_ms >= ?', query.sinceMs);
       add('service = ?', query.service);
       for (const match of query.attributes ?? []) add(...attributeClause(match));
-      const sql = `SELECT * FROM points ${where()} ORDER BY time_ms`;
-      return (db.prepare(sql).all(...params) as PointRow[]).map(pointFromRow);
+      const step = query.newestPerStep;
+      // SQLite takes a bare column's value from the row holding the MAX(): the newest of each group.
+      const sql =
+        step === undefined
+          ? `SELECT * FROM points ${where()} ORDER BY time_ms`
+          : `SELECT *, MAX(time_ms) FROM points ${where()}
+             GROUP BY service, instance, attributes, CAST((time_ms - ?) / ? AS INTEGER) ORDER BY time_ms`;
+      const stepParams = step === undefined ? [] : [step.originMs, step.stepMs];
+      return (db.prepare(sql).all(...params, ...stepParams) as PointRow[]).map(pointFromRow);
     },
 
     instruments({ sinceMs, recentMs, name: only }): StoredInstrument[] {

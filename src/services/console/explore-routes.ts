@@ -89,12 +89,14 @@ export function registerExploreRoutes(app: FastifyInstance, store: TelemetryStor
           title: 'No such attribute',
           detail: `${name} has no attribute named in ${unknown.join(', ')}; it has ${[SERVICE_KEY, INSTANCE_KEY, ...keys].join(', ')}`,
         });
-      const { fromMs } = windowGrid(window, nowMs);
+      const { fromMs, stepMs } = windowGrid(window, nowMs);
       const points = store.pointsWhere({
         name,
         sinceMs: fromMs - BASE_MARGIN_MS,
         service: otelServiceName(service),
         attributes: matches,
+        // On the grid's own boundaries, so a kept point ends the step it is counted in.
+        newestPerStep: { originMs: fromMs - Math.ceil(BASE_MARGIN_MS / stepMs) * stepMs, stepMs },
       });
       return {
         name,

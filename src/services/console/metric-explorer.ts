@@ -82,11 +82,14 @@ export function groupOf(point: StoredPoint, by: string | undefined): string {
 }
 
 /** The grid of a window: whole steps ending at the last step boundary before now. */
-export function windowGrid(window: MetricWindow, nowMs: number): { grid: Step[]; fromMs: number; toMs: number } {
+export function windowGrid(
+  window: MetricWindow,
+  nowMs: number,
+): { grid: Step[]; fromMs: number; toMs: number; stepMs: number } {
   const { windowMs, stepMs } = WINDOW_STEPS[window];
   const toMs = Math.floor(nowMs / stepMs) * stepMs;
   const fromMs = toMs - windowMs;
-  return { grid: steps(fromMs, toMs, stepMs), fromMs, toMs };
+  return { grid: steps(fromMs, toMs, stepMs), fromMs, toMs, stepMs };
 }
 
 interface Grouped {
