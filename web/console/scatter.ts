@@ -12,7 +12,7 @@ import { dateTime, duration } from './format.js';
 const SVG = 'http://www.w3.org/2000/svg';
 /** The drawing's own units; the SVG scales to the width of the page. */
 const WIDTH = 1000;
-const HEIGHT = 220;
+const HEIGHT = 180;
 const MARGIN = { left: 70, right: 16, top: 12, bottom: 28 } as const;
 const DOT_RADIUS = 5;
 
