@@ -1,6 +1,7 @@
 import type { TraceView } from '../../src/services/console/api-shapes.js';
 import { h } from './dom.js';
-import { dateTime, duration } from './format.js';
+import { duration } from './format.js';
+import { DOT_RADIUS, HEIGHT, layoutScatter, MARGIN, WIDTH } from './scatter-layout.js';
 
 /*
  * The latency scatter above the trace list: one dot per trace found, at its start (x) and its
@@ -10,48 +11,6 @@ import { dateTime, duration } from './format.js';
  */
 
 const SVG = 'http://www.w3.org/2000/svg';
-/** The drawing's own units; the SVG scales to the width of the page. */
-const WIDTH = 1000;
-const HEIGHT = 180;
-const MARGIN = { left: 70, right: 16, top: 12, bottom: 28 } as const;
-const DOT_RADIUS = 5;
-
-export interface ScatterDot {
-  readonly traceId: string;
-  readonly x: number;
-  readonly y: number;
-  readonly error: boolean;
-  readonly label: string;
-}
-
-/** Where each trace goes: time across (earliest left), duration up from zero to the longest. */
-export function layoutScatter(traces: readonly TraceView[]): {
-  dots: ScatterDot[];
-  fromMs: number;
-  toMs: number;
-  maxMs: number;
-} {
-  const starts = traces.map((trace) => Date.parse(trace.start));
-  const fromMs = Math.min(...starts);
-  const toMs = Math.max(...starts);
-  const maxMs = Math.max(...traces.map((trace) => trace.durationMs), 1);
-  const spanMs = toMs - fromMs || 1;
-  // Inset by a dot, so none sits on an axis.
-  const plotWidth = WIDTH - MARGIN.left - MARGIN.right - 2 * DOT_RADIUS;
-  const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom - 2 * DOT_RADIUS;
-  const dots = traces.map((trace, i) => ({
-    traceId: trace.traceId,
-    // A single trace (or all at one instant) sits in the middle.
-    x:
-      MARGIN.left +
-      2 * DOT_RADIUS +
-      (toMs === fromMs ? plotWidth / 2 : (((starts[i] ?? fromMs) - fromMs) / spanMs) * plotWidth),
-    y: MARGIN.top + plotHeight - (trace.durationMs / maxMs) * plotHeight,
-    error: trace.errorCount > 0,
-    label: `${trace.rootService} ${trace.rootName}: ${duration(trace.durationMs)} at ${dateTime(trace.start)}${trace.errorCount > 0 ? `, ${trace.errorCount} error${trace.errorCount === 1 ? '' : 's'}` : ''}`,
-  }));
-  return { dots, fromMs, toMs, maxMs };
-}
 
 function svg<K extends keyof SVGElementTagNameMap>(
   tag: K,

@@ -54,6 +54,13 @@ const TABLES = [
   { table: 'points', time: 'time_ms' },
 ] as const;
 
+/** The distinct metric names by hopping along the (name, time_ms) index: one seek per metric, not a scan of its points. */
+const METRIC_NAMES = `
+WITH RECURSIVE names(name) AS (
+  SELECT MIN(name) FROM points
+  UNION ALL SELECT (SELECT MIN(name) FROM points WHERE name > names.name) FROM names WHERE names.name IS NOT NULL)
+SELECT name FROM names WHERE name IS NOT NULL`;
+
 /** A scan for "the newest traces that match" stops after this many spans, so a rare filter stays cheap. */
 const MAX_SCANNED_SPANS = 200_000;
 
@@ -255,19 +262,7 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
     },
 
     instruments({ sinceMs, recentMs, name: only }): StoredInstrument[] {
-      // The distinct names by hopping along the (name, time_ms) index: one seek per metric, not a scan of its points.
-      const names =
-        only !== undefined
-          ? [only]
-          : (db
-              .prepare(
-                `WITH RECURSIVE names(name) AS (
-             SELECT MIN(name) FROM points
-             UNION ALL SELECT (SELECT MIN(name) FROM points WHERE name > names.name) FROM names WHERE names.name IS NOT NULL)
-           SELECT name FROM names WHERE name IS NOT NULL`,
-              )
-              .pluck()
-              .all() as string[]);
+      const names = only !== undefined ? [only] : (db.prepare(METRIC_NAMES).pluck().all() as string[]);
       const newest = db.prepare('SELECT time_ms, kind FROM points WHERE name = ? ORDER BY time_ms DESC LIMIT 1');
       const recent = db.prepare('SELECT DISTINCT service, attributes FROM points WHERE name = ? AND time_ms >= ?');
       const out: StoredInstrument[] = [];

@@ -424,7 +424,7 @@ export const metricSeriesSchema = objectOf({
     'one per group, largest first (at most 50); a group is the `by` value (`(none)` where a point has none)',
     arrayOf(objectOf({ group: text, values: arrayOf(nullable(number)) })),
   ),
-  groupsOmitted: described('groups beyond the chart’s 10 and the table’s 50, left out', number),
+  groupsOmitted: described('groups beyond the table’s 50, left out (the chart shows the first 10 rows)', number),
   generatedAt: text,
 });
 export type MetricSeriesResponse = WireShape<typeof metricSeriesSchema>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceView } from '../../../src/services/console/api-shapes.js';
-import { layoutScatter } from '../../../web/console/scatter.js';
+import { layoutScatter } from '../../../web/console/scatter-layout.js';
 
 const trace = (id: string, start: string, durationMs: number, errorCount = 0): TraceView => ({
   traceId: id,
