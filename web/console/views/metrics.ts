@@ -49,7 +49,11 @@ const QUERY = ['by', 'service', 'window', 'stat', 'agg'] as const;
  */
 export function metricsView({ status }: ViewContext): View {
   let instruments: readonly Instrument[] = [];
-  const nameSelect = h('select', { attrs: { id: 'metric-name', name: 'name' } });
+  const nameSelect = h(
+    'select',
+    { attrs: { id: 'metric-name', name: 'name' } },
+    h('option', { attrs: { value: '' } }, 'No instrument received yet'),
+  );
   const bySelect = h('select', { attrs: { id: 'metric-by', name: 'by' } });
   const statField = selectField({ id: 'metric-stat', name: 'stat', label: 'Histogram shows', choices: STATS });
   const aggField = selectField({ id: 'metric-agg', name: 'agg', label: 'Series combine by', choices: AGGREGATIONS });
@@ -113,14 +117,17 @@ export function metricsView({ status }: ViewContext): View {
       JSON.stringify(instruments.map(describeInstrument));
     instruments = answer.instruments;
     if (same) return; // an open pick list is not rebuilt under the pointer
+    // What is picked but not yet shown stays picked.
+    const picked = nameSelect.value !== '' ? nameSelect.value : (params.get('name') ?? '');
+    const by = bySelect.value !== '' ? bySelect.value : (params.get('by') ?? '');
     nameSelect.replaceChildren(
       h('option', { attrs: { value: '' } }, 'Choose an instrument'),
       ...instruments.map((instrument) =>
         h('option', { attrs: { value: instrument.name } }, `${instrument.name} (${describeKind(instrument)})`),
       ),
     );
-    nameSelect.value = params.get('name') ?? '';
-    fitToInstrument(nameSelect.value, params.get('by') ?? '');
+    nameSelect.value = picked;
+    fitToInstrument(nameSelect.value, by);
   };
   const lister = poll({
     intervalMs: METRIC_REFRESH_MS,

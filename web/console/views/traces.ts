@@ -106,13 +106,24 @@ export function tracesView({ status }: ViewContext): View {
   let poller: Poller | undefined;
   /** What the waterfall shows, so a refresh that changes nothing leaves it (and the chosen span) alone. */
   let drawnKey = '';
+  /** What the scatter shows (see `draw`). */
+  let drawnScatter = '';
   /** The last answer and the query it answered: opening a trace from the list redraws from it, not from a newer list. */
   let cached: { readonly query: string; readonly traces: readonly TraceView[] } | undefined;
 
   const draw = (traces: readonly TraceView[]): void => {
     const open = params.get(OPEN);
-    scatter.replaceChildren(renderScatter(traces, (traceId) => openHref(params, traceId)));
-    if (open !== null) scatter.querySelector(`a[data-trace-id="${CSS.escape(open)}"]`)?.classList.add('open');
+    // Redrawn only when the traces or the open one change, so a dot keeps the keyboard across a refresh.
+    const scatterKey = JSON.stringify([
+      open,
+      params.toString(),
+      traces.map((trace) => [trace.traceId, trace.durationMs]),
+    ]);
+    if (scatterKey !== drawnScatter) {
+      drawnScatter = scatterKey;
+      scatter.replaceChildren(renderScatter(traces, (traceId) => openHref(params, traceId)));
+      if (open !== null) scatter.querySelector(`a[data-trace-id="${CSS.escape(open)}"]`)?.classList.add('open');
+    }
     replaceKeepingFocus(
       list.body,
       ...rowsOf(traces, (trace) => traceRow(trace, params, trace.traceId === open), COLUMNS.length, 'No traces match.'),
