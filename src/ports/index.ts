@@ -17,8 +17,12 @@ export {
   type QueueStats,
 } from './queue.js';
 export {
+  type AttributeMatch,
   type LogQuery,
+  type LoneSpanNames,
+  type PointQuery,
   type SpanQuery,
+  type StoredInstrument,
   type StoredLog,
   type StoredPoint,
   type StoredSpan,

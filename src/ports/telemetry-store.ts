@@ -62,6 +62,24 @@ export interface StoredPoint {
   readonly count: number;
   readonly bounds: readonly number[];
   readonly buckets: readonly number[];
+  /** The instrument's unit as its sender declared it (UCUM: `s`, `By`, `{wish}`); absent if it said none. */
+  readonly unit?: string | undefined;
+}
+
+/**
+ * An attribute that must equal a value, given as text (`http.response.status_code` = `503`): a
+ * string attribute matches that text; a number matches its decimal spelling, a boolean `true` or
+ * `false`. Keys hold no `"` or a backslash (an engine may refuse them).
+ */
+export interface AttributeMatch {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** Span names that, alone in a trace, make it noise (a consumer's receive, a Prometheus scrape). */
+export interface LoneSpanNames {
+  readonly names: readonly string[];
+  readonly prefixes: readonly string[];
 }
 
 export interface SpanQuery {
@@ -71,7 +89,43 @@ export interface SpanQuery {
   readonly service?: string | undefined;
   readonly statusCode?: number | undefined;
   readonly minDurationMs?: number | undefined;
+  /** Every one must hold on the same span. */
+  readonly attributes?: readonly AttributeMatch[] | undefined;
+  /**
+   * Traces made of one span only, named one of these and not failed, are not found: a trace with a
+   * second span, or whose lone span is an error, always is.
+   */
+  readonly hideLone?: LoneSpanNames | undefined;
   readonly limit: number;
+}
+
+/** One metric's points, narrowed in the store (not after loading them). */
+export interface PointQuery {
+  readonly name: string;
+  readonly sinceMs: number;
+  readonly service?: string | undefined;
+  /** Every one must hold on the point. */
+  readonly attributes?: readonly AttributeMatch[] | undefined;
+  /**
+   * At most one point per series (service, instance, attributes) per step of `stepMs` counted from
+   * `originMs` (at or before `sinceMs`): its newest. What a cumulative series counted in a step is
+   * then the growth between these points, and a gauge's step shows its newest value: a day of
+   * exports is read as a few dozen points per series. (A reset inside a step, of a series whose
+   * sender gives no start time, is seen only if the value ends the step lower.)
+   */
+  readonly newestPerStep?: { readonly originMs: number; readonly stepMs: number } | undefined;
+}
+
+/** A metric the store holds points of, as its most recent points describe it. */
+export interface StoredInstrument {
+  readonly name: string;
+  readonly kind: StoredPoint['kind'];
+  /** As its sender declared it; null if none ever did. */
+  readonly unit: string | null;
+  /** The services and attribute keys of its points in the last `recentMs` before its newest one. */
+  readonly services: readonly string[];
+  readonly attributeKeys: readonly string[];
+  readonly lastMs: number;
 }
 
 export interface LogQuery {
@@ -101,6 +155,19 @@ export interface TelemetryStore {
   logs(query: LogQuery): StoredLog[];
   /** Points of these metrics since a time, oldest first. */
   points(names: readonly string[], sinceMs: number): StoredPoint[];
+  /** One metric's points that match, oldest first. */
+  pointsWhere(query: PointQuery): StoredPoint[];
+  /**
+   * Every metric with a point since `sinceMs`, by name; what each is made of (services, attribute
+   * keys) is read from its points of the last `recentMs` before its newest, so the list stays cheap
+   * over a day of points.
+   */
+  instruments(options: {
+    readonly sinceMs: number;
+    readonly recentMs: number;
+    /** Only this one (none: every metric). */
+    readonly name?: string | undefined;
+  }): StoredInstrument[];
   /** Deletes what is older than `olderThanMs`, then the oldest until the file is under `maxBytes`. */
   prune(limits: { olderThanMs: number; maxBytes: number }): { deleted: number; bytes: number };
   close(): void;

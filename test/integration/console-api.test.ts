@@ -487,6 +487,8 @@ describe('the ops console: OTLP receiver and JSON API', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/api/v1/events',
       '/api/v1/logs',
+      '/api/v1/metrics',
+      '/api/v1/metrics/{name}',
       '/api/v1/overview',
       '/api/v1/queues',
       '/api/v1/resources',

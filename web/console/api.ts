@@ -1,6 +1,8 @@
 import type {
   EventsResponse,
   LogsResponse,
+  MetricSeriesResponse,
+  MetricsResponse,
   Overview,
   ResourcesResponse,
   ServicesResponse,
@@ -68,4 +70,7 @@ export const api = {
   traces: (query: URLSearchParams, signal: AbortSignal): Promise<TracesResponse> => getJson('traces', query, signal),
   logs: (query: URLSearchParams, signal: AbortSignal): Promise<LogsResponse> => getJson('logs', query, signal),
   events: (query: URLSearchParams, signal: AbortSignal): Promise<EventsResponse> => getJson('events', query, signal),
+  metrics: (signal: AbortSignal): Promise<MetricsResponse> => getJson('metrics', new URLSearchParams(), signal),
+  metric: (name: string, query: URLSearchParams, signal: AbortSignal): Promise<MetricSeriesResponse> =>
+    getJson(`metrics/${encodeURIComponent(name)}`, query, signal),
 };

@@ -25,8 +25,11 @@ export class Charts {
   readonly element = h('div', { class: 'charts' });
   readonly #plotted = new Map<string, Plotted>();
   readonly #resize = new ResizeObserver(() => this.#fit());
+  /** Charts side by side when there is room (the overview's four), or one per row (the explorer's one). */
+  readonly #perRow: 1 | 2;
 
-  constructor() {
+  constructor(options: { readonly perRow?: 1 | 2 } = {}) {
+    this.#perRow = options.perRow ?? 2;
     this.#resize.observe(this.element);
   }
 
@@ -101,10 +104,10 @@ export class Charts {
     return { shape, figure, summary, plot };
   }
 
-  /** Two charts side by side when there is room, else one per row. */
+  /** Two charts side by side when there is room and they are wanted so, else one per row. */
   #width(): number {
     const available = this.element.clientWidth || 800;
-    return Math.max(280, Math.floor(available >= 900 ? available / 2 - 24 : available - 8));
+    return Math.max(280, Math.floor(available >= 900 && this.#perRow === 2 ? available / 2 - 24 : available - 8));
   }
 
   #fit(): void {

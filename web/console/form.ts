@@ -35,6 +35,16 @@ export function textField(options: FieldOptions): HTMLDivElement {
   );
 }
 
+/** A checkbox: checked is `name=1` in the hash, unchecked is no parameter. */
+export function checkboxField(options: Pick<FieldOptions, 'id' | 'name' | 'label'>): HTMLDivElement {
+  return h(
+    'div',
+    { class: 'field checkbox' },
+    h('input', { attrs: { id: options.id, name: options.name, type: 'checkbox', value: '1' } }),
+    h('label', { attrs: { for: options.id } }, options.label),
+  );
+}
+
 export interface SelectOptions extends Pick<FieldOptions, 'id' | 'name' | 'label'> {
   readonly choices: readonly (readonly [value: string, text: string])[];
 }
@@ -56,7 +66,7 @@ export function selectField(options: SelectOptions): HTMLDivElement {
 export function formValues(form: HTMLFormElement): Record<string, string> {
   const values: Record<string, string> = {};
   for (const control of form.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input[name], select[name]'))
-    values[control.name] = control.value.trim();
+    values[control.name] = isCheckbox(control) ? (control.checked ? '1' : '') : control.value.trim();
   return values;
 }
 
@@ -64,11 +74,15 @@ export function formValues(form: HTMLFormElement): Record<string, string> {
 export function fillForm(form: HTMLFormElement, params: URLSearchParams): void {
   for (const control of form.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input[name], select[name]')) {
     const value = params.get(control.name) ?? '';
-    if (control instanceof HTMLSelectElement && ![...control.options].some((option) => option.value === value))
+    if (isCheckbox(control)) control.checked = value === '1';
+    else if (control instanceof HTMLSelectElement && ![...control.options].some((option) => option.value === value))
       control.value = '';
     else control.value = value;
   }
 }
+
+const isCheckbox = (control: HTMLInputElement | HTMLSelectElement): control is HTMLInputElement =>
+  control instanceof HTMLInputElement && control.type === 'checkbox';
 
 /**
  * Submitting navigates to `href(values)`. The same hash again (searching anew for the same thing)

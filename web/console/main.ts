@@ -1,5 +1,5 @@
 /**
- * The ops console: overview, traces, logs and events of a running Exodus, from the console server's
+ * The ops console: overview, traces, logs, events and metrics of a running Exodus, from the console server's
  * JSON API (`/api/v1/…`, same origin, session cookie). Built by esbuild into one module: the CSP
  * allows no inline script or style, and Trusted Types with no policy forbid every HTML sink.
  */
@@ -8,6 +8,7 @@ import { startRouter, VIEW_TITLES, type ViewName } from './router.js';
 import { Status } from './status.js';
 import { eventsView } from './views/events.js';
 import { logsView } from './views/logs.js';
+import { metricsView } from './views/metrics.js';
 import { overviewView } from './views/overview.js';
 import { tracesView } from './views/traces.js';
 import type { View, ViewContext } from './views/view.js';
@@ -17,6 +18,7 @@ const VIEW_FACTORIES: Readonly<Record<ViewName, (context: ViewContext) => View>>
   traces: tracesView,
   logs: logsView,
   events: eventsView,
+  metrics: metricsView,
 };
 
 const status = new Status();

@@ -2,8 +2,12 @@ import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
+  AttributeMatch,
   LogQuery,
+  LoneSpanNames,
+  PointQuery,
   SpanQuery,
+  StoredInstrument,
   StoredLog,
   StoredPoint,
   StoredSpan,
@@ -40,6 +44,7 @@ CREATE TABLE IF NOT EXISTS points (
   kind TEXT NOT NULL, value REAL NOT NULL, count REAL NOT NULL, bounds TEXT NOT NULL, buckets TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS points_by_name ON points (name, time_ms);
 CREATE INDEX IF NOT EXISTS points_by_time ON points (time_ms);
+CREATE TABLE IF NOT EXISTS units (name TEXT PRIMARY KEY, unit TEXT NOT NULL) WITHOUT ROWID;
 `;
 
 const TABLES = [
@@ -48,6 +53,13 @@ const TABLES = [
   { table: 'logs', time: 'time_ms' },
   { table: 'points', time: 'time_ms' },
 ] as const;
+
+/** The distinct metric names by hopping along the (name, time_ms) index: one seek per metric, not a scan of its points. */
+const METRIC_NAMES = `
+WITH RECURSIVE names(name) AS (
+  SELECT MIN(name) FROM points
+  UNION ALL SELECT (SELECT MIN(name) FROM points WHERE name > names.name) FROM names WHERE names.name IS NOT NULL)
+SELECT name FROM names WHERE name IS NOT NULL`;
 
 /** A scan for "the newest traces that match" stops after this many spans, so a rare filter stays cheap. */
 const MAX_SCANNED_SPANS = 200_000;
@@ -117,6 +129,14 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
   const insertPoint = db.prepare(
     'INSERT INTO points VALUES (@timeMs, @service, @instance, @name, @attributes, @kind, @value, @count, @bounds, @buckets)',
   );
+  // A metric's unit is the same on every point: written when first seen or changed, so a point costs a map lookup.
+  const upsertUnit = db.prepare('INSERT OR REPLACE INTO units VALUES (?, ?)');
+  const units = new Map(
+    (db.prepare('SELECT name, unit FROM units').all() as { name: string; unit: string }[]).map((row) => [
+      row.name,
+      row.unit,
+    ]),
+  );
 
   const record = db.transaction((batch: Parameters<TelemetryStore['record']>[0]) => {
     for (const span of batch.spans ?? []) {
@@ -132,6 +152,10 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
     }
     for (const log of batch.logs ?? []) insertLog.run({ ...log, attributes: JSON.stringify(log.attributes) });
     for (const point of batch.points ?? []) {
+      if (point.unit !== undefined && point.unit !== '' && units.get(point.name) !== point.unit) {
+        upsertUnit.run(point.name, point.unit);
+        units.set(point.name, point.unit);
+      }
       insertPoint.run({
         ...point,
         attributes: canonicalJson(point.attributes),
@@ -164,6 +188,8 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
       add('service = ?', query.service);
       add('status_code = ?', query.statusCode);
       add('duration_ms >= ?', query.minDurationMs);
+      for (const match of query.attributes ?? []) add(...attributeClause(match));
+      if (query.hideLone !== undefined) add(...loneNoiseExcluded(query.hideLone));
       const sql = `SELECT trace_id FROM spans ${where()} ORDER BY start_ms DESC LIMIT ${MAX_SCANNED_SPANS}`;
       const found = new Set<string>();
       for (const row of db
@@ -218,6 +244,49 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
       return (db.prepare(sql).all(...names, sinceMs) as PointRow[]).map(pointFromRow);
     },
 
+    pointsWhere(query: PointQuery): StoredPoint[] {
+      const { where, params, add } = conditions();
+      add('name = ?', query.name);
+      add('time_ms >= ?', query.sinceMs);
+      add('service = ?', query.service);
+      for (const match of query.attributes ?? []) add(...attributeClause(match));
+      const step = query.newestPerStep;
+      // SQLite takes a bare column's value from the row holding the MAX(): the newest of each group.
+      const sql =
+        step === undefined
+          ? `SELECT * FROM points ${where()} ORDER BY time_ms`
+          : `SELECT *, MAX(time_ms) FROM points ${where()}
+             GROUP BY service, instance, attributes, CAST((time_ms - ?) / ? AS INTEGER) ORDER BY time_ms`;
+      const stepParams = step === undefined ? [] : [step.originMs, step.stepMs];
+      return (db.prepare(sql).all(...params, ...stepParams) as PointRow[]).map(pointFromRow);
+    },
+
+    instruments({ sinceMs, recentMs, name: only }): StoredInstrument[] {
+      const names = only !== undefined ? [only] : (db.prepare(METRIC_NAMES).pluck().all() as string[]);
+      const newest = db.prepare('SELECT time_ms, kind FROM points WHERE name = ? ORDER BY time_ms DESC LIMIT 1');
+      const recent = db.prepare('SELECT DISTINCT service, attributes FROM points WHERE name = ? AND time_ms >= ?');
+      const out: StoredInstrument[] = [];
+      for (const name of names) {
+        const last = newest.get(name) as { time_ms: number; kind: StoredPoint['kind'] } | undefined;
+        if (last === undefined || last.time_ms < sinceMs) continue;
+        const services = new Set<string>();
+        const keys = new Set<string>();
+        for (const row of recent.all(name, last.time_ms - recentMs) as { service: string; attributes: string }[]) {
+          services.add(row.service);
+          for (const key of Object.keys(JSON.parse(row.attributes) as TelemetryAttributes)) keys.add(key);
+        }
+        out.push({
+          name,
+          kind: last.kind,
+          unit: units.get(name) ?? null,
+          services: [...services].sort(),
+          attributeKeys: [...keys].sort(),
+          lastMs: last.time_ms,
+        });
+      }
+      return out;
+    },
+
     prune({ olderThanMs, maxBytes }): { deleted: number; bytes: number } {
       let deleted = 0;
       for (const { table, time } of TABLES)
@@ -261,6 +330,44 @@ function conditions(): {
       params.push(...(values as (string | number)[]));
     },
   };
+}
+
+/**
+ * A clause for `attributes` holding `key` = `value` (see AttributeMatch): the text matches a string
+ * attribute; a number's or a boolean's spelling matches those (a string "503" is not the number 503
+ * to SQLite, so each type is asked for on its own).
+ */
+function attributeClause({ key, value }: AttributeMatch): [string, ...(string | number)[]] {
+  if (/["\\]/.test(key)) throw new RangeError(`an attribute key with a quote or a backslash: ${key}`);
+  const path = `$."${key}"`;
+  const alternatives: [string, ...(string | number)[]][] = [
+    [`json_type(attributes, ?) = 'text' AND json_extract(attributes, ?) = ?`, path, path, value],
+  ];
+  const number = Number(value);
+  if (value.trim() !== '' && Number.isFinite(number))
+    alternatives.push([
+      `json_type(attributes, ?) IN ('integer', 'real') AND json_extract(attributes, ?) = ?`,
+      path,
+      path,
+      number,
+    ]);
+  if (value === 'true' || value === 'false') alternatives.push([`json_type(attributes, ?) = ?`, path, value]);
+  return [
+    `(${alternatives.map(([clause]) => `(${clause})`).join(' OR ')})`,
+    ...alternatives.flatMap(([, ...values]) => values),
+  ];
+}
+
+/** A clause leaving out the spans that are alone in their trace, named as `noise` says, and not failed. */
+function loneNoiseExcluded(noise: LoneSpanNames): [string, ...string[]] {
+  const named = [...noise.names.map(() => 'name = ?'), ...noise.prefixes.map(() => 'substr(name, 1, length(?)) = ?')];
+  if (named.length === 0) return ['1'];
+  return [
+    `NOT ((${named.join(' OR ')}) AND status_code != 2
+       AND NOT EXISTS (SELECT 1 FROM spans other WHERE other.trace_id = spans.trace_id AND other.span_id != spans.span_id))`,
+    ...noise.names,
+    ...noise.prefixes.flatMap((prefix) => [prefix, prefix]),
+  ];
 }
 
 const placeholders = (values: readonly unknown[]): string => values.map(() => '?').join(',');

@@ -308,13 +308,32 @@ const limit = <const N extends number, const D extends number>(maximum: N, fallb
 const query = <const P extends Readonly<Record<string, JSONSchema>>>(properties: P) =>
   ({ type: 'object', additionalProperties: false, properties }) as const;
 
+/**
+ * `key=value`: an attribute that must equal a value (a number or boolean matches its spelling);
+ * several may be given (`where=…&where=…`), all must hold. Keys as OpenTelemetry writes them.
+ */
+const attributeMatches = described(
+  'attributes that must equal these values, each `key=value` (e.g. `http.response.status_code=503`); all must hold',
+  { type: 'array', maxItems: 8, items: { type: 'string', pattern: '^[A-Za-z0-9_.:/-]{1,128}=.{1,256}$' } },
+);
+
 export const tracesQuery = query({
   wish: id,
   trace: id,
   evacuee: id,
   service: id,
-  status: { type: 'string', enum: SPAN_STATUSES },
+  status: described('the span status', { type: 'string', enum: SPAN_STATUSES }),
+  httpStatus: described('a span answered with this HTTP status code (`http.response.status_code`)', {
+    type: 'integer',
+    minimum: 100,
+    maximum: 599,
+  }),
+  where: described('on one span, all of them', attributeMatches),
   minDurationMs: { type: 'number', minimum: 0 },
+  all: described(
+    '`1` (or `true`): also the traces of one span alone that is a consumer’s `receive …` or a `GET /metrics` scrape (left out unless asked; a search by id shows everything)',
+    { type: 'string', enum: ['1', 'true', '0', 'false'] },
+  ),
   limit: limit(100, 20),
 });
 export type TracesQuery = WireShape<typeof tracesQuery>;
@@ -333,3 +352,83 @@ export type LogsQuery = WireShape<typeof logsQuery>;
 
 export const eventsQuery = query({ since: time, kind: id, limit: limit(1000, 200) });
 export type EventsQuery = WireShape<typeof eventsQuery>;
+
+// The metrics explorer: any instrument received, by attribute, as a chart and a table.
+
+const INSTRUMENT_KINDS = ['counter', 'gauge', 'histogram'] as const;
+export type InstrumentKind = (typeof INSTRUMENT_KINDS)[number];
+const instrumentKind = described(
+  'counter: a cumulative sum, shown as a rate per second (resets and restarts handled); gauge: a value; histogram: percentiles of its observations',
+  { type: 'string', enum: INSTRUMENT_KINDS },
+);
+
+const instrument = objectOf({
+  name: text,
+  kind: instrumentKind,
+  unit: described('as its sender declared it (UCUM: `s`, `By`, `{wish}`); null if none said', nullable(text)),
+  attributeKeys: described(
+    'the attribute keys of its recent points; `by` also takes `service.name` and `service.instance.id`',
+    arrayOf(text),
+  ),
+  services: arrayOf(text),
+  lastSeen: described('its newest point (ISO 8601)', text),
+});
+export type Instrument = WireShape<typeof instrument>;
+
+export const metricsSchema = objectOf({
+  instruments: described('every instrument with a point in what the console keeps, by name', arrayOf(instrument)),
+  generatedAt: text,
+});
+export type MetricsResponse = WireShape<typeof metricsSchema>;
+
+export const METRIC_WINDOWS = ['5m', '15m', '1h', '6h', '24h'] as const;
+export type MetricWindow = (typeof METRIC_WINDOWS)[number];
+export const HISTOGRAM_STATS = ['p50', 'p95', 'p99', 'rate'] as const;
+export const GAUGE_AGGREGATIONS = ['sum', 'max', 'min', 'avg'] as const;
+
+export const metricParams = { type: 'object', required: ['name'], properties: { name: id } } as const;
+export type MetricParams = WireShape<typeof metricParams>;
+
+export const metricQuery = query({
+  by: described('an attribute key, or `service.name` / `service.instance.id`: one series per value', id),
+  service: described('only what this service sent (`worker` or `exodus-worker`)', id),
+  where: attributeMatches,
+  window: described('how far back; steps of 15 s up to 15m, then 1 min, 5 min and 20 min', {
+    type: 'string',
+    enum: METRIC_WINDOWS,
+    default: '15m',
+  }),
+  stat: described('a histogram’s chart: a percentile of each step, or observations per second', {
+    type: 'string',
+    enum: HISTOGRAM_STATS,
+    default: 'p95',
+  }),
+  agg: described('a gauge’s chart: how the series of one group (processes, attribute sets) combine', {
+    type: 'string',
+    enum: GAUGE_AGGREGATIONS,
+    default: 'sum',
+  }),
+});
+export type MetricQuery = WireShape<typeof metricQuery>;
+
+export const metricSeriesSchema = objectOf({
+  name: text,
+  kind: instrumentKind,
+  unit: nullable(text),
+  by: nullable(text),
+  window: { type: 'string', enum: METRIC_WINDOWS },
+  stepSeconds: number,
+  statistic: described('what the chart plots, in words', text),
+  chart: described('one series per group (at most 10, the largest); times are step ends', chart),
+  columns: described(
+    'the table’s figures over the whole window, in order',
+    arrayOf(objectOf({ label: text, unit: nullable(text) })),
+  ),
+  rows: described(
+    'one per group, largest first (at most 50); a group is the `by` value (`(none)` where a point has none)',
+    arrayOf(objectOf({ group: text, values: arrayOf(nullable(number)) })),
+  ),
+  groupsOmitted: described('groups beyond the table’s 50, left out (the chart shows the first 10 rows)', number),
+  generatedAt: text,
+});
+export type MetricSeriesResponse = WireShape<typeof metricSeriesSchema>;

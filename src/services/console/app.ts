@@ -11,6 +11,7 @@ import { registerMetricsRoute } from '../shared/metrics-route.js';
 import { installSecurityHeaders } from '../shared/security-headers.js';
 import { installAccess } from './access.js';
 import { registerApiRoutes } from './api-routes.js';
+import { registerExploreRoutes } from './explore-routes.js';
 import { registerOtlpReceiver } from './otlp-routes.js';
 import { installProblemHandler } from './problem.js';
 import type { SloDefinition } from './slo-budgets.js';
@@ -70,6 +71,7 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
   await installAccess(app, { token: options.adminToken, webRoot, secureCookie: options.secureCookie ?? false });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerApiRoutes(app, options.store, options.objectives ?? { slos: [], windowMs: 0 });
+  registerExploreRoutes(app, options.store);
   registerOtlpReceiver(app, { store: options.store, maxBodyBytes: options.maxOtlpBytes ?? 8 * 1024 * 1024 });
   await app.register(fastifyStatic, { root: webRoot, prefix: '/', index: 'index.html', maxAge: 0, schemaHide: true });
   return app;

@@ -71,6 +71,7 @@ interface HistogramPoint {
 }
 interface OtlpMetric {
   name?: string;
+  unit?: string;
   gauge?: { dataPoints?: NumberPoint[] };
   sum?: { dataPoints?: NumberPoint[] };
   histogram?: { dataPoints?: HistogramPoint[] };
@@ -297,12 +298,14 @@ function pointsOf(request: MetricsRequest): StoredPoint[] {
     for (const scope of scopeMetrics ?? []) {
       for (const metric of scope.metrics ?? []) {
         const name = metric.name ?? '';
+        const unit = metric.unit ?? '';
         const numbers = (kind: 'gauge' | 'sum', dataPoints: NumberPoint[] | undefined): void => {
           for (const point of dataPoints ?? []) {
             const value = point.asDouble ?? Number(point.asInt ?? 0);
             points.push({
               ...from,
               name,
+              unit,
               kind,
               timeMs: millis(point.timeUnixNano),
               attributes: attributesOf(point, kind === 'sum'),
@@ -319,6 +322,7 @@ function pointsOf(request: MetricsRequest): StoredPoint[] {
           points.push({
             ...from,
             name,
+            unit,
             kind: 'histogram',
             timeMs: millis(point.timeUnixNano),
             attributes: attributesOf(point, true),

@@ -9,7 +9,9 @@ import {
   type SpanView,
   type TraceView,
 } from './api-shapes.js';
+import { parseAttributeMatches } from './attribute-query.js';
 import { groupBy } from './metric-math.js';
+import { hidesLoneNoise, LONE_NOISE } from './trace-noise.js';
 
 export interface TraceSearch {
   readonly wish?: string | undefined;
@@ -17,15 +19,25 @@ export interface TraceSearch {
   readonly evacuee?: string | undefined;
   readonly service?: string | undefined;
   readonly status?: 'unset' | 'ok' | 'error' | undefined;
+  /** The HTTP status code a span answered with (`http.response.status_code`). */
+  readonly httpStatus?: number | undefined;
+  /** `key=value` terms, all on one span. */
+  readonly where?: readonly string[] | undefined;
   readonly minDurationMs?: number | undefined;
+  /** `1` or `true`: also the lone receive and scrape spans (see trace-noise.ts). */
+  readonly all?: '1' | 'true' | '0' | 'false' | undefined;
   readonly limit: number;
 }
+
+/** The attribute that carries a span's HTTP status code (OpenTelemetry's HTTP conventions). */
+const HTTP_STATUS_CODE = 'http.response.status_code';
 
 const STATUS = ['unset', 'ok', 'error'] as const;
 const KINDS = ['internal', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
 
 /**
- * Traces matching the search, newest first. A search for a wish or an evacuee also brings the
+ * Traces matching the search, newest first; lone receive and scrape spans are left out unless
+ * asked for (trace-noise.ts). A search for a wish or an evacuee also brings the
  * traces its spans are linked with, both ways (a batch that carried the wish links to it; a span
  * may link to the batch it came in), so the whole journey is in the answer.
  */
@@ -39,6 +51,13 @@ export function searchTraces(store: TelemetryStore, search: TraceSearch): TraceV
           service: otelServiceName(search.service),
           statusCode: search.status === undefined ? undefined : STATUS.indexOf(search.status),
           minDurationMs: search.minDurationMs,
+          attributes: [
+            ...parseAttributeMatches(search.where),
+            ...(search.httpStatus === undefined ? [] : [{ key: HTTP_STATUS_CODE, value: String(search.httpStatus) }]),
+          ],
+          hideLone: hidesLoneNoise({ ...search, all: search.all === '1' || search.all === 'true' })
+            ? LONE_NOISE
+            : undefined,
           limit: search.limit,
         });
   let spans = store.spansOf(found);

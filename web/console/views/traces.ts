@@ -1,10 +1,12 @@
 import type { SpanView, TraceView } from '../../../src/services/console/api-shapes.js';
 import { api } from '../api.js';
+import { splitAttributeTerms } from '../attribute-terms.js';
 import { h, link, replaceKeepingFocus } from '../dom.js';
-import { buttons, fillForm, onSubmit, selectField, textField } from '../form.js';
+import { buttons, checkboxField, fillForm, onSubmit, selectField, textField } from '../form.js';
 import { dateTime, duration, shortId } from '../format.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
 import { hrefOf } from '../router.js';
+import { renderScatter } from '../scatter.js';
 import { seenLists } from '../seen.js';
 import { renderSpanDetails } from '../span-details.js';
 import { cell, dataTable, rowsOf } from '../table.js';
@@ -13,7 +15,9 @@ import type { View, ViewContext } from './view.js';
 
 /** Searches by one id; the first present wins (the API takes one), and the filters then do not apply. */
 const ID_SEARCHES = ['trace', 'wish', 'evacuee'] as const;
-const FILTERS = ['service', 'status', 'minDurationMs'] as const;
+const FILTERS = ['service', 'status', 'httpStatus', 'minDurationMs', 'all'] as const;
+/** `key=value` terms as typed (`http.response.status_code=503 messaging.destination.name=wishes`): one `where` each. */
+const WHERE = 'where';
 /** The trace open in the waterfall: a parameter of the page's hash only, never sent to the API. */
 const OPEN = 'open';
 
@@ -51,7 +55,16 @@ export function tracesView({ status }: ViewContext): View {
     textField({ id: 'trace-evacuee', name: 'evacuee', label: 'Evacuee id', mono: true }),
     textField({ id: 'trace-id', name: 'trace', label: 'Trace id', mono: true, size: 'wide' }),
     textField({ id: 'trace-service', name: 'service', label: 'Service', mono: true, list: 'traces-services' }),
-    selectField({ id: 'trace-status', name: 'status', label: 'Status', choices: STATUSES }),
+    selectField({ id: 'trace-status', name: 'status', label: 'Span status', choices: STATUSES }),
+    textField({ id: 'trace-http-status', name: 'httpStatus', label: 'HTTP status', type: 'number', size: 'narrow' }),
+    textField({
+      id: 'trace-where',
+      name: WHERE,
+      label: 'Attributes (key=value …)',
+      mono: true,
+      size: 'wide',
+      hint: 'messaging.destination.name=wishes',
+    }),
     textField({
       id: 'trace-min-duration',
       name: 'minDurationMs',
@@ -59,8 +72,10 @@ export function tracesView({ status }: ViewContext): View {
       type: 'number',
       size: 'narrow',
     }),
+    checkboxField({ id: 'trace-all', name: 'all', label: 'Show one-span receive and scrape traces' }),
     buttons('Search', link(hrefOf('traces'), 'Latest traces', { class: 'button-link' })),
   );
+  const scatter = h('div', { class: 'scatter-holder', attrs: { 'aria-label': 'Latency scatter' } });
   const summary = h('p', { class: 'summary', attrs: { id: 'traces-summary' } });
   const refresh = h('button', { attrs: { type: 'button', id: 'traces-refresh' } }, 'Refresh');
   const list = dataTable('Traces', COLUMNS);
@@ -82,6 +97,7 @@ export function tracesView({ status }: ViewContext): View {
     form,
     seen.services,
     h('div', { class: 'summary-line' }, summary, refresh),
+    scatter,
     h('div', { class: 'scroll' }, list.table),
     detail,
   );
@@ -90,11 +106,24 @@ export function tracesView({ status }: ViewContext): View {
   let poller: Poller | undefined;
   /** What the waterfall shows, so a refresh that changes nothing leaves it (and the chosen span) alone. */
   let drawnKey = '';
+  /** What the scatter shows (see `draw`). */
+  let drawnScatter = '';
   /** The last answer and the query it answered: opening a trace from the list redraws from it, not from a newer list. */
   let cached: { readonly query: string; readonly traces: readonly TraceView[] } | undefined;
 
   const draw = (traces: readonly TraceView[]): void => {
     const open = params.get(OPEN);
+    // Redrawn only when the traces or the open one change, so a dot keeps the keyboard across a refresh.
+    const scatterKey = JSON.stringify([
+      open,
+      params.toString(),
+      traces.map((trace) => [trace.traceId, trace.durationMs]),
+    ]);
+    if (scatterKey !== drawnScatter) {
+      drawnScatter = scatterKey;
+      scatter.replaceChildren(renderScatter(traces, (traceId) => openHref(params, traceId)));
+      if (open !== null) scatter.querySelector(`a[data-trace-id="${CSS.escape(open)}"]`)?.classList.add('open');
+    }
     replaceKeepingFocus(
       list.body,
       ...rowsOf(traces, (trace) => traceRow(trace, params, trace.traceId === open), COLUMNS.length, 'No traces match.'),
@@ -170,7 +199,10 @@ function apiQuery(params: URLSearchParams): URLSearchParams {
   const query = new URLSearchParams();
   const id = ID_SEARCHES.find((name) => (params.get(name) ?? '') !== '');
   if (id !== undefined) query.set(id, params.get(id) ?? '');
-  else for (const name of FILTERS) if ((params.get(name) ?? '') !== '') query.set(name, params.get(name) ?? '');
+  else {
+    for (const name of FILTERS) if ((params.get(name) ?? '') !== '') query.set(name, params.get(name) ?? '');
+    for (const term of splitAttributeTerms(params.get(WHERE) ?? '')) query.append(WHERE, term);
+  }
   const limit = params.get('limit');
   if (limit !== null && limit !== '') query.set('limit', limit);
   return query;
@@ -180,13 +212,17 @@ function describe(params: URLSearchParams, live: boolean): string {
   const id = ID_SEARCHES.find((name) => (params.get(name) ?? '') !== '');
   if (id !== undefined)
     return `Traces of ${id} ${params.get(id) ?? ''}${id === 'wish' ? ', with the traces linked to it' : ''}.`;
-  const filters = FILTERS.filter((name) => (params.get(name) ?? '') !== '').map(
-    (name) => `${name}=${params.get(name) ?? ''}`,
-  );
-  if (filters.length > 0) return `Traces with ${filters.join(', ')}, newest first.`;
+  const filters = [
+    ...FILTERS.filter((name) => name !== 'all' && (params.get(name) ?? '') !== '').map(
+      (name) => `${name}=${params.get(name) ?? ''}`,
+    ),
+    ...splitAttributeTerms(params.get(WHERE) ?? ''),
+  ];
+  const noise = params.get('all') === '1' ? '' : ' One-span receive and scrape traces are left out.';
+  if (filters.length > 0) return `Traces with ${filters.join(', ')}, newest first.${noise}`;
   return live
-    ? 'Latest traces, newest first; refreshes every 2 s.'
-    : 'Latest traces, newest first; held while a trace is open.';
+    ? `Latest traces, newest first; refreshes every 2 s.${noise}`
+    : `Latest traces, newest first; held while a trace is open.${noise}`;
 }
 
 /**
@@ -204,12 +240,16 @@ function shownTraces(traces: readonly TraceView[], params: URLSearchParams): rea
   return traces.filter((trace) => trace === chosen || outgoing.has(trace.traceId) || linksOf(trace).has(open));
 }
 
-function traceRow(trace: TraceView, params: URLSearchParams, open: boolean): HTMLTableRowElement {
-  // The same search, with this trace open.
-  const href = hrefOf(
+/** The same search, with this trace open. */
+function openHref(params: URLSearchParams, traceId: string): string {
+  return hrefOf(
     'traces',
-    new URLSearchParams([...params.entries()].filter(([name]) => name !== OPEN).concat([[OPEN, trace.traceId]])),
+    new URLSearchParams([...params.entries()].filter(([name]) => name !== OPEN).concat([[OPEN, traceId]])),
   );
+}
+
+function traceRow(trace: TraceView, params: URLSearchParams, open: boolean): HTMLTableRowElement {
+  const href = openHref(params, trace.traceId);
   const root = link(href, [h('span', { class: 'mono' }, trace.rootService), ' ', trace.rootName], {
     key: `trace:${trace.traceId}`,
     class: 'trace-link',
