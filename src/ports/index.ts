@@ -19,6 +19,7 @@ export {
 export {
   type LogQuery,
   type SpanQuery,
+  type StoredInstance,
   type StoredLog,
   type StoredPoint,
   type StoredSpan,

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type {
   LogQuery,
   SpanQuery,
+  StoredInstance,
   StoredLog,
   StoredPoint,
   StoredSpan,
@@ -40,6 +41,9 @@ CREATE TABLE IF NOT EXISTS points (
   kind TEXT NOT NULL, value REAL NOT NULL, count REAL NOT NULL, bounds TEXT NOT NULL, buckets TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS points_by_name ON points (name, time_ms);
 CREATE INDEX IF NOT EXISTS points_by_time ON points (time_ms);
+CREATE TABLE IF NOT EXISTS instances (
+  service TEXT NOT NULL, instance TEXT NOT NULL, version TEXT NOT NULL, host TEXT, pod TEXT, node TEXT,
+  first_seen_ms REAL NOT NULL, last_seen_ms REAL NOT NULL, PRIMARY KEY (service, instance, version));
 `;
 
 const TABLES = [
@@ -48,6 +52,11 @@ const TABLES = [
   { table: 'logs', time: 'time_ms' },
   { table: 'points', time: 'time_ms' },
 ] as const;
+
+/*
+ * The instances table is not among these: it holds a row per process and version (a few dozen), so
+ * it is pruned by age alone (its last report), never by size.
+ */
 
 /** A scan for "the newest traces that match" stops after this many spans, so a rare filter stays cheap. */
 const MAX_SCANNED_SPANS = 200_000;
@@ -81,6 +90,17 @@ interface LogRow {
   span_id: string | null;
   attributes: string;
   event_name: string | null;
+}
+
+interface InstanceRow {
+  service: string;
+  instance: string;
+  version: string;
+  host: string | null;
+  pod: string | null;
+  node: string | null;
+  first_seen_ms: number;
+  last_seen_ms: number;
 }
 
 interface PointRow {
@@ -117,6 +137,11 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
   const insertPoint = db.prepare(
     'INSERT INTO points VALUES (@timeMs, @service, @instance, @name, @attributes, @kind, @value, @count, @bounds, @buckets)',
   );
+  const upsertInstance = db.prepare(
+    `INSERT INTO instances VALUES (@service, @instance, @version, @host, @pod, @node, @firstSeenMs, @lastSeenMs)
+     ON CONFLICT (service, instance, version) DO UPDATE SET host = excluded.host, pod = excluded.pod, node = excluded.node,
+       first_seen_ms = MIN(first_seen_ms, excluded.first_seen_ms), last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms)`,
+  );
 
   const record = db.transaction((batch: Parameters<TelemetryStore['record']>[0]) => {
     for (const span of batch.spans ?? []) {
@@ -139,6 +164,7 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
         buckets: JSON.stringify(point.buckets),
       });
     }
+    for (const instance of batch.instances ?? []) upsertInstance.run(instance);
   });
 
   const fileBytes = (): number => {
@@ -218,8 +244,13 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
       return (db.prepare(sql).all(...names, sinceMs) as PointRow[]).map(pointFromRow);
     },
 
+    instances(sinceMs: number): StoredInstance[] {
+      const sql = 'SELECT * FROM instances WHERE last_seen_ms >= ? ORDER BY last_seen_ms';
+      return (db.prepare(sql).all(sinceMs) as InstanceRow[]).map(instanceFromRow);
+    },
+
     prune({ olderThanMs, maxBytes }): { deleted: number; bytes: number } {
-      let deleted = 0;
+      let deleted = db.prepare('DELETE FROM instances WHERE last_seen_ms < ?').run(olderThanMs).changes;
       for (const { table, time } of TABLES)
         deleted += db.prepare(`DELETE FROM ${table} WHERE ${time} < ?`).run(olderThanMs).changes;
       // Over the size bound: drop the oldest tenth of every table until under it (a few rounds at most).
@@ -325,5 +356,18 @@ function pointFromRow(row: PointRow): StoredPoint {
     count: row.count,
     bounds: JSON.parse(row.bounds) as number[],
     buckets: JSON.parse(row.buckets) as number[],
+  };
+}
+
+function instanceFromRow(row: InstanceRow): StoredInstance {
+  return {
+    service: row.service,
+    instance: row.instance,
+    version: row.version,
+    host: row.host,
+    pod: row.pod,
+    node: row.node,
+    firstSeenMs: row.first_seen_ms,
+    lastSeenMs: row.last_seen_ms,
   };
 }

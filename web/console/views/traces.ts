@@ -6,6 +6,7 @@ import { dateTime, duration, shortId } from '../format.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
 import { hrefOf } from '../router.js';
 import { seenLists } from '../seen.js';
+import { serviceLink } from '../service-link.js';
 import { renderSpanDetails } from '../span-details.js';
 import { cell, dataTable, rowsOf } from '../table.js';
 import { renderWaterfall } from '../waterfall.js';
@@ -210,7 +211,7 @@ function traceRow(trace: TraceView, params: URLSearchParams, open: boolean): HTM
     'traces',
     new URLSearchParams([...params.entries()].filter(([name]) => name !== OPEN).concat([[OPEN, trace.traceId]])),
   );
-  const root = link(href, [h('span', { class: 'mono' }, trace.rootService), ' ', trace.rootName], {
+  const root = link(href, trace.rootName === '' ? '(unnamed)' : trace.rootName, {
     key: `trace:${trace.traceId}`,
     class: 'trace-link',
   });
@@ -220,7 +221,7 @@ function traceRow(trace: TraceView, params: URLSearchParams, open: boolean): HTM
       class: open ? 'selected' : '',
       attrs: { 'data-trace-id': trace.traceId, ...(open ? { 'aria-current': 'true' } : {}) },
     },
-    h('th', { attrs: { scope: 'row' } }, root),
+    h('th', { attrs: { scope: 'row' } }, serviceLink(trace.rootService, { class: 'service-link mono' }), ' ', root),
     cell(dateTime(trace.start), 'mono'),
     cell(duration(trace.durationMs), 'num'),
     cell(String(trace.spans.length), 'num'),
