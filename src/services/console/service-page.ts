@@ -153,7 +153,9 @@ function processView(instance: InstanceSummary, events: readonly EventView[], re
 }
 
 const versionName = (version: string): string => (version === '' ? NO_VERSION : version);
-const byVersion = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
+/** Versions in numeric order (1.4 before 1.10); an unnamed version last. */
+const byVersion = (a: string, b: string): number =>
+  Number(a === '') - Number(b === '') || a.localeCompare(b, 'en', { numeric: true });
 
 /**
  * The service's work by version over the last minute: a version is listed while a process runs it
