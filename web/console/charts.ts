@@ -140,7 +140,11 @@ function drawMarkers(u: uPlot, markers: readonly ChartMarker[]): void {
     ctx.moveTo(x, bbox.top);
     ctx.lineTo(x, bbox.top + bbox.height);
     ctx.stroke();
-    ctx.fillText(marker.label, x + 3 * devicePixelRatio, bbox.top + 10 * devicePixelRatio);
+    // The label reads to the right of its line, or to the left where the plot ends (a deploy just now).
+    const width = ctx.measureText(marker.label).width;
+    const gap = 3 * devicePixelRatio;
+    const left = x + gap + width > bbox.left + bbox.width ? x - gap - width : x + gap;
+    ctx.fillText(marker.label, left, bbox.top + 10 * devicePixelRatio);
   }
   ctx.restore();
 }

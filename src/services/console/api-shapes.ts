@@ -92,13 +92,13 @@ const service = objectOf({
   ),
   running: described('how many of `instances` are up', number),
   wanted: described(
-    'processes the supervisor keeps (the length of `instances` then); null when no supervisor reports this service',
+    'processes the supervisor keeps, plus any other of the service up (heard from within 30 s; the length of `instances` then); null when no supervisor reports this service',
     nullable(number),
   ),
   restarts: described('restarts since the supervisor started', number),
   ...workProperties,
   instances: described(
-    'where a supervisor keeps the service, its processes (running or waiting to restart); else those heard from',
+    'where a supervisor keeps the service, its processes (running or waiting to restart) and any other up (a canary started by hand); else those heard from in the last 15 minutes',
     arrayOf(instance),
   ),
 });

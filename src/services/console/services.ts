@@ -20,8 +20,9 @@ const RUN_BY_EXODUS: ReadonlySet<string> = new Set(SERVICES.map(serviceNameOf));
 
 /**
  * Each service that runs, with its processes from one source: where a supervisor keeps it, the
- * supervisor's own list (running or waiting to be restarted, with pids); otherwise the processes
- * heard from lately. Running and wanted are counted from that same list, so they never disagree.
+ * supervisor's own list (running or waiting to be restarted, with pids) and any other process of the
+ * service heard from lately; otherwise the processes heard from lately. Running and wanted are
+ * counted from that same list, so they never disagree.
  */
 export function servicesOf(readings: Readings, nowMs: number): ServiceSummary[] {
   const identities = identitiesOf(readings);
@@ -33,13 +34,21 @@ export function servicesOf(readings: Readings, nowMs: number): ServiceSummary[] 
   const names = [...new Set([...kept.keys(), ...heard.keys()])].filter((name) => RUN_BY_EXODUS.has(name)).sort();
   return names.map((name): ServiceSummary => {
     const supervised = kept.get(name);
-    const instances = [...(supervised ?? heard.get(name) ?? [])].sort((a, b) =>
+    const heardHere = heard.get(name) ?? [];
+    // A process of the service that no supervisor keeps (a canary started by hand, one on another
+    // host) is listed beside the supervisor's while it is up: a version it runs must not go unseen.
+    // Once silent it goes (a process the supervisor stopped when scaled down is no missing one).
+    const others =
+      supervised === undefined
+        ? []
+        : heardHere.filter((h) => h.up && !supervised.some((s) => s.instance === h.instance));
+    const instances = [...(supervised ?? heardHere), ...others].sort((a, b) =>
       a.instance.localeCompare(b.instance, 'en', { numeric: true }),
     );
     return {
       name,
       running: instances.filter((instance) => instance.up).length,
-      wanted: supervised === undefined ? null : supervised.length,
+      wanted: supervised === undefined ? null : supervised.length + others.length,
       restarts: restarts.get(name)?.value ?? 0,
       ...workOf(readings, name, nowMs),
       instances,
