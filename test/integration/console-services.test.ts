@@ -346,3 +346,69 @@ describe('the console: a page per service and per process, hosts and versions', 
     ]);
   });
 });
+
+describe('a supervised service with a process its supervisor does not keep (a canary started by hand)', () => {
+  it('lists it beside the supervised ones while it is up, and not once it is silent', async () => {
+    const store = openTelemetryStore(tempDir('exodus-console-others-'));
+    const app = await buildConsoleApp({
+      store,
+      adminToken: TOKEN,
+      logger: pino({ level: 'silent' }),
+      webRoot: pageFixture(),
+    });
+    try {
+      const now = Date.now();
+      const send = async (resourceMetrics: unknown[]) => {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/v1/metrics',
+          headers: { ...auth, 'content-type': 'application/json' },
+          payload: JSON.stringify({ resourceMetrics }),
+        });
+        expect(res.statusCode).toBe(200);
+      };
+      const memory = (from: Resource, atMs: number) => ({
+        resource: from,
+        scopeMetrics: [{ metrics: [gauge('process.memory.usage', atMs, 8e7)] }],
+      });
+      await send([
+        {
+          resource: resource('exodus-supervisor', 'supervisor-1', 5000, 'host-a', '1.0.0'),
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'exodus.process.pid',
+                  gauge: {
+                    dataPoints: [
+                      {
+                        timeUnixNano: nanos(now - 1000),
+                        asDouble: 5101,
+                        attributes: attrs({ 'exodus.service': 'exodus-worker', 'exodus.process': 'worker-1' }),
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+        memory(resource('exodus-worker', 'worker-1', 5101, 'host-a', '1.0.0'), now - 2000),
+        memory(resource('exodus-worker', 'worker-canary', 5103, 'host-c', '2.0.0'), now - 2000),
+        // Scaled down a while ago: silent, and no longer the supervisor's.
+        memory(resource('exodus-worker', 'worker-2', 5102, 'host-a', '1.0.0'), now - 60_000),
+      ]);
+      const res = await app.inject({ method: 'GET', url: '/api/v1/overview', headers: auth });
+      const overview = res.json<Overview>();
+      const worker = overview.services.find((s) => s.name === 'exodus-worker');
+      expect(worker?.instances.map((i) => [i.instance, i.up, i.host])).toEqual([
+        ['worker-1', true, 'host-a'],
+        ['worker-canary', true, 'host-c'],
+      ]);
+      expect([worker?.running, worker?.wanted]).toEqual([2, 2]);
+    } finally {
+      await app.close();
+      store.close();
+    }
+  });
+});
