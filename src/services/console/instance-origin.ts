@@ -47,8 +47,9 @@ export function instanceRecord(
       host: textOf(resource[RESOURCE.host]),
       pod: textOf(resource[RESOURCE.pod]),
       node: textOf(resource[RESOURCE.node]),
-      firstSeenMs: Math.min(...times),
-      lastSeenMs: Math.max(...times),
+      // Not Math.min(...times): a batch may hold more times than a call has arguments.
+      firstSeenMs: times.reduce((min, t) => Math.min(min, t), Infinity),
+      lastSeenMs: times.reduce((max, t) => Math.max(max, t), -Infinity),
     },
   ];
 }

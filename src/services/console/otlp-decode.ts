@@ -180,7 +180,7 @@ function perResource<R extends { resource?: Resource }, T>(
   const instances: StoredInstance[] = [];
   for (const one of resources ?? []) {
     const found = rowsOf(one);
-    rows.push(...found);
+    for (const row of found) rows.push(row); // not push(...found): a Collector's batch may hold more rows than a call has arguments
     instances.push(...instanceRecord(origin(one.resource), flatten(one.resource?.attributes), found.map(timeOf)));
   }
   return { rows, instances };

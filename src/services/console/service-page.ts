@@ -30,6 +30,8 @@ const TRACES = 5;
 /** The latest traces the slowest are picked from, and the events a process's history is read from. */
 const RECENT_TRACES = 100;
 const RECENT_EVENTS = 1000;
+/** A version's work is over the last minute, as the overview's rates are. */
+const WORK_WINDOW_MS = 60_000;
 /** What a version is called when its processes gave none. */
 const NO_VERSION = 'unknown';
 
@@ -71,6 +73,7 @@ export function buildServicePage(
           running: instances.filter((i) => i.up).length,
           instances,
         };
+  const markers = deployMarkers(store, { fromMs: nowMs - CHART_MS, toMs: nowMs, service });
   const trace = (view: TraceView): boolean =>
     instance === null || view.spans.some((span) => span.service === service && span.instance === instance);
   return {
@@ -81,10 +84,7 @@ export function buildServicePage(
       summary,
       processes: instances.map((i) => processView(i, events, read)),
       versions: versionsOf(read, service, instances, nowMs, ofFocus),
-      charts: chartsOf(read, service, instances, nowMs, ofFocus).map((chart) => ({
-        ...chart,
-        markers: deployMarkers(store, { fromMs: nowMs - CHART_MS, toMs: nowMs, service }),
-      })),
+      charts: chartsOf(read, service, instances, nowMs, ofFocus).map((chart) => ({ ...chart, markers })),
       resources: resourcesOf(read, [whole], nowMs).instances.filter(ofFocus),
       events: events.filter((e) => instance === null || e.process === instance).slice(0, EVENTS),
       logs: searchLogs(store, { service, instance: instance ?? undefined, windowMs: 0, limit: LOG_LINES }),
@@ -171,7 +171,7 @@ function versionsOf(
   const work = workIncrements(read, service).filter(ofFocus);
   const versions = new Set([
     ...instances.filter((i) => i.up).map((i) => i.version ?? ''),
-    ...work.filter((i) => i.timeMs > nowMs - 60_000).map((i) => versionOf(i.attributes)),
+    ...work.filter((i) => i.timeMs > nowMs - WORK_WINDOW_MS).map((i) => versionOf(i.attributes)),
   ]);
   return [...versions].sort(byVersion).map((version) => ({
     version: versionName(version),
