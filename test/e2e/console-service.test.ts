@@ -162,6 +162,10 @@ describe.skipIf(skip)('the console: a page per service, versions side by side, h
       expect(
         await page.locator('figure.chart').evaluateAll((figures) => figures.map((f) => f.getAttribute('data-chart'))),
       ).toEqual(['Rate', 'Errors', 'Latency p99', 'CPU', 'Memory (RSS)', 'Heap used', 'Event-loop delay p99']);
+      // The charts in words (what a screen reader gets): the process's memory once a whole step has a report.
+      await expect
+        .poll(() => page.textContent('figure[data-chart="Memory (RSS)"] .visually-hidden'), POLL)
+        .toMatch(/^Latest MB: worker-1 \d/);
       await screenshot(page, 'console-service');
 
       // One process's page, from its row.
