@@ -109,7 +109,7 @@ export interface LogQuery {
 }
 
 export interface TelemetryStore {
-  /** One transaction; an instance already known has its times widened and its host, pod and node refreshed. */
+  /** One transaction; an instance already known has its times widened, and its host, pod and node are its newest report's. */
   record(batch: {
     spans?: readonly StoredSpan[];
     logs?: readonly StoredLog[];

@@ -137,9 +137,13 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
   const insertPoint = db.prepare(
     'INSERT INTO points VALUES (@timeMs, @service, @instance, @name, @attributes, @kind, @value, @count, @bounds, @buckets)',
   );
+  // A process already known: its times widen; where it runs is what its newest report said (an export arriving late says nothing new).
   const upsertInstance = db.prepare(
     `INSERT INTO instances VALUES (@service, @instance, @version, @host, @pod, @node, @firstSeenMs, @lastSeenMs)
-     ON CONFLICT (service, instance, version) DO UPDATE SET host = excluded.host, pod = excluded.pod, node = excluded.node,
+     ON CONFLICT (service, instance, version) DO UPDATE SET
+       host = CASE WHEN excluded.last_seen_ms >= last_seen_ms THEN excluded.host ELSE host END,
+       pod = CASE WHEN excluded.last_seen_ms >= last_seen_ms THEN excluded.pod ELSE pod END,
+       node = CASE WHEN excluded.last_seen_ms >= last_seen_ms THEN excluded.node ELSE node END,
        first_seen_ms = MIN(first_seen_ms, excluded.first_seen_ms), last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms)`,
   );
 
