@@ -22,6 +22,7 @@ export {
   type LoneSpanNames,
   type PointQuery,
   type SpanQuery,
+  type StoredInstance,
   type StoredInstrument,
   type StoredLog,
   type StoredPoint,

@@ -82,6 +82,24 @@ export interface LoneSpanNames {
   readonly prefixes: readonly string[];
 }
 
+/**
+ * What a process said of itself in its resource: where it runs and what it runs. One record per
+ * process and version (a process restarted as another version is a second record), with when it
+ * was first and last heard from as that.
+ */
+export interface StoredInstance {
+  readonly service: string;
+  readonly instance: string;
+  /** `service.version`; '' when the sender gave none. */
+  readonly version: string;
+  /** `host.name`, `k8s.pod.name`, `k8s.node.name`; null when not given. */
+  readonly host: string | null;
+  readonly pod: string | null;
+  readonly node: string | null;
+  readonly firstSeenMs: number;
+  readonly lastSeenMs: number;
+}
+
 export interface SpanQuery {
   readonly traceIds?: readonly string[] | undefined;
   readonly wishId?: string | undefined;
@@ -145,7 +163,13 @@ export interface LogQuery {
 }
 
 export interface TelemetryStore {
-  record(batch: { spans?: readonly StoredSpan[]; logs?: readonly StoredLog[]; points?: readonly StoredPoint[] }): void;
+  /** One transaction; an instance already known has its times widened, and its host, pod and node are its newest report's. */
+  record(batch: {
+    spans?: readonly StoredSpan[];
+    logs?: readonly StoredLog[];
+    points?: readonly StoredPoint[];
+    instances?: readonly StoredInstance[];
+  }): void;
   /** Ids of the newest traces holding a span that matches, newest first. */
   findTraceIds(query: SpanQuery): string[];
   /** Every span of these traces. */
@@ -168,6 +192,8 @@ export interface TelemetryStore {
     /** Only this one (none: every metric). */
     readonly name?: string | undefined;
   }): StoredInstrument[];
+  /** The processes heard from since a time (their last report), oldest first. */
+  instances(sinceMs: number): StoredInstance[];
   /** Deletes what is older than `olderThanMs`, then the oldest until the file is under `maxBytes`. */
   prune(limits: { olderThanMs: number; maxBytes: number }): { deleted: number; bytes: number };
   close(): void;

@@ -63,6 +63,11 @@ export const EVENT = {
   sheddingOn: 'load_shedding.on',
   sheddingOff: 'load_shedding.off',
   injectionAttempt: 'wish.injection_attempt',
+  /**
+   * Written by the ops console itself, not by a process: a service's process reported a version
+   * the service had not run lately (`from`, `to`, the process first heard as it). See console/deploys.ts.
+   */
+  serviceDeployed: 'service.deployed',
   /** `exodus chaos` began or ended a fault (`fault`, `target`, `phase`: started / ended). */
   chaosFault: 'chaos.fault',
   /** A consumer began holding messages because a dependency is away (`dependency`, `queue`, `held`). */

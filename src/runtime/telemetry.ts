@@ -8,11 +8,13 @@ import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DestinationStream } from 'pino';
 import { stdoutAndRecords } from './log-records.js';
 import { pushMetrics } from './metric-push.js';
 import { otlpExport } from './otlp-export.js';
+import { packageVersion } from './package-root.js';
 import { exodusSampler } from './rate-limited-sampler.js';
 import { ATTRIBUTE, METRIC } from './telemetry-names.js';
 
@@ -46,8 +48,10 @@ export const serviceNameOf = (service: string): string => `exodus-${service}`;
  * Metrics are read by Prometheus scrapes of the process's `/metrics` (pulled, so nothing is sent
  * while nobody asks); with `OTEL_EXPORTER_OTLP_ENDPOINT` set, traces and metrics are also pushed by
  * OTLP, and log lines become log records (see otlp-export.ts). Every signal's resource says which
- * process it came from: `service.name`, `process.pid`, and `service.instance.id` when
- * `OTEL_RESOURCE_ATTRIBUTES` gives it (`exodus up` does). Tests add their own span processors and
+ * process it came from and what it runs: `service.name`, `process.pid`, `host.name`, `service.version`
+ * (the package's), and whatever `OTEL_RESOURCE_ATTRIBUTES` adds or overrides: `service.instance.id`
+ * (`exodus up` gives it), on Kubernetes `k8s.pod.name` and `k8s.node.name` (from the downward API),
+ * and a `service.version` of its own (a canary run as another version). Tests add their own span processors and
  * metric readers. The Node runtime (event-loop delay, heap, GC) is measured by OpenTelemetry's own
  * instrumentation; resident memory and CPU time (OpenTelemetry's `process.*` names) here.
  */
@@ -62,10 +66,13 @@ export function startTelemetry(
     logLines?: DestinationStream;
   } = {},
 ): Telemetry {
-  // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the name given here, as the spec says.
-  const resource = resourceFromAttributes({ 'service.name': serviceName, 'process.pid': process.pid }).merge(
-    detectResources({ detectors: [envDetector] }),
-  );
+  // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over what is given here, as the spec says.
+  const resource = resourceFromAttributes({
+    'service.name': serviceName,
+    'service.version': packageVersion(),
+    'host.name': hostname(),
+    'process.pid': process.pid,
+  }).merge(detectResources({ detectors: [envDetector] }));
   // `otlp: false`: a process that must not export (the console, which would send to itself) still serves /metrics.
   const otlp = otlpExport(options.otlp === false ? {} : process.env);
   // OTEL_TRACES_SAMPLER, when set, chooses as the specification says (the SDK reads it); otherwise new traces are rate-limited.

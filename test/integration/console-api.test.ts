@@ -493,6 +493,7 @@ describe('the ops console: OTLP receiver and JSON API', () => {
       '/api/v1/queues',
       '/api/v1/resources',
       '/api/v1/services',
+      '/api/v1/services/{name}',
       '/api/v1/slos',
       '/api/v1/traces',
     ]);

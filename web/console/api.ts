@@ -5,6 +5,7 @@ import type {
   MetricsResponse,
   Overview,
   ResourcesResponse,
+  ServicePage,
   ServicesResponse,
   SlosResponse,
   TracesResponse,
@@ -67,6 +68,8 @@ export const api = {
   slos: (signal: AbortSignal): Promise<SlosResponse> => getJson('slos', new URLSearchParams(), signal),
   services: (signal: AbortSignal): Promise<ServicesResponse> => getJson('services', new URLSearchParams(), signal),
   resources: (signal: AbortSignal): Promise<ResourcesResponse> => getJson('resources', new URLSearchParams(), signal),
+  service: (name: string, query: URLSearchParams, signal: AbortSignal): Promise<ServicePage> =>
+    getJson(`services/${encodeURIComponent(name)}`, query, signal),
   traces: (query: URLSearchParams, signal: AbortSignal): Promise<TracesResponse> => getJson('traces', query, signal),
   logs: (query: URLSearchParams, signal: AbortSignal): Promise<LogsResponse> => getJson('logs', query, signal),
   events: (query: URLSearchParams, signal: AbortSignal): Promise<EventsResponse> => getJson('events', query, signal),

@@ -1,5 +1,5 @@
 import uPlot from 'uplot';
-import type { Chart } from '../../src/services/console/api-shapes.js';
+import type { Chart, ChartMarker } from '../../src/services/console/api-shapes.js';
 import { h } from './dom.js';
 
 /** Series colours on the dark background, each ≥ 4.5:1 against it; the legend names them too. */
@@ -7,16 +7,20 @@ const PALETTE = ['#9fd3f5', '#ffc66d', '#9be7b0', '#ffa39a', '#d3b7ff', '#ff9d6e
 const AXIS = '#b9c1d6';
 const GRID = '#2c3757';
 const HEIGHT_PX = 180;
+/** Deploy markers: a dashed vertical line in a colour no series uses, labelled with the versions. */
+const MARKER = '#f5f5f5';
 
 interface Plotted {
   readonly shape: string;
   readonly figure: HTMLElement;
   readonly summary: HTMLParagraphElement;
   readonly plot: uPlot;
+  /** What the draw hook marks: replaced on every refresh, drawn on the next redraw. */
+  markers: readonly ChartMarker[];
 }
 
 /**
- * The overview's charts (the last 15 minutes), drawn by uPlot on canvas. A refresh with the same
+ * The console's charts (the last 15 minutes), drawn by uPlot on canvas, with deploys marked. A refresh with the same
  * charts and series only swaps the data, so the cursor and the legend stay put. uPlot styles its own
  * elements through CSSOM (`element.style`), which the CSP allows; its stylesheet is bundled into
  * styles.css, so nothing is injected.
@@ -45,8 +49,10 @@ export class Charts {
         plotted = this.#create(chart, shape);
         this.#plotted.set(chart.title, plotted);
       } else {
+        plotted.markers = chart.markers ?? [];
         plotted.plot.setData(dataOf(chart));
       }
+      plotted.figure.dataset['markers'] = String(plotted.markers.length);
       plotted.summary.textContent = summaryOf(chart);
       figures.push(plotted.figure);
     }
@@ -78,6 +84,8 @@ export class Charts {
     const caption = h('figcaption', {}, chart.title, h('span', { class: 'unit' }, ` (${chart.unit})`));
     const figure = h('figure', { class: 'chart', attrs: { 'data-chart': chart.title } }, caption, canvas, summary);
     const axis = { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID, width: 1 } };
+    // Filled in below: the hook reads the markers of the latest refresh.
+    const plotted: { markers: readonly ChartMarker[] } = { markers: chart.markers ?? [] };
     const options: uPlot.Options = {
       width: this.#width(),
       height: HEIGHT_PX,
@@ -99,9 +107,10 @@ export class Charts {
         { ...axis, size: 56, values: (_plot, splits) => splits.map(formatValue) },
       ],
       legend: { show: true, live: true },
+      hooks: { draw: [(u) => drawMarkers(u, plotted.markers)] },
     };
     const plot = new uPlot(options, dataOf(chart), canvas);
-    return { shape, figure, summary, plot };
+    return Object.assign(plotted, { shape, figure, summary, plot });
   }
 
   /** Two charts side by side when there is room and they are wanted so, else one per row. */
@@ -116,6 +125,33 @@ export class Charts {
   }
 }
 
+/** Each marker in the plotted time: a dashed line across the plot, its label at the top. */
+function drawMarkers(u: uPlot, markers: readonly ChartMarker[]): void {
+  const { ctx, bbox } = u;
+  const [min, max] = [u.scales['x']?.min, u.scales['x']?.max];
+  if (min === undefined || max === undefined) return;
+  ctx.save();
+  ctx.strokeStyle = MARKER;
+  ctx.fillStyle = MARKER;
+  ctx.lineWidth = devicePixelRatio;
+  ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
+  ctx.font = `${10 * devicePixelRatio}px sans-serif`;
+  for (const marker of markers) {
+    if (marker.time < min || marker.time > max) continue;
+    const x = Math.round(u.valToPos(marker.time, 'x', true));
+    ctx.beginPath();
+    ctx.moveTo(x, bbox.top);
+    ctx.lineTo(x, bbox.top + bbox.height);
+    ctx.stroke();
+    // The label reads to the right of its line, or to the left where the plot ends (a deploy just now).
+    const width = ctx.measureText(marker.label).width;
+    const gap = 3 * devicePixelRatio;
+    const left = x + gap + width > bbox.left + bbox.width ? x - gap - width : x + gap;
+    ctx.fillText(marker.label, left, bbox.top + 10 * devicePixelRatio);
+  }
+  ctx.restore();
+}
+
 function dataOf(chart: Chart): uPlot.AlignedData {
   return [[...chart.times], ...chart.series.map((series) => [...series.values])];
 }
@@ -126,7 +162,8 @@ function summaryOf(chart: Chart): string {
     const value = [...series.values].reverse().find((v) => v !== null);
     return `${series.label} ${value === undefined || value === null ? 'no data' : formatValue(value)}`;
   });
-  return `Latest ${chart.unit}: ${latest.join(', ')}.`;
+  const deploys = (chart.markers ?? []).map((m) => `${m.label} at ${utc(m.time).slice(11, 19)}`);
+  return `Latest ${chart.unit}: ${latest.join(', ')}.${deploys.length === 0 ? '' : ` Deploys: ${deploys.join('; ')}.`}`;
 }
 
 function utc(seconds: number): string {

@@ -1,9 +1,10 @@
 import type { InstanceResources, ResourcesResponse, Suggestion } from '../../src/services/console/api-shapes.js';
 import { h } from './dom.js';
 import { duration, percent } from './format.js';
+import { serviceLink } from './service-link.js';
 import { cell, dataTable, rowsOf } from './table.js';
 
-const COLUMNS = [
+export const RESOURCE_COLUMNS = [
   { label: 'Process' },
   { label: 'pid', class: 'num' },
   { label: 'CPU (cores)', class: 'num' },
@@ -18,7 +19,7 @@ export const RESOURCES_REFRESH_MS = 5000;
 
 /** What each process uses now, and the right-sizing suggestions in words (the rules are in the README). */
 export function resourcesPanel(): { element: HTMLElement; draw(resources: ResourcesResponse): void } {
-  const { table, body } = dataTable('Resources', COLUMNS);
+  const { table, body } = dataTable('Resources', RESOURCE_COLUMNS);
   const suggestions = h('ul', { class: 'suggestions', attrs: { 'aria-label': 'Right-sizing suggestions' } });
   return {
     element: h(
@@ -34,7 +35,9 @@ export function resourcesPanel(): { element: HTMLElement; draw(resources: Resour
           ? [h('li', { class: 'muted' }, 'Nothing to change: every service has what it uses.')]
           : resources.suggestions.map(suggestionItem)),
       );
-      body.replaceChildren(...rowsOf(resources.instances, row, COLUMNS.length, 'No process has reported yet.'));
+      body.replaceChildren(
+        ...rowsOf(resources.instances, resourceRow, RESOURCE_COLUMNS.length, 'No process has reported yet.'),
+      );
     },
   };
 }
@@ -47,11 +50,12 @@ function suggestionItem(suggestion: Suggestion): HTMLLIElement {
   );
 }
 
-function row(process: InstanceResources): HTMLTableRowElement {
+/** One process's resources; its name leads to its page. */
+export function resourceRow(process: InstanceResources): HTMLTableRowElement {
   return h(
     'tr',
     { attrs: { 'data-instance': process.instance } },
-    h('th', { class: 'mono', attrs: { scope: 'row' } }, process.instance),
+    h('th', { class: 'mono', attrs: { scope: 'row' } }, serviceLink(process.service, { instance: process.instance })),
     cell(process.pid === null ? '–' : String(process.pid), 'num'),
     cell(process.cpuCores === null ? '–' : process.cpuCores.toFixed(3), 'num cpu'),
     cell(megabytes(process.rssBytes), 'num rss'),

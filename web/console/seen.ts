@@ -1,5 +1,6 @@
 import type { ServicesResponse } from '../../src/services/console/api-shapes.js';
 import { h } from './dom.js';
+import { shortName } from './service-link.js';
 
 /**
  * Pick lists for the filters, of what the console has seen: the services (short names, as the CLI
@@ -19,7 +20,7 @@ export function seenLists(idPrefix: string): {
     services,
     instances,
     fill: (seen) => {
-      services.replaceChildren(...options(seen.services.flatMap((s) => [s.name.replace(/^exodus-/, ''), s.name])));
+      services.replaceChildren(...options(seen.services.flatMap((s) => [shortName(s.name), s.name])));
       instances.replaceChildren(...options(seen.services.flatMap((s) => s.instances.map((i) => i.instance))));
     },
   };

@@ -1,6 +1,7 @@
 import type { SpanView, TraceView } from '../../src/services/console/api-shapes.js';
 import { h } from './dom.js';
 import { duration, shortId } from './format.js';
+import { serviceLink } from './service-link.js';
 import { layoutWaterfall, type WaterfallRow } from './waterfall-layout.js';
 
 /**
@@ -100,7 +101,7 @@ function spanRow(
     'tr',
     { class: ['span-row', error ? 'error' : '', firstOfTrace ? 'trace-start' : ''].join(' ').trim(), attrs },
     nameCell,
-    h('td', { class: 'mono nowrap' }, span.service),
+    h('td', { class: 'mono nowrap' }, serviceLink(span.service, { instance: span.instance, text: span.service })),
     h('td', { class: 'num' }, duration(span.durationMs)),
     h('td', { class: `status-${span.status}` }, span.status === 'unset' ? '' : span.status),
     h('td', { class: 'timeline' }, h('div', { class: 'track' }, bar)),

@@ -7,6 +7,7 @@ import type {
   LoneSpanNames,
   PointQuery,
   SpanQuery,
+  StoredInstance,
   StoredInstrument,
   StoredLog,
   StoredPoint,
@@ -45,6 +46,9 @@ CREATE TABLE IF NOT EXISTS points (
 CREATE INDEX IF NOT EXISTS points_by_name ON points (name, time_ms);
 CREATE INDEX IF NOT EXISTS points_by_time ON points (time_ms);
 CREATE TABLE IF NOT EXISTS units (name TEXT PRIMARY KEY, unit TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS instances (
+  service TEXT NOT NULL, instance TEXT NOT NULL, version TEXT NOT NULL, host TEXT, pod TEXT, node TEXT,
+  first_seen_ms REAL NOT NULL, last_seen_ms REAL NOT NULL, PRIMARY KEY (service, instance, version));
 `;
 
 const TABLES = [
@@ -60,6 +64,10 @@ WITH RECURSIVE names(name) AS (
   SELECT MIN(name) FROM points
   UNION ALL SELECT (SELECT MIN(name) FROM points WHERE name > names.name) FROM names WHERE names.name IS NOT NULL)
 SELECT name FROM names WHERE name IS NOT NULL`;
+/*
+ * The instances table is not among these: it holds a row per process and version (a few dozen), so
+ * it is pruned by age alone (its last report), never by size.
+ */
 
 /** A scan for "the newest traces that match" stops after this many spans, so a rare filter stays cheap. */
 const MAX_SCANNED_SPANS = 200_000;
@@ -93,6 +101,17 @@ interface LogRow {
   span_id: string | null;
   attributes: string;
   event_name: string | null;
+}
+
+interface InstanceRow {
+  service: string;
+  instance: string;
+  version: string;
+  host: string | null;
+  pod: string | null;
+  node: string | null;
+  first_seen_ms: number;
+  last_seen_ms: number;
 }
 
 interface PointRow {
@@ -137,6 +156,15 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
       row.unit,
     ]),
   );
+  // A process already known: its times widen; where it runs is what its newest report said (an export arriving late says nothing new).
+  const upsertInstance = db.prepare(
+    `INSERT INTO instances VALUES (@service, @instance, @version, @host, @pod, @node, @firstSeenMs, @lastSeenMs)
+     ON CONFLICT (service, instance, version) DO UPDATE SET
+       host = CASE WHEN excluded.last_seen_ms >= last_seen_ms THEN excluded.host ELSE host END,
+       pod = CASE WHEN excluded.last_seen_ms >= last_seen_ms THEN excluded.pod ELSE pod END,
+       node = CASE WHEN excluded.last_seen_ms >= last_seen_ms THEN excluded.node ELSE node END,
+       first_seen_ms = MIN(first_seen_ms, excluded.first_seen_ms), last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms)`,
+  );
 
   const record = db.transaction((batch: Parameters<TelemetryStore['record']>[0]) => {
     for (const span of batch.spans ?? []) {
@@ -163,6 +191,7 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
         buckets: JSON.stringify(point.buckets),
       });
     }
+    for (const instance of batch.instances ?? []) upsertInstance.run(instance);
   });
 
   const fileBytes = (): number => {
@@ -287,8 +316,13 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
       return out;
     },
 
+    instances(sinceMs: number): StoredInstance[] {
+      const sql = 'SELECT * FROM instances WHERE last_seen_ms >= ? ORDER BY last_seen_ms';
+      return (db.prepare(sql).all(sinceMs) as InstanceRow[]).map(instanceFromRow);
+    },
+
     prune({ olderThanMs, maxBytes }): { deleted: number; bytes: number } {
-      let deleted = 0;
+      let deleted = db.prepare('DELETE FROM instances WHERE last_seen_ms < ?').run(olderThanMs).changes;
       for (const { table, time } of TABLES)
         deleted += db.prepare(`DELETE FROM ${table} WHERE ${time} < ?`).run(olderThanMs).changes;
       // Over the size bound: drop the oldest tenth of every table until under it (a few rounds at most).
@@ -432,5 +466,18 @@ function pointFromRow(row: PointRow): StoredPoint {
     count: row.count,
     bounds: JSON.parse(row.bounds) as number[],
     buckets: JSON.parse(row.buckets) as number[],
+  };
+}
+
+function instanceFromRow(row: InstanceRow): StoredInstance {
+  return {
+    service: row.service,
+    instance: row.instance,
+    version: row.version,
+    host: row.host,
+    pod: row.pod,
+    node: row.node,
+    firstSeenMs: row.first_seen_ms,
+    lastSeenMs: row.last_seen_ms,
   };
 }

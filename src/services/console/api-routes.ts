@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TelemetryStore } from '../../ports/index.js';
 import {
   eventsQuery,
@@ -6,8 +6,12 @@ import {
   logsQuery,
   logsSchema,
   overviewSchema,
+  problemSchema,
   queuesSchema,
   resourcesSchema,
+  servicePageSchema,
+  serviceParams,
+  serviceQuery,
   servicesSchema,
   slosSchema,
   tracesQuery,
@@ -19,13 +23,18 @@ import {
   type Overview,
   type QueuesResponse,
   type ResourcesResponse,
+  type ServicePage,
+  type ServiceParams,
+  type ServiceQuery,
   type ServicesResponse,
   type SlosResponse,
   type TracesQuery,
   type TracesResponse,
 } from './api-shapes.js';
 import { buildOverview, buildQueues, buildResources, buildServices } from './overview.js';
+import { sendProblem } from './problem.js';
 import { searchEvents, searchLogs, searchTraces } from './search.js';
+import { buildServicePage } from './service-page.js';
 import { sloBudgets, type SloDefinition } from './slo-budgets.js';
 
 /*
@@ -90,6 +99,29 @@ export function registerApiRoutes(
       },
     },
     async (): Promise<ServicesResponse> => ({ services: buildServices(store, Date.now()) }),
+  );
+
+  app.get<{ Params: ServiceParams; Querystring: ServiceQuery }>(
+    '/api/v1/services/:name',
+    {
+      schema: {
+        tags,
+        summary:
+          'One service (`worker` or `exodus-worker`), or one of its processes (`?instance=worker-2`): rate, errors and latency (by version while two run), resource charts with deploys marked, its processes with pid, start, restarts and last exit, its events, logs, slowest and failing traces',
+        params: serviceParams,
+        querystring: serviceQuery,
+        response: { ...respond(servicePageSchema), 404: problemSchema },
+      },
+    },
+    async (request, reply): Promise<ServicePage | FastifyReply> => {
+      const answer = buildServicePage(
+        store,
+        { name: request.params.name, instance: request.query.instance },
+        Date.now(),
+      );
+      if ('page' in answer) return answer.page;
+      return sendProblem(reply, { status: 404, slug: 'not-found', title: 'Not found', detail: answer.notFound });
+    },
   );
 
   app.get(

@@ -37,7 +37,24 @@ const latency = described(
 );
 export type Latency = NonNullable<WireShape<typeof latency>>;
 
-const instance = objectOf({
+/** Work (requests or messages processed) over the last minute: rate, failed and refused shares, latency. */
+const workProperties = {
+  ratePerSecond: described(
+    'requests (frontend) or messages processed (consumers) per second over the last minute',
+    number,
+  ),
+  errorRate: described(
+    "share of those that failed, 0..1: a 5xx other than a refusal, or a processing error (the SLOs' definition)",
+    number,
+  ),
+  refusedRate: described(
+    'share of those refused on purpose, 0..1: 429 (rate limit) and 503 (load shed), both with Retry-After; not errors',
+    number,
+  ),
+  latencyMs: latency,
+} as const;
+
+const instanceProperties = {
   instance: described('`service.instance.id` (e.g. `worker-2` under `exodus up`), else host:pid', text),
   pid: described(
     "its OS pid: the supervisor's word where one keeps it (none while it waits to restart), else its own telemetry's `process.pid`",
@@ -54,7 +71,18 @@ const instance = objectOf({
     'in a crash loop, as its supervisor says (exits in a row, each soon after its start): how many, and when it is tried next (null while it runs)',
     nullable(objectOf({ exits: number, nextTryAt: nullable(text) })),
   ),
-});
+  version: described(
+    '`service.version` it last reported (the package version unless its environment says another); null if it said none',
+    nullable(text),
+  ),
+  host: described(
+    "`host.name` it last reported; for a process that never reported, its supervisor's host; null if unknown",
+    nullable(text),
+  ),
+  pod: described('`k8s.pod.name`, on Kubernetes', nullable(text)),
+  node: described('`k8s.node.name`, on Kubernetes', nullable(text)),
+} as const;
+const instance = objectOf(instanceProperties);
 export type InstanceSummary = WireShape<typeof instance>;
 
 const service = objectOf({
@@ -64,29 +92,17 @@ const service = objectOf({
   ),
   running: described('how many of `instances` are up', number),
   wanted: described(
-    'processes the supervisor keeps (the length of `instances` then); null when no supervisor reports this service',
+    'processes the supervisor keeps, plus any other of the service up (heard from within 30 s; the length of `instances` then); null when no supervisor reports this service',
     nullable(number),
   ),
   restarts: described('restarts since the supervisor started', number),
-  ratePerSecond: described(
-    'requests (frontend) or messages processed (consumers) per second over the last minute',
-    number,
-  ),
-  errorRate: described(
-    "share of those that failed, 0..1: a 5xx other than a refusal, or a processing error (the SLOs' definition)",
-    number,
-  ),
-  refusedRate: described(
-    'share of those refused on purpose, 0..1: 429 (rate limit) and 503 (load shed), both with Retry-After; not errors',
-    number,
-  ),
-  latencyMs: latency,
+  ...workProperties,
   waitingFor: described(
     'dependencies (store, broker) its consumers are holding messages for right now, as they last said (within 30 s): which, and how many messages held',
     arrayOf(objectOf({ dependency: text, held: number })),
   ),
   instances: described(
-    'where a supervisor keeps the service, its processes (running or waiting to restart); else those heard from',
+    'where a supervisor keeps the service, its processes (running or waiting to restart) and any other up (a canary started by hand); else those heard from in the last 15 minutes',
     arrayOf(instance),
   ),
 });
@@ -103,19 +119,44 @@ const queue = objectOf({
 });
 export type QueueSummary = WireShape<typeof queue>;
 
+const chartMarker = described(
+  'A moment to mark on the time axis: a deploy (`service.deployed`), with its versions',
+  objectOf({ time: described('unix seconds', number), label: text }),
+);
+export type ChartMarker = WireShape<typeof chartMarker>;
+
 const chart = described(
   'A chart for uPlot: one shared time axis (unix seconds) and a value per series per time (null: no data)',
-  objectOf({
-    title: text,
-    unit: text,
-    times: arrayOf(number),
-    series: arrayOf(objectOf({ label: text, values: arrayOf({ type: ['number', 'null'] }) })),
-  }),
+  objectOf(
+    {
+      title: text,
+      unit: text,
+      times: arrayOf(number),
+      series: arrayOf(objectOf({ label: text, values: arrayOf({ type: ['number', 'null'] }) })),
+      markers: described('deploys within the chart’s time, drawn as vertical lines', arrayOf(chartMarker)),
+    },
+    ['markers'],
+  ),
 );
 export type Chart = WireShape<typeof chart>;
 
+const host = described(
+  'The processes on one host (`host.name`; `unknown` for those that never said): running and wanted, and each of them',
+  objectOf({
+    host: text,
+    running: number,
+    wanted: number,
+    allStopped: described('it has processes and none of them runs: "running processes = 0 on host X"', {
+      type: 'boolean',
+    }),
+    processes: arrayOf(objectOf({ service: text, instance: text, up: { type: 'boolean' }, version: nullable(text) })),
+  }),
+);
+export type HostSummary = WireShape<typeof host>;
+
 export const overviewSchema = objectOf({
   services: arrayOf(service),
+  hosts: described('processes by host, from the services’ instances', arrayOf(host)),
   queues: arrayOf(queue),
   wishesPerSecond: described(
     'wishes per second over the last minute, by outcome',
@@ -299,6 +340,71 @@ export const resourcesSchema = objectOf({
 });
 export type ResourcesResponse = WireShape<typeof resourcesSchema>;
 
+const processView = described(
+  'One process of the service: what the overview says of it, and its history as its supervisor told it',
+  objectOf({
+    ...instanceProperties,
+    startedAt: described(
+      "when it last started (ISO 8601): its supervisor's start or restart event, else when its own CPU counter began; null if unknown",
+      nullable(text),
+    ),
+    restarts: described('restarts of this process (its supervisor’s count); 0 when none or not supervised', number),
+    lastExit: described(
+      'its last exit as its supervisor told it: when, the code or signal, and whether it was told to stop (a planned stop is no crash); null if none seen',
+      nullable(objectOf({ at: text, code: nullable(number), signal: nullable(text), planned: { type: 'boolean' } })),
+    ),
+  }),
+);
+export type ProcessView = WireShape<typeof processView>;
+
+const versionWork = described(
+  "The service's work by the version its processes run: while two run (a canary), side by side",
+  objectOf({ version: text, instances: arrayOf(text), ...workProperties }),
+);
+export type VersionWork = WireShape<typeof versionWork>;
+
+const traceSummary = objectOf({
+  traceId: text,
+  rootService: text,
+  rootName: text,
+  start: text,
+  durationMs: number,
+  errorCount: number,
+  spanCount: number,
+});
+export type TraceSummary = WireShape<typeof traceSummary>;
+
+export const servicePageSchema = objectOf({
+  service: described('`service.name`, e.g. `exodus-worker`', text),
+  shortName: described('as the CLI says it, e.g. `worker`', text),
+  instance: described('the process the page is focused on (`?instance=`), else null', nullable(text)),
+  summary: described("the overview's row of the service (its instances narrowed to the process, if focused)", service),
+  processes: arrayOf(processView),
+  versions: described(
+    'work over the last minute per version run (one entry when one version runs)',
+    arrayOf(versionWork),
+  ),
+  charts: described(
+    'the last 15 minutes: rate, errors and p99 latency (a series per version), CPU, memory, heap and event-loop delay (a series per process); deploys marked',
+    arrayOf(chart),
+  ),
+  resources: described("each of its processes' resources now", arrayOf(instanceResources)),
+  events: described('its latest events, newest first', arrayOf(event)),
+  logs: described('its latest log lines, oldest first', arrayOf(logLine)),
+  slowestTraces: described(
+    'the slowest of its latest traces (one-span receive and scrape traces left out)',
+    arrayOf(traceSummary),
+  ),
+  failingTraces: described('its latest traces with an error span, newest first', arrayOf(traceSummary)),
+  generatedAt: text,
+});
+export type ServicePage = WireShape<typeof servicePageSchema>;
+
+export const problemSchema = described(
+  'RFC 9457 problem details: `detail` says what was wrong (an unknown service names the known ones)',
+  objectOf({ type: text, title: text, status: number, detail: text }),
+);
+
 // What the routes take: query strings, validated (a bad one is a 400 naming the parameter).
 
 const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
@@ -349,6 +455,17 @@ export const logsQuery = query({
   limit: limit(5000, 500),
 });
 export type LogsQuery = WireShape<typeof logsQuery>;
+
+export const serviceParams = {
+  type: 'object',
+  required: ['name'],
+  additionalProperties: false,
+  properties: { name: described('`worker` or `exodus-worker`', id) },
+} as const;
+export type ServiceParams = WireShape<typeof serviceParams>;
+
+export const serviceQuery = query({ instance: described('focus on one process, e.g. `worker-2`', id) });
+export type ServiceQuery = WireShape<typeof serviceQuery>;
 
 export const eventsQuery = query({ since: time, kind: id, limit: limit(1000, 200) });
 export type EventsQuery = WireShape<typeof eventsQuery>;

@@ -1,7 +1,8 @@
 import { isAbsolute, join } from 'node:path';
 import protobuf from 'protobufjs';
-import type { StoredLog, StoredPoint, StoredSpan, TelemetryAttributes } from '../../ports/index.js';
+import type { StoredInstance, StoredLog, StoredPoint, StoredSpan, TelemetryAttributes } from '../../ports/index.js';
 import { ATTRIBUTE, packageRoot } from '../../runtime/index.js';
+import { instanceRecord, versionAttributes } from './instance-origin.js';
 import { processAttributes, seriesStartAttributes } from './point-origin.js';
 
 /*
@@ -129,6 +130,8 @@ export interface Decoded {
   readonly spans: StoredSpan[];
   readonly logs: StoredLog[];
   readonly points: StoredPoint[];
+  /** Who sent them: each resource's process, with its host and version (instance-origin.ts). */
+  readonly instances: StoredInstance[];
 }
 
 /** Decodes one OTLP/HTTP request body into rows to store. */
@@ -139,12 +142,26 @@ export function decodeOtlp(signal: Signal, body: Buffer, encoding: Encoding): De
   const id = encoding === 'json' ? hexId : base64Id;
   try {
     switch (signal) {
-      case 'traces':
-        return { spans: spansOf(request, id), logs: [], points: [] };
-      case 'logs':
-        return { spans: [], logs: logsOf(request, id), points: [] };
-      case 'metrics':
-        return { spans: [], logs: [], points: pointsOf(request) };
+      case 'traces': {
+        const { rows, instances } = perResource(
+          (request as TracesRequest).resourceSpans,
+          (r) => spansOf(r, id),
+          (s) => s.startMs,
+        );
+        return { spans: rows, logs: [], points: [], instances };
+      }
+      case 'logs': {
+        const { rows, instances } = perResource(
+          (request as LogsRequest).resourceLogs,
+          (r) => logsOf(r, id),
+          (l) => l.timeMs,
+        );
+        return { spans: [], logs: rows, points: [], instances };
+      }
+      case 'metrics': {
+        const { rows, instances } = perResource((request as MetricsRequest).resourceMetrics, pointsOf, (p) => p.timeMs);
+        return { spans: [], logs: [], points: rows, instances };
+      }
     }
   } catch (error) {
     // JSON from anywhere may have any shape: a field of the wrong type is the sender's error.
@@ -152,6 +169,22 @@ export function decodeOtlp(signal: Signal, body: Buffer, encoding: Encoding): De
       `not an OTLP ${signal} request: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+}
+
+/** Each resource's rows, and the record of the process that sent them (when and as what it was heard). */
+function perResource<R extends { resource?: Resource }, T>(
+  resources: readonly R[] | undefined,
+  rowsOf: (resource: R) => T[],
+  timeOf: (row: T) => number,
+): { rows: T[]; instances: StoredInstance[] } {
+  const rows: T[] = [];
+  const instances: StoredInstance[] = [];
+  for (const one of resources ?? []) {
+    const found = rowsOf(one);
+    for (const row of found) rows.push(row); // not push(...found): a Collector's batch may hold more rows than a call has arguments
+    instances.push(...instanceRecord(origin(one.resource), flatten(one.resource?.attributes), found.map(timeOf)));
+  }
+  return { rows, instances };
 }
 
 type IdReader = (value: string | undefined) => string | null;
@@ -207,47 +240,49 @@ const text = (value: AnyValue | undefined): string => {
   return flat === undefined ? '' : String(flat);
 };
 
-function spansOf(request: TracesRequest, id: IdReader): StoredSpan[] {
+type ResourceSpans = NonNullable<TracesRequest['resourceSpans']>[number];
+type ResourceLogs = NonNullable<LogsRequest['resourceLogs']>[number];
+type ResourceMetrics = NonNullable<MetricsRequest['resourceMetrics']>[number];
+
+function spansOf({ resource, scopeSpans }: ResourceSpans, id: IdReader): StoredSpan[] {
   const spans: StoredSpan[] = [];
-  for (const { resource, scopeSpans } of request.resourceSpans ?? []) {
-    const from = origin(resource);
-    for (const scope of scopeSpans ?? []) {
-      for (const span of scope.spans ?? []) {
-        const traceId = id(span.traceId);
-        const spanId = id(span.spanId);
-        if (traceId === null || spanId === null) continue; // not a span anyone could find
-        const attributes = flatten(span.attributes);
-        const startMs = millis(span.startTimeUnixNano);
-        const messageId = attributes['messaging.message.id'];
-        spans.push({
-          traceId,
-          spanId,
-          parentSpanId: id(span.parentSpanId),
-          ...from,
-          name: span.name ?? '',
-          kind: span.kind ?? 0,
-          startMs,
-          durationMs: Math.max(0, millis(span.endTimeUnixNano) - startMs),
-          statusCode: span.status?.code ?? 0,
-          statusMessage: span.status?.message ?? '',
-          attributes,
-          events: (span.events ?? []).map((event) => ({
-            name: event.name ?? '',
-            timeMs: millis(event.timeUnixNano),
-            attributes: flatten(event.attributes),
-          })),
-          links: (span.links ?? []).flatMap((link) => {
-            const linkedTrace = id(link.traceId);
-            const linkedSpan = id(link.spanId);
-            return linkedTrace === null || linkedSpan === null ? [] : [{ traceId: linkedTrace, spanId: linkedSpan }];
-          }),
-          // A message's id is `<wish id>.<what happened>` (see createEnvelope's callers).
-          wishId:
-            stringOrNull(attributes[ATTRIBUTE.wishId]) ??
-            (typeof messageId === 'string' ? (messageId.split('.')[0] ?? null) : null),
-          evacueeId: stringOrNull(attributes[ATTRIBUTE.evacueeId]),
-        });
-      }
+  const from = origin(resource);
+  for (const scope of scopeSpans ?? []) {
+    for (const span of scope.spans ?? []) {
+      const traceId = id(span.traceId);
+      const spanId = id(span.spanId);
+      if (traceId === null || spanId === null) continue; // not a span anyone could find
+      const attributes = flatten(span.attributes);
+      const startMs = millis(span.startTimeUnixNano);
+      const messageId = attributes['messaging.message.id'];
+      spans.push({
+        traceId,
+        spanId,
+        parentSpanId: id(span.parentSpanId),
+        ...from,
+        name: span.name ?? '',
+        kind: span.kind ?? 0,
+        startMs,
+        durationMs: Math.max(0, millis(span.endTimeUnixNano) - startMs),
+        statusCode: span.status?.code ?? 0,
+        statusMessage: span.status?.message ?? '',
+        attributes,
+        events: (span.events ?? []).map((event) => ({
+          name: event.name ?? '',
+          timeMs: millis(event.timeUnixNano),
+          attributes: flatten(event.attributes),
+        })),
+        links: (span.links ?? []).flatMap((link) => {
+          const linkedTrace = id(link.traceId);
+          const linkedSpan = id(link.spanId);
+          return linkedTrace === null || linkedSpan === null ? [] : [{ traceId: linkedTrace, spanId: linkedSpan }];
+        }),
+        // A message's id is `<wish id>.<what happened>` (see createEnvelope's callers).
+        wishId:
+          stringOrNull(attributes[ATTRIBUTE.wishId]) ??
+          (typeof messageId === 'string' ? (messageId.split('.')[0] ?? null) : null),
+        evacueeId: stringOrNull(attributes[ATTRIBUTE.evacueeId]),
+      });
     }
   }
   return spans;
@@ -256,25 +291,23 @@ function spansOf(request: TracesRequest, id: IdReader): StoredSpan[] {
 const stringOrNull = (value: string | number | boolean | undefined): string | null =>
   typeof value === 'string' && value !== '' ? value : null;
 
-function logsOf(request: LogsRequest, id: IdReader): StoredLog[] {
+function logsOf({ resource, scopeLogs }: ResourceLogs, id: IdReader): StoredLog[] {
   const logs: StoredLog[] = [];
-  for (const { resource, scopeLogs } of request.resourceLogs ?? []) {
-    const from = origin(resource);
-    for (const scope of scopeLogs ?? []) {
-      for (const record of scope.logRecords ?? []) {
-        const attributes = flatten(record.attributes);
-        const time = millis(record.timeUnixNano);
-        logs.push({
-          timeMs: time > 0 ? time : millis(record.observedTimeUnixNano),
-          ...from,
-          severity: record.severityNumber ?? 0,
-          body: text(record.body),
-          traceId: id(record.traceId),
-          spanId: id(record.spanId),
-          attributes,
-          eventName: stringOrNull(record.eventName) ?? stringOrNull(attributes[ATTRIBUTE.eventName]),
-        });
-      }
+  const from = origin(resource);
+  for (const scope of scopeLogs ?? []) {
+    for (const record of scope.logRecords ?? []) {
+      const attributes = flatten(record.attributes);
+      const time = millis(record.timeUnixNano);
+      logs.push({
+        timeMs: time > 0 ? time : millis(record.observedTimeUnixNano),
+        ...from,
+        severity: record.severityNumber ?? 0,
+        body: text(record.body),
+        traceId: id(record.traceId),
+        spanId: id(record.spanId),
+        attributes,
+        eventName: stringOrNull(record.eventName) ?? stringOrNull(attributes[ATTRIBUTE.eventName]),
+      });
     }
   }
   return logs;
@@ -282,56 +315,55 @@ function logsOf(request: LogsRequest, id: IdReader): StoredLog[] {
 
 /**
  * A metric's points with what the console needs to count them (point-origin.ts): each carries the
- * pid of the process that sent it and, for a sum or a histogram, when its series began. A gauge's
+ * pid of the process that sent it (and its version, instance-origin.ts) and, for a sum or a histogram, when its series began. A gauge's
  * start time says nothing about its value and is not kept.
  */
-function pointsOf(request: MetricsRequest): StoredPoint[] {
+function pointsOf({ resource, scopeMetrics }: ResourceMetrics): StoredPoint[] {
   const points: StoredPoint[] = [];
-  for (const { resource, scopeMetrics } of request.resourceMetrics ?? []) {
-    const from = origin(resource);
-    const sender = processAttributes(flatten(resource?.attributes));
-    const attributesOf = (point: NumberPoint | HistogramPoint, cumulative: boolean): TelemetryAttributes => ({
-      ...sender,
-      ...(cumulative ? seriesStartAttributes(millis(point.startTimeUnixNano)) : {}),
-      ...flatten(point.attributes),
-    });
-    for (const scope of scopeMetrics ?? []) {
-      for (const metric of scope.metrics ?? []) {
-        const name = metric.name ?? '';
-        const unit = metric.unit ?? '';
-        const numbers = (kind: 'gauge' | 'sum', dataPoints: NumberPoint[] | undefined): void => {
-          for (const point of dataPoints ?? []) {
-            const value = point.asDouble ?? Number(point.asInt ?? 0);
-            points.push({
-              ...from,
-              name,
-              unit,
-              kind,
-              timeMs: millis(point.timeUnixNano),
-              attributes: attributesOf(point, kind === 'sum'),
-              value,
-              count: 0,
-              bounds: [],
-              buckets: [],
-            });
-          }
-        };
-        numbers('gauge', metric.gauge?.dataPoints);
-        numbers('sum', metric.sum?.dataPoints);
-        for (const point of metric.histogram?.dataPoints ?? []) {
+  const from = origin(resource);
+  const resourceAttributes = flatten(resource?.attributes);
+  const sender = { ...processAttributes(resourceAttributes), ...versionAttributes(resourceAttributes) };
+  const attributesOf = (point: NumberPoint | HistogramPoint, cumulative: boolean): TelemetryAttributes => ({
+    ...sender,
+    ...(cumulative ? seriesStartAttributes(millis(point.startTimeUnixNano)) : {}),
+    ...flatten(point.attributes),
+  });
+  for (const scope of scopeMetrics ?? []) {
+    for (const metric of scope.metrics ?? []) {
+      const name = metric.name ?? '';
+      const unit = metric.unit ?? '';
+      const numbers = (kind: 'gauge' | 'sum', dataPoints: NumberPoint[] | undefined): void => {
+        for (const point of dataPoints ?? []) {
+          const value = point.asDouble ?? Number(point.asInt ?? 0);
           points.push({
             ...from,
             name,
             unit,
-            kind: 'histogram',
+            kind,
             timeMs: millis(point.timeUnixNano),
-            attributes: attributesOf(point, true),
-            value: point.sum ?? 0,
-            count: Number(point.count ?? 0),
-            bounds: point.explicitBounds ?? [],
-            buckets: (point.bucketCounts ?? []).map(Number),
+            attributes: attributesOf(point, kind === 'sum'),
+            value,
+            count: 0,
+            bounds: [],
+            buckets: [],
           });
         }
+      };
+      numbers('gauge', metric.gauge?.dataPoints);
+      numbers('sum', metric.sum?.dataPoints);
+      for (const point of metric.histogram?.dataPoints ?? []) {
+        points.push({
+          ...from,
+          name,
+          unit,
+          kind: 'histogram',
+          timeMs: millis(point.timeUnixNano),
+          attributes: attributesOf(point, true),
+          value: point.sum ?? 0,
+          count: Number(point.count ?? 0),
+          bounds: point.explicitBounds ?? [],
+          buckets: (point.bucketCounts ?? []).map(Number),
+        });
       }
     }
   }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { gunzipSync } from 'node:zlib';
 import type { TelemetryStore } from '../../ports/index.js';
+import { deployEvent, DeployWatch, MEMORY_MS } from './deploys.js';
 import { decodeOtlp, OtlpDecodeError, type Signal } from './otlp-decode.js';
 import { sendProblem } from './problem.js';
 
@@ -10,11 +11,14 @@ const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
  * An OTLP/HTTP receiver (`POST /v1/traces|metrics|logs`, protobuf or JSON, optionally gzipped, as
  * Collectors send by default). Each request is stored in one transaction before it is answered, so
  * a 200 means kept; a body that is not OTLP gets 400, which tells an exporter not to retry it.
+ * A process heard running a version its service had not run lately is a deploy: its event is
+ * stored with the request (deploys.ts).
  */
 export function registerOtlpReceiver(
   app: FastifyInstance,
   options: { store: TelemetryStore; maxBodyBytes: number },
 ): void {
+  const deploys = new DeployWatch(options.store.instances(Date.now() - MEMORY_MS));
   void app.register(async (otlp) => {
     otlp.removeAllContentTypeParsers();
     otlp.addContentTypeParser(
@@ -33,7 +37,9 @@ export function registerOtlpReceiver(
             request.headers['content-encoding'] === 'gzip'
               ? gunzipSync(raw, { maxOutputLength: options.maxBodyBytes * 8 })
               : raw;
-          options.store.record(decodeOtlp(signal, body, json ? 'json' : 'protobuf'));
+          const decoded = decodeOtlp(signal, body, json ? 'json' : 'protobuf');
+          const deployed = deploys.observe(decoded.instances).map(deployEvent);
+          options.store.record(deployed.length === 0 ? decoded : { ...decoded, logs: [...decoded.logs, ...deployed] });
         } catch (error) {
           if (!(error instanceof OtlpDecodeError) && !isZlibError(error)) throw error;
           return sendProblem(reply, {

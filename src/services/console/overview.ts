@@ -2,6 +2,8 @@ import type { StoredPoint, TelemetryStore } from '../../ports/index.js';
 import { ATTRIBUTE, METRIC, type WishOutcome } from '../../runtime/index.js';
 import { outcomeOf, type Outcome } from './answers.js';
 import type { Chart, Overview, QueueSummary, ResourcesResponse, ServiceSummary } from './api-shapes.js';
+import { deployMarkers } from './deploys.js';
+import { hostsOf } from './hosts.js';
 import {
   distributionPerStep,
   gaugePerStep,
@@ -18,10 +20,17 @@ import { readings, type Readings } from './readings.js';
 import { resourcesOf } from './resources.js';
 import { servicesOf } from './services.js';
 
-/** Rates are over the last minute; charts over the last 15. */
+/** Rates are over the last minute; charts over the last 15, in 15-s steps. */
 const WINDOW_MS = 60_000;
-const CHART_MS = 15 * 60_000;
-const STEP_MS = 15_000;
+export const CHART_MS = 15 * 60_000;
+export const STEP_MS = 15_000;
+
+/** The charts' steps and their times (unix seconds): whole steps, so the last is not a half-filled step that looks like a drop. */
+export function chartGrid(nowMs: number): { grid: Step[]; times: number[] } {
+  const end = Math.floor(nowMs / STEP_MS) * STEP_MS;
+  const grid = steps(end - CHART_MS, end, STEP_MS);
+  return { grid, times: grid.map((step) => step.endMs / 1000) };
+}
 
 /** The overview page: services, queues, wishes, the tally and the last 15 minutes, from stored metrics. */
 export function buildOverview(store: TelemetryStore, nowMs: number): Overview {
@@ -29,8 +38,10 @@ export function buildOverview(store: TelemetryStore, nowMs: number): Overview {
   const perSecond = (outcome: WishOutcome): number =>
     rate(withAttribute(read.increments(METRIC.wishes), ATTRIBUTE.wishOutcome, outcome), nowMs - WINDOW_MS, nowMs);
   const services = servicesOf(read, nowMs);
+  const markers = deployMarkers(store, { fromMs: nowMs - CHART_MS, toMs: nowMs });
   return {
     services,
+    hosts: hostsOf(services),
     queues: queuesOf(read, nowMs),
     wishesPerSecond: {
       accepted: perSecond('accepted'),
@@ -43,7 +54,7 @@ export function buildOverview(store: TelemetryStore, nowMs: number): Overview {
       read,
       nowMs,
       services.map((service) => service.name),
-    ),
+    ).map((chart) => ({ ...chart, markers })),
     generatedAt: new Date(nowMs).toISOString(),
   };
 }
@@ -100,10 +111,7 @@ function tallyOf(points: readonly StoredPoint[]): Overview['tally'] {
 }
 
 function chartsOf(read: Readings, nowMs: number, services: readonly string[]): Chart[] {
-  // Whole steps, so the last point is not a half-filled step that looks like a drop.
-  const end = Math.floor(nowMs / STEP_MS) * STEP_MS;
-  const grid = steps(end - CHART_MS, end, STEP_MS);
-  const times = grid.map((step) => step.endMs / 1000);
+  const { grid, times } = chartGrid(nowMs);
   const perSecond = (d: Distribution): number => d.count / (STEP_MS / 1000);
   const wishes = (outcome: string) => ({
     label: outcome,

@@ -47,9 +47,9 @@ export const RULES = {
 } as const;
 
 const CPU_TIME = METRIC.cpuTime;
-const HEAP_USED = 'v8js.memory.heap.used';
+export const HEAP_USED = 'v8js.memory.heap.used';
 const HEAP_LIMIT = 'v8js.memory.heap.limit';
-const LOOP_DELAY_P99 = 'nodejs.eventloop.delay.p99';
+export const LOOP_DELAY_P99 = 'nodejs.eventloop.delay.p99';
 const LOOP_UTILIZATION = 'nodejs.eventloop.utilization';
 
 const processKey = (p: { service: string; instance: string }): string => `${p.service}\u0000${p.instance}`;

@@ -1,4 +1,4 @@
-import type { StoredPoint } from '../../ports/index.js';
+import type { StoredInstance, StoredPoint } from '../../ports/index.js';
 import { ATTRIBUTE, METRIC, serviceNameOf } from '../../runtime/index.js';
 import { SERVICES } from '../names.js';
 import { outcomeOf, type Outcome } from './answers.js';
@@ -20,25 +20,35 @@ const RUN_BY_EXODUS: ReadonlySet<string> = new Set(SERVICES.map(serviceNameOf));
 
 /**
  * Each service that runs, with its processes from one source: where a supervisor keeps it, the
- * supervisor's own list (running or waiting to be restarted, with pids); otherwise the processes
- * heard from lately. Running and wanted are counted from that same list, so they never disagree.
+ * supervisor's own list (running or waiting to be restarted, with pids) and any other process of the
+ * service heard from lately; otherwise the processes heard from lately. Running and wanted are
+ * counted from that same list, so they never disagree.
  */
 export function servicesOf(readings: Readings, nowMs: number): ServiceSummary[] {
-  const heard = heardFrom(readings, nowMs);
-  const kept = keptBySupervisor(readings, heard, nowMs);
+  const identities = identitiesOf(readings);
+  const heard = heardFrom(readings, nowMs, identities);
+  const kept = keptBySupervisor(readings, heard, nowMs, identities);
   const restarts = latest(readings.points(METRIC.processRestarts), (p) =>
     String(p.attributes[ATTRIBUTE.service] ?? ''),
   );
   const names = [...new Set([...kept.keys(), ...heard.keys()])].filter((name) => RUN_BY_EXODUS.has(name)).sort();
   return names.map((name): ServiceSummary => {
     const supervised = kept.get(name);
-    const instances = [...(supervised ?? heard.get(name) ?? [])].sort((a, b) =>
+    const heardHere = heard.get(name) ?? [];
+    // A process of the service that no supervisor keeps (a canary started by hand, one on another
+    // host) is listed beside the supervisor's while it is up: a version it runs must not go unseen.
+    // Once silent it goes (a process the supervisor stopped when scaled down is no missing one).
+    const others =
+      supervised === undefined
+        ? []
+        : heardHere.filter((h) => h.up && !supervised.some((s) => s.instance === h.instance));
+    const instances = [...(supervised ?? heardHere), ...others].sort((a, b) =>
       a.instance.localeCompare(b.instance, 'en', { numeric: true }),
     );
     return {
       name,
       running: instances.filter((instance) => instance.up).length,
-      wanted: supervised === undefined ? null : supervised.length,
+      wanted: supervised === undefined ? null : supervised.length + others.length,
       restarts: restarts.get(name)?.value ?? 0,
       ...workOf(readings, name, nowMs),
       waitingFor: waitingForOf(readings, name, nowMs),
@@ -47,8 +57,31 @@ export function servicesOf(readings: Readings, nowMs: number): ServiceSummary[] 
   });
 }
 
+type Identity = Pick<InstanceSummary, 'version' | 'host' | 'pod' | 'node'>;
+const UNKNOWN: Identity = { version: null, host: null, pod: null, node: null };
+const processKey = (service: string, instance: string): string => `${service}\u0000${instance}`;
+
+/** What each process last said of itself (its newest report wins: a restart as another version replaces the old). */
+function identitiesOf(readings: Readings): (service: string, instance: string) => Identity {
+  const newest = new Map<string, StoredInstance>();
+  for (const heard of readings.instances()) {
+    const key = processKey(heard.service, heard.instance);
+    const seen = newest.get(key);
+    if (seen === undefined || seen.lastSeenMs <= heard.lastSeenMs) newest.set(key, heard);
+  }
+  return (service, instance) => {
+    const heard = newest.get(processKey(service, instance));
+    if (heard === undefined) return UNKNOWN;
+    return { version: heard.version === '' ? null : heard.version, host: heard.host, pod: heard.pod, node: heard.node };
+  };
+}
+
 /** Processes by service, as their own telemetry says: every process reports its memory; up if it did within 30 s. */
-function heardFrom(readings: Readings, nowMs: number): Map<string, InstanceSummary[]> {
+function heardFrom(
+  readings: Readings,
+  nowMs: number,
+  identities: (service: string, instance: string) => Identity,
+): Map<string, InstanceSummary[]> {
   const out = new Map<string, InstanceSummary[]>();
   for (const point of latest(readings.points(METRIC.memory), (p) => `${p.service}\u0000${p.instance}`).values()) {
     const list = out.get(point.service) ?? [];
@@ -58,6 +91,7 @@ function heardFrom(readings: Readings, nowMs: number): Map<string, InstanceSumma
       lastSeen: new Date(point.timeMs).toISOString(),
       up: nowMs - point.timeMs <= UP_MS,
       crashLoop: null,
+      ...identities(point.service, point.instance),
     });
     out.set(point.service, list);
   }
@@ -72,6 +106,7 @@ function keptBySupervisor(
   readings: Readings,
   heard: Map<string, InstanceSummary[]>,
   nowMs: number,
+  identities: (service: string, instance: string) => Identity,
 ): Map<string, InstanceSummary[]> {
   const out = new Map<string, InstanceSummary[]>();
   const bySupervisor = (p: StoredPoint): string => `${p.service}\u0000${p.instance}`;
@@ -86,10 +121,13 @@ function keptBySupervisor(
     // One collection's points share its time: the newest time is the last report.
     const newest = reports.reduce((max, p) => Math.max(max, p.timeMs), -Infinity);
     if (nowMs - newest > UP_MS) continue;
+    // A process it keeps runs on its host: what one that never reported is said to run on.
+    const supervisorHost = reports[0] === undefined ? null : identities(reports[0].service, reports[0].instance).host;
     for (const point of reports.filter((p) => p.timeMs === newest)) {
       const service = String(point.attributes[ATTRIBUTE.service] ?? '');
       const instance = String(point.attributes[ATTRIBUTE.process] ?? '');
       const own = heard.get(service)?.find((i) => i.instance === instance);
+      const identity = identities(service, instance);
       const exits = crashLoops.get(reportKey(point)) ?? 0;
       const nextStart = nextStarts.get(reportKey(point)) ?? 0;
       const list = out.get(service) ?? [];
@@ -101,11 +139,20 @@ function keptBySupervisor(
         up: point.value > 0,
         crashLoop:
           exits > 0 ? { exits, nextTryAt: nextStart > 0 ? new Date(nextStart * 1000).toISOString() : null } : null,
+        ...identity,
+        host: identity.host ?? supervisorHost,
       });
       out.set(service, list);
     }
   }
   return out;
+}
+
+/** What a service's work is measured by: requests where it serves HTTP, else messages processed. */
+export function workIncrements(readings: Readings, service: string): Increment[] {
+  const ofService = (name: string): Increment[] => readings.increments(name).filter((i) => i.service === service);
+  const http = ofService(METRIC.httpServerDuration);
+  return http.length > 0 ? http : ofService(METRIC.messagingProcessDuration);
 }
 
 /**
@@ -131,16 +178,16 @@ function waitingForOf(readings: Readings, service: string, nowMs: number): Servi
 
 /**
  * Requests (an HTTP server) or messages processed (a consumer) over the last minute: their rate,
- * the shares that failed and that were refused (see answers.ts), and their latency.
+ * the shares that failed and that were refused (see answers.ts), and their latency. `only` narrows
+ * the work (one process, one version).
  */
-function workOf(
+export function workOf(
   readings: Readings,
   service: string,
   nowMs: number,
+  only: (increment: Increment) => boolean = () => true,
 ): Pick<ServiceSummary, 'ratePerSecond' | 'errorRate' | 'refusedRate' | 'latencyMs'> {
-  const ofService = (name: string): Increment[] => readings.increments(name).filter((i) => i.service === service);
-  const http = ofService(METRIC.httpServerDuration);
-  const work = http.length > 0 ? http : ofService(METRIC.messagingProcessDuration);
+  const work = workIncrements(readings, service).filter(only);
   const inWindow = (grown: readonly Increment[]): Distribution => distribution(grown, nowMs - WINDOW_MS, nowMs);
   const all = inWindow(work);
   const shareOf = (outcome: Outcome): number =>

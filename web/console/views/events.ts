@@ -5,11 +5,13 @@ import { buttons, fillForm, onSubmit, queryOf, textField } from '../form.js';
 import { attributeText, compactAttributes, dateTime, shortId } from '../format.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
 import { hrefOf } from '../router.js';
+import { serviceLink } from '../service-link.js';
 import { cell, dataTable, emptyRow } from '../table.js';
 import type { View, ViewContext } from './view.js';
 
 /** The kinds the producers emit (runtime/telemetry-names.ts EVENT), offered as suggestions. */
 const KNOWN_KINDS = [
+  'service.deployed',
   'process.started',
   'process.exited',
   'process.restarted',
@@ -41,7 +43,7 @@ const EVACUEE_KEY = /^(exodus\.)?evacuee(\.id|Id)$/;
 const WISH_KEY = /^(exodus\.)?wish(\.id|Id)$/;
 const PARAMS = ['kind', 'since', 'limit'] as const;
 
-const COLUMNS = [
+export const EVENT_COLUMNS = [
   { label: 'Time (UTC)' },
   { label: 'Kind' },
   { label: 'Service' },
@@ -63,7 +65,7 @@ export function eventsView({ status }: ViewContext): View {
     ),
     buttons('Filter', link(hrefOf('events'), 'All events', { class: 'button-link' })),
   );
-  const events = dataTable('Events', COLUMNS);
+  const events = dataTable('Events', EVENT_COLUMNS);
   const root = h(
     'section',
     { class: 'view events' },
@@ -90,7 +92,7 @@ export function eventsView({ status }: ViewContext): View {
         intervalMs: REFRESH_MS,
         task: async (signal) => {
           const { events: list } = await api.events(query, signal);
-          const rows = list.length === 0 ? [emptyRow(COLUMNS.length, 'No events match.')] : list.map(eventRow);
+          const rows = list.length === 0 ? [emptyRow(EVENT_COLUMNS.length, 'No events match.')] : list.map(eventRow);
           replaceKeepingFocus(events.body, ...rows);
           status.refreshed('Events');
         },
@@ -101,7 +103,8 @@ export function eventsView({ status }: ViewContext): View {
   };
 }
 
-function eventRow(event: EventView): HTMLTableRowElement {
+/** One event: its kind highlighted when notable, its service and process leading to their page. */
+export function eventRow(event: EventView): HTMLTableRowElement {
   const notable = NOTABLE.has(event.kind);
   const entries = Object.entries(event.detail);
   const evacuee = entries.find(([key]) => EVACUEE_KEY.test(key));
@@ -117,8 +120,11 @@ function eventRow(event: EventView): HTMLTableRowElement {
     },
     cell(h('time', { attrs: { datetime: event.time, title: event.time } }, dateTime(event.time)), 'mono nowrap'),
     cell(event.kind, 'mono kind'),
-    cell(event.service, 'mono nowrap'),
-    cell(event.process, 'mono nowrap'),
+    cell(serviceLink(event.service, { key: `service:${key}` }), 'mono nowrap'),
+    cell(
+      event.process === '' ? '' : serviceLink(event.service, { instance: event.process, key: `process:${key}` }),
+      'mono nowrap',
+    ),
     cell(
       [
         // An injection attempt leads with who: the evacuee id, apart from the rest.

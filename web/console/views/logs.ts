@@ -7,6 +7,7 @@ import { clockTime, compactAttributes, shortId } from '../format.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
 import { hrefOf } from '../router.js';
 import { seenLists } from '../seen.js';
+import { serviceLink } from '../service-link.js';
 import { cell, dataTable, rowsOf } from '../table.js';
 import type { View, ViewContext } from './view.js';
 
@@ -148,8 +149,8 @@ function logRow(line: LogLine, isAnchor: boolean, query: URLSearchParams): HTMLT
       },
     },
     cell(h('time', { attrs: { datetime: line.time, title: line.time } }, clockTime(line.time)), 'mono nowrap'),
-    cell(line.service, 'mono nowrap'),
-    cell(line.instance, 'mono nowrap'),
+    cell(serviceLink(line.service, { key: `service:${key}` }), 'mono nowrap'),
+    cell(serviceLink(line.service, { instance: line.instance, key: `process:${key}` }), 'mono nowrap'),
     cell(line.level, `level ${severity}`),
     cell(folded(line.message, `message:${key}`, opened), 'message'),
     cell(attributesOf(line, key), 'mono attributes-compact'),

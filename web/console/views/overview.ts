@@ -1,4 +1,5 @@
 import type {
+  HostSummary,
   InstanceSummary,
   Overview,
   QueueSummary,
@@ -6,12 +7,12 @@ import type {
 } from '../../../src/services/console/api-shapes.js';
 import { api } from '../api.js';
 import { Charts } from '../charts.js';
-import { block, h, link, replaceKeepingFocus } from '../dom.js';
+import { block, h, replaceKeepingFocus } from '../dom.js';
 import { age, clockTime, count, duration, percent, perSecond } from '../format.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
 import { OBJECTIVES_REFRESH_MS, objectivesTable } from '../objectives.js';
 import { RESOURCES_REFRESH_MS, resourcesPanel } from '../resources.js';
-import { hrefOf } from '../router.js';
+import { serviceLink } from '../service-link.js';
 import { cell, dataTable, rowsOf } from '../table.js';
 import type { View, ViewContext } from './view.js';
 
@@ -30,6 +31,7 @@ const SERVICE_COLUMNS = [
   { label: 'p99', class: 'num' },
   { label: 'Instances' },
 ];
+const HOST_COLUMNS = [{ label: 'Host' }, { label: 'Running / wanted' }, { label: 'Processes' }];
 const QUEUE_COLUMNS = [
   { label: 'Queue' },
   { label: 'Ready', class: 'num' },
@@ -43,6 +45,8 @@ const QUEUE_COLUMNS = [
 export function overviewView({ status }: ViewContext): View {
   const services = dataTable('Services', SERVICE_COLUMNS);
   const queues = dataTable('Queues', QUEUE_COLUMNS);
+  const hosts = dataTable('Hosts', HOST_COLUMNS);
+  const stoppedHosts = h('ul', { class: 'host-alerts', attrs: { 'aria-label': 'Hosts with nothing running' } });
   const wishes = h('dl', { class: 'figures', attrs: { 'aria-label': 'Wishes per second' } });
   const tally = h('dl', { class: 'figures tally', attrs: { 'aria-label': 'Tally' } });
   const charts = new Charts();
@@ -56,6 +60,7 @@ export function overviewView({ status }: ViewContext): View {
     { class: 'view overview' },
     h('h2', { attrs: { tabindex: '-1' } }, 'Overview'),
     block('services-title', 'Services', h('div', { class: 'scroll' }, services.table)),
+    block('hosts-title', 'Hosts', stoppedHosts, h('div', { class: 'scroll' }, hosts.table)),
     h(
       'div',
       { class: 'columns' },
@@ -82,6 +87,18 @@ export function overviewView({ status }: ViewContext): View {
       'No service has reported yet.',
     );
     replaceKeepingFocus(services.body, ...serviceRows);
+    // A host whose processes all stopped is said in words above the table, not only marked in it.
+    stoppedHosts.replaceChildren(
+      ...overview.hosts
+        .filter((host) => host.allStopped)
+        .map((host) =>
+          h('li', { class: 'warn', attrs: { 'data-host': host.host } }, `running processes = 0 on host ${host.host}`),
+        ),
+    );
+    replaceKeepingFocus(
+      hosts.body,
+      ...rowsOf(overview.hosts, hostRow, HOST_COLUMNS.length, 'No process has said where it runs yet.'),
+    );
     replaceKeepingFocus(
       queues.body,
       ...rowsOf(overview.queues, queueRow, QUEUE_COLUMNS.length, 'No queue has reported yet.'),
@@ -163,11 +180,7 @@ function serviceRow(service: ServiceSummary, openInstances: Set<string>): HTMLTa
   return h(
     'tr',
     { attrs: { 'data-service': service.name } },
-    h(
-      'th',
-      { class: 'mono', attrs: { scope: 'row' } },
-      link(hrefOf('traces', { service: service.name }), service.name, { key: `service:${service.name}` }),
-    ),
+    h('th', { class: 'mono', attrs: { scope: 'row' } }, serviceLink(service.name, { key: `service:${service.name}` })),
     cell(
       [`${running} / ${wanted ?? '–'}`, state === '' ? null : h('span', { class: 'state' }, ` · ${state}`)],
       down || waiting.length > 0 ? 'running down' : 'running',
@@ -194,7 +207,7 @@ function instancesOf(service: ServiceSummary, openInstances: Set<string>): HTMLE
       { attrs: { 'data-focus-key': `instances:${service.name}` } },
       `${service.instances.length} (${up} up)`,
     ),
-    h('ul', {}, ...service.instances.map((instance) => instanceItem(instance, service.wanted !== null))),
+    h('ul', {}, ...service.instances.map((instance) => instanceItem(service.name, instance, service.wanted !== null))),
   );
   details.open = openInstances.has(service.name);
   details.addEventListener('toggle', () => {
@@ -205,13 +218,15 @@ function instancesOf(service: ServiceSummary, openInstances: Set<string>): HTMLE
 }
 
 /** A supervised process is running or not, as its supervisor says; any other is up or silent, as its telemetry says. */
-function instanceItem(instance: InstanceSummary, supervised: boolean): HTMLLIElement {
+function instanceItem(service: string, instance: InstanceSummary, supervised: boolean): HTMLLIElement {
   const state = supervised ? (instance.up ? ' running' : ' not running') : instance.up ? ' up' : ' silent';
   return h(
     'li',
     { class: instance.up ? 'up' : 'down', attrs: { 'data-instance': instance.instance } },
-    h('span', { class: 'mono' }, instance.instance),
+    h('span', { class: 'mono' }, serviceLink(service, { instance: instance.instance })),
     instance.pid === null ? '' : h('span', { class: 'pid' }, ` pid ${instance.pid}`),
+    instance.version === null ? '' : h('span', { class: 'version' }, ` v${instance.version}`),
+    instance.host === null ? '' : h('span', { class: 'host' }, ` on ${instance.host}`),
     h('span', { class: 'state' }, state),
     instance.crashLoop === null
       ? ''
@@ -221,6 +236,30 @@ function instanceItem(instance: InstanceSummary, supervised: boolean): HTMLLIEle
           ` · crash loop: ${instance.crashLoop.exits} exits in a row, backing off${instance.crashLoop.nextTryAt === null ? '' : `, next try ${clockTime(instance.crashLoop.nextTryAt)}`}`,
         ),
     instance.lastSeen === null ? ' · sends no telemetry' : ` · last seen ${clockTime(instance.lastSeen)}`,
+  );
+}
+
+function hostRow(host: HostSummary): HTMLTableRowElement {
+  const versions = (p: HostSummary['processes'][number]): string => (p.version === null ? '' : ` v${p.version}`);
+  return h(
+    'tr',
+    { class: host.allStopped ? 'all-stopped' : '', attrs: { 'data-host': host.host } },
+    h('th', { class: 'mono', attrs: { scope: 'row' } }, host.host),
+    cell(
+      [
+        `${host.running} / ${host.wanted}`,
+        host.allStopped ? h('span', { class: 'state' }, ' · nothing running') : null,
+      ],
+      host.allStopped || host.running < host.wanted ? 'running down' : 'running',
+    ),
+    cell(
+      host.processes.flatMap((p, i) => [
+        i === 0 ? '' : ', ',
+        serviceLink(p.service, { instance: p.instance, class: p.up ? 'service-link' : 'service-link down' }),
+        versions(p),
+      ]),
+      'mono',
+    ),
   );
 }
 

@@ -8,6 +8,7 @@ import { poll, REFRESH_MS, type Poller } from '../live.js';
 import { hrefOf } from '../router.js';
 import { renderScatter } from '../scatter.js';
 import { seenLists } from '../seen.js';
+import { serviceLink } from '../service-link.js';
 import { renderSpanDetails } from '../span-details.js';
 import { cell, dataTable, rowsOf } from '../table.js';
 import { renderWaterfall } from '../waterfall.js';
@@ -250,7 +251,7 @@ function openHref(params: URLSearchParams, traceId: string): string {
 
 function traceRow(trace: TraceView, params: URLSearchParams, open: boolean): HTMLTableRowElement {
   const href = openHref(params, trace.traceId);
-  const root = link(href, [h('span', { class: 'mono' }, trace.rootService), ' ', trace.rootName], {
+  const root = link(href, trace.rootName === '' ? '(unnamed)' : trace.rootName, {
     key: `trace:${trace.traceId}`,
     class: 'trace-link',
   });
@@ -260,7 +261,7 @@ function traceRow(trace: TraceView, params: URLSearchParams, open: boolean): HTM
       class: open ? 'selected' : '',
       attrs: { 'data-trace-id': trace.traceId, ...(open ? { 'aria-current': 'true' } : {}) },
     },
-    h('th', { attrs: { scope: 'row' } }, root),
+    h('th', { attrs: { scope: 'row' } }, serviceLink(trace.rootService, { class: 'service-link mono' }), ' ', root),
     cell(dateTime(trace.start), 'mono'),
     cell(duration(trace.durationMs), 'num'),
     cell(String(trace.spans.length), 'num'),
