@@ -24,6 +24,13 @@ export const METRIC = {
   processCrashLoop: 'exodus.process.crash_loop',
   /** Per process kept: when it is started again (unix seconds) while it waits to be; 0 otherwise. */
   processNextStart: 'exodus.process.next_start',
+  /**
+   * The synthetic canary (`exodus up`, ops/canary.ts): seconds from its POST to each stage it saw,
+   * by `exodus.canary.stage` (accepted: the 202; stored: the status says so; wall: on the read model).
+   */
+  canaryDuration: 'exodus.canary.duration',
+  /** Canary runs by `exodus.canary.outcome` (ok, failed). */
+  canaryRuns: 'exodus.canary.runs',
   refusedRequests: 'exodus.http.server.refused_requests',
   /** Every process reports it: how the console knows a process is alive. */
   memory: 'process.memory.usage',
@@ -43,6 +50,10 @@ export const ATTRIBUTE = {
   destination: 'exodus.destination',
   wishId: 'exodus.wish.id',
   evacueeId: 'exodus.evacuee.id',
+  canaryStage: 'exodus.canary.stage',
+  canaryOutcome: 'exodus.canary.outcome',
+  /** On `exodus.wish.time_to_wall`: true for the canary's runs (its freshness input), absent for the tally's own. */
+  canary: 'exodus.canary',
 } as const;
 
 /** Event kinds: a log line with `event: <kind>` becomes a log record with `event.name` = kind. */
@@ -61,4 +72,24 @@ export const EVENT = {
   injectionAttempt: 'wish.injection_attempt',
   /** `exodus chaos` began or ended a fault (`fault`, `target`, `phase`: started / ended). */
   chaosFault: 'chaos.fault',
+  /** A synthetic canary run failed (`canary.error` says at which stage and why; see CANARY_RUN). */
+  canaryFailed: 'canary.failed',
+} as const;
+
+/**
+ * Each canary run is one log record carrying these attributes (the line's `canary` field, flattened):
+ * a failed run is the `canary.failed` event, an ok one a plain line. The console reads its runs back
+ * from them (`GET /api/v1/canary`). Timings in ms from the POST; absent when the stage was not seen.
+ */
+export const CANARY_RUN = {
+  field: 'canary',
+  /** When its POST was sent (ISO 8601); the record's own time is the run's end. */
+  at: 'canary.at',
+  ok: 'canary.ok',
+  wishId: 'canary.wishId',
+  acceptedMs: 'canary.acceptedMs',
+  storedMs: 'canary.storedMs',
+  wallMs: 'canary.wallMs',
+  tookMs: 'canary.tookMs',
+  error: 'canary.error',
 } as const;

@@ -1,4 +1,5 @@
 import type {
+  CanaryResponse,
   EventsResponse,
   LogsResponse,
   Overview,
@@ -65,6 +66,7 @@ export const api = {
   slos: (signal: AbortSignal): Promise<SlosResponse> => getJson('slos', new URLSearchParams(), signal),
   services: (signal: AbortSignal): Promise<ServicesResponse> => getJson('services', new URLSearchParams(), signal),
   resources: (signal: AbortSignal): Promise<ResourcesResponse> => getJson('resources', new URLSearchParams(), signal),
+  canary: (signal: AbortSignal): Promise<CanaryResponse> => getJson('canary', new URLSearchParams(), signal),
   traces: (query: URLSearchParams, signal: AbortSignal): Promise<TracesResponse> => getJson('traces', query, signal),
   logs: (query: URLSearchParams, signal: AbortSignal): Promise<LogsResponse> => getJson('logs', query, signal),
   events: (query: URLSearchParams, signal: AbortSignal): Promise<EventsResponse> => getJson('events', query, signal),

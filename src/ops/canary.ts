@@ -1,0 +1,176 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CANARY_EVACUEE_ID, isNewer, issuePass } from '../domain/index.js';
+import { reportCanaryRun, type CanaryRun, type Logger, type Secret } from '../runtime/index.js';
+
+/**
+ * The synthetic canary: every few seconds, a wish handed in through the public API as the reserved
+ * canary evacuee (domain/canary.ts), with a boarding pass like anyone's, timed from the outside to
+ * its 202, to `stored` (its status, `GET /api/wishes/{id}`) and onto the read model (`GET
+ * /api/canary`, where the tally notes the canary's wishes instead of putting them on the wall). So it
+ * proves, even while no one else sends a wish, that one handed in now goes through every hop.
+ */
+
+/**
+ * A run gives up when its wish is not stored and on the read model this long after its POST: the
+ * freshness objective's bound (slo/wish-freshness.yaml: on the wall within 10 s), so a run the
+ * canary calls failed is one the SLO counts bad.
+ */
+export const CANARY_DEADLINE_MS = 10_000;
+/** How often a run asks again while it waits for its wish: its timings are this fine. */
+export const CANARY_POLL_MS = 100;
+/** Its passes are minted per run and short-lived: nothing long-lived to leak. */
+const PASS_VALIDITY_MS = 3_600_000;
+
+export interface CanaryRunOptions {
+  /** The frontend, as a user reaches it: `http://127.0.0.1:3000`. */
+  readonly url: string;
+  /** A boarding pass of the canary evacuee. */
+  readonly pass: string;
+  readonly deadlineMs?: number;
+  readonly pollMs?: number;
+  /** Aborts the run (a stop): what it was waiting for is abandoned. */
+  readonly signal?: AbortSignal;
+  /** Injected by tests: the HTTP client, a monotonic clock in ms, and the wait between polls. */
+  readonly fetch?: typeof fetch;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
+}
+
+/** One run: hands in a wish and follows it until it is stored and on the read model, or the deadline passes. */
+export async function canaryRun(options: CanaryRunOptions): Promise<CanaryRun> {
+  const http = options.fetch ?? fetch;
+  const now = options.now ?? (() => performance.now());
+  const wait = options.sleep ?? ((ms: number, signal: AbortSignal | undefined) => sleep(ms, undefined, { signal }));
+  const deadlineMs = options.deadlineMs ?? CANARY_DEADLINE_MS;
+  const at = new Date().toISOString();
+  const start = now();
+  const elapsed = (): number => now() - start;
+  const seen: { acceptedMs?: number; storedMs?: number; wallMs?: number; wishId?: string } = {};
+  const failed = (error: string): CanaryRun => ({ at, ok: false, ...seen, tookMs: elapsed(), error });
+  const timeout = AbortSignal.timeout(deadlineMs);
+  const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
+
+  let accepted: { id: string; submittedAt: string };
+  try {
+    const response = await http(`${options.url}/api/wishes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${options.pass}` },
+      body: JSON.stringify({ destination: 'mars', message: `synthetic canary, handed in at ${at}` }),
+      signal,
+    });
+    if (response.status !== 202) return failed(`not accepted: POST /api/wishes answered ${await statusLine(response)}`);
+    accepted = (await response.json()) as { id: string; submittedAt: string };
+  } catch (error) {
+    if (options.signal?.aborted === true) throw error;
+    return failed(`not accepted: POST /api/wishes ${reasonOf(error, deadlineMs)}`);
+  }
+  seen.acceptedMs = elapsed();
+  seen.wishId = accepted.id;
+
+  // Stored and on the read model are two branches after the topic (worker, tally): followed together.
+  let lastTrouble: string | undefined;
+  const ask = async <T>(path: string): Promise<T | undefined> => {
+    try {
+      const response = await http(`${options.url}${path}`, { signal });
+      if (response.status === 200) return (await response.json()) as T;
+      lastTrouble = `GET ${path} answered ${await statusLine(response)}`;
+    } catch (error) {
+      if (options.signal?.aborted === true) throw error;
+      lastTrouble = `GET ${path} ${reasonOf(error, deadlineMs)}`;
+    }
+    return undefined;
+  };
+  for (;;) {
+    const [status, canary] = await Promise.all([
+      seen.storedMs === undefined ? ask<{ status: string; reason?: string }>(`/api/wishes/${accepted.id}`) : undefined,
+      seen.wallMs === undefined ? ask<{ last: { id: string; submittedAt: string } | null }>('/api/canary') : undefined,
+    ]);
+    if (status?.status === 'rejected') return failed(`rejected by the parser: ${status.reason ?? 'no reason given'}`);
+    // Superseded: the store took it, and a newer canary wish since (another canary on the same store).
+    if (status?.status === 'stored' || status?.status === 'superseded') seen.storedMs = elapsed();
+    const last = canary?.last ?? undefined;
+    if (last !== undefined && (last.id === accepted.id || isNewer(last, accepted))) seen.wallMs = elapsed();
+    if (seen.storedMs !== undefined && seen.wallMs !== undefined) return { at, ok: true, ...seen, tookMs: elapsed() };
+    // Strictly past it: a run that failed took longer than the bound, so the SLO's `le` bucket never counts it good.
+    if (elapsed() > deadlineMs) {
+      const missing = [
+        seen.storedMs === undefined ? 'stored' : '',
+        seen.wallMs === undefined ? 'on the read model' : '',
+      ]
+        .filter((stage) => stage !== '')
+        .join(' nor ');
+      const prefix = missing.includes(' nor ') ? 'neither ' : 'not ';
+      return failed(
+        `${prefix}${missing} within ${deadlineMs / 1000} s of its POST${lastTrouble === undefined ? '' : ` (last: ${lastTrouble})`}`,
+      );
+    }
+    await wait(Math.min(options.pollMs ?? CANARY_POLL_MS, Math.max(0, deadlineMs - elapsed())), options.signal);
+  }
+}
+
+export interface CanaryOptions {
+  readonly url: string;
+  /** The deployment's boarding-pass secret: the canary mints its own passes, as a roster would. */
+  readonly passSecret: Secret;
+  /** From the start of one run to the start of the next (a slow run delays the next, never overlaps it). */
+  readonly intervalMs: number;
+  readonly logger: Logger;
+  /** Called after each run is reported (tests). */
+  readonly onRun?: (run: CanaryRun) => void;
+}
+
+export interface RunningCanary {
+  /** Abandons the run in flight (it is not reported) and stops; resolves once it has. */
+  stop(): Promise<void>;
+}
+
+/** Runs the canary every `intervalMs` until stopped, reporting each run (runtime/canary-telemetry.ts). */
+export function startCanary(options: CanaryOptions): RunningCanary {
+  const stopped = new AbortController();
+  const loop = (async () => {
+    // The first run waits one interval: a system just started may still shed its first requests.
+    await sleep(options.intervalMs, undefined, { signal: stopped.signal }).catch(() => undefined);
+    while (!stopped.signal.aborted) {
+      const began = performance.now();
+      const pass = issuePass(options.passSecret.reveal(), CANARY_EVACUEE_ID, new Date(Date.now() + PASS_VALIDITY_MS));
+      try {
+        const run = await canaryRun({ url: options.url, pass, signal: stopped.signal });
+        reportCanaryRun(options.logger, run);
+        options.onRun?.(run);
+        await sleep(Math.max(0, options.intervalMs - (performance.now() - began)), undefined, {
+          signal: stopped.signal,
+        });
+      } catch (error) {
+        if (stopped.signal.aborted) return;
+        // A bug, not an outage (those are failed runs): told once, and the canary goes on.
+        options.logger.error({ err: error }, 'the canary could not run');
+        await sleep(options.intervalMs, undefined, { signal: stopped.signal }).catch(() => undefined);
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped.abort();
+      await loop;
+    },
+  };
+}
+
+/** `503 (the wish could not be queued durably; please retry)`: the status and the problem's detail, if any. */
+async function statusLine(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const detail = (JSON.parse(text) as { detail?: unknown }).detail;
+    if (typeof detail === 'string') return `${response.status} (${detail})`;
+  } catch {
+    // not problem+json
+  }
+  return String(response.status);
+}
+
+function reasonOf(error: unknown, deadlineMs: number): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return `had no answer within ${deadlineMs / 1000} s`;
+  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `failed: ${error instanceof Error ? error.message : String(error)}${cause}`;
+}
