@@ -50,19 +50,35 @@ export async function canaryRun(options: CanaryRunOptions): Promise<CanaryRun> {
   const timeout = AbortSignal.timeout(deadlineMs);
   const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
 
-  let accepted: { id: string; submittedAt: string };
-  try {
-    const response = await http(`${options.url}/api/wishes`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${options.pass}` },
-      body: JSON.stringify({ destination: 'mars', message: `synthetic canary, handed in at ${at}` }),
-      signal,
-    });
-    if (response.status !== 202) return failed(`not accepted: POST /api/wishes answered ${await statusLine(response)}`);
-    accepted = (await response.json()) as { id: string; submittedAt: string };
-  } catch (error) {
-    if (options.signal?.aborted === true) throw error;
-    return failed(`not accepted: POST /api/wishes ${reasonOf(error, deadlineMs)}`);
+  // As a well-behaved client: a 429 or 503 with Retry-After (the door turning people away for now,
+  // which the availability SLO counts good) is sent again after it, within the bound; any other answer is final.
+  let accepted: { id: string; submittedAt: string } | undefined;
+  let refusals = 0;
+  while (accepted === undefined) {
+    try {
+      const response = await http(`${options.url}/api/wishes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${options.pass}` },
+        body: JSON.stringify({ destination: 'mars', message: `synthetic canary, handed in at ${at}` }),
+        signal,
+      });
+      if (response.status === 202) {
+        accepted = (await response.json()) as { id: string; submittedAt: string };
+        break;
+      }
+      const line = await statusLine(response);
+      const retryAfterMs = Number(response.headers.get('retry-after') ?? Number.NaN) * 1000;
+      const comeBack = (response.status === 429 || response.status === 503) && Number.isFinite(retryAfterMs);
+      if (!comeBack || elapsed() + retryAfterMs > deadlineMs)
+        return failed(
+          `not accepted: POST /api/wishes answered ${line}${refusals > 0 ? ` (turned away ${refusals + 1} times)` : ''}`,
+        );
+      refusals++;
+      await wait(retryAfterMs, options.signal);
+    } catch (error) {
+      if (options.signal?.aborted === true) throw error;
+      return failed(`not accepted: POST /api/wishes ${reasonOf(error, deadlineMs)}`);
+    }
   }
   seen.acceptedMs = elapsed();
   seen.wishId = accepted.id;

@@ -85,19 +85,38 @@ describe('a canary run', () => {
     expect((await door({ canary: () => ({ last: newer }) }).run()).ok).toBe(true);
   });
 
-  it('fails when the door refuses it, saying the status and why; nothing after the POST is timed', async () => {
+  it('comes back after Retry-After when the door turns it away for now, and fails once that cannot be within the bound', async () => {
+    const busy = () =>
+      new Response(JSON.stringify({ status: 503, detail: 'too busy to answer in time; please retry shortly' }), {
+        status: 503,
+        headers: { 'content-type': 'application/problem+json', 'retry-after': '1' },
+      });
+    let posts = 0;
+    const once = await door({
+      post: () => (++posts === 1 ? busy() : new Response(JSON.stringify(WISH), { status: 202 })),
+    }).run();
+    // The wait is part of its time to the 202, as it is for anyone turned away.
+    expect(once).toMatchObject({ ok: true, acceptedMs: 5 + 1000 + 5 });
+
+    expect(await door({ post: busy }).run()).toEqual({
+      at: expect.any(String) as unknown,
+      ok: false,
+      tookMs: 5 + 9 * 1005,
+      error:
+        'not accepted: POST /api/wishes answered 503 (too busy to answer in time; please retry shortly) (turned away 10 times)',
+    });
+  });
+
+  it('fails at once on any other refusal, saying the status and why; nothing after the POST is timed', async () => {
     const { run } = door({
       post: () =>
-        new Response(JSON.stringify({ status: 503, detail: 'too busy to answer in time; please retry shortly' }), {
-          status: 503,
-          headers: { 'content-type': 'application/problem+json', 'retry-after': '1' },
-        }),
+        new Response(JSON.stringify({ status: 401, detail: 'boarding pass signature is not valid' }), { status: 401 }),
     });
     expect(await run()).toEqual({
       at: expect.any(String) as unknown,
       ok: false,
       tookMs: 5,
-      error: 'not accepted: POST /api/wishes answered 503 (too busy to answer in time; please retry shortly)',
+      error: 'not accepted: POST /api/wishes answered 401 (boarding pass signature is not valid)',
     });
   });
 
