@@ -18,6 +18,8 @@ import { reportCanaryRun, type CanaryRun, type Logger, type Secret } from '../ru
 export const CANARY_DEADLINE_MS = 10_000;
 /** How often a run asks again while it waits for its wish: its timings are this fine. */
 export const CANARY_POLL_MS = 100;
+/** How long past the bound a read that began just before it may take to answer, in ms. */
+const LAST_LOOK_MS = 1000;
 /** Its passes are minted per run and short-lived: nothing long-lived to leak. */
 const PASS_VALIDITY_MS = 3_600_000;
 
@@ -47,8 +49,11 @@ export async function canaryRun(options: CanaryRunOptions): Promise<CanaryRun> {
   const elapsed = (): number => now() - start;
   const seen: { acceptedMs?: number; storedMs?: number; wallMs?: number; wishId?: string } = {};
   const failed = (error: string): CanaryRun => ({ at, ok: false, ...seen, tookMs: elapsed(), error });
-  const timeout = AbortSignal.timeout(deadlineMs);
-  const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
+  /** Ends a request at `ms` from now, or when the run is stopped. */
+  const within = (ms: number): AbortSignal => {
+    const timeout = AbortSignal.timeout(Math.max(0, Math.ceil(ms)));
+    return options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]);
+  };
 
   // As a well-behaved client: a 429 or 503 with Retry-After (the door turning people away for now,
   // which the availability SLO counts good) is sent again after it, within the bound; any other answer is final.
@@ -60,7 +65,7 @@ export async function canaryRun(options: CanaryRunOptions): Promise<CanaryRun> {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${options.pass}` },
         body: JSON.stringify({ destination: 'mars', message: `synthetic canary, handed in at ${at}` }),
-        signal,
+        signal: within(deadlineMs - elapsed()),
       });
       if (response.status === 202) {
         accepted = (await response.json()) as { id: string; submittedAt: string };
@@ -77,7 +82,7 @@ export async function canaryRun(options: CanaryRunOptions): Promise<CanaryRun> {
       await wait(retryAfterMs, options.signal);
     } catch (error) {
       if (options.signal?.aborted === true) throw error;
-      return failed(`not accepted: POST /api/wishes ${reasonOf(error, deadlineMs)}`);
+      return failed(`not accepted: POST /api/wishes ${reasonOf(error, `within ${deadlineMs / 1000} s`)}`);
     }
   }
   seen.acceptedMs = elapsed();
@@ -87,12 +92,13 @@ export async function canaryRun(options: CanaryRunOptions): Promise<CanaryRun> {
   let lastTrouble: string | undefined;
   const ask = async <T>(path: string): Promise<T | undefined> => {
     try {
-      const response = await http(`${options.url}${path}`, { signal });
+      // The last look may start at the bound itself: it gets a moment past it to answer.
+      const response = await http(`${options.url}${path}`, { signal: within(deadlineMs - elapsed() + LAST_LOOK_MS) });
       if (response.status === 200) return (await response.json()) as T;
       lastTrouble = `GET ${path} answered ${await statusLine(response)}`;
     } catch (error) {
       if (options.signal?.aborted === true) throw error;
-      lastTrouble = `GET ${path} ${reasonOf(error, deadlineMs)}`;
+      lastTrouble = `GET ${path} ${reasonOf(error, 'in time')}`;
     }
     return undefined;
   };
@@ -184,9 +190,9 @@ async function statusLine(response: Response): Promise<string> {
   return String(response.status);
 }
 
-function reasonOf(error: unknown, deadlineMs: number): string {
+function reasonOf(error: unknown, when: string): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
-    return `had no answer within ${deadlineMs / 1000} s`;
+    return `had no answer ${when}`;
   const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
   return `failed: ${error instanceof Error ? error.message : String(error)}${cause}`;
 }
