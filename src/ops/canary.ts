@@ -112,18 +112,22 @@ export async function canaryRun(options: CanaryRunOptions): Promise<CanaryRun> {
     if (status?.status === 'stored' || status?.status === 'superseded') seen.storedMs = elapsed();
     const last = canary?.last ?? undefined;
     if (last !== undefined && (last.id === accepted.id || isNewer(last, accepted))) seen.wallMs = elapsed();
-    if (seen.storedMs !== undefined && seen.wallMs !== undefined) return { at, ok: true, ...seen, tookMs: elapsed() };
-    // Strictly past it: a run that failed took longer than the bound, so the SLO's `le` bucket never counts it good.
-    if (elapsed() > deadlineMs) {
-      const missing = [
-        seen.storedMs === undefined ? 'stored' : '',
-        seen.wallMs === undefined ? 'on the read model' : '',
-      ]
-        .filter((stage) => stage !== '')
-        .join(' nor ');
-      const prefix = missing.includes(' nor ') ? 'neither ' : 'not ';
+    // Both seen within the bound: ok, and the run took until the later of the two.
+    const lastSeenMs = Math.max(seen.storedMs ?? Infinity, seen.wallMs ?? Infinity);
+    if (lastSeenMs <= deadlineMs) return { at, ok: true, ...seen, tookMs: lastSeenMs };
+    // Past the bound, strictly, with a stage unseen or seen too late: failed. So a failed run took
+    // longer than the bound, and the SLO's `le` bucket never counts it good.
+    if (Number.isFinite(lastSeenMs) || elapsed() > deadlineMs) {
+      const late = (
+        [
+          ['stored', seen.storedMs],
+          ['on the read model', seen.wallMs],
+        ] as const
+      )
+        .filter(([, ms]) => ms === undefined || ms > deadlineMs)
+        .map(([stage]) => stage);
       return failed(
-        `${prefix}${missing} within ${deadlineMs / 1000} s of its POST${lastTrouble === undefined ? '' : ` (last: ${lastTrouble})`}`,
+        `${late.length > 1 ? 'neither ' : 'not '}${late.join(' nor ')} within ${deadlineMs / 1000} s of its POST${lastTrouble === undefined ? '' : ` (last: ${lastTrouble})`}`,
       );
     }
     await wait(Math.min(options.pollMs ?? CANARY_POLL_MS, Math.max(0, deadlineMs - elapsed())), options.signal);

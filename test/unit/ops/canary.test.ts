@@ -155,6 +155,14 @@ describe('a canary run', () => {
     expect(neither.error).toBe('neither stored nor on the read model within 1 s of its POST');
   });
 
+  it('fails when its wish reaches the read model only past the bound, keeping when it did', async () => {
+    const { run } = door({ canary: (poll) => ({ last: poll >= 4 ? WISH : null }) });
+    const result = await run(300);
+    expect(result).toMatchObject({ ok: false, error: 'not on the read model within 0.3 s of its POST' });
+    expect(result.wallMs).toBeGreaterThan(300);
+    expect(result.storedMs).toBeLessThan(300);
+  });
+
   it('names the last answer that stood in its way when the reads fail', async () => {
     const away = () => new Response(JSON.stringify({ status: 503, detail: 'the read model is away' }), { status: 503 });
     const result = await door({ status: away, canary: away }).run(500);
