@@ -1,4 +1,5 @@
 export { DEFAULT_PASS_VALIDITY_DAYS, issuePass, verifyPass } from './boarding-pass.js';
+export { CANARY_EVACUEE_ID, isCanary } from './canary.js';
 export {
   AuthError,
   ExodusError,

@@ -1,9 +1,11 @@
 import { parse } from 'csv-parse/sync';
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
+  CANARY_EVACUEE_ID,
   DEFAULT_PASS_VALIDITY_DAYS,
   demoName,
   evacueeIdFor,
+  isCanary,
   isEvacueeId,
   issuePass,
   type Evacuee,
@@ -64,6 +66,8 @@ export function readRoster(file: string): Evacuee[] {
     const id = record['evacuee_id'] ?? '';
     const name = record['name'] ?? '';
     if (!isEvacueeId(id)) throw new InputError(`${file}:${line}: evacuee_id "${id}" is not like EV-00042`);
+    if (isCanary(id))
+      throw new InputError(`${file}:${line}: ${CANARY_EVACUEE_ID} is reserved for the synthetic canary (exodus up)`);
     if (name === '' || name.length > 120) throw new InputError(`${file}:${line}: name must be 1 to 120 characters`);
     if (seen.has(id)) throw new InputError(`${file}:${line}: ${id} appears twice`);
     seen.add(id);

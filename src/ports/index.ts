@@ -32,6 +32,7 @@ export {
 } from './telemetry-store.js';
 export { type Topic } from './topic.js';
 export {
+  type CanaryNote,
   type PutOutcome,
   type ReadModel,
   type Rejection,

@@ -46,13 +46,25 @@ export interface WallPage {
   readonly next: string | null;
 }
 
+/** A synthetic canary wish the read model took (see domain/canary.ts): its id and version, nothing shown. */
+export interface CanaryNote {
+  readonly id: string;
+  readonly submittedAt: string;
+}
+
 /**
  * The read model behind the wall and the tally: the current wish of each evacuee, and counts by
  * destination. `apply` is idempotent and order-insensitive (same version rule as the store), so
  * duplicates and reordering never move a count twice; a change of destination moves it once.
+ * The canary's wishes are never applied: `noteCanary` keeps the newest one taken (by the same
+ * version rule; true when it is newer than the one kept), durable when it resolves, and
+ * `lastCanary` reads it back, so the canary can tell its wish reached the read model while the wall
+ * and the tally never show it.
  */
 export interface ReadModel {
   apply(wish: ParsedWish): Promise<boolean>;
   wall(query: { destination?: Destination; limit: number; cursor?: string }): Promise<WallPage>;
   tally(): Promise<Tally>;
+  noteCanary(wish: CanaryNote): Promise<boolean>;
+  lastCanary(): Promise<CanaryNote | undefined>;
 }

@@ -1,5 +1,6 @@
 export { adminToken, adminTokenFile, tokenMatches } from './admin-token.js';
 export { backoffMs } from './backoff.js';
+export { reportCanaryRun, withoutOkCanaryRuns, type CanaryRun } from './canary-telemetry.js';
 export {
   CONFIG_FLAG_NAMES,
   ConfigError,
@@ -50,7 +51,7 @@ export {
   type SupervisorOptions,
   type SupervisorState,
 } from './supervisor.js';
-export { ATTRIBUTE, EVENT, METRIC } from './telemetry-names.js';
+export { ATTRIBUTE, CANARY_RUN, EVENT, METRIC } from './telemetry-names.js';
 export {
   contextFrom,
   currentTraceContext,

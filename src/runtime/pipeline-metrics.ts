@@ -26,6 +26,16 @@ export function recordTimeToWall(submittedAt: string, now = Date.now()): void {
   timeToWall().record(Math.max(0, now - Date.parse(submittedAt)) / 1000);
 }
 
+/**
+ * The synthetic canary's input to the freshness SLO: how long its wish took to reach the read model,
+ * seen from outside, in the same histogram as the tally's own (marked `exodus.canary`), so the SLO
+ * counts it with no change to its selectors. A run that gave up records the time it waited (past the
+ * objective's bound), so a frozen tally burns the budget even while no one else sends a wish.
+ */
+export function recordCanaryTimeToWall(ms: number): void {
+  timeToWall().record(Math.max(0, ms) / 1000, { [ATTRIBUTE.canary]: true });
+}
+
 /** Counts a wish outcome in `exodus.wishes`. */
 export function countWish(outcome: WishOutcome): void {
   wishes().add(1, { [ATTRIBUTE.wishOutcome]: outcome });

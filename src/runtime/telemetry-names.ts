@@ -24,6 +24,13 @@ export const METRIC = {
   processCrashLoop: 'exodus.process.crash_loop',
   /** Per process kept: when it is started again (unix seconds) while it waits to be; 0 otherwise. */
   processNextStart: 'exodus.process.next_start',
+  /**
+   * The synthetic canary (`exodus up`, ops/canary.ts): seconds from its POST to each stage it saw,
+   * by `exodus.canary.stage` (accepted: the 202; stored: the status says so; wall: on the read model).
+   */
+  canaryDuration: 'exodus.canary.duration',
+  /** Canary runs by `exodus.canary.outcome` (ok, failed). */
+  canaryRuns: 'exodus.canary.runs',
   refusedRequests: 'exodus.http.server.refused_requests',
   /** Per consumer and dependency (`exodus.dependency`): messages held now because that dependency is away. */
   dependencyHeld: 'exodus.dependency.held_messages',
@@ -47,6 +54,10 @@ export const ATTRIBUTE = {
   evacueeId: 'exodus.evacuee.id',
   /** What a consumer waits for: `postgres`, `sqlite`, `nats`, `dynamodb`… (runtime/dependency-watch.ts). */
   dependency: 'exodus.dependency',
+  canaryStage: 'exodus.canary.stage',
+  canaryOutcome: 'exodus.canary.outcome',
+  /** On `exodus.wish.time_to_wall`: true for the canary's runs (its freshness input), absent for the tally's own. */
+  canary: 'exodus.canary',
 } as const;
 
 /** Event kinds: a log line with `event: <kind>` becomes a log record with `event.name` = kind. */
@@ -74,4 +85,24 @@ export const EVENT = {
   dependencyUnavailable: 'dependency.unavailable',
   /** The last held message went through (`dependency`, `queue`, `heldPeak`, `outageMs`). */
   dependencyAvailable: 'dependency.available',
+  /** A synthetic canary run failed (`canary.error` says at which stage and why; see CANARY_RUN). */
+  canaryFailed: 'canary.failed',
+} as const;
+
+/**
+ * Each canary run is one log record carrying these attributes (the line's `canary` field, flattened):
+ * a failed run is the `canary.failed` event, an ok one a plain line. The console reads its runs back
+ * from them (`GET /api/v1/canary`). Timings in ms from the POST; absent when the stage was not seen.
+ */
+export const CANARY_RUN = {
+  field: 'canary',
+  /** When its POST was sent (ISO 8601); the record's own time is the run's end. */
+  at: 'canary.at',
+  ok: 'canary.ok',
+  wishId: 'canary.wishId',
+  acceptedMs: 'canary.acceptedMs',
+  storedMs: 'canary.storedMs',
+  wallMs: 'canary.wallMs',
+  tookMs: 'canary.tookMs',
+  error: 'canary.error',
 } as const;

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CANARY_EVACUEE_ID } from '../../src/domain/index.js';
 import type { ReadModel, StorageEngine, WishStore } from '../../src/ports/index.js';
 import type { EngineUnderTest } from './engines.js';
 import { parsedWish } from './fixtures.js';
@@ -197,6 +198,22 @@ export function storeContract(engine: EngineUnderTest, open: () => Promise<Stora
 
       const europa = await readModel.wall({ destination: 'europa', limit: 10 });
       expect(europa.items.map((i) => i.evacueeId)).toEqual(['EV-00203', 'EV-00201']);
+    });
+
+    test("the canary's note keeps the newest canary wish, idempotently and order-insensitively, and shows on neither the wall nor the tally", async () => {
+      const t = Date.now();
+      const older = parsedWish({ evacueeId: CANARY_EVACUEE_ID }, t);
+      const newer = parsedWish({ evacueeId: CANARY_EVACUEE_ID }, t + 1000);
+      expect(await readModel.lastCanary()).toBeUndefined();
+      expect(await readModel.noteCanary(older)).toBe(true);
+      expect(await readModel.lastCanary()).toEqual({ id: older.id, submittedAt: older.submittedAt });
+      expect(await readModel.noteCanary(newer)).toBe(true);
+      // A redelivery, and an older one arriving late, change nothing.
+      expect(await readModel.noteCanary(newer)).toBe(false);
+      expect(await readModel.noteCanary(older)).toBe(false);
+      expect(await readModel.lastCanary()).toEqual({ id: newer.id, submittedAt: newer.submittedAt });
+      expect(await readModel.tally()).toEqual({ mars: 0, europa: 0 });
+      expect((await readModel.wall({ limit: 10 })).items).toEqual([]);
     });
   });
 }

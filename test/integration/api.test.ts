@@ -191,7 +191,13 @@ describe('the REST API (real SQLite engines, consumers stopped)', () => {
   it('publishes an OpenAPI document of the API, and health endpoints', async () => {
     const doc = (await p.app.inject('/api/openapi.json')).json<{ openapi: string; paths: Record<string, unknown> }>();
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/tally', '/api/wall', '/api/wishes', '/api/wishes/{id}']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/canary',
+      '/api/tally',
+      '/api/wall',
+      '/api/wishes',
+      '/api/wishes/{id}',
+    ]);
     expect((await p.app.inject('/healthz')).json()).toEqual({ status: 'ok' });
     expect((await p.app.inject('/readyz')).json()).toEqual({ status: 'ready' });
     expect((await p.app.inject('/nowhere')).statusCode).toBe(404);

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CANARY_EVACUEE_ID } from '../../src/domain/index.js';
 import { openMessaging } from '../../src/engines/index.js';
 import { auditLedger, parseLedger, type AuditReport, type LedgerEntry } from '../../src/ops/index.js';
 import { EVENT_TYPES, QUEUES, TOPICS, type WishStore } from '../../src/ports/index.js';
@@ -74,6 +75,44 @@ describe('the audit of a ledger of accepted wishes', () => {
     const command = await exodus(['audit', '--data', pipeline.dataDir, '--ledger', file]);
     expect(command.code, command.stderr).toBe(0);
     expect(command.stdout).toMatch(/^OK: all 25 accepted wishes accounted for \(20 evacuees\)/);
+  });
+
+  it("leaves the synthetic canary's wishes out: stored, yet never lost, extra or counted, even when a ledger names them", async () => {
+    const canary: LedgerEntry[] = [];
+    for (const n of [1, 2]) {
+      const res = await pipeline.app.inject({
+        method: 'POST',
+        url: '/api/wishes',
+        headers: { authorization: `Bearer ${passFor(CANARY_EVACUEE_ID)}` },
+        payload: { destination: 'mars', message: `canary run ${n}` },
+      });
+      expect(res.statusCode).toBe(202);
+      const { id, submittedAt } = res.json<{ id: string; submittedAt: string }>();
+      canary.push({ id, evacueeId: CANARY_EVACUEE_ID, destination: 'mars', submittedAt });
+    }
+    const [first, second] = canary.map((entry) => entry.id);
+    const { store, readModel } = pipeline.storage;
+    await waitFor(
+      async () =>
+        (await readModel.lastCanary())?.id === second &&
+        (await store.get(first ?? ''))?.status === 'superseded' &&
+        (await store.get(second ?? ''))?.status === 'stored',
+      15_000,
+      'the canary wishes never reached the store and the read model',
+    );
+    // The store counts the canary's current wish; nothing else does, and the audit takes it out.
+    expect(await store.countCurrent()).toEqual({ mars: 12, europa: 9 });
+    for (const entries of [ledger, [...ledger, ...canary]]) {
+      const report = await audit(entries);
+      expect(report).toMatchObject({ ok: true, accepted: 25, wishes: 25, lost: [], onTheirWay: [] });
+      expect(report.tally).toEqual({
+        ledger: { mars: 11, europa: 9 },
+        store: { mars: 11, europa: 9 },
+        storeCount: { mars: 11, europa: 9 },
+        readModel: { mars: 11, europa: 9 },
+        wall: { mars: 11, europa: 9 },
+      });
+    }
   });
 
   it('names an accepted wish that is in no queue, no dead-letter queue and not in the store as lost', async () => {

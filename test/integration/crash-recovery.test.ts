@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Destination } from '../../src/domain/index.js';
+import { isCanary, type Destination } from '../../src/domain/index.js';
 import { openMessaging, openStorage } from '../../src/engines/index.js';
 import type { MessagingEngine, QueueName, StorageEngine, WishRecord } from '../../src/ports/index.js';
 import type { Accepted } from '../../src/services/frontend/api-shapes.js';
@@ -420,7 +420,8 @@ describe(`crash recovery: ${SCENARIO.name}`, () => {
       page.length > 0;
       page = await storage.store.scan(page.at(-1)?.id, 1000)
     )
-      records.push(...page);
+      // The synthetic canary's wishes are the system checking itself (the audit leaves them out too).
+      records.push(...page.filter((record) => !isCanary(record.evacueeId)));
     // Only if a 503 came after a durable send can there be wishes nobody was told about; those must
     // then be superseded.
     const acceptedIds = new Set(load.ledger.accepted.map((w) => w.id));
@@ -440,7 +441,9 @@ describe(`crash recovery: ${SCENARIO.name}`, () => {
       if (isDeepStrictEqual(apiTally, expectedTally)) break;
       await sleep(100);
     }
-    expect(await storage.store.countCurrent()).toEqual(expectedTally);
+    // The store counts the synthetic canary's current wish too (always to Mars, once one was stored); the tally never does.
+    const canaryStored = (await storage.readModel.lastCanary()) === undefined ? 0 : 1;
+    expect(await storage.store.countCurrent()).toEqual({ ...expectedTally, mars: expectedTally.mars + canaryStored });
     expect(apiTally).toEqual(expectedTally);
 
     const wall = new Map<string, string>();

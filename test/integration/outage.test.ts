@@ -63,6 +63,7 @@ describe('a dependency outage', () => {
       '/api/wishes/01a22a7f-53f7-750a-a161-fa1e31321067',
       '/api/wall?destination=mars',
       '/api/tally',
+      '/api/canary',
     ]) {
       const res = await p.app.inject({ method: 'GET', url });
       expect({

@@ -1,4 +1,5 @@
 import type {
+  CanaryResponse,
   EventsResponse,
   LogsResponse,
   MetricSeriesResponse,
@@ -70,6 +71,7 @@ export const api = {
   resources: (signal: AbortSignal): Promise<ResourcesResponse> => getJson('resources', new URLSearchParams(), signal),
   service: (name: string, query: URLSearchParams, signal: AbortSignal): Promise<ServicePage> =>
     getJson(`services/${encodeURIComponent(name)}`, query, signal),
+  canary: (signal: AbortSignal): Promise<CanaryResponse> => getJson('canary', new URLSearchParams(), signal),
   traces: (query: URLSearchParams, signal: AbortSignal): Promise<TracesResponse> => getJson('traces', query, signal),
   logs: (query: URLSearchParams, signal: AbortSignal): Promise<LogsResponse> => getJson('logs', query, signal),
   events: (query: URLSearchParams, signal: AbortSignal): Promise<EventsResponse> => getJson('events', query, signal),

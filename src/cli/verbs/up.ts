@@ -2,8 +2,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { CANARY_EVACUEE_ID } from '../../domain/index.js';
 import { embeddedDir, openMessaging } from '../../engines/index.js';
 import { backlogOf } from '../../ops/backlog.js';
+import { startCanary, type RunningCanary } from '../../ops/canary.js';
 import { freePort } from '../../ops/free-port.js';
 import { DEMO_ROSTER_FILE, demoRoster } from '../../ops/roster.js';
 import {
@@ -20,6 +22,7 @@ import {
   startTelemetry,
   stopLeftovers,
   Supervisor,
+  withoutOkCanaryRuns,
   type Backlog,
   type Config,
   type ProcessSpec,
@@ -75,6 +78,12 @@ const upOptions = {
     'on Ctrl-C, how long the consumers may work on what is queued before they stop (it stays queued, safe)',
     { default: '30s' },
   ),
+  canaryInterval: duration(
+    '--canary-interval <d>',
+    'how often the synthetic canary hands in a wish through the API and times it to stored and the read model',
+    { default: '10s', positive: true },
+  ),
+  noCanary: toggle('--no-canary', 'run without the synthetic canary'),
 };
 
 /**
@@ -177,7 +186,7 @@ async function up(
   // console every second (a user's own interval wins).
   if (exportEnv['OTEL_METRIC_EXPORT_INTERVAL'] !== undefined)
     process.env['OTEL_METRIC_EXPORT_INTERVAL'] = String(SUPERVISOR_METRIC_INTERVAL_MS);
-  const logLines = logLinesFor(config.logFormat);
+  const logLines = withoutOkCanaryRuns(logLinesFor(config.logFormat));
   const telemetry = startTelemetry('exodus-supervisor', logLines === undefined ? {} : { logLines });
   const logger = createLogger('supervisor', config.logLevel, telemetry.logDestination);
   const endpoints = { web, ...(consoleAt === undefined ? {} : { console: consoleAt }) };
@@ -190,6 +199,7 @@ async function up(
   supervisor.start();
 
   let stopping = false;
+  let canary: RunningCanary | undefined;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
@@ -197,6 +207,8 @@ async function up(
       `\n${signal}: closing the door, then draining what is queued (up to ${drainTimeoutMs / 1000} s; --drain-timeout)…`,
     );
     void (async () => {
+      // First, so a planned stop is never a failed run: the door is about to close on it.
+      await canary?.stop();
       const queues = await openMessaging(config.queueUrl, config).catch(() => undefined);
       const outcome = await supervisor.stop({
         drainTimeoutMs,
@@ -215,7 +227,20 @@ async function up(
   process.on('SIGTERM', stop);
 
   const ready = await waitUntilReady(`${web}/readyz`, 20_000);
-  printBanner(config, { web, console: consoleAt, token, ready, replicas, userEnv, demo });
+  // The canary hands its wishes in at the front door like anyone, once there is one (it runs in this
+  // process: it needs the pass secret, stops before the door closes, and reports with the supervisor).
+  if (options.noCanary !== true && !stopping)
+    canary = startCanary({ url: web, passSecret: config.passSecret, intervalMs: options.canaryInterval, logger });
+  printBanner(config, {
+    web,
+    console: consoleAt,
+    token,
+    ready,
+    replicas,
+    userEnv,
+    demo,
+    canaryIntervalMs: canary === undefined ? undefined : options.canaryInterval,
+  });
 }
 
 /**
@@ -303,6 +328,8 @@ interface Banner {
   readonly userEnv: NodeJS.ProcessEnv;
   /** The demo roster made on a first start: its first evacuee, to try the page with. */
   readonly demo: { readonly id: string; readonly name: string; readonly pass: string } | undefined;
+  /** How often the synthetic canary runs; undefined when it does not. */
+  readonly canaryIntervalMs: number | undefined;
 }
 
 function printBanner(config: Config, up: Banner): void {
@@ -316,6 +343,9 @@ function printBanner(config: Config, up: Banner): void {
     `  queue       ${config.queueUrl}`,
     `  store       ${config.storeUrl}`,
     `  logs        ${config.dataDir}/logs/`,
+    up.canaryIntervalMs === undefined
+      ? '  canary      off (--no-canary)'
+      : `  canary      a wish as ${CANARY_EVACUEE_ID} every ${up.canaryIntervalMs / 1000} s, timed to stored and the read model (never on the wall; --no-canary)`,
     `  status      ${cliPath()} status --data ${config.dataDir}`,
     ...(up.demo === undefined
       ? []

@@ -1,4 +1,5 @@
 import {
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   TransactWriteItemsCommand,
@@ -14,13 +15,16 @@ import {
   type ParsedWish,
   type WallItem,
 } from '../../domain/index.js';
-import type { ReadModel, Tally, WallPage } from '../../ports/index.js';
+import type { CanaryNote, ReadModel, Tally, WallPage } from '../../ports/index.js';
 import { toTally } from '../stores/versions.js';
 import { cancellationCodes, classified, isContention, isNamed } from './errors.js';
 import { tallyKey, tallyPk, text, unchangedSince, versionOf, WALL_INDEX, wallItem, type Current } from './items.js';
 import { Lanes } from './lanes.js';
 import { queryUpTo, type CurrentReader } from './reads.js';
 import { decided, type TryAgain } from './retry.js';
+
+/** The canary's note (see ReadModel.noteCanary): one item of its own, outside every evacuee's partition and index. */
+const CANARY_KEY = { pk: { S: 'CANARY' }, sk: { S: 'NOTE' } };
 
 /** What one try of an apply came to: an answer, or why to try again (after a re-read; after a pause too when busy). */
 type Try = boolean | TryAgain;
@@ -145,6 +149,43 @@ export class DynamoReadModel implements ReadModel {
         }),
       );
       return toTally(rows);
+    });
+  }
+
+  /** One conditional put: it lands only over an older version (or none), so a redelivery changes nothing. */
+  noteCanary(wish: CanaryNote): Promise<boolean> {
+    return classified(async () => {
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: {
+              ...CANARY_KEY,
+              id: { S: wish.id },
+              submittedAt: { S: wish.submittedAt },
+              version: { S: versionOf(wish) },
+            },
+            ConditionExpression: 'attribute_not_exists(pk) OR #version < :version',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':version': { S: versionOf(wish) } },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isNamed(error, 'ConditionalCheckFailedException')) return false;
+        throw error;
+      }
+    });
+  }
+
+  lastCanary(): Promise<CanaryNote | undefined> {
+    return classified(async () => {
+      const out = await this.client.send(
+        new GetItemCommand({ TableName: this.table, Key: CANARY_KEY, ConsistentRead: true }),
+      );
+      return out.Item === undefined
+        ? undefined
+        : { id: text(out.Item, 'id'), submittedAt: text(out.Item, 'submittedAt') };
     });
   }
 }

@@ -86,4 +86,19 @@ CREATE TABLE tally (
 );
 `,
   },
+  {
+    version: 3,
+    name: '0003_canary_note',
+    sql: `
+-- The newest synthetic canary wish the tally took (domain/canary.ts): one row, never on the wall,
+-- never counted. submitted_at keeps the text as received (given back as it came); version_at
+-- orders it like the wall's rows.
+CREATE TABLE canary (
+  slot         smallint PRIMARY KEY CHECK (slot = 1),
+  wish_id      text COLLATE "C" NOT NULL,
+  version_at   timestamptz NOT NULL,
+  submitted_at text NOT NULL
+);
+`,
+  },
 ];

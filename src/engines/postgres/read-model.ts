@@ -6,7 +6,7 @@ import {
   type ParsedWish,
   type WallItem,
 } from '../../domain/index.js';
-import type { ReadModel, Tally, WallPage } from '../../ports/index.js';
+import type { CanaryNote, ReadModel, Tally, WallPage } from '../../ports/index.js';
 import { TurnBatch } from '../shared/turn-batch.js';
 import { newestPerEvacuee, toTally, versionTime } from '../stores/versions.js';
 import { cursorTime } from './cursor-time.js';
@@ -117,5 +117,24 @@ export class PostgresReadModel implements ReadModel {
       text: 'SELECT destination, sum(evacuees)::int AS n FROM tally GROUP BY destination',
     });
     return toTally(result.rows);
+  }
+
+  /** One conditional upsert: the row changes only for a newer version, so redeliveries and late arrivals change nothing. */
+  async noteCanary(wish: CanaryNote): Promise<boolean> {
+    const result = await this.db.query<{ slot: number }>({
+      text: `INSERT INTO canary AS c (slot, wish_id, version_at, submitted_at) VALUES (1, $1, $2::timestamptz, $3)
+             ON CONFLICT (slot) DO UPDATE
+               SET wish_id = excluded.wish_id, version_at = excluded.version_at, submitted_at = excluded.submitted_at
+               WHERE (c.version_at, c.wish_id) < (excluded.version_at, excluded.wish_id)`,
+      values: [wish.id, versionTime(wish.submittedAt), wish.submittedAt],
+    });
+    return result.rowCount === 1;
+  }
+
+  async lastCanary(): Promise<CanaryNote | undefined> {
+    const result = await this.db.query<{ id: string; submittedAt: string }>({
+      text: 'SELECT wish_id AS id, submitted_at AS "submittedAt" FROM canary WHERE slot = 1',
+    });
+    return result.rows[0];
   }
 }

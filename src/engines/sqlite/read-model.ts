@@ -7,7 +7,7 @@ import {
   type ParsedWish,
   type WallItem,
 } from '../../domain/index.js';
-import type { ReadModel, Tally, WallPage } from '../../ports/index.js';
+import type { CanaryNote, ReadModel, Tally, WallPage } from '../../ports/index.js';
 import { statement, type Db, type WriteBatcher } from './database.js';
 import { countBy } from './wish-store.js';
 
@@ -24,6 +24,12 @@ CREATE INDEX IF NOT EXISTS wall_newest_by_destination ON wall (destination, subm
 CREATE TABLE IF NOT EXISTS tally (
   destination TEXT PRIMARY KEY,
   evacuees    INTEGER NOT NULL
+);
+-- The newest synthetic canary wish the tally took (one row): never on the wall, never counted.
+CREATE TABLE IF NOT EXISTS canary (
+  slot         INTEGER PRIMARY KEY CHECK (slot = 1),
+  wish_id      TEXT NOT NULL,
+  submitted_at TEXT NOT NULL
 );
 `;
 
@@ -83,5 +89,26 @@ export class SqliteReadModel implements ReadModel {
 
   async tally(): Promise<Tally> {
     return countBy(this.db, 'SELECT destination, evacuees AS n FROM tally');
+  }
+
+  noteCanary(wish: CanaryNote): Promise<boolean> {
+    return this.writes.run((db) => {
+      if (!isNewer(wish, this.canaryIn(db))) return false;
+      statement(
+        db,
+        `INSERT INTO canary (slot, wish_id, submitted_at) VALUES (1, ?, ?)
+         ON CONFLICT (slot) DO UPDATE SET wish_id = excluded.wish_id, submitted_at = excluded.submitted_at`,
+      ).run(wish.id, wish.submittedAt);
+      return true;
+    });
+  }
+
+  async lastCanary(): Promise<CanaryNote | undefined> {
+    return this.canaryIn(this.db);
+  }
+
+  private canaryIn(db: Db): CanaryNote | undefined {
+    return statement(db, 'SELECT wish_id AS id, submitted_at AS submittedAt FROM canary WHERE slot = 1').get() as
+      CanaryNote | undefined;
   }
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TelemetryStore } from '../../ports/index.js';
 import {
+  canarySchema,
   eventsQuery,
   eventsSchema,
   logsQuery,
@@ -16,6 +17,7 @@ import {
   slosSchema,
   tracesQuery,
   tracesSchema,
+  type CanaryResponse,
   type EventsQuery,
   type EventsResponse,
   type LogsQuery,
@@ -31,6 +33,7 @@ import {
   type TracesQuery,
   type TracesResponse,
 } from './api-shapes.js';
+import { canaryRuns } from './canary.js';
 import { buildOverview, buildQueues, buildResources, buildServices } from './overview.js';
 import { sendProblem } from './problem.js';
 import { searchEvents, searchLogs, searchTraces } from './search.js';
@@ -147,6 +150,22 @@ export function registerApiRoutes(
       },
     },
     async (): Promise<ResourcesResponse> => buildResources(store, Date.now()),
+  );
+
+  app.get(
+    '/api/v1/canary',
+    {
+      schema: {
+        tags,
+        summary:
+          "The synthetic canary's last runs: its wish's time to the 202, to stored and onto the read model, or why it failed",
+        response: respond(canarySchema),
+      },
+    },
+    async (): Promise<CanaryResponse> => {
+      const now = Date.now();
+      return { runs: canaryRuns(store, now), generatedAt: new Date(now).toISOString() };
+    },
   );
 
   app.get<{ Querystring: TracesQuery }>(

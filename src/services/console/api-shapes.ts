@@ -404,6 +404,35 @@ export const problemSchema = described(
   'RFC 9457 problem details: `detail` says what was wrong (an unknown service names the known ones)',
   objectOf({ type: text, title: text, status: number, detail: text }),
 );
+const milliseconds = (what: string) =>
+  described(`ms from its POST until ${what}; null when the run did not see it`, nullable(number));
+const canaryRun = objectOf(
+  {
+    at: described('when its POST was sent (ISO 8601)', text),
+    ok: described('its wish was accepted, stored and on the read model within the bound (10 s)', {
+      type: 'boolean',
+    }),
+    wishId: described(
+      'the wish it handed in (a trace search finds its journey); null when none was accepted',
+      nullable(text),
+    ),
+    acceptedMs: milliseconds('the 202'),
+    storedMs: milliseconds('its status read stored'),
+    wallMs: milliseconds('the read model had it (where it would be on the wall)'),
+    error: described('why it failed, naming the stage', text),
+  },
+  ['error'],
+);
+export type CanaryRunView = WireShape<typeof canaryRun>;
+
+export const canarySchema = objectOf({
+  runs: described(
+    "the synthetic canary's runs (`exodus up`, a wish every 10 s by default), newest first: the last 30 in the last 15 minutes",
+    arrayOf(canaryRun),
+  ),
+  generatedAt: text,
+});
+export type CanaryResponse = WireShape<typeof canarySchema>;
 
 // What the routes take: query strings, validated (a bad one is a 400 naming the parameter).
 

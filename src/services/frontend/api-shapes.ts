@@ -176,3 +176,31 @@ export const tallySchema = {
   summary: 'Evacuees with a stored current wish, by destination',
   response: { 200: tallyAnswerSchema, 429: problem, 503: problem },
 } as const;
+
+const canaryAnswerSchema = {
+  type: 'object',
+  required: ['last'],
+  additionalProperties: false,
+  properties: {
+    last: {
+      description: 'the newest canary wish the read model took; null before any',
+      anyOf: [
+        {
+          type: 'object',
+          required: ['id', 'submittedAt'],
+          additionalProperties: false,
+          properties: { id: { type: 'string' }, submittedAt: { type: 'string' } },
+        },
+        { type: 'null' },
+      ],
+    },
+  },
+} as const;
+/** The synthetic canary's view of the read model (its wishes are noted there, never on the wall or in the tally). */
+export type CanaryAnswer = WireShape<typeof canaryAnswerSchema>;
+
+export const canarySchema = {
+  summary:
+    "The newest synthetic canary wish the read model took: how `exodus up`'s canary sees its wish arrive, from outside, though the wall and the tally never show it",
+  response: { 200: canaryAnswerSchema, 429: problem, 503: problem },
+} as const;

@@ -7,6 +7,7 @@ import { packageVersion } from '../../runtime/index.js';
 import { registerMetricsRoute } from '../shared/metrics-route.js';
 import { installSecurityHeaders } from '../shared/security-headers.js';
 import { problemSchema } from './api-shapes.js';
+import { canaryPacedByItsOperator } from './canary-pace.js';
 import { installClosingDoor } from './closing-door.js';
 import { PROBES, pathOf } from './door-paths.js';
 import { installLoadShedding } from './load-shedding.js';
@@ -86,7 +87,7 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
     sorryPage,
     logger: deps.logger,
   });
-  const guards = await installRateLimits(app, deps.frontDoor, sorryPage);
+  const guards = canaryPacedByItsOperator(await installRateLimits(app, deps.frontDoor, sorryPage));
   app.addHook('onRequest', async (request, reply) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return;
     if (PROBES.has(pathOf(request))) return;

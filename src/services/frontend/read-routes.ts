@@ -1,7 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { ReadModel } from '../../ports/index.js';
-import { tallySchema, wallSchema, type TallyAnswer, type WallPage, type WallQuery } from './api-shapes.js';
+import {
+  canarySchema,
+  tallySchema,
+  wallSchema,
+  type CanaryAnswer,
+  type TallyAnswer,
+  type WallPage,
+  type WallQuery,
+} from './api-shapes.js';
 
 /** Distinct wall queries kept (destination × limit × cursor); polls ask for a handful of first pages. */
 const WALL_PAGES_CACHED = 1000;
@@ -36,6 +44,11 @@ export function registerReadRoutes(app: FastifyInstance, readModel: ReadModel, c
   });
 
   app.get('/api/tally', { schema: tallySchema }, async (): Promise<TallyAnswer> => tally('tally'));
+
+  // Not cached: only the canary asks, a few times per run, and it times the moment its wish arrives.
+  app.get('/api/canary', { schema: canarySchema }, async (): Promise<CanaryAnswer> => ({
+    last: (await readModel.lastCanary()) ?? null,
+  }));
 }
 
 /** `load`, with answers kept `ttlMs` per key and in-flight loads shared (lru-cache's `fetch`). */

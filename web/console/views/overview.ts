@@ -6,6 +6,7 @@ import type {
   ServiceSummary,
 } from '../../../src/services/console/api-shapes.js';
 import { api } from '../api.js';
+import { canaryPanel } from '../canary.js';
 import { Charts } from '../charts.js';
 import { block, h, replaceKeepingFocus } from '../dom.js';
 import { age, clockTime, count, duration, percent, perSecond } from '../format.js';
@@ -52,6 +53,7 @@ export function overviewView({ status }: ViewContext): View {
   const charts = new Charts();
   const objectives = objectivesTable();
   const resources = resourcesPanel();
+  const canary = canaryPanel();
   /** Services whose instance list is open: a refresh redraws the rows but keeps them open. */
   const openInstances = new Set<string>();
 
@@ -61,6 +63,7 @@ export function overviewView({ status }: ViewContext): View {
     h('h2', { attrs: { tabindex: '-1' } }, 'Overview'),
     block('services-title', 'Services', h('div', { class: 'scroll' }, services.table)),
     block('hosts-title', 'Hosts', stoppedHosts, h('div', { class: 'scroll' }, hosts.table)),
+    block('canary-title', 'Canary', canary.element),
     h(
       'div',
       { class: 'columns' },
@@ -123,6 +126,7 @@ export function overviewView({ status }: ViewContext): View {
   let poller: Poller | undefined;
   let sloPoller: Poller | undefined;
   let resourcesPoller: Poller | undefined;
+  let canaryPoller: Poller | undefined;
   return {
     root,
     show: () => {
@@ -144,11 +148,17 @@ export function overviewView({ status }: ViewContext): View {
         task: async (signal) => resources.draw(await api.resources(signal)),
         onError: (error) => status.failed('the resources', error, true),
       });
+      canaryPoller ??= poll({
+        intervalMs: REFRESH_MS,
+        task: async (signal) => canary.draw(await api.canary(signal)),
+        onError: (error) => status.failed('the canary', error, true),
+      });
     },
     stop: () => {
       poller?.stop();
       sloPoller?.stop();
       resourcesPoller?.stop();
+      canaryPoller?.stop();
       charts.destroy();
     },
   };
