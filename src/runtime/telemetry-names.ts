@@ -61,4 +61,7 @@ export const EVENT = {
   injectionAttempt: 'wish.injection_attempt',
   /** `exodus chaos` began or ended a fault (`fault`, `target`, `phase`: started / ended). */
   chaosFault: 'chaos.fault',
+  /** The console's burn-rate alert on an SLO fired (`slo`, `alert`, `severity`, `burn_rate`, `budget_burnt`), or resolved. */
+  alertFiring: 'alert.firing',
+  alertResolved: 'alert.resolved',
 } as const;

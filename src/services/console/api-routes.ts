@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TelemetryStore } from '../../ports/index.js';
+import type { AlertWatch } from './alert-watch.js';
 import {
+  alertsSchema,
   eventsQuery,
   eventsSchema,
   logsQuery,
@@ -12,6 +14,7 @@ import {
   slosSchema,
   tracesQuery,
   tracesSchema,
+  type AlertsResponse,
   type EventsQuery,
   type EventsResponse,
   type LogsQuery,
@@ -42,6 +45,7 @@ export function registerApiRoutes(
   app: FastifyInstance,
   store: TelemetryStore,
   objectives: { readonly slos: readonly SloDefinition[]; readonly windowMs: number },
+  alerts: AlertWatch,
 ): void {
   app.get(
     '/api/v1/overview',
@@ -78,6 +82,19 @@ export function registerApiRoutes(
       }
       return slos.answer;
     },
+  );
+
+  app.get(
+    '/api/v1/alerts',
+    {
+      schema: {
+        tags,
+        summary:
+          "Every SLO's burn-rate alerts (the rules `exodus slo rules` writes for Prometheus), as the console last evaluated them over what it keeps: state, since when, burn rates, budget burnt",
+        response: respond(alertsSchema),
+      },
+    },
+    async (): Promise<AlertsResponse> => alerts.current(),
   );
 
   app.get(

@@ -91,7 +91,7 @@ export function parseSelector(selector: string): { metric: string; matchers: Mat
 }
 
 /** How many events a selector counted in [fromMs, toMs), or why it cannot be counted here. */
-function eventsOf(
+export function eventsOf(
   read: Readings,
   selector: string,
   fromMs: number,
