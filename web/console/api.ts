@@ -1,4 +1,5 @@
 import type {
+  AlertsResponse,
   EventsResponse,
   LogsResponse,
   Overview,
@@ -63,6 +64,7 @@ async function problemText(response: Response): Promise<string> {
 export const api = {
   overview: (signal: AbortSignal): Promise<Overview> => getJson('overview', new URLSearchParams(), signal),
   slos: (signal: AbortSignal): Promise<SlosResponse> => getJson('slos', new URLSearchParams(), signal),
+  alerts: (signal: AbortSignal): Promise<AlertsResponse> => getJson('alerts', new URLSearchParams(), signal),
   services: (signal: AbortSignal): Promise<ServicesResponse> => getJson('services', new URLSearchParams(), signal),
   resources: (signal: AbortSignal): Promise<ResourcesResponse> => getJson('resources', new URLSearchParams(), signal),
   traces: (query: URLSearchParams, signal: AbortSignal): Promise<TracesResponse> => getJson('traces', query, signal),

@@ -272,7 +272,7 @@ const alertView = described(
       ),
       forMs: described('how long a pair must burn before it fires (divided by `speedup`)', number),
       window: described(
-        'the long window of the pair nearest to firing, which `burnRate` and `budgetBurnt` are over',
+        'the long window of the first pair that burns (else of the pair nearest to burning), which `burnRate` and `budgetBurnt` are over',
         text,
       ),
       burnRate: described("that window's burn rate; null without events", nullable(number)),

@@ -109,8 +109,10 @@ export function evaluateAlert(input: {
   }));
   const burning = input.problem === undefined && pairs.some((pair) => pair.burning);
   const { standing, transition } = nextStanding(previous, burning, nowMs, rule.forMs);
-  // The pair nearest to firing: the one whose slower window burns most, against its factor. (Every alert has a pair.)
-  const nearest = pairs.reduce((best, pair) => (nearness(pair) > nearness(best) ? pair : best));
+  // The figures are the first burning pair's (the fastest: the one that pages first); when none burns,
+  // the pair nearest to it: whose slower window burns most against its factor. (Every alert has a pair.)
+  const nearest =
+    pairs.find((pair) => pair.burning) ?? pairs.reduce((best, pair) => (nearness(pair) > nearness(best) ? pair : best));
   const burnRate = nearest.long.burnRate;
   const periodMs = durationMs(BUDGET_PERIOD) / speedup;
   return {

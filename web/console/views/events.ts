@@ -17,9 +17,17 @@ const KNOWN_KINDS = [
   'load_shedding.on',
   'load_shedding.off',
   'wish.injection_attempt',
+  'alert.firing',
+  'alert.resolved',
 ];
 /** Kinds an operator must not miss: highlighted. */
-const NOTABLE = new Set(['process.exited', 'process.crash_loop', 'message.dead_lettered', 'wish.injection_attempt']);
+const NOTABLE = new Set([
+  'process.exited',
+  'process.crash_loop',
+  'message.dead_lettered',
+  'wish.injection_attempt',
+  'alert.firing',
+]);
 /** Events that end a process: they link to its logs in the seconds before. */
 const ENDINGS = new Set(['process.exited', 'process.crash_loop']);
 /** How far back from an exit its logs link looks. */
