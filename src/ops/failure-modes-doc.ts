@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../runtime/index.js';
-import { FAILURE_MODES, riskOf, SCALES, signalTerms, type FailureMode } from '../services/failure-modes.js';
+import { byRisk, FAILURE_MODES, riskOf, SCALES, signalTerms, type FailureMode } from '../services/failure-modes.js';
 
 /** Where the generated table lives. */
 export const FAILURE_MODES_DOC = join('docs', 'failure-modes.md');
@@ -13,7 +13,7 @@ export const FAILURE_MODES_DOC = join('docs', 'failure-modes.md');
  * writes it; test/unit/ops/failure-modes.test.ts fails when the file is not what this makes.
  */
 export function failureModesMarkdown(modes: readonly FailureMode[] = FAILURE_MODES): string {
-  const ranked = [...modes].sort((a, b) => riskOf(b) - riskOf(a) || a.id.localeCompare(b.id));
+  const ranked = byRisk(modes);
   const rows = ranked.map((mode, i) =>
     [
       String(i + 1),

@@ -340,3 +340,8 @@ export function signalTerms(signal: LiveSignal): { kind: LiveSignal['kind']; nam
     }
   }
 }
+
+/** Highest RRN first (then by id, so the order is stable): the order the doc and the console show. */
+export function byRisk(modes: readonly FailureMode[] = FAILURE_MODES): FailureMode[] {
+  return [...modes].sort((a, b) => riskOf(b) - riskOf(a) || a.id.localeCompare(b.id));
+}

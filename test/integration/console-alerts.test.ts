@@ -7,7 +7,7 @@ import { openTelemetryStore } from '../../src/engines/index.js';
 import { readSlos } from '../../src/ops/index.js';
 import type { TelemetryStore } from '../../src/ports/index.js';
 import { packageRoot } from '../../src/runtime/index.js';
-import type { AlertsResponse, EventsResponse } from '../../src/services/console/api-shapes.js';
+import type { AlertsResponse, EventsResponse, FailureModesResponse } from '../../src/services/console/api-shapes.js';
 import { AlertWatch, buildConsoleApp } from '../../src/services/console/index.js';
 import { tempDir } from '../../testkit/index.js';
 
@@ -74,7 +74,7 @@ function requestHistogram(timeMs: number, startMs: number, counts: ReadonlyMap<n
   };
 }
 
-describe('the console: GET /api/v1/alerts', () => {
+describe('the console: GET /api/v1/alerts and /api/v1/failure-modes', () => {
   let app: FastifyInstance;
   let store: TelemetryStore;
   let url: string;
@@ -183,12 +183,69 @@ describe('the console: GET /api/v1/alerts', () => {
     });
   });
 
-  it('is in the OpenAPI document with its answer schema', async () => {
+  it('GET /api/v1/failure-modes: the table ranked by RRN, each signal live or not, as it stands now', async () => {
+    // A dead letter reported by a worker, by OTLP, as its log record.
+    const res = await fetch(`${url}/v1/logs`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'exodus-worker' } }] },
+            scopeLogs: [
+              {
+                logRecords: [
+                  {
+                    timeUnixNano: nanos(Date.now()),
+                    severityNumber: 13,
+                    body: { stringValue: 'dead-lettered' },
+                    attributes: [{ key: 'event.name', value: { stringValue: 'message.dead_lettered' } }],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const answer = await get<FailureModesResponse>('/api/v1/failure-modes');
+    const rrns = answer.failureModes.map((mode) => mode.rrn);
+    expect(rrns).toEqual([...rrns].sort((a, b) => b - a));
+    for (const mode of answer.failureModes) {
+      expect(mode.rrn).toBe(mode.severity * mode.occurrence * mode.detection);
+      expect(mode.signals.length).toBeGreaterThan(0);
+    }
+    expect(answer.scales.detection).toContain('1 the console says it');
+    const signalOf = (id: string, ref: string) =>
+      answer.failureModes.find((mode) => mode.id === id)?.signals.find((signal) => signal.ref === ref);
+    // The availability page fired above: the SLO's signal is live, since it fired.
+    const firing = (await get<AlertsResponse>('/api/v1/alerts')).alerts[0];
+    expect(signalOf('acceptance-fails', 'wish-acceptance-availability')).toMatchObject({
+      kind: 'slo',
+      live: true,
+      at: firing?.since,
+    });
+    expect(signalOf('poison-message', 'message.dead_lettered')).toMatchObject({ kind: 'event', live: true });
+    expect(signalOf('injection-attempt', 'wish.injection_attempt')).toMatchObject({ live: false, at: null });
+    expect(signalOf('wall-slow', 'wall-read-latency')).toMatchObject({ live: false });
+    // A metric with nothing reported: quiet, no figure.
+    expect(signalOf('poison-message', 'exodus.queue.messages')).toMatchObject({
+      kind: 'metric',
+      name: 'exodus.queue.messages{exodus.queue.state=dead}',
+      liveWhen: 'above 0 messages',
+      live: false,
+      value: null,
+    });
+  });
+
+  it('both are in the OpenAPI document with their answer schemas', async () => {
     const openapi = await get<{ paths: Record<string, { get?: { responses?: Record<string, unknown> } }> }>(
       '/api/openapi.json',
     );
     const alertsPath = openapi.paths['/api/v1/alerts'];
     expect(alertsPath?.get?.responses?.['200']).toBeDefined();
     expect(JSON.stringify(alertsPath)).toContain('budgetBurnt');
+    expect(JSON.stringify(openapi.paths['/api/v1/failure-modes'])).toContain('Risk Reference Number');
   });
 });

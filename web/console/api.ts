@@ -1,6 +1,7 @@
 import type {
   AlertsResponse,
   EventsResponse,
+  FailureModesResponse,
   LogsResponse,
   Overview,
   ResourcesResponse,
@@ -65,6 +66,8 @@ export const api = {
   overview: (signal: AbortSignal): Promise<Overview> => getJson('overview', new URLSearchParams(), signal),
   slos: (signal: AbortSignal): Promise<SlosResponse> => getJson('slos', new URLSearchParams(), signal),
   alerts: (signal: AbortSignal): Promise<AlertsResponse> => getJson('alerts', new URLSearchParams(), signal),
+  failureModes: (signal: AbortSignal): Promise<FailureModesResponse> =>
+    getJson('failure-modes', new URLSearchParams(), signal),
   services: (signal: AbortSignal): Promise<ServicesResponse> => getJson('services', new URLSearchParams(), signal),
   resources: (signal: AbortSignal): Promise<ResourcesResponse> => getJson('resources', new URLSearchParams(), signal),
   traces: (query: URLSearchParams, signal: AbortSignal): Promise<TracesResponse> => getJson('traces', query, signal),

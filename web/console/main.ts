@@ -9,6 +9,7 @@ import { Status } from './status.js';
 import { eventsView } from './views/events.js';
 import { logsView } from './views/logs.js';
 import { overviewView } from './views/overview.js';
+import { risksView } from './views/risks.js';
 import { tracesView } from './views/traces.js';
 import type { View, ViewContext } from './views/view.js';
 
@@ -17,6 +18,7 @@ const VIEW_FACTORIES: Readonly<Record<ViewName, (context: ViewContext) => View>>
   traces: tracesView,
   logs: logsView,
   events: eventsView,
+  risks: risksView,
 };
 
 const status = new Status();

@@ -2,7 +2,7 @@
  * Hash routes: `#/<view>?<query>`, e.g. `#/traces?wish=…`, `#/logs?around=…&window=3s`. The hash keeps
  * every view linkable and the back button meaningful without the server knowing any route but `/`.
  */
-export const VIEWS = ['overview', 'traces', 'logs', 'events'] as const;
+export const VIEWS = ['overview', 'traces', 'logs', 'events', 'risks'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 export const VIEW_TITLES: Readonly<Record<ViewName, string>> = {
@@ -10,6 +10,7 @@ export const VIEW_TITLES: Readonly<Record<ViewName, string>> = {
   traces: 'Traces',
   logs: 'Logs',
   events: 'Events',
+  risks: 'Failure modes',
 };
 
 export interface Route {

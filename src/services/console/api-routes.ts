@@ -5,6 +5,7 @@ import {
   alertsSchema,
   eventsQuery,
   eventsSchema,
+  failureModesSchema,
   logsQuery,
   logsSchema,
   overviewSchema,
@@ -17,6 +18,7 @@ import {
   type AlertsResponse,
   type EventsQuery,
   type EventsResponse,
+  type FailureModesResponse,
   type LogsQuery,
   type LogsResponse,
   type Overview,
@@ -27,6 +29,7 @@ import {
   type TracesQuery,
   type TracesResponse,
 } from './api-shapes.js';
+import { failureModesNow } from './failure-mode-signals.js';
 import { buildOverview, buildQueues, buildResources, buildServices } from './overview.js';
 import { searchEvents, searchLogs, searchTraces } from './search.js';
 import { sloBudgets, type SloDefinition } from './slo-budgets.js';
@@ -95,6 +98,19 @@ export function registerApiRoutes(
       },
     },
     async (): Promise<AlertsResponse> => alerts.current(),
+  );
+
+  app.get(
+    '/api/v1/failure-modes',
+    {
+      schema: {
+        tags,
+        summary:
+          'The failure-mode table (docs/failure-modes.md), highest Risk Reference Number first, each live signal with whether it is live now',
+        response: respond(failureModesSchema),
+      },
+    },
+    async (): Promise<FailureModesResponse> => failureModesNow(store, alerts.current(), Date.now()),
   );
 
   app.get(

@@ -302,6 +302,49 @@ export const alertsSchema = objectOf({
 });
 export type AlertsResponse = WireShape<typeof alertsSchema>;
 
+const liveSignal = objectOf({
+  kind: described('event: an event kind; slo: an SLO, live while one of its burn-rate alerts fires; metric', {
+    type: 'string',
+    enum: ['event', 'slo', 'metric'],
+  }),
+  ref: described('what it names: the event kind, the SLO, or the metric (without attributes)', text),
+  name: described(
+    'in words, with the attributes a metric is read at: `exodus.queue.messages{exodus.queue.state=dead}`',
+    text,
+  ),
+  liveWhen: described('when it counts as live, in words: `seen in the last 15 min`, `above 10 s`, …', text),
+  live: { type: 'boolean' },
+  at: described(
+    'when it was last seen (event, metric) or since when it fires (SLO); null: not in the last 15 min',
+    nullable(text),
+  ),
+  value: described("a metric's figure: its highest newest value, or its growth in the last 15 min", nullable(number)),
+});
+export type LiveSignalView = WireShape<typeof liveSignal>;
+
+const failureMode = objectOf({
+  id: text,
+  failure: text,
+  detectedBy: text,
+  usersSee: text,
+  mitigation: text,
+  provenBy: described('tests and experiments that prove the mitigation (Markdown code spans as in the doc)', text),
+  severity: described('1–10', number),
+  occurrence: described('1–10', number),
+  detection: described('1–10: 1 the console says it within seconds, 10 nothing would tell', number),
+  rrn: described('Risk Reference Number: severity × occurrence × detection, 1..1000', number),
+  signals: arrayOf(liveSignal),
+});
+export type FailureModeView = WireShape<typeof failureMode>;
+
+export const failureModesSchema = objectOf({
+  failureModes: described('highest RRN first (docs/failure-modes.md is the same table)', arrayOf(failureMode)),
+  scales: described('what each score means, 1 to 10', objectOf({ severity: text, occurrence: text, detection: text })),
+  liveWindowMs: described('how recent an event or a metric’s growth must be to count as live', number),
+  generatedAt: text,
+});
+export type FailureModesResponse = WireShape<typeof failureModesSchema>;
+
 const bytesOrNull = nullable(number);
 const instanceResources = objectOf({
   service: text,

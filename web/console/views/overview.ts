@@ -121,6 +121,9 @@ export function overviewView({ status }: ViewContext): View {
   return {
     root,
     show: (params) => {
+      // `#/overview?focus=queues`: a link to a figure takes the reader to its block.
+      const focus = params.get('focus');
+      if (focus !== null) root.querySelector(`#${CSS.escape(focus)}-title`)?.scrollIntoView({ block: 'start' });
       markedSlo = params.get('slo');
       scrollToSlo = markedSlo !== null;
       for (const marked of root.querySelectorAll('tr.marked')) marked.classList.remove('marked');
