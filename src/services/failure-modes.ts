@@ -70,7 +70,13 @@ const backlogAging: LiveSignal = {
   metric: METRIC.queueOldestAge,
   live: { above: LATE_S, unit: 's' },
 };
-const refusals: LiveSignal = { kind: 'metric', metric: METRIC.refusedRequests, live: 'grew' };
+/** Refusals by status: 503 is the door shedding load (or the queue away), 429 a rate limit. */
+const refused = (status: '429' | '503'): LiveSignal => ({
+  kind: 'metric',
+  metric: METRIC.refusedRequests,
+  attributes: { 'http.response.status_code': status },
+  live: 'grew',
+});
 const freshness: LiveSignal = { kind: 'slo', slo: 'wish-freshness' };
 
 export const FAILURE_MODES: readonly FailureMode[] = [
@@ -181,7 +187,11 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     detection: 2,
     provenBy:
       '`front-door.test.ts` (sheds everything but the probes while the event loop lags, and recovers); `load-chaos.test.ts` (`overload`: 503s with Retry-After, no other 5xx, lost 0); **gap**: when the machine\'s CPU, not the door, saturates (3,000 connections with the generator on the same 2 cores), requests wait in the kernel\'s queues and time out (1,249 of ~30,000) instead of being shed: neither lag nor the write gate sees them (README, "What the tools found")',
-    signals: [{ kind: 'event', event: EVENT.sheddingOn }, refusals, { kind: 'slo', slo: 'wish-acceptance-latency' }],
+    signals: [
+      { kind: 'event', event: EVENT.sheddingOn },
+      refused('503'),
+      { kind: 'slo', slo: 'wish-acceptance-latency' },
+    ],
   },
   {
     id: 'acceptance-fails',
@@ -258,7 +268,7 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     occurrence: 5,
     detection: 3,
     provenBy: '`front-door.test.ts` (rate limits)',
-    signals: [refusals],
+    signals: [refused('429')],
   },
   {
     id: 'console-down',

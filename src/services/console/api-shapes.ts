@@ -240,6 +240,10 @@ export type SlosResponse = WireShape<typeof slosSchema>;
 const alertWindow = objectOf({
   window: described('as the Prometheus rules name it: 5m, 30m, 1h, 6h, 3d', text),
   windowMs: described('the window evaluated, in ms: the named one divided by `speedup`', number),
+  coveredMs: described(
+    'how much of the window the events cover (from the first step with events): a window longer than what the console has seen is read over what it has',
+    number,
+  ),
   good: number,
   total: number,
   errorRatio: described(
@@ -277,7 +281,7 @@ const alertView = described(
       ),
       burnRate: described("that window's burn rate; null without events", nullable(number)),
       budgetBurnt: described(
-        'share of the 30-day error budget burnt in that window: burnRate × window ÷ 30 days (14.4× over 1 h = 0.02)',
+        'share of the 30-day error budget burnt in that window: burnRate × the time its events cover ÷ 30 days (14.4× over a whole hour = 0.02)',
         nullable(number),
       ),
       pairs: described(

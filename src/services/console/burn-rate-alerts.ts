@@ -16,8 +16,11 @@ import type { SloDefinition } from './slo-budgets.js';
  * `exodus slo rules` writes from them: each window's error ratio is 1 − good ÷ all over that window
  * (none without events), a pair burns when both its windows exceed factor × budget, the alert is
  * pending while any pair burns and fires once that has held for its `for`; it resolves at the first
- * evaluation where no pair burns. `speedup` divides every window and `for` (a demo or a test sees in
- * a minute what takes an hour), and the 30-day period with them, so the budget shares stay the same.
+ * evaluation where no pair burns. The budget a window burnt is its burn rate × the time its events
+ * cover ÷ 30 days (the workbook's "14.4× over 1 h spends 2 %"): a window longer than the telemetry
+ * is counted over the telemetry, never over the time before it. `speedup` divides every window and
+ * `for` (a demo or a test sees in a minute what takes an hour), and the 30-day period with them, so
+ * the budget shares stay the same.
  */
 
 export type AlertState = 'inactive' | 'pending' | 'firing';
@@ -89,9 +92,11 @@ export function evaluateAlert(input: {
       const counts = input.counts(nowMs - windowMs, nowMs);
       const errorRatio =
         counts === undefined || counts.total <= 0 ? null : 1 - Math.min(counts.good, counts.total) / counts.total;
+      const firstMs = counts?.firstMs ?? null;
       found = {
         window,
         windowMs,
+        coveredMs: firstMs === null ? 0 : Math.min(windowMs, nowMs - firstMs),
         good: counts?.good ?? 0,
         total: counts?.total ?? 0,
         errorRatio,
@@ -128,7 +133,7 @@ export function evaluateAlert(input: {
       forMs: rule.forMs,
       window: nearest.long.window,
       burnRate,
-      budgetBurnt: burnRate === null ? null : (burnRate * nearest.long.windowMs) / periodMs,
+      budgetBurnt: burnRate === null ? null : (burnRate * nearest.long.coveredMs) / periodMs,
       pairs,
       ...(input.problem === undefined ? {} : { problem: input.problem }),
     },

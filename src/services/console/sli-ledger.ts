@@ -7,6 +7,8 @@ import { eventsOf, type SloDefinition } from './slo-budgets.js';
 export interface SliCounts {
   readonly good: number;
   readonly total: number;
+  /** Where the first step with events begins (null: none): how much of the time the counts cover. */
+  readonly firstMs: number | null;
 }
 
 /**
@@ -95,13 +97,15 @@ export class SliLedger {
     if (this.problems.has(slo)) return undefined;
     let good = 0;
     let total = 0;
+    let firstMs: number | null = null;
     for (const [step, counted] of this.steps.get(slo) ?? []) {
       const startMs = step * this.options.stepMs;
       if (startMs < fromMs || startMs >= toMs) continue;
       good += counted.good;
       total += counted.total;
+      if (counted.total > 0 && (firstMs === null || startMs < firstMs)) firstMs = startMs;
     }
-    return { good, total };
+    return { good, total, firstMs };
   }
 
   /** Why an SLO's selectors cannot be counted here (as slo-budgets.ts says it), if they cannot. */

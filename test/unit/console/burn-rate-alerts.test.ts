@@ -32,7 +32,7 @@ const countsOf =
   (fromMs: number, toMs: number) => {
     const window = (Object.keys(ratios) as BurnWindow[]).find((w) => durationMs(w) / speedup === toMs - fromMs);
     const ratio = window === undefined ? 0 : (ratios[window] ?? 0);
-    return { good: Math.round(10_000 * (1 - ratio)), total: 10_000 };
+    return { good: Math.round(10_000 * (1 - ratio)), total: 10_000, firstMs: fromMs };
   };
 
 const evaluate = (
@@ -78,7 +78,7 @@ describe('burn-rate alerts in the console', () => {
       previous: NOT_ACTIVE,
       nowMs: NOW,
       speedup: 1,
-      counts: () => ({ good: 0, total: 0 }),
+      counts: () => ({ good: 0, total: 0, firstMs: null }),
     });
     expect(none.view.state).toBe('inactive');
     expect(none.view.burnRate).toBeNull();
@@ -137,6 +137,19 @@ describe('burn-rate alerts in the console', () => {
     const slow = evaluate(PAGE, { '1h': 0.001, '5m': 0.001, '6h': 0.0065, '30m': 0.007 }).view;
     expect(slow.window).toBe('6h');
     expect(slow.budgetBurnt).toBeCloseTo((6.5 * 6) / (30 * 24));
+  });
+
+  it('a window longer than the telemetry burns only over the time its events cover', () => {
+    // The console has seen 10 minutes of events, 14.5× the budget: 10 min of it, not a whole hour.
+    const { view } = evaluateAlert({
+      rule: PAGE,
+      previous: NOT_ACTIVE,
+      nowMs: NOW,
+      speedup: 1,
+      counts: (fromMs, toMs) => ({ good: 9855, total: 10_000, firstMs: Math.max(fromMs, toMs - 600_000) }),
+    });
+    expect(view.pairs[0]?.long).toMatchObject({ windowMs: 3_600_000, coveredMs: 600_000 });
+    expect(view.budgetBurnt).toBeCloseTo((14.5 * 600_000) / (30 * 86_400_000));
   });
 
   it('a speedup divides every window and for, and leaves the budget shares as they were', () => {

@@ -78,19 +78,19 @@ function row(mode: FailureModeView): HTMLTableRowElement {
     { class: live ? 'notable live' : '', attrs: { 'data-failure-mode': mode.id, 'data-rrn': String(mode.rrn) } },
     cell(h('strong', {}, count(mode.rrn)), 'num rrn'),
     cell([
-      h('span', { class: 'failure' }, mode.failure),
+      h('span', { class: 'failure' }, ...withCode(mode.failure)),
       h(
         'details',
         { class: 'more' },
         h('summary', { attrs: { 'data-focus-key': `more:${mode.id}` } }, 'detected by, proven by'),
-        h('p', {}, h('strong', {}, 'Detected by: '), mode.detectedBy),
-        h('p', {}, h('strong', {}, 'Proven by: '), mode.provenBy),
+        h('p', {}, h('strong', {}, 'Detected by: '), ...withCode(mode.detectedBy)),
+        h('p', {}, h('strong', {}, 'Proven by: '), ...withCode(mode.provenBy)),
       ),
     ]),
     cell(`${mode.severity} × ${mode.occurrence} × ${mode.detection}`, 'num nowrap'),
     cell(h('ul', { class: 'signals' }, ...mode.signals.map((signal, i) => signalItem(signal, `${mode.id}:${i}`)))),
-    cell(mode.usersSee),
-    cell(mode.mitigation),
+    cell(withCode(mode.usersSee)),
+    cell(withCode(mode.mitigation)),
   );
 }
 
@@ -127,4 +127,12 @@ function stateText(signal: LiveSignalView): string {
   if (signal.kind === 'event') return signal.live ? `live: seen ${at}` : `not seen in 15 min`;
   const value = signal.value === null ? 'no figure' : count(signal.value);
   return signal.live ? `live: ${value} (${signal.liveWhen})` : `quiet: ${value} (live when ${signal.liveWhen})`;
+}
+
+/** The doc's `code spans` as <code> (text inside, never markup); `**` emphasis dropped. */
+function withCode(text: string): (string | HTMLElement)[] {
+  return text
+    .replaceAll('**', '')
+    .split('`')
+    .map((part, i) => (i % 2 === 1 ? h('code', {}, part) : part));
 }
