@@ -63,10 +63,17 @@ export class SliLedger {
       points: () => [],
       increments: (name) => byStep.get(step)?.get(name) ?? [],
     });
-    const all: Readings = { sinceMs: horizonMs, points: () => [], increments: incrementsOf };
     for (const slo of this.slos) {
-      // Over everything new: reads each metric named, and says whether the selectors can be read.
-      const problem = eventsOf(all, slo.good, 0, EVER).problem ?? eventsOf(all, slo.total, 0, EVER).problem;
+      // Which metrics the selectors name, and whether they can be read at all: asked of no data.
+      const naming: Readings = {
+        sinceMs: horizonMs,
+        points: () => [],
+        increments: (name) => {
+          incrementsOf(name);
+          return [];
+        },
+      };
+      const problem = eventsOf(naming, slo.good, 0, EVER).problem ?? eventsOf(naming, slo.total, 0, EVER).problem;
       if (problem === undefined) this.problems.delete(slo.name);
       else this.problems.set(slo.name, problem);
     }

@@ -133,8 +133,16 @@ function matches(attributes: TelemetryAttributes, matcher: Matcher): boolean {
     case '!=':
       return value !== matcher.value;
     case '=~':
-      return new RegExp(`^(?:${matcher.value})$`).test(value);
+      return anchored(matcher.value).test(value);
     case '!~':
-      return !new RegExp(`^(?:${matcher.value})$`).test(value);
+      return !anchored(matcher.value).test(value);
   }
+}
+
+/** Each matcher's regex compiled once: a selector is matched against every increment of a day (the alerts' ledger and this view). */
+const compiled = new Map<string, RegExp>();
+function anchored(pattern: string): RegExp {
+  let regex = compiled.get(pattern);
+  if (regex === undefined) compiled.set(pattern, (regex = new RegExp(`^(?:${pattern})$`)));
+  return regex;
 }
