@@ -47,6 +47,7 @@ export class AlertWatch {
   private readonly standings = new Map<string, AlertStanding>();
   private answer: AlertsResponse;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private first: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: AlertWatchOptions) {
     this.speedup = options.speedup ?? 1;
@@ -66,20 +67,26 @@ export class AlertWatch {
     };
   }
 
-  /** Evaluates now and then every `everyMs` until stopped; the timer never keeps the process up. */
+  /**
+   * Evaluates at once (after the caller's turn: the console listens first, since the first run reads
+   * all it keeps) and then every `everyMs` until stopped; the timers never keep the process up.
+   */
   start(): void {
-    this.evaluate(Date.now());
-    this.timer = setInterval(() => {
+    const run = (): void => {
       try {
         this.evaluate(Date.now());
       } catch (error) {
         this.options.logger.error({ err: error }, 'alert evaluation failed; trying again at the next');
       }
-    }, this.everyMs);
+    };
+    this.first = setTimeout(run, 0);
+    this.first.unref();
+    this.timer = setInterval(run, this.everyMs);
     this.timer.unref();
   }
 
   stop(): void {
+    clearTimeout(this.first);
     clearInterval(this.timer);
   }
 
