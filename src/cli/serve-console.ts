@@ -20,7 +20,7 @@ import { startConsole, type SloDefinition } from '../services/console/index.js';
 export async function serveConsole(config: Config): Promise<void> {
   const telemetry = startTelemetry('exodus-console', { otlp: false });
   const logger = createLogger('console', config.logLevel);
-  const { host, port, retentionMs, maxBytes } = config.console;
+  const { host, port, retentionMs, maxBytes, alertSpeedup } = config.console;
   const store = openTelemetryStore(config.dataDir);
   const slos = shippedSlos(logger);
   const running = await startConsole({
@@ -32,6 +32,8 @@ export async function serveConsole(config: Config): Promise<void> {
     maxBytes,
     logger,
     slos,
+    alertSpeedup,
+    ...instanceId(),
     serveMetrics: telemetry.serveMetrics,
   }).catch((error: unknown) => {
     store.close();
@@ -49,4 +51,10 @@ function shippedSlos(logger: Logger): SloDefinition[] {
     logger.warn({ err: error }, 'no SLOs to show: slo/ could not be read');
     return [];
   }
+}
+
+/** `service.instance.id` as `exodus up` gives it (`console-1`), for the events the console writes itself. */
+function instanceId(): { instance?: string } {
+  const match = /(?:^|,)\s*service\.instance\.id=([^,]+)/.exec(process.env['OTEL_RESOURCE_ATTRIBUTES'] ?? '');
+  return match?.[1] === undefined ? {} : { instance: match[1].trim() };
 }

@@ -1,4 +1,18 @@
 export { DEFAULT_PASS_VALIDITY_DAYS, issuePass, verifyPass } from './boarding-pass.js';
+export {
+  BUDGET_PERIOD,
+  BURN_RATE_ALERTS,
+  BURN_WINDOWS,
+  describePairs,
+  durationMs,
+  errorBudget,
+  pairBurns,
+  spokenDuration,
+  type AlertSeverity,
+  type BurnPair,
+  type BurnRateAlert,
+  type BurnWindow,
+} from './burn-rate.js';
 export { CANARY_EVACUEE_ID, isCanary } from './canary.js';
 export {
   AuthError,

@@ -1,14 +1,23 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
+import {
+  BUDGET_PERIOD,
+  BURN_RATE_ALERTS,
+  BURN_WINDOWS,
+  describePairs,
+  errorBudget,
+  type BurnPair,
+  type BurnWindow,
+} from '../domain/index.js';
 import { InputError } from './input-error.js';
 
 /**
  * Service level objectives as OpenSLO v1 documents (`slo/*.yaml`: kind SLO, an inline ratio
  * indicator over Prometheus counters, one objective) turned into Prometheus rules: the error ratio
- * of each SLO over the windows the alerts need, and multi-window, multi-burn-rate alerts as the SRE
- * workbook sets them for a 30-day budget: page when 14.4× the budget burns over 1 h (and still over
- * 5 m) or 6× over 6 h (and 30 m); ticket when 1× burns over 3 d (and 6 h).
+ * of each SLO over the windows the alerts need, and the multi-window, multi-burn-rate alerts of
+ * src/domain/burn-rate.ts (which the ops console evaluates too): page when 14.4× the budget burns
+ * over 1 h (and still over 5 m) or 6× over 6 h (and 30 m); ticket when 1× burns over 3 d (and 6 h).
  */
 export interface Slo {
   readonly name: string;
@@ -24,16 +33,6 @@ export interface Slo {
 
 /** An SLO document that cannot be used: names the file and the field. */
 export class SloError extends InputError {}
-
-const WINDOWS = ['5m', '30m', '1h', '6h', '3d'] as const;
-type Window = (typeof WINDOWS)[number];
-const BURN = {
-  page: [
-    { factor: 14.4, long: '1h', short: '5m' },
-    { factor: 6, long: '6h', short: '30m' },
-  ],
-  ticket: [{ factor: 1, long: '3d', short: '6h' }],
-} as const satisfies Record<string, readonly { factor: number; long: Window; short: Window }[]>;
 
 /** Reads every `*.yaml` document of `dir` (tests/ and other folders are not read). */
 export function readSlos(dir: string): Slo[] {
@@ -78,8 +77,10 @@ export function sloOf(document: unknown, file: string): Slo {
     throw new SloError(`${file}: spec.objectives.0.target must be a number between 0 and 1 (e.g. 0.999)`);
   if (at('spec.budgetingMethod') !== 'Occurrences')
     throw new SloError(`${file}: spec.budgetingMethod must be Occurrences (the rules count events)`);
-  if (at('spec.timeWindow.0.duration') !== '30d')
-    throw new SloError(`${file}: spec.timeWindow.0.duration must be 30d (the burn rates are set for a 30-day budget)`);
+  if (at('spec.timeWindow.0.duration') !== BUDGET_PERIOD)
+    throw new SloError(
+      `${file}: spec.timeWindow.0.duration must be ${BUDGET_PERIOD} (the burn rates are set for a 30-day budget)`,
+    );
   const ratio = 'spec.indicator.spec.ratioMetric';
   if (at(`${ratio}.counter`) !== true)
     throw new SloError(`${file}: ${ratio}.counter must be true (good and total are counters)`);
@@ -99,15 +100,15 @@ export function sloOf(document: unknown, file: string): Slo {
   };
 }
 
-const errorRatio = (window: Window): string => `slo:sli_error:ratio_rate${window}`;
+const errorRatio = (window: BurnWindow): string => `slo:sli_error:ratio_rate${window}`;
 
 /** The Prometheus rule file (YAML) for these SLOs: one group per SLO. */
 export function prometheusRules(slos: readonly Slo[]): string {
   const groups = slos.map((slo) => {
-    const budget = Number((1 - slo.target).toPrecision(6));
+    const budget = errorBudget(slo.target);
     const labels = { slo: slo.name, service: slo.service };
     const selector = `{slo="${slo.name}"}`;
-    const burning = (pairs: readonly { factor: number; long: Window; short: Window }[]): string =>
+    const burning = (pairs: readonly BurnPair[]): string =>
       pairs
         .map(
           ({ factor, long, short }) =>
@@ -117,33 +118,25 @@ export function prometheusRules(slos: readonly Slo[]): string {
     return {
       name: `slo-${slo.name}`,
       rules: [
-        ...WINDOWS.map((window) => ({
+        ...BURN_WINDOWS.map((window) => ({
           record: errorRatio(window),
           expr: `1 - (sum(rate(${slo.good}[${window}])) / sum(rate(${slo.total}[${window}])))`,
           labels: { ...labels },
         })),
-        {
-          alert: 'SLOErrorBudgetBurningFast',
-          expr: burning(BURN.page),
-          for: '2m',
-          labels: { ...labels, severity: 'page' },
+        ...BURN_RATE_ALERTS.map((alert) => ({
+          alert: alert.alert,
+          expr: burning(alert.pairs),
+          for: alert.for,
+          labels: { ...labels, severity: alert.severity },
           annotations: {
-            summary: `${slo.displayName}: the 30-day error budget is burning fast`,
-            description: `${slo.description} Page: 14.4× the budget over 1 h, or 6× over 6 h. (${slo.file})`,
+            summary: `${slo.displayName}: ${alert.summary}`,
+            description: `${slo.description} ${capitalised(alert.severity)}: ${describePairs(alert.pairs)}. (${slo.file})`,
           },
-        },
-        {
-          alert: 'SLOErrorBudgetBurning',
-          expr: burning(BURN.ticket),
-          for: '30m',
-          labels: { ...labels, severity: 'ticket' },
-          annotations: {
-            summary: `${slo.displayName}: the 30-day error budget is being spent`,
-            description: `${slo.description} Ticket: the budget burns at its own rate over 3 d. (${slo.file})`,
-          },
-        },
+        })),
       ],
     };
   });
   return `# Generated by \`exodus slo rules\` from ${[...new Set(slos.map((slo) => slo.file))].join(', ')}: do not edit, edit the SLOs.\n${stringify({ groups }, { lineWidth: 0 })}`;
 }
+
+const capitalised = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);

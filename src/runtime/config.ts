@@ -66,6 +66,11 @@ export interface ConsoleConfig {
   readonly retentionMs: number;
   /** The console's database is kept under this; default 256 MiB. */
   readonly maxBytes: number;
+  /**
+   * The console's burn-rate alerts run this many times faster than in earnest: every window and
+   * `for` divided by it (60: the 1-hour window is a minute), for a demo or a test; default 1.
+   */
+  readonly alertSpeedup: number;
 }
 
 /** Rate limits (requests per minute per key; 0 turns a limit off) and load shedding. */
@@ -187,6 +192,11 @@ const SOURCES = {
     'telemetry the console keeps, e.g. 24h or 7d (default 24h)',
   ],
   consoleMaxMb: ['console-max-mb', 'EXODUS_CONSOLE_MAX_MB', "the console's database size bound in MB (default 256)"],
+  consoleAlertSpeedup: [
+    'console-alert-speedup',
+    'EXODUS_CONSOLE_ALERT_SPEEDUP',
+    "divides the console's alert windows, for a demo or a test: 60 makes 1 h a minute (default 1)",
+  ],
   tracesPerSecond: [
     'traces-per-second',
     'EXODUS_TRACES_PER_SECOND',
@@ -277,6 +287,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       port: int('consolePort', 3001, 1, 65535),
       retentionMs: duration('consoleRetention', DAY_MS, 1000, 365 * DAY_MS),
       maxBytes: int('consoleMaxMb', 256, 1, 1_000_000) * MIB,
+      alertSpeedup: int('consoleAlertSpeedup', 1, 1, 86_400),
     }),
   });
 }

@@ -87,6 +87,9 @@ export const EVENT = {
   dependencyAvailable: 'dependency.available',
   /** A synthetic canary run failed (`canary.error` says at which stage and why; see CANARY_RUN). */
   canaryFailed: 'canary.failed',
+  /** The console's burn-rate alert on an SLO fired (`slo`, `alert`, `severity`, `burn_rate`, `budget_burnt`), or resolved. */
+  alertFiring: 'alert.firing',
+  alertResolved: 'alert.resolved',
 } as const;
 
 /**

@@ -485,8 +485,10 @@ describe('the ops console: OTLP receiver and JSON API', () => {
     const doc = await get<{ openapi: string; paths: Record<string, unknown> }>('/api/openapi.json');
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/v1/alerts',
       '/api/v1/canary',
       '/api/v1/events',
+      '/api/v1/failure-modes',
       '/api/v1/logs',
       '/api/v1/metrics',
       '/api/v1/metrics/{name}',

@@ -1,6 +1,8 @@
 import type {
+  AlertsResponse,
   CanaryResponse,
   EventsResponse,
+  FailureModesResponse,
   LogsResponse,
   MetricSeriesResponse,
   MetricsResponse,
@@ -67,6 +69,9 @@ async function problemText(response: Response): Promise<string> {
 export const api = {
   overview: (signal: AbortSignal): Promise<Overview> => getJson('overview', new URLSearchParams(), signal),
   slos: (signal: AbortSignal): Promise<SlosResponse> => getJson('slos', new URLSearchParams(), signal),
+  alerts: (signal: AbortSignal): Promise<AlertsResponse> => getJson('alerts', new URLSearchParams(), signal),
+  failureModes: (signal: AbortSignal): Promise<FailureModesResponse> =>
+    getJson('failure-modes', new URLSearchParams(), signal),
   services: (signal: AbortSignal): Promise<ServicesResponse> => getJson('services', new URLSearchParams(), signal),
   resources: (signal: AbortSignal): Promise<ResourcesResponse> => getJson('resources', new URLSearchParams(), signal),
   service: (name: string, query: URLSearchParams, signal: AbortSignal): Promise<ServicePage> =>

@@ -10,6 +10,7 @@ import { eventsView } from './views/events.js';
 import { logsView } from './views/logs.js';
 import { metricsView } from './views/metrics.js';
 import { overviewView } from './views/overview.js';
+import { risksView } from './views/risks.js';
 import { serviceView } from './views/service.js';
 import { tracesView } from './views/traces.js';
 import type { View, ViewContext } from './views/view.js';
@@ -21,6 +22,7 @@ const VIEW_FACTORIES: Readonly<Record<ViewName, (context: ViewContext) => View>>
   events: eventsView,
   metrics: metricsView,
   service: serviceView,
+  risks: risksView,
 };
 
 const status = new Status();

@@ -2,7 +2,7 @@
  * Hash routes: `#/<view>?<query>`, e.g. `#/traces?wish=…`, `#/logs?around=…&window=3s`. The hash keeps
  * every view linkable and the back button meaningful without the server knowing any route but `/`.
  */
-export const VIEWS = ['overview', 'traces', 'logs', 'events', 'metrics', 'service'] as const;
+export const VIEWS = ['overview', 'traces', 'logs', 'events', 'metrics', 'risks', 'service'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 export const VIEW_TITLES: Readonly<Record<ViewName, string>> = {
@@ -12,6 +12,7 @@ export const VIEW_TITLES: Readonly<Record<ViewName, string>> = {
   events: 'Events',
   metrics: 'Metrics',
   service: 'Service',
+  risks: 'Failure modes',
 };
 
 export interface Route {

@@ -1,9 +1,12 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TelemetryStore } from '../../ports/index.js';
+import type { AlertWatch } from './alert-watch.js';
 import {
+  alertsSchema,
   canarySchema,
   eventsQuery,
   eventsSchema,
+  failureModesSchema,
   logsQuery,
   logsSchema,
   overviewSchema,
@@ -17,9 +20,11 @@ import {
   slosSchema,
   tracesQuery,
   tracesSchema,
+  type AlertsResponse,
   type CanaryResponse,
   type EventsQuery,
   type EventsResponse,
+  type FailureModesResponse,
   type LogsQuery,
   type LogsResponse,
   type Overview,
@@ -34,6 +39,7 @@ import {
   type TracesResponse,
 } from './api-shapes.js';
 import { canaryRuns } from './canary.js';
+import { failureModesNow } from './failure-mode-signals.js';
 import { buildOverview, buildQueues, buildResources, buildServices } from './overview.js';
 import { sendProblem } from './problem.js';
 import { searchEvents, searchLogs, searchTraces } from './search.js';
@@ -54,6 +60,7 @@ export function registerApiRoutes(
   app: FastifyInstance,
   store: TelemetryStore,
   objectives: { readonly slos: readonly SloDefinition[]; readonly windowMs: number },
+  alerts: AlertWatch,
 ): void {
   app.get(
     '/api/v1/overview',
@@ -90,6 +97,32 @@ export function registerApiRoutes(
       }
       return slos.answer;
     },
+  );
+
+  app.get(
+    '/api/v1/alerts',
+    {
+      schema: {
+        tags,
+        summary:
+          "Every SLO's burn-rate alerts (the rules `exodus slo rules` writes for Prometheus), as the console last evaluated them over what it keeps: state, since when, burn rates, budget burnt",
+        response: respond(alertsSchema),
+      },
+    },
+    async (): Promise<AlertsResponse> => alerts.current(),
+  );
+
+  app.get(
+    '/api/v1/failure-modes',
+    {
+      schema: {
+        tags,
+        summary:
+          'The failure-mode table (docs/failure-modes.md), highest Risk Reference Number first, each live signal with whether it is live now',
+        response: respond(failureModesSchema),
+      },
+    },
+    async (): Promise<FailureModesResponse> => failureModesNow(store, alerts.current(), Date.now()),
   );
 
   app.get(

@@ -282,6 +282,118 @@ export type SloBudget = WireShape<typeof sloBudget>;
 export const slosSchema = objectOf({ slos: arrayOf(sloBudget), generatedAt: text });
 export type SlosResponse = WireShape<typeof slosSchema>;
 
+const alertWindow = objectOf({
+  window: described('as the Prometheus rules name it: 5m, 30m, 1h, 6h, 3d', text),
+  windowMs: described('the window evaluated, in ms: the named one divided by `speedup`', number),
+  coveredMs: described(
+    'how much of the window the events cover (from the first step with events): a window longer than what the console has seen is read over what it has',
+    number,
+  ),
+  good: number,
+  total: number,
+  errorRatio: described(
+    '1 − good ÷ total over the window; null without events (it then never burns)',
+    nullable(number),
+  ),
+  burnRate: described(
+    'errorRatio ÷ error budget (1 − target): 1 spends the budget exactly over its 30 days',
+    nullable(number),
+  ),
+});
+export type AlertWindow = WireShape<typeof alertWindow>;
+
+export const ALERT_STATES = ['inactive', 'pending', 'firing'] as const;
+const alertView = described(
+  'One burn-rate alert of one SLO, as the console evaluates the rules `exodus slo rules` writes for Prometheus (src/domain/burn-rate.ts) over the telemetry it keeps',
+  objectOf(
+    {
+      slo: described('the SLO (`slo/*.yaml` metadata.name)', text),
+      sloDisplayName: text,
+      alert: described('the Prometheus alert: SLOErrorBudgetBurningFast or SLOErrorBudgetBurning', text),
+      severity: { type: 'string', enum: ['page', 'ticket'] },
+      state: described('pending: a pair burns, not yet for `forMs`; firing: it has; inactive: no pair burns', {
+        type: 'string',
+        enum: ALERT_STATES,
+      }),
+      since: described(
+        'when it entered its state (ISO 8601): fired, became pending, or resolved; null: inactive since the console started',
+        nullable(text),
+      ),
+      forMs: described('how long a pair must burn before it fires (divided by `speedup`)', number),
+      window: described(
+        'the long window of the first pair that burns (else of the pair nearest to burning), which `burnRate` and `budgetBurnt` are over',
+        text,
+      ),
+      burnRate: described("that window's burn rate; null without events", nullable(number)),
+      budgetBurnt: described(
+        'share of the 30-day error budget burnt in that window: burnRate × the time its events cover ÷ 30 days (14.4× over a whole hour = 0.02)',
+        nullable(number),
+      ),
+      pairs: described(
+        'each window pair: it burns when both windows burn faster than `factor`',
+        arrayOf(objectOf({ factor: number, burning: { type: 'boolean' }, long: alertWindow, short: alertWindow })),
+      ),
+      problem: described('why it cannot be evaluated here (an SLO selector the console cannot read)', text),
+    },
+    ['problem'],
+  ),
+);
+export type AlertView = WireShape<typeof alertView>;
+
+export const alertsSchema = objectOf({
+  alerts: described('every alert of every SLO: firing first, then pending, then by SLO', arrayOf(alertView)),
+  evaluatedAt: described('the last evaluation (ISO 8601); null before the first', nullable(text)),
+  everyMs: described('how often the console evaluates them', number),
+  speedup: described(
+    'windows and `for` are divided by this (EXODUS_CONSOLE_ALERT_SPEEDUP, for demos and tests); 1 in earnest',
+    number,
+  ),
+});
+export type AlertsResponse = WireShape<typeof alertsSchema>;
+
+const liveSignal = objectOf({
+  kind: described('event: an event kind; slo: an SLO, live while one of its burn-rate alerts fires; metric', {
+    type: 'string',
+    enum: ['event', 'slo', 'metric'],
+  }),
+  ref: described('what it names: the event kind, the SLO, or the metric (without attributes)', text),
+  name: described(
+    'in words, with the attributes a metric is read at: `exodus.queue.messages{exodus.queue.state=dead}`',
+    text,
+  ),
+  liveWhen: described('when it counts as live, in words: `seen in the last 15 min`, `above 10 s`, …', text),
+  live: { type: 'boolean' },
+  at: described(
+    'when it was last seen (event, metric) or since when it fires (SLO); null: not in the last 15 min',
+    nullable(text),
+  ),
+  value: described("a metric's figure: its highest newest value, or its growth in the last 15 min", nullable(number)),
+});
+export type LiveSignalView = WireShape<typeof liveSignal>;
+
+const failureMode = objectOf({
+  id: text,
+  failure: text,
+  detectedBy: text,
+  usersSee: text,
+  mitigation: text,
+  provenBy: described('tests and experiments that prove the mitigation (Markdown code spans as in the doc)', text),
+  severity: described('1–10', number),
+  occurrence: described('1–10', number),
+  detection: described('1–10: 1 the console says it within seconds, 10 nothing would tell', number),
+  rrn: described('Risk Reference Number: severity × occurrence × detection, 1..1000', number),
+  signals: arrayOf(liveSignal),
+});
+export type FailureModeView = WireShape<typeof failureMode>;
+
+export const failureModesSchema = objectOf({
+  failureModes: described('highest RRN first (docs/failure-modes.md is the same table)', arrayOf(failureMode)),
+  scales: described('what each score means, 1 to 10', objectOf({ severity: text, occurrence: text, detection: text })),
+  liveWindowMs: described('how recent an event or a metric’s growth must be to count as live', number),
+  generatedAt: text,
+});
+export type FailureModesResponse = WireShape<typeof failureModesSchema>;
+
 const bytesOrNull = nullable(number);
 const instanceResources = objectOf({
   service: text,

@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { TelemetryStore } from '../../ports/index.js';
 import type { Logger } from '../../runtime/index.js';
@@ -10,6 +11,7 @@ import { packageRoot, packageVersion } from '../../runtime/index.js';
 import { registerMetricsRoute } from '../shared/metrics-route.js';
 import { installSecurityHeaders } from '../shared/security-headers.js';
 import { installAccess } from './access.js';
+import { AlertWatch } from './alert-watch.js';
 import { registerApiRoutes } from './api-routes.js';
 import { registerExploreRoutes } from './explore-routes.js';
 import { registerOtlpReceiver } from './otlp-routes.js';
@@ -28,6 +30,11 @@ export interface ConsoleAppOptions {
   readonly secureCookie?: boolean;
   /** The SLOs whose budgets it shows, and over how long (its retention); none: the view says so. */
   readonly objectives?: { readonly slos: readonly SloDefinition[]; readonly windowMs: number };
+  /**
+   * Evaluates the SLOs' burn-rate alerts. Absent, the app makes one over `objectives` and runs it
+   * until it closes; a test passes its own and evaluates when it chooses.
+   */
+  readonly alerts?: AlertWatch;
   /** Answers `GET /metrics` (the console's own Prometheus text, open like `/healthz`); without it the route is absent. */
   readonly serveMetrics?: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
 }
@@ -70,7 +77,21 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
   if (options.serveMetrics !== undefined) registerMetricsRoute(app, options.serveMetrics);
   await installAccess(app, { token: options.adminToken, webRoot, secureCookie: options.secureCookie ?? false });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  registerApiRoutes(app, options.store, options.objectives ?? { slos: [], windowMs: 0 });
+  const objectives = options.objectives ?? { slos: [], windowMs: 0 };
+  let alerts = options.alerts;
+  if (alerts === undefined) {
+    const own = new AlertWatch({
+      store: options.store,
+      slos: objectives.slos,
+      retentionMs: objectives.windowMs,
+      logger: options.logger,
+      instance: `${hostname()}:${process.pid}`,
+    });
+    own.start();
+    app.addHook('onClose', async () => own.stop());
+    alerts = own;
+  }
+  registerApiRoutes(app, options.store, objectives, alerts);
   registerExploreRoutes(app, options.store);
   registerOtlpReceiver(app, { store: options.store, maxBodyBytes: options.maxOtlpBytes ?? 8 * 1024 * 1024 });
   await app.register(fastifyStatic, { root: webRoot, prefix: '/', index: 'index.html', maxAge: 0, schemaHide: true });

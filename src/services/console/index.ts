@@ -1,8 +1,11 @@
+import { hostname } from 'node:os';
 import type { TelemetryStore } from '../../ports/index.js';
 import type { Logger } from '../../runtime/index.js';
+import { AlertWatch } from './alert-watch.js';
 import { buildConsoleApp, type ConsoleAppOptions } from './app.js';
 import type { SloDefinition } from './slo-budgets.js';
 
+export { AlertWatch, type AlertWatchOptions } from './alert-watch.js';
 export { buildConsoleApp, type ConsoleAppOptions } from './app.js';
 export { type SloDefinition } from './slo-budgets.js';
 
@@ -21,6 +24,10 @@ export interface ConsoleOptions {
   readonly logger: Logger;
   /** The SLOs whose budgets it shows over its retention. */
   readonly slos?: readonly SloDefinition[];
+  /** Its alert windows are divided by this (a demo, a test); default 1. */
+  readonly alertSpeedup?: number;
+  /** Its own process name, on the events it writes (`console-1` under `exodus up`); default host:pid. */
+  readonly instance?: string;
   /** The console's own `/metrics` (see ConsoleAppOptions). */
   readonly serveMetrics?: ConsoleAppOptions['serveMetrics'];
 }
@@ -47,18 +54,29 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   prune();
   const timer = setInterval(prune, PRUNE_EVERY_MS);
   timer.unref();
+  const alerts = new AlertWatch({
+    store,
+    slos: options.slos ?? [],
+    retentionMs: options.retentionMs,
+    speedup: options.alertSpeedup ?? 1,
+    logger,
+    instance: options.instance ?? `${hostname()}:${process.pid}`,
+  });
+  alerts.start();
   const app = await buildConsoleApp({
     store,
     adminToken: options.adminToken,
     logger,
     serveMetrics: options.serveMetrics,
     objectives: { slos: options.slos ?? [], windowMs: options.retentionMs },
+    alerts,
   });
   const address = await app.listen({ host: options.host, port: options.port });
   return {
     url: address,
     close: async () => {
       clearInterval(timer);
+      alerts.stop();
       await app.close();
       store.close();
     },

@@ -39,7 +39,8 @@ function stepIndex(grid: readonly Step[], timeMs: number): number {
   return step !== undefined && timeMs >= step.startMs && timeMs < step.endMs ? i : -1;
 }
 
-const seriesKey = (point: StoredPoint): string =>
+/** One cumulative series: a process's one attribute set (its pid and start among them, see point-origin.ts). */
+export const seriesKey = (point: StoredPoint): string =>
   `${point.service}\u0000${point.instance}\u0000${JSON.stringify(point.attributes)}`;
 
 /** `items` grouped by `key`, each group in the order the items came. */

@@ -91,7 +91,7 @@ export function parseSelector(selector: string): { metric: string; matchers: Mat
 }
 
 /** How many events a selector counted in [fromMs, toMs), or why it cannot be counted here. */
-function eventsOf(
+export function eventsOf(
   read: Readings,
   selector: string,
   fromMs: number,
@@ -133,8 +133,16 @@ function matches(attributes: TelemetryAttributes, matcher: Matcher): boolean {
     case '!=':
       return value !== matcher.value;
     case '=~':
-      return new RegExp(`^(?:${matcher.value})$`).test(value);
+      return anchored(matcher.value).test(value);
     case '!~':
-      return !new RegExp(`^(?:${matcher.value})$`).test(value);
+      return !anchored(matcher.value).test(value);
   }
+}
+
+/** Each matcher's regex compiled once: a selector is matched against every increment of a day (the alerts' ledger and this view). */
+const compiled = new Map<string, RegExp>();
+function anchored(pattern: string): RegExp {
+  let regex = compiled.get(pattern);
+  if (regex === undefined) compiled.set(pattern, (regex = new RegExp(`^(?:${pattern})$`)));
+  return regex;
 }

@@ -77,26 +77,47 @@ describe('configuration', () => {
     const load = (flags: Record<string, string>, env: NodeJS.ProcessEnv = {}) =>
       loadConfig(flags, { EXODUS_DATA: tempDir(), ...env }).console;
 
-    it('defaults: this machine only, port 3001, a day of telemetry, 256 MiB', () => {
-      expect(load({})).toEqual({ host: '127.0.0.1', port: 3001, retentionMs: 86_400_000, maxBytes: 256 * 1024 * 1024 });
+    it('defaults: this machine only, port 3001, a day of telemetry, 256 MiB, alerts in earnest', () => {
+      expect(load({})).toEqual({
+        host: '127.0.0.1',
+        port: 3001,
+        retentionMs: 86_400_000,
+        maxBytes: 256 * 1024 * 1024,
+        alertSpeedup: 1,
+      });
     });
 
     it('takes each setting from its flag or its EXODUS_ variable, the flag winning', () => {
       expect(
-        load({ 'console-host': '0.0.0.0', 'console-port': '4000', 'console-retention': '90m', 'console-max-mb': '10' }),
+        load({
+          'console-host': '0.0.0.0',
+          'console-port': '4000',
+          'console-retention': '90m',
+          'console-max-mb': '10',
+          'console-alert-speedup': '60',
+        }),
       ).toEqual({
         host: '0.0.0.0',
         port: 4000,
         retentionMs: 90 * 60_000,
         maxBytes: 10 * 1024 * 1024,
+        alertSpeedup: 60,
       });
       const fromEnv = {
         EXODUS_CONSOLE_PORT: '4001',
         EXODUS_CONSOLE_RETENTION: '7d',
         EXODUS_CONSOLE_HOST: '::',
         EXODUS_CONSOLE_MAX_MB: '1',
+        EXODUS_CONSOLE_ALERT_SPEEDUP: '3600',
       };
-      expect(load({}, fromEnv)).toEqual({ host: '::', port: 4001, retentionMs: 7 * 86_400_000, maxBytes: 1024 * 1024 });
+      expect(load({}, fromEnv)).toEqual({
+        host: '::',
+        port: 4001,
+        retentionMs: 7 * 86_400_000,
+        maxBytes: 1024 * 1024,
+        alertSpeedup: 3600,
+      });
+      expect(() => load({ 'console-alert-speedup': '0' })).toThrow(/console-alert-speedup/);
       expect(load({ 'console-retention': '30s' }, fromEnv).retentionMs).toBe(30_000);
     });
 

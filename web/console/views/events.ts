@@ -24,6 +24,8 @@ const KNOWN_KINDS = [
   'load_shedding.on',
   'load_shedding.off',
   'wish.injection_attempt',
+  'alert.firing',
+  'alert.resolved',
 ];
 /** Kinds an operator must not miss: highlighted. */
 const NOTABLE = new Set([
@@ -32,6 +34,7 @@ const NOTABLE = new Set([
   'message.dead_lettered',
   'wish.injection_attempt',
   'dependency.unavailable',
+  'alert.firing',
 ]);
 /** Events that end a process: they link to its logs in the seconds before. */
 const ENDINGS = new Set(['process.exited', 'process.crash_loop']);

@@ -5,6 +5,7 @@ import type {
   QueueSummary,
   ServiceSummary,
 } from '../../../src/services/console/api-shapes.js';
+import { ALERTS_REFRESH_MS, alertsPanel } from '../alerts.js';
 import { api } from '../api.js';
 import { canaryPanel } from '../canary.js';
 import { Charts } from '../charts.js';
@@ -52,6 +53,15 @@ export function overviewView({ status }: ViewContext): View {
   const tally = h('dl', { class: 'figures tally', attrs: { 'aria-label': 'Tally' } });
   const charts = new Charts();
   const objectives = objectivesTable();
+  const alerts = alertsPanel();
+  /** The SLO a link named (`#/overview?slo=…`, from Failure modes): its alert and objective rows are marked. */
+  let markedSlo: string | null = null;
+  let scrollToSlo = false;
+  const markSlo = (): void => {
+    if (markedSlo === null) return;
+    const rows = root.querySelectorAll<HTMLElement>(`tr[data-slo="${CSS.escape(markedSlo)}"]`);
+    for (const marked of rows) marked.classList.add('marked');
+  };
   const resources = resourcesPanel();
   const canary = canaryPanel();
   /** Services whose instance list is open: a refresh redraws the rows but keeps them open. */
@@ -61,6 +71,7 @@ export function overviewView({ status }: ViewContext): View {
     'section',
     { class: 'view overview' },
     h('h2', { attrs: { tabindex: '-1' } }, 'Overview'),
+    block('alerts-title', 'Alerts', alerts.element),
     block('services-title', 'Services', h('div', { class: 'scroll' }, services.table)),
     block('hosts-title', 'Hosts', stoppedHosts, h('div', { class: 'scroll' }, hosts.table)),
     block('canary-title', 'Canary', canary.element),
@@ -127,9 +138,26 @@ export function overviewView({ status }: ViewContext): View {
   let sloPoller: Poller | undefined;
   let resourcesPoller: Poller | undefined;
   let canaryPoller: Poller | undefined;
+  let alertsPoller: Poller | undefined;
   return {
     root,
-    show: () => {
+    show: (params) => {
+      // `#/overview?focus=queues`: a link to a figure takes the reader to its block.
+      const focus = params.get('focus');
+      if (focus !== null) root.querySelector(`#${CSS.escape(focus)}-title`)?.scrollIntoView({ block: 'start' });
+      markedSlo = params.get('slo');
+      scrollToSlo = markedSlo !== null;
+      for (const marked of root.querySelectorAll('tr.marked')) marked.classList.remove('marked');
+      markSlo();
+      sloPoller?.now();
+      alertsPoller ??= poll({
+        intervalMs: ALERTS_REFRESH_MS,
+        task: async (signal) => {
+          alerts.draw(await api.alerts(signal));
+          markSlo();
+        },
+        onError: (error) => status.failed('the alerts', error, true),
+      });
       poller ??= poll({
         intervalMs: REFRESH_MS,
         task: async (signal) => {
@@ -140,7 +168,13 @@ export function overviewView({ status }: ViewContext): View {
       });
       sloPoller ??= poll({
         intervalMs: OBJECTIVES_REFRESH_MS,
-        task: async (signal) => objectives.draw((await api.slos(signal)).slos),
+        task: async (signal) => {
+          objectives.draw((await api.slos(signal)).slos);
+          markSlo();
+          // Once per link followed, not at every refresh: the reader may have scrolled on.
+          if (scrollToSlo) root.querySelector('tr.slo.marked')?.scrollIntoView({ block: 'center' });
+          scrollToSlo = false;
+        },
         onError: (error) => status.failed('the objectives', error, true),
       });
       resourcesPoller ??= poll({
@@ -159,6 +193,7 @@ export function overviewView({ status }: ViewContext): View {
       sloPoller?.stop();
       resourcesPoller?.stop();
       canaryPoller?.stop();
+      alertsPoller?.stop();
       charts.destroy();
     },
   };
