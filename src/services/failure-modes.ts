@@ -84,16 +84,16 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     id: 'wish-lost-after-202',
     failure: 'A wish silently lost after its 202',
     detectedBy:
-      '`exodus audit` on the ledger, after the fact; live, only a wish that reaches the wall late shows (SLO `wish-freshness`): one that never arrives is counted by no live signal',
+      "live, the synthetic canary (a wish of its own every 10 s, timed to stored and the read model: `canary.failed` when one does not arrive within 10 s, and an input of SLO `wish-freshness`); `exodus audit` on the ledger, after the fact, for every wish: a real wish lost while the canary's own get through is still seen only by the audit",
     usersSee: 'their wish never on the wall',
     mitigation:
       'the 202 only once the intake queue holds it durably (group commit, `synchronous=FULL`; JetStream ack); at-least-once delivery; idempotent consumers',
     severity: 10,
     occurrence: 2,
-    detection: 8,
+    detection: 6,
     provenBy:
-      '`test/integration/api.test.ts` (202 after the commit), `crash-recovery.test.ts`, `faults.test.ts`, `test/integration/audit.test.ts`',
-    signals: [freshness],
+      '`test/integration/api.test.ts` (202 after the commit), `crash-recovery.test.ts`, `faults.test.ts`, `test/integration/audit.test.ts`; the canary: `test/integration/canary.test.ts`, `test/e2e/console-canary.test.ts` (red while the tally is frozen)',
+    signals: [{ kind: 'event', event: EVENT.canaryFailed }, freshness],
   },
   {
     id: 'consumer-killed',
@@ -133,17 +133,17 @@ export const FAILURE_MODES: readonly FailureMode[] = [
     id: 'store-down',
     failure: 'The store (PostgreSQL) down for seconds to minutes',
     detectedBy:
-      'oldest message age and queue depth rising (Overview, Queues); logs "dependency unavailable; holding the message" (the first ~10 s in, at warn); SLO `wish-freshness`. No event yet: a store outage is nearly invisible at first',
+      'Events `dependency.unavailable` (about a second in: the dependency, the held count) and `dependency.available`; "waiting for postgres (N held)" on the consumer\'s row; oldest message age and queue depth rising (Overview, Queues); SLO `wish-freshness`',
     usersSee:
       'wishes still accepted (202); the wall lags, then catches up; status, wall and tally reads answer 503 with Retry-After while it is away',
     mitigation:
       'consumers hold the message and retry without spending attempts while the store is away; the frontend does not depend on the store to accept; a read that finds the store away is a 503, not a 500',
     severity: 5,
     occurrence: 4,
-    detection: 5,
+    detection: 1,
     provenBy:
-      "`faults.test.ts` (PostgreSQL stopped 10 s while wishes flow), `outage.test.ts` (held through a 2 s outage with `maxAttempts` 2; reads 503), `exodus chaos run store-outage` (15 s; on PostgreSQL it found the reads' 500s), `load-chaos.test.ts` (8 s on private PostgreSQL under load, audited)",
-    signals: [backlogAging, freshness],
+      "`faults.test.ts` (PostgreSQL stopped 10 s while wishes flow), `outage.test.ts` (held through a 2 s outage with `maxAttempts` 2; reads 503), `exodus chaos run store-outage` (15 s; on PostgreSQL it found the reads' 500s), `load-chaos.test.ts` (8 s on private PostgreSQL under load, audited); the event within 1.2 s of the embedded store's lock, `test/e2e/console.test.ts`",
+    signals: [{ kind: 'event', event: EVENT.dependencyUnavailable }, backlogAging, freshness],
   },
   {
     id: 'queue-unreachable',

@@ -19,13 +19,6 @@ const COLUMNS = [
   { label: 'Mitigation' },
 ];
 
-/** Where the overview shows a metric (`#/overview?focus=<block>`): queues' figures in Queues, the rest by service. */
-const METRIC_BLOCKS: Readonly<Record<string, string>> = {
-  'exodus.queue.messages': 'queues',
-  'exodus.queue.oldest_message.age': 'queues',
-  'exodus.wishes': 'wishes',
-};
-
 /**
  * The failure-mode table (the same data as docs/failure-modes.md), highest Risk Reference Number
  * first; each live signal links to where the console shows it and says whether it is live now.
@@ -109,7 +102,7 @@ function signalItem(signal: LiveSignalView, key: string): HTMLLIElement {
   );
 }
 
-/** Where the console shows a signal: an event kind's events, an SLO's rows on the overview, a metric's block. */
+/** Where the console shows a signal: an event kind's events, an SLO's rows on the overview, a metric in the explorer. */
 function targetOf(signal: LiveSignalView): Parameters<typeof hrefOf> {
   switch (signal.kind) {
     case 'event':
@@ -117,7 +110,7 @@ function targetOf(signal: LiveSignalView): Parameters<typeof hrefOf> {
     case 'slo':
       return ['overview', { slo: signal.ref }];
     case 'metric':
-      return ['overview', { focus: METRIC_BLOCKS[signal.ref] ?? 'services' }];
+      return ['metrics', { name: signal.ref }];
   }
 }
 
