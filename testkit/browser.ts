@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { packageRoot } from '../src/runtime/index.js';
 
 /**
  * Headless Chromium for end-to-end tests: Debian's `chromium` (installed by .ci/run), driven by
@@ -9,8 +10,12 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 export const CHROMIUM = process.env['EXODUS_CHROMIUM'] ?? '/usr/bin/chromium';
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
 
-/** Where screenshots of the page's main states go (kept by CI as test output). */
-export const SCREENSHOTS = resolve(import.meta.dirname, '../../test-output/screenshots');
+/**
+ * Where screenshots of the page's main states go (kept by CI as test output): the checkout's
+ * `test-output/screenshots/`, found from the package root (a path relative to this file went one
+ * level above the checkout when the test kit moved out of `test/`).
+ */
+export const SCREENSHOTS = join(packageRoot(), 'test-output', 'screenshots');
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
