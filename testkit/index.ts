@@ -2,8 +2,9 @@
  * The test kit: what the tests, the benchmarks and `deploy/local` use to start Exodus and the servers
  * it runs on, drive it, and check what it did. Product code never imports it.
  *
- * This is its face for plain Node code. Four parts load heavy things, so each has a face of its own
+ * This is its face for plain Node code. Five parts load heavy things, so each has a face of its own
  * that only the tests needing it import: `testkit/browser.ts` (Chromium, through playwright-core),
+ * `testkit/console-tabs.ts` (the ops console in signed-in browser tabs, on browser.ts),
  * `testkit/in-process.ts` (a pipeline in the test's process, with an in-memory OpenTelemetry SDK
  * started on import), `testkit/fault-run.ts` (fault runs that assert with vitest's `expect`),
  * `testkit/aws/index.ts` (the AWS emulators and Lambda events).

@@ -178,15 +178,17 @@ export function killAllSystems(): void {
   running.clear();
 }
 
+/** Resolves once `check` holds, looking every `intervalMs`; throws `message` after `timeoutMs`. */
 export async function waitFor(
   check: () => Promise<boolean> | boolean,
   timeoutMs: number,
   message: string,
+  intervalMs = 50,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
-    await new Promise((done) => setTimeout(done, 50));
+    await new Promise((done) => setTimeout(done, intervalMs));
   }
   throw new Error(message);
 }

@@ -69,7 +69,7 @@ export function startTelemetry(
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over what is given here, as the spec says.
   const resource = resourceFromAttributes({
     'service.name': serviceName,
-    'service.version': packageVersion(),
+    ...versionOfThisPackage(),
     'host.name': hostname(),
     'process.pid': process.pid,
   }).merge(detectResources({ detectors: [envDetector] }));
@@ -166,4 +166,17 @@ export function contextFrom(carrier: { traceparent?: string; tracestate?: string
   if (carrier.traceparent) headers['traceparent'] = carrier.traceparent;
   if (carrier.tracestate) headers['tracestate'] = carrier.tracestate;
   return propagation.extract(context.active(), headers);
+}
+
+/**
+ * `service.version`: this package's version. A bundle that carries no package.json (the Lambda
+ * bundle, `npm run aws:bundle`) has none to read: it says none, and a deploy may give one through
+ * `OTEL_RESOURCE_ATTRIBUTES`.
+ */
+function versionOfThisPackage(): { 'service.version'?: string } {
+  try {
+    return { 'service.version': packageVersion() };
+  } catch {
+    return {};
+  }
 }
