@@ -27,10 +27,16 @@ export class ConsoleTabs {
 
   /** A tab signed in, on `view` (a hash route such as `#/overview`). */
   async signedIn(view: string): Promise<Page> {
+    const page = await this.signedOut();
+    await page.goto(`${this.consoleUrl}/login?token=${encodeURIComponent(this.token)}`);
+    await page.goto(`${this.consoleUrl}/${view}`);
+    return page;
+  }
+
+  /** A tab that has not signed in (nowhere yet): what a stranger gets. */
+  async signedOut(): Promise<Page> {
     const opened = await openPage(this.browser, this.consoleUrl, { viewport: { width: 1440, height: 1000 } });
     this.open.push({ misbehaviour: opened.misbehaviour, close: () => opened.context.close() });
-    await opened.page.goto(`${this.consoleUrl}/login?token=${encodeURIComponent(this.token)}`);
-    await opened.page.goto(`${this.consoleUrl}/${view}`);
     return opened.page;
   }
 

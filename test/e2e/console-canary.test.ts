@@ -1,23 +1,11 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventsResponse } from '../../src/services/console/api-shapes.js';
-import {
-  CHROMIUM,
-  CLEAN,
-  HAVE_CHROMIUM,
-  launchBrowser,
-  openPage,
-  SCREENSHOTS,
-  type Misbehaviour,
-} from '../../testkit/browser.js';
-import { freePort, servicePids, skipUnless, startSystem, waitFor, type RunningSystem } from '../../testkit/index.js';
-
-const skip = skipUnless(
-  HAVE_CHROMIUM,
-  `headless Chromium not found at ${CHROMIUM} (apt-get install chromium, or set EXODUS_CHROMIUM)`,
-);
+import { CLEAN, launchBrowser, SCREENSHOTS } from '../../testkit/browser.js';
+import { consoleAnswering, ConsoleTabs, consoleToken, SKIP_WITHOUT_CHROMIUM } from '../../testkit/console-tabs.js';
+import { freePort, servicePids, startSystem, type RunningSystem } from '../../testkit/index.js';
 
 /**
  * How long a wait may take on a loaded two-core machine: a canary run's 10-s bound, its log record's
@@ -32,25 +20,22 @@ const POLL = { timeout: LOADED_MS, interval: 500 };
  * through; red, saying why, while the tally is frozen (SIGSTOP: alive to the supervisor, doing
  * nothing); green again once it runs on.
  */
-describe.skipIf(skip)('the canary panel in a real browser, on a running system', () => {
+describe.skipIf(SKIP_WITHOUT_CHROMIUM)('the canary panel in a real browser, on a running system', () => {
   let browser: Browser;
   let system: RunningSystem;
   let consoleUrl: string;
   let token: string;
   let frozen: number | undefined;
-  const tabs: { misbehaviour: Misbehaviour; close: () => Promise<void> }[] = [];
+  let tabs: ConsoleTabs;
 
   beforeAll(async () => {
     browser = await launchBrowser();
     const consolePort = await freePort();
     system = await startSystem({ extraArgs: ['--console-port', String(consolePort), '--canary-interval', '2s'] });
     consoleUrl = `http://127.0.0.1:${consolePort}`;
-    token = readFileSync(join(system.dataDir, 'admin-token'), 'utf8').trim();
-    await waitFor(
-      async () => (await fetch(`${consoleUrl}/healthz`).catch(() => undefined))?.ok === true,
-      LOADED_MS,
-      'the console never answered',
-    );
+    token = consoleToken(system.dataDir);
+    tabs = new ConsoleTabs(browser, consoleUrl, token);
+    await consoleAnswering(consoleUrl, LOADED_MS);
   }, 2 * LOADED_MS);
   afterAll(async () => {
     if (frozen !== undefined) process.kill(frozen, 'SIGCONT');
@@ -59,19 +44,10 @@ describe.skipIf(skip)('the canary panel in a real browser, on a running system',
   });
   afterEach(async () => {
     // The console raised no dialog, logged no error (a CSP violation would), threw nothing and talked to no other origin.
-    for (const { misbehaviour, close } of tabs.splice(0)) {
-      await close();
-      expect(misbehaviour).toEqual(CLEAN);
-    }
+    for (const misbehaviour of await tabs.closeAll()) expect(misbehaviour).toEqual(CLEAN);
   });
 
-  const signedIn = async (view: string): Promise<Page> => {
-    const opened = await openPage(browser, consoleUrl, { viewport: { width: 1440, height: 1000 } });
-    tabs.push({ misbehaviour: opened.misbehaviour, close: () => opened.context.close() });
-    await opened.page.goto(`${consoleUrl}/login?token=${encodeURIComponent(token)}`);
-    await opened.page.goto(`${consoleUrl}/${view}`);
-    return opened.page;
-  };
+  const signedIn = (view: string): Promise<Page> => tabs.signedIn(view);
   const panelShot = async (page: Page, name: string): Promise<void> => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page

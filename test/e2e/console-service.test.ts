@@ -5,31 +5,17 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { packageVersion } from '../../src/runtime/index.js';
-import {
-  CHROMIUM,
-  CLEAN,
-  HAVE_CHROMIUM,
-  launchBrowser,
-  openPage,
-  screenshot,
-  type Misbehaviour,
-} from '../../testkit/browser.js';
+import { CLEAN, launchBrowser, screenshot } from '../../testkit/browser.js';
+import { consoleAnswering, ConsoleTabs, consoleToken, SKIP_WITHOUT_CHROMIUM } from '../../testkit/console-tabs.js';
 import {
   BIN,
   freePort,
   generateRoster,
   postWish,
-  skipUnless,
   startSystem,
-  waitFor,
   type RosterEntry,
   type RunningSystem,
 } from '../../testkit/index.js';
-
-const skip = skipUnless(
-  HAVE_CHROMIUM,
-  `headless Chromium not found at ${CHROMIUM} (apt-get install chromium, or set EXODUS_CHROMIUM)`,
-);
 
 /** How long a wait may take on a loaded two-core machine: 5-s exports, the page's 5-s refresh, a starved CPU. */
 const LOADED_MS = 90_000;
@@ -45,14 +31,14 @@ const LAB_HOST = 'lab-host-2';
  * started by hand against the same data dir (as one would on another machine): a worker of another
  * version (a canary) and the tally, saying it runs on another host.
  */
-describe.skipIf(skip)('the console: a page per service, versions side by side, hosts', () => {
+describe.skipIf(SKIP_WITHOUT_CHROMIUM)('the console: a page per service, versions side by side, hosts', () => {
   let browser: Browser;
   let system: RunningSystem;
   let consoleUrl: string;
   let token: string;
   let roster: RosterEntry[];
   const byHand: ChildProcess[] = [];
-  const tabs: { misbehaviour: Misbehaviour; close: () => Promise<void> }[] = [];
+  let tabs: ConsoleTabs;
 
   /** `exodus serve <service>` on the system's data dir, sending its telemetry to the console with these resource attributes. */
   const serveByHand = (service: 'worker' | 'tally', attributes: string): ChildProcess => {
@@ -87,13 +73,10 @@ describe.skipIf(skip)('the console: a page per service, versions side by side, h
       extraArgs: ['--console-port', String(consolePort)],
     });
     consoleUrl = `http://127.0.0.1:${consolePort}`;
-    token = readFileSync(join(system.dataDir, 'admin-token'), 'utf8').trim();
+    token = consoleToken(system.dataDir);
+    tabs = new ConsoleTabs(browser, consoleUrl, token);
     roster = await generateRoster(system.dataDir, 4);
-    await waitFor(
-      async () => (await fetch(`${consoleUrl}/healthz`).catch(() => undefined))?.ok === true,
-      LOADED_MS,
-      'the console never answered',
-    );
+    await consoleAnswering(consoleUrl, LOADED_MS);
     serveByHand('tally', `service.instance.id=tally-lab,host.name=${LAB_HOST}`);
   }, 2 * LOADED_MS);
   afterAll(async () => {
@@ -102,19 +85,10 @@ describe.skipIf(skip)('the console: a page per service, versions side by side, h
     await browser.close();
   });
   afterEach(async () => {
-    for (const { misbehaviour, close } of tabs.splice(0)) {
-      await close();
-      expect(misbehaviour).toEqual(CLEAN);
-    }
+    for (const misbehaviour of await tabs.closeAll()) expect(misbehaviour).toEqual(CLEAN);
   });
 
-  const signedIn = async (view: string): Promise<Page> => {
-    const opened = await openPage(browser, consoleUrl, { viewport: { width: 1440, height: 1000 } });
-    tabs.push({ misbehaviour: opened.misbehaviour, close: () => opened.context.close() });
-    await opened.page.goto(`${consoleUrl}/login?token=${encodeURIComponent(token)}`);
-    await opened.page.goto(`${consoleUrl}/${view}`);
-    return opened.page;
-  };
+  const signedIn = (view: string): Promise<Page> => tabs.signedIn(view);
   /** A wish handed in (not waited for): work for the workers. */
   const handIn = async (i: number): Promise<void> => {
     const evacuee = roster[i % roster.length];

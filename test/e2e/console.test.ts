@@ -5,31 +5,24 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeStoreUnavailable } from '../../src/engines/chaos.js';
 import { openMessaging } from '../../src/engines/index.js';
 import { QUEUES, type Envelope } from '../../src/ports/index.js';
+import { CLEAN, launchBrowser, screenshot } from '../../testkit/browser.js';
 import {
-  CHROMIUM,
-  CLEAN,
-  HAVE_CHROMIUM,
-  launchBrowser,
-  openPage,
-  screenshot,
-  type Misbehaviour,
-} from '../../testkit/browser.js';
+  consoleAnswering,
+  ConsoleTabs,
+  consoleToken,
+  shownAfterAsking as shown,
+  SKIP_WITHOUT_CHROMIUM,
+} from '../../testkit/console-tabs.js';
 import {
   freePort,
   generateRoster,
   postWish,
-  skipUnless,
   startSystem,
   waitFor,
   wishStatus,
   type RosterEntry,
   type RunningSystem,
 } from '../../testkit/index.js';
-
-const skip = skipUnless(
-  HAVE_CHROMIUM,
-  `headless Chromium not found at ${CHROMIUM} (apt-get install chromium, or set EXODUS_CHROMIUM)`,
-);
 
 /**
  * How long a wait may take on a loaded two-core machine (CI, or other test files beside this one):
@@ -46,26 +39,23 @@ const POLL = { timeout: LOADED_MS, interval: 500 };
  * The ops console as an operator uses it: `exodus up` (every service a process, the console among
  * them, every process sending it OTLP), a real browser signed in with the admin token.
  */
-describe.skipIf(skip)('the ops console in a real browser, on a running system', () => {
+describe.skipIf(SKIP_WITHOUT_CHROMIUM)('the ops console in a real browser, on a running system', () => {
   let browser: Browser;
   let system: RunningSystem;
   let consoleUrl: string;
   let token: string;
   let roster: RosterEntry[];
-  const tabs: { misbehaviour: Misbehaviour; close: () => Promise<void> }[] = [];
+  let tabs: ConsoleTabs;
 
   beforeAll(async () => {
     browser = await launchBrowser();
     const consolePort = await freePort();
     system = await startSystem({ extraArgs: ['--console-port', String(consolePort)] });
     consoleUrl = `http://127.0.0.1:${consolePort}`;
-    token = readFileSync(join(system.dataDir, 'admin-token'), 'utf8').trim();
+    token = consoleToken(system.dataDir);
+    tabs = new ConsoleTabs(browser, consoleUrl, token);
     roster = await generateRoster(system.dataDir, 4);
-    await waitFor(
-      async () => (await fetch(`${consoleUrl}/healthz`).catch(() => undefined))?.ok === true,
-      LOADED_MS,
-      'the console never answered',
-    );
+    await consoleAnswering(consoleUrl, LOADED_MS);
   }, 2 * LOADED_MS);
   afterAll(async () => {
     await system.stop();
@@ -74,37 +64,12 @@ describe.skipIf(skip)('the ops console in a real browser, on a running system', 
   afterEach(async () => {
     // Whatever was shown (attackers' text included), the console raised no dialog, logged no error
     // (a CSP violation would), threw nothing and talked to no other origin.
-    for (const { misbehaviour, close } of tabs.splice(0)) {
-      await close();
-      expect(misbehaviour).toEqual(CLEAN);
-    }
+    for (const misbehaviour of await tabs.closeAll()) expect(misbehaviour).toEqual(CLEAN);
   });
 
-  /** A tab signed in through the link `exodus up` prints, on `view` (a hash route). */
-  const signedIn = async (view: string): Promise<Page> => {
-    const opened = await openPage(browser, consoleUrl, { viewport: { width: 1440, height: 1000 } });
-    tabs.push({ misbehaviour: opened.misbehaviour, close: () => opened.context.close() });
-    await opened.page.goto(`${consoleUrl}/login?token=${encodeURIComponent(token)}`);
-    await opened.page.goto(`${consoleUrl}/${view}`);
-    return opened.page;
-  };
-  /**
-   * Waits for a view that loads once (a trace search, a window of logs) to show something, asking
-   * it again between looks, as an operator would press Refresh: waiting alone would never see what
-   * arrived after it loaded.
-   */
-  const shownAfterAsking = async (count: () => Promise<number>, askAgain: () => Promise<void>): Promise<void> => {
-    await expect
-      .poll(
-        async () => {
-          const shown = await count();
-          if (shown === 0) await askAgain().catch(() => undefined);
-          return shown;
-        },
-        { timeout: LOADED_MS, interval: 1000 },
-      )
-      .toBeGreaterThan(0);
-  };
+  const signedIn = (view: string): Promise<Page> => tabs.signedIn(view);
+  const shownAfterAsking = (count: () => Promise<number>, askAgain: () => Promise<void>): Promise<void> =>
+    shown(count, askAgain, LOADED_MS);
   const submit = async (evacuee: RosterEntry | undefined, message: string): Promise<string> => {
     const res = await postWish(system.url, evacuee?.pass ?? '', { destination: 'mars', message });
     expect(res.status).toBe(202);
@@ -126,11 +91,10 @@ describe.skipIf(skip)('the ops console in a real browser, on a running system', 
   it(
     'without the token shows only the sign-in form; signed in, the overview shows every service running, with its pids',
     async () => {
-      const opened = await openPage(browser, consoleUrl);
-      tabs.push({ misbehaviour: opened.misbehaviour, close: () => opened.context.close() });
-      const refused = await opened.page.goto(`${consoleUrl}/`);
+      const signedOut = await tabs.signedOut();
+      const refused = await signedOut.goto(`${consoleUrl}/`);
       expect(refused?.status()).toBe(401);
-      expect(await opened.page.locator('input[name="token"]').count()).toBe(1);
+      expect(await signedOut.locator('input[name="token"]').count()).toBe(1);
 
       const page = await signedIn('#/overview');
       for (const [service, wanted] of [
