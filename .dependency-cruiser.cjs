@@ -12,7 +12,7 @@
  *   test, bench, deploy → the test kit only through its faces (testkit/index.ts; browser, in-process,
  *              fault-run and aws/index for the parts that load heavy things); the kit imports no test
  */
-const TESTKIT_FACES = '(index|browser|in-process|fault-run|aws/index)\\.ts$';
+const TESTKIT_FACES = '(index|browser|console-tabs|in-process|fault-run|aws/index)\\.ts$';
 const SDKS = '^(better-sqlite3|pg|@nats-io|nats|@aws-sdk)';
 
 module.exports = {
