@@ -10,27 +10,20 @@ import { api } from '../api.js';
 import { canaryPanel } from '../canary.js';
 import { Charts } from '../charts.js';
 import { block, h, replaceKeepingFocus } from '../dom.js';
-import { age, clockTime, count, duration, percent, perSecond } from '../format.js';
+import { age, clockTime, count, perSecond } from '../format.js';
 import { poll, REFRESH_MS, type Poller } from '../live.js';
 import { OBJECTIVES_REFRESH_MS, objectivesTable } from '../objectives.js';
 import { RESOURCES_REFRESH_MS, resourcesPanel } from '../resources.js';
 import { serviceLink } from '../service-link.js';
 import { cell, dataTable, rowsOf } from '../table.js';
+import { WORK_COLUMNS, workCells } from '../work-cells.js';
 import type { View, ViewContext } from './view.js';
-
-/** An error rate from this share up is flagged (1 %). */
-const ERROR_RATE_FLAG = 0.01;
 
 const SERVICE_COLUMNS = [
   { label: 'Service' },
   { label: 'Running / wanted' },
   { label: 'Restarts', class: 'num' },
-  { label: 'Rate /s', class: 'num' },
-  { label: 'Errors', class: 'num' },
-  { label: 'Refused', class: 'num' },
-  { label: 'p50', class: 'num' },
-  { label: 'p95', class: 'num' },
-  { label: 'p99', class: 'num' },
+  ...WORK_COLUMNS,
   { label: 'Instances' },
 ];
 const HOST_COLUMNS = [{ label: 'Host' }, { label: 'Running / wanted' }, { label: 'Processes' }];
@@ -221,7 +214,6 @@ function serviceRow(service: ServiceSummary, openInstances: Set<string>): HTMLTa
   // A dependency outage is named on the row of whoever is waiting for it, with what it holds.
   const waiting = service.waitingFor.map(({ dependency, held }) => `waiting for ${dependency} (${count(held)} held)`);
   const state = [health, ...waiting].filter((part) => part !== '').join(' · ');
-  const latency = service.latencyMs;
   return h(
     'tr',
     { attrs: { 'data-service': service.name } },
@@ -231,13 +223,7 @@ function serviceRow(service: ServiceSummary, openInstances: Set<string>): HTMLTa
       down || waiting.length > 0 ? 'running down' : 'running',
     ),
     cell(count(service.restarts), service.restarts > 0 ? 'num warn' : 'num'),
-    cell(perSecond(service.ratePerSecond), 'num'),
-    cell(percent(service.errorRate), service.errorRate >= ERROR_RATE_FLAG ? 'num errors warn' : 'num errors'),
-    // Refusals are the door working as designed (the SLOs count them good): shown, never flagged.
-    cell(percent(service.refusedRate), 'num refused'),
-    cell(duration(latency?.p50), 'num'),
-    cell(duration(latency?.p95), 'num'),
-    cell(duration(latency?.p99), 'num'),
+    ...workCells(service),
     cell(instancesOf(service, openInstances)),
   );
 }

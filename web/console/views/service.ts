@@ -14,22 +14,14 @@ import { RESOURCE_COLUMNS, resourceRow } from '../resources.js';
 import { hrefOf } from '../router.js';
 import { serviceHref, serviceLink, shortName } from '../service-link.js';
 import { cell, dataTable, rowsOf } from '../table.js';
+import { WORK_COLUMNS, workCells } from '../work-cells.js';
 import { EVENT_COLUMNS, eventRow } from './events.js';
 import type { View, ViewContext } from './view.js';
 
 /** The page gathers a lot (charts, traces, logs): asked for every 5 s, as the processes export. */
 const SERVICE_REFRESH_MS = 5000;
 
-const VERSION_COLUMNS = [
-  { label: 'Version' },
-  { label: 'Processes' },
-  { label: 'Rate /s', class: 'num' },
-  { label: 'Errors', class: 'num' },
-  { label: 'Refused', class: 'num' },
-  { label: 'p50', class: 'num' },
-  { label: 'p95', class: 'num' },
-  { label: 'p99', class: 'num' },
-];
+const VERSION_COLUMNS = [{ label: 'Version' }, { label: 'Processes' }, ...WORK_COLUMNS];
 const PROCESS_COLUMNS = [
   { label: 'Process' },
   { label: 'State' },
@@ -173,18 +165,12 @@ export function serviceView({ status }: ViewContext): View {
 }
 
 function versionRow(work: VersionWork): HTMLTableRowElement {
-  const latency = work.latencyMs;
   return h(
     'tr',
     { attrs: { 'data-version': work.version } },
     h('th', { class: 'mono', attrs: { scope: 'row' } }, work.version),
     cell(work.instances.join(', '), 'mono'),
-    cell(perSecond(work.ratePerSecond), 'num rate'),
-    cell(percent(work.errorRate), work.errorRate >= 0.01 ? 'num errors warn' : 'num errors'),
-    cell(percent(work.refusedRate), 'num'),
-    cell(duration(latency?.p50), 'num'),
-    cell(duration(latency?.p95), 'num'),
-    cell(duration(latency?.p99), 'num p99'),
+    ...workCells(work),
   );
 }
 
