@@ -9,7 +9,7 @@
  *   web      → only the browser face of the domain (src/domain/browser.ts); it talks to the rest over HTTP
  *   ops      → product tooling users run (load, chaos, audit, SLO rules): engines through their public face
  *   src      → never the test kit (testkit/: launchers, private servers, ledgers, temp dirs) or the bench
- *   test, bench, deploy → the test kit only through its faces (testkit/index.ts; browser, in-process,
+ *   test, bench, deploy, lab → the test kit only through its faces (testkit/index.ts; browser, in-process,
  *              fault-run and aws/index for the parts that load heavy things); the kit imports no test
  */
 const TESTKIT_FACES = '(index|browser|console-tabs|in-process|fault-run|aws/index)\\.ts$';
@@ -23,13 +23,13 @@ module.exports = {
       comment: 'Tests and the bench use the product; the product never uses their helpers.',
       severity: 'error',
       from: { path: '(^|/)src/' },
-      to: { path: '(^|/)(testkit|bench)/' },
+      to: { path: '(^|/)(testkit|bench|lab)/' },
     },
     {
       name: 'the-test-kit-through-its-faces',
       comment: 'Tests, the bench and deploy/local import the test kit through its faces, never its files.',
       severity: 'error',
-      from: { path: '(^|/)(test|bench|deploy)/', pathNot: '(^|/)testkit/' },
+      from: { path: '(^|/)(test|bench|deploy|lab)/', pathNot: '(^|/)testkit/' },
       to: { path: '(^|/)testkit/', pathNot: `(^|/)testkit/${TESTKIT_FACES}` },
     },
     {
@@ -37,7 +37,7 @@ module.exports = {
       comment: 'The kit serves the tests and the bench; it imports neither.',
       severity: 'error',
       from: { path: '(^|/)testkit/' },
-      to: { path: '(^|/)(bench|test/(unit|contract|integration|e2e|deploy))/' },
+      to: { path: '(^|/)(bench|lab|test/(unit|contract|integration|e2e|deploy))/' },
     },
     {
       name: 'domain-is-pure',
