@@ -53,6 +53,8 @@ export interface ExperimentResult {
   readonly checks: readonly Check[];
   readonly timeline: readonly TimelineEvent[];
   readonly seconds: readonly LoadSecond[];
+  /** Where to look further: the console the lab's processes exported to, the servers' logs. */
+  readonly links: Readonly<Record<string, string>>;
   /** Whatever else the experiment measured (e.g. the power cuts' count), for results.json. */
   readonly extra: Readonly<Record<string, number | string | boolean>>;
   /** Nothing accepted lost, nothing twice, every check held. */

@@ -117,6 +117,16 @@ export class Lab {
     return `http://${this.host('ops').address}:${CONSOLE_PORT}`;
   }
 
+  /** Where the report points: the console (live while the lab runs; its store kept for afterwards) and the logs. */
+  links(): Record<string, string> {
+    const data = join(this.outDir, 'console');
+    return {
+      console: `${this.consoleUrl()}/login?token=${LAB_ADMIN_TOKEN} (every host's processes, by host name; while the lab runs)`,
+      'console afterwards': `EXODUS_ADMIN_TOKEN=${LAB_ADMIN_TOKEN} exodus serve console --data ${data}`,
+      logs: `${this.network.dir}/logs (each host's servers and Exodus processes)`,
+    };
+  }
+
   /** The store URL from the operator's seat: straight to whichever node is primary now. */
   async operatorStoreUrl(): Promise<string> {
     const primary = await this.postgres.primary();

@@ -125,6 +125,7 @@ export async function runUnderLoad(
     checks,
     timeline: events,
     seconds,
+    links: lab.links(),
     extra: {
       rate: options.rate,
       durationS: options.durationMs / 1000,
