@@ -1,6 +1,7 @@
 import { QUEUES } from '../src/ports/index.js';
 import type { Check, Experiment, ExperimentOptions, ExperimentResult } from './experiment.js';
 import type { Host } from './hosts.js';
+import { LOCK_TTL_S } from './postgres-ha.js';
 import { Lab } from './topology.js';
 import { runUnderLoad, type RunRecord, type Scenario } from './under-load.js';
 
@@ -126,7 +127,12 @@ const pgPrimaryPartition = inLab(
     const primary = await lab.postgres.primary();
     if (primary === undefined) throw new Error('no PostgreSQL primary');
     const at = faultStart(options);
-    const seen: string[] = [];
+    // Asked from inside the cut-off host every half second: when did it stop being a primary?
+    let cutAt = 0;
+    let stoppedAfterS: number | undefined;
+    let promotedAfterS: number | undefined;
+    const standby = ['pg1', 'pg2'].map((name) => lab.host(name)).find((host) => host !== primary) as Host;
+    let watch: NodeJS.Timeout | undefined;
     return {
       name: 'pg-primary-partition',
       faults: [
@@ -134,25 +140,38 @@ const pgPrimaryPartition = inLab(
           label: `PostgreSQL primary ${primary.name} cut off from everyone`,
           atS: at,
           untilS: at + 25,
-          inflict: async () => primary.cutFromEveryone(),
+          inflict: async () => {
+            primary.cutFromEveryone();
+            cutAt = Date.now();
+            watch = setInterval(() => {
+              const afterS = (Date.now() - cutAt) / 1000;
+              if (stoppedAfterS === undefined && !writablePrimary(primary)) stoppedAfterS = afterS;
+              void lab.postgres.role(standby).then((role) => {
+                if (promotedAfterS === undefined && role === 'primary') promotedAfterS = afterS;
+              });
+            }, 500);
+          },
           heal: async () => {
-            // Just before the heal: what the cut-off node thinks it is, asked from inside its own host.
-            seen.push(roleFromInside(primary));
+            clearInterval(watch);
             primary.heal();
           },
         },
       ],
       checks: async () => [
         {
-          name: 'the cut-off primary demoted itself (no split brain)',
-          ok: seen.every((role) => role !== 'master' && role !== 'primary'),
-          detail: `its own Patroni said "${seen.join(', ')}" at the end of the cut`,
+          // Patroni's leader lock lives LOCK_TTL_S without renewal: the standby cannot be promoted before
+          // it expires, and a cut-off primary that cannot renew it stops first.
+          name: 'the cut-off primary stopped taking writes before the standby was promoted (no split brain)',
+          ok: stoppedAfterS !== undefined && (promotedAfterS === undefined || stoppedAfterS < promotedAfterS),
+          detail: `after the cut: the old primary stopped at ${seconds(stoppedAfterS)}, ${standby.name} was promoted at ${seconds(promotedAfterS)} (lock ttl ${LOCK_TTL_S} s; checked every 0.5 s)`,
         },
         ...(await haChecks(lab, primary)),
       ],
     };
   },
 );
+
+const seconds = (value: number | undefined): string => (value === undefined ? 'never' : `${value.toFixed(1)} s`);
 
 /** After a PostgreSQL fault: one primary, on the other node, and the old primary back as a replica. */
 async function haChecks(lab: Lab, old: Host): Promise<Check[]> {
@@ -170,13 +189,18 @@ async function haChecks(lab: Lab, old: Host): Promise<Check[]> {
   ];
 }
 
-/** Patroni's role as the node itself sees it (from inside its namespace, where its own address still answers). */
-function roleFromInside(host: Host): string {
+/**
+ * Whether the node's own Patroni says it is a running primary, asked from inside its host (where its
+ * own address still answers when it is cut off). A demoted node may keep the role with its server stopped.
+ */
+function writablePrimary(host: Host): boolean {
   try {
-    const body = host.run('curl', ['-s', '--max-time', '2', `http://${host.address}:8008/patroni`]);
-    return (JSON.parse(body) as { role?: string }).role ?? 'unknown';
+    const body = host.run('curl', ['-s', '--max-time', '1', `http://${host.address}:8008/patroni`]);
+    const { role, state } = JSON.parse(body) as { role?: string; state?: string };
+    return (role === 'master' || role === 'primary') && state === 'running';
   } catch {
-    return 'unreachable';
+    // No answer from its own Patroni: nothing there is taking writes as a primary it manages.
+    return false;
   }
 }
 

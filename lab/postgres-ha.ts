@@ -12,6 +12,8 @@ const ETCD_PORT = 2379;
 /** Where HAProxy listens on each Exodus host (its own loopback): the engine's store URL points here. */
 export const LOCAL_PRIMARY_PORT = 5000;
 const SCOPE = 'exodus-lab';
+/** How long Patroni's leader lock lives without renewal: no standby is promoted before it expires. */
+export const LOCK_TTL_S = 10;
 
 export interface HaOptions {
   /**
@@ -120,7 +122,7 @@ export class PostgresHa {
   }
 
   /** `primary` or `replica`, as Patroni's own status says (3.0 still calls a primary `master` there). */
-  private async role(node: Host): Promise<'primary' | 'replica' | undefined> {
+  async role(node: Host): Promise<'primary' | 'replica' | undefined> {
     const status = await patroniGet<{ role?: string; state?: string }>(node, '/patroni');
     if (status?.state !== 'running') return undefined;
     if (status.role === 'master' || status.role === 'primary') return 'primary';
@@ -174,7 +176,7 @@ export class PostgresHa {
             dcs: {
               // The leader lock lives 10 s without renewal; Patroni renews it every 2 s. A primary that
               // cannot renew (cut off from etcd) demotes itself before the lock expires.
-              ttl: 10,
+              ttl: LOCK_TTL_S,
               loop_wait: 2,
               retry_timeout: 4,
               maximum_lag_on_failover: 1_048_576,
