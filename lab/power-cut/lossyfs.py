@@ -9,7 +9,7 @@ The model (LazyFS's default, written anew for pyfuse3 + trio):
   file's logical size, and served back to readers from there over the backing file. Only fsync or
   fdatasync of that file writes its pages and its size to the backing file (then fsyncs it there).
   Nothing unsynced ever reaches the backing directory: not on close, not on unmount.
-- Metadata: create, mkdir, unlink, rmdir, rename, chmod, chown and utimes go to the backing
+- Metadata: create, mkdir, link, unlink, rmdir, rename, chmod, chown and utimes go to the backing
   directory at once and survive a cut (directory fsync is a no-op). So a file created, written and
   renamed without an fsync survives a cut as an empty file under its new name: the zero-length-file
   outcome a journalling file system gives delayed-allocation data.
@@ -370,6 +370,17 @@ class LossyFs(pyfuse3.Operations):
             return
         node.unlinked = True
         self.close_if_idle(inode)
+
+    async def link(self, inode, new_parent_inode, new_name, ctx):
+        self.alive()
+        path = self.child(new_parent_inode, new_name)
+        try:
+            os.link(self.path_of(inode), path)
+            st = os.lstat(path)
+        except OSError as error:
+            raise pyfuse3.FUSEError(error.errno)
+        self.paths[inode] = path
+        return self.attributes(inode, st)
 
     async def rename(self, parent_inode_old, name_old, parent_inode_new, name_new, flags, ctx):
         self.alive()
