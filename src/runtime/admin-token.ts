@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFileDurably } from './durable-file.js';
 
 /** Where `exodus up` and `exodus serve console` keep the generated token (mode 0600). */
 export const adminTokenFile = (dataDir: string): string => join(dataDir, 'admin-token');
@@ -22,12 +23,11 @@ export function adminToken(dataDir: string, env: NodeJS.ProcessEnv = process.env
   }
   mkdirSync(dataDir, { recursive: true });
   const token = randomBytes(24).toString('base64url');
-  // `wx`: two processes racing to create it cannot both win; the loser reads the winner's token.
-  try {
-    writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
-    throw error;
+  // Created whole or not at all, even across a power cut; two processes racing cannot both win: the loser reads the winner's token.
+  if (!createFileDurably(file, `${token}\n`, 0o600)) {
+    const winners = readFileSync(file, 'utf8').trim();
+    if (winners === '') throw new Error(`${file} is empty (a crash while it was written?): remove it`);
+    return winners;
   }
   chmodSync(file, 0o600);
   return token;

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { DEFAULT_MAX_LEASE_LAPSES } from '../ports/index.js';
+import { createFileDurably } from './durable-file.js';
 import { Secret } from './secret.js';
 
 /**
@@ -331,11 +332,13 @@ export function passSecret(dataDir: string, env: NodeJS.ProcessEnv = process.env
   return new Secret(() => {
     const file = join(dataDir, 'pass-secret');
     mkdirSync(dataDir, { recursive: true });
-    try {
-      writeFileSync(file, randomBytes(32).toString('base64url'), { flag: 'wx', mode: 0o600 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    return readFileSync(file, 'utf8').trim();
+    createFileDurably(file, randomBytes(32).toString('base64url'), 0o600);
+    const secret = readFileSync(file, 'utf8').trim();
+    // Never sign with an empty key: a file cut short (written before it was written durably) is refused.
+    if (secret.length < 16)
+      throw new ConfigError(
+        `the pass secret in ${file} is empty or cut short (a crash while it was written?): remove it and issue new boarding passes (exodus roster generate)`,
+      );
+    return secret;
   });
 }
