@@ -2,6 +2,7 @@ import { QUEUES } from '../src/ports/index.js';
 import type { Check, Experiment, ExperimentOptions, ExperimentResult } from './experiment.js';
 import type { Host } from './hosts.js';
 import { LOCK_TTL_S } from './postgres-ha.js';
+import { powerCut } from './power-cut/power-cut.js';
 import { Lab } from './topology.js';
 import { runUnderLoad, type RunRecord, type Scenario } from './under-load.js';
 
@@ -285,6 +286,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   pgPrimaryPartition,
   frontendPartition,
   lossyLink,
+  powerCut,
   pgFailover(
     'async-replication',
     false,

@@ -181,7 +181,7 @@ async function labRoster(): Promise<RosterEntry[]> {
 }
 
 /** POSTs that ended without a 202: every non-202 answer to a POST, less those that were sent again. */
-function refusedPosts(load: LoadResult): number {
+export function refusedPosts(load: LoadResult): number {
   const answers = load.byAction.post.answers;
   const notAccepted = Object.entries(answers).reduce((sum, [key, n]) => sum + (key === '202' ? 0 : n), 0);
   return notAccepted - load.retries;

@@ -7,12 +7,13 @@ import { LoadRun } from '../../src/ops/load/index.js';
 import { loadConfig } from '../../src/runtime/index.js';
 import { generateRoster, waitFor, wishStatus } from '../../testkit/index.js';
 import { judged, type Experiment, type ExperimentOptions, type ExperimentResult } from '../experiment.js';
+import { refusedPosts, secondsOf } from '../under-load.js';
 import type { CutCycle } from './cut-cycle.js';
 import { spawnExodusUp, untilReady, type ExodusUp } from './exodus-up.js';
 import { checkDatabases } from './integrity.js';
 import { mountLossyFs, type CutReport, type LossyFs } from './lossy-fs.js';
 import { descendantsOf, isRunning, killAll } from './processes.js';
-import { cutChecks, loadSeconds, median } from './verdict.js';
+import { cutChecks, median } from './verdict.js';
 
 /**
  * The power cut: `exodus up` with its data dir on lossyfs, an open-model load recording every 202,
@@ -158,7 +159,7 @@ async function runPowerCut(options: ExperimentOptions, settings: PowerCutSetting
     return judged({
       experiment: 'power-cut',
       accepted: report.wishes,
-      refused: result.gaveUp + result.errors,
+      refused: refusedPosts(result),
       lost: report.lost.length,
       onTheirWay: report.onTheirWay.length,
       deadLettered: report.deadLettered.length,
@@ -166,6 +167,7 @@ async function runPowerCut(options: ExperimentOptions, settings: PowerCutSetting
       tallyMatches: report.tallyMatches,
       recoveryS: median(recoveries),
       drainedS: waitedMs === undefined ? undefined : (elapsedMs() - loadEndedAt) / 1000,
+      links: { ledger: join(options.outDir, 'ledger.ndjson') },
       checks: cutChecks({ cycles, planned: settings.cuts, lost: report.lost }),
       timeline: cycles.flatMap((c, i) => [
         { atS: c.atS, label: `power cut ${i + 1}: ${c.dropped.droppedBytes} unsynced bytes dropped` },
@@ -173,7 +175,7 @@ async function runPowerCut(options: ExperimentOptions, settings: PowerCutSetting
           ? []
           : [{ atS: c.atS + (c.downS ?? 0), label: `restart ${i + 1}: first 202 after ${c.downS?.toFixed(1)} s` }]),
       ]),
-      seconds: loadSeconds(result.timeline),
+      seconds: secondsOf([result]),
       extra: {
         cuts: cycles.length,
         integrityFailures,

@@ -1,5 +1,4 @@
-import type { TimelineData } from '../../src/ops/load/index.js';
-import type { Check, LoadSecond } from '../experiment.js';
+import type { Check } from '../experiment.js';
 import type { CutCycle } from './cut-cycle.js';
 
 /** The middle value (the mean of the two middle ones for an even count); undefined for none. */
@@ -49,20 +48,4 @@ export function cutChecks(run: {
       detail: lost.length === 0 ? 'none lost' : `${lost.length} lost, e.g. ${lost.slice(0, 3).join(', ')}`,
     },
   ];
-}
-
-/** Per second of the load: 202s, refusals (503/429) and the rest (connection refused or reset, timeouts, 5xx). */
-export function loadSeconds(timeline: TimelineData): LoadSecond[] {
-  return Array.from({ length: timeline.seconds }, (_, i) => {
-    let accepted = 0;
-    let refused = 0;
-    let errors = 0;
-    for (const [key, counts] of Object.entries(timeline.statuses)) {
-      const n = counts[i] ?? 0;
-      if (key === '202') accepted += n;
-      else if (key === '503' || key === '429') refused += n;
-      else errors += n;
-    }
-    return { atS: i, accepted, refused, errors, backlog: timeline.queueDepth[i] ?? undefined };
-  });
 }
