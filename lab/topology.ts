@@ -117,6 +117,11 @@ export class Lab {
     return `http://${this.host('ops').address}:${CONSOLE_PORT}`;
   }
 
+  /** Every Exodus process by its instance name and host, as the console should show them. */
+  exodusInstances(): { instance: string; host: string }[] {
+    return this.exodusProcesses.map(({ host, service }) => ({ instance: `${service}-${host.name}`, host: host.name }));
+  }
+
   /** Where the report points: the console (live while the lab runs; its store kept for afterwards) and the logs. */
   links(): Record<string, string> {
     const data = join(this.outDir, 'console');

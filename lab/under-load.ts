@@ -3,6 +3,7 @@ import { auditUntilComplete, backlogOf, type LedgerEntry } from '../src/ops/inde
 import { LoadRun, type LoadResult } from '../src/ops/load/index.js';
 import { backlogTotal, loadConfig } from '../src/runtime/index.js';
 import { generateRoster, tempDir, type RosterEntry } from '../testkit/index.js';
+import { consoleView } from './console-view.js';
 import {
   judged,
   type Check,
@@ -12,7 +13,7 @@ import {
   type TimelineEvent,
 } from './experiment.js';
 import { sleep } from './hosts.js';
-import { FRONTEND_HOSTS, LAB_PASS_SECRET, type Lab } from './topology.js';
+import { FRONTEND_HOSTS, LAB_ADMIN_TOKEN, LAB_PASS_SECRET, type Lab } from './topology.js';
 
 /** A fault on the run's time axis: done at `atS`, undone (when it has an undo) at `untilS`. */
 export interface Fault {
@@ -110,7 +111,8 @@ export async function runUnderLoad(
   const lastFaultEnd = Math.max(...windows.map((w) => w.to ?? w.from), startedAt);
   const seconds = secondsOf([...loads.values()]);
   const firstFault = windows[0]?.from;
-  const checks = (await scenario.checks?.({ accepted, windows, loads }, lab)) ?? [];
+  const seen = await consoleView(lab.consoleUrl(), LAB_ADMIN_TOKEN, lab.exodusInstances(), firstFault);
+  const checks = [...((await scenario.checks?.({ accepted, windows, loads }, lab)) ?? []), seen.check];
   return judged({
     experiment: scenario.name,
     accepted: report.wishes,
@@ -130,6 +132,7 @@ export async function runUnderLoad(
       rate: options.rate,
       durationS: options.durationMs / 1000,
       auditWaitedS: (waitedMs ?? DRAIN_WAIT_MS) / 1000,
+      consoleEventsFromTheFaultOn: seen.events,
     },
   });
 }
