@@ -30,7 +30,10 @@ export {
   HAVE_NATS_SERVER,
   HAVE_POSTGRES_BINARIES,
   startPrivateNats,
+  startPrivateNatsCluster,
   startPrivatePostgres,
+  type NatsClusterMember,
+  type PrivateNatsCluster,
   type PrivateServer,
 } from './servers.js';
 export { SERVICES_REQUIRED, skipUnless } from './skip-unless.js';
