@@ -3,6 +3,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransientError, type ParsedWish } from '../../src/domain/index.js';
 import { destroyNamespace, openStorage } from '../../src/engines/index.js';
+import { connectionTarget } from '../../src/engines/postgres/connection.js';
+import { Database } from '../../src/engines/postgres/database.js';
+import { migratePostgres } from '../../src/engines/postgres/index.js';
+import { PostgresReadModel } from '../../src/engines/postgres/read-model.js';
+import { PostgresWishStore } from '../../src/engines/postgres/wish-store.js';
 import { FaultProxy } from '../../src/ops/chaos/index.js';
 import { EVENT_TYPES, type StorageEngine } from '../../src/ports/index.js';
 import { createLogger } from '../../src/runtime/index.js';
@@ -244,4 +249,30 @@ describe.skipIf(skip)('PostgreSQL store behind a black hole', () => {
     expect(await storage.store.put(wish)).toBe('stored');
     expect(await storage.store.get(wish.id)).toMatchObject({ status: 'stored' });
   }, 60_000);
+});
+
+/**
+ * Right after a failover a connection may still reach the old primary, now a standby: its writes are
+ * refused as read-only. That is "not now" (a TransientError, retried), not bad data, and the
+ * connection is dropped so the next one goes through the proxy to the new primary.
+ */
+describe.skipIf(skip)('PostgreSQL store on a read-only server (a standby)', () => {
+  const schema = testSchemaName();
+
+  afterAll(() => destroyNamespace(testPostgresUrl(schema)));
+
+  it('refuses a put and an apply with TransientError', async () => {
+    await migratePostgres(testPostgresUrl(schema));
+    // Opening the engine migrates (a write): the store's parts on their own, as after a failover.
+    const standby = new URL(testPostgresUrl(schema));
+    standby.searchParams.set('options', '-c default_transaction_read_only=on');
+    const db = new Database(connectionTarget(standby.toString()).config, 1);
+    try {
+      const wish = parsedWish({ evacueeId: 'EV-STANDBY' });
+      await expect(new PostgresWishStore(db).put(wish)).rejects.toBeInstanceOf(TransientError);
+      await expect(new PostgresReadModel(db).apply(wish)).rejects.toBeInstanceOf(TransientError);
+    } finally {
+      await db.close();
+    }
+  });
 });

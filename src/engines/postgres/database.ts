@@ -68,10 +68,12 @@ export class Database implements Queryable {
       return result;
     } catch (error) {
       const classified = classify(error);
-      // A statement that got no answer is still in flight on this connection: it is thrown away, not
-      // asked to roll back (the server rolls back a session that ends mid-transaction). One that
+      // A connection that failed for a transient reason is thrown away, not asked to roll back (the
+      // server rolls back a session that ends mid-transaction): it may have dropped, may still carry
+      // a statement that got no answer (query_timeout), or may reach a standby after a failover (read
+      // only), and the next connection goes through the proxy to the current primary. One that
       // cannot even roll back is not handed to the next caller either.
-      if (broken || unanswered(error)) broken = true;
+      if (broken || classified instanceof TransientError) broken = true;
       else await client.query('ROLLBACK').catch(() => (broken = true));
       throw classified;
     } finally {
@@ -89,9 +91,4 @@ export class Database implements Queryable {
   private assertOpen(): void {
     if (this.closing !== undefined) throw new TransientError('engine_closed', 'the PostgreSQL store is closed');
   }
-}
-
-/** pg's client-side `query_timeout` fired: the statement may still run, and its answer may still come. */
-function unanswered(error: unknown): boolean {
-  return error instanceof Error && /Query read timeout/.test(error.message);
 }

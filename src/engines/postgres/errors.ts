@@ -7,6 +7,7 @@ import { SOCKET_OUTAGE_CODES } from '../shared/errors.js';
  * https://www.postgresql.org/docs/current/errcodes-appendix.html
  */
 const TRANSIENT_SQLSTATES = new Set([
+  '25006', // read_only_sql_transaction: a write that reached a standby (a failover under way, a stale route)
   '40001', // serialization_failure
   '40P01', // deadlock_detected
   '53300', // too_many_connections
