@@ -82,7 +82,9 @@ describe.skipIf(skip)('NATS engine on a 3-node cluster at 3 replicas', () => {
     console.info(
       `leader ${leader?.name} killed: sends resumed after ${resumedAfterMs} ms; ${resolved.length} resolved, ${failed} failed; new leader ${await leaderOf()}`,
     );
-    expect(resumedAfterMs).toBeLessThan(15_000);
+    // A follower waits 4 to 9 s (nats-server's Raft election timeout) for a lost leader before it
+    // campaigns (measured here: 7.6 and 8.7 s); 20 s allows one full timeout, a second round and a busy machine.
+    expect(resumedAfterMs).toBeLessThan(20_000);
     expect(notTransient).toEqual([]);
 
     // Every resolved send is there to receive (failed ones may be too: their outcome was unknown).
