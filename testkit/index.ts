@@ -24,13 +24,17 @@ export { MARKUP_VECTORS, NON_MARKUP_VECTORS, XSS_VECTORS, naughtyStrings } from 
 export { ONE_ADDRESS_LOAD_ENV } from './one-address-load.js';
 export { OtlpReceiver, type LogSeen, type PointSeen, type Received, type SpanSeen } from './otlp-receiver.js';
 export { forEachLimit, runPaced, seededRandom, sleep } from './pacing.js';
+export { PgCutProxy, bindOf, simpleQuery, type CutMode, type PgMessage } from './pg-cut-proxy.js';
 export { queueStatus, type QueueCounts } from './queues.js';
 export { saturate } from './saturate.js';
 export {
   HAVE_NATS_SERVER,
   HAVE_POSTGRES_BINARIES,
   startPrivateNats,
+  startPrivateNatsCluster,
   startPrivatePostgres,
+  type NatsClusterMember,
+  type PrivateNatsCluster,
   type PrivateServer,
 } from './servers.js';
 export { SERVICES_REQUIRED, skipUnless } from './skip-unless.js';

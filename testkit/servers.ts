@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort, reachable } from '../src/ops/index.js';
@@ -98,6 +98,103 @@ export async function startPrivateNats(): Promise<PrivateServer> {
       }),
     () => reachable('127.0.0.1', port),
   ).started();
+}
+
+/** One node of a private NATS cluster: a `PrivateServer` with the `server_name` JetStream reports it by (a stream's `cluster.leader`). */
+export interface NatsClusterMember extends PrivateServer {
+  readonly name: string;
+}
+
+/** A private NATS JetStream cluster: its nodes, and the URL naming them all (what the engine is given). */
+export interface PrivateNatsCluster {
+  readonly members: readonly NatsClusterMember[];
+  /** `nats://127.0.0.1:p1,127.0.0.1:p2,…` */
+  readonly url: string;
+  /** Waits until every running node agrees on a JetStream meta leader (streams can be created). */
+  settled(): Promise<void>;
+  /** Stops every node and removes their data. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * `size` private `nats-server -js` processes routed to each other on loopback as one cluster, each
+ * with its own store dir and monitoring port, for tests that kill -9 and restart a node under load.
+ * Resolves once the JetStream meta leader is elected, so the first stream create does not fail with
+ * "JetStream system temporarily unavailable".
+ */
+export async function startPrivateNatsCluster(size = 3): Promise<PrivateNatsCluster> {
+  const dir = tempDir('exodus-nats-cluster-');
+  const nodes = await Promise.all(
+    Array.from({ length: size }, async (_, i) => ({
+      name: `n${i + 1}`,
+      port: await freePort(),
+      routePort: await freePort(),
+      monitorPort: await freePort(),
+    })),
+  );
+  const routes = nodes.map((node) => `"nats-route://127.0.0.1:${node.routePort}"`).join(', ');
+  const members = nodes.map((node): NatsClusterMember => {
+    const home = join(dir, node.name);
+    mkdirSync(home);
+    const config = join(home, 'nats.conf');
+    writeFileSync(
+      config,
+      [
+        `server_name: ${node.name}`,
+        `listen: "127.0.0.1:${node.port}"`,
+        `http: "127.0.0.1:${node.monitorPort}"`,
+        `jetstream { store_dir: "${join(home, 'jetstream')}" }`,
+        `cluster { name: exodus-test, listen: "127.0.0.1:${node.routePort}", routes: [${routes}] }`,
+        'lame_duck_grace_period: "1s"',
+        'lame_duck_duration: "30s"',
+        '',
+      ].join('\n'),
+    );
+    const server = new ProcessServer(
+      `nats://127.0.0.1:${node.port}`,
+      node.port,
+      home,
+      'SIGUSR2',
+      () => spawn(NATS_SERVER, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] }),
+      () => reachable('127.0.0.1', node.port),
+    );
+    return Object.assign(server, { name: node.name });
+  });
+  const settled = async (): Promise<void> => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const up = nodes.filter((_, i) => members[i]?.pid() !== undefined);
+      const leaders = await Promise.all(up.map((node) => metaLeader(node.monitorPort)));
+      if (leaders.length > 0 && leaders.every((leader) => leader !== undefined && leader === leaders[0])) return;
+      if (Date.now() > deadline)
+        throw new Error(`the NATS cluster elected no JetStream meta leader in 30 s: ${JSON.stringify(leaders)}`);
+      await new Promise((done) => setTimeout(done, 200));
+    }
+  };
+  const destroy = async (): Promise<void> => {
+    await Promise.all(members.map((member) => member.destroy()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await Promise.all(members.map((member) => member.start()));
+    await settled();
+  } catch (error) {
+    await destroy();
+    throw error;
+  }
+  return { members, url: `nats://${nodes.map((node) => `127.0.0.1:${node.port}`).join(',')}`, settled, destroy };
+}
+
+/** The JetStream meta leader a node names on its monitoring port (`/jsz`), or undefined while there is none. */
+async function metaLeader(monitorPort: number): Promise<string | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${monitorPort}/jsz`, { signal: AbortSignal.timeout(2_000) });
+    const jsz = (await response.json()) as { meta_cluster?: { leader?: string } };
+    const leader = jsz.meta_cluster?.leader;
+    return leader === undefined || leader === '' ? undefined : leader;
+  } catch {
+    return undefined;
+  }
 }
 
 class ProcessServer implements PrivateServer {

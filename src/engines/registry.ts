@@ -24,7 +24,7 @@ export const ENGINES: readonly Registration[] = [
   },
   {
     schemes: ['nats'],
-    serves: { queue: 'nats://host:port[,host:port…][?prefix=NAME]' },
+    serves: { queue: 'nats://host:port[,host:port…][?prefix=NAME&replicas=N]' },
     load: () => import('./nats/index.js'),
   },
   { schemes: ['sqs'], serves: { queue: 'sqs://REGION[/NAME][?endpoint=URL]' }, load: () => import('./sqs/index.js') },

@@ -1,4 +1,4 @@
-import { describe } from 'vitest';
+import { afterAll, describe } from 'vitest';
 import { skipUnless } from '../../testkit/index.js';
 import { ENGINES } from './engines.js';
 import { queueContract } from './queue.contract.js';
@@ -9,5 +9,6 @@ for (const engine of ENGINES) {
   describe.skipIf(skip)(`engine ${engine.name}${skip ? ` (skipped: ${engine.unavailable ?? ''})` : ''}`, () => {
     if (engine.openMessaging !== undefined) queueContract(engine, engine.openMessaging);
     if (engine.openStorage !== undefined) storeContract(engine, engine.openStorage);
+    if (engine.teardown !== undefined) afterAll(engine.teardown, 60_000);
   });
 }

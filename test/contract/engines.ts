@@ -2,7 +2,13 @@ import { openMessaging, openStorage, type EngineOptions } from '../../src/engine
 import type { MessagingEngine, StorageEngine } from '../../src/ports/index.js';
 import { tempDir } from '../../testkit/index.js';
 import { DYNAMODB_UNAVAILABLE, openTestDynamoStorage } from './dynamodb-fixture.js';
-import { NATS_UNAVAILABLE, openTestNatsMessaging } from './nats-fixture.js';
+import {
+  NATS_CLUSTER_UNAVAILABLE,
+  NATS_UNAVAILABLE,
+  openTestNatsClusterMessaging,
+  openTestNatsMessaging,
+  stopTestNatsCluster,
+} from './nats-fixture.js';
 import { POSTGRES_UNAVAILABLE, openTestPostgresStorage } from './postgres-fixture.js';
 import { openTestSqsMessaging } from './sqs-fixture.js';
 
@@ -24,6 +30,8 @@ export interface EngineUnderTest {
   readonly timeScale?: number;
   /** Contract cases this engine cannot meet, each with the reason; an empty list is the goal. */
   readonly skip: Readonly<Record<string, string>>;
+  /** Stops what the engine's cases shared (a private server), after the last of them. */
+  readonly teardown?: () => Promise<void>;
 }
 
 const ALL_ENGINES: readonly EngineUnderTest[] = [
@@ -37,6 +45,15 @@ const ALL_ENGINES: readonly EngineUnderTest[] = [
     name: 'nats',
     openMessaging: openTestNatsMessaging,
     unavailable: NATS_UNAVAILABLE,
+    skip: {},
+  },
+  {
+    // Every stream and consumer at 3 replicas on a private cluster: a publish is acked by a quorum, a
+    // consumer's state is replicated; the contract must not notice.
+    name: 'nats-cluster-r3',
+    openMessaging: openTestNatsClusterMessaging,
+    unavailable: NATS_CLUSTER_UNAVAILABLE,
+    teardown: stopTestNatsCluster,
     skip: {},
   },
   { name: 'postgres', openStorage: openTestPostgresStorage, unavailable: POSTGRES_UNAVAILABLE, skip: {} },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EngineOptions } from '../../src/engines/index.js';
 import { reachable } from '../../src/ops/index.js';
 import type { MessagingEngine } from '../../src/ports/index.js';
+import { HAVE_NATS_SERVER, startPrivateNatsCluster, type PrivateNatsCluster } from '../../testkit/index.js';
 import { ownedMessaging } from './owned.js';
 
 /**
@@ -23,4 +24,28 @@ export function openTestNatsMessaging(options: EngineOptions): Promise<Messaging
     `${NATS_URL}${NATS_URL.includes('?') ? '&' : '?'}prefix=test-${randomBytes(6).toString('hex')}`,
     options,
   );
+}
+
+/** Why the contract cannot run on a private 3-node cluster here (no nats-server binary), or undefined. */
+export const NATS_CLUSTER_UNAVAILABLE: string | undefined = HAVE_NATS_SERVER
+  ? undefined
+  : 'no nats-server binary to start a 3-node cluster (install nats-server, or set EXODUS_NATS_SERVER)';
+
+let cluster: Promise<PrivateNatsCluster> | undefined;
+
+/**
+ * A fresh engine on a private 3-node cluster with every stream and consumer at 3 replicas: the
+ * cluster is started on first use and shared by the suite's cases (each has its own prefix).
+ */
+export async function openTestNatsClusterMessaging(options: EngineOptions): Promise<MessagingEngine> {
+  cluster ??= startPrivateNatsCluster(3);
+  const { url } = await cluster;
+  return ownedMessaging(`${url}?replicas=3&prefix=test-${randomBytes(6).toString('hex')}`, options);
+}
+
+/** Stops the shared cluster, if one was started. */
+export async function stopTestNatsCluster(): Promise<void> {
+  const started = cluster;
+  cluster = undefined;
+  await (await started)?.destroy();
 }

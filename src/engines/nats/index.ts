@@ -15,7 +15,7 @@ import { firstServer, parseNatsUrl } from './url.js';
 export { parseNatsUrl } from './url.js';
 
 /**
- * The NATS JetStream messaging engine: `nats://host:port[,host:port…][?prefix=NAME]`.
+ * The NATS JetStream messaging engine: `nats://host:port[,host:port…][?prefix=NAME&replicas=N]`.
  *
  * Layout (layout.ts; `prefix`, default `exodus`, namespaces all of it so deployments and tests can
  * share a server):
@@ -34,7 +34,9 @@ export { parseNatsUrl } from './url.js';
  * Guarantees and how:
  * - `send`/`publish` resolve after the stream acked every message (publish.ts). NATS 2.9 writes
  *   JetStream to disk and fsyncs on an interval (`sync_interval: always` exists only from 2.10), so
- *   the promise here is "no loss on a process crash or broker restart", not on power loss.
+ *   the promise here is "no loss on a process crash or broker restart", not on power loss. At
+ *   `?replicas=3` (a cluster) the ack comes once a majority of the replicas stored the message, so
+ *   it also survives losing any one node (kill -9 of the stream's leader included).
  * - dedup: `Nats-Msg-Id` = event id, within the streams' duplicate window (10 min, streams.ts), not
  *   for as long as the queue holds the id as the port says: a resend after the window is new.
  * - leases: client-side on top of the consumer's fixed `ack_wait` (lease.ts), so any `leaseMs`
@@ -51,11 +53,11 @@ export { parseNatsUrl } from './url.js';
  *   forever, so a broker restart heals.
  */
 export async function openNatsMessaging(url: string, options: EngineOptions): Promise<MessagingEngine> {
-  const { servers, prefix } = parseNatsUrl(url);
+  const { servers, prefix, replicas } = parseNatsUrl(url);
   const conn = await Connection.open(servers);
   const layout = new Layout(prefix);
   try {
-    await declare(conn.jsm, layout);
+    await declare(conn.jsm, layout, replicas);
   } catch (error) {
     await conn.close();
     throw error;
@@ -78,7 +80,8 @@ export async function openNatsMessaging(url: string, options: EngineOptions): Pr
   const queue = (name: QueueName): Queue => {
     assertOpen();
     let found = queues.get(name);
-    if (found === undefined) queues.set(name, (found = new NatsQueue(name, conn, layout, engineLimits(options), live)));
+    if (found === undefined)
+      queues.set(name, (found = new NatsQueue(name, conn, layout, engineLimits(options), live, replicas)));
     for (const { subscribers, trim } of trims) if (subscribers.includes(name)) trim.start();
     return found;
   };

@@ -17,9 +17,10 @@ export interface Pulled {
  * Takes up to `max` messages that are deliverable now, without waiting for more. nats.js's
  * `fetch()` waits at least 1 s for a batch to fill, which would turn an empty poll into a 1 s stall
  * (and hand out a message that becomes deliverable during the wait), so this is the raw pull with
- * `no_wait`: the server sends what it has, then a 404/408 status that ends the batch.
+ * `no_wait`: the server sends what it has, then a 404/408 status that ends the batch. With
+ * `waitMs`, the server instead waits that long for the batch to fill (a 408 ends it).
  */
-export function pull(conn: Connection, lane: Lane, max: number): Promise<Pulled[]> {
+export function pull(conn: Connection, lane: Lane, max: number, waitMs = 0): Promise<Pulled[]> {
   if (!conn.connected)
     return Promise.reject(
       new TransientError('nats_disconnected', `NATS: receive from ${lane.stream} failed: not connected`),
@@ -57,7 +58,7 @@ export function pull(conn: Connection, lane: Lane, max: number): Promise<Pulled[
     );
     conn.nc.publish(
       `$JS.API.CONSUMER.MSG.NEXT.${lane.stream}.${lane.consumer}`,
-      JSON.stringify({ batch: max, no_wait: true }),
+      JSON.stringify(waitMs > 0 ? { batch: max, expires: waitMs * 1_000_000 } : { batch: max, no_wait: true }),
       { reply: inbox },
     );
   });

@@ -13,6 +13,9 @@ import { publishEnvelopes } from './publish.js';
 import { pull, type Pulled } from './pull.js';
 import { readStored, unreadableId } from './stored.js';
 
+/** How long an empty receive on a replicated stream lets the server wait for messages (see `receive`). */
+const REPLICA_CATCH_UP_MS = 50;
+
 /**
  * A queue over one or more lanes (stream + durable pull consumer): its own WorkQueue stream, which
  * `send` and redrive publish to, and, for a subscription, the topic stream's consumer of that name.
@@ -34,6 +37,8 @@ export class NatsQueue implements Queue {
     private readonly layout: Layout,
     limits: Required<EngineOptions>,
     live: Set<Lease>,
+    /** The streams' `num_replicas`: above 1, an empty receive waits a moment for lagging replicas (see `receive`). */
+    private readonly replicas = 1,
   ) {
     this.lanes = layout.lanes(name);
     this.dead = new NatsDeadLetters(conn, layout, name);
@@ -71,6 +76,19 @@ export class NatsQueue implements Queue {
         }
       }
       if (parked === 0) break;
+    }
+    // On a replicated stream the consumer's leader may be another node than the stream's: a message
+    // the stream acked (a quorum stored it) reaches that node's copy a moment later (measured: about a
+    // millisecond), so a receive right after the send can find nothing. Ask once more, letting the
+    // server wait a little for it, rather than answer "empty" while the queue holds a message.
+    if (deliveries.length === 0 && this.replicas > 1) {
+      for (const lane of lanes) {
+        if (deliveries.length >= limit) break;
+        const pulledAt = performance.now();
+        const batch = await pull(this.conn, lane, limit - deliveries.length, REPLICA_CATCH_UP_MS);
+        for (const admitted of await Promise.all(batch.map((p) => this.admit(lane, p, pulledAt, leaseMs))))
+          if (admitted !== undefined) deliveries.push(admitted);
+      }
     }
     return deliveries;
   }

@@ -9,7 +9,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { PermanentError } from '../../domain/index.js';
+import { PermanentError, TransientError } from '../../domain/index.js';
 import { QUEUES, SUBSCRIPTIONS } from '../../ports/index.js';
 import { guarded } from './errors.js';
 import type { Layout } from './layout.js';
@@ -41,10 +41,12 @@ const MAX_ACK_PENDING = 20_000;
 /**
  * Creates every stream and durable consumer the layout names, or brings them to this configuration
  * (create-or-update), so opening the engine is idempotent and several processes may race to do it.
+ * Every stream gets `replicas` copies (the URL's `?replicas=`); a stream that exists with another
+ * count is scaled to it, which JetStream does in place on a cluster, keeping its messages.
  */
-export async function declare(jsm: JetStreamManager, layout: Layout): Promise<void> {
+export async function declare(jsm: JetStreamManager, layout: Layout, replicas: number): Promise<void> {
   const queues = Object.values(QUEUES);
-  const file = { storage: StorageType.File, num_replicas: 1 } as const;
+  const file = { storage: StorageType.File, num_replicas: replicas } as const;
   const streams: StreamSpec[] = [];
   for (const queue of queues) {
     streams.push(
@@ -84,6 +86,8 @@ export async function declare(jsm: JetStreamManager, layout: Layout): Promise<vo
   }
   await Promise.all(streams.map((spec) => ensureStream(jsm, spec)));
   // Consumers after their streams, and before anything is published: each reads from the stream's start.
+  // No `num_replicas` on them: 0 inherits the stream's, and 2.9 moves a durable with its stream when
+  // the stream is scaled (checked on a 3-node cluster: 1 → 3 → 2), so the two never disagree.
   await Promise.all(
     queues
       .flatMap((queue) => layout.lanes(queue))
@@ -105,25 +109,81 @@ export async function declare(jsm: JetStreamManager, layout: Layout): Promise<vo
 
 type StreamSpec = Partial<StreamConfig> & Pick<StreamConfig, 'name' | 'subjects'>;
 
-async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<void> {
-  await guarded(`declare stream ${spec.name}`, async () => {
+/**
+ * How long declaring one stream or consumer may keep asking. On a cluster the server answers a
+ * create only once the new replica group has elected a leader, which on a busy machine can outlast
+ * one request's timeout; asking again is safe (a create of what exists as asked is a no-op).
+ */
+const DECLARE_DEADLINE_MS = 30_000;
+
+/** Runs an idempotent declaration again while it times out or finds no responder, up to `DECLARE_DEADLINE_MS`. */
+async function patiently(declaring: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + DECLARE_DEADLINE_MS;
+  for (;;) {
     try {
-      await jsm.streams.add(spec);
+      await declaring();
+      return;
     } catch (error) {
-      // 10058: the name exists with another configuration; bring it to this one.
-      if (!(error instanceof JetStreamApiError && error.code === 10058)) throw error;
-      const { name, retention, storage: _storage, ...changeable } = spec;
-      // The server cannot change a stream's retention; saying so beats running on the wrong one.
-      const existing = (await jsm.streams.info(name)).config.retention;
-      if (existing !== retention) {
-        throw new PermanentError(
-          'nats_stream_retention',
-          `NATS: stream ${name} has ${existing} retention, this version needs ${retention}: drain it, delete it and start again`,
-        );
-      }
-      await jsm.streams.update(name, changeable);
+      const unanswered =
+        error instanceof TransientError && (error.code === 'nats_timeout' || error.code === 'nats_no_responders');
+      if (!unanswered || Date.now() > deadline) throw error;
+      await new Promise((done) => setTimeout(done, 250));
     }
-  });
+  }
+}
+
+/** JetStream's "replicas > 1 not supported in non-clustered mode". */
+const NOT_CLUSTERED = 10074;
+/** JetStream's "no suitable peers for placement": fewer JetStream servers up than replicas asked for. */
+const NO_PLACEMENT = 10005;
+
+async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<void> {
+  await patiently(() =>
+    guarded(`declare stream ${spec.name}`, async () => {
+      try {
+        await createOrUpdate(jsm, spec);
+      } catch (error) {
+        throw replicasRefused(error, spec) ?? error;
+      }
+    }),
+  );
+}
+
+async function createOrUpdate(jsm: JetStreamManager, spec: StreamSpec): Promise<void> {
+  try {
+    await jsm.streams.add(spec);
+  } catch (error) {
+    // 10058: the name exists with another configuration (e.g. another replica count); bring it to this one.
+    if (!(error instanceof JetStreamApiError && error.code === 10058)) throw error;
+    const { name, retention, storage: _storage, ...changeable } = spec;
+    // The server cannot change a stream's retention; saying so beats running on the wrong one.
+    const existing = (await jsm.streams.info(name)).config.retention;
+    if (existing !== retention) {
+      throw new PermanentError(
+        'nats_stream_retention',
+        `NATS: stream ${name} has ${existing} retention, this version needs ${retention}: drain it, delete it and start again`,
+      );
+    }
+    await jsm.streams.update(name, changeable);
+  }
+}
+
+/** The server's refusal of the replica count, in words naming the URL's parameter; undefined for any other error. */
+function replicasRefused(error: unknown, spec: StreamSpec): PermanentError | undefined {
+  if (!(error instanceof JetStreamApiError)) return undefined;
+  const asked = spec.num_replicas ?? 1;
+  const why =
+    error.code === NOT_CLUSTERED
+      ? 'the server is not part of a cluster'
+      : error.code === NO_PLACEMENT
+        ? 'fewer JetStream servers of the cluster are up than that'
+        : undefined;
+  if (why === undefined) return undefined;
+  return new PermanentError(
+    'nats_replicas',
+    `NATS: stream ${spec.name} cannot have ${asked} replicas (?replicas=${asked}): ${why} (${error.message})`,
+    { cause: error },
+  );
 }
 
 async function ensureConsumer(
@@ -132,5 +192,7 @@ async function ensureConsumer(
   config: Partial<ConsumerConfig> & { durable_name: string },
 ): Promise<void> {
   // Creating a durable that exists updates it on 2.9 (and is a no-op when nothing changed).
-  await guarded(`declare consumer ${stream} > ${config.durable_name}`, () => jsm.consumers.add(stream, config));
+  await patiently(() =>
+    guarded(`declare consumer ${stream} > ${config.durable_name}`, () => jsm.consumers.add(stream, config)),
+  );
 }

@@ -10,6 +10,20 @@ export const DEFAULT_SCHEMA = 'exodus';
  */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/**
+ * How long one statement may take. The server cancels it at `statement_timeout` (SQLSTATE 57014, a
+ * TransientError; the connection stays usable), so the client's own `query_timeout`, later, fires
+ * only when no answer can come: the server or the path to it is gone (a partitioned primary, a node
+ * that died without a FIN). Then the call fails with a TransientError and the connection is thrown
+ * away (database.ts), never reused with a statement still in flight on it. A COMMIT cut off that way
+ * may have committed: its retry is safe because every write here is idempotent (database.ts).
+ * The longest statements of the serving path (a consumer's batch, an audit page) take milliseconds;
+ * 10 s also ends a wait for a row lock held by a frozen writer before the server's 60 s
+ * `idle_in_transaction_session_timeout` would. Migrations run without either bound (migrate.ts).
+ * A URL's own `statement_timeout` / `query_timeout` parameters (milliseconds) win.
+ */
+export const CALL_BOUNDS = { statement_timeout: 10_000, query_timeout: 15_000 } as const;
+
 export interface ConnectionTarget {
   /** For `pg`: the URL without our `schema` parameter, plus the session settings we rely on. */
   readonly config: ClientConfig;
@@ -58,8 +72,11 @@ export function connectionTarget(url: string): ConnectionTarget {
       // Gives up on an unreachable server in 5 s (a TransientError the caller retries) instead of
       // hanging a request or a consumer batch on the OS connect timeout.
       connectionTimeoutMillis: 5_000,
-      // Notices a peer that vanished without a FIN (a dead node, a dropped NAT entry).
+      // Notices an idle connection's peer that vanished without a FIN (a dead node, a failover
+      // behind HAProxy, a dropped NAT entry) after 10 s idle, not the OS's default 2 hours.
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      ...CALL_BOUNDS,
       // A process frozen inside a transaction (SIGSTOP, a long GC pause, a hung host) would hold its
       // row locks and stall every writer of the same evacuee or tally row; the server ends it after 60 s.
       idle_in_transaction_session_timeout: 60_000,

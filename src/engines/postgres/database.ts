@@ -37,8 +37,13 @@ export class Database implements Queryable {
 
   /**
    * Runs `work` in one READ COMMITTED transaction on one connection, committed when it resolves and
-   * rolled back when it throws. A commit whose answer was lost (the connection dropped) surfaces as
-   * a TransientError, and the retry is safe because every write here is idempotent.
+   * rolled back when it throws. A COMMIT whose answer never came (the connection dropped, or no
+   * answer within `query_timeout`: a failover, a partition) may or may not have committed; it
+   * surfaces as a TransientError and the caller runs the same writes again. That is safe because
+   * every write here is idempotent: a wish's id is claimed once (a second put of it answers
+   * `duplicate`), `current_wishes` and the wall change only for a newer version, and the tally moves
+   * only with a wall row that changed. test/integration/postgres-commit-unknown.test.ts cuts
+   * connections around the COMMIT to prove it.
    */
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     this.assertOpen();
@@ -62,9 +67,15 @@ export class Database implements Queryable {
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      // A connection that cannot even roll back is not handed to the next caller.
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      throw classify(error);
+      const classified = classify(error);
+      // A connection that failed for a transient reason is thrown away, not asked to roll back (the
+      // server rolls back a session that ends mid-transaction): it may have dropped, may still carry
+      // a statement that got no answer (query_timeout), or may reach a standby after a failover (read
+      // only), and the next connection goes through the proxy to the current primary. One that
+      // cannot even roll back is not handed to the next caller either.
+      if (broken || classified instanceof TransientError) broken = true;
+      else await client.query('ROLLBACK').catch(() => (broken = true));
+      throw classified;
     } finally {
       client.off('error', dropped);
       client.release(broken);

@@ -7,9 +7,11 @@ import { SOCKET_OUTAGE_CODES } from '../shared/errors.js';
  * https://www.postgresql.org/docs/current/errcodes-appendix.html
  */
 const TRANSIENT_SQLSTATES = new Set([
+  '25006', // read_only_sql_transaction: a write that reached a standby (a failover under way, a stale route)
   '40001', // serialization_failure
   '40P01', // deadlock_detected
   '53300', // too_many_connections
+  '57014', // query_canceled (statement_timeout, or an operator's cancel)
   '57P01', // admin_shutdown (a restart or failover in progress)
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (starting up, or in recovery)
@@ -17,12 +19,13 @@ const TRANSIENT_SQLSTATES = new Set([
 
 /**
  * pg reports some losses only in words: a connection dropped mid-query, a pool that found no free
- * client within `connectionTimeoutMillis`, a client whose socket already failed. A database closed to
+ * client within `connectionTimeoutMillis`, a client whose socket already failed, a statement that
+ * got no answer within `query_timeout` ("Query read timeout"). A database closed to
  * connections for maintenance (`ALLOW_CONNECTIONS false`, SQLSTATE 55000, a class that is otherwise
  * about the data's state) is told by its words too.
  */
 const TRANSIENT_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|connection timeout|not queryable|Client was closed|is not currently accepting connections/i;
+  /Connection terminated|timeout exceeded when trying to connect|connection timeout|not queryable|Client was closed|is not currently accepting connections|Query read timeout/i;
 
 /**
  * Turns a driver error into the domain's retry meaning. Transient: the server or the path to it is

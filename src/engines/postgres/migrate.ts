@@ -17,7 +17,8 @@ const MIGRATION_LOCK = 0x0e0d05;
  * own, released when that connection ends, even if this process dies mid-way.
  */
 export async function migrate(target: ConnectionTarget): Promise<string[]> {
-  const client = new Client(target.config);
+  // Unbounded: an index build may take minutes, and the lock is waited for while another process migrates.
+  const client = new Client({ ...target.config, statement_timeout: 0, query_timeout: 0 });
   // A dropped connection while we wait is reported by the failing query; this keeps it from crashing.
   client.on('error', () => undefined);
   try {

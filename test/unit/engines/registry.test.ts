@@ -27,7 +27,7 @@ describe('the engine registry', () => {
       new UnknownEngineError('queue', 'redis://h:6379'),
     );
     await expect(openMessaging('postgres://h/db', { maxAttempts: 3 })).rejects.toThrow(
-      'no queue engine for "postgres://h/db" (known: sqlite:<dir>, nats://host:port[,host:port…][?prefix=NAME], sqs://REGION[/NAME][?endpoint=URL])',
+      'no queue engine for "postgres://h/db" (known: sqlite:<dir>, nats://host:port[,host:port…][?prefix=NAME&replicas=N], sqs://REGION[/NAME][?endpoint=URL])',
     );
     await expect(openStorage('nats://h:4222')).rejects.toThrow(
       'no store engine for "nats://h:4222" (known: sqlite:<dir>, postgres://host:port/db[?schema=NAME], dynamodb://REGION[/TABLE][?endpoint=URL])',

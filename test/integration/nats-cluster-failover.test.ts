@@ -1,0 +1,118 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TransientError } from '../../src/domain/index.js';
+import { openMessaging } from '../../src/engines/index.js';
+import { QUEUES, type MessagingEngine } from '../../src/ports/index.js';
+import {
+  HAVE_NATS_SERVER,
+  skipUnless,
+  sleep,
+  startPrivateNatsCluster,
+  waitFor,
+  type PrivateNatsCluster,
+} from '../../testkit/index.js';
+import { envelope } from '../contract/fixtures.js';
+
+const skip = skipUnless(HAVE_NATS_SERVER, 'no nats-server binary to start a 3-node cluster (set EXODUS_NATS_SERVER)');
+
+/** Senders at once: enough that sends are in flight at the moment of the kill. */
+const SENDERS = 4;
+
+/**
+ * At `?replicas=3` the stream's leader answers a publish once a majority of its replicas stored it,
+ * so losing the leader (kill -9: no goodbye, its unsynced writes gone) loses no acked message: the
+ * new leader is one of the replicas that had it.
+ */
+describe.skipIf(skip)('NATS engine on a 3-node cluster at 3 replicas', () => {
+  let cluster: PrivateNatsCluster;
+  beforeAll(async () => {
+    cluster = await startPrivateNatsCluster(3);
+  }, 60_000);
+  afterAll(() => cluster?.destroy(), 60_000);
+
+  it('loses no resolved send when the queue stream leader is killed, and sends resume within seconds', async () => {
+    const prefix = `failover-${randomBytes(4).toString('hex')}`;
+    const messaging: MessagingEngine = await openMessaging(`${cluster.url}?prefix=${prefix}&replicas=3`, {
+      maxAttempts: 5,
+    });
+    const queue = messaging.queue(QUEUES.intake);
+    const stream = `${prefix}-queue-${QUEUES.intake}`;
+    const leaderOf = (): Promise<string | undefined> => streamLeader(cluster, stream);
+    const leaderName = await leaderOf();
+    const leader = cluster.members.find((member) => member.name === leaderName);
+    expect(leader).toBeDefined();
+
+    const resolved: { id: string; at: number }[] = [];
+    let failed = 0;
+    const notTransient: unknown[] = [];
+    let stop = false;
+    let n = 0;
+    const sender = async (): Promise<void> => {
+      while (!stop) {
+        const id = `m-${n++}`;
+        try {
+          await queue.send([envelope(id)]);
+          resolved.push({ id, at: Date.now() });
+        } catch (error) {
+          // Outcome unknown (stored or not): the frontend answers 503 and the client sends again.
+          failed++;
+          if (!(error instanceof TransientError)) notTransient.push(error);
+          await sleep(50);
+        }
+      }
+    };
+    const senders = Array.from({ length: SENDERS }, () => sender());
+    await waitFor(() => resolved.length >= 200, 30_000, 'sends did not start');
+
+    const killedAt = Date.now();
+    await leader?.kill();
+    // Sends resume: some send resolves after the kill (a new leader elected, the client moved if it was on the dead node).
+    await waitFor(
+      () => resolved.some((send) => send.at > killedAt + 100),
+      30_000,
+      'no send resolved within 30 s of killing the leader',
+    );
+    const resumedAfterMs = (resolved.find((send) => send.at > killedAt + 100)?.at ?? 0) - killedAt;
+    const sentBeforeResume = resolved.length;
+    await waitFor(() => resolved.length >= sentBeforeResume + 200, 30_000, 'sends did not keep going');
+    stop = true;
+    await Promise.all(senders);
+    console.info(
+      `leader ${leader?.name} killed: sends resumed after ${resumedAfterMs} ms; ${resolved.length} resolved, ${failed} failed; new leader ${await leaderOf()}`,
+    );
+    // A follower waits 4 to 9 s (nats-server's Raft election timeout) for a lost leader before it
+    // campaigns (measured here: 7.6 and 8.7 s); 20 s allows one full timeout, a second round and a busy machine.
+    expect(resumedAfterMs).toBeLessThan(20_000);
+    expect(notTransient).toEqual([]);
+
+    // Every resolved send is there to receive (failed ones may be too: their outcome was unknown).
+    const want = new Set(resolved.map((send) => send.id));
+    const seen = new Set<string>();
+    await waitFor(
+      async () => {
+        const deliveries = await queue.receive(500, 30_000);
+        for (const delivery of deliveries) seen.add(delivery.message.id);
+        await Promise.all(deliveries.map((delivery) => delivery.ack()));
+        return [...want].every((id) => seen.has(id));
+      },
+      60_000,
+      'resolved sends missing',
+      0,
+    ).catch(() => undefined);
+    expect([...want].filter((id) => !seen.has(id))).toEqual([]);
+    await messaging.close();
+  }, 180_000);
+});
+
+/** Reads a stream's leader (its `server_name`) from stream info, through any node that is up. */
+async function streamLeader(cluster: PrivateNatsCluster, stream: string): Promise<string | undefined> {
+  const nc = await connect({ servers: cluster.url.replace(/^nats:\/\//, '').split(',') });
+  try {
+    const jsm = await jetstreamManager(nc);
+    return (await jsm.streams.info(stream)).cluster?.leader;
+  } finally {
+    await nc.close();
+  }
+}
