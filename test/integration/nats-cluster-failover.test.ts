@@ -2,13 +2,14 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TransientError } from '../../src/domain/index.js';
+import { PermanentError, TransientError } from '../../src/domain/index.js';
 import { openMessaging } from '../../src/engines/index.js';
 import { QUEUES, type MessagingEngine } from '../../src/ports/index.js';
 import {
   HAVE_NATS_SERVER,
   skipUnless,
   sleep,
+  startPrivateNats,
   startPrivateNatsCluster,
   waitFor,
   type PrivateNatsCluster,
@@ -104,6 +105,72 @@ describe.skipIf(skip)('NATS engine on a 3-node cluster at 3 replicas', () => {
     expect([...want].filter((id) => !seen.has(id))).toEqual([]);
     await messaging.close();
   }, 180_000);
+});
+
+describe.skipIf(skip)('NATS engine: changing ?replicas', () => {
+  let cluster: PrivateNatsCluster;
+  beforeAll(async () => {
+    cluster = await startPrivateNatsCluster(3);
+  }, 60_000);
+  afterAll(() => cluster?.destroy(), 60_000);
+
+  it('reopened at 3 over streams of 1, scales every stream in place, consumers with them, keeping the messages', async () => {
+    const prefix = `scale-${randomBytes(4).toString('hex')}`;
+    const one = await openMessaging(`${cluster.url}?prefix=${prefix}`, { maxAttempts: 5 });
+    await one.queue(QUEUES.intake).send([envelope('kept-1'), envelope('kept-2')]);
+    await one.close();
+    const three = await openMessaging(`${cluster.url}?prefix=${prefix}&replicas=3`, { maxAttempts: 5 });
+    try {
+      const nc = await connect({ servers: cluster.url.replace(/^nats:\/\//, '').split(',') });
+      try {
+        const jsm = await jetstreamManager(nc);
+        for (const kind of ['queue', 'dead', 'ledger'])
+          for (const queue of Object.values(QUEUES)) {
+            const info = await jsm.streams.info(`${prefix}-${kind}-${queue}`);
+            expect([info.config.name, info.config.num_replicas]).toEqual([info.config.name, 3]);
+          }
+        expect((await jsm.streams.info(`${prefix}-topic-wish-parsed`)).config.num_replicas).toBe(3);
+        const consumer = await jsm.consumers.info(`${prefix}-queue-${QUEUES.intake}`, `${prefix}-${QUEUES.intake}`);
+        // 0: inherits the stream's; the group it runs in has the stream's three peers.
+        expect(consumer.config.num_replicas ?? 0).toBe(0);
+        await waitFor(
+          async () =>
+            (await jsm.consumers.info(`${prefix}-queue-${QUEUES.intake}`, `${prefix}-${QUEUES.intake}`)).cluster
+              ?.replicas?.length === 2,
+          30_000,
+          'the consumer did not move to three peers',
+          200,
+        );
+      } finally {
+        await nc.close();
+      }
+      const got: string[] = [];
+      await waitFor(
+        async () => {
+          got.push(...(await three.queue(QUEUES.intake).receive(10, 5_000)).map((d) => d.message.id));
+          return got.length >= 2;
+        },
+        30_000,
+        'the messages sent at 1 replica were not received at 3',
+      );
+      expect(got.sort()).toEqual(['kept-1', 'kept-2']);
+    } finally {
+      await three.close();
+    }
+  }, 120_000);
+
+  it('on a server that is not clustered, ?replicas=3 fails at once with one line naming the parameter', async () => {
+    const single = await startPrivateNats();
+    try {
+      const opening = openMessaging(`${single.url}?prefix=single&replicas=3`, { maxAttempts: 5 });
+      await expect(opening).rejects.toBeInstanceOf(PermanentError);
+      await expect(opening).rejects.toThrow(
+        /cannot have 3 replicas \(\?replicas=3\): the server is not part of a cluster/,
+      );
+    } finally {
+      await single.destroy();
+    }
+  }, 60_000);
 });
 
 /** Reads a stream's leader (its `server_name`) from stream info, through any node that is up. */
