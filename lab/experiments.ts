@@ -1,4 +1,5 @@
 import { QUEUES } from '../src/ports/index.js';
+import { waitFor } from '../testkit/index.js';
 import type { Check, Experiment, ExperimentOptions, ExperimentResult } from './experiment.js';
 import type { Host } from './hosts.js';
 import { LOCK_TTL_S } from './postgres-ha.js';
@@ -33,10 +34,16 @@ function inLab(
   };
 }
 
+/** The intake stream's leader; the monitoring endpoint may take a moment to report a stream just made. */
 async function intakeLeader(lab: Lab): Promise<Host> {
-  const leader = await lab.nats.streamLeader(INTAKE_STREAM);
-  if (leader === undefined) throw new Error(`no leader found for the stream ${INTAKE_STREAM}`);
-  return lab.host(leader);
+  let leader: string | undefined;
+  await waitFor(
+    async () => (leader = await lab.nats.streamLeader(INTAKE_STREAM)) !== undefined,
+    30_000,
+    `no leader found for the stream ${INTAKE_STREAM}`,
+    500,
+  );
+  return lab.host(leader as string);
 }
 
 const natsHosts = (lab: Lab): Host[] => ['n1', 'n2', 'n3'].map((name) => lab.host(name));

@@ -6,12 +6,15 @@ import {
   type PubAck,
 } from '@nats-io/jetstream';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { TransientError } from '../../domain/index.js';
+import { ExodusError, TransientError } from '../../domain/index.js';
 import { TurnBatch } from '../shared/turn-batch.js';
 import { classify, guarded } from './errors.js';
+import { StallWatch } from './stall-watch.js';
 
 /** How long a request to the server may take before it counts as a transient failure. */
 export const REQUEST_TIMEOUT_MS = 5_000;
+/** Nothing served through the connected server for this long: move to another (see StallWatch). */
+const STALLED_MS = 10_000;
 
 interface PendingAck {
   readonly subject: string;
@@ -29,6 +32,8 @@ export class Connection {
   private up = true;
   /** Sends asked for in this turn of the event loop (see `atEndOfTurn`). */
   private readonly outbox = new TurnBatch<() => void, void>((sends) => sends.map((send) => send()));
+  /** Moves the client off a server that stopped serving JetStream with its socket still up. */
+  private readonly stall = new StallWatch(STALLED_MS);
   /** Acks asked for in this turn (see `ack`). */
   private readonly acks = new TurnBatch<PendingAck, void>((acks) => this.sendAcks(acks));
 
@@ -80,9 +85,11 @@ export class Connection {
   private async requestNow(subject: string, payload: string, doing: string): Promise<Msg> {
     if (!this.connected) throw new TransientError('nats_disconnected', `NATS: ${doing} failed: not connected`);
     try {
-      return await this.nc.request(subject, payload, { timeout: REQUEST_TIMEOUT_MS });
+      return this.served(await this.nc.request(subject, payload, { timeout: REQUEST_TIMEOUT_MS }));
     } catch (error) {
-      throw classify(error, doing);
+      const classified = classify(error, doing);
+      this.failed(classified);
+      throw classified;
     }
   }
 
@@ -115,7 +122,40 @@ export class Connection {
 
   /** Publishes to a stream (`Nats-Msg-Id` = `msgID`); resolves with the stream's ack. */
   publish(subject: string, payload: string, msgID: string): Promise<PubAck> {
-    return this.atEndOfTurn(() => this.js.publish(subject, payload, { msgID }));
+    return this.atEndOfTurn(() =>
+      this.js.publish(subject, payload, { msgID }).then(
+        (ack) => this.served(ack),
+        (error: unknown) => {
+          // Classified here only to be counted; publishEnvelopes classifies it with what it was doing.
+          this.failed(classify(error, 'publish', 'publish'));
+          throw error;
+        },
+      ),
+    );
+  }
+
+  /** A JetStream API call (`doing` for its error), counted for or against the connected server like requests and publishes. */
+  async call<T>(doing: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return this.served(await guarded(doing, work));
+    } catch (error) {
+      if (error instanceof ExodusError) this.failed(error);
+      throw error;
+    }
+  }
+
+  private served<T>(answer: T): T {
+    this.stall.served();
+    return answer;
+  }
+
+  /** A request that timed out or found no responder while connected counts against the server; long enough, the client moves. */
+  private failed(error: ExodusError): void {
+    const stranded = error.code === 'nats_timeout' || error.code === 'nats_no_responders';
+    if (stranded && this.connected && this.stall.failed()) {
+      // nats.js reconnects to the next server in its pool, the stranded one last.
+      this.nc.reconnect().catch(() => undefined);
+    }
   }
 
   /**

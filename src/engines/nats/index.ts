@@ -3,7 +3,6 @@ import { SUBSCRIPTIONS, type MessagingEngine, type Queue, type QueueName, type T
 import type { Engine } from '../engine.js';
 import { engineLimits, type EngineOptions } from '../options.js';
 import { Connection } from './connection.js';
-import { guarded } from './errors.js';
 import { Layout } from './layout.js';
 import type { Lease } from './lease.js';
 import { NatsQueue } from './queue.js';
@@ -96,7 +95,8 @@ export async function openNatsMessaging(url: string, options: EngineOptions): Pr
       assertOpen();
       // While reconnecting a request would wait out its timeout; readiness wants the answer now.
       if (!conn.connected) throw new TransientError('nats_disconnected', 'NATS: ping failed: not connected');
-      await guarded('ping', () => conn.jsm.getAccountInfo());
+      // Counted like every request: a server that stopped serving JetStream is left (connection.ts).
+      await conn.call('ping', () => conn.jsm.getAccountInfo());
     },
     close: async () => {
       if (closed) return;
