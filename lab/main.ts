@@ -48,11 +48,20 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const out = resolve(values.out);
   const results: ExperimentResult[] = [];
+  let failed = false;
   for (const experiment of chosen) {
     const outDir = join(out, experiment.name);
     mkdirSync(outDir, { recursive: true });
     console.log(`lab: ${experiment.name}: ${experiment.summary} (${rate}/s for ${durationMs / 1000} s)`);
-    const result = await experiment.run({ outDir, rate, durationMs, seed, log: (line) => console.log(line) });
+    let result: ExperimentResult;
+    try {
+      result = await experiment.run({ outDir, rate, durationMs, seed, log: (line) => console.log(line) });
+    } catch (error) {
+      // A lab that could not be built or driven proves nothing: a failure, and on to the next.
+      console.log(`lab: ${experiment.name}: FAILED to run: ${error instanceof Error ? error.message : String(error)}`);
+      failed = true;
+      continue;
+    }
     const files = writeResults(outDir, result);
     results.push(result);
     console.log(
@@ -60,7 +69,7 @@ async function main(argv: readonly string[]): Promise<number> {
     );
     for (const check of result.checks.filter((c) => !c.ok)) console.log(`  ✘ ${check.name}: ${check.detail}`);
   }
-  return results.every((result) => result.ok) ? 0 : 1;
+  return !failed && results.every((result) => result.ok) ? 0 : 1;
 }
 
 function fail(message: string): number {

@@ -57,6 +57,8 @@ interface ExodusProcess {
 
 export class Lab {
   private readonly exodusProcesses: ExodusProcess[] = [];
+  private readonly restarts: string[] = [];
+  private stopping = false;
 
   private constructor(
     readonly network: LabNetwork,
@@ -141,6 +143,7 @@ export class Lab {
 
   /** Stops everything and removes the network and the servers' data; the logs stay in the out dir. */
   async teardown(): Promise<void> {
+    this.stopping = true;
     await this.network.teardown();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
@@ -166,9 +169,30 @@ export class Lab {
     });
   }
 
+  /**
+   * Starts a service and keeps it running as an orchestrator would (Kubernetes' restartPolicy: Always):
+   * a process that exits with an error is started again after a second, and counted.
+   */
   private startExodus(host: Host, service: string): void {
     const entry: ExodusProcess = { host, service, process: this.spawnExodus(host, service) };
     this.exodusProcesses.push(entry);
+    const keep = (): void => {
+      entry.process.child.once('exit', (code) => {
+        if (this.stopping || code === 0 || code === null) return;
+        this.restarts.push(`${service} on ${host.name} (exit ${code})`);
+        setTimeout(() => {
+          if (this.stopping) return;
+          entry.process = this.spawnExodus(host, service);
+          keep();
+        }, 1_000);
+      });
+    };
+    keep();
+  }
+
+  /** The Exodus processes that exited with an error and were started again, in order. */
+  restartsSoFar(): readonly string[] {
+    return this.restarts;
   }
 
   private spawnExodus(host: Host, service: string): HostProcess {

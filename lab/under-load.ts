@@ -133,6 +133,7 @@ export async function runUnderLoad(
       durationS: options.durationMs / 1000,
       auditWaitedS: (waitedMs ?? DRAIN_WAIT_MS) / 1000,
       consoleEventsFromTheFaultOn: seen.events,
+      exodusRestarts: lab.restartsSoFar().join('; ') || 'none',
     },
   });
 }

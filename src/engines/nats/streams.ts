@@ -126,12 +126,17 @@ async function patiently(declaring: () => Promise<unknown>): Promise<void> {
     } catch (error) {
       const unanswered =
         error instanceof TransientError && (error.code === 'nats_timeout' || error.code === 'nats_no_responders');
-      if (!unanswered || Date.now() > deadline) throw error;
+      // A stream another process declared a moment ago may not be known yet to the server this one
+      // asks (found by the lab: two processes starting at once, one died on "stream not found").
+      const notYetSeen = error instanceof TransientError && error.code === `nats_api_${STREAM_NOT_FOUND}`;
+      if (!(unanswered || notYetSeen) || Date.now() > deadline) throw error;
       await new Promise((done) => setTimeout(done, 250));
     }
   }
 }
 
+/** JetStream's "stream not found". */
+const STREAM_NOT_FOUND = 10059;
 /** JetStream's "replicas > 1 not supported in non-clustered mode". */
 const NOT_CLUSTERED = 10074;
 /** JetStream's "no suitable peers for placement": fewer JetStream servers up than replicas asked for. */
