@@ -46,9 +46,9 @@ export interface ExperimentResult {
   readonly wrongCurrent: number;
   /** tally = store = wall, per destination. */
   readonly tallyMatches: boolean;
-  /** From the fault to the first 202 after it (undefined: none came). */
+  /** From the fault to the end of the last second with a refusal or a failure: whole again (power-cut: the median from a restart to its first 202). */
   readonly recoveryS: number | undefined;
-  /** From the fault's end to the backlog drained and every 202 audited (undefined: it never drained). */
+  /** From the load's end until every 202 was audited in the store: the backlog the fault left, drained (undefined: it never was). */
   readonly drainedS: number | undefined;
   readonly checks: readonly Check[];
   readonly timeline: readonly TimelineEvent[];

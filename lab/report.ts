@@ -26,7 +26,7 @@ export function reportOf(result: ExperimentResult): string {
     `| ${result.accepted} | ${result.refused} | ${result.lost} | ${result.onTheirWay} | ${result.deadLettered} | ${result.wrongCurrent} | ${result.tallyMatches ? 'yes' : 'NO'} | ${seconds(result.recoveryS)} | ${seconds(result.drainedS)} |`,
     '',
     '**Recovery**: from the fault to the end of the last second in which any request was refused or failed.',
-    "**Drained**: from the fault's end until every 202 was audited stored (the backlog empty).",
+    "**Drained**: from the load's end until every 202 was audited in the store (the backlog left, drained).",
     '',
     '## Checks',
     '',

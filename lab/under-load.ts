@@ -98,7 +98,6 @@ export async function runUnderLoad(
   const faultsDone = driveFaults(lab, scenario.faults, startedAt, note, windows);
   const loads = new Map(await Promise.all(runs.map(async ([name, run]) => [name, await run.run()] as const)));
   await faultsDone;
-  const loadEndedAt = Date.now();
   note('load ended');
   const ledger = [...accepted.values()].flat();
   const config = loadConfig({
@@ -108,7 +107,6 @@ export async function runUnderLoad(
   });
   const { report, waitedMs } = await auditUntilComplete(config, ledger, DRAIN_WAIT_MS);
   await messaging.close();
-  const lastFaultEnd = Math.max(...windows.map((w) => w.to ?? w.from), startedAt);
   const seconds = secondsOf([...loads.values()]);
   const firstFault = windows[0]?.from;
   const seen = await consoleView(lab.consoleUrl(), LAB_ADMIN_TOKEN, lab.exodusInstances(), firstFault);
@@ -123,7 +121,7 @@ export async function runUnderLoad(
     wrongCurrent: report.wrongCurrent.length + report.supersededByNothing.length,
     tallyMatches: report.tallyMatches,
     recoveryS: firstFault === undefined ? undefined : recoverySeconds(seconds, (firstFault - startedAt) / 1000),
-    drainedS: waitedMs === undefined ? undefined : (loadEndedAt + waitedMs - lastFaultEnd) / 1000,
+    drainedS: waitedMs === undefined ? undefined : waitedMs / 1000,
     checks,
     timeline: events,
     seconds,
