@@ -13,4 +13,6 @@ export interface CutCycle {
   readonly downS: number | undefined;
   /** A wish accepted after the restart reached the store (the consumers run again). */
   readonly resumed: boolean;
+  /** From that first 202 to its wish in the store. */
+  readonly storedS: number | undefined;
 }
