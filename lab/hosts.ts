@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep } from '../testkit/index.js';
 
 /**
  * The lab's hosts: one network namespace each, joined to a bridge in the machine's own namespace by
@@ -276,5 +277,3 @@ function signal(pid: number, name: NodeJS.Signals): void {
     // Already gone.
   }
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));

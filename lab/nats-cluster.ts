@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reachable } from '../src/ops/index.js';
-import { waitFor } from '../testkit/index.js';
-import { sleep, type Host, type HostProcess } from './hosts.js';
+import { sleep, waitFor } from '../testkit/index.js';
+import type { Host, HostProcess } from './hosts.js';
 
 const NATS_SERVER = process.env['EXODUS_NATS_SERVER'] ?? '/usr/sbin/nats-server';
 export const CLIENT_PORT = 4222;

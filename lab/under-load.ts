@@ -2,7 +2,7 @@ import { openMessaging } from '../src/engines/index.js';
 import { auditUntilComplete, backlogOf, type LedgerEntry } from '../src/ops/index.js';
 import { LoadRun, type LoadResult } from '../src/ops/load/index.js';
 import { backlogTotal, loadConfig } from '../src/runtime/index.js';
-import { generateRoster, tempDir, type RosterEntry } from '../testkit/index.js';
+import { generateRoster, sleep, tempDir, type RosterEntry } from '../testkit/index.js';
 import { consoleView } from './console-view.js';
 import {
   judged,
@@ -12,7 +12,6 @@ import {
   type LoadSecond,
   type TimelineEvent,
 } from './experiment.js';
-import { sleep } from './hosts.js';
 import { FRONTEND_HOSTS, LAB_ADMIN_TOKEN, LAB_PASS_SECRET, type Lab } from './topology.js';
 
 /** A fault on the run's time axis: done at `atS`, undone (when it has an undo) at `untilS`. */
@@ -84,7 +83,7 @@ export async function runUnderLoad(
           seed: options.seed + i,
           onAccepted: (entry) => accepted.get(name)?.push(entry),
           // Both runs see the same backlog: one samples it.
-          ...(i === 0 ? { queueDepth: async () => backlogTotal(await backlogOf(messaging)).valueOf() } : {}),
+          ...(i === 0 ? { queueDepth: async () => backlogTotal(await backlogOf(messaging)) } : {}),
         }),
       ] as const,
   );
