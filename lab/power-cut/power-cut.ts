@@ -44,9 +44,9 @@ const RESUME_MS = 30_000;
  */
 const STORED_WITHIN_MS = 60_000;
 /**
- * A cut and its restart may take this long before the load runs out: a restart is `exodus up`
- * starting five Node processes, several seconds on a busy two-core machine, so `durationMs` may not
- * hold the cuts asked for; the load then runs on until they are made.
+ * Each cut is given this long of the cut window: a restart is `exodus up` starting five Node processes,
+ * ten seconds on a busy two-core machine, so `durationMs` may not hold the cuts asked for; the window
+ * then grows, and the load runs on until the last restart has been seen taking wishes.
  */
 const CUT_CAP_MS = 20_000;
 /** Load after the last restart's wish reached the store. */
@@ -79,15 +79,17 @@ async function runPowerCut(options: ExperimentOptions, settings: PowerCutSetting
     await untilReady(up, START_MS);
     const system = up;
     const ledger: LedgerEntry[] = [];
+    // Cuts fall within this window; the load outlasts the last restart however slow (it is stopped after it).
     const capMs = Math.max(options.durationMs, settings.cuts * CUT_CAP_MS);
+    const loadCapMs = capMs + START_MS + RESUME_MS + STORED_WITHIN_MS + TAIL_MS;
     const stop = new AbortController();
     let onAccepted: ((entry: LedgerEntry) => void) | undefined;
     const load = new LoadRun({
       target: system.url,
       roster,
-      // Long enough for every cut however slow the restarts; stopped once they are made and durationMs is up.
+      // Long enough for every cut and restart however slow; stopped once they are made and durationMs is up.
       segments: [
-        { name: 'steady', kind: 'steady', startMs: 0, durationMs: capMs, from: options.rate, to: options.rate },
+        { name: 'steady', kind: 'steady', startMs: 0, durationMs: loadCapMs, from: options.rate, to: options.rate },
       ],
       signal: stop.signal,
       mix: { post: 1, status: 0, wall: 0, tally: 0 },

@@ -19,6 +19,7 @@ describe.skipIf(skip)('the pipeline on sqs:// + dynamodb://', () => {
 
   it('kill -9 of workers and the tally while they hold leased messages: redelivered, nothing lost, nothing counted twice', async () => {
     const queueUrl = `sqs://us-east-1/e2e-${randomBytes(4).toString('hex')}?endpoint=${await fauxqsEndpoint()}`;
+    const flowFrom = Date.now();
     // Leases are visibility timeouts, in whole seconds.
     const { exodus, answers } = await run.flowThroughKills(queueUrl, await testDynamoUrl(), {
       evacuees: 450,
@@ -27,6 +28,9 @@ describe.skipIf(skip)('the pipeline on sqs:// + dynamodb://', () => {
       durationMs: 30_000,
     });
     expect(answers.filter((a) => a.status === 202).length).toBeGreaterThan(400);
-    await run.expectEverythingArrived(exodus, queueUrl, answers);
+    // fauxqs runs in this test's own process: on a busy machine it can answer a send after the door's
+    // send timeout, which answers 503 (outcome unknown) for a wish that is then kept. Such a wish must
+    // still be its evacuee's one row, with the destination asked for, and counted once.
+    await run.expectEverythingArrived(exodus, queueUrl, answers, { from: flowFrom, to: Date.now() });
   }, 240_000);
 });

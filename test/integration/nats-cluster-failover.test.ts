@@ -185,13 +185,30 @@ describe.skipIf(skip)('NATS engine: changing ?replicas', () => {
   }, 60_000);
 });
 
-/** Reads a stream's leader (its `server_name`) from stream info, through any node that is up. */
-async function streamLeader(cluster: PrivateNatsCluster, stream: string): Promise<string | undefined> {
-  const nc = await connect({ servers: cluster.url.replace(/^nats:\/\//, '').split(',') });
-  try {
-    const jsm = await jetstreamManager(nc);
-    return (await jsm.streams.info(stream)).cluster?.leader;
-  } finally {
-    await nc.close();
+/**
+ * Reads a stream's leader (its `server_name`) from stream info, through any node that is up. Right
+ * after a kill the JetStream API may time out while the cluster elects (its meta leader too): asked
+ * again until `withinMs`, then undefined.
+ */
+async function streamLeader(
+  cluster: PrivateNatsCluster,
+  stream: string,
+  withinMs = 30_000,
+): Promise<string | undefined> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      const nc = await connect({ servers: cluster.url.replace(/^nats:\/\//, '').split(',') });
+      try {
+        const leader = (await (await jetstreamManager(nc)).streams.info(stream)).cluster?.leader;
+        if (leader !== undefined) return leader;
+      } finally {
+        await nc.close();
+      }
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) return undefined;
+    await sleep(500);
   }
 }
