@@ -123,23 +123,22 @@ const immutableImages: Policy = {
   },
 };
 
-/** What a scaler points at: a ScaledObject's or an HPA's `scaleTargetRef`. */
-interface ScaleTarget {
-  readonly scaleTargetRef?: { readonly kind?: string; readonly name?: string };
+/** Each scaler (a KEDA ScaledObject or an HPA) with the workload it scales, as `Kind/name`. */
+function scaleTargets(objects: readonly Manifest[]): { readonly scaler: Manifest; readonly target: string }[] {
+  return objects
+    .filter(({ kind }) => kind === 'ScaledObject' || kind === 'HorizontalPodAutoscaler')
+    .map((scaler) => {
+      const ref = (scaler.spec as { scaleTargetRef?: { kind?: string; name?: string } }).scaleTargetRef;
+      // KEDA's scaleTargetRef.kind defaults to Deployment.
+      return { scaler, target: `${ref?.kind ?? 'Deployment'}/${ref?.name ?? ''}` };
+    });
 }
 
 const consumersScaled: Policy = {
   name: 'consumers-scaled',
   promise: 'every consumer (parser, worker, tally) has a scaler: a KEDA ScaledObject or an HPA',
   check: (objects) => {
-    const scaled = new Set(
-      objects
-        .filter(({ kind }) => kind === 'ScaledObject' || kind === 'HorizontalPodAutoscaler')
-        .map(
-          (scaler) =>
-            `${(scaler.spec as ScaleTarget).scaleTargetRef?.kind ?? 'Deployment'}/${(scaler.spec as ScaleTarget).scaleTargetRef?.name}`,
-        ),
-    );
+    const scaled = new Set(scaleTargets(objects).map(({ target }) => target));
     return workloadsOf(objects)
       .filter(({ object }) => (CONSUMERS as readonly string[]).includes(componentOf(object) ?? ''))
       .filter(({ object }) => !scaled.has(nameOf(object)))
@@ -164,14 +163,13 @@ const embeddedAlone: Policy = {
   promise: 'the embedded engine runs in at most one pod, with no autoscaler',
   check: (objects) => {
     const embedded = workloadsOf(objects).filter(({ object }) => componentOf(object) === 'embedded');
-    const names = new Set(embedded.map(({ object }) => object.metadata.name));
+    const names = new Set(embedded.map(({ object }) => nameOf(object)));
     const tooMany = embedded
       .filter(({ object }) => ((object.spec as { replicas?: number }).replicas ?? 1) > 1)
       .map(({ object }) => `${nameOf(object)}: the embedded engine with more than one replica`);
-    const scaled = objects
-      .filter(({ kind }) => kind === 'ScaledObject' || kind === 'HorizontalPodAutoscaler')
-      .filter((scaler) => names.has((scaler.spec as ScaleTarget).scaleTargetRef?.name ?? ''))
-      .map((scaler) => `${nameOf(scaler)}: scales the embedded engine`);
+    const scaled = scaleTargets(objects)
+      .filter(({ target }) => names.has(target))
+      .map(({ scaler }) => `${nameOf(scaler)}: scales the embedded engine`);
     return [...tooMany, ...scaled];
   },
 };

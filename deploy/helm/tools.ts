@@ -31,6 +31,9 @@ function layer(): { readonly zip: string; readonly version: string; readonly cac
 
 /** The path of a runnable helm, extracting it from the layer on first use. */
 export async function helmBinary(): Promise<string> {
+  // A Lambda layer's binaries are Linux x64's (CI's and the image's platform); elsewhere they cannot run.
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    throw new Error(`${LAYER_PACKAGE} carries helm for linux x64 only; this is ${process.platform} ${process.arch}`);
   const { zip, cacheDir } = layer();
   const binary = join(cacheDir, 'helm');
   if (existsSync(binary)) return binary;

@@ -94,9 +94,12 @@ Engines and secrets come from existing Secrets; identity from the downward API.
   valueFrom: { fieldRef: { fieldPath: spec.nodeName } }
 - name: K8S_NAMESPACE_NAME
   valueFrom: { fieldRef: { fieldPath: metadata.namespace } }
-{{- /* Kubernetes expands $(VAR) from the variables above; the console shows pod, node and version. */}}
+{{- /*
+Kubernetes expands $(VAR) from the variables above; the console shows pod, node and version. The
+instance is the pod, except under `exodus up`, which names each of its processes itself (worker-2).
+*/}}
 - name: OTEL_RESOURCE_ATTRIBUTES
-  value: {{ printf "service.version=%s,service.instance.id=$(K8S_POD_NAME),k8s.pod.name=$(K8S_POD_NAME),k8s.node.name=$(K8S_NODE_NAME),k8s.namespace.name=$(K8S_NAMESPACE_NAME)" (include "exodus.serviceVersion" $root) }}{{ range $key, $value := $v.telemetry.resourceAttributes }},{{ $key }}={{ $value }}{{ end }}
+  value: {{ printf "service.version=%s,%sk8s.pod.name=$(K8S_POD_NAME),k8s.node.name=$(K8S_NODE_NAME),k8s.namespace.name=$(K8S_NAMESPACE_NAME)" (include "exodus.serviceVersion" $root) (ternary "" "service.instance.id=$(K8S_POD_NAME)," (eq $embedded "true")) }}{{ range $key, $value := $v.telemetry.resourceAttributes }},{{ $key }}={{ $value }}{{ end }}
 - name: EXODUS_DATA
   value: /var/lib/exodus
 - name: EXODUS_HOST
@@ -147,9 +150,12 @@ Engines and secrets come from existing Secrets; identity from the downward API.
   {{- include "exodus.secretRef" (dict "name" $v.telemetry.otlp.headersSecret.name "key" $v.telemetry.otlp.headersSecret.key) | nindent 2 }}
 {{- end }}
 {{- end }}
+{{- /* The engines' credentials: not for the console, which reaches no engine. */}}
+{{- if ne $component "console" }}
 {{- range $v.secretEnv }}
 - name: {{ .name }}
   {{- include "exodus.secretRef" (dict "name" .secretName "key" .key) | nindent 2 }}
+{{- end }}
 {{- end }}
 {{- range $name, $value := merge (dict) (.settings | default dict) $v.settings }}
 - name: {{ $name }}
