@@ -14,6 +14,12 @@ import type { OtlpSettings } from './telemetry.js';
 
 export const CONTAINER_NAME = 'web';
 export const CONTAINER_PORT = 3000;
+/**
+ * The frontend's internal listener (EXODUS_HEALTH_PORT): /healthz, /readyz and the Prometheus scrape,
+ * which the public port then no longer answers under any spelling of its path. Not mapped to the load
+ * balancer; the container's health check calls it on 127.0.0.1. 9464: OpenTelemetry's Prometheus port.
+ */
+export const HEALTH_PORT = 9464;
 
 /**
  * The container's health check, the same one-liner as the Dockerfile's HEALTHCHECK (ECS ignores the
@@ -144,6 +150,7 @@ export class Frontend extends Construct {
       environment: {
         EXODUS_HOST: '0.0.0.0',
         EXODUS_PORT: String(CONTAINER_PORT),
+        EXODUS_HEALTH_PORT: String(HEALTH_PORT),
         // One proxy in front (the ALB): the client's address is the last hop it adds to X-Forwarded-For.
         EXODUS_TRUST_PROXY_HOPS: '1',
         EXODUS_QUEUE: props.engineUrls.queue,
@@ -215,13 +222,6 @@ export class Frontend extends Construct {
       ],
       healthCheck: TARGET_HEALTH_CHECK,
       deregistrationDelay: DEREGISTRATION_DELAY,
-    });
-    // The Prometheus scrape is for the inside (it bypasses rate limits and shedding, and tells load and
-    // internals): the internet gets a 404 from the load balancer.
-    this.service.listener.addAction('NoMetrics', {
-      priority: 5,
-      conditions: [elbv2.ListenerCondition.pathPatterns(['/metrics'])],
-      action: elbv2.ListenerAction.fixedResponse(404, { contentType: 'text/plain', messageBody: 'Not Found' }),
     });
 
     const scaling = this.service.service.autoScaleTaskCount({

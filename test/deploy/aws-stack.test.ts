@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { THRESHOLDS } from '../../deploy/aws/alarms.js';
 import { BURN_WINDOWS } from '../../deploy/aws/burn-rate.js';
 import { FUNCTION_TIMEOUT, TUNING } from '../../deploy/aws/consumers.js';
-import { HEALTHCHECK_SCRIPT, SCALING } from '../../deploy/aws/frontend.js';
+import { HEALTH_PORT, HEALTHCHECK_SCRIPT, SCALING } from '../../deploy/aws/frontend.js';
 import { namesFor } from '../../deploy/aws/names.js';
 import { render, synth, Synthesized, type Json, type Resource, type Statement } from './synth.js';
 
@@ -544,7 +544,7 @@ describe('the frontend', () => {
     ]);
   });
 
-  it('routes POST /api/wishes to a target group of its own, and hides /metrics from the internet', () => {
+  it('routes POST /api/wishes to a target group of its own; /metrics needs no rule: it is on the health port only', () => {
     const rules = plain.all('AWS::ElasticLoadBalancingV2::ListenerRule');
     const wishes = rules.find((r) => JSON.stringify(r.props['Conditions']).includes('/api/wishes'));
     expect(wishes?.props['Conditions']).toEqual(
@@ -553,13 +553,11 @@ describe('the frontend', () => {
         { Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['POST'] } },
       ]),
     );
-    const metrics = rules.find((r) => JSON.stringify(r.props['Conditions']).includes('/metrics'));
-    expect(metrics?.props['Actions']).toEqual([
-      expect.objectContaining({
-        Type: 'fixed-response',
-        FixedResponseConfig: expect.objectContaining({ StatusCode: '404' }) as unknown,
-      }),
-    ]);
+    expect(rules.filter((r) => JSON.stringify(r.props['Conditions']).includes('/metrics'))).toEqual([]);
+    // The scrape and the probes on the internal listener, which the container's health check calls.
+    expect(containerEnv(plain)['EXODUS_HEALTH_PORT']).toBe(String(HEALTH_PORT));
+    expect(HEALTHCHECK_SCRIPT).toMatch(/^fetch\('http:\/\/127\.0\.0\.1:'\+\(process\.env\.EXODUS_HEALTH_PORT\|\|/);
+    expect(container(plain)['PortMappings']).toEqual([expect.objectContaining({ ContainerPort: 3000 })]);
   });
 
   it('serves HTTP only without a certificate, HTTPS (HTTP redirected) with one', () => {
