@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import type { Slo } from '../../src/ops/index.js';
 import { BurnRateAlarms } from './burn-rate.js';
 import type { Messaging } from './messaging.js';
-import { CONSUMERS, WORK_QUEUES, type ConsumerName, type Names } from './names.js';
+import { CONSUMERS, QUEUE_OF, WORK_QUEUES, type ConsumerName, type Names, type WorkQueueName } from './names.js';
 
 /**
  * Thresholds of the operational alarms.
@@ -51,6 +51,13 @@ export class Alarms extends Construct {
   /** The alarms that notify (the burn-rate pairs' parts are in `burnRate.windowAlarms`). */
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly burnRate: BurnRateAlarms;
+  /**
+   * What says a new version of a consumer is bad: its errors, dead letters in its queue's DLQ, its
+   * queue's oldest message. A canary deployment rolls back on any of them (canary.ts).
+   */
+  readonly consumerHealth: Readonly<Record<ConsumerName, cloudwatch.Alarm[]>>;
+  /** What says a new frontend task set is bad: 5xx from the load balancer and from the targets. */
+  readonly frontendHealth: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
@@ -85,7 +92,7 @@ export class Alarms extends Construct {
       alarmId: string,
       metric: cloudwatch.IMetric,
       options: { name: string; description: string; threshold: number; evaluationPeriods?: number },
-    ): void => {
+    ): cloudwatch.Alarm => {
       const created = new cloudwatch.Alarm(this, alarmId, {
         metric,
         alarmName: `${names.prefix}-${options.name}`,
@@ -99,12 +106,14 @@ export class Alarms extends Construct {
       created.addAlarmAction(action);
       created.addOkAction(action);
       this.alarms.push(created);
+      return created;
     };
+    const queueHealth = {} as Record<WorkQueueName, cloudwatch.Alarm[]>;
     const fiveMinutes = Duration.minutes(5);
 
     for (const name of WORK_QUEUES) {
       const dlq = messaging.deadLetterQueues[name];
-      alarm(
+      const deadLetters = alarm(
         `${name}-dead-letters`,
         dlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }),
         {
@@ -113,7 +122,7 @@ export class Alarms extends Construct {
           threshold: THRESHOLDS.deadLetters,
         },
       );
-      alarm(
+      const oldest = alarm(
         `${name}-oldest`,
         messaging.queues[name].metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: fiveMinutes }),
         {
@@ -122,28 +131,37 @@ export class Alarms extends Construct {
           threshold: THRESHOLDS.oldestMessageSeconds,
         },
       );
+      queueHealth[name] = [deadLetters, oldest];
     }
+    const consumerHealth = {} as Record<ConsumerName, cloudwatch.Alarm[]>;
     for (const name of CONSUMERS) {
       const fn = props.functions[name];
-      alarm(`${name}-errors`, fn.metricErrors({ statistic: 'Sum', period: fiveMinutes }), {
+      // Errors of the function (every version): during a canary, the new version's fail it as well.
+      const errors = alarm(`${name}-errors`, fn.metricErrors({ statistic: 'Sum', period: fiveMinutes }), {
         name: `${name}-errors`,
         description: `${names.fn(name)}: invocations failed (crash or timeout; each one fails its whole batch)`,
         threshold: THRESHOLDS.lambdaErrors,
       });
+      consumerHealth[name] = [errors, ...queueHealth[QUEUE_OF[name]]];
       alarm(`${name}-throttles`, fn.metricThrottles({ statistic: 'Sum', period: fiveMinutes }), {
         name: `${name}-throttles`,
         description: `${names.fn(name)}: invocations throttled (the account's concurrency is exhausted)`,
         threshold: THRESHOLDS.lambdaThrottles,
       });
     }
+    this.consumerHealth = consumerHealth;
     const lb = props.loadBalancer.metrics;
-    alarm('elb-5xx', lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { statistic: 'Sum', period: fiveMinutes }), {
-      name: 'alb-elb-5xx',
-      description: 'The load balancer answered 5xx itself: no healthy frontend task, or tasks not answering',
-      threshold: THRESHOLDS.elb5xxPer5Minutes,
-      evaluationPeriods: 2,
-    });
-    alarm(
+    const elb5xx = alarm(
+      'elb-5xx',
+      lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { statistic: 'Sum', period: fiveMinutes }),
+      {
+        name: 'alb-elb-5xx',
+        description: 'The load balancer answered 5xx itself: no healthy frontend task, or tasks not answering',
+        threshold: THRESHOLDS.elb5xxPer5Minutes,
+        evaluationPeriods: 2,
+      },
+    );
+    const target5xx = alarm(
       'target-5xx',
       lb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum', period: fiveMinutes }),
       {
@@ -152,6 +170,8 @@ export class Alarms extends Construct {
         threshold: THRESHOLDS.target5xxPer5Minutes,
       },
     );
+
+    this.frontendHealth = [elb5xx, target5xx];
 
     this.burnRate = new BurnRateAlarms(this, 'BurnRate', {
       slo: props.slo,

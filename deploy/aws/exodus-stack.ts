@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { readSlos, type Slo } from '../../src/ops/index.js';
 import { packageRoot } from '../../src/runtime/package-root.js';
 import { Alarms } from './alarms.js';
+import { Canaries } from './canary.js';
 import { Consumers, visibilityTimeoutFor } from './consumers.js';
 import { Frontend } from './frontend.js';
 import { Messaging } from './messaging.js';
@@ -91,6 +92,13 @@ export class ExodusStack extends Stack {
       wishTargetGroup: frontend.wishTargetGroup,
       slo,
       email: props.alarmEmail,
+    });
+    new Canaries(this, 'Canaries', {
+      names,
+      aliases: consumers.aliases,
+      consumerHealth: alarms.consumerHealth,
+      frontend: frontend.service.service,
+      frontendHealth: alarms.frontendHealth,
     });
 
     const scheme = props.certificateArn === undefined ? 'http' : 'https';
