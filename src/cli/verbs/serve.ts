@@ -11,6 +11,7 @@ import {
   serviceNameOf,
   startHealthServer,
   startTelemetry,
+  wishAcceptanceEmfFrom,
   type Config,
   type Telemetry,
 } from '../../runtime/index.js';
@@ -63,6 +64,8 @@ async function serve(service: PipelineService, config: Config): Promise<void> {
     // The queue alone: reads may degrade, intake must not (the same readiness as the public /readyz).
     const ready = (): Promise<void> => messaging.ping();
     const internal = await startInternalListener(config, ready, telemetry.serveMetrics);
+    // On AWS (EXODUS_EMF_NAMESPACE set by the stack): the SLO's good and total counts, for CloudWatch's burn-rate alarms.
+    const emf = wishAcceptanceEmfFrom(process.env);
     const app = await buildFrontend({
       intake: messaging.queue(QUEUES.intake),
       store: storage.store,
@@ -75,6 +78,7 @@ async function serve(service: PipelineService, config: Config): Promise<void> {
       // With a health port the scrape is only there: a load balancer's rule for the exact path
       // `/metrics` is passed by `/%6Detrics`, which the router decodes; absent, it cannot leak.
       ...(internal === undefined ? { serveMetrics: telemetry.serveMetrics } : {}),
+      ...(emf === undefined ? {} : { onWishAnswer: (status, hasRetryAfter) => emf.record(status, hasRetryAfter) }),
     });
     observeQueue(messaging.queue(QUEUES.intake));
     const address = await app.listen({ host: config.host, port: config.port });
@@ -83,6 +87,7 @@ async function serve(service: PipelineService, config: Config): Promise<void> {
       async () => {
         internal?.server.close();
         await app.close();
+        emf?.stop();
       },
       closeEngines,
     ]);
