@@ -38,7 +38,6 @@ export interface AlarmsProps {
   readonly messaging: Messaging;
   readonly functions: Readonly<Record<ConsumerName, lambda.IFunction>>;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
-  readonly wishTargetGroup: elbv2.ApplicationTargetGroup;
   /** The wish-acceptance availability objective. */
   readonly slo: Slo;
   /** Subscribed to the alarm topic (it must confirm the subscription by the link AWS mails). */
@@ -176,8 +175,8 @@ export class Alarms extends Construct {
     this.burnRate = new BurnRateAlarms(this, 'BurnRate', {
       slo: props.slo,
       prefix: names.prefix,
+      metricsNamespace: names.metricsNamespace,
       loadBalancer: props.loadBalancer,
-      wishTargetGroup: props.wishTargetGroup,
       action,
     });
   }

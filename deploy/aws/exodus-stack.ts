@@ -89,7 +89,6 @@ export class ExodusStack extends Stack {
       messaging,
       functions: consumers.functions,
       loadBalancer: frontend.service.loadBalancer,
-      wishTargetGroup: frontend.wishTargetGroup,
       slo,
       email: props.alarmEmail,
     });

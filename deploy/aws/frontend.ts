@@ -90,8 +90,8 @@ export interface FrontendProps {
  * endpoints for SQS, ECR, Logs and Secrets Manager (~$15 a month each across two AZs) are not worth it
  * while the NAT is needed for the OTLP backend anyway.
  *
- * Two target groups for the one service: POST /api/wishes has its own, so the wish-acceptance SLO's
- * burn-rate alarms read that route's 5xx and request counts, not the page's and the wall's.
+ * Two target groups for the one service: POST /api/wishes has its own, so the service scales on wishes
+ * per task apart from the page's and the wall's requests, and its counts can be read apart.
  */
 export class Frontend extends Construct {
   readonly service: ecsPatterns.ApplicationLoadBalancedFargateService;
@@ -151,6 +151,8 @@ export class Frontend extends Construct {
         EXODUS_HOST: '0.0.0.0',
         EXODUS_PORT: String(CONTAINER_PORT),
         EXODUS_HEALTH_PORT: String(HEALTH_PORT),
+        // The SLO's counts as EMF on stdout, which the awslogs driver carries to CloudWatch (burn-rate.ts).
+        EXODUS_EMF_NAMESPACE: names.metricsNamespace,
         // One proxy in front (the ALB): the client's address is the last hop it adds to X-Forwarded-For.
         EXODUS_TRUST_PROXY_HOPS: '1',
         EXODUS_QUEUE: props.engineUrls.queue,

@@ -32,6 +32,8 @@ export interface Names {
   readonly table: string;
   readonly alarmTopic: string;
   fn(name: ConsumerName): string;
+  /** The CloudWatch namespace of the frontend's EMF counts (EXODUS_EMF_NAMESPACE), one per stack. */
+  readonly metricsNamespace: string;
 }
 
 export function namesFor(prefix: string): Names {
@@ -45,6 +47,7 @@ export function namesFor(prefix: string): Names {
     table: prefix,
     alarmTopic: `${prefix}-alarms`,
     fn: (name) => `${prefix}-${name}`,
+    metricsNamespace: `Exodus/${prefix}`,
   };
 }
 

@@ -11,6 +11,7 @@ import { BURN_WINDOWS } from '../../deploy/aws/burn-rate.js';
 import { FUNCTION_TIMEOUT, TUNING } from '../../deploy/aws/consumers.js';
 import { HEALTH_PORT, HEALTHCHECK_SCRIPT, SCALING } from '../../deploy/aws/frontend.js';
 import { namesFor } from '../../deploy/aws/names.js';
+import { WISH_ACCEPTANCE_METRICS, WISH_ACCEPTANCE_SERVICE } from '../../src/runtime/wish-acceptance-emf.js';
 import { render, synth, Synthesized, type Json, type Resource, type Statement } from './synth.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -786,35 +787,37 @@ describe('alarms', () => {
       },
     );
 
-    it('compute the error ratio of POST /api/wishes from its own target group, with the load balancer’s own 5xx', () => {
-      const wishGroup = plain.all('AWS::ElasticLoadBalancingV2::TargetGroup').find((g) => g.id.includes('Wishes'));
+    it('compute the error ratio from the frontend’s own EMF counts of the SLO, with the load balancer’s own 5xx', () => {
       const lbId = plain.one('AWS::ElasticLoadBalancingV2::LoadBalancer').id;
       const metrics = window(plain, 'page', '1h').props['Metrics'] as Record<string, Json>[];
       const byId = Object.fromEntries(metrics.map((m) => [render(m['Id']), m]));
-      expect(render(Object.values(byId).find((m) => m['Expression'] !== undefined)?.['Expression'])).toMatch(
-        /t5xx.*elb5xx.*req/,
+      // bad = total − good, plus the answers no task gave; over total plus those.
+      expect(render(Object.values(byId).find((m) => m['Expression'] !== undefined)?.['Expression'])).toBe(
+        'IF((FILL(total, 0) + FILL(elb5xx, 0)) > 0, (FILL(total, 0) - FILL(good, 0) + FILL(elb5xx, 0)) / (FILL(total, 0) + FILL(elb5xx, 0)), 0)',
       );
-      const stat = (id: string): { name: string; dims: Record<string, string> } => {
-        const metric = (byId[id]?.['MetricStat'] as Record<string, Json>)['Metric'] as Record<string, Json>;
+      const stat = (id: string): { namespace: string; name: string; dims: Record<string, string>; stat: string } => {
+        const metricStat = byId[id]?.['MetricStat'] as Record<string, Json>;
+        const metric = metricStat['Metric'] as Record<string, Json>;
         return {
+          namespace: render(metric['Namespace']),
           name: render(metric['MetricName']),
           dims: Object.fromEntries(
             (metric['Dimensions'] as Record<string, Json>[]).map((d) => [render(d['Name']), render(d['Value'])]),
           ),
+          stat: render(metricStat['Stat']),
         };
       };
-      expect(stat('req')).toMatchObject({
-        name: 'RequestCount',
-        dims: { TargetGroup: `\${${wishGroup?.id}.TargetGroupFullName}` },
-      });
-      expect(stat('t5xx')).toMatchObject({
-        name: 'HTTPCode_Target_5XX_Count',
-        dims: { TargetGroup: `\${${wishGroup?.id}.TargetGroupFullName}` },
-      });
+      const emf = { namespace: 'Exodus/exodus', dims: { service: WISH_ACCEPTANCE_SERVICE }, stat: 'Sum' };
+      expect(stat('good')).toEqual({ ...emf, name: WISH_ACCEPTANCE_METRICS.good });
+      expect(stat('total')).toEqual({ ...emf, name: WISH_ACCEPTANCE_METRICS.total });
       expect(stat('elb5xx')).toEqual({
+        namespace: 'AWS/ApplicationELB',
         name: 'HTTPCode_ELB_5XX_Count',
         dims: { LoadBalancer: `\${${lbId}.LoadBalancerFullName}` },
+        stat: 'Sum',
       });
+      // The frontend writes them there.
+      expect(containerEnv(plain)['EXODUS_EMF_NAMESPACE']).toBe('Exodus/exodus');
     });
   });
 });
