@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,7 +11,15 @@ import { Construct } from 'constructs';
 import type { Slo } from '../../src/ops/index.js';
 import { BurnRateAlarms } from './burn-rate.js';
 import type { Messaging } from './messaging.js';
-import { CONSUMERS, QUEUE_OF, WORK_QUEUES, type ConsumerName, type Names, type WorkQueueName } from './names.js';
+import {
+  CONSUMERS,
+  QUEUE_OF,
+  SUBSCRIBED_QUEUES,
+  WORK_QUEUES,
+  type ConsumerName,
+  type Names,
+  type WorkQueueName,
+} from './names.js';
 
 /**
  * Thresholds of the operational alarms.
@@ -31,12 +40,25 @@ export const THRESHOLDS = {
   lambdaThrottles: 0,
   elb5xxPer5Minutes: 0,
   target5xxPer5Minutes: 100,
+  tableThrottles: 0,
+  tableSystemErrors: 0,
 } as const;
+
+/** The DynamoDB operations the code calls (src/engines/dynamodb), whose system errors are watched. */
+const TABLE_OPERATIONS = [
+  dynamodb.Operation.GET_ITEM,
+  dynamodb.Operation.PUT_ITEM,
+  dynamodb.Operation.UPDATE_ITEM,
+  dynamodb.Operation.BATCH_GET_ITEM,
+  dynamodb.Operation.QUERY,
+  dynamodb.Operation.TRANSACT_WRITE_ITEMS,
+] as const;
 
 export interface AlarmsProps {
   readonly names: Names;
   readonly messaging: Messaging;
   readonly functions: Readonly<Record<ConsumerName, lambda.IFunction>>;
+  readonly table: dynamodb.TableV2;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   /** The wish-acceptance availability objective. */
   readonly slo: Slo;
@@ -132,6 +154,29 @@ export class Alarms extends Construct {
       );
       queueHealth[name] = [deadLetters, oldest];
     }
+    for (const name of SUBSCRIBED_QUEUES) {
+      alarm(
+        `${name}-delivery-dead-letters`,
+        messaging.deliveryDeadLetterQueues[name].metricApproximateNumberOfMessagesVisible({
+          statistic: 'Maximum',
+          period: Duration.minutes(1),
+        }),
+        {
+          name: `${name}-delivery-dlq-not-empty`,
+          description: `${names.deliveryDeadLetterQueue(name)} holds wishes SNS could not deliver to ${names.queue(name)}: fix that queue's policy, then move them there (aws sqs start-message-move-task --source-arn <this queue> --destination-arn <${names.queue(name)}>)`,
+          threshold: THRESHOLDS.deadLetters,
+        },
+      );
+    }
+    alarm(
+      'wish-parsed-failed',
+      messaging.wishParsed.metricNumberOfNotificationsFailed({ statistic: 'Sum', period: fiveMinutes }),
+      {
+        name: 'wish-parsed-delivery-failed',
+        description: `${names.wishParsedTopic}: SNS failed to deliver to the store or tally queue (after its retries, to their delivery DLQs)`,
+        threshold: THRESHOLDS.deadLetters,
+      },
+    );
     const consumerHealth = {} as Record<ConsumerName, cloudwatch.Alarm[]>;
     for (const name of CONSUMERS) {
       const fn = props.functions[name];
@@ -149,6 +194,29 @@ export class Alarms extends Construct {
       });
     }
     this.consumerHealth = consumerHealth;
+    // The consumers retry a throttled write (and the frontend's reads degrade), so a throttle loses
+    // nothing, but it is the table short of throughput: raise warm throughput, look at Contributor
+    // Insights for a hot key. System errors are DynamoDB's own 500s, on the operations the code calls.
+    const { table } = props;
+    for (const [metricName, what] of [
+      ['ReadThrottleEvents', 'reads'],
+      ['WriteThrottleEvents', 'writes'],
+    ] as const) {
+      alarm(`table-${what}-throttled`, table.metric(metricName, { statistic: 'Sum', period: fiveMinutes }), {
+        name: `table-${what}-throttled`,
+        description: `${names.table}: ${what} throttled (the table or an index short of throughput): see its Contributor Insights; raise warm throughput`,
+        threshold: THRESHOLDS.tableThrottles,
+      });
+    }
+    alarm(
+      'table-system-errors',
+      table.metricSystemErrorsForOperations({ period: fiveMinutes, operations: [...TABLE_OPERATIONS] }),
+      {
+        name: 'table-system-errors',
+        description: `${names.table}: DynamoDB answered 500 (its own fault): retried by the code; if it lasts, AWS Health`,
+        threshold: THRESHOLDS.tableSystemErrors,
+      },
+    );
     const lb = props.loadBalancer.metrics;
     const elb5xx = alarm(
       'elb-5xx',

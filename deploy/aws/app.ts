@@ -2,8 +2,10 @@
 // runs this (node dist/deploy/aws/app.js), writing the cloud assembly to deploy/aws/cdk.out. Deploy
 // that with the CDK CLI from deploy/aws (cdk.json there): `npx aws-cdk deploy -c alarmEmail=…`.
 //
-// Context (-c key=value, or "context" in cdk.json): prefix, alarmEmail, otlpEndpoint,
-// otlpHeadersSecretArn, certificateArn, natGateways. All optional.
+// Context (-c key=value, or "context" in cdk.json): certificateArn (required, unless insecureHttp=true
+// for a demo), alarmEmail (warned about when missing), prefix, otlpEndpoint, otlpHeadersSecretArn,
+// natGateways, warmWriteUnitsPerSecond, warmReadUnitsPerSecond, wafRequestsPerMinute.
+// Run directly (npm run aws:synth), context comes from CDK_CONTEXT_JSON, e.g. '{"insecureHttp":"true"}'.
 import { App, IgnoreMode } from 'aws-cdk-lib';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -29,15 +31,25 @@ if (missing.length > 0) {
 const app = new App({ outdir: process.env['CDK_OUTDIR'] ?? join(root, 'deploy', 'aws', 'cdk.out') });
 const context = (key: string): string | undefined => {
   const value: unknown = app.node.tryGetContext(key);
-  // -c gives strings; cdk.json may give numbers.
-  if (typeof value === 'number') return String(value);
+  // -c gives strings; cdk.json may give numbers and booleans.
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return typeof value === 'string' && value !== '' ? value : undefined;
 };
+const number = (key: string): number | undefined => {
+  const value = context(key);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new Error(`-c ${key} must be a whole number, got "${value}"`);
+  return Number(value);
+};
 const prefix = context('prefix') ?? DEFAULT_PREFIX;
-const natGateways = context('natGateways');
+const warmWriteUnitsPerSecond = number('warmWriteUnitsPerSecond');
+const warmReadUnitsPerSecond = number('warmReadUnitsPerSecond');
 
 new ExodusStack(app, prefix === DEFAULT_PREFIX ? 'Exodus' : `Exodus-${prefix.replace(/_/g, '-')}`, {
   description: 'Exodus: last wishes at burst scale (frontend on Fargate, SQS/SNS, Lambda consumers, DynamoDB)',
+  // The region the CDK CLI deploys to (from the profile), when known: the access logs' bucket policy
+  // needs it. The account stays a token: the stack deploys to the credentials' account.
+  ...(process.env['CDK_DEFAULT_REGION'] === undefined ? {} : { env: { region: process.env['CDK_DEFAULT_REGION'] } }),
   prefix,
   lambdaCode: (name) => lambda.Code.fromAsset(bundleDir(name)),
   // The repository is the build context; .dockerignore lets in only what the image build needs, which
@@ -52,6 +64,12 @@ new ExodusStack(app, prefix === DEFAULT_PREFIX ? 'Exodus' : `Exodus-${prefix.rep
   otlpEndpoint: context('otlpEndpoint'),
   otlpHeadersSecretArn: context('otlpHeadersSecretArn'),
   certificateArn: context('certificateArn'),
-  natGateways: natGateways === undefined ? undefined : Number(natGateways),
+  insecureHttp: context('insecureHttp') === 'true',
+  natGateways: number('natGateways'),
+  warmThroughput: {
+    ...(warmWriteUnitsPerSecond === undefined ? {} : { writeUnitsPerSecond: warmWriteUnitsPerSecond }),
+    ...(warmReadUnitsPerSecond === undefined ? {} : { readUnitsPerSecond: warmReadUnitsPerSecond }),
+  },
+  wafRequestsPerMinute: number('wafRequestsPerMinute'),
 });
 app.synth();

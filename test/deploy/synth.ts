@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ExodusStack, type ExodusStackProps } from '../../deploy/aws/exodus-stack.js';
@@ -22,14 +22,26 @@ export function synth(props: Partial<ExodusStackProps> = {}): Synthesized {
     frontendImage: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:24-bookworm-slim'),
     ...props,
   });
-  return new Synthesized(Template.fromStack(stack));
+  return new Synthesized(Template.fromStack(stack), Annotations.fromStack(stack));
 }
 
 export class Synthesized {
   readonly json: { Resources: Record<string, Record<string, Json>>; Outputs?: Record<string, Record<string, Json>> };
 
-  constructor(readonly template: Template) {
+  constructor(
+    readonly template: Template,
+    private readonly annotations: Annotations,
+  ) {
     this.json = template.toJSON() as Synthesized['json'];
+  }
+
+  /** The warnings the stack's constructs added (Annotations): what `cdk synth` prints. */
+  warnings(): string[] {
+    return this.annotations
+      .findWarning('*', Match.anyValue())
+      .map((message) =>
+        typeof message.entry.data === 'string' ? message.entry.data : JSON.stringify(message.entry.data),
+      );
   }
 
   all(type: string): Resource[] {
