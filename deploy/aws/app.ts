@@ -10,7 +10,7 @@ import { App, IgnoreMode } from 'aws-cdk-lib';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/runtime/package-root.js';
 import { ExodusStack } from './exodus-stack.js';
@@ -28,7 +28,14 @@ if (missing.length > 0) {
 }
 
 // Under the CDK CLI, CDK_OUTDIR says where it wants the assembly; run directly, deploy/aws/cdk.out.
-const app = new App({ outdir: process.env['CDK_OUTDIR'] ?? join(root, 'deploy', 'aws', 'cdk.out') });
+// cdk.json's context (the recommended feature flags) applies when run directly too, as under the CLI.
+const { context: cdkJsonContext } = JSON.parse(readFileSync(join(root, 'deploy', 'aws', 'cdk.json'), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+const app = new App({
+  outdir: process.env['CDK_OUTDIR'] ?? join(root, 'deploy', 'aws', 'cdk.out'),
+  context: cdkJsonContext,
+});
 const context = (key: string): string | undefined => {
   const value: unknown = app.node.tryGetContext(key);
   // -c gives strings; cdk.json may give numbers and booleans.

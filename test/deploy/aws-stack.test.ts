@@ -2,7 +2,7 @@
 // image) and asserted on its CloudFormation: every promise the stack makes about names, durability,
 // delivery, permissions, scaling, alarms and telemetry.
 import { Match } from 'aws-cdk-lib/assertions';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -11,9 +11,11 @@ import { BURN_WINDOWS } from '../../deploy/aws/burn-rate.js';
 import { FUNCTION_TIMEOUT, TUNING } from '../../deploy/aws/consumers.js';
 import { COUNTED_BODY_RULES, DEFAULT_WAF_REQUESTS_PER_MINUTE } from '../../deploy/aws/edge.js';
 import { HEALTH_PORT, HEALTHCHECK_SCRIPT, SCALING } from '../../deploy/aws/frontend.js';
+import { bundleLambdas } from '../../deploy/aws/lambda-bundles.js';
 import { namesFor } from '../../deploy/aws/names.js';
 import { LAUNCH_PEAK } from '../../deploy/aws/table.js';
 import { WISH_ACCEPTANCE_METRICS, WISH_ACCEPTANCE_SERVICE } from '../../src/runtime/wish-acceptance-emf.js';
+import { tempDir } from '../../testkit/index.js';
 import { render, synth, Synthesized, type Json, type Resource, type Statement } from './synth.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -364,8 +366,8 @@ describe('deployments', () => {
         Rollback: true,
       },
     });
-    // ECS's own rolling deployment: the only controller that takes deployment alarms and the circuit breaker.
-    expect(service.props['DeploymentController']).toEqual({ Type: 'ECS' });
+    // ECS's own rolling deployment (the default when absent): the controller that takes deployment alarms and the circuit breaker.
+    expect(service.props['DeploymentController'] ?? { Type: 'ECS' }).toEqual({ Type: 'ECS' });
   });
 });
 
@@ -1005,6 +1007,25 @@ describe('the review’s fixes', () => {
     expect(plain.all('AWS::S3::Bucket')).toEqual([]);
     expect(warnings(plain).join('\n')).toMatch(/no access logs/);
   });
+});
+
+describe('the Lambda bundles', () => {
+  it('are minified, with source maps beside them (what app.ts uploads)', async () => {
+    const outdir = tempDir('exodus-bundles-');
+    try {
+      await bundleLambdas(outdir);
+      for (const name of ['parser', 'worker', 'tally']) {
+        const code = readFileSync(join(outdir, name, 'index.mjs'), 'utf8');
+        // Minified: few lines for megabytes of code; the map names our sources.
+        expect(code.split('\n').length, name).toBeLessThan(code.length / 1000);
+        expect(code).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
+        const map = JSON.parse(readFileSync(join(outdir, name, 'index.mjs.map'), 'utf8')) as { sources: string[] };
+        expect(map.sources.some((source) => source.endsWith(`src/lambda/${name}.ts`))).toBe(true);
+      }
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('OTLP export', () => {
