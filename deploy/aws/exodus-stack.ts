@@ -53,8 +53,8 @@ export interface ExodusStackProps extends StackProps {
 /**
  * Exodus on AWS: intake queue → parser (Lambda) → topic `wish.parsed` → store and tally queues →
  * worker and tally (Lambda) → DynamoDB, with the frontend on Fargate in front, every queue with its
- * DLQ, and alarms from the SLOs. Environment-agnostic: it synthesizes offline, and deploys to the
- * account and region of the credentials that deploy it.
+ * DLQ, and alarms from the SLOs. It synthesizes offline; it deploys to the account of the credentials
+ * that deploy it, and to the region the CDK CLI gives (app.ts), or any region when given none.
  */
 export class ExodusStack extends Stack {
   constructor(scope: Construct, id: string, props: ExodusStackProps) {
