@@ -52,31 +52,37 @@ const prefix = context('prefix') ?? DEFAULT_PREFIX;
 const warmWriteUnitsPerSecond = number('warmWriteUnitsPerSecond');
 const warmReadUnitsPerSecond = number('warmReadUnitsPerSecond');
 
-new ExodusStack(app, prefix === DEFAULT_PREFIX ? 'Exodus' : `Exodus-${prefix.replace(/_/g, '-')}`, {
-  description: 'Exodus: last wishes at burst scale (frontend on Fargate, SQS/SNS, Lambda consumers, DynamoDB)',
-  // The region the CDK CLI deploys to (from the profile), when known: the access logs' bucket policy
-  // needs it. The account stays a token: the stack deploys to the credentials' account.
-  ...(process.env['CDK_DEFAULT_REGION'] === undefined ? {} : { env: { region: process.env['CDK_DEFAULT_REGION'] } }),
-  prefix,
-  lambdaCode: (name) => lambda.Code.fromAsset(bundleDir(name)),
-  // The repository is the build context; .dockerignore lets in only what the image build needs, which
-  // also keeps hashing the context (on every synth) fast. Built for the tasks' architecture (ARM64):
-  // on an x86 machine that takes Docker Buildx with QEMU.
-  frontendImage: ecs.ContainerImage.fromAsset(root, {
-    file: 'Dockerfile',
-    platform: FRONTEND_CPU_ARCHITECTURE === ecs.CpuArchitecture.ARM64 ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
-    ignoreMode: IgnoreMode.DOCKER,
-  }),
-  alarmEmail: context('alarmEmail'),
-  otlpEndpoint: context('otlpEndpoint'),
-  otlpHeadersSecretArn: context('otlpHeadersSecretArn'),
-  certificateArn: context('certificateArn'),
-  insecureHttp: context('insecureHttp') === 'true',
-  natGateways: number('natGateways'),
-  warmThroughput: {
-    ...(warmWriteUnitsPerSecond === undefined ? {} : { writeUnitsPerSecond: warmWriteUnitsPerSecond }),
-    ...(warmReadUnitsPerSecond === undefined ? {} : { readUnitsPerSecond: warmReadUnitsPerSecond }),
-  },
-  wafRequestsPerMinute: number('wafRequestsPerMinute'),
-});
+// A refused option (no certificate, a bad value) is one line naming it, not a stack trace.
+try {
+  new ExodusStack(app, prefix === DEFAULT_PREFIX ? 'Exodus' : `Exodus-${prefix.replace(/_/g, '-')}`, {
+    description: 'Exodus: last wishes at burst scale (frontend on Fargate, SQS/SNS, Lambda consumers, DynamoDB)',
+    // The region the CDK CLI deploys to (from the profile), when known: the access logs' bucket policy
+    // needs it. The account stays a token: the stack deploys to the credentials' account.
+    ...(process.env['CDK_DEFAULT_REGION'] === undefined ? {} : { env: { region: process.env['CDK_DEFAULT_REGION'] } }),
+    prefix,
+    lambdaCode: (name) => lambda.Code.fromAsset(bundleDir(name)),
+    // The repository is the build context; .dockerignore lets in only what the image build needs, which
+    // also keeps hashing the context (on every synth) fast. Built for the tasks' architecture (ARM64):
+    // on an x86 machine that takes Docker Buildx with QEMU.
+    frontendImage: ecs.ContainerImage.fromAsset(root, {
+      file: 'Dockerfile',
+      platform: FRONTEND_CPU_ARCHITECTURE === ecs.CpuArchitecture.ARM64 ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
+      ignoreMode: IgnoreMode.DOCKER,
+    }),
+    alarmEmail: context('alarmEmail'),
+    otlpEndpoint: context('otlpEndpoint'),
+    otlpHeadersSecretArn: context('otlpHeadersSecretArn'),
+    certificateArn: context('certificateArn'),
+    insecureHttp: context('insecureHttp') === 'true',
+    natGateways: number('natGateways'),
+    warmThroughput: {
+      ...(warmWriteUnitsPerSecond === undefined ? {} : { writeUnitsPerSecond: warmWriteUnitsPerSecond }),
+      ...(warmReadUnitsPerSecond === undefined ? {} : { readUnitsPerSecond: warmReadUnitsPerSecond }),
+    },
+    wafRequestsPerMinute: number('wafRequestsPerMinute'),
+  });
+} catch (error) {
+  console.error(`exodus stack: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
 app.synth();

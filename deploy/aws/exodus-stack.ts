@@ -66,7 +66,7 @@ export class ExodusStack extends Stack {
     if (props.alarmEmail === undefined || props.alarmEmail === '') {
       Annotations.of(this).addWarningV2(
         'exodus:no-alarm-email',
-        'No alarmEmail: the alarms notify the topic exodus-alarms, which nobody is subscribed to. Deploy with -c alarmEmail=… or subscribe a pager to the AlarmTopicArn output.',
+        `No alarmEmail: the alarms notify the topic ${names.alarmTopic}, which nobody is subscribed to. Deploy with -c alarmEmail=… or subscribe a pager to the AlarmTopicArn output.`,
       );
     }
     const slo = alarmedSlo(props.sloDir ?? join(packageRoot(), 'slo'));
