@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,7 +11,15 @@ import { Construct } from 'constructs';
 import type { Slo } from '../../src/ops/index.js';
 import { BurnRateAlarms } from './burn-rate.js';
 import type { Messaging } from './messaging.js';
-import { CONSUMERS, WORK_QUEUES, type ConsumerName, type Names } from './names.js';
+import {
+  CONSUMERS,
+  QUEUE_OF,
+  SUBSCRIBED_QUEUES,
+  WORK_QUEUES,
+  type ConsumerName,
+  type Names,
+  type WorkQueueName,
+} from './names.js';
 
 /**
  * Thresholds of the operational alarms.
@@ -31,14 +40,26 @@ export const THRESHOLDS = {
   lambdaThrottles: 0,
   elb5xxPer5Minutes: 0,
   target5xxPer5Minutes: 100,
+  tableThrottles: 0,
+  tableSystemErrors: 0,
 } as const;
+
+/** The DynamoDB operations the code calls (src/engines/dynamodb), whose system errors are watched. */
+const TABLE_OPERATIONS = [
+  dynamodb.Operation.GET_ITEM,
+  dynamodb.Operation.PUT_ITEM,
+  dynamodb.Operation.UPDATE_ITEM,
+  dynamodb.Operation.BATCH_GET_ITEM,
+  dynamodb.Operation.QUERY,
+  dynamodb.Operation.TRANSACT_WRITE_ITEMS,
+] as const;
 
 export interface AlarmsProps {
   readonly names: Names;
   readonly messaging: Messaging;
   readonly functions: Readonly<Record<ConsumerName, lambda.IFunction>>;
+  readonly table: dynamodb.TableV2;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
-  readonly wishTargetGroup: elbv2.ApplicationTargetGroup;
   /** The wish-acceptance availability objective. */
   readonly slo: Slo;
   /** Subscribed to the alarm topic (it must confirm the subscription by the link AWS mails). */
@@ -51,6 +72,13 @@ export class Alarms extends Construct {
   /** The alarms that notify (the burn-rate pairs' parts are in `burnRate.windowAlarms`). */
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly burnRate: BurnRateAlarms;
+  /**
+   * What says a new version of a consumer is bad: its errors, dead letters in its queue's DLQ, its
+   * queue's oldest message. A canary deployment rolls back on any of them (canary.ts).
+   */
+  readonly consumerHealth: Readonly<Record<ConsumerName, cloudwatch.Alarm[]>>;
+  /** What says a new frontend task set is bad: 5xx from the load balancer and from the targets. */
+  readonly frontendHealth: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
@@ -85,7 +113,7 @@ export class Alarms extends Construct {
       alarmId: string,
       metric: cloudwatch.IMetric,
       options: { name: string; description: string; threshold: number; evaluationPeriods?: number },
-    ): void => {
+    ): cloudwatch.Alarm => {
       const created = new cloudwatch.Alarm(this, alarmId, {
         metric,
         alarmName: `${names.prefix}-${options.name}`,
@@ -99,12 +127,14 @@ export class Alarms extends Construct {
       created.addAlarmAction(action);
       created.addOkAction(action);
       this.alarms.push(created);
+      return created;
     };
+    const queueHealth = {} as Record<WorkQueueName, cloudwatch.Alarm[]>;
     const fiveMinutes = Duration.minutes(5);
 
     for (const name of WORK_QUEUES) {
       const dlq = messaging.deadLetterQueues[name];
-      alarm(
+      const deadLetters = alarm(
         `${name}-dead-letters`,
         dlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }),
         {
@@ -113,7 +143,7 @@ export class Alarms extends Construct {
           threshold: THRESHOLDS.deadLetters,
         },
       );
-      alarm(
+      const oldest = alarm(
         `${name}-oldest`,
         messaging.queues[name].metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: fiveMinutes }),
         {
@@ -122,28 +152,83 @@ export class Alarms extends Construct {
           threshold: THRESHOLDS.oldestMessageSeconds,
         },
       );
+      queueHealth[name] = [deadLetters, oldest];
     }
+    for (const name of SUBSCRIBED_QUEUES) {
+      alarm(
+        `${name}-delivery-dead-letters`,
+        messaging.deliveryDeadLetterQueues[name].metricApproximateNumberOfMessagesVisible({
+          statistic: 'Maximum',
+          period: Duration.minutes(1),
+        }),
+        {
+          name: `${name}-delivery-dlq-not-empty`,
+          description: `${names.deliveryDeadLetterQueue(name)} holds wishes SNS could not deliver to ${names.queue(name)}: fix that queue's policy, then move them there (aws sqs start-message-move-task --source-arn <this queue> --destination-arn <${names.queue(name)}>)`,
+          threshold: THRESHOLDS.deadLetters,
+        },
+      );
+    }
+    alarm(
+      'wish-parsed-failed',
+      messaging.wishParsed.metricNumberOfNotificationsFailed({ statistic: 'Sum', period: fiveMinutes }),
+      {
+        name: 'wish-parsed-delivery-failed',
+        description: `${names.wishParsedTopic}: SNS failed to deliver to the store or tally queue (after its retries, to their delivery DLQs)`,
+        threshold: THRESHOLDS.deadLetters,
+      },
+    );
+    const consumerHealth = {} as Record<ConsumerName, cloudwatch.Alarm[]>;
     for (const name of CONSUMERS) {
       const fn = props.functions[name];
-      alarm(`${name}-errors`, fn.metricErrors({ statistic: 'Sum', period: fiveMinutes }), {
+      // Errors of the function (every version): during a canary, the new version's fail it as well.
+      const errors = alarm(`${name}-errors`, fn.metricErrors({ statistic: 'Sum', period: fiveMinutes }), {
         name: `${name}-errors`,
         description: `${names.fn(name)}: invocations failed (crash or timeout; each one fails its whole batch)`,
         threshold: THRESHOLDS.lambdaErrors,
       });
+      consumerHealth[name] = [errors, ...queueHealth[QUEUE_OF[name]]];
       alarm(`${name}-throttles`, fn.metricThrottles({ statistic: 'Sum', period: fiveMinutes }), {
         name: `${name}-throttles`,
         description: `${names.fn(name)}: invocations throttled (the account's concurrency is exhausted)`,
         threshold: THRESHOLDS.lambdaThrottles,
       });
     }
-    const lb = props.loadBalancer.metrics;
-    alarm('elb-5xx', lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { statistic: 'Sum', period: fiveMinutes }), {
-      name: 'alb-elb-5xx',
-      description: 'The load balancer answered 5xx itself: no healthy frontend task, or tasks not answering',
-      threshold: THRESHOLDS.elb5xxPer5Minutes,
-      evaluationPeriods: 2,
-    });
+    this.consumerHealth = consumerHealth;
+    // The consumers retry a throttled write (and the frontend's reads degrade), so a throttle loses
+    // nothing, but it is the table short of throughput: raise warm throughput, look at Contributor
+    // Insights for a hot key. System errors are DynamoDB's own 500s, on the operations the code calls.
+    const { table } = props;
+    for (const [metricName, what] of [
+      ['ReadThrottleEvents', 'reads'],
+      ['WriteThrottleEvents', 'writes'],
+    ] as const) {
+      alarm(`table-${what}-throttled`, table.metric(metricName, { statistic: 'Sum', period: fiveMinutes }), {
+        name: `table-${what}-throttled`,
+        description: `${names.table}: ${what} throttled (the table or an index short of throughput): see its Contributor Insights; raise warm throughput`,
+        threshold: THRESHOLDS.tableThrottles,
+      });
+    }
     alarm(
+      'table-system-errors',
+      table.metricSystemErrorsForOperations({ period: fiveMinutes, operations: [...TABLE_OPERATIONS] }),
+      {
+        name: 'table-system-errors',
+        description: `${names.table}: DynamoDB answered 500 (its own fault): retried by the code; if it lasts, AWS Health`,
+        threshold: THRESHOLDS.tableSystemErrors,
+      },
+    );
+    const lb = props.loadBalancer.metrics;
+    const elb5xx = alarm(
+      'elb-5xx',
+      lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { statistic: 'Sum', period: fiveMinutes }),
+      {
+        name: 'alb-elb-5xx',
+        description: 'The load balancer answered 5xx itself: no healthy frontend task, or tasks not answering',
+        threshold: THRESHOLDS.elb5xxPer5Minutes,
+        evaluationPeriods: 2,
+      },
+    );
+    const target5xx = alarm(
       'target-5xx',
       lb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum', period: fiveMinutes }),
       {
@@ -153,11 +238,13 @@ export class Alarms extends Construct {
       },
     );
 
+    this.frontendHealth = [elb5xx, target5xx];
+
     this.burnRate = new BurnRateAlarms(this, 'BurnRate', {
       slo: props.slo,
       prefix: names.prefix,
+      metricsNamespace: names.metricsNamespace,
       loadBalancer: props.loadBalancer,
-      wishTargetGroup: props.wishTargetGroup,
       action,
     });
   }

@@ -2,13 +2,15 @@
 // runs this (node dist/deploy/aws/app.js), writing the cloud assembly to deploy/aws/cdk.out. Deploy
 // that with the CDK CLI from deploy/aws (cdk.json there): `npx aws-cdk deploy -c alarmEmail=…`.
 //
-// Context (-c key=value, or "context" in cdk.json): prefix, alarmEmail, otlpEndpoint,
-// otlpHeadersSecretArn, certificateArn, natGateways. All optional.
+// Context (-c key=value, or "context" in cdk.json): certificateArn (required, unless insecureHttp=true
+// for a demo), alarmEmail (warned about when missing), prefix, otlpEndpoint, otlpHeadersSecretArn,
+// natGateways, warmWriteUnitsPerSecond, warmReadUnitsPerSecond, wafRequestsPerMinute.
+// Run directly (npm run aws:synth), context comes from CDK_CONTEXT_JSON, e.g. '{"insecureHttp":"true"}'.
 import { App, IgnoreMode } from 'aws-cdk-lib';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/runtime/package-root.js';
 import { ExodusStack } from './exodus-stack.js';
@@ -26,32 +28,61 @@ if (missing.length > 0) {
 }
 
 // Under the CDK CLI, CDK_OUTDIR says where it wants the assembly; run directly, deploy/aws/cdk.out.
-const app = new App({ outdir: process.env['CDK_OUTDIR'] ?? join(root, 'deploy', 'aws', 'cdk.out') });
+// cdk.json's context (the recommended feature flags) applies when run directly too, as under the CLI.
+const { context: cdkJsonContext } = JSON.parse(readFileSync(join(root, 'deploy', 'aws', 'cdk.json'), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+const app = new App({
+  outdir: process.env['CDK_OUTDIR'] ?? join(root, 'deploy', 'aws', 'cdk.out'),
+  context: cdkJsonContext,
+});
 const context = (key: string): string | undefined => {
   const value: unknown = app.node.tryGetContext(key);
-  // -c gives strings; cdk.json may give numbers.
-  if (typeof value === 'number') return String(value);
+  // -c gives strings; cdk.json may give numbers and booleans.
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return typeof value === 'string' && value !== '' ? value : undefined;
 };
+const number = (key: string): number | undefined => {
+  const value = context(key);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new Error(`-c ${key} must be a whole number, got "${value}"`);
+  return Number(value);
+};
 const prefix = context('prefix') ?? DEFAULT_PREFIX;
-const natGateways = context('natGateways');
+const warmWriteUnitsPerSecond = number('warmWriteUnitsPerSecond');
+const warmReadUnitsPerSecond = number('warmReadUnitsPerSecond');
 
-new ExodusStack(app, prefix === DEFAULT_PREFIX ? 'Exodus' : `Exodus-${prefix.replace(/_/g, '-')}`, {
-  description: 'Exodus: last wishes at burst scale (frontend on Fargate, SQS/SNS, Lambda consumers, DynamoDB)',
-  prefix,
-  lambdaCode: (name) => lambda.Code.fromAsset(bundleDir(name)),
-  // The repository is the build context; .dockerignore lets in only what the image build needs, which
-  // also keeps hashing the context (on every synth) fast. Built for the tasks' architecture (ARM64):
-  // on an x86 machine that takes Docker Buildx with QEMU.
-  frontendImage: ecs.ContainerImage.fromAsset(root, {
-    file: 'Dockerfile',
-    platform: FRONTEND_CPU_ARCHITECTURE === ecs.CpuArchitecture.ARM64 ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
-    ignoreMode: IgnoreMode.DOCKER,
-  }),
-  alarmEmail: context('alarmEmail'),
-  otlpEndpoint: context('otlpEndpoint'),
-  otlpHeadersSecretArn: context('otlpHeadersSecretArn'),
-  certificateArn: context('certificateArn'),
-  natGateways: natGateways === undefined ? undefined : Number(natGateways),
-});
+// A refused option (no certificate, a bad value) is one line naming it, not a stack trace.
+try {
+  new ExodusStack(app, prefix === DEFAULT_PREFIX ? 'Exodus' : `Exodus-${prefix.replace(/_/g, '-')}`, {
+    description: 'Exodus: last wishes at burst scale (frontend on Fargate, SQS/SNS, Lambda consumers, DynamoDB)',
+    // The region the CDK CLI deploys to (from the profile), when known: the access logs' bucket policy
+    // needs it. The account stays a token: the stack deploys to the credentials' account.
+    ...(process.env['CDK_DEFAULT_REGION'] === undefined ? {} : { env: { region: process.env['CDK_DEFAULT_REGION'] } }),
+    prefix,
+    lambdaCode: (name) => lambda.Code.fromAsset(bundleDir(name)),
+    // The repository is the build context; .dockerignore lets in only what the image build needs, which
+    // also keeps hashing the context (on every synth) fast. Built for the tasks' architecture (ARM64):
+    // on an x86 machine that takes Docker Buildx with QEMU.
+    frontendImage: ecs.ContainerImage.fromAsset(root, {
+      file: 'Dockerfile',
+      platform: FRONTEND_CPU_ARCHITECTURE === ecs.CpuArchitecture.ARM64 ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64,
+      ignoreMode: IgnoreMode.DOCKER,
+    }),
+    alarmEmail: context('alarmEmail'),
+    otlpEndpoint: context('otlpEndpoint'),
+    otlpHeadersSecretArn: context('otlpHeadersSecretArn'),
+    certificateArn: context('certificateArn'),
+    insecureHttp: context('insecureHttp') === 'true',
+    natGateways: number('natGateways'),
+    warmThroughput: {
+      ...(warmWriteUnitsPerSecond === undefined ? {} : { writeUnitsPerSecond: warmWriteUnitsPerSecond }),
+      ...(warmReadUnitsPerSecond === undefined ? {} : { readUnitsPerSecond: warmReadUnitsPerSecond }),
+    },
+    wafRequestsPerMinute: number('wafRequestsPerMinute'),
+  });
+} catch (error) {
+  console.error(`exodus stack: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
 app.synth();

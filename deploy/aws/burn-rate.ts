@@ -4,6 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import type { Slo } from '../../src/ops/index.js';
+import { WISH_ACCEPTANCE_METRICS, WISH_ACCEPTANCE_SERVICE } from '../../src/runtime/wish-acceptance-emf.js';
 
 /**
  * The windows of a multi-window, multi-burn-rate alert for a 30-day budget: it fires when the long
@@ -30,20 +31,20 @@ export interface BurnRateProps {
   /** The objective (its target) the alarms watch, as read from slo/ by src/ops (the same check as `exodus slo rules`). */
   readonly slo: Slo;
   readonly prefix: string;
+  /** Where the frontend writes its EMF counts (EXODUS_EMF_NAMESPACE). */
+  readonly metricsNamespace: string;
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
-  /** The target group of POST /api/wishes alone. */
-  readonly wishTargetGroup: elbv2.IApplicationTargetGroup;
   readonly action: IAlarmAction;
 }
 
 /**
- * The wish-acceptance availability objective's burn-rate alarms, from the load balancer's counts of
- * POST /api/wishes (its own target group). Bad: the target's 5xx, plus the 5xx the load balancer
- * made itself (no target answered), which CloudWatch has only for the whole load balancer; all: that
- * route's requests plus the latter. Where this differs from the objective: a deliberate 503 (load
- * shed, with Retry-After, a good answer in the SLO) counts as bad here (the load balancer cannot tell
- * them apart), and 4xx are not taken out of the total. So it errs towards paging during a shed: the
- * exact SLI is the Prometheus one (http_server_request_duration by status), in the OTLP backend.
+ * The wish-acceptance availability objective's burn-rate alarms, on the objective's own good and total
+ * counts: the frontend writes them as EMF (src/runtime/wish-acceptance-emf.ts, classified as the SLO
+ * file says: a 202, a 429 and a shed 503 with Retry-After are good, the client's own 4xx are not
+ * counted), summed over every task. The 5xx the load balancer made itself (no task answered, so no
+ * task counted them) are added to both bad and total: when every task is down the counts stop, and
+ * these are what is left. They are for the whole load balancer (CloudWatch has them per target group
+ * only for the targets' own answers), so a failing page or wall read counts here too: it errs towards paging.
  *
  * Each window pair is a composite alarm (long AND short) that notifies; its two metric alarms are parts
  * and notify nobody.
@@ -56,15 +57,21 @@ export class BurnRateAlarms extends Construct {
     super(scope, id);
     const { slo, prefix } = props;
     const budget = Number((1 - slo.target).toPrecision(6));
-    const tg = props.wishTargetGroup.metrics;
     const lb = props.loadBalancer.metrics;
+    const counted = (metricName: string): cloudwatch.Metric =>
+      new cloudwatch.Metric({
+        namespace: props.metricsNamespace,
+        metricName,
+        dimensionsMap: { service: WISH_ACCEPTANCE_SERVICE },
+        statistic: 'Sum',
+      });
     const ratio = (window: Duration): cloudwatch.MathExpression =>
       new cloudwatch.MathExpression({
         expression:
-          'IF((FILL(req, 0) + FILL(elb5xx, 0)) > 0, (FILL(t5xx, 0) + FILL(elb5xx, 0)) / (FILL(req, 0) + FILL(elb5xx, 0)), 0)',
+          'IF((FILL(total, 0) + FILL(elb5xx, 0)) > 0, (FILL(total, 0) - FILL(good, 0) + FILL(elb5xx, 0)) / (FILL(total, 0) + FILL(elb5xx, 0)), 0)',
         usingMetrics: {
-          req: tg.requestCount({ statistic: 'Sum' }),
-          t5xx: tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum' }),
+          good: counted(WISH_ACCEPTANCE_METRICS.good),
+          total: counted(WISH_ACCEPTANCE_METRICS.total),
           elb5xx: lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { statistic: 'Sum' }),
         },
         period: window,

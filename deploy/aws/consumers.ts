@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -58,6 +59,23 @@ export function visibilityTimeoutFor(name: WorkQueueName): Duration {
 /** The newest Node.js runtime Lambda offers in this aws-cdk-lib (the code is built for Node ≥ 20; 24 is the current LTS). */
 export const RUNTIME = lambda.Runtime.NODEJS_24_X;
 
+/** The alias every event source invokes. */
+export const LIVE_ALIAS = 'live';
+
+/**
+ * The DynamoDB actions the worker and the tally call (src/engines/dynamodb), on the table itself. A
+ * transaction (TransactWriteItems) is authorised item by item, as the PutItem or UpdateItem it holds.
+ * - worker (`store.put`): BatchGetItem of the evacuees' CURRENT items; a transaction putting the record
+ *   and CURRENT and updating the superseded record, or one conditional PutItem.
+ * - tally (`readModel.apply`, `noteCanary`): BatchGetItem of the WALL items; a conditional PutItem, or
+ *   a transaction of it with the counters' UpdateItem (ADD).
+ * Neither deletes, scans, queries an index or writes in batches.
+ */
+export const TABLE_ACTIONS = {
+  worker: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  tally: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+} as const satisfies Partial<Record<ConsumerName, readonly string[]>>;
+
 export interface ConsumersProps {
   readonly names: Names;
   readonly code: (name: ConsumerName) => lambda.Code;
@@ -79,15 +97,21 @@ export interface ConsumersProps {
  *   every queue's URL (the engine finds them all by name when it opens).
  * - parser: publish to `wish.parsed`; record a rejection (a conditional PutItem, ConditionCheckItem
  *   for a transaction: no reads, no updates, no deletes, no batches, since BatchWriteItem deletes too).
- * - worker, tally: read and write data on the table and its indexes.
+ * - worker, tally: `TABLE_ACTIONS`, on the table alone (no index: the wall and the audit read those).
+ *
+ * Each function is invoked through its alias `live` (the event source points at it), so a new version
+ * takes traffic only as CodeDeploy shifts it (canary.ts).
  */
 export class Consumers extends Construct {
   readonly functions: Readonly<Record<ConsumerName, lambda.Function>>;
+  /** `live`: what SQS invokes, and what a deployment moves from one version to the next. */
+  readonly aliases: Readonly<Record<ConsumerName, lambda.Alias>>;
 
   constructor(scope: Construct, id: string, props: ConsumersProps) {
     super(scope, id);
     const { names, messaging, table } = props;
     const functions = {} as Record<ConsumerName, lambda.Function>;
+    const aliases = {} as Record<ConsumerName, lambda.Alias>;
     for (const name of CONSUMERS) {
       const queueName = QUEUE_OF[name];
       const tuning = TUNING[name];
@@ -117,7 +141,13 @@ export class Consumers extends Construct {
           NODE_OPTIONS: '--enable-source-maps',
         },
       });
-      fn.addEventSource(
+      // currentVersion: a new version whenever the code or configuration changes, which the alias then moves to.
+      const alias = new lambda.Alias(this, `${name}-live`, {
+        aliasName: LIVE_ALIAS,
+        // `as`: the exactOptionalPropertyTypes mismatch of aws-cdk-lib's classes (see frontend.ts).
+        version: fn.currentVersion as lambda.IVersion,
+      });
+      alias.addEventSource(
         new SqsEventSource(messaging.queues[queueName], {
           batchSize: tuning.batchSize,
           ...(tuning.maxBatchingWindow === undefined ? {} : { maxBatchingWindow: tuning.maxBatchingWindow }),
@@ -129,11 +159,18 @@ export class Consumers extends Construct {
       messaging.deadLetterQueues[queueName].grantSendMessages(fn);
       messaging.grantLookup(fn);
       functions[name] = fn;
+      aliases[name] = alias;
     }
     messaging.wishParsed.grantPublish(functions.parser);
     table.grant(functions.parser, 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem');
-    table.grantReadWriteData(functions.worker);
-    table.grantReadWriteData(functions.tally);
+    for (const name of ['worker', 'tally'] as const) {
+      iam.Grant.addToPrincipal({
+        grantee: functions[name],
+        actions: [...TABLE_ACTIONS[name]],
+        resourceArns: [table.tableArn],
+      });
+    }
     this.functions = functions;
+    this.aliases = aliases;
   }
 }

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,7 +8,9 @@ import { join, relative } from 'node:path';
 import { readSlos, type Slo } from '../../src/ops/index.js';
 import { packageRoot } from '../../src/runtime/package-root.js';
 import { Alarms } from './alarms.js';
+import { Canaries } from './canary.js';
 import { Consumers, visibilityTimeoutFor } from './consumers.js';
+import { DEFAULT_WAF_REQUESTS_PER_MINUTE, Edge } from './edge.js';
 import { Frontend } from './frontend.js';
 import { Messaging } from './messaging.js';
 import { DEFAULT_PREFIX, WORK_QUEUES, engineUrls, namesFor, type ConsumerName } from './names.js';
@@ -31,10 +33,19 @@ export interface ExodusStackProps extends StackProps {
   readonly otlpEndpoint?: string | undefined;
   /** The complete ARN of an existing Secrets Manager secret holding OTEL_EXPORTER_OTLP_HEADERS (e.g. `api-key=…`). */
   readonly otlpHeadersSecretArn?: string | undefined;
-  /** ACM certificate for the load balancer (HTTPS, HTTP redirected); default none: HTTP only. */
+  /** ACM certificate for the load balancer (HTTPS, HTTP redirected). Required unless `insecureHttp`. */
   readonly certificateArn?: string | undefined;
-  /** NAT gateways of the VPC: 2 (one per AZ, the default) or 1 (cheaper, one AZ's egress for both). */
+  /** Plain HTTP without a certificate, said out loud: for a demo only (boarding passes would travel in clear). */
+  readonly insecureHttp?: boolean | undefined;
+  /**
+   * NAT gateways of the VPC: 0 (the default: tasks in the public subnets with a public address, reached
+   * only from the load balancer), or 1–2 (tasks in private subnets; 2 keeps each AZ's egress its own).
+   */
   readonly natGateways?: number | undefined;
+  /** The table's warm throughput, for the launch-day peak (table.ts: `LAUNCH_PEAK`). */
+  readonly warmThroughput?: { readonly writeUnitsPerSecond?: number; readonly readUnitsPerSecond?: number } | undefined;
+  /** Requests one address may make per minute across all tasks before the WAF blocks it (waf.ts). */
+  readonly wafRequestsPerMinute?: number | undefined;
   /** Where the OpenSLO documents are; default the repository's slo/. */
   readonly sloDir?: string | undefined;
 }
@@ -42,15 +53,22 @@ export interface ExodusStackProps extends StackProps {
 /**
  * Exodus on AWS: intake queue → parser (Lambda) → topic `wish.parsed` → store and tally queues →
  * worker and tally (Lambda) → DynamoDB, with the frontend on Fargate in front, every queue with its
- * DLQ, and alarms from the SLOs. Environment-agnostic: it synthesizes offline, and deploys to the
- * account and region of the credentials that deploy it.
+ * DLQ, and alarms from the SLOs. It synthesizes offline; it deploys to the account of the credentials
+ * that deploy it, and to the region the CDK CLI gives (app.ts), or any region when given none.
  */
 export class ExodusStack extends Stack {
   constructor(scope: Construct, id: string, props: ExodusStackProps) {
     super(scope, id, props);
     const names = namesFor(props.prefix ?? DEFAULT_PREFIX);
-    const natGateways = props.natGateways ?? 2;
-    if (natGateways !== 1 && natGateways !== 2) throw new Error(`natGateways must be 1 or 2, got ${natGateways}`);
+    const natGateways = props.natGateways ?? 0;
+    if (![0, 1, 2].includes(natGateways)) throw new Error(`natGateways must be 0, 1 or 2, got ${natGateways}`);
+    requireTls(this, props);
+    if (props.alarmEmail === undefined || props.alarmEmail === '') {
+      Annotations.of(this).addWarningV2(
+        'exodus:no-alarm-email',
+        `No alarmEmail: the alarms notify the topic ${names.alarmTopic}, which nobody is subscribed to. Deploy with -c alarmEmail=… or subscribe a pager to the AlarmTopicArn output.`,
+      );
+    }
     const slo = alarmedSlo(props.sloDir ?? join(packageRoot(), 'slo'));
     const logRetention = logs.RetentionDays.ONE_MONTH;
     const urls = engineUrls(this, names);
@@ -60,7 +78,7 @@ export class ExodusStack extends Stack {
     });
 
     const messaging = new Messaging(this, 'Messaging', { names, visibilityTimeout: visibilityTimeoutFor });
-    const { table } = new WishTable(this, 'Data', { names });
+    const { table } = new WishTable(this, 'Data', { names, warmThroughput: props.warmThroughput });
     const consumers = new Consumers(this, 'Consumers', {
       names,
       code: props.lambdaCode,
@@ -83,14 +101,26 @@ export class ExodusStack extends Stack {
           : acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn),
       logRetention,
     });
+    new Edge(this, 'Edge', {
+      names,
+      loadBalancer: frontend.service.loadBalancer,
+      requestsPerMinute: props.wafRequestsPerMinute ?? DEFAULT_WAF_REQUESTS_PER_MINUTE,
+    });
     const alarms = new Alarms(this, 'Alarms', {
       names,
       messaging,
       functions: consumers.functions,
+      table,
       loadBalancer: frontend.service.loadBalancer,
-      wishTargetGroup: frontend.wishTargetGroup,
       slo,
       email: props.alarmEmail,
+    });
+    new Canaries(this, 'Canaries', {
+      names,
+      aliases: consumers.aliases,
+      consumerHealth: alarms.consumerHealth,
+      frontend: frontend.service.service,
+      frontendHealth: alarms.frontendHealth,
     });
 
     const scheme = props.certificateArn === undefined ? 'http' : 'https';
@@ -125,4 +155,21 @@ function alarmedSlo(dir: string): Slo {
   if (slo === undefined) throw new Error(`${dir}: no SLO named ${ALARMED_SLO} (the burn-rate alarms watch it)`);
   // Named from the repository in the alarms' descriptions (slo/…yaml), the same on every machine.
   return { ...slo, file: relative(packageRoot(), slo.file) };
+}
+
+/**
+ * Boarding passes are bearer tokens: over plain HTTP anyone on the hall's Wi-Fi could take one. So a
+ * certificate is required, and plain HTTP is a demo someone asked for by name.
+ */
+function requireTls(stack: Stack, props: ExodusStackProps): void {
+  if (props.certificateArn !== undefined) return;
+  if (props.insecureHttp !== true) {
+    throw new Error(
+      'certificateArn is required (HTTPS on 443, HTTP redirected): -c certificateArn=arn:aws:acm:…; for a demo over plain HTTP, -c insecureHttp=true',
+    );
+  }
+  Annotations.of(stack).addWarningV2(
+    'exodus:insecure-http',
+    'insecureHttp: the load balancer serves plain HTTP; boarding passes travel in clear. A demo only.',
+  );
 }

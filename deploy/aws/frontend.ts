@@ -14,6 +14,12 @@ import type { OtlpSettings } from './telemetry.js';
 
 export const CONTAINER_NAME = 'web';
 export const CONTAINER_PORT = 3000;
+/**
+ * The frontend's internal listener (EXODUS_HEALTH_PORT): /healthz, /readyz and the Prometheus scrape,
+ * which the public port then no longer answers under any spelling of its path. Not mapped to the load
+ * balancer; the container's health check calls it on 127.0.0.1. 9464: OpenTelemetry's Prometheus port.
+ */
+export const HEALTH_PORT = 9464;
 
 /**
  * The container's health check, the same one-liner as the Dockerfile's HEALTHCHECK (ECS ignores the
@@ -67,7 +73,7 @@ export interface FrontendProps {
   readonly table: dynamodb.TableV2;
   readonly engineUrls: { readonly queue: string; readonly store: string };
   readonly otlp: OtlpSettings;
-  /** NAT gateways: one per AZ (2) keeps each AZ's egress independent; 1 is cheaper for a trial. */
+  /** NAT gateways: 0 puts the tasks in public subnets; 2 (one per AZ) keeps each AZ's egress independent. */
   readonly natGateways: number;
   /** An ACM certificate for HTTPS (HTTP then redirects to it); undefined: HTTP only, for a trial. */
   readonly certificate?: acm.ICertificate | undefined;
@@ -77,15 +83,17 @@ export interface FrontendProps {
 /**
  * The frontend on Fargate behind an internet-facing ALB, in a new VPC across two AZs.
  *
- * Network: tasks in private subnets; two NAT gateways, one per AZ, because the write path (SQS) and
- * telemetry export (an OTLP backend on the internet, e.g. New Relic) leave through them, and with one
- * NAT the loss of its AZ would cut the other AZ's tasks off too. DynamoDB and S3 (ECR's image layers)
- * go through free gateway endpoints instead: reads stay off the NAT's per-GB charge. Interface
- * endpoints for SQS, ECR, Logs and Secrets Manager (~$15 a month each across two AZs) are not worth it
- * while the NAT is needed for the OTLP backend anyway.
+ * Network, by default (natGateways 0): tasks in the public subnets, each with a public IPv4 address
+ * ($3.65 a month each) and a security group that admits only the load balancer. The tasks' traffic is
+ * all outbound (SQS, ECR, CloudWatch Logs, Secrets Manager, and the OTLP backend on the internet,
+ * e.g. New Relic), and two NAT gateways cost ~$66 a month plus $0.045 per GB; interface endpoints for
+ * the AWS services (~$15 a month each across two AZs, five of them) would still leave the OTLP
+ * backend unreachable. With natGateways 1 or 2, the tasks move to private subnets behind them (2:
+ * one per AZ, so the loss of one AZ does not cut the other's egress). DynamoDB and S3 (ECR's image
+ * layers) go through free gateway endpoints either way.
  *
- * Two target groups for the one service: POST /api/wishes has its own, so the wish-acceptance SLO's
- * burn-rate alarms read that route's 5xx and request counts, not the page's and the wall's.
+ * Two target groups for the one service: POST /api/wishes has its own, so the service scales on wishes
+ * per task apart from the page's and the wall's requests, and its counts can be read apart.
  */
 export class Frontend extends Construct {
   readonly service: ecsPatterns.ApplicationLoadBalancedFargateService;
@@ -97,12 +105,16 @@ export class Frontend extends Construct {
   constructor(scope: Construct, id: string, props: FrontendProps) {
     super(scope, id);
     const { names, messaging, table } = props;
+    const natGateways = props.natGateways;
+    const taskSubnetType = natGateways === 0 ? ec2.SubnetType.PUBLIC : ec2.SubnetType.PRIVATE_WITH_EGRESS;
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
-      natGateways: props.natGateways,
+      natGateways,
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+        ...(natGateways === 0
+          ? []
+          : [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 }]),
       ],
       gatewayEndpoints: {
         DynamoDb: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
@@ -144,6 +156,9 @@ export class Frontend extends Construct {
       environment: {
         EXODUS_HOST: '0.0.0.0',
         EXODUS_PORT: String(CONTAINER_PORT),
+        EXODUS_HEALTH_PORT: String(HEALTH_PORT),
+        // The SLO's counts as EMF on stdout, which the awslogs driver carries to CloudWatch (burn-rate.ts).
+        EXODUS_EMF_NAMESPACE: names.metricsNamespace,
         // One proxy in front (the ALB): the client's address is the last hop it adds to X-Forwarded-For.
         EXODUS_TRUST_PROXY_HOPS: '1',
         EXODUS_QUEUE: props.engineUrls.queue,
@@ -178,7 +193,10 @@ export class Frontend extends Construct {
       serviceName: `${names.prefix}-frontend`,
       desiredCount: SCALING.minTasks,
       publicLoadBalancer: true,
-      taskSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      taskSubnets: { subnetType: taskSubnetType },
+      // Without NAT a task reaches SQS, ECR, Logs and the OTLP backend by its own public address; its
+      // security group admits only the load balancer (the pattern's rule), so nothing else reaches it.
+      assignPublicIp: natGateways === 0,
       // Deploys add new tasks before old ones go (never below the desired count), and a deploy whose
       // tasks do not get healthy is rolled back by itself.
       minHealthyPercent: 100,
@@ -215,13 +233,6 @@ export class Frontend extends Construct {
       ],
       healthCheck: TARGET_HEALTH_CHECK,
       deregistrationDelay: DEREGISTRATION_DELAY,
-    });
-    // The Prometheus scrape is for the inside (it bypasses rate limits and shedding, and tells load and
-    // internals): the internet gets a 404 from the load balancer.
-    this.service.listener.addAction('NoMetrics', {
-      priority: 5,
-      conditions: [elbv2.ListenerCondition.pathPatterns(['/metrics'])],
-      action: elbv2.ListenerAction.fixedResponse(404, { contentType: 'text/plain', messageBody: 'Not Found' }),
     });
 
     const scaling = this.service.service.autoScaleTaskCount({

@@ -1,11 +1,11 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_MAX_LEASE_LAPSES } from '../../src/ports/index.js';
-import { WORK_QUEUES, type Names, type WorkQueueName } from './names.js';
+import { SUBSCRIBED_QUEUES, WORK_QUEUES, type Names, type SubscribedQueueName, type WorkQueueName } from './names.js';
 
 /**
  * Receives of one message before SQS moves it to the DLQ by itself: the net under the engine's own
@@ -44,25 +44,35 @@ export class Messaging extends Construct {
   readonly queues: Readonly<Record<WorkQueueName, sqs.Queue>>;
   readonly deadLetterQueues: Readonly<Record<WorkQueueName, sqs.Queue>>;
   readonly wishParsed: sns.Topic;
+  /**
+   * Per subscribed queue, what SNS could not deliver to it after its retries (a policy gone wrong, a
+   * queue deleted by hand): one each, so a redrive knows where its messages belong.
+   */
+  readonly deliveryDeadLetterQueues: Readonly<Record<SubscribedQueueName, sqs.Queue>>;
 
   constructor(scope: Construct, id: string, { names, visibilityTimeout }: MessagingProps) {
     super(scope, id);
     const queues = {} as Record<WorkQueueName, sqs.Queue>;
     const deadLetterQueues = {} as Record<WorkQueueName, sqs.Queue>;
+    // Every queue outlives the stack (RETAIN): a stack deleted or replaced by mistake must not take
+    // unprocessed wishes and dead letters with it. Recreating the stack then needs them deleted by hand.
+    const common = {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    };
     for (const name of WORK_QUEUES) {
       const dlq = new sqs.Queue(this, `${name}-dlq`, {
         queueName: names.deadLetterQueue(name),
         retentionPeriod: DLQ_RETENTION,
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
+        ...common,
       });
       deadLetterQueues[name] = dlq;
       queues[name] = new sqs.Queue(this, name, {
         queueName: names.queue(name),
         retentionPeriod: QUEUE_RETENTION,
         visibilityTimeout: visibilityTimeout(name),
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
+        ...common,
         deadLetterQueue: { queue: dlq, maxReceiveCount: MAX_RECEIVE_COUNT },
       });
     }
@@ -74,10 +84,21 @@ export class Messaging extends Construct {
     this.wishParsed = new sns.Topic(this, 'wish-parsed', { topicName: names.wishParsedTopic, enforceSSL: true });
     // Raw delivery: the queues get the envelope the parser published, not SNS's JSON wrapping of it,
     // so the consumers read the same message shape from every engine. The subscription also adds each
-    // queue's policy letting this topic (and only it: aws:SourceArn) send.
-    for (const name of ['store', 'tally'] as const) {
-      this.wishParsed.addSubscription(new SqsSubscription(queues[name], { rawMessageDelivery: true }));
+    // queue's policy letting this topic (and only it: aws:SourceArn) send. What SNS cannot deliver
+    // after its retries goes to the subscriptions' DLQ (its policy likewise), not nowhere.
+    const deliveryDeadLetterQueues = {} as Record<SubscribedQueueName, sqs.Queue>;
+    for (const name of SUBSCRIBED_QUEUES) {
+      const dlq = new sqs.Queue(this, `${name}-delivery-dlq`, {
+        queueName: names.deliveryDeadLetterQueue(name),
+        retentionPeriod: DLQ_RETENTION,
+        ...common,
+      });
+      this.wishParsed.addSubscription(
+        new SqsSubscription(queues[name], { rawMessageDelivery: true, deadLetterQueue: dlq }),
+      );
+      deliveryDeadLetterQueues[name] = dlq;
     }
+    this.deliveryDeadLetterQueues = deliveryDeadLetterQueues;
   }
 
   /**

@@ -12,6 +12,10 @@ export type ConsumerName = (typeof CONSUMERS)[number];
 export const WORK_QUEUES = ['intake', 'store', 'tally'] as const;
 export type WorkQueueName = (typeof WORK_QUEUES)[number];
 
+/** The queues subscribed to the `wish.parsed` topic. */
+export const SUBSCRIBED_QUEUES = ['store', 'tally'] as const satisfies readonly WorkQueueName[];
+export type SubscribedQueueName = (typeof SUBSCRIBED_QUEUES)[number];
+
 /** Which queue each consumer reads. */
 export const QUEUE_OF: Readonly<Record<ConsumerName, WorkQueueName>> = {
   parser: 'intake',
@@ -29,9 +33,13 @@ export interface Names {
   queue(name: WorkQueueName): string;
   deadLetterQueue(name: WorkQueueName): string;
   readonly wishParsedTopic: string;
+  /** Where SNS parks what it could not deliver from the topic to this queue (not an engine's queue: the stack's net). */
+  deliveryDeadLetterQueue(name: SubscribedQueueName): string;
   readonly table: string;
   readonly alarmTopic: string;
   fn(name: ConsumerName): string;
+  /** The CloudWatch namespace of the frontend's EMF counts (EXODUS_EMF_NAMESPACE), one per stack. */
+  readonly metricsNamespace: string;
 }
 
 export function namesFor(prefix: string): Names {
@@ -42,9 +50,11 @@ export function namesFor(prefix: string): Names {
     queue: (name) => `${prefix}-${name}`,
     deadLetterQueue: (name) => `${prefix}-${name}-dlq`,
     wishParsedTopic: `${prefix}-wish-parsed`,
+    deliveryDeadLetterQueue: (name) => `${prefix}-${name}-delivery-dlq`,
     table: prefix,
     alarmTopic: `${prefix}-alarms`,
     fn: (name) => `${prefix}-${name}`,
+    metricsNamespace: `Exodus/${prefix}`,
   };
 }
 

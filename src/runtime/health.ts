@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 /**
  * `/healthz` says the process is alive (never checks dependencies: a restart would not fix them);
  * `/readyz` says its engines answer, so an orchestrator stops routing work to it when they don't;
- * `/metrics` is the Prometheus scrape. For services that have no HTTP server of their own.
+ * `/metrics` is the Prometheus scrape. For services that have no HTTP server of their own, and for the
+ * frontend given a health port: an internal listener, so the scrape is never on its public port.
  */
 export async function startHealthServer(options: {
   host: string;

@@ -2,15 +2,20 @@
 // image) and asserted on its CloudFormation: every promise the stack makes about names, durability,
 // delivery, permissions, scaling, alarms and telemetry.
 import { Match } from 'aws-cdk-lib/assertions';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { THRESHOLDS } from '../../deploy/aws/alarms.js';
 import { BURN_WINDOWS } from '../../deploy/aws/burn-rate.js';
 import { FUNCTION_TIMEOUT, TUNING } from '../../deploy/aws/consumers.js';
-import { HEALTHCHECK_SCRIPT, SCALING } from '../../deploy/aws/frontend.js';
+import { COUNTED_BODY_RULES, DEFAULT_WAF_REQUESTS_PER_MINUTE } from '../../deploy/aws/edge.js';
+import { HEALTH_PORT, HEALTHCHECK_SCRIPT, SCALING } from '../../deploy/aws/frontend.js';
+import { bundleLambdas } from '../../deploy/aws/lambda-bundles.js';
 import { namesFor } from '../../deploy/aws/names.js';
+import { LAUNCH_PEAK } from '../../deploy/aws/table.js';
+import { WISH_ACCEPTANCE_METRICS, WISH_ACCEPTANCE_SERVICE } from '../../src/runtime/wish-acceptance-emf.js';
+import { tempDir } from '../../testkit/index.js';
 import { render, synth, Synthesized, type Json, type Resource, type Statement } from './synth.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -20,23 +25,33 @@ const DAY_S = 86_400;
 const HEADERS_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:exodus/otlp-headers-AbCdEf';
 const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
 
-// Two syntheses serve every test: the defaults, and every option given.
+// Two syntheses serve every test: the defaults (over plain HTTP, which must be asked for), and every option given.
 let plain: Synthesized;
 let full: Synthesized;
 beforeAll(() => {
-  plain = synth();
+  plain = synth({ insecureHttp: true });
   full = synth({
     otlpEndpoint: 'https://otlp.nr-data.net',
     otlpHeadersSecretArn: HEADERS_ARN,
     alarmEmail: 'ops@example.org',
     certificateArn: CERTIFICATE_ARN,
     natGateways: 1,
+    // The region the CDK CLI gives a deploy: the access logs need it.
+    env: { region: 'eu-west-1' },
   });
 }, 60_000);
 
 const queue = (t: Synthesized, name: string): Resource => t.one('AWS::SQS::Queue', (p) => p['QueueName'] === name);
 const fn = (t: Synthesized, name: string): Resource =>
   t.one('AWS::Lambda::Function', (p) => p['FunctionName'] === `exodus-${name}`);
+/** A consumer's alias `live`: what its event source invokes and its deployment moves. */
+const aliasOf = (t: Synthesized, name: string): Resource =>
+  t.one('AWS::Lambda::Alias', (p) => Synthesized.target(p['FunctionName']) === fn(t, name).id && p['Name'] === 'live');
+/** The event source mappings that invoke `name` through its alias (`<function>:live`, from the alias's ARN). */
+const mappingsOf = (t: Synthesized, name: string): Resource[] =>
+  t
+    .all('AWS::Lambda::EventSourceMapping')
+    .filter((m) => JSON.stringify(m.props['FunctionName']).includes(`{"Ref":"${aliasOf(t, name).id}"}`));
 const roleOf = (resource: Resource): string =>
   Synthesized.target(resource.props['Role'] ?? resource.props['TaskRoleArn']);
 const envOf = (resource: Resource): Record<string, string> =>
@@ -72,17 +87,26 @@ const metricOf = (alarm: Resource): { name: string; dims: Record<string, string>
 });
 
 describe('queues', () => {
-  it('are the six standard queues the engines look up by name', () => {
+  it('are the six standard queues the engines look up by name, and the two of SNS’s undeliverable messages', () => {
     const names = plain.all('AWS::SQS::Queue').map((q) => q.props['QueueName']);
     expect(names.sort()).toEqual([
       'exodus-intake',
       'exodus-intake-dlq',
       'exodus-store',
+      'exodus-store-delivery-dlq',
       'exodus-store-dlq',
       'exodus-tally',
+      'exodus-tally-delivery-dlq',
       'exodus-tally-dlq',
     ]);
     for (const q of plain.all('AWS::SQS::Queue')) expect(q.props['FifoQueue']).toBeUndefined();
+  });
+
+  it('outlive the stack, every one of them (RETAIN): unprocessed wishes and dead letters are not deleted with it', () => {
+    for (const q of plain.all('AWS::SQS::Queue')) {
+      expect(q.raw['DeletionPolicy'], render(q.props['QueueName'])).toBe('Retain');
+      expect(q.raw['UpdateReplacePolicy'], render(q.props['QueueName'])).toBe('Retain');
+    }
   });
 
   it.each(QUEUES)(
@@ -124,10 +148,7 @@ describe('queues', () => {
     '%s hides a received message for at least 6× its consumer’s timeout (plus its batching window)',
     (name) => {
       const consumer = fn(plain, CONSUMER_OF[name]);
-      const mapping = plain.one(
-        'AWS::Lambda::EventSourceMapping',
-        (p) => Synthesized.target(p['FunctionName']) === consumer.id,
-      );
+      const [mapping] = mappingsOf(plain, CONSUMER_OF[name]) as [Resource];
       const window = Number(mapping.props['MaximumBatchingWindowInSeconds'] ?? 0);
       expect(consumer.props['Timeout']).toBe(30);
       expect(queue(plain, `exodus-${name}`).props['VisibilityTimeout']).toBeGreaterThanOrEqual(
@@ -268,10 +289,7 @@ describe('the consumers', () => {
     ['worker', 'exodus-store'],
     ['tally', 'exodus-tally'],
   ] as const)('%s reads %s in batches, reporting failed items, with bounded concurrency', (name, queueName) => {
-    const f = fn(plain, name);
-    const mappings = plain
-      .all('AWS::Lambda::EventSourceMapping')
-      .filter((m) => Synthesized.target(m.props['FunctionName']) === f.id);
+    const mappings = mappingsOf(plain, name);
     expect(mappings).toHaveLength(1);
     const props = (mappings[0] as Resource).props;
     expect(Synthesized.target(props['EventSourceArn'])).toBe(queue(plain, queueName).id);
@@ -296,12 +314,76 @@ describe('the consumers', () => {
   });
 });
 
+describe('deployments', () => {
+  const alarmRef = (name: string): Json => ({ Ref: alarmNamed(plain, name).id });
+
+  it.each([
+    ['parser', 'intake'],
+    ['worker', 'store'],
+    ['tally', 'tally'],
+  ] as const)(
+    'move the %s’s alias `live` by a 10 % canary for 5 minutes, rolled back on its errors, %s’s dead letters or oldest message',
+    (name, queueName) => {
+      const alias = aliasOf(plain, name);
+      const group = plain.one('AWS::CodeDeploy::DeploymentGroup', (p) => p['DeploymentGroupName'] === `exodus-${name}`);
+      // CloudFormation hands the alias's update to this deployment group.
+      expect(alias.raw['UpdatePolicy']).toMatchObject({
+        CodeDeployLambdaAliasUpdate: { DeploymentGroupName: { Ref: group.id } },
+      });
+      expect(group.props).toMatchObject({
+        DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+        DeploymentStyle: { DeploymentOption: 'WITH_TRAFFIC_CONTROL', DeploymentType: 'BLUE_GREEN' },
+      });
+      expect(group.props['AlarmConfiguration']).toEqual({
+        Enabled: true,
+        Alarms: [
+          { Name: alarmRef(`exodus-${name}-errors`) },
+          { Name: alarmRef(`exodus-${queueName}-dlq-not-empty`) },
+          { Name: alarmRef(`exodus-${queueName}-oldest-message`) },
+        ],
+      });
+      const rollback = group.props['AutoRollbackConfiguration'] as Record<string, Json>;
+      expect(rollback['Enabled']).toBe(true);
+      expect([...(rollback['Events'] as string[])].sort()).toEqual([
+        'DEPLOYMENT_FAILURE',
+        'DEPLOYMENT_STOP_ON_ALARM',
+        'DEPLOYMENT_STOP_ON_REQUEST',
+      ]);
+      // SQS invokes the alias, never $LATEST, so the canary's split applies to every batch.
+      const [mapping] = mappingsOf(plain, name) as [Resource];
+      expect(render(mapping.props['FunctionName'])).toMatch(/:live$/);
+      expect(plain.all('AWS::Lambda::EventSourceMapping')).toHaveLength(3);
+    },
+  );
+
+  it('roll the frontend back when its tasks do not get healthy (circuit breaker) or its 5xx alarms fire', () => {
+    const service = plain.one('AWS::ECS::Service');
+    expect(service.props['DeploymentConfiguration']).toMatchObject({
+      DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+      Alarms: {
+        AlarmNames: [alarmRef('exodus-alb-elb-5xx'), alarmRef('exodus-alb-target-5xx')],
+        Enable: true,
+        Rollback: true,
+      },
+    });
+    // ECS's own rolling deployment (the default when absent): the controller that takes deployment alarms and the circuit breaker.
+    expect(service.props['DeploymentController'] ?? { Type: 'ECS' }).toEqual({ Type: 'ECS' });
+  });
+});
+
 describe('permissions', () => {
   const topicId = (): string => plain.one('AWS::SNS::Topic', (p) => p['TopicName'] === 'exodus-wish-parsed').id;
   const tableArn = (): string => arnOf(plain.one('AWS::DynamoDB::GlobalTable').id);
   const qArn = (name: string): string => arnOf(queue(plain, name).id);
   // The engine looks every queue up by name when it opens: GetQueueUrl on all six, a lookup only.
-  const allQueueArns = (): Set<string> => new Set(plain.all('AWS::SQS::Queue').map((q) => arnOf(q.id)));
+  /** The engine's six queues (not SNS's delivery DLQs, which no engine opens). */
+  const allQueueArns = (): Set<string> =>
+    new Set(
+      plain
+        .all('AWS::SQS::Queue')
+        .filter((q) => !render(q.props['QueueName']).endsWith('-delivery-dlq'))
+        .map((q) => arnOf(q.id)),
+    );
 
   it('grant no action on every resource (*) to any role of the stack', () => {
     for (const role of plain.all('AWS::IAM::Role')) {
@@ -337,7 +419,7 @@ describe('permissions', () => {
     ['worker', 'exodus-store'],
     ['tally', 'exodus-tally'],
   ] as const)(
-    'let the %s consume %s, read and write the table and its indexes, and dead-letter to its own DLQ only',
+    'let the %s consume %s, call exactly the table actions its code calls, and dead-letter to its own DLQ only',
     (name, queueName) => {
       const statements = plain.statementsOf(roleOf(fn(plain, name)));
       expect(allows(statements, 'sqs:ReceiveMessage').flatMap((s) => s.resources)).toEqual([qArn(queueName)]);
@@ -347,17 +429,15 @@ describe('permissions', () => {
           .sort(),
       ).toEqual([qArn(queueName), qArn(`${queueName}-dlq`)].sort());
       expect(new Set(allows(statements, 'sqs:GetQueueUrl').flatMap((s) => s.resources))).toEqual(allQueueArns());
-      for (const action of [
-        'dynamodb:GetItem',
-        'dynamodb:Query',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:ConditionCheckItem',
-      ]) {
-        const resources = allows(statements, action).flatMap((s) => s.resources);
-        expect(resources, action).toContain(tableArn());
-        expect(resources, action).toContain(`${tableArn()}/index/*`);
-      }
+      // src/engines/dynamodb: BatchGetItem of the current items; PutItem, and UpdateItem inside transactions.
+      const dynamo = statements.filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo).toEqual([
+        {
+          effect: 'Allow',
+          actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          resources: [tableArn()],
+        },
+      ]);
       expect(allows(statements, 'sns:Publish')).toEqual([]);
     },
   );
@@ -392,36 +472,56 @@ describe('permissions', () => {
 });
 
 describe('the frontend', () => {
-  it('runs in a new VPC over two availability zones, tasks in the private subnets', () => {
-    const azOf = (subnet: Resource): number =>
-      ((subnet.props['AvailabilityZone'] as Record<string, Json[]>)['Fn::Select'] as [number, Json])[0];
-    const service = plain.one('AWS::ECS::Service');
-    const vpcConfig = (service.props['NetworkConfiguration'] as Record<string, Json>)['AwsvpcConfiguration'] as Record<
-      string,
-      Json
-    >;
-    const taskSubnets = (vpcConfig['Subnets'] as Json[]).map((s) => plain.byId(Synthesized.target(s)));
-    expect(new Set(taskSubnets.map(azOf))).toEqual(new Set([0, 1]));
-    for (const subnet of taskSubnets) expect(subnet.props['MapPublicIpOnLaunch']).toBe(false);
-    expect(vpcConfig['AssignPublicIp']).toBe('DISABLED');
+  const azOf = (t: Synthesized, subnet: Resource): number =>
+    ((subnet.props['AvailabilityZone'] as Record<string, Json[]>)['Fn::Select'] as [number, Json])[0];
+  const taskNetwork = (t: Synthesized): { subnets: Resource[]; config: Record<string, Json> } => {
+    const config = (t.one('AWS::ECS::Service').props['NetworkConfiguration'] as Record<string, Json>)[
+      'AwsvpcConfiguration'
+    ] as Record<string, Json>;
+    return { subnets: (config['Subnets'] as Json[]).map((s) => t.byId(Synthesized.target(s))), config };
+  };
+
+  it('runs by default in the public subnets of two AZs, with public addresses, no NAT, reached only from the load balancer', () => {
+    const { subnets, config } = taskNetwork(plain);
+    expect(new Set(subnets.map((s) => azOf(plain, s)))).toEqual(new Set([0, 1]));
+    for (const subnet of subnets) expect(subnet.props['MapPublicIpOnLaunch']).toBe(true);
+    expect(config['AssignPublicIp']).toBe('ENABLED');
+    expect(plain.all('AWS::EC2::NatGateway')).toEqual([]);
+    // The tasks' security group admits one source: the load balancer's group, on the container port.
+    const [group] = config['SecurityGroups'] as Json[];
+    const lbGroups = (plain.one('AWS::ElasticLoadBalancingV2::LoadBalancer').props['SecurityGroups'] as Json[]).map(
+      (g) => Synthesized.target(g),
+    );
+    const ingress = plain
+      .all('AWS::EC2::SecurityGroupIngress')
+      .filter((rule) => Synthesized.target(rule.props['GroupId']) === Synthesized.target(group));
+    expect(
+      ingress.map((rule) => [Synthesized.target(rule.props['SourceSecurityGroupId']), rule.props['FromPort']]),
+    ).toEqual([[lbGroups[0], 3000]]);
+    const inline = plain.byId(Synthesized.target(group)).props['SecurityGroupIngress'];
+    expect(inline).toBeUndefined();
     const lb = plain.one('AWS::ElasticLoadBalancingV2::LoadBalancer');
-    expect(new Set((lb.props['Subnets'] as Json[]).map((s) => azOf(plain.byId(Synthesized.target(s)))))).toEqual(
+    expect(new Set((lb.props['Subnets'] as Json[]).map((s) => azOf(plain, plain.byId(Synthesized.target(s)))))).toEqual(
       new Set([0, 1]),
     );
   });
 
-  it('leaves through a NAT gateway per AZ by default (one when asked), reaching DynamoDB and S3 through gateway endpoints', () => {
-    expect(plain.all('AWS::EC2::NatGateway')).toHaveLength(2);
+  it('moves to private subnets behind NAT gateways when given some, reaching DynamoDB and S3 through gateway endpoints', () => {
+    const { subnets, config } = taskNetwork(full);
+    for (const subnet of subnets) expect(subnet.props['MapPublicIpOnLaunch']).toBe(false);
+    expect(config['AssignPublicIp']).toBe('DISABLED');
     expect(full.all('AWS::EC2::NatGateway')).toHaveLength(1);
-    const endpoints = plain
-      .all('AWS::EC2::VPCEndpoint')
-      .map((e) => [render(e.props['ServiceName']), e.props['VpcEndpointType']]);
-    expect(endpoints).toEqual(
-      expect.arrayContaining([
-        ['com.amazonaws.${AWS::Region}.dynamodb', 'Gateway'],
-        ['com.amazonaws.${AWS::Region}.s3', 'Gateway'],
-      ]),
-    );
+    for (const t of [plain, full]) {
+      const endpoints = t
+        .all('AWS::EC2::VPCEndpoint')
+        .map((e) => [render(e.props['ServiceName']), e.props['VpcEndpointType']]);
+      expect(endpoints).toEqual(
+        expect.arrayContaining([
+          ['com.amazonaws.${AWS::Region}.dynamodb', 'Gateway'],
+          ['com.amazonaws.${AWS::Region}.s3', 'Gateway'],
+        ]),
+      );
+    }
   });
 
   it('is a Fargate service of at least two tasks, rolled back when a deploy does not get healthy', () => {
@@ -544,7 +644,7 @@ describe('the frontend', () => {
     ]);
   });
 
-  it('routes POST /api/wishes to a target group of its own, and hides /metrics from the internet', () => {
+  it('routes POST /api/wishes to a target group of its own; /metrics needs no rule: it is on the health port only', () => {
     const rules = plain.all('AWS::ElasticLoadBalancingV2::ListenerRule');
     const wishes = rules.find((r) => JSON.stringify(r.props['Conditions']).includes('/api/wishes'));
     expect(wishes?.props['Conditions']).toEqual(
@@ -553,13 +653,11 @@ describe('the frontend', () => {
         { Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['POST'] } },
       ]),
     );
-    const metrics = rules.find((r) => JSON.stringify(r.props['Conditions']).includes('/metrics'));
-    expect(metrics?.props['Actions']).toEqual([
-      expect.objectContaining({
-        Type: 'fixed-response',
-        FixedResponseConfig: expect.objectContaining({ StatusCode: '404' }) as unknown,
-      }),
-    ]);
+    expect(rules.filter((r) => JSON.stringify(r.props['Conditions']).includes('/metrics'))).toEqual([]);
+    // The scrape and the probes on the internal listener, which the container's health check calls.
+    expect(containerEnv(plain)['EXODUS_HEALTH_PORT']).toBe(String(HEALTH_PORT));
+    expect(HEALTHCHECK_SCRIPT).toMatch(/^fetch\('http:\/\/127\.0\.0\.1:'\+\(process\.env\.EXODUS_HEALTH_PORT\|\|/);
+    expect(container(plain)['PortMappings']).toEqual([expect.objectContaining({ ContainerPort: 3000 })]);
   });
 
   it('serves HTTP only without a certificate, HTTPS (HTTP redirected) with one', () => {
@@ -617,9 +715,9 @@ describe('alarms', () => {
     );
   });
 
-  it('count 14 operational alarms, 8 burn-rate windows and 4 burn-rate composites', () => {
-    expect(notifying(plain)).toHaveLength(14);
-    expect(alarms(plain)).toHaveLength(14 + 8);
+  it('count 20 operational alarms, 8 burn-rate windows and 4 burn-rate composites', () => {
+    expect(notifying(plain)).toHaveLength(20);
+    expect(alarms(plain)).toHaveLength(20 + 8);
     expect(plain.all('AWS::CloudWatch::CompositeAlarm')).toHaveLength(4);
     for (const alarm of alarms(plain)) expect(alarm.props['TreatMissingData']).toBe('notBreaching');
   });
@@ -731,37 +829,203 @@ describe('alarms', () => {
       },
     );
 
-    it('compute the error ratio of POST /api/wishes from its own target group, with the load balancer’s own 5xx', () => {
-      const wishGroup = plain.all('AWS::ElasticLoadBalancingV2::TargetGroup').find((g) => g.id.includes('Wishes'));
+    it('compute the error ratio from the frontend’s own EMF counts of the SLO, with the load balancer’s own 5xx', () => {
       const lbId = plain.one('AWS::ElasticLoadBalancingV2::LoadBalancer').id;
       const metrics = window(plain, 'page', '1h').props['Metrics'] as Record<string, Json>[];
       const byId = Object.fromEntries(metrics.map((m) => [render(m['Id']), m]));
-      expect(render(Object.values(byId).find((m) => m['Expression'] !== undefined)?.['Expression'])).toMatch(
-        /t5xx.*elb5xx.*req/,
+      // bad = total − good, plus the answers no task gave; over total plus those.
+      expect(render(Object.values(byId).find((m) => m['Expression'] !== undefined)?.['Expression'])).toBe(
+        'IF((FILL(total, 0) + FILL(elb5xx, 0)) > 0, (FILL(total, 0) - FILL(good, 0) + FILL(elb5xx, 0)) / (FILL(total, 0) + FILL(elb5xx, 0)), 0)',
       );
-      const stat = (id: string): { name: string; dims: Record<string, string> } => {
-        const metric = (byId[id]?.['MetricStat'] as Record<string, Json>)['Metric'] as Record<string, Json>;
+      const stat = (id: string): { namespace: string; name: string; dims: Record<string, string>; stat: string } => {
+        const metricStat = byId[id]?.['MetricStat'] as Record<string, Json>;
+        const metric = metricStat['Metric'] as Record<string, Json>;
         return {
+          namespace: render(metric['Namespace']),
           name: render(metric['MetricName']),
           dims: Object.fromEntries(
             (metric['Dimensions'] as Record<string, Json>[]).map((d) => [render(d['Name']), render(d['Value'])]),
           ),
+          stat: render(metricStat['Stat']),
         };
       };
-      expect(stat('req')).toMatchObject({
-        name: 'RequestCount',
-        dims: { TargetGroup: `\${${wishGroup?.id}.TargetGroupFullName}` },
-      });
-      expect(stat('t5xx')).toMatchObject({
-        name: 'HTTPCode_Target_5XX_Count',
-        dims: { TargetGroup: `\${${wishGroup?.id}.TargetGroupFullName}` },
-      });
+      const emf = { namespace: 'Exodus/exodus', dims: { service: WISH_ACCEPTANCE_SERVICE }, stat: 'Sum' };
+      expect(stat('good')).toEqual({ ...emf, name: WISH_ACCEPTANCE_METRICS.good });
+      expect(stat('total')).toEqual({ ...emf, name: WISH_ACCEPTANCE_METRICS.total });
       expect(stat('elb5xx')).toEqual({
+        namespace: 'AWS/ApplicationELB',
         name: 'HTTPCode_ELB_5XX_Count',
         dims: { LoadBalancer: `\${${lbId}.LoadBalancerFullName}` },
+        stat: 'Sum',
       });
+      // The frontend writes them there.
+      expect(containerEnv(plain)['EXODUS_EMF_NAMESPACE']).toBe('Exodus/exodus');
     });
   });
+});
+
+describe('the review’s fixes', () => {
+  const warnings = (t: Synthesized): string[] => t.warnings();
+
+  it('refuses to synthesize without a certificate unless plain HTTP is asked for (a demo, warned about)', () => {
+    expect(() => synth()).toThrow(/certificateArn is required.*insecureHttp=true/);
+    expect(warnings(plain).join('\n')).toMatch(/insecureHttp/);
+    expect(warnings(full).join('\n')).not.toMatch(/insecureHttp/);
+    // With one: 443 and 80 → 443 (asserted with the listeners); HSTS comes from the app on every answer.
+    const http = full.all('AWS::ElasticLoadBalancingV2::Listener').find((l) => l.props['Protocol'] === 'HTTP');
+    expect(http?.props['DefaultActions']).toEqual([
+      expect.objectContaining({
+        Type: 'redirect',
+        RedirectConfig: expect.objectContaining({ Port: '443', Protocol: 'HTTPS', StatusCode: 'HTTP_301' }) as unknown,
+      }),
+    ]);
+  });
+
+  it('warns when no one will get the alarms', () => {
+    expect(warnings(plain).join('\n')).toMatch(/No alarmEmail/);
+    expect(warnings(full).join('\n')).not.toMatch(/No alarmEmail/);
+  });
+
+  it.each(['store', 'tally'])(
+    'give the topic’s subscription of exodus-%s a DLQ of its own, and alarm on it and on failed deliveries',
+    (name) => {
+      const dlq = queue(plain, `exodus-${name}-delivery-dlq`);
+      const subscription = plain.one(
+        'AWS::SNS::Subscription',
+        (p) => p['Protocol'] === 'sqs' && Synthesized.target(p['Endpoint']) === queue(plain, `exodus-${name}`).id,
+      );
+      expect(render((subscription.props['RedrivePolicy'] as Record<string, Json>)['deadLetterTargetArn'])).toBe(
+        arnOf(dlq.id),
+      );
+      // SNS may send to it (only from this topic).
+      const policy = plain.one('AWS::SQS::QueuePolicy', (p) =>
+        (p['Queues'] as Json[]).some((r) => Synthesized.target(r) === dlq.id),
+      );
+      expect(JSON.stringify(policy.props)).toContain('sns.amazonaws.com');
+      expect(metricOf(alarmNamed(plain, `exodus-${name}-delivery-dlq-not-empty`))).toEqual({
+        name: 'ApproximateNumberOfMessagesVisible',
+        dims: { QueueName: `\${${dlq.id}.QueueName}` },
+      });
+      const topic = plain.one('AWS::SNS::Topic', (p) => p['TopicName'] === 'exodus-wish-parsed');
+      const failed = alarmNamed(plain, 'exodus-wish-parsed-delivery-failed');
+      expect(metricOf(failed)).toEqual({
+        name: 'NumberOfNotificationsFailed',
+        dims: { TopicName: `\${${topic.id}.TopicName}` },
+      });
+      expect(failed.props).toMatchObject({ Namespace: 'AWS/SNS', Statistic: 'Sum', Threshold: 0 });
+    },
+  );
+
+  it('keep the table warm for the launch-day peak (settable), with contributor insights, and alarm on throttles and system errors', () => {
+    const table = plain.one('AWS::DynamoDB::GlobalTable');
+    expect(table.props['WarmThroughput']).toEqual({
+      WriteUnitsPerSecond: LAUNCH_PEAK.writeUnitsPerSecond,
+      ReadUnitsPerSecond: LAUNCH_PEAK.readUnitsPerSecond,
+    });
+    expect((table.props['Replicas'] as Record<string, Json>[])[0]?.['ContributorInsightsSpecification']).toEqual({
+      Enabled: true,
+    });
+    const warmer = synth({ insecureHttp: true, warmThroughput: { writeUnitsPerSecond: 20_000 } });
+    expect(warmer.one('AWS::DynamoDB::GlobalTable').props['WarmThroughput']).toEqual({
+      WriteUnitsPerSecond: 20_000,
+      ReadUnitsPerSecond: LAUNCH_PEAK.readUnitsPerSecond,
+    });
+    for (const [alarmName, metricName] of [
+      ['exodus-table-reads-throttled', 'ReadThrottleEvents'],
+      ['exodus-table-writes-throttled', 'WriteThrottleEvents'],
+    ]) {
+      const alarm = alarmNamed(plain, alarmName as string);
+      expect(metricOf(alarm)).toEqual({ name: metricName, dims: { TableName: `\${${table.id}}` } });
+      expect(alarm.props).toMatchObject({ Namespace: 'AWS/DynamoDB', Statistic: 'Sum', Threshold: 0 });
+    }
+    const systemErrors = alarmNamed(plain, 'exodus-table-system-errors');
+    const operations = (systemErrors.props['Metrics'] as Record<string, Json>[])
+      .filter((m) => m['MetricStat'] !== undefined)
+      .map((m) => {
+        const metric = (m['MetricStat'] as Record<string, Json>)['Metric'] as Record<string, Json>;
+        expect(metric['MetricName']).toBe('SystemErrors');
+        return render(
+          (metric['Dimensions'] as Record<string, Json>[]).find((d) => d['Name'] === 'Operation')?.['Value'],
+        );
+      });
+    expect(operations.sort()).toEqual(
+      ['BatchGetItem', 'GetItem', 'PutItem', 'Query', 'TransactWriteItems', 'UpdateItem'].sort(),
+    );
+  }, 60_000);
+
+  it('put a WAF on the load balancer: one per-address limit over every task, and AWS’s common rules (body rules counted)', () => {
+    const acl = plain.one('AWS::WAFv2::WebACL');
+    expect(acl.props).toMatchObject({ Scope: 'REGIONAL', DefaultAction: { Allow: {} } });
+    const rules = acl.props['Rules'] as Record<string, Json>[];
+    const rate = rules.find((r) => r['Name'] === 'per-address-rate');
+    expect(rate).toMatchObject({
+      Action: { Block: {} },
+      Statement: {
+        RateBasedStatement: {
+          AggregateKeyType: 'IP',
+          EvaluationWindowSec: 60,
+          Limit: DEFAULT_WAF_REQUESTS_PER_MINUTE,
+        },
+      },
+    });
+    const common = rules.find((r) => r['Name'] === 'aws-common-rules');
+    const group = (common?.['Statement'] as Record<string, Record<string, Json>>)['ManagedRuleGroupStatement'];
+    expect(group).toMatchObject({ VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' });
+    expect(
+      (group?.['RuleActionOverrides'] as Record<string, Json>[]).map((o) => [o['Name'], o['ActionToUse']]),
+    ).toEqual(COUNTED_BODY_RULES.map((name) => [name, { Count: {} }]));
+    const association = plain.one('AWS::WAFv2::WebACLAssociation');
+    expect(Synthesized.target(association.props['ResourceArn'])).toBe(
+      plain.one('AWS::ElasticLoadBalancingV2::LoadBalancer').id,
+    );
+    expect(render(association.props['WebACLArn'])).toBe(`\${${acl.id}.Arn}`);
+    expect(() => synth({ insecureHttp: true, wafRequestsPerMinute: 5 })).toThrow(/wafRequestsPerMinute/);
+  }, 60_000);
+
+  it('log the load balancer’s requests to an encrypted, private bucket that forgets them (when the region is known)', () => {
+    const bucket = full.one('AWS::S3::Bucket');
+    expect(bucket.props).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    const rules = (bucket.props['LifecycleConfiguration'] as Record<string, Json>)['Rules'] as Record<string, Json>[];
+    expect(rules).toContainEqual(expect.objectContaining({ ExpirationInDays: 90, Status: 'Enabled' }));
+    const attributes = full.one('AWS::ElasticLoadBalancingV2::LoadBalancer').props['LoadBalancerAttributes'] as Record<
+      string,
+      Json
+    >[];
+    expect(attributes).toContainEqual({ Key: 'access_logs.s3.enabled', Value: 'true' });
+    expect(attributes).toContainEqual({ Key: 'access_logs.s3.bucket', Value: { Ref: bucket.id } });
+    // Environment-agnostic (no region at synth): none, and a warning says so.
+    expect(plain.all('AWS::S3::Bucket')).toEqual([]);
+    expect(warnings(plain).join('\n')).toMatch(/no access logs/);
+  });
+});
+
+describe('the Lambda bundles', () => {
+  it('are minified, with source maps beside them (what app.ts uploads)', async () => {
+    const outdir = tempDir('exodus-bundles-');
+    try {
+      await bundleLambdas(outdir);
+      for (const name of ['parser', 'worker', 'tally']) {
+        const code = readFileSync(join(outdir, name, 'index.mjs'), 'utf8');
+        // Minified: few lines for megabytes of code; the map names our sources.
+        expect(code.split('\n').length, name).toBeLessThan(code.length / 1000);
+        expect(code).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
+        const map = JSON.parse(readFileSync(join(outdir, name, 'index.mjs.map'), 'utf8')) as { sources: string[] };
+        expect(map.sources.some((source) => source.endsWith(`src/lambda/${name}.ts`))).toBe(true);
+      }
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('OTLP export', () => {
@@ -797,11 +1061,12 @@ describe('OTLP export', () => {
   });
 
   it('refuses a headers secret without an endpoint, and a secret named by anything but its complete ARN', () => {
-    expect(() => synth({ otlpHeadersSecretArn: HEADERS_ARN })).toThrow(/otlpEndpoint is not/);
+    const demo = { insecureHttp: true };
+    expect(() => synth({ ...demo, otlpHeadersSecretArn: HEADERS_ARN })).toThrow(/otlpEndpoint is not/);
     expect(() =>
-      synth({ otlpEndpoint: 'https://otlp.nr-data.net', otlpHeadersSecretArn: 'exodus/otlp-headers' }),
+      synth({ ...demo, otlpEndpoint: 'https://otlp.nr-data.net', otlpHeadersSecretArn: 'exodus/otlp-headers' }),
     ).toThrow(/complete ARN/);
-    expect(() => synth({ otlpEndpoint: 'otlp.nr-data.net' })).toThrow(/http\(s\) URL/);
+    expect(() => synth({ ...demo, otlpEndpoint: 'otlp.nr-data.net' })).toThrow(/http\(s\) URL/);
   });
 });
 
@@ -835,6 +1100,6 @@ describe('names', () => {
       names.fn('tally'),
     ]).toEqual(['trial-intake', 'trial-store-dlq', 'trial-wish-parsed', 'trial', 'trial-alarms', 'trial-tally']);
     expect(() => namesFor('no spaces')).toThrow(/prefix/);
-    expect(() => synth({ natGateways: 3 })).toThrow(/natGateways/);
+    expect(() => synth({ insecureHttp: true, natGateways: 3 })).toThrow(/natGateways/);
   });
 });

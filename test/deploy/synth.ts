@@ -1,7 +1,9 @@
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ExodusStack, type ExodusStackProps } from '../../deploy/aws/exodus-stack.js';
 
 /** CloudFormation as JSON: what the assertions below read. */
@@ -13,23 +15,42 @@ export interface Resource {
   readonly raw: Record<string, Json>;
 }
 
+/** The feature flags `cdk init` writes for this aws-cdk-lib, kept in deploy/aws/cdk.json: what a deploy synthesizes with. */
+const FEATURE_FLAGS = (
+  JSON.parse(readFileSync(join(import.meta.dirname, '../../deploy/aws/cdk.json'), 'utf8')) as {
+    context: Record<string, unknown>;
+  }
+).context;
+
 /** A stack of placeholders (inline Lambda code, a registry image): synthesizes offline in seconds. */
 export function synth(props: Partial<ExodusStackProps> = {}): Synthesized {
-  const app = new App();
+  const app = new App({ context: FEATURE_FLAGS });
   const stack = new ExodusStack(app, 'Exodus', {
     lambdaCode: (name) =>
       lambda.Code.fromInline(`export const handler = async () => ({ batchItemFailures: [] }); // ${name}`),
     frontendImage: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/node:24-bookworm-slim'),
     ...props,
   });
-  return new Synthesized(Template.fromStack(stack));
+  return new Synthesized(Template.fromStack(stack), Annotations.fromStack(stack));
 }
 
 export class Synthesized {
   readonly json: { Resources: Record<string, Record<string, Json>>; Outputs?: Record<string, Record<string, Json>> };
 
-  constructor(readonly template: Template) {
+  constructor(
+    readonly template: Template,
+    private readonly annotations: Annotations,
+  ) {
     this.json = template.toJSON() as Synthesized['json'];
+  }
+
+  /** The warnings the stack's constructs added (Annotations): what `cdk synth` prints. */
+  warnings(): string[] {
+    return this.annotations
+      .findWarning('*', Match.anyValue())
+      .map((message) =>
+        typeof message.entry.data === 'string' ? message.entry.data : JSON.stringify(message.entry.data),
+      );
   }
 
   all(type: string): Resource[] {

@@ -1,12 +1,24 @@
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMessaging } from '../../src/engines/index.js';
 import { QUEUES } from '../../src/ports/index.js';
 import { observeQueue, observeTally, startHealthServer } from '../../src/runtime/index.js';
 import { buildPipeline, passFor, telemetry, type Pipeline } from '../../testkit/in-process.js';
-import { exodus, skipUnless, startSystem, tempDir, waitFor, type RunningSystem } from '../../testkit/index.js';
+import {
+  BIN,
+  exodus,
+  freePort,
+  generateRoster,
+  postWish,
+  skipUnless,
+  startSystem,
+  submitWish,
+  tempDir,
+  waitFor,
+  type RunningSystem,
+} from '../../testkit/index.js';
 import { envelope } from '../contract/fixtures.js';
 
 const HAVE_PROMTOOL = spawnSync('promtool', ['--version']).status === 0;
@@ -249,4 +261,90 @@ describe('metrics of every process of `exodus up`', () => {
     if (HAVE_PROMTOOL)
       expect(spawnSync('promtool', ['check', 'config', 'deploy/prometheus/prometheus.yml']).status).toBe(0);
   }, 60_000);
+});
+
+// The AWS stack (and the Helm chart) set EXODUS_HEALTH_PORT for the frontend: the scrape then lives only
+// on that internal listener, so no spelling of the path (`/%6Detrics` passes an ALB's exact-path rule,
+// and the router decodes it) reaches it from the internet. The stack also sets EXODUS_EMF_NAMESPACE:
+// the wish-acceptance SLO's counts as CloudWatch EMF on stdout.
+describe('the frontend as the AWS stack runs it (a health port, EMF counts)', () => {
+  let child: ChildProcess | undefined;
+  let stdout = '';
+  let dataDir = '';
+  let publicUrl = '';
+  let healthUrl = '';
+  let pass = '';
+  beforeAll(async () => {
+    dataDir = tempDir();
+    pass = (await generateRoster(dataDir, 1))[0]?.pass ?? '';
+    const [port, healthPort] = [await freePort(), await freePort()];
+    publicUrl = `http://127.0.0.1:${port}`;
+    healthUrl = `http://127.0.0.1:${healthPort}`;
+    const started = spawn(process.execPath, [BIN, 'serve', 'frontend', '--data', dataDir, '--port', String(port)], {
+      env: {
+        ...process.env,
+        EXODUS_HEALTH_PORT: String(healthPort),
+        EXODUS_EMF_NAMESPACE: 'ExodusTest',
+        // The second write without a pass is refused 429 (a good answer), the first 401 (not counted).
+        EXODUS_IP_FAILED_WRITES_PER_MINUTE: '1',
+        EXODUS_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    started.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child = started;
+    const status = async (url: string): Promise<number | undefined> =>
+      (await fetch(url).catch(() => undefined))?.status;
+    // Until then a just-started process may still shed (503) what is not a probe, on a busy machine.
+    await waitFor(
+      async () =>
+        started.exitCode === null &&
+        (await status(`${healthUrl}/readyz`)) === 200 &&
+        (await status(`${publicUrl}/no-such-page`)) === 404,
+      30_000,
+      'the frontend never answered on both ports',
+    );
+  }, 60_000);
+  afterAll(() => {
+    child?.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it.each(['/metrics', '/%6Detrics', '/%6d%65trics'])('answers %s on the public port with 404', async (path) => {
+    const res = await fetch(`${publicUrl}${path}`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toMatch(/^# (HELP|TYPE) /m);
+  });
+
+  it('keeps its probes on the public port and serves them, with the Prometheus text, on the health port', async () => {
+    // HSTS on every public answer (helmet's default; browsers ignore it over plain HTTP).
+    expect((await fetch(`${publicUrl}/healthz`)).headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+    for (const base of [publicUrl, healthUrl]) {
+      expect((await fetch(`${base}/healthz`)).status, base).toBe(200);
+      expect((await fetch(`${base}/readyz`)).status, base).toBe(200);
+    }
+    const res = await fetch(`${healthUrl}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await res.text()).toMatch(/^process_memory_usage/m);
+  });
+
+  it('writes the wish answers it gave as good and total counts in EMF when it stops', async () => {
+    const wish = { destination: 'mars', message: 'counted' };
+    expect((await submitWish(publicUrl, pass, wish)).status).toBe(202);
+    expect((await postWish(publicUrl, '', wish)).status).toBe(401);
+    expect((await postWish(publicUrl, '', wish)).status).toBe(429);
+    const exited = new Promise((done) => child?.once('exit', done));
+    child?.kill('SIGTERM');
+    await exited;
+    const lines = stdout.split('\n').filter((line) => line.includes('"_aws"'));
+    expect(lines).toHaveLength(1);
+    const emf = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
+    // The 202 and the 429 are good (and any shed a busy machine provoked on the way); the 401 (no pass:
+    // the client's mistake) is not counted at all.
+    expect(emf).toMatchObject({ service: 'exodus-frontend' });
+    expect(emf['WishAnswersTotal']).toBeGreaterThanOrEqual(2);
+    expect(emf['WishAnswersGood']).toBe(emf['WishAnswersTotal']);
+    expect(JSON.stringify(emf['_aws'])).toContain('"Namespace":"ExodusTest"');
+  }, 30_000);
 });

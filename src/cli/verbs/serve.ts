@@ -11,7 +11,9 @@ import {
   serviceNameOf,
   startHealthServer,
   startTelemetry,
+  wishAcceptanceEmfFrom,
   type Config,
+  type Telemetry,
 } from '../../runtime/index.js';
 import { consumerOf } from '../../services/consumers.js';
 import { SERVICES, type PipelineService, type ServiceName } from '../../services/names.js';
@@ -59,6 +61,11 @@ async function serve(service: PipelineService, config: Config): Promise<void> {
     // Read (or made) now, so a data dir that cannot hold it fails the start, not the first wish.
     config.passSecret.reveal();
     const { buildFrontend } = await import('../../services/frontend/index.js');
+    // The queue alone: reads may degrade, intake must not (the same readiness as the public /readyz).
+    const ready = (): Promise<void> => messaging.ping();
+    const internal = await startInternalListener(config, ready, telemetry.serveMetrics);
+    // On AWS (EXODUS_EMF_NAMESPACE set by the stack): the SLO's good and total counts, for CloudWatch's burn-rate alarms.
+    const emf = wishAcceptanceEmfFrom(process.env);
     const app = await buildFrontend({
       intake: messaging.queue(QUEUES.intake),
       store: storage.store,
@@ -66,14 +73,24 @@ async function serve(service: PipelineService, config: Config): Promise<void> {
       passSecret: config.passSecret,
       logger,
       maxBodyBytes: config.maxBodyBytes,
-      ready: () => messaging.ping(),
+      ready,
       frontDoor: config.frontDoor,
-      serveMetrics: telemetry.serveMetrics,
+      // With a health port the scrape is only there: a load balancer's rule for the exact path
+      // `/metrics` is passed by `/%6Detrics`, which the router decodes; absent, it cannot leak.
+      ...(internal === undefined ? { serveMetrics: telemetry.serveMetrics } : {}),
+      ...(emf === undefined ? {} : { onWishAnswer: (status, hasRetryAfter) => emf.record(status, hasRetryAfter) }),
     });
     observeQueue(messaging.queue(QUEUES.intake));
     const address = await app.listen({ host: config.host, port: config.port });
-    logger.info({ address }, 'frontend listening');
-    onShutdown(logger, [() => app.close(), closeEngines]);
+    logger.info({ address, healthPort: internal?.port }, 'frontend listening');
+    onShutdown(logger, [
+      async () => {
+        internal?.server.close();
+        await app.close();
+        emf?.stop();
+      },
+      closeEngines,
+    ]);
     return;
   }
 
@@ -82,18 +99,14 @@ async function serve(service: PipelineService, config: Config): Promise<void> {
   observeQueue(messaging.queue(queue));
   if (service === 'tally') observeTally(storage.readModel);
   loop.start();
-  const health =
-    config.healthPort === undefined
-      ? undefined
-      : await startHealthServer({
-          host: config.host,
-          port: config.healthPort,
-          ready: async () => {
-            await messaging.ping();
-            await storage.ping();
-          },
-          serveMetrics: telemetry.serveMetrics,
-        });
+  const health = await startInternalListener(
+    config,
+    async () => {
+      await messaging.ping();
+      await storage.ping();
+    },
+    telemetry.serveMetrics,
+  );
   logger.info({ queue, healthPort: health?.port }, `${service} consuming`);
   onShutdown(logger, [
     async () => {
@@ -102,4 +115,18 @@ async function serve(service: PipelineService, config: Config): Promise<void> {
     },
     closeEngines,
   ]);
+}
+
+/**
+ * `/healthz`, `/readyz` and `/metrics` on `--health-port` (EXODUS_HEALTH_PORT), for the orchestrator and
+ * the scraper inside the network; undefined without one. A consumer has no other listener; the
+ * frontend's public port then keeps its probes but no longer answers `/metrics`.
+ */
+async function startInternalListener(
+  config: Config,
+  ready: () => Promise<void>,
+  serveMetrics: Telemetry['serveMetrics'],
+): Promise<Awaited<ReturnType<typeof startHealthServer>> | undefined> {
+  if (config.healthPort === undefined) return undefined;
+  return startHealthServer({ host: config.host, port: config.healthPort, ready, serveMetrics });
 }

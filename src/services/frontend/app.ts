@@ -17,6 +17,7 @@ import { installRateLimits } from './rate-limits.js';
 import { registerReadRoutes } from './read-routes.js';
 import { installRefusalReport } from './refusals.js';
 import { installRequestTracing } from './tracing.js';
+import { installWishAnswerListener, type WishAnswerListener } from './wish-answers.js';
 import { registerWishRoutes } from './wish-routes.js';
 
 export interface FrontendDeps {
@@ -40,6 +41,8 @@ export interface FrontendDeps {
   readonly readCacheMs?: number;
   /** Answers `GET /metrics` (Prometheus text); without it the route is absent. */
   readonly serveMetrics?: (request: IncomingMessage, response: ServerResponse) => void;
+  /** Told of every answer to `POST /api/wishes` (the wish-acceptance SLO's counts on AWS). */
+  readonly onWishAnswer?: WishAnswerListener;
 }
 
 /** The web/API process: the front door of the pipeline. Build it, then `listen`. */
@@ -77,6 +80,7 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
   // The wish API takes JSON only; Fastify would also parse text/plain, which the contract answers 415.
   app.removeContentTypeParser('text/plain');
   installRequestTracing(app);
+  if (deps.onWishAnswer !== undefined) installWishAnswerListener(app, deps.onWishAnswer);
   // Order matters: headers go on every answer, shed ones included; shedding is cheaper than counting.
   installSecurityHeaders(app);
   const sorryPage = readSorryPage(webRoot);
