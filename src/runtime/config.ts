@@ -118,7 +118,7 @@ const SOURCES = {
   healthPort: [
     'health-port',
     'EXODUS_HEALTH_PORT',
-    "a consumer's health and metrics port (default: none; exodus up picks one)",
+    'an internal port for /healthz, /readyz and /metrics; a frontend given one serves no /metrics on its public port (default: none; exodus up picks one per consumer)',
   ],
   maxAttempts: [
     'max-attempts',
