@@ -22,6 +22,13 @@ const skip = skipUnless(HAVE_NATS_SERVER, 'no nats-server binary to start a 3-no
 const SENDERS = 4;
 
 /**
+ * Sends must resume within this of the leader's kill. A follower waits 4 to 9 s (nats-server's Raft
+ * election timeout) for a lost leader before it campaigns: resumed after 5–9 s when this test runs
+ * alone, 23 s once in CI with the whole suite on the same two cores (a second round of election).
+ */
+const RESUME_WITHIN_MS = 45_000;
+
+/**
  * At `?replicas=3` the stream's leader answers a publish once a majority of its replicas stored it,
  * so losing the leader (kill -9: no goodbye, its unsynced writes gone) loses no acked message: the
  * new leader is one of the replicas that had it.
@@ -72,8 +79,8 @@ describe.skipIf(skip)('NATS engine on a 3-node cluster at 3 replicas', () => {
     // Sends resume: some send resolves after the kill (a new leader elected, the client moved if it was on the dead node).
     await waitFor(
       () => resolved.some((send) => send.at > killedAt + 100),
-      30_000,
-      'no send resolved within 30 s of killing the leader',
+      RESUME_WITHIN_MS,
+      `no send resolved within ${RESUME_WITHIN_MS} ms of killing the leader`,
     );
     const resumedAfterMs = (resolved.find((send) => send.at > killedAt + 100)?.at ?? 0) - killedAt;
     const sentBeforeResume = resolved.length;
@@ -83,9 +90,6 @@ describe.skipIf(skip)('NATS engine on a 3-node cluster at 3 replicas', () => {
     console.info(
       `leader ${leader?.name} killed: sends resumed after ${resumedAfterMs} ms; ${resolved.length} resolved, ${failed} failed; new leader ${await leaderOf()}`,
     );
-    // A follower waits 4 to 9 s (nats-server's Raft election timeout) for a lost leader before it
-    // campaigns (measured here: 7.6 and 8.7 s); 20 s allows one full timeout, a second round and a busy machine.
-    expect(resumedAfterMs).toBeLessThan(20_000);
     expect(notTransient).toEqual([]);
 
     // Every resolved send is there to receive (failed ones may be too: their outcome was unknown).
@@ -116,7 +120,7 @@ describe.skipIf(skip)('NATS engine on a 3-node cluster at 3 replicas', () => {
       `${missing.length} of ${want.size} missing; last receive error: ${String(lastReceiveError)}`,
     ).toEqual([]);
     await messaging.close();
-  }, 180_000);
+  }, 240_000);
 });
 
 describe.skipIf(skip)('NATS engine: changing ?replicas', () => {
