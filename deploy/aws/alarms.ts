@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Slo } from '../../src/ops/index.js';
 import { BurnRateAlarms } from './burn-rate.js';
@@ -131,18 +132,17 @@ export class Alarms extends Construct {
     };
     const queueHealth = {} as Record<WorkQueueName, cloudwatch.Alarm[]>;
     const fiveMinutes = Duration.minutes(5);
+    /** What a dead-letter queue holds, minute by minute: any is a wish that needs a person. */
+    const held = (queue: sqs.IQueue): cloudwatch.Metric =>
+      queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) });
 
     for (const name of WORK_QUEUES) {
       const dlq = messaging.deadLetterQueues[name];
-      const deadLetters = alarm(
-        `${name}-dead-letters`,
-        dlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1) }),
-        {
-          name: `${name}-dlq-not-empty`,
-          description: `${names.deadLetterQueue(name)} holds dead letters: look at them (exodus dlq list --queue ${name}), fix, redrive`,
-          threshold: THRESHOLDS.deadLetters,
-        },
-      );
+      const deadLetters = alarm(`${name}-dead-letters`, held(dlq), {
+        name: `${name}-dlq-not-empty`,
+        description: `${names.deadLetterQueue(name)} holds dead letters: look at them (exodus dlq list --queue ${name}), fix, redrive`,
+        threshold: THRESHOLDS.deadLetters,
+      });
       const oldest = alarm(
         `${name}-oldest`,
         messaging.queues[name].metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: fiveMinutes }),
@@ -155,18 +155,11 @@ export class Alarms extends Construct {
       queueHealth[name] = [deadLetters, oldest];
     }
     for (const name of SUBSCRIBED_QUEUES) {
-      alarm(
-        `${name}-delivery-dead-letters`,
-        messaging.deliveryDeadLetterQueues[name].metricApproximateNumberOfMessagesVisible({
-          statistic: 'Maximum',
-          period: Duration.minutes(1),
-        }),
-        {
-          name: `${name}-delivery-dlq-not-empty`,
-          description: `${names.deliveryDeadLetterQueue(name)} holds wishes SNS could not deliver to ${names.queue(name)}: fix that queue's policy, then move them there (aws sqs start-message-move-task --source-arn <this queue> --destination-arn <${names.queue(name)}>)`,
-          threshold: THRESHOLDS.deadLetters,
-        },
-      );
+      alarm(`${name}-delivery-dead-letters`, held(messaging.deliveryDeadLetterQueues[name]), {
+        name: `${name}-delivery-dlq-not-empty`,
+        description: `${names.deliveryDeadLetterQueue(name)} holds wishes SNS could not deliver to ${names.queue(name)}: fix that queue's policy, then move them there (aws sqs start-message-move-task --source-arn <this queue> --destination-arn <${names.queue(name)}>)`,
+        threshold: THRESHOLDS.deadLetters,
+      });
     }
     alarm(
       'wish-parsed-failed',

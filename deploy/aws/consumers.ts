@@ -60,7 +60,7 @@ export function visibilityTimeoutFor(name: WorkQueueName): Duration {
 export const RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /** The alias every event source invokes. */
-export const LIVE_ALIAS = 'live';
+const LIVE_ALIAS = 'live';
 
 /**
  * The DynamoDB actions the worker and the tally call (src/engines/dynamodb), on the table itself. A
@@ -71,10 +71,7 @@ export const LIVE_ALIAS = 'live';
  *   a transaction of it with the counters' UpdateItem (ADD).
  * Neither deletes, scans, queries an index or writes in batches.
  */
-export const TABLE_ACTIONS = {
-  worker: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-  tally: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-} as const satisfies Partial<Record<ConsumerName, readonly string[]>>;
+const WRITER_TABLE_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 export interface ConsumersProps {
   readonly names: Names;
@@ -97,7 +94,7 @@ export interface ConsumersProps {
  *   every queue's URL (the engine finds them all by name when it opens).
  * - parser: publish to `wish.parsed`; record a rejection (a conditional PutItem, ConditionCheckItem
  *   for a transaction: no reads, no updates, no deletes, no batches, since BatchWriteItem deletes too).
- * - worker, tally: `TABLE_ACTIONS`, on the table alone (no index: the wall and the audit read those).
+ * - worker, tally: `WRITER_TABLE_ACTIONS`, on the table alone (no index: the wall and the audit read those).
  *
  * Each function is invoked through its alias `live` (the event source points at it), so a new version
  * takes traffic only as CodeDeploy shifts it (canary.ts).
@@ -166,7 +163,7 @@ export class Consumers extends Construct {
     for (const name of ['worker', 'tally'] as const) {
       iam.Grant.addToPrincipal({
         grantee: functions[name],
-        actions: [...TABLE_ACTIONS[name]],
+        actions: WRITER_TABLE_ACTIONS,
         resourceArns: [table.tableArn],
       });
     }

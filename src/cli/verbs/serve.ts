@@ -11,7 +11,6 @@ import {
   serviceNameOf,
   startHealthServer,
   startTelemetry,
-  wishAcceptanceEmfFrom,
   type Config,
   type Telemetry,
 } from '../../runtime/index.js';
@@ -60,12 +59,14 @@ async function serve(service: PipelineService, config: Config): Promise<void> {
   if (service === 'frontend') {
     // Read (or made) now, so a data dir that cannot hold it fails the start, not the first wish.
     config.passSecret.reveal();
+    // On AWS (EXODUS_EMF_NAMESPACE set by the stack): the SLO's good and total counts, for CloudWatch's
+    // burn-rate alarms; loaded here only (Powertools), and checked before any listener starts.
+    const { wishAcceptanceEmfFrom } = await import('../../runtime/wish-acceptance-emf.js');
+    const emf = wishAcceptanceEmfFrom(process.env);
     const { buildFrontend } = await import('../../services/frontend/index.js');
     // The queue alone: reads may degrade, intake must not (the same readiness as the public /readyz).
     const ready = (): Promise<void> => messaging.ping();
     const internal = await startInternalListener(config, ready, telemetry.serveMetrics);
-    // On AWS (EXODUS_EMF_NAMESPACE set by the stack): the SLO's good and total counts, for CloudWatch's burn-rate alarms.
-    const emf = wishAcceptanceEmfFrom(process.env);
     const app = await buildFrontend({
       intake: messaging.queue(QUEUES.intake),
       store: storage.store,
