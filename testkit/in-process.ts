@@ -145,7 +145,7 @@ export async function buildPipeline(options: PipelineOptions = {}): Promise<Pipe
     leaseMs: 2000,
     retryBaseMs: 10,
     retryMaxMs: 50,
-    idleMaxMs: 20,
+    idleWaitMs: 20,
     maxAttempts: options.maxAttempts ?? 5,
   };
   const loops = [

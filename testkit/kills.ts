@@ -39,8 +39,9 @@ export interface KillHoldingOptions {
   /**
    * The queue's other consumers, frozen holding nothing while the victims are caught and thawed
    * after, so that what the queue has in flight is the victims' alone. Default none: the victims are
-   * all its consumers. Needs an engine whose receive does not wait at the server (SQLite; NATS pulls
-   * with `no_wait`): an SQS long poll sent before the freeze can still be answered during it.
+   * all its consumers. Needs an engine whose waiting receive holds nothing at the server (SQLite
+   * waits in the process): a NATS pull or an SQS long poll sent before the freeze can still be
+   * answered during it, handing a bystander a message.
    */
   readonly bystanders?: readonly ConsumerProcess[];
   /**

@@ -15,6 +15,7 @@ export {
   type Delivery,
   type Queue,
   type QueueStats,
+  type ReceiveWait,
 } from './queue.js';
 export {
   type AttributeMatch,

@@ -25,7 +25,14 @@ export const DEFAULT_MAX_LEASE_LAPSES = 10;
 export interface Queue {
   readonly name: string;
   send(messages: readonly Envelope[]): Promise<void>;
-  receive(max: number, leaseMs: number): Promise<Delivery[]>;
+  /**
+   * With `wait`, an empty queue is waited on, long-poll style: the receive resolves as soon as a
+   * message is deliverable (sent, retried, or its lease lapsed) or, with none, after `wait.ms` or
+   * when `wait.signal` aborts. How an idle consumer waits without polling; each engine waits the way
+   * it can (SQLite: woken by a send in this process or a write to the queue's file by another;
+   * NATS: a pull the server answers when a message comes; SQS: long polling).
+   */
+  receive(max: number, leaseMs: number, wait?: ReceiveWait): Promise<Delivery[]>;
   stats(): Promise<QueueStats>;
   readonly deadLetters: DeadLetterQueue;
   /**
@@ -35,6 +42,12 @@ export interface Queue {
    * limit and hides the message); the audit then reasons from `stats()`.
    */
   holding?(ids: readonly string[]): Promise<ReadonlySet<string>>;
+}
+
+/** How long an empty receive may wait for a message (see `Queue.receive`). */
+export interface ReceiveWait {
+  readonly ms: number;
+  readonly signal?: AbortSignal;
 }
 
 export interface Delivery {

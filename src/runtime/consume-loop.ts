@@ -7,13 +7,23 @@ import { tracer } from './telemetry.js';
 
 export type { MessageHandler } from './process-delivery.js';
 
+/** An idle receive's longest wait for a message, in ms: woken by the engine, so only a bound on a missed wake. */
+const DEFAULT_IDLE_WAIT_MS = 5_000;
+/** Longest pause between looks at a queue whose engine cannot wait for messages, in ms. */
+const POLL_MAX_MS = 200;
+/** Pause after a failed receive (the engine is away), in ms. */
+const RECEIVE_FAILED_PAUSE_MS = 1_000;
+
 /** The loop's settings: how each message is handled (process-delivery.ts), and how the queue is polled. */
 export interface ConsumeOptions extends Omit<DeliveryProcessing, 'queue' | 'holding' | 'stopping' | 'outages'> {
   readonly queue: Queue;
   readonly batchSize: number;
   readonly leaseMs: number;
-  /** Longest sleep between polls of an empty queue; polling starts fast and backs off to this. */
-  readonly idleMaxMs?: number;
+  /**
+   * How long one receive may wait on an empty queue for a message (the engine wakes it when one
+   * comes: `Queue.receive`'s `wait`); a stop cuts it short. Default 5 s.
+   */
+  readonly idleWaitMs?: number;
   /**
    * Pause after a batch that was not full, so the next one is bigger: each batch costs a few
    * commits whatever its size, so five messages a batch costs fifty times what 250 do. Default 5 ms.
@@ -67,24 +77,29 @@ export class ConsumeLoop {
 
   private async run(): Promise<void> {
     const { queue, batchSize, leaseMs, logger } = this.options;
-    const idleMaxMs = this.options.idleMaxMs ?? 200;
+    const idleWaitMs = this.options.idleWaitMs ?? DEFAULT_IDLE_WAIT_MS;
     let idleMs = 1;
     while (this.running) {
       let batch: Delivery[];
+      const askedAt = performance.now();
       try {
-        batch = await this.receive(batchSize, leaseMs);
+        batch = await this.receive(batchSize, leaseMs, idleWaitMs);
       } catch (error) {
         // Stryker disable next-line StringLiteral,ObjectLiteral: log wording and fields, not behaviour
         logger.warn({ err: error, queue: queue.name }, 'receive failed; backing off');
-        // Stryker disable next-line all: timing only (how soon an idle loop polls, how full a batch gets); no outcome depends on it
-        await this.sleep(idleMaxMs * 5);
+        // Stryker disable next-line all: timing only (how soon a failed receive is tried again); no outcome depends on it
+        await this.sleep(Math.min(RECEIVE_FAILED_PAUSE_MS, idleWaitMs));
         continue;
       }
-      // Stryker disable next-line all: timing only (how soon an idle loop polls, how full a batch gets); no outcome depends on it
       if (batch.length === 0) {
-        await this.sleep(idleMs);
-        // Stryker disable next-line all: timing only (how soon an idle loop polls, how full a batch gets); no outcome depends on it
-        idleMs = Math.min(idleMaxMs, idleMs * 2);
+        // The engine waited for messages (Queue.receive's `wait`); one that answered empty at once
+        // could not, and is looked at again after a pause that doubles, as a poll.
+        // Stryker disable next-line all: timing only (how soon an idle loop looks again); no outcome depends on it
+        if (performance.now() - askedAt < idleWaitMs / 2) {
+          await this.sleep(idleMs);
+          // Stryker disable next-line all: timing only
+          idleMs = Math.min(POLL_MAX_MS, idleMs * 2);
+        }
         continue;
       }
       idleMs = 1;
@@ -99,7 +114,7 @@ export class ConsumeLoop {
       } finally {
         clearInterval(keepLeases);
       }
-      // Stryker disable next-line all: timing only (how soon an idle loop polls, how full a batch gets); no outcome depends on it
+      // Stryker disable next-line all: timing only (how full a batch gets); no outcome depends on it
       if (batch.length < batchSize) await this.sleep(this.options.lingerMs ?? 5);
     }
   }
@@ -109,7 +124,7 @@ export class ConsumeLoop {
    * empty polls (up to five a second per consumer) would bury the traces that matter and spend the
    * process's trace budget (see rate-limited-sampler.ts).
    */
-  private async receive(max: number, leaseMs: number): Promise<Delivery[]> {
+  private async receive(max: number, leaseMs: number, waitMs: number): Promise<Delivery[]> {
     const { queue } = this.options;
     const attributes = this.attributes.receive;
     const measured = messagingMetrics();
@@ -121,7 +136,7 @@ export class ConsumeLoop {
       span.end();
     };
     try {
-      const batch = await queue.receive(max, leaseMs);
+      const batch = await queue.receive(max, leaseMs, { ms: waitMs, signal: this.stopping.signal });
       measured.consumedMessages.add(batch.length, attributes);
       measured.operationDuration.record(secondsSince(startedAt), attributes);
       if (batch.length > 0) traced((span) => span.setAttribute('messaging.batch.message_count', batch.length));

@@ -93,6 +93,47 @@ export function queueContract(
       expect(await again?.ack()).toBe(true);
     });
 
+    test('a waiting receive answers as soon as a message is sent, to the queue or through the topic', async () => {
+      const subscriber = messaging.queue(SUBSCRIPTIONS[TOPICS.wishParsed]?.[0] ?? QUEUES.store);
+      const started = Date.now();
+      const waiting = [
+        queue.receive(10, t(5000), { ms: t(30_000) }),
+        subscriber.receive(10, t(5000), { ms: t(30_000) }),
+      ];
+      await sleep(t(300));
+      await queue.send([envelope('awaited')]);
+      await messaging.topic(TOPICS.wishParsed).publish([envelope('fanned-out')]);
+      const [direct, fanned] = await Promise.all(waiting);
+      expect([direct?.map((d) => d.message.id), fanned?.map((d) => d.message.id)]).toEqual([
+        ['awaited'],
+        ['fanned-out'],
+      ]);
+      // Woken, not waited out: far sooner than the wait asked for.
+      expect(Date.now() - started).toBeLessThan(t(15_000));
+    });
+
+    test('a waiting receive ends empty when its wait is over, and at once when aborted', async () => {
+      const short = Date.now();
+      expect(await queue.receive(10, t(5000), { ms: t(300) })).toEqual([]);
+      expect(Date.now() - short).toBeGreaterThanOrEqual(t(300) - 50);
+      const stopping = new AbortController();
+      const started = Date.now();
+      const waiting = queue.receive(10, t(5000), { ms: t(60_000), signal: stopping.signal });
+      await sleep(t(200));
+      stopping.abort();
+      expect(await waiting).toEqual([]);
+      expect(Date.now() - started).toBeLessThan(t(30_000));
+    });
+
+    test('a waiting receive is woken by a lease that lapses', async () => {
+      await queue.send([envelope('lapsing')]);
+      expect(await queue.receive(1, t(400))).toHaveLength(1);
+      const started = Date.now();
+      const [again] = await queue.receive(1, t(5000), { ms: t(30_000) });
+      expect({ id: again?.message.id, lapses: again?.lapses }).toEqual({ id: 'lapsing', lapses: 1 });
+      expect(Date.now() - started).toBeLessThan(t(15_000));
+    });
+
     test('extending a lease keeps the message away from others', async () => {
       await queue.send([envelope('slow')]);
       const [held] = await queue.receive(1, t(200));

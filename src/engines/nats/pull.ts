@@ -54,7 +54,7 @@ export function pull(conn: Connection, lane: Lane, max: number, waitMs = 0): Pro
     // Messages the server sent after a timeout are not lost: unacked, they come back after the hold.
     const timer = setTimeout(
       () => finish(new TransientError('nats_timeout', `NATS: pull from ${lane.stream} timed out`)),
-      REQUEST_TIMEOUT_MS,
+      REQUEST_TIMEOUT_MS + waitMs,
     );
     conn.nc.publish(
       `$JS.API.CONSUMER.MSG.NEXT.${lane.stream}.${lane.consumer}`,

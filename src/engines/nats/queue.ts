@@ -1,4 +1,12 @@
-import type { DeadLetterQueue, Delivery, Envelope, Queue, QueueName, QueueStats } from '../../ports/index.js';
+import type {
+  DeadLetterQueue,
+  Delivery,
+  Envelope,
+  Queue,
+  QueueName,
+  QueueStats,
+  ReceiveWait,
+} from '../../ports/index.js';
 import type { EngineOptions } from '../options.js';
 import { envelopeIn } from '../queues/envelope-in.js';
 import type { Connection } from './connection.js';
@@ -15,6 +23,13 @@ import { readStored, unreadableId } from './stored.js';
 
 /** How long an empty receive on a replicated stream lets the server wait for messages (see `receive`). */
 const REPLICA_CATCH_UP_MS = 50;
+
+/**
+ * The longest one waiting pull asks the server to hold, in ms (see `receive`): a stop waits for it at
+ * most this long, and the queue's other lanes (a redrive, a retry given back there) are looked at
+ * after each, so a message there waits at most this long on an idle consumer.
+ */
+const WAIT_SLICE_MS = 1_000;
 
 /**
  * A queue over one or more lanes (stream + durable pull consumer): its own WorkQueue stream, which
@@ -58,7 +73,35 @@ export class NatsQueue implements Queue {
     return publishEnvelopes(this.conn, this.layout.queueSubject(this.name), messages, `send to ${this.name}`);
   }
 
-  async receive(max: number, leaseMs: number): Promise<Delivery[]> {
+  /**
+   * Waiting (`wait`), an empty look is followed by a pull the server holds until a message comes (a
+   * new one, a retry whose delay is up, one whose lease lapsed) or `WAIT_SLICE_MS` passes, on the lane
+   * new work arrives on (the topic's, for a subscription); then the lanes are looked at again, until
+   * the wait ends. The held pull is never abandoned, even on abort: a message the server handed to an
+   * inbox no one reads would come back only when its lease lapsed.
+   */
+  async receive(max: number, leaseMs: number, wait?: ReceiveWait): Promise<Delivery[]> {
+    const found = await this.look(max, leaseMs);
+    if (found.length > 0 || wait === undefined || wait.ms <= 0) return found;
+    const until = Date.now() + wait.ms;
+    const arrivals = this.lanes[this.lanes.length - 1];
+    while (arrivals !== undefined && wait.signal?.aborted !== true) {
+      const sliceMs = Math.min(WAIT_SLICE_MS, until - Date.now());
+      if (sliceMs <= 0) break;
+      // One message: the server ends a held pull when its batch is full, so a bigger one would sit
+      // out the slice with a message in hand; the rest that came with it are looked for just after.
+      const pulledAt = performance.now();
+      const [first] = await pull(this.conn, arrivals, 1, sliceMs);
+      const woken = first === undefined ? undefined : await this.admit(arrivals, first, pulledAt, leaseMs);
+      const more = await this.look(max - (woken === undefined ? 0 : 1), leaseMs);
+      if (woken !== undefined) return [woken, ...more];
+      if (more.length > 0) return more;
+    }
+    return [];
+  }
+
+  /** What the lanes hold deliverable now, without waiting. */
+  private async look(max: number, leaseMs: number): Promise<Delivery[]> {
     const deliveries: Delivery[] = [];
     const limit = Math.floor(max);
     const first = this.nextLane++ % this.lanes.length;

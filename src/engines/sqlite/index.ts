@@ -11,6 +11,7 @@ import {
 } from '../../ports/index.js';
 import type { Engine } from '../engine.js';
 import { engineLimits, type EngineOptions } from '../options.js';
+import { Arrivals } from './arrivals.js';
 import { openDatabase, WriteBatcher, type Db } from './database.js';
 import { QUEUE_SCHEMA, SqliteQueue, upgradeQueueSchema } from './queue.js';
 import { READ_MODEL_SCHEMA, SqliteReadModel } from './read-model.js';
@@ -31,10 +32,14 @@ export function openSqliteMessaging(dir: string, options: EngineOptions): Messag
     if (closed) throw new TransientError('engine_closed', 'the queue engine is closed');
     let found = queues.get(name);
     if (found === undefined) {
-      const db = openDatabase(join(dir, 'queues', `${name}.db`), QUEUE_SCHEMA);
+      const file = join(dir, 'queues', `${name}.db`);
+      const db = openDatabase(file, QUEUE_SCHEMA);
       upgradeQueueSchema(db);
       databases.push(db);
-      queues.set(name, (found = new SqliteQueue(name, db, new WriteBatcher(db), engineLimits(options))));
+      queues.set(
+        name,
+        (found = new SqliteQueue(name, db, new WriteBatcher(db), engineLimits(options), new Arrivals(file))),
+      );
     }
     return found;
   };

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { DeadLetter, DeadLetterQueue, Delivery, Envelope, Queue, QueueStats } from '../../ports/index.js';
+import type {
+  DeadLetter,
+  DeadLetterQueue,
+  Delivery,
+  Envelope,
+  Queue,
+  QueueStats,
+  ReceiveWait,
+} from '../../ports/index.js';
 import type { EngineOptions } from '../options.js';
+import type { Arrivals } from './arrivals.js';
 import { statement, type Db, type WriteBatcher } from './database.js';
 
 export const QUEUE_SCHEMA = `
@@ -64,6 +73,7 @@ export class SqliteQueue implements Queue {
     private readonly db: Db,
     private readonly writes: WriteBatcher,
     private readonly limits: Required<EngineOptions>,
+    private readonly arrivals: Arrivals,
   ) {
     this.deadLetters = new SqliteDeadLetters(name, db, writes);
     // WAL checkpoints stay off the request path: SQLite runs one inside whichever commit finds the
@@ -72,8 +82,8 @@ export class SqliteQueue implements Queue {
     db.pragma('wal_autocheckpoint = 0');
   }
 
-  send(messages: readonly Envelope[]): Promise<void> {
-    return this.writes.run((db) => {
+  async send(messages: readonly Envelope[]): Promise<void> {
+    await this.writes.run((db) => {
       const insert = statement(
         db,
         'INSERT OR IGNORE INTO messages (queue, id, body, enqueued_at, visible_at) VALUES (?, ?, ?, ?, ?)',
@@ -81,9 +91,45 @@ export class SqliteQueue implements Queue {
       const now = Date.now();
       for (const message of messages) insert.run(this.name, message.id, serialised(message), now, now);
     });
+    this.arrivals.changed();
   }
 
-  async receive(max: number, leaseMs: number): Promise<Delivery[]> {
+  /**
+   * Waiting (`wait`), an empty look is followed by sleeping until a change to the queue's file (a
+   * send here, another process's write), the next lease or retry delay to run out, the wait's end or
+   * its abort, then another look: no polling, so an idle consumer costs nothing between messages.
+   */
+  async receive(max: number, leaseMs: number, wait?: ReceiveWait): Promise<Delivery[]> {
+    const first = await this.take(max, leaseMs);
+    if (first.length > 0 || wait === undefined || wait.ms <= 0) return first;
+    const until = Date.now() + wait.ms;
+    // Watching from before the next look: a send committed after it is a change, one before it is found.
+    this.arrivals.watch();
+    try {
+      for (;;) {
+        const seen = this.arrivals.generation;
+        const taken = await this.take(max, leaseMs);
+        const now = Date.now();
+        if (taken.length > 0 || now >= until || wait.signal?.aborted === true) return taken;
+        if (this.arrivals.generation !== seen) continue;
+        const due = this.nextDueAt() ?? until;
+        await this.arrivals.next(Math.min(until, due) - now, wait.signal);
+      }
+    } finally {
+      this.arrivals.unwatch();
+    }
+  }
+
+  /** When the next message not yet deliverable becomes so (a lease or a retry delay running out), in epoch ms. */
+  private nextDueAt(): number | undefined {
+    const row = statement(
+      this.db,
+      'SELECT MIN(visible_at) AS due FROM messages WHERE queue = ? AND dead_at IS NULL',
+    ).get(this.name) as { due: number | null };
+    return row.due ?? undefined;
+  }
+
+  private async take(max: number, leaseMs: number): Promise<Delivery[]> {
     // Stryker disable ConditionalExpression,BooleanLiteral: setting it again on every receive changes nothing but the cost
     if (!this.checkpointing) {
       this.db.pragma('wal_autocheckpoint = 1000');

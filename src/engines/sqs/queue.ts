@@ -1,5 +1,5 @@
 import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Delivery, Envelope, Queue, QueueStats } from '../../ports/index.js';
+import type { Delivery, Envelope, Queue, QueueStats, ReceiveWait } from '../../ports/index.js';
 import { envelopeIn } from '../queues/envelope-in.js';
 import { MAX_BATCH_ENTRIES, perTurn } from './batches.js';
 import { SqsDeadLetters } from './dead-letters.js';
@@ -50,7 +50,20 @@ export class SqsQueue implements Queue {
     return this.ctx.send(messages.map((message) => ({ body: toBody(message) })));
   }
 
-  async receive(max: number, leaseMs: number): Promise<Delivery[]> {
+  /**
+   * Waiting (`wait`), long polls of `WAIT_SECONDS` follow one another until a message comes or the
+   * wait ends; an abort is seen between two, never by abandoning one (a message SQS handed to an
+   * abandoned poll would stay hidden until its visibility timeout).
+   */
+  async receive(max: number, leaseMs: number, wait?: ReceiveWait): Promise<Delivery[]> {
+    const until = Date.now() + (wait?.ms ?? 0);
+    for (;;) {
+      const got = await this.receiveSome(max, leaseMs);
+      if (got.length > 0 || wait?.signal?.aborted === true || Date.now() >= until) return got;
+    }
+  }
+
+  private async receiveSome(max: number, leaseMs: number): Promise<Delivery[]> {
     const limit = Math.floor(max);
     if (limit < 1) return [];
     const seconds = leaseSeconds(leaseMs);

@@ -62,7 +62,7 @@ describe('the consume loop settles each message by what its failure means', () =
       logger: createLogger('test', 'silent'),
       batchSize: 8,
       leaseMs: 2000,
-      idleMaxMs: 10,
+      idleWaitMs: 10,
       ...RETRY,
     });
     await real.send([envelope('m-1')]);
@@ -156,7 +156,7 @@ describe('the consume loop reports each dead-lettering as an event', () => {
       logger: createLogger('test', 'info', logs),
       batchSize: 8,
       leaseMs: 2000,
-      idleMaxMs: 10,
+      idleWaitMs: 10,
       ...RETRY,
       ...options,
     });
@@ -209,7 +209,7 @@ describe('the consume loop, started and stopped', () => {
       logger: createLogger('test', 'debug', logs),
       batchSize: 8,
       leaseMs: 2000,
-      idleMaxMs: 10,
+      idleWaitMs: 10,
       ...RETRY,
       ...options,
     });
@@ -315,7 +315,7 @@ describe('the consume loop, started and stopped', () => {
       logger: createLogger('test', 'silent'),
       batchSize: 8,
       leaseMs: 200,
-      idleMaxMs: 10,
+      idleWaitMs: 10,
       ...RETRY,
     });
     try {
@@ -352,7 +352,7 @@ describe('the consume loop keeps its leases while it works', () => {
       logger: createLogger('test', 'silent'),
       batchSize: 8,
       leaseMs: 300,
-      idleMaxMs: 10,
+      idleWaitMs: 10,
       ...RETRY,
     };
     const loops = [new ConsumeLoop(options), new ConsumeLoop(options)];
@@ -402,7 +402,7 @@ describe('the consume loop keeps a message that may kill its consumer apart', ()
       logger: createLogger('test', 'silent'),
       batchSize: 8,
       leaseMs: 2000,
-      idleMaxMs: 10,
+      idleWaitMs: 10,
       ...RETRY,
     });
     loop.start();
@@ -451,7 +451,7 @@ describe('the consume loop names a dependency outage once, at once', () => {
       logger: createLogger('test', 'info', logs),
       batchSize: 8,
       leaseMs: 2000,
-      idleMaxMs: 10,
+      idleWaitMs: 10,
       ...RETRY,
     });
     try {
