@@ -68,6 +68,8 @@ export interface LogEntry {
   readonly pid?: number;
   /** ISO 8601. */
   readonly time?: string;
+  /** The queue a consumer's line is about (a process may run several consumers' loops). */
+  readonly queue?: string;
 }
 
 /**

@@ -31,7 +31,10 @@ describe.skipIf(SKIP_WITHOUT_CHROMIUM)('the canary panel in a real browser, on a
   beforeAll(async () => {
     browser = await launchBrowser();
     const consolePort = await freePort();
-    system = await startSystem({ extraArgs: ['--console-port', String(consolePort), '--canary-interval', '2s'] });
+    system = await startSystem({
+      extraArgs: ['--console-port', String(consolePort), '--canary-interval', '2s'],
+      replicas: 'parser=1,worker=1,tally=1',
+    });
     consoleUrl = `http://127.0.0.1:${consolePort}`;
     token = consoleToken(system.dataDir);
     tabs = new ConsoleTabs(browser, consoleUrl, token);

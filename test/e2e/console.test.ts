@@ -50,7 +50,10 @@ describe.skipIf(SKIP_WITHOUT_CHROMIUM)('the ops console in a real browser, on a 
   beforeAll(async () => {
     browser = await launchBrowser();
     const consolePort = await freePort();
-    system = await startSystem({ extraArgs: ['--console-port', String(consolePort)] });
+    system = await startSystem({
+      extraArgs: ['--console-port', String(consolePort)],
+      replicas: 'parser=1,worker=2,tally=1',
+    });
     consoleUrl = `http://127.0.0.1:${consolePort}`;
     token = consoleToken(system.dataDir);
     tabs = new ConsoleTabs(browser, consoleUrl, token);

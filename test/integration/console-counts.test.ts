@@ -77,7 +77,7 @@ describe('the console counts what the processes counted, on a running system', (
   beforeAll(async () => {
     // Without the canary: this compares two counts of the same POSTs, read at different moments, to
     // the request; a canary's POST landing between the readings would be in one and not the other.
-    system = await startSystem({ extraArgs: ['--no-canary'] });
+    system = await startSystem({ extraArgs: ['--no-canary'], replicas: 'parser=1,worker=2,tally=1' });
     token = readFileSync(join(system.dataDir, 'admin-token'), 'utf8').trim();
     // The demo evacuees `exodus up` makes on a first start: `evacuee_id,name,boarding_pass`, a pass per line.
     passes = readFileSync(join(system.dataDir, 'demo-roster.csv'), 'utf8')

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { QUEUES } from '../../src/ports/index.js';
 import { FaultRun } from '../../testkit/fault-run.js';
 import {
   flowWishes,
@@ -58,15 +59,19 @@ describe.skipIf(skip)('faults on NATS JetStream + PostgreSQL', () => {
     // The front door depends on the queue, not the database: it kept saying yes.
     expect(duringOutage.filter((a) => a.status === 202).length).toBe(duringOutage.length);
     await expectEverythingArrived(exodus, queueUrl, answers);
-    // The outage happened to the consumers, not just to the server: workers and the tally held messages through it.
-    for (const service of ['worker', 'tally']) {
-      const held = processLog(exodus.dataDir, `${service}-1`).filter((line) => {
+    // The outage happened to the consumers, not just to the server: the worker's and the tally's
+    // loops (in `exodus up`'s one consumers process) held messages of their queues through it.
+    for (const queue of [QUEUES.store, QUEUES.tally]) {
+      const held = processLog(exodus.dataDir, 'consumers-1').filter((line) => {
         const at = Date.parse(line.time ?? '');
         return (
-          line.msg === 'dependency unavailable; holding the message' && at >= outage.from && at <= outage.to + 2_000
+          line.msg === 'dependency unavailable; holding the message' &&
+          line.queue === queue &&
+          at >= outage.from &&
+          at <= outage.to + 2_000
         );
       });
-      expect(held.length, `${service} never held a message through the outage`).toBeGreaterThan(0);
+      expect(held.length, `the ${queue} queue's consumer never held a message through the outage`).toBeGreaterThan(0);
     }
   }, 180_000);
 

@@ -18,6 +18,8 @@ import {
 import { envelope } from '../contract/fixtures.js';
 
 const PIPELINE = ['exodus-frontend', 'exodus-parser', 'exodus-worker', 'exodus-tally'];
+/** Every consumer a process of its own, as `--replicas` makes them: each service is told apart in what it sends. */
+const SPLIT = 'parser=1,worker=2,tally=1';
 
 describe('OTLP export with the standard variables', () => {
   let system: RunningSystem | undefined;
@@ -41,7 +43,7 @@ describe('OTLP export with the standard variables', () => {
 
   it('every service sends its spans and metrics, with the headers and resource attributes asked for; one trace spans them all', async () => {
     const vendor = (receiver = await OtlpReceiver.start());
-    system = await startSystem({ env: otlpEnv(vendor.url) });
+    system = await startSystem({ env: otlpEnv(vendor.url), replicas: SPLIT });
     const [evacuee] = await generateRoster(system.dataDir, 1);
     const res = await postWish(system.url, evacuee?.pass ?? '', {
       destination: 'mars',
@@ -92,7 +94,7 @@ describe('OTLP export with the standard variables', () => {
 
   it('logs arrive as log records in their traces, and events (injection attempt, dead letter, a worker killed and restarted) with event.name; the supervisor reports its processes; no wish text anywhere', async () => {
     const vendor = (receiver = await OtlpReceiver.start());
-    system = await startSystem({ env: otlpEnv(vendor.url) });
+    system = await startSystem({ env: otlpEnv(vendor.url), replicas: SPLIT });
     const dataDir = system.dataDir;
     const [evacuee] = await generateRoster(dataDir, 1);
     const markup = '<img src=x onerror=alert(1)> a wish that must stay private';
@@ -188,7 +190,7 @@ describe('OTLP export with the standard variables', () => {
     expect(everything).not.toContain('onerror');
   }, 90_000);
 
-  it('exodus up sends every process to its own console by default: a wish is found there by its id, across every service', async () => {
+  it('exodus up sends every process to its own console by default: a wish is found there by its id, from the door to the consumers process', async () => {
     system = await startSystem();
     const consoleUrl = system.consoleUrl ?? '';
     const token = readFileSync(join(system.dataDir, 'admin-token'), 'utf8').trim();
@@ -206,17 +208,20 @@ describe('OTLP export with the standard variables', () => {
       async () => {
         traces = (await api<TracesResponse>(`/api/v1/traces?wish=${id}`)).traces;
         const services = new Set(traces.flatMap((trace) => trace.spans.map((span) => span.service)));
-        return PIPELINE.every((service) => services.has(service));
+        return ['exodus-frontend', 'exodus-consumers'].every((service) => services.has(service));
       },
       20_000,
       'the console never had the wish from every service',
     );
     const instances = new Set(traces.flatMap((trace) => trace.spans.map((span) => span.instance)));
-    expect([...instances].some((instance) => /^worker-[12]$/.test(instance))).toBe(true);
+    expect([...instances].sort()).toEqual(['consumers-1', 'frontend-1']);
+    // Its journey through every consumer's loop: parsed, stored, tallied.
+    const operations = new Set(traces.flatMap((trace) => trace.spans.map((span) => span.name)));
+    expect([...operations]).toEqual(expect.arrayContaining(['process intake', 'process store', 'process tally']));
     await waitFor(
       async () =>
         (await api<ServicesResponse>('/api/v1/services')).services.some(
-          (s) => s.name === 'exodus-worker' && s.running === 2 && s.wanted === 2,
+          (s) => s.name === 'exodus-consumers' && s.running === 1 && s.wanted === 1,
         ),
       20_000,
       "the console never saw the supervisor's counts",
@@ -227,7 +232,7 @@ describe('OTLP export with the standard variables', () => {
     await waitFor(
       async () => {
         const processes = await started();
-        return ['frontend-1', 'worker-1', 'worker-2'].every((p) => processes.includes(p));
+        return ['frontend-1', 'consumers-1'].every((p) => processes.includes(p));
       },
       20_000,
       'no process.started events in the console',

@@ -273,7 +273,7 @@ async function runChaos(
   if (experiment.load !== undefined && roster === undefined)
     throw new CliError(`experiment ${experiment.name} runs a load: give its evacuees with --roster FILE`);
   const state = readStateOrFail(kit, config.dataDir);
-  requireKnownServices(experiment, state, config.dataDir);
+  requireKnownServices(kit, experiment, state, config.dataDir);
   const doorUrl = state.endpoints['web'];
   if (doorUrl === undefined) throw new CliError(`the exodus up on ${config.dataDir} names no web endpoint`);
   const out = resolve(
@@ -349,14 +349,17 @@ function readStateOrFail(kit: Kit, dataDir: string): ReturnType<Kit['readSupervi
 
 /** A fault aimed at a service this `exodus up` does not run (`--service wroker`) is a usage error, found before anything is done or written. */
 function requireKnownServices(
+  { hostOf, describeServices }: Kit,
   experiment: Experiment,
   state: ReturnType<Kit['readSupervisorState']>,
   dataDir: string,
 ): void {
   const known = [...new Set(state.processes.map((p) => p.service))];
   for (const { spec } of experiment.faults) {
-    if ((spec.kind === 'kill' || spec.kind === 'pause') && !known.includes(spec.service)) {
-      throw new CliError(`no service "${spec.service}" in the exodus up on ${dataDir}; it runs ${known.join(', ')}`);
+    if ((spec.kind === 'kill' || spec.kind === 'pause') && hostOf(known, spec.service) === undefined) {
+      throw new CliError(
+        `no service "${spec.service}" in the exodus up on ${dataDir}; it runs ${describeServices(known)}`,
+      );
     }
   }
 }

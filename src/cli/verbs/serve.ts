@@ -15,7 +15,14 @@ import {
   type Telemetry,
 } from '../../runtime/index.js';
 import { consumerOf } from '../../services/consumers.js';
-import { SERVICES, type PipelineService, type ServiceName } from '../../services/names.js';
+import {
+  CONSUMER_NAMES,
+  CONSUMERS_TOGETHER,
+  SERVICES,
+  type ConsumerName,
+  type PipelineService,
+  type ServiceName,
+} from '../../services/names.js';
 import { CliError, defineVerb } from '../verb.js';
 
 /** `exodus serve <service>`: one service in this process, engines from config. What a container runs. */
@@ -28,6 +35,7 @@ export const serveVerb = defineVerb({
   examples: [
     'exodus serve frontend --port 8080',
     'exodus serve worker --health-port 9101 --queue nats://nats:4222 --store postgres://db/exodus',
+    'exodus serve consumers --health-port 9101',
     'exodus serve console',
   ],
   run: async ({ positionals: [service], config: settings }) => {
@@ -35,11 +43,11 @@ export const serveVerb = defineVerb({
     const config = settings();
     // Each service's code (the console's, the frontend's web stack) loads only in its own process.
     if (service === 'console') return (await import('../serve-console.js')).serveConsole(config);
-    await serve(service as PipelineService, config);
+    await serve(service as PipelineService | typeof CONSUMERS_TOGETHER, config);
   },
 });
 
-async function serve(service: PipelineService, config: Config): Promise<void> {
+async function serve(service: PipelineService | typeof CONSUMERS_TOGETHER, config: Config): Promise<void> {
   const logLines = logLinesFor(config.logFormat);
   const telemetry = startTelemetry(serviceNameOf(service), {
     tracesPerSecond: config.tracesPerSecond,
@@ -95,11 +103,17 @@ async function serve(service: PipelineService, config: Config): Promise<void> {
     return;
   }
 
-  const { queue, handler } = await consumerOf(service, messaging, storage, logger);
-  const loop = new ConsumeLoop({ queue: messaging.queue(queue), handler, logger, ...config });
-  observeQueue(messaging.queue(queue));
-  if (service === 'tally') observeTally(storage.readModel);
-  loop.start();
+  // `consumers`: every consumer's loop in this one process, each on its own queue as if alone.
+  const consumers: readonly ConsumerName[] = service === CONSUMERS_TOGETHER ? CONSUMER_NAMES : [service];
+  const loops = await Promise.all(
+    consumers.map(async (consumer) => {
+      const { queue, handler } = await consumerOf(consumer, messaging, storage, logger);
+      observeQueue(messaging.queue(queue));
+      if (consumer === 'tally') observeTally(storage.readModel);
+      return { queue, loop: new ConsumeLoop({ queue: messaging.queue(queue), handler, logger, ...config }) };
+    }),
+  );
+  for (const { loop } of loops) loop.start();
   const health = await startInternalListener(
     config,
     async () => {
@@ -108,11 +122,12 @@ async function serve(service: PipelineService, config: Config): Promise<void> {
     },
     telemetry.serveMetrics,
   );
-  logger.info({ queue, healthPort: health?.port }, `${service} consuming`);
+  const queues = loops.map(({ queue }) => queue);
+  logger.info({ queues, healthPort: health?.port }, `${service} consuming`);
   onShutdown(logger, [
     async () => {
       health?.server.close();
-      await loop.stop();
+      await Promise.all(loops.map(({ loop }) => loop.stop()));
     },
     closeEngines,
   ]);
