@@ -1,9 +1,9 @@
-import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { isSpanContextValid, SpanKind, SpanStatusCode, trace, type Link, type Span } from '@opentelemetry/api';
 import type { Delivery, Queue } from '../ports/index.js';
 import { DependencyWatch } from './dependency-watch.js';
 import { errorType, messagingAttributes, messagingMetrics, secondsSince } from './messaging-metrics.js';
 import { processDelivery, type DeliveryProcessing } from './process-delivery.js';
-import { tracer } from './telemetry.js';
+import { contextFrom, tracer } from './telemetry.js';
 
 export type { MessageHandler } from './process-delivery.js';
 
@@ -29,6 +29,13 @@ export interface ConsumeOptions extends Omit<DeliveryProcessing, 'queue' | 'hold
    * commits whatever its size, so five messages a batch costs fifty times what 250 do. Default 5 ms.
    */
   readonly lingerMs?: number;
+}
+
+/** A link from a batch's receive to the message's creation context, named by its id; none without a valid one. */
+function linkTo(delivery: Delivery): Link[] {
+  const context = trace.getSpanContext(contextFrom(delivery.message));
+  if (context === undefined || !isSpanContextValid(context)) return [];
+  return [{ context, attributes: { 'messaging.message.id': delivery.message.id } }];
 }
 
 /**
@@ -139,7 +146,12 @@ export class ConsumeLoop {
       const batch = await queue.receive(max, leaseMs, { ms: waitMs, signal: this.stopping.signal });
       measured.consumedMessages.add(batch.length, attributes);
       measured.operationDuration.record(secondsSince(startedAt), attributes);
-      if (batch.length > 0) traced((span) => span.setAttribute('messaging.batch.message_count', batch.length));
+      if (batch.length > 0)
+        traced((span) => {
+          span.setAttribute('messaging.batch.message_count', batch.length);
+          // A link per message to the trace that made it: the batch is found from any wish it carried.
+          if (span.isRecording()) span.addLinks(batch.flatMap(linkTo));
+        });
       return batch;
     } catch (error) {
       measured.operationDuration.record(secondsSince(startedAt), { ...attributes, 'error.type': errorType(error) });

@@ -1,4 +1,4 @@
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PermanentError, TransientError } from '../domain/index.js';
 import type { Delivery, Envelope } from '../ports/index.js';
@@ -37,7 +37,8 @@ export interface DeliveryProcessing {
 }
 
 /**
- * One message: a CONSUMER span continuing the producer's trace, the handler, then one settle.
+ * One message: the handler in the producer's trace (a CONSUMER span in it when that trace is
+ * sampled), then one settle.
  *
  * A dependency outage (the handler throws `TransientError`: the store is restarting, the broker is
  * away) is not the message's fault, so it must not spend the message's attempts: a few seconds of
@@ -51,29 +52,36 @@ export async function processDelivery(
   attributes: Record<string, string> = messagingAttributes(how.queue.name, 'process'),
 ): Promise<void> {
   const { queue, logger, retryBaseMs, retryMaxMs } = how;
-  const span = tracer().startSpan(
-    `process ${queue.name}`,
-    {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        ...attributes,
-        'messaging.message.id': delivery.message.id,
-        'messaging.message.delivery_count': delivery.attempt + delivery.lapses,
-      },
-    },
-    contextFrom(delivery.message),
-  );
+  const made = contextFrom(delivery.message);
+  // Traced where its creator's trace was sampled (the wish's journey stays one trace, parent to
+  // child); otherwise the receive's link is its only span, and no per-message span is made at all.
+  const sampled = ((trace.getSpanContext(made)?.traceFlags ?? TraceFlags.NONE) & TraceFlags.SAMPLED) !== 0;
+  const span = sampled
+    ? tracer().startSpan(
+        `process ${queue.name}`,
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: {
+            ...attributes,
+            'messaging.message.id': delivery.message.id,
+            'messaging.message.delivery_count': delivery.attempt + delivery.lapses,
+          },
+        },
+        made,
+      )
+    : undefined;
   const startedAt = performance.now();
   let failure: string | undefined;
-  await context.with(trace.setSpan(context.active(), span), async () => {
+  // Unsampled, the handler still runs in the creator's context, so what it sends carries that trace on.
+  await context.with(span === undefined ? made : trace.setSpan(made, span), async () => {
     try {
       await handleHoldingThroughOutages(delivery, how);
       await delivery.ack();
     } catch (error) {
       failure = errorType(error);
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      span.recordException(error instanceof Error ? error : new Error(reason));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+      span?.recordException(error instanceof Error ? error : new Error(reason));
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: reason });
       // A retry of the last allowed delivery would be dead-lettered by the queue (the Queue port's
       // rule), so it is dead-lettered here, where it can be reported.
       const attemptsLeft = how.maxAttempts === undefined || delivery.attempt < how.maxAttempts;
@@ -115,7 +123,7 @@ export async function processDelivery(
         // Stryker restore StringLiteral,ObjectLiteral,ArrowFunction
       }
     } finally {
-      span.end();
+      span?.end();
       messagingMetrics().processDuration.record(
         secondsSince(startedAt),
         failure === undefined ? attributes : { ...attributes, 'error.type': failure },

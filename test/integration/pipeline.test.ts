@@ -170,6 +170,13 @@ describe('the pipeline end to end, in one process on SQLite', () => {
       (s) => s.name === 'receive intake' && Number(s.attributes['messaging.batch.message_count']) > 0,
     );
     expect(receive?.kind).toBe(SpanKind.CLIENT);
+    // The receive that took the wish links to the trace that made it, naming the message.
+    const took = finished.find(
+      (s) => s.name === 'receive intake' && s.links.some((l) => l.context.traceId === traceId),
+    );
+    expect(took?.links.find((l) => l.context.traceId === traceId)?.attributes).toEqual({
+      'messaging.message.id': `${id}.accepted`,
+    });
     expect(receive?.attributes).toMatchObject({
       'messaging.system': 'exodus',
       'messaging.operation.type': 'receive',
