@@ -74,6 +74,10 @@ export interface DrainEngines {
   readonly storeUrl?: string;
   /** More `exodus up` arguments, e.g. `--no-console`. */
   readonly upArgs?: readonly string[];
+  /** More environment for `exodus up` and (inherited) its processes, e.g. NODE_OPTIONS for a CPU profile. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Called with exodus's processes just before the first POST (a profiler starts its window there). */
+  readonly beforeLoad?: (processes: readonly Named[]) => Promise<void>;
 }
 
 export async function runDrain(
@@ -92,7 +96,11 @@ export async function runDrain(
     const requests = wishRequests(await generateRoster(dataDir, scenario.evacuees, engineArgs), 7);
     // Without the canary: "all stored" is the store's count of current wishes reaching the roster's
     // size, and a canary wish in that count would call it one wish early.
-    exodus = await startSystem({ dataDir, extraArgs: [...engineArgs, '--no-canary', ...(engines.upArgs ?? [])] });
+    exodus = await startSystem({
+      dataDir,
+      extraArgs: [...engineArgs, '--no-canary', ...(engines.upArgs ?? [])],
+      ...(engines.env === undefined ? {} : { env: engines.env }),
+    });
     storage = await openStorage(storeUrl, { poolSize: 2 });
     const services = servicePids(dataDir);
     const watched: Named[] = [{ name: GENERATOR, pid: process.pid }, ...services];
@@ -100,6 +108,7 @@ export async function runDrain(
       `drain: ${scenario.evacuees} wishes over ${scenario.connections} connections, timeout ${scenario.timeoutMs / 1000} s`,
     );
     const [origin, store] = [exodus.url, storage]; // a closure forgets the narrowing of a `let`
+    await engines.beforeLoad?.(services);
     const [report, memory] = await watchingMemory(services, () => measure(origin, requests, store, watched, scenario));
     const restarted = restartedSince(services, dataDir);
     const messaging = await openMessaging(queueUrl, { maxAttempts: 5 });
