@@ -109,7 +109,13 @@ export async function runDrain(
     );
     const [origin, store] = [exodus.url, storage]; // a closure forgets the narrowing of a `let`
     await engines.beforeLoad?.(services);
-    const [report, memory] = await watchingMemory(services, () => measure(origin, requests, store, watched, scenario));
+    const counts = async (): Promise<Counts> => {
+      const [current, tally] = [await store.store.countCurrent(), await store.readModel.tally()];
+      return { stored: current.mars + current.europa, tallied: tally.mars + tally.europa };
+    };
+    const [report, memory] = await watchingMemory(services, () =>
+      measureDrain({ origin, requests, counts, watched, scenario }),
+    );
     const restarted = restartedSince(services, dataDir);
     const messaging = await openMessaging(queueUrl, { maxAttempts: 5 });
     const queuesAtEnd: Record<string, QueueStats> = {};
@@ -130,13 +136,30 @@ export async function runDrain(
   }
 }
 
-async function measure(
-  origin: string,
-  requests: readonly LoadRequest[],
-  storage: StorageEngine,
-  watched: readonly Named[],
-  scenario: DrainScenario,
-): Promise<Omit<DrainReport, 'queuesAtEnd' | 'restarted' | 'memory'>> {
+/** Wishes the system under test holds: stored (current), and counted in its read model (tally). */
+export interface Counts {
+  readonly stored: number;
+  readonly tallied: number;
+}
+
+export interface DrainDrive {
+  readonly origin: string;
+  readonly requests: readonly LoadRequest[];
+  /** Read straight from the system's store, never through its API. */
+  readonly counts: () => Promise<Counts>;
+  /** Processes whose CPU is measured; `GENERATOR` is the bench's own. */
+  readonly watched: readonly Named[];
+  readonly scenario: DrainScenario;
+}
+
+/** The drain itself, on any system that takes the POSTs and whose counts can be read (exodus, the peer). */
+export async function measureDrain({
+  origin,
+  requests,
+  counts,
+  watched,
+  scenario,
+}: DrainDrive): Promise<Omit<DrainReport, 'queuesAtEnd' | 'restarted' | 'memory'>> {
   const total = requests.length;
   const pool = openPool(origin, scenario.connections);
   const latency = new LatencyRecorder();
@@ -202,13 +225,10 @@ async function measure(
     let allTalliedMs: number | undefined;
     while (performance.now() < deadline) {
       const before = performance.now();
-      const current = await storage.store.countCurrent();
-      const tally = await storage.readModel.tally();
+      const { stored, tallied } = await counts();
       const now = performance.now();
       pollMsTotal += now - before;
       polls++;
-      const stored = current.mars + current.europa;
-      const tallied = tally.mars + tally.europa;
       const t = Math.round(now - start);
       timeline.push([t, accepted, stored, tallied]);
       if (allStoredMs === undefined && stored >= total) allStoredMs = t;
@@ -224,8 +244,7 @@ async function measure(
   const ingesting = ingestCpu.stop();
   wakePoller?.();
   await pool.close();
-  const now = await storage.store.countCurrent();
-  const storedAtLastAccepted = now.mars + now.europa;
+  const storedAtLastAccepted = (await counts()).stored;
   const backlogCpu = new CpuWindow(watched);
   const { allStoredMs, allTalliedMs } = await polling;
   const backlog = backlogCpu.stop();

@@ -59,6 +59,17 @@ export async function startBareServer(): Promise<RunningProcess> {
   return { origin: `http://127.0.0.1:${port}`, child, stop: () => stopChild(child, 5_000) };
 }
 
+/** A script of the bench's as its own process (e.g. a peer service), tracked for `killAll`. */
+export function forkTracked(
+  script: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+): ChildProcess {
+  return track(
+    fork(script, [...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } }),
+  );
+}
+
 /** SIGTERM (exodus drains on it), then SIGKILL if it is still there after `graceMs`. */
 export async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
