@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
 import { destroyNamespace, openMessaging } from '../src/engines/index.js';
 import { EVENT_TYPES, QUEUES, type Envelope } from '../src/ports/index.js';
+import { connectionOf, loadBullMq } from './bullmq.js';
 import { tempDir } from './processes.js';
 import type { QueueEnginesScenario } from './scenarios.js';
 
@@ -124,50 +123,6 @@ function ourEngine(name: string, durability: string, url: string): Contender {
 }
 
 /**
- * BullMQ lives in bench/baseline (its own package.json and lockfile, installed by `npm run bench`),
- * not among the product's dependencies; these are the few parts of its API the bench uses.
- */
-interface BullConnection {
-  readonly host: string;
-  readonly port: number;
-  readonly maxRetriesPerRequest: null;
-}
-interface BullQueue {
-  waitUntilReady(): Promise<unknown>;
-  addBulk(jobs: { name: string; data: unknown }[]): Promise<unknown>;
-  obliterate(options: { force: boolean }): Promise<void>;
-  close(): Promise<void>;
-}
-interface BullWorker {
-  close(): Promise<void>;
-}
-interface BullMq {
-  Queue: new (name: string, options: { connection: BullConnection }) => BullQueue;
-  Worker: new (
-    name: string,
-    processor: () => Promise<void>,
-    options: {
-      connection: BullConnection;
-      concurrency: number;
-      removeOnComplete: { count: number };
-      removeOnFail: { count: number };
-    },
-  ) => BullWorker;
-}
-
-const BASELINE_DIR = resolve(import.meta.dirname, '../../bench/baseline');
-
-function loadBullMq(): BullMq {
-  try {
-    return createRequire(resolve(BASELINE_DIR, 'package.json'))('bullmq') as BullMq;
-  } catch {
-    throw new Error(
-      `BullMQ is not installed in ${BASELINE_DIR}: run npm run bench (it installs it), or npm install --prefix bench/baseline`,
-    );
-  }
-}
-
-/**
  * BullMQ: `addBulk` in the same batches; one Worker whose concurrency equals our consumers × batch,
  * so the same number of messages can be in flight. Completed jobs are removed, as acked messages are.
  */
@@ -177,8 +132,7 @@ function bullmq(redisUrl: string): Contender {
     durability: 'in Redis memory (persistence as Redis is configured)',
     run: async (scenario, message) => {
       const { Queue, Worker } = loadBullMq();
-      const { hostname, port } = new URL(redisUrl);
-      const connection: BullConnection = { host: hostname, port: Number(port || 6379), maxRetriesPerRequest: null };
+      const connection = connectionOf(redisUrl);
       const name = `exodus-bench-${Date.now().toString(36)}`;
       const queue = new Queue(name, { connection });
       let done = 0;

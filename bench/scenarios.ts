@@ -191,8 +191,8 @@ export const DEFAULT_SCENARIO: BenchScenario = {
   peer: {
     redisUrl: process.env['EXODUS_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
     postgresUrl: process.env['EXODUS_BENCH_POSTGRES_URL'] ?? 'postgres://127.0.0.1:5432/test',
-    // ~100 s measured on a shared 2-core machine (one PostgreSQL commit per wish in each of worker and tally).
-    timeoutMs: 180_000,
+    // 100–166 s measured on a shared 2-core machine (a PostgreSQL commit per wish in each of worker and tally).
+    timeoutMs: 240_000,
   },
   overload: {
     connections: 3_000,

@@ -3,11 +3,11 @@ import { resolve } from 'node:path';
 import pg from 'pg';
 import { wishRequests } from '../../src/ops/load/index.js';
 import { generateRoster } from '../../testkit/index.js';
+import { connectionOf, loadBullMq } from '../bullmq.js';
 import { measureDrain, type Counts, type DrainReport } from '../drain.js';
 import { watchingMemory, type MemoryReport } from '../memory.js';
 import { forkTracked, GENERATOR, removeTempDir, stopChild, tempDir } from '../processes.js';
 import type { DrainScenario, PeerScenario } from '../scenarios.js';
-import { connectionOf, loadBullMq } from './bullmq.js';
 import { withUser } from './roles.js';
 
 /**

@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import pg from 'pg';
-import { connectionOf, loadBullMq, type BullJob, type BullQueue, type BullWorker } from './bullmq.js';
+import { connectionOf, loadBullMq, type BullJob, type BullQueue, type BullWorker } from '../bullmq.js';
 
 /**
  * The peer's four services, as a team would write them with Fastify, BullMQ and PostgreSQL and no

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 
 /**
  * BullMQ lives in bench/baseline (its own package.json and lockfile, installed by `npm run bench`),
- * not among the product's dependencies; these are the few parts of its API the peer uses.
+ * not among the product's dependencies; these are the few parts of its API the bench uses (the queue
+ * engines' baseline in queue-engines.ts, the peer's services in peer/).
  */
 export interface BullConnection {
   readonly host: string;
@@ -18,6 +19,7 @@ export interface BullJob {
 export interface BullQueue {
   waitUntilReady(): Promise<unknown>;
   add(name: string, data: unknown, options: { removeOnComplete: boolean; removeOnFail: boolean }): Promise<unknown>;
+  addBulk(jobs: { name: string; data: unknown }[]): Promise<unknown>;
   obliterate(options: { force: boolean }): Promise<void>;
   close(): Promise<void>;
 }
@@ -28,15 +30,21 @@ export interface BullWorker {
 }
 
 interface BullMq {
-  Queue: new (name: string, options: { connection: BullConnection; prefix: string }) => BullQueue;
+  Queue: new (name: string, options: { connection: BullConnection; prefix?: string }) => BullQueue;
   Worker: new (
     name: string,
     processor: (job: BullJob) => Promise<void>,
-    options: { connection: BullConnection; prefix: string; concurrency: number },
+    options: {
+      connection: BullConnection;
+      prefix?: string;
+      concurrency: number;
+      removeOnComplete?: { count: number };
+      removeOnFail?: { count: number };
+    },
   ) => BullWorker;
 }
 
-const BASELINE_DIR = resolve(import.meta.dirname, '../../../bench/baseline');
+const BASELINE_DIR = resolve(import.meta.dirname, '../../bench/baseline');
 
 export function loadBullMq(): BullMq {
   try {
