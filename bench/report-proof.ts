@@ -1,3 +1,4 @@
+import { OTHERS } from './cpu.js';
 import type { DrainReport } from './drain.js';
 import type { IdleReport } from './idle.js';
 import { table } from './markdown.js';
@@ -16,7 +17,7 @@ export function peerSection(
   distributed: DrainReport | undefined,
 ): string[] {
   const others = (d: { cpuUsPerWishByProcess: Readonly<Record<string, number>> }): string =>
-    us(d.cpuUsPerWishByProcess['others']);
+    us(d.cpuUsPerWishByProcess[OTHERS]);
   const row = (
     name: string,
     d: Pick<
