@@ -1,7 +1,7 @@
 import { destroyNamespace, openMessaging } from '../src/engines/index.js';
 import { EVENT_TYPES, QUEUES, type Envelope } from '../src/ports/index.js';
 import { connectionOf, loadBullMq } from './bullmq.js';
-import { tempDir } from './processes.js';
+import { removeTempDir, tempDir } from './processes.js';
 import type { QueueEnginesScenario } from './scenarios.js';
 
 /**
@@ -40,9 +40,10 @@ export async function runQueueEngines(
   log: (line: string) => void,
 ): Promise<QueueEnginesReport> {
   const message = sampleMessage();
+  const sqliteDir = tempDir('exodus-bench-queue-');
   const contenders: Contender[] = [
     bullmq(scenario.redisUrl),
-    ourEngine('sqlite', 'fsynced (synchronous=FULL)', `sqlite:${tempDir('exodus-bench-queue-')}`),
+    ourEngine('sqlite', 'fsynced (synchronous=FULL)', `sqlite:${sqliteDir}`),
     ourEngine(
       'nats',
       'acked by the broker, in its file store (flushed on an interval by NATS 2.9)',
@@ -65,6 +66,7 @@ export async function runQueueEngines(
     measured.push({ name: contender.name, durability: contender.durability, seconds });
     log(`queue engines: ${contender.name} ${Math.round(scenario.messages / seconds)} msg/s`);
   }
+  removeTempDir(sqliteDir); // destroyNamespace empties the queue, not its directory
   const baseline = measured.find((m) => m.name === 'bullmq');
   const baselinePerSec = baseline === undefined ? undefined : scenario.messages / baseline.seconds;
   return {
