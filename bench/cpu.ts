@@ -57,6 +57,12 @@ function processTicks(pid: number): number | undefined {
   }
 }
 
+/** CPU time (user + system) a process has used since it started, in ms; undefined if it is gone. */
+export function cpuMsOf(pid: number): number | undefined {
+  const ticks = processTicks(pid);
+  return ticks === undefined ? undefined : (ticks * 1000) / TICKS_PER_SEC;
+}
+
 /** [busy, total] ticks of all cores since boot. */
 function machineTicks(): [number, number] | undefined {
   try {

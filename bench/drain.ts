@@ -74,6 +74,10 @@ export interface DrainEngines {
   readonly storeUrl?: string;
   /** More `exodus up` arguments, e.g. `--no-console`. */
   readonly upArgs?: readonly string[];
+  /** More environment for `exodus up` and (inherited) its processes, e.g. NODE_OPTIONS for a CPU profile. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Called with exodus's processes just before the first POST (a profiler starts its window there). */
+  readonly beforeLoad?: (processes: readonly Named[]) => Promise<void>;
 }
 
 export async function runDrain(
@@ -92,7 +96,11 @@ export async function runDrain(
     const requests = wishRequests(await generateRoster(dataDir, scenario.evacuees, engineArgs), 7);
     // Without the canary: "all stored" is the store's count of current wishes reaching the roster's
     // size, and a canary wish in that count would call it one wish early.
-    exodus = await startSystem({ dataDir, extraArgs: [...engineArgs, '--no-canary', ...(engines.upArgs ?? [])] });
+    exodus = await startSystem({
+      dataDir,
+      extraArgs: [...engineArgs, '--no-canary', ...(engines.upArgs ?? [])],
+      ...(engines.env === undefined ? {} : { env: engines.env }),
+    });
     storage = await openStorage(storeUrl, { poolSize: 2 });
     const services = servicePids(dataDir);
     const watched: Named[] = [{ name: GENERATOR, pid: process.pid }, ...services];
@@ -100,7 +108,14 @@ export async function runDrain(
       `drain: ${scenario.evacuees} wishes over ${scenario.connections} connections, timeout ${scenario.timeoutMs / 1000} s`,
     );
     const [origin, store] = [exodus.url, storage]; // a closure forgets the narrowing of a `let`
-    const [report, memory] = await watchingMemory(services, () => measure(origin, requests, store, watched, scenario));
+    await engines.beforeLoad?.(services);
+    const counts = async (): Promise<Counts> => {
+      const [current, tally] = [await store.store.countCurrent(), await store.readModel.tally()];
+      return { stored: current.mars + current.europa, tallied: tally.mars + tally.europa };
+    };
+    const [report, memory] = await watchingMemory(services, () =>
+      measureDrain({ origin, requests, counts, watched, scenario }),
+    );
     const restarted = restartedSince(services, dataDir);
     const messaging = await openMessaging(queueUrl, { maxAttempts: 5 });
     const queuesAtEnd: Record<string, QueueStats> = {};
@@ -121,13 +136,30 @@ export async function runDrain(
   }
 }
 
-async function measure(
-  origin: string,
-  requests: readonly LoadRequest[],
-  storage: StorageEngine,
-  watched: readonly Named[],
-  scenario: DrainScenario,
-): Promise<Omit<DrainReport, 'queuesAtEnd' | 'restarted' | 'memory'>> {
+/** Wishes the system under test holds: stored (current), and counted in its read model (tally). */
+export interface Counts {
+  readonly stored: number;
+  readonly tallied: number;
+}
+
+export interface DrainDrive {
+  readonly origin: string;
+  readonly requests: readonly LoadRequest[];
+  /** Read straight from the system's store, never through its API. */
+  readonly counts: () => Promise<Counts>;
+  /** Processes whose CPU is measured; `GENERATOR` is the bench's own. */
+  readonly watched: readonly Named[];
+  readonly scenario: DrainScenario;
+}
+
+/** The drain itself, on any system that takes the POSTs and whose counts can be read (exodus, the peer). */
+export async function measureDrain({
+  origin,
+  requests,
+  counts,
+  watched,
+  scenario,
+}: DrainDrive): Promise<Omit<DrainReport, 'queuesAtEnd' | 'restarted' | 'memory'>> {
   const total = requests.length;
   const pool = openPool(origin, scenario.connections);
   const latency = new LatencyRecorder();
@@ -193,13 +225,10 @@ async function measure(
     let allTalliedMs: number | undefined;
     while (performance.now() < deadline) {
       const before = performance.now();
-      const current = await storage.store.countCurrent();
-      const tally = await storage.readModel.tally();
+      const { stored, tallied } = await counts();
       const now = performance.now();
       pollMsTotal += now - before;
       polls++;
-      const stored = current.mars + current.europa;
-      const tallied = tally.mars + tally.europa;
       const t = Math.round(now - start);
       timeline.push([t, accepted, stored, tallied]);
       if (allStoredMs === undefined && stored >= total) allStoredMs = t;
@@ -215,8 +244,7 @@ async function measure(
   const ingesting = ingestCpu.stop();
   wakePoller?.();
   await pool.close();
-  const now = await storage.store.countCurrent();
-  const storedAtLastAccepted = now.mars + now.europa;
+  const storedAtLastAccepted = (await counts()).stored;
   const backlogCpu = new CpuWindow(watched);
   const { allStoredMs, allTalliedMs } = await polling;
   const backlog = backlogCpu.stop();

@@ -15,14 +15,14 @@ export interface HistoryEntry {
   readonly dirty: boolean | undefined;
   readonly machine: { readonly cores: number; readonly cpuModel: string };
   readonly fdatasyncPerSec: number;
-  /** Issue 11's targets (targets.ts), by figure key, in the unit the key names. */
+  /** The targets of the day (targets.ts: issue 25's), by figure key, in the unit the key names. */
   readonly targets: Readonly<Record<string, Figure>>;
   /** Closed model (saturation). */
   readonly ingestPerSec: { readonly exodus: Figure; readonly bare: Figure };
   /** First POST → all in the tally. */
-  readonly drainSec: { readonly sqlite: Figure; readonly natsPostgres: Figure };
-  /** All of exodus's processes. */
-  readonly cpuUsPerWish: { readonly sqlite: Figure; readonly natsPostgres: Figure };
+  readonly drainSec: { readonly sqlite: Figure; readonly natsPostgres: Figure; readonly peer?: Figure };
+  /** All of exodus's processes; the peer's Node processes (peer/drain.ts). */
+  readonly cpuUsPerWish: { readonly sqlite: Figure; readonly natsPostgres: Figure; readonly peer?: Figure };
 }
 
 export function historyEntry(results: BenchResults): HistoryEntry {
@@ -39,12 +39,22 @@ export function historyEntry(results: BenchResults): HistoryEntry {
       TARGETS.flatMap((target) => target.bounds.map((bound) => [bound.key, bound.figure(results)])),
     ),
     ingestPerSec: { exodus: closedPerSec('exodus'), bare: closedPerSec('bare') },
-    drainSec: { sqlite: drainSeconds(results.drain), natsPostgres: drainSeconds(results.drainDistributed) },
+    drainSec: {
+      sqlite: drainSeconds(results.drain),
+      natsPostgres: drainSeconds(results.drainDistributed),
+      peer: peerSeconds(results),
+    },
     cpuUsPerWish: {
       sqlite: results.drain?.cpuUsPerWish.system ?? 'not measured',
       natsPostgres: results.drainDistributed?.cpuUsPerWish.system ?? 'not measured',
+      peer: results.peer?.cpuUsPerWish.system ?? 'not measured',
     },
   };
+}
+
+function peerSeconds({ peer }: BenchResults): Figure {
+  if (peer === undefined) return 'not measured';
+  return peer.allTalliedMs === undefined ? 'timed out' : peer.allTalliedMs / 1000;
 }
 
 /** Appends one line (the file is created if absent); returns its path. */

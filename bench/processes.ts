@@ -59,6 +59,17 @@ export async function startBareServer(): Promise<RunningProcess> {
   return { origin: `http://127.0.0.1:${port}`, child, stop: () => stopChild(child, 5_000) };
 }
 
+/** A script of the bench's as its own process (e.g. a peer service), tracked for `killAll`. */
+export function forkTracked(
+  script: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+): ChildProcess {
+  return track(
+    fork(script, [...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } }),
+  );
+}
+
 /** SIGTERM (exodus drains on it), then SIGKILL if it is still there after `graceMs`. */
 export async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -96,8 +107,15 @@ export function armWatchdog(what: string, budgetMs: number): () => void {
   return () => clearTimeout(watchdog);
 }
 
-/** Exits with `main`'s code; a throw is printed, cleaned up after (`killAll`) and exits 1. */
+/** Exits with `main`'s code; a throw, or an event loop emptied before `main` settled, is printed, cleaned up after (`killAll`) and exits 1. */
 export function exitWhenDone(main: Promise<number>): void {
+  // A promise no handle keeps alive (a client that never answers, e.g. pg refusing a login without
+  // a user) empties the event loop, and Node would exit 0 in silence: that is a failure.
+  process.once('beforeExit', () => {
+    console.error('the run stopped waiting on something that can no longer happen; nothing was reported');
+    killAll();
+    process.exit(1);
+  });
   main.then(
     (code) => process.exit(code),
     (error: unknown) => {

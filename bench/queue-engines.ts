@@ -1,8 +1,7 @@
-import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
 import { destroyNamespace, openMessaging } from '../src/engines/index.js';
 import { EVENT_TYPES, QUEUES, type Envelope } from '../src/ports/index.js';
-import { tempDir } from './processes.js';
+import { connectionOf, loadBullMq } from './bullmq.js';
+import { removeTempDir, tempDir } from './processes.js';
 import type { QueueEnginesScenario } from './scenarios.js';
 
 /**
@@ -41,9 +40,10 @@ export async function runQueueEngines(
   log: (line: string) => void,
 ): Promise<QueueEnginesReport> {
   const message = sampleMessage();
+  const sqliteDir = tempDir('exodus-bench-queue-');
   const contenders: Contender[] = [
     bullmq(scenario.redisUrl),
-    ourEngine('sqlite', 'fsynced (synchronous=FULL)', `sqlite:${tempDir('exodus-bench-queue-')}`),
+    ourEngine('sqlite', 'fsynced (synchronous=FULL)', `sqlite:${sqliteDir}`),
     ourEngine(
       'nats',
       'acked by the broker, in its file store (flushed on an interval by NATS 2.9)',
@@ -66,6 +66,7 @@ export async function runQueueEngines(
     measured.push({ name: contender.name, durability: contender.durability, seconds });
     log(`queue engines: ${contender.name} ${Math.round(scenario.messages / seconds)} msg/s`);
   }
+  removeTempDir(sqliteDir); // destroyNamespace empties the queue, not its directory
   const baseline = measured.find((m) => m.name === 'bullmq');
   const baselinePerSec = baseline === undefined ? undefined : scenario.messages / baseline.seconds;
   return {
@@ -124,50 +125,6 @@ function ourEngine(name: string, durability: string, url: string): Contender {
 }
 
 /**
- * BullMQ lives in bench/baseline (its own package.json and lockfile, installed by `npm run bench`),
- * not among the product's dependencies; these are the few parts of its API the bench uses.
- */
-interface BullConnection {
-  readonly host: string;
-  readonly port: number;
-  readonly maxRetriesPerRequest: null;
-}
-interface BullQueue {
-  waitUntilReady(): Promise<unknown>;
-  addBulk(jobs: { name: string; data: unknown }[]): Promise<unknown>;
-  obliterate(options: { force: boolean }): Promise<void>;
-  close(): Promise<void>;
-}
-interface BullWorker {
-  close(): Promise<void>;
-}
-interface BullMq {
-  Queue: new (name: string, options: { connection: BullConnection }) => BullQueue;
-  Worker: new (
-    name: string,
-    processor: () => Promise<void>,
-    options: {
-      connection: BullConnection;
-      concurrency: number;
-      removeOnComplete: { count: number };
-      removeOnFail: { count: number };
-    },
-  ) => BullWorker;
-}
-
-const BASELINE_DIR = resolve(import.meta.dirname, '../../bench/baseline');
-
-function loadBullMq(): BullMq {
-  try {
-    return createRequire(resolve(BASELINE_DIR, 'package.json'))('bullmq') as BullMq;
-  } catch {
-    throw new Error(
-      `BullMQ is not installed in ${BASELINE_DIR}: run npm run bench (it installs it), or npm install --prefix bench/baseline`,
-    );
-  }
-}
-
-/**
  * BullMQ: `addBulk` in the same batches; one Worker whose concurrency equals our consumers × batch,
  * so the same number of messages can be in flight. Completed jobs are removed, as acked messages are.
  */
@@ -177,8 +134,7 @@ function bullmq(redisUrl: string): Contender {
     durability: 'in Redis memory (persistence as Redis is configured)',
     run: async (scenario, message) => {
       const { Queue, Worker } = loadBullMq();
-      const { hostname, port } = new URL(redisUrl);
-      const connection: BullConnection = { host: hostname, port: Number(port || 6379), maxRetriesPerRequest: null };
+      const connection = connectionOf(redisUrl);
       const name = `exodus-bench-${Date.now().toString(36)}`;
       const queue = new Queue(name, { connection });
       let done = 0;

@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { OTHERS, type CpuReport } from './cpu.js';
 import type { DrainReport } from './drain.js';
 import { runOf, type IngestReport, type IngestRun } from './ingest.js';
+import { table } from './markdown.js';
 import type { NatsShutdownReport } from './nats-shutdown.js';
 import { BARE_PROCESS, GENERATOR } from './processes.js';
 import type { QueueEnginesReport } from './queue-engines.js';
+import { idleSection, overloadSection, peerSection } from './report-proof.js';
 import type { BenchResults } from './results.js';
 import type { BenchScenario } from './scenarios.js';
 import { judge, TARGETS, type Bound, type Figure } from './targets.js';
@@ -47,6 +49,9 @@ export function renderMarkdown(results: BenchResults): string {
   if (results.drain) lines.push(...drainSection(results.drain, 'SQLite (embedded)', references));
   if (results.drainDistributed)
     lines.push(...drainSection(results.drainDistributed, 'NATS JetStream + PostgreSQL', references));
+  if (results.peer) lines.push(...peerSection(results.peer, results.drain, results.drainDistributed));
+  if (results.idle) lines.push(...idleSection(results.idle));
+  if (results.overload) lines.push(...overloadSection(results.overload));
   if (results.telemetry) lines.push(...telemetrySection(results.telemetry));
   if (results.queueEngines) lines.push(...queueEnginesSection(results.queueEngines, results.scenario));
   if (results.natsShutdown) lines.push(...natsShutdownSection(results.natsShutdown, results.scenario));
@@ -77,7 +82,7 @@ function targetsSection(results: BenchResults): string[] {
           ({ bound, figure }) => `${bound.label === undefined ? '' : `${bound.label} `}${figureText(bound, figure)}`,
         );
     const limits = target.bounds.map(
-      (bound) => `${bound.label === undefined ? '' : `${bound.label} `}≤ ${withUnit(bound.max, bound)}`,
+      (bound) => `${bound.label === undefined ? '' : `${bound.label} `}${bound.must} ${withUnit(bound.value, bound)}`,
     );
     return [
       target.what,
@@ -87,7 +92,7 @@ function targetsSection(results: BenchResults): string[] {
     ];
   });
   return [
-    '## Targets',
+    '## Targets (issue 25)',
     '',
     table(['target', 'this run', 'limit', 'verdict'], rows),
     '',
@@ -103,7 +108,7 @@ function figureText(bound: Bound, figure: Figure): string {
 
 function withUnit(value: number, { unit }: Bound): string {
   const number = value.toLocaleString('en-US', { maximumFractionDigits: 2 });
-  return unit === '×' ? `${number}×` : `${number} ${unit}`;
+  return unit === '×' || unit === '' ? `${number}${unit}` : `${number} ${unit}`;
 }
 
 function queueEnginesSection(report: QueueEnginesReport, scenario: BenchScenario): string[] {
@@ -367,9 +372,4 @@ function cpuSection(results: BenchResults): string[] {
     table(['process', ...columns.map(([label]) => label)], rows),
     '',
   ];
-}
-
-function table(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
-  const line = (cells: ReadonlyArray<string | number>): string => `| ${cells.map(String).join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }

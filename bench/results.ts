@@ -1,7 +1,10 @@
 import type { Environment } from './calibrate.js';
 import type { DrainReport } from './drain.js';
+import type { IdleReport } from './idle.js';
 import type { IngestReport } from './ingest.js';
 import type { NatsShutdownReport } from './nats-shutdown.js';
+import type { OverloadReport } from './overload.js';
+import type { PeerReport } from './peer/drain.js';
 import type { GitState, Machine } from './provenance.js';
 import type { QueueEnginesReport } from './queue-engines.js';
 import type { BenchScenario } from './scenarios.js';
@@ -21,6 +24,9 @@ export interface BenchResults {
   readonly telemetry?: { readonly off: readonly DrainReport[]; readonly on: readonly DrainReport[] } | undefined;
   readonly queueEngines: QueueEnginesReport | undefined;
   readonly natsShutdown?: NatsShutdownReport | undefined;
+  readonly idle?: IdleReport | undefined;
+  readonly overload?: OverloadReport | undefined;
+  readonly peer?: PeerReport | undefined;
   /** Phases that threw, with the message: a broken phase is reported, never silently missing. */
   readonly failures: readonly string[];
 }

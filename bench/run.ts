@@ -4,8 +4,11 @@ import { parseArgs } from 'node:util';
 import { loadAverage, measureFsync } from './calibrate.js';
 import { runDrain, type DrainReport } from './drain.js';
 import { appendHistory, historyEntry } from './history.js';
+import { runIdle, type IdleReport } from './idle.js';
 import { runIngest, type IngestReport } from './ingest.js';
 import { runNatsShutdown, type NatsShutdownReport } from './nats-shutdown.js';
+import { runOverload, type OverloadReport } from './overload.js';
+import { runPeerDrain, type PeerReport } from './peer/drain.js';
 import { armWatchdog, exitWhenDone } from './processes.js';
 import { gitState, machine } from './provenance.js';
 import { runQueueEngines, type QueueEnginesReport } from './queue-engines.js';
@@ -14,11 +17,14 @@ import type { BenchResults } from './results.js';
 import { DEFAULT_SCENARIO, type BenchScenario } from './scenarios.js';
 
 /**
- * `npm run bench`: ingest (exodus vs bare node:http), drain (65,000 wishes to `stored` and into the tally),
- * telemetry's cost, queue engines (ours vs BullMQ), what NATS keeps of the publishes it acks while
- * shutting down, then bench/results/latest.{json,md} (the targets first) and the table on stdout.
- * `--only ingest|drain|telemetry|queues|nats-shutdown` runs one part;
- * `--quick` shortens the ingest phases for a smoke run (the drain keeps its 65,000: that is the target).
+ * `npm run bench`: ingest (exodus vs bare node:http), drain (65,000 wishes to `stored` and into the tally,
+ * embedded and on NATS + PostgreSQL), the peer-style baseline's same drain (Fastify + BullMQ + PostgreSQL),
+ * `exodus up` idle, overload (3,000 connections far above capacity), telemetry's cost, queue engines
+ * (ours vs BullMQ), what NATS keeps of the publishes it acks while shutting down, then
+ * bench/results/latest.{json,md} (issue 25's targets first) and the table on stdout.
+ * `--only ingest|drain|peer|idle|overload|telemetry|queues|nats-shutdown` runs one part;
+ * `--quick` shortens the ingest, idle and overload phases for a smoke run (the drains keep their
+ * 65,000: that is the target).
  * A full run (neither option) also appends its headline figures to bench/results/history.ndjson.
  * Exits 1 if a part failed to run — missing a performance target is a result, not a failure.
  */
@@ -27,7 +33,7 @@ const RESULTS_DIR = resolve(import.meta.dirname, '../../bench/results');
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean' } }, strict: true });
   const only = values.only;
-  const parts = ['ingest', 'drain', 'telemetry', 'queues', 'nats-shutdown'];
+  const parts = ['ingest', 'drain', 'peer', 'idle', 'overload', 'telemetry', 'queues', 'nats-shutdown'];
   if (only !== undefined && !parts.includes(only)) throw new Error(`--only takes ${parts.join(', ')}`);
   const scenario = values.quick === true ? quick(DEFAULT_SCENARIO) : DEFAULT_SCENARIO;
 
@@ -72,6 +78,17 @@ async function main(): Promise<number> {
           ),
         )
       : undefined;
+  // The peer right after exodus's drains, so the three are measured on the machine in the same state.
+  const peer: PeerReport | undefined =
+    only === undefined || only === 'peer'
+      ? await attempt('peer baseline', () => runPeerDrain(scenario.drain, scenario.peer, log))
+      : undefined;
+  const idle: IdleReport | undefined =
+    only === undefined || only === 'idle' ? await attempt('idle', () => runIdle(scenario.idle, log)) : undefined;
+  const overload: OverloadReport | undefined =
+    only === undefined || only === 'overload'
+      ? await attempt('overload', () => runOverload(scenario.overload, log))
+      : undefined;
   // What telemetry costs: the embedded drain without the console (no export at all) and with it
   // receiving everything, in the order off, on, on, off, so a machine that slows or speeds up during
   // the run weighs on both sides alike.
@@ -99,6 +116,9 @@ async function main(): Promise<number> {
     telemetry,
     queueEngines,
     natsShutdown,
+    peer,
+    idle,
+    overload,
     failures,
   };
   const markdown = renderMarkdown(results);
@@ -140,6 +160,8 @@ async function telemetryCost(
 function quick(scenario: BenchScenario): BenchScenario {
   return {
     ...scenario,
+    idle: { ...scenario.idle, settleMs: 3_000, settleTimeoutMs: 10_000, windowMs: 5_000 },
+    overload: { ...scenario.overload, durationMs: 4_000 },
     ingest: {
       ...scenario.ingest,
       phases: scenario.ingest.phases.map((phase) => ({ ...phase, warmupMs: 500, durationMs: 2_000 })),
