@@ -53,7 +53,8 @@ export interface OtlpExport {
  * reports to a Collector, Grafana, Honeycomb or New Relic (`OTEL_EXPORTER_OTLP_HEADERS=api-key=…`):
  * `OTEL_EXPORTER_OTLP_ENDPOINT` (or the per-signal `…_TRACES_ENDPOINT`, `…_METRICS_ENDPOINT`,
  * `…_LOGS_ENDPOINT`) turns a signal on; `…_PROTOCOL`, `…_HEADERS` and `OTEL_BSP_*` are read by the
- * SDK, `OTEL_METRIC_EXPORT_INTERVAL`, `…_TIMEOUT` and `OTEL_BLRP_*` here. Spans and log records are
+ * SDK, `OTEL_METRIC_EXPORT_INTERVAL`, `…_TIMEOUT` and `OTEL_BLRP_*` here, and Exodus's own
+ * `EXODUS_METRIC_EXPORT_HEARTBEAT_MS` (unset: every collection is sent; see metric-push.ts). Spans and log records are
  * batched off the request's path in bounded queues (2,048 by default, batches of 512: well under New
  * Relic's 1 MB); when the backend is away or a queue is full, they are dropped, never waited for, and
  * exports that failed are counted in `exodus.telemetry.export.failures` by signal.
@@ -82,7 +83,8 @@ export function otlpExport(env: NodeJS.ProcessEnv = process.env): OtlpExport {
     // As the specification says (the SDK's NodeSDK would read them): interval 60 s, timeout 30 s.
     const intervalMs = positiveInt(env, 'OTEL_METRIC_EXPORT_INTERVAL', 60_000);
     const timeoutMs = Math.min(intervalMs, positiveInt(env, 'OTEL_METRIC_EXPORT_TIMEOUT', 30_000));
-    metricPush = { exporter: countingFailures(exporter, 'metrics'), intervalMs, timeoutMs };
+    const heartbeatMs = positiveInt(env, 'EXODUS_METRIC_EXPORT_HEARTBEAT_MS', undefined);
+    metricPush = { exporter: countingFailures(exporter, 'metrics'), intervalMs, timeoutMs, heartbeatMs };
   }
   const logRecordProcessors: LogRecordProcessor[] = [];
   if (endpoint('LOGS')) {
@@ -105,7 +107,11 @@ export function otlpExport(env: NodeJS.ProcessEnv = process.env): OtlpExport {
   return { spanProcessors, metricPush, logRecordProcessors };
 }
 
-function positiveInt(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
+function positiveInt<Fallback extends number | undefined>(
+  env: NodeJS.ProcessEnv,
+  variable: string,
+  fallback: Fallback,
+): number | Fallback {
   const value = env[variable];
   if (value === undefined || value === '') return fallback;
   const n = Number(value);

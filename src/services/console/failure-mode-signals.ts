@@ -13,7 +13,7 @@ import type { AlertsResponse, FailureModesResponse, LiveSignalView } from './api
 import { latest, seriesKey, total } from './metric-math.js';
 import { readings, type Readings } from './readings.js';
 
-/** A gauge's newest value counts if it was exported this recently (processes export every 5 s; a gone one's last value does not). */
+/** A gauge's newest value counts if it was exported this recently (a process sends at least once per 15 s, at rest too; a gone one's last value does not). */
 const FRESH_MS = 60_000;
 
 /**

@@ -29,7 +29,7 @@ import { ORIGIN } from './point-origin.js';
  * a window has at most ~72 steps, and only the largest groups are kept.
  */
 
-/** Each window's step: a chart of 20 to 72 points, never finer than two 5-s exports. */
+/** Each window's step: a chart of 20 to 72 points, never finer than 15 s, in which a process at rest still exports once. */
 export const WINDOW_STEPS: Readonly<Record<MetricWindow, { readonly windowMs: number; readonly stepMs: number }>> = {
   '5m': { windowMs: 5 * 60_000, stepMs: 15_000 },
   '15m': { windowMs: 15 * 60_000, stepMs: 15_000 },

@@ -9,7 +9,7 @@ import type { Readings } from './readings.js';
 
 /** Rates and percentiles are over the last minute; a process is up if heard from in 30 s. */
 const WINDOW_MS = 60_000;
-const UP_MS = 30_000;
+export const UP_MS = 30_000;
 
 /**
  * The services Exodus runs (`exodus serve`'s, and the console): only these are rows. Anything else

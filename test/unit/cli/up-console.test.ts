@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { consoleBanner, consoleExportEnv, consoleUrl, withInstanceId } from '../../../src/cli/up-console.js';
 import { loadConfig } from '../../../src/runtime/index.js';
+import { STEP_MS as CHART_STEP_MS } from '../../../src/services/console/overview.js';
+import { UP_MS } from '../../../src/services/console/services.js';
 import { tempDir } from '../../../testkit/index.js';
 
 const configWith = (flags: Record<string, string> = {}) => loadConfig(flags, { EXODUS_DATA: tempDir() });
@@ -12,8 +14,17 @@ describe('exodus up and its console', () => {
       OTEL_EXPORTER_OTLP_HEADERS: 'api-key=tok',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       OTEL_METRIC_EXPORT_INTERVAL: '5000',
+      EXODUS_METRIC_EXPORT_HEARTBEAT_MS: '15000',
       OTEL_BSP_SCHEDULE_DELAY: '1000',
     });
+  });
+
+  it("at rest, each process is still heard from once per step of the console's charts, and before it is called down", () => {
+    const env = consoleExportEnv('http://127.0.0.1:3001', 'tok', {});
+    const heartbeatMs = Number(env['EXODUS_METRIC_EXPORT_HEARTBEAT_MS']);
+    expect(heartbeatMs).toBe(CHART_STEP_MS);
+    // The first round of each step is sent: the longest silence is a step and a round.
+    expect(heartbeatMs + Number(env['OTEL_METRIC_EXPORT_INTERVAL'])).toBeLessThan(UP_MS);
   });
 
   it("keeps the user's own tuning, and leaves export alone when the user chose an endpoint or there is no console", () => {
@@ -25,6 +36,7 @@ describe('exodus up and its console', () => {
     ).toEqual({
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:3001',
       OTEL_EXPORTER_OTLP_HEADERS: 'api-key=tok',
+      EXODUS_METRIC_EXPORT_HEARTBEAT_MS: '15000',
       OTEL_BSP_SCHEDULE_DELAY: '1000',
     });
     expect(
