@@ -9,8 +9,8 @@ export const PROBES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/met
 /** What the sorry page itself loads: served even while shedding, so the page it shows is styled. */
 export const SORRY_ASSETS: ReadonlySet<string> = new Set(['/styles.css', '/favicon.svg']);
 
-/** The request's path, without its query string. */
-export function pathOf(request: FastifyRequest): string {
+/** The request's path, without its query string (Fastify's request or Node's). */
+export function pathOf(request: { readonly url: string }): string {
   const query = request.url.indexOf('?');
   return query === -1 ? request.url : request.url.slice(0, query);
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../runtime/index.js';
 import { PROBES, SORRY_ASSETS, pathOf, sendSorryPage, wantsPage } from './door-paths.js';
 import { HttpProblem } from './problem.js';
-import { SheddingEvents, type SheddingReason } from './shedding-events.js';
+import type { SheddingEvents, SheddingReason } from './shedding-events.js';
 
 export interface SheddingLimits {
   /** 0 = never shed on event-loop delay. */
@@ -19,6 +19,8 @@ export interface SheddingDeps {
   readonly queueReachable: () => Promise<void>;
   readonly sorryPage: string;
   readonly logger: Logger;
+  /** Shared with the admission (admission.ts), so one tick ends every reason's shedding. */
+  readonly events: SheddingEvents;
 }
 
 /** How often the queue is pinged and the event loop sampled, in ms. */
@@ -50,7 +52,7 @@ const REASONS = {
  * only writes (`WriteGate`): the wall and the tally come from the read model and keep working.
  */
 export async function installLoadShedding(app: FastifyInstance, deps: SheddingDeps): Promise<WriteGate> {
-  const events = new SheddingEvents(deps.logger);
+  const { events } = deps;
   await app.register(underPressure, {
     maxEventLoopDelay: deps.limits.shedEventLoopDelayMs,
     maxHeapUsedBytes: deps.limits.shedHeapUsedBytes,
