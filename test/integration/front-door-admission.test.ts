@@ -3,7 +3,7 @@ import { Client, Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Queue, WishStore } from '../../src/ports/index.js';
 import { buildPipeline, counted, passFor, type Pipeline, type PipelineOptions } from '../../testkit/in-process.js';
-import { intercept, waitFor } from '../../testkit/index.js';
+import { intercept, saturate, waitFor } from '../../testkit/index.js';
 
 /*
  * The admission (admission.ts) on a real listening frontend: `inject` never meets it, sockets do.
@@ -119,6 +119,37 @@ describe('the front door under more requests than it holds', () => {
     expect(accepted.length).toBeGreaterThan(0);
     expect(answers.length - accepted.length).toBeGreaterThan(0);
     await expectKept(app, accepted);
+  });
+
+  it('while the event loop lags, a client on a socket is refused before Fastify (503 + Retry-After), probes answered, and it recovers', async () => {
+    const app = await open({ frontDoor: { shedEventLoopDelayMs: 40 } });
+    const overloaded = saturate();
+    try {
+      await waitFor(
+        async () => (await postWish(evacuee(1))).status === 503,
+        HANG_MS,
+        'never shed under event-loop lag',
+      );
+      const shed = await postWish(evacuee(1));
+      expect(shed.status).toBe(503);
+      expect(shed.headers['retry-after']).toBe('2');
+      expect(JSON.parse(shed.body)).toMatchObject({ type: '/problems/overloaded' });
+      const page = await send('/', { headers: { accept: 'text/html' } });
+      expect(page.status).toBe(503);
+      expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+      expect((await send('/healthz')).status).toBe(200);
+      await waitFor(
+        () =>
+          app.logs
+            .lines()
+            .some((line) => line['event'] === 'load_shedding.on' && line['reason'] === 'event-loop-delay'),
+        HANG_MS,
+        'no load_shedding.on for event-loop-delay',
+      );
+    } finally {
+      overloaded.stop();
+    }
+    await waitFor(async () => (await postWish(evacuee(1))).status === 202, HANG_MS, 'never recovered');
   });
 
   it('past its connection cap, a new connection’s requests get 503 + Retry-After and it is closed; the others go on', async () => {

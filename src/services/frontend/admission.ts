@@ -6,6 +6,9 @@ import { PROBES, SORRY_ASSETS, pathOf, sendSorryPage } from './door-paths.js';
 import type { RefusalReport } from './refusals.js';
 import type { SheddingEvents, SheddingReason } from './shedding-events.js';
 
+/** What under-pressure sheds on, as configured here: the event loop's lag and the heap. */
+export type Pressure = Extract<SheddingReason, 'event-loop-delay' | 'heap-used'>;
+
 export interface AdmissionLimits {
   /** Requests held at once, from parsed headers to the last byte of the answer; 0 = no cap. */
   readonly maxRequestsInFlight: number;
@@ -29,16 +32,31 @@ const TIMEOUT_CHECK_INTERVAL_MS = 2_000;
 /** A refusal written once at start: answering it is a header write and a body write, nothing parsed or serialised. */
 interface Refusal {
   readonly reason: SheddingReason;
+  /** The problem type's slug: what clients branch on, and the refusal count's reason. */
+  readonly slug: string;
   readonly retryAfterSeconds: number;
   readonly headers: Readonly<Record<string, string | number>>;
   readonly body: Buffer;
 }
 
-function refusal(reason: SheddingReason, detail: string, retryAfterSeconds: number, close: boolean): Refusal {
-  const problem: Problem = { type: `/problems/${SLUG}`, title: 'Service unavailable', status: 503, detail };
+function refusal({
+  reason,
+  slug,
+  detail,
+  retryAfterSeconds,
+  close = false,
+}: {
+  reason: SheddingReason;
+  slug: string;
+  detail: string;
+  retryAfterSeconds: number;
+  close?: boolean;
+}): Refusal {
+  const problem: Problem = { type: `/problems/${slug}`, title: 'Service unavailable', status: 503, detail };
   const body = Buffer.from(JSON.stringify(problem));
   return {
     reason,
+    slug,
     retryAfterSeconds,
     body,
     headers: {
@@ -52,9 +70,6 @@ function refusal(reason: SheddingReason, detail: string, retryAfterSeconds: numb
   };
 }
 
-/** The problem type's slug of every refusal here (what clients branch on, and the refusal count's reason). */
-const SLUG = 'overloaded';
-
 /** Browsers turned away here: Fastify answers them with the sorry page and the page's full headers. */
 const REFUSED_FOR_PAGE = new WeakMap<IncomingMessage, Refusal>();
 
@@ -67,7 +82,11 @@ export function installPageRefusals(app: FastifyInstance, sorryPage: string): vo
     const refused = REFUSED_FOR_PAGE.get(request.raw);
     if (refused === undefined) return;
     if (refused.reason === 'connections') reply.header('connection', 'close');
-    return sendSorryPage(reply, sorryPage, { status: 503, retryAfterSeconds: refused.retryAfterSeconds, reason: SLUG });
+    return sendSorryPage(reply, sorryPage, {
+      status: 503,
+      retryAfterSeconds: refused.retryAfterSeconds,
+      reason: refused.slug,
+    });
   });
 }
 
@@ -85,13 +104,35 @@ export class Admission {
   #connections = 0;
   /** Connections opened while `maxConnections` were already open: each request on them is refused. */
   readonly #over = new WeakSet<Socket>();
-  readonly #tooMany = refusal(
-    'requests-in-flight',
-    'too many requests are being answered; please retry shortly',
-    1,
-    false,
-  );
-  readonly #tooManyConnections = refusal('connections', 'too many connections are open; please retry shortly', 2, true);
+  readonly #tooMany = refusal({
+    reason: 'requests-in-flight',
+    slug: 'overloaded',
+    detail: 'too many requests are being answered; please retry shortly',
+    retryAfterSeconds: 1,
+  });
+  readonly #tooManyConnections = refusal({
+    reason: 'connections',
+    slug: 'overloaded',
+    detail: 'too many connections are open; please retry shortly',
+    retryAfterSeconds: 2,
+    close: true,
+  });
+  /** What under-pressure's states are answered with (the words of its own handler, load-shedding.ts). */
+  readonly #pressed: Readonly<Record<Pressure, Refusal>> = {
+    'event-loop-delay': refusal({
+      reason: 'event-loop-delay',
+      slug: 'overloaded',
+      detail: 'too busy to answer in time; please retry shortly',
+      retryAfterSeconds: 2,
+    }),
+    'heap-used': refusal({
+      reason: 'heap-used',
+      slug: 'out-of-memory',
+      detail: 'out of memory headroom; please retry shortly',
+      retryAfterSeconds: 5,
+    }),
+  };
+  #pressure: () => Pressure | undefined = () => undefined;
 
   constructor(
     private readonly limits: AdmissionLimits,
@@ -99,9 +140,13 @@ export class Admission {
     private readonly refusals: RefusalReport,
   ) {}
 
-  /** Requests held now (for tests and the metric of the same name). */
-  get inFlight(): number {
-    return this.#inFlight;
+  /**
+   * Sheds every request but the probes while `pressure` names a reason: under-pressure's sampled
+   * state (load-shedding.ts), read here so that a saturated process refuses at the cheapest point.
+   * Its own hook still answers what never comes through here (`inject`).
+   */
+  shedWhile(pressure: () => Pressure | undefined): void {
+    this.#pressure = pressure;
   }
 
   /** Fastify's `serverFactory`: the HTTP server, with this admission in front of Fastify's handler. */
@@ -134,6 +179,8 @@ export class Admission {
     const path = pathOf({ url: request.url ?? '/' });
     if (PROBES.has(path) || SORRY_ASSETS.has(path)) return handler(request, response);
     if (this.#over.has(request.socket)) return this.#refuse(this.#tooManyConnections, request, response, handler);
+    const pressed = this.#pressure();
+    if (pressed !== undefined) return this.#refuse(this.#pressed[pressed], request, response, handler);
     const cap = this.limits.maxRequestsInFlight;
     if (cap > 0 && this.#inFlight >= cap) return this.#refuse(this.#tooMany, request, response, handler);
     this.#inFlight++;
@@ -158,7 +205,7 @@ export class Admission {
       REFUSED_FOR_PAGE.set(request, answer);
       return handler(request, response);
     }
-    this.refusals.record(503, SLUG);
+    this.refusals.record(503, answer.slug);
     response.writeHead(503, answer.headers).end(answer.body);
   }
 }

@@ -105,6 +105,7 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
   installPageRefusals(app, sorryPage);
   const writeGate = await installLoadShedding(app, {
     events,
+    admission,
     limits: deps.frontDoor,
     queueReachable: deps.ready,
     sorryPage,
