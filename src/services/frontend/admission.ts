@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ListenOptions, Socket } from 'node:net';
 import type { Problem } from './api-shapes.js';
-import { PROBES, SORRY_ASSETS, pathOf, sendSorryPage } from './door-paths.js';
+import { PROBES, SORRY_ASSETS, pathOf, sendSorryPage, wantsPage } from './door-paths.js';
 import type { RefusalReport } from './refusals.js';
 import type { SheddingEvents, SheddingReason } from './shedding-events.js';
 
@@ -21,8 +21,8 @@ export interface AdmissionLimits {
 /** Fastify's own defaults for its server (a custom one gets none): idle keep-alive outlives a cloud load balancer's 60 s. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 /**
- * A client slower than this to send its headers (the whole request) is cut off: it would hold a
- * connection and, once parsed, a place in flight. Node's defaults (60 s, 300 s, checked every 30 s)
+ * A client slower than this to send its headers (10 s), or its whole request (30 s), is cut off: it
+ * would hold a connection and, once parsed, a place in flight. Node's defaults (60 s, 300 s, checked every 30 s)
  * let a slow client hold them for minutes; a wish is at most 16 KiB.
  */
 const HEADERS_TIMEOUT_MS = 10_000;
@@ -200,7 +200,7 @@ export class Admission {
     handler: (request: IncomingMessage, response: ServerResponse) => void,
   ): void {
     this.events.refused(answer.reason);
-    if (wantsPageRaw(request)) {
+    if (wantsPage(request)) {
       // Rare next to the API's calls, and a page needs its security headers: Fastify sends it (door-paths.ts).
       REFUSED_FOR_PAGE.set(request, answer);
       return handler(request, response);
@@ -208,15 +208,6 @@ export class Admission {
     this.refusals.record(503, answer.slug);
     response.writeHead(503, answer.headers).end(answer.body);
   }
-}
-
-/** `wantsPage` (door-paths.ts) on the raw request: a browser asking for a page, not the API. */
-function wantsPageRaw(request: IncomingMessage): boolean {
-  return (
-    request.method === 'GET' &&
-    !(request.url ?? '').startsWith('/api/') &&
-    (request.headers.accept ?? '').includes('text/html')
-  );
 }
 
 /**
