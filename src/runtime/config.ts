@@ -95,6 +95,15 @@ export interface FrontDoorConfig {
   readonly shedHeapUsedBytes: number;
   /** Writes waiting for the queue's commit before new ones are shed: bounds the request backlog. */
   readonly maxInFlightWrites: number;
+  /**
+   * Requests the frontend holds at once (all kinds but the probes); past it, 503 before Fastify
+   * sees the request. Default 1000; 0 or absent = no cap (absent: frontends built without `loadConfig`, as tests do).
+   */
+  readonly maxRequestsInFlight?: number;
+  /** Open connections; a request on one opened past it gets 503 and the connection closes. Default 10,000; 0 or absent = no cap. */
+  readonly maxConnections?: number;
+  /** Connections the kernel holds for the frontend to accept (capped by net.core.somaxconn). Default 4096; absent = Node's 511. */
+  readonly listenBacklog?: number;
   /** Proxy hops in front whose X-Forwarded-For is trusted for the client address; 0 = none. */
   readonly trustProxyHops: number;
 }
@@ -179,6 +188,21 @@ const SOURCES = {
     'max-in-flight-writes',
     'EXODUS_MAX_IN_FLIGHT_WRITES',
     "writes waiting for the queue's commit before new ones get 503 (default 2000)",
+  ],
+  maxRequestsInFlight: [
+    'max-requests-in-flight',
+    'EXODUS_MAX_REQUESTS_IN_FLIGHT',
+    'requests the frontend holds at once before new ones get 503 at once, probes exempt; 0 = no cap (default 1000)',
+  ],
+  maxConnections: [
+    'max-connections',
+    'EXODUS_MAX_CONNECTIONS',
+    "open connections to the frontend before a new one's requests get 503 and it is closed; 0 = no cap (default 10000)",
+  ],
+  listenBacklog: [
+    'listen-backlog',
+    'EXODUS_LISTEN_BACKLOG',
+    "connections the kernel queues for the frontend to accept, up to net.core.somaxconn (default 4096; Node's own is 511)",
   ],
   trustProxyHops: [
     'trust-proxy-hops',
@@ -281,6 +305,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
         Number.MAX_SAFE_INTEGER,
       ),
       maxInFlightWrites: int('maxInFlightWrites', 2000, 1, 1_000_000),
+      maxRequestsInFlight: int('maxRequestsInFlight', 1000, 0, 1_000_000),
+      maxConnections: int('maxConnections', 10_000, 0, 1_000_000),
+      listenBacklog: int('listenBacklog', 4096, 1, 65_535),
       trustProxyHops: int('trustProxyHops', 0, 0, 10),
     }),
     console: Object.freeze({

@@ -6,6 +6,7 @@ import type { FrontDoorConfig, Logger, Secret } from '../../runtime/index.js';
 import { packageVersion } from '../../runtime/index.js';
 import { registerMetricsRoute } from '../shared/metrics-route.js';
 import { installSecurityHeaders } from '../shared/security-headers.js';
+import { Admission, installPageRefusals } from './admission.js';
 import { problemSchema } from './api-shapes.js';
 import { canaryPacedByItsOperator } from './canary-pace.js';
 import { installClosingDoor } from './closing-door.js';
@@ -15,7 +16,8 @@ import { defaultWebRoot, readSorryPage, registerPageRoutes } from './page-routes
 import { installProblemHandlers } from './problem.js';
 import { installRateLimits } from './rate-limits.js';
 import { registerReadRoutes } from './read-routes.js';
-import { installRefusalReport } from './refusals.js';
+import { RefusalReport, installRefusalReport } from './refusals.js';
+import { SheddingEvents } from './shedding-events.js';
 import { installRequestTracing } from './tracing.js';
 import { installWishAnswerListener, type WishAnswerListener } from './wish-answers.js';
 import { registerWishRoutes } from './wish-routes.js';
@@ -49,7 +51,22 @@ export interface FrontendDeps {
 export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance> {
   // Typed with Fastify's base logger: pino's own type is richer than the one routes are declared with.
   const logger: FastifyBaseLogger = deps.logger;
+  const events = new SheddingEvents(deps.logger);
+  const refusals = new RefusalReport(deps.logger);
+  const door = deps.frontDoor;
+  const admission = new Admission(
+    {
+      maxRequestsInFlight: door.maxRequestsInFlight ?? 0,
+      maxConnections: door.maxConnections ?? 0,
+      listenBacklog: door.listenBacklog,
+    },
+    events,
+    refusals,
+  );
   const app = Fastify({
+    // The server with the admission in front: bounds on connections and requests in flight, checked
+    // before Fastify spends anything on a request (admission.ts). `inject` bypasses it.
+    serverFactory: admission.serverFactory,
     loggerInstance: logger,
     // Per-request log lines would cost more than the request at burst rates; spans record each request.
     logController: new LogController({ disableRequestLogging: true }),
@@ -76,7 +93,7 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
     },
   });
   installProblemHandlers(app, deps.logger);
-  installRefusalReport(app, deps.logger);
+  installRefusalReport(app, refusals);
   // The wish API takes JSON only; Fastify would also parse text/plain, which the contract answers 415.
   app.removeContentTypeParser('text/plain');
   installRequestTracing(app);
@@ -85,7 +102,10 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
   installSecurityHeaders(app);
   const sorryPage = readSorryPage(webRoot);
   installClosingDoor(app, sorryPage);
+  installPageRefusals(app, sorryPage);
   const writeGate = await installLoadShedding(app, {
+    events,
+    admission,
     limits: deps.frontDoor,
     queueReachable: deps.ready,
     sorryPage,

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 
 /**
  * Liveness, readiness and the metrics scrape: never rate-limited, never shed (liveness must not
@@ -9,16 +9,25 @@ export const PROBES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/met
 /** What the sorry page itself loads: served even while shedding, so the page it shows is styled. */
 export const SORRY_ASSETS: ReadonlySet<string> = new Set(['/styles.css', '/favicon.svg']);
 
-/** The request's path, without its query string. */
-export function pathOf(request: FastifyRequest): string {
+/** The request's path, without its query string (Fastify's request or Node's). */
+export function pathOf(request: { readonly url: string }): string {
   const query = request.url.indexOf('?');
   return query === -1 ? request.url : request.url.slice(0, query);
 }
 
-/** A browser asking for a page (not the API, not a script or style): it gets the sorry page, not JSON. */
-export function wantsPage(request: FastifyRequest): boolean {
+/**
+ * A browser asking for a page (not the API, not a script or style): it gets the sorry page, not JSON.
+ * Fastify's request or Node's (the admission asks before Fastify has one).
+ */
+export function wantsPage(request: {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly headers: { readonly accept?: string | undefined };
+}): boolean {
   return (
-    request.method === 'GET' && !request.url.startsWith('/api/') && (request.headers.accept ?? '').includes('text/html')
+    request.method === 'GET' &&
+    !(request.url ?? '').startsWith('/api/') &&
+    (request.headers.accept ?? '').includes('text/html')
   );
 }
 

@@ -1,9 +1,10 @@
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../runtime/index.js';
+import type { Admission } from './admission.js';
 import { PROBES, SORRY_ASSETS, pathOf, sendSorryPage, wantsPage } from './door-paths.js';
 import { HttpProblem } from './problem.js';
-import { SheddingEvents, type SheddingReason } from './shedding-events.js';
+import type { SheddingEvents, SheddingReason } from './shedding-events.js';
 
 export interface SheddingLimits {
   /** 0 = never shed on event-loop delay. */
@@ -19,6 +20,10 @@ export interface SheddingDeps {
   readonly queueReachable: () => Promise<void>;
   readonly sorryPage: string;
   readonly logger: Logger;
+  /** Shared with the admission (admission.ts), so one tick ends every reason's shedding. */
+  readonly events: SheddingEvents;
+  /** Told of the pressure, to refuse before Fastify: the cheapest refusal for a saturated process. */
+  readonly admission: Admission;
 }
 
 /** How often the queue is pinged and the event loop sampled, in ms. */
@@ -50,7 +55,7 @@ const REASONS = {
  * only writes (`WriteGate`): the wall and the tally come from the read model and keep working.
  */
 export async function installLoadShedding(app: FastifyInstance, deps: SheddingDeps): Promise<WriteGate> {
-  const events = new SheddingEvents(deps.logger);
+  const { events } = deps;
   await app.register(underPressure, {
     maxEventLoopDelay: deps.limits.shedEventLoopDelayMs,
     maxHeapUsedBytes: deps.limits.shedHeapUsedBytes,
@@ -69,6 +74,11 @@ export async function installLoadShedding(app: FastifyInstance, deps: SheddingDe
       }
       throw HttpProblem.retryLater({ status: 503, slug, detail, retryAfterSeconds });
     },
+  });
+  const { shedHeapUsedBytes } = deps.limits;
+  deps.admission.shedWhile(() => {
+    if (!app.isUnderPressure()) return undefined;
+    return shedHeapUsedBytes > 0 && app.memoryUsage().heapUsed > shedHeapUsedBytes ? 'heap-used' : 'event-loop-delay';
   });
   const gate = new WriteGate(deps.limits.maxInFlightWrites, events);
   const watch = setInterval(

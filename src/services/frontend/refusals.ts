@@ -21,23 +21,42 @@ const LOG_INTERVAL_MS = 1000;
  * wish the queue refused (500 `wish-refused-by-queue`, a refusal too: it may meet every wish with
  * some character at once, and each would otherwise log a stack).
  */
-export function installRefusalReport(app: FastifyInstance, logger: Logger): void {
-  const log = new RefusalLog(logger);
-  const refused = meter().createCounter('exodus.http.server.refused_requests', {
-    description:
-      'Requests answered 429 (rate limit), 503 (load shed, queue unavailable) or 500 (a wish the queue refused for what it holds), by reason',
-    unit: '{request}',
-  });
+export function installRefusalReport(app: FastifyInstance, report: RefusalReport): void {
   app.addHook('onResponse', async (request, reply) => {
     const shed = reply.statusCode === 429 || reply.statusCode === 503;
     if ((!shed && request.refusedFor === undefined) || PROBES.has(pathOf(request))) return;
     const { reason, cause } = request.refusedFor ?? {
       reason: reply.statusCode === 429 ? 'rate-limited' : 'unavailable',
     };
-    refused.add(1, { 'http.response.status_code': reply.statusCode, 'exodus.refusal.reason': reason });
-    log.record(reply.statusCode, reason, cause);
+    report.record(reply.statusCode, reason, cause);
   });
-  app.addHook('onClose', async () => log.flush());
+  app.addHook('onClose', async () => report.flush());
+}
+
+/**
+ * The count and the log line of refusals, for those Fastify answers (above) and those the admission
+ * answers before Fastify sees them (admission.ts).
+ */
+export class RefusalReport {
+  readonly #log: RefusalLog;
+  readonly #refused = meter().createCounter('exodus.http.server.refused_requests', {
+    description:
+      'Requests answered 429 (rate limit), 503 (load shed, queue unavailable) or 500 (a wish the queue refused for what it holds), by reason',
+    unit: '{request}',
+  });
+
+  constructor(logger: Logger) {
+    this.#log = new RefusalLog(logger);
+  }
+
+  record(status: number, reason: string, cause?: string): void {
+    this.#refused.add(1, { 'http.response.status_code': status, 'exodus.refusal.reason': reason });
+    this.#log.record(status, reason, cause);
+  }
+
+  flush(): void {
+    this.#log.flush();
+  }
 }
 
 /** Refusals gathered per reason and written once per interval (runtime's IntervalLog). */
