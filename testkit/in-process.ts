@@ -77,6 +77,9 @@ export const OPEN_DOOR: FrontDoorConfig = {
   shedEventLoopDelayMs: 0,
   shedHeapUsedBytes: 0,
   maxInFlightWrites: 100_000,
+  maxRequestsInFlight: 0,
+  maxConnections: 0,
+  listenBacklog: 511,
   trustProxyHops: 0,
 };
 

@@ -97,13 +97,17 @@ export interface FrontDoorConfig {
   readonly maxInFlightWrites: number;
   /**
    * Requests the frontend holds at once (all kinds but the probes); past it, 503 before Fastify
-   * sees the request. Default 1000; 0 or absent = no cap (absent: frontends built without `loadConfig`, as tests do).
+   * sees the request. Default 1000; 0 = no cap.
    */
-  readonly maxRequestsInFlight?: number;
-  /** Open connections; a request on one opened past it gets 503 and the connection closes. Default 10,000; 0 or absent = no cap. */
-  readonly maxConnections?: number;
-  /** Connections the kernel holds for the frontend to accept (capped by net.core.somaxconn). Default 4096; absent = Node's 511. */
-  readonly listenBacklog?: number;
+  readonly maxRequestsInFlight: number;
+  /** Open connections; a request on one opened past it gets 503 and the connection closes. Default 10,000; 0 = no cap. */
+  readonly maxConnections: number;
+  /**
+   * Connections the kernel holds for the frontend to accept (capped by net.core.somaxconn), default
+   * 4096. Node's own 511 overflows when 3,000 clients open at once: the kernel drops their SYNs,
+   * retried after 1, 3, 7 s, and the clients time out before the process ever sees them.
+   */
+  readonly listenBacklog: number;
   /** Proxy hops in front whose X-Forwarded-For is trusted for the client address; 0 = none. */
   readonly trustProxyHops: number;
 }

@@ -90,7 +90,7 @@ async function serve(service: PipelineService | typeof CONSUMERS_TOGETHER, confi
       ...(emf === undefined ? {} : { onWishAnswer: (status, hasRetryAfter) => emf.record(status, hasRetryAfter) }),
     });
     observeQueue(messaging.queue(QUEUES.intake));
-    const address = await app.listen({ host: config.host, port: config.port });
+    const address = await app.listen({ host: config.host, port: config.port, backlog: config.frontDoor.listenBacklog });
     logger.info({ address, healthPort: internal?.port }, 'frontend listening');
     onShutdown(logger, [
       async () => {

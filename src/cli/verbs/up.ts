@@ -32,8 +32,6 @@ import { CONSUMERS_TOGETHER, type ConsumerName } from '../../services/names.js';
 import { consoleBanner, consoleExportEnv, consoleUrl, withInstanceId } from '../up-console.js';
 import { CliError, defineVerb, duration, toggle, type OptionSpec, type OptionValues } from '../verb.js';
 
-/** How often the supervisor sends its process gauges to the console, in ms. */
-const SUPERVISOR_METRIC_INTERVAL_MS = 1000;
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
 /** How long the processes of a killed supervisor get to drain and exit before a new one kills them, in ms. */
@@ -188,10 +186,6 @@ async function up(
   // The SDK's exporters read their settings from the environment: the supervisor's own telemetry
   // (its events and process gauges) goes where its children's does.
   Object.assign(process.env, envOf({ service: 'supervisor', replica: 1 }));
-  // A crash and its restart are what an operator watches for: the supervisor's few gauges go to the
-  // console every second (a user's own interval wins).
-  if (exportEnv['OTEL_METRIC_EXPORT_INTERVAL'] !== undefined)
-    process.env['OTEL_METRIC_EXPORT_INTERVAL'] = String(SUPERVISOR_METRIC_INTERVAL_MS);
   const logLines = withoutOkCanaryRuns(logLinesFor(config.logFormat));
   const telemetry = startTelemetry('exodus-supervisor', logLines === undefined ? {} : { logLines });
   const logger = createLogger('supervisor', config.logLevel, telemetry.logDestination);
@@ -199,7 +193,13 @@ async function up(
   const supervisor = new Supervisor(specs, {
     dataDir: config.dataDir,
     endpoints,
-    onEvent: (event) => reportSupervisorEvent(logger, event),
+    // A crash and its restart are what an operator watches for: each event sends the supervisor's
+    // gauges (and the event's log record) at once, rather than at the next export; at rest it sends
+    // what every process sends, when something changed (metric-push.ts).
+    onEvent: (event) => {
+      reportSupervisorEvent(logger, event);
+      void telemetry.flush();
+    },
   });
   observeSupervisor(() => supervisor.processes());
   supervisor.start();

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { ListenOptions, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Problem } from './api-shapes.js';
 import { PROBES, SORRY_ASSETS, pathOf, sendSorryPage, wantsPage } from './door-paths.js';
 import type { RefusalReport } from './refusals.js';
@@ -14,8 +14,6 @@ export interface AdmissionLimits {
   readonly maxRequestsInFlight: number;
   /** Open connections; a request on a connection opened past it gets 503 and the connection is closed; 0 = no cap. */
   readonly maxConnections: number;
-  /** Connections the kernel queues for `accept()` (capped by `net.core.somaxconn`); absent = Node's 511. */
-  readonly listenBacklog?: number | undefined;
 }
 
 /** Fastify's own defaults for its server (a custom one gets none): idle keep-alive outlives a cloud load balancer's 60 s. */
@@ -161,7 +159,6 @@ export class Admission {
       (request, response) => this.#admit(request, response, handler),
     );
     server.on('connection', (socket: Socket) => this.#opened(socket));
-    if (this.limits.listenBacklog !== undefined) withBacklog(server, this.limits.listenBacklog);
     return server;
   };
 
@@ -208,17 +205,4 @@ export class Admission {
     this.refusals.record(503, answer.slug);
     response.writeHead(503, answer.headers).end(answer.body);
   }
-}
-
-/**
- * Fastify listens with the options it is given (`exodus serve` names host and port only), and Node's
- * backlog is then 511: a burst of new connections (3,000 clients opening at once) overflows it, and
- * the kernel drops their SYNs, retried after 1, 3, 7 s: client timeouts before the process ever sees
- * them. A backlog given to `listen` explicitly still wins.
- */
-function withBacklog(server: Server, backlog: number): void {
-  const listen = server.listen.bind(server) as (options: ListenOptions, done?: () => void) => Server;
-  const listenWithBacklog = (options: ListenOptions, done?: () => void): Server =>
-    listen({ backlog, ...options }, done);
-  server.listen = listenWithBacklog as Server['listen'];
 }

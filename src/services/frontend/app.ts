@@ -56,9 +56,8 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
   const door = deps.frontDoor;
   const admission = new Admission(
     {
-      maxRequestsInFlight: door.maxRequestsInFlight ?? 0,
-      maxConnections: door.maxConnections ?? 0,
-      listenBacklog: door.listenBacklog,
+      maxRequestsInFlight: door.maxRequestsInFlight,
+      maxConnections: door.maxConnections,
     },
     events,
     refusals,
