@@ -1,4 +1,4 @@
-import { context, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
+import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PermanentError, TransientError } from '../domain/index.js';
 import type { Delivery, Envelope } from '../ports/index.js';
@@ -37,8 +37,8 @@ export interface DeliveryProcessing {
 }
 
 /**
- * One message: the handler in the producer's trace (a CONSUMER span in it when that trace is
- * sampled), then one settle.
+ * One message: the handler in the producer's trace (a CONSUMER span in it unless that trace was
+ * not sampled), then one settle.
  *
  * A dependency outage (the handler throws `TransientError`: the store is restarting, the broker is
  * away) is not the message's fault, so it must not spend the message's attempts: a few seconds of
@@ -53,10 +53,14 @@ export async function processDelivery(
 ): Promise<void> {
   const { queue, logger, retryBaseMs, retryMaxMs } = how;
   const made = contextFrom(delivery.message);
-  // Traced where its creator's trace was sampled (the wish's journey stays one trace, parent to
-  // child); otherwise the receive's link is its only span, and no per-message span is made at all.
-  const sampled = ((trace.getSpanContext(made)?.traceFlags ?? TraceFlags.NONE) & TraceFlags.SAMPLED) !== 0;
-  const span = sampled
+  // A message whose creator's trace was not sampled gets no span of its own: the batch's receive
+  // links to it, and that is all a burst can afford. Otherwise a span: the child of its creator's
+  // (the wish's journey stays one trace), or, for a message that came with no trace, a trace of its
+  // own as the sampler decides (a poison message sent by hand is still found failing).
+  const creator = trace.getSpanContext(made);
+  const unsampled =
+    creator !== undefined && isSpanContextValid(creator) && (creator.traceFlags & TraceFlags.SAMPLED) === 0;
+  const span = !unsampled
     ? tracer().startSpan(
         `process ${queue.name}`,
         {

@@ -226,7 +226,7 @@ describe('the console: a page per service and per process, hosts and versions', 
     expect(unknown.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     const problem = (await unknown.json()) as { detail: string };
     expect(problem.detail).toContain('wroker');
-    expect(problem.detail).toContain('frontend, parser, worker, tally, console');
+    expect(problem.detail).toContain('frontend, parser, worker, tally, consumers, console');
 
     const noProcess = await fetch(`${url}/api/v1/services/worker?instance=worker-9`, { headers: auth });
     expect(noProcess.status).toBe(404);

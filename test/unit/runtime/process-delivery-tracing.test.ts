@@ -56,4 +56,11 @@ describe('a message handled in its creator’s trace', () => {
     expect(seen.traceId).toBe(TRACE);
     expect(seen.handedOn).toBe(`00-${TRACE}-b7ad6b7169203331-00`);
   });
+
+  it('with no trace at all (a message sent by hand): a span of its own, a trace the sampler may keep', async () => {
+    const seen = await handle('');
+    const [span] = spans.getFinishedSpans().filter((s) => s.name === 'process store');
+    expect(span?.parentSpanContext).toBeUndefined();
+    expect(seen.traceId).toBe(span?.spanContext().traceId);
+  });
 });
