@@ -6,7 +6,7 @@ import { PROBES, SORRY_ASSETS, pathOf, sendSorryPage, wantsPage } from './door-p
 import type { RefusalReport } from './refusals.js';
 import type { SheddingEvents, SheddingReason } from './shedding-events.js';
 
-/** What under-pressure sheds on, as configured here: the event loop's lag and the heap. */
+/** What saturation sheds on (pressure-gauge.ts): the event loop's lag and the heap. */
 export type Pressure = Extract<SheddingReason, 'event-loop-delay' | 'heap-used'>;
 
 export interface AdmissionLimits {
@@ -115,7 +115,7 @@ export class Admission {
     retryAfterSeconds: 2,
     close: true,
   });
-  /** What under-pressure's states are answered with (the words of its own handler, load-shedding.ts). */
+  /** What the pressure gauge's states are answered with (the words of load-shedding.ts's own hook). */
   readonly #pressed: Readonly<Record<Pressure, Refusal>> = {
     'event-loop-delay': refusal({
       reason: 'event-loop-delay',
@@ -139,7 +139,7 @@ export class Admission {
   ) {}
 
   /**
-   * Sheds every request but the probes while `pressure` names a reason: under-pressure's sampled
+   * Sheds every request but the probes while `pressure` names a reason: the pressure gauge's sampled
    * state (load-shedding.ts), read here so that a saturated process refuses at the cheapest point.
    * Its own hook still answers what never comes through here (`inject`).
    */

@@ -1,10 +1,10 @@
-import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../runtime/index.js';
-import type { Admission } from './admission.js';
+import type { Admission, Pressure } from './admission.js';
 import { PROBES, SORRY_ASSETS, pathOf, sendSorryPage, wantsPage } from './door-paths.js';
+import { PressureGauge } from './pressure-gauge.js';
 import { HttpProblem } from './problem.js';
-import type { SheddingEvents, SheddingReason } from './shedding-events.js';
+import type { SheddingEvents } from './shedding-events.js';
 
 export interface SheddingLimits {
   /** 0 = never shed on event-loop delay. */
@@ -26,9 +26,8 @@ export interface SheddingDeps {
   readonly admission: Admission;
 }
 
-/** How often the queue is pinged and the event loop sampled, in ms. */
+/** How often the queue is pinged, in ms. */
 const QUEUE_CHECK_INTERVAL_MS = 1000;
-const SAMPLE_INTERVAL_MS = 250;
 
 const TOO_BUSY = {
   slug: 'overloaded',
@@ -40,53 +39,51 @@ const NO_MEMORY = {
   detail: 'out of memory headroom; please retry shortly',
   retryAfterSeconds: 5,
 } as const;
-/** What each of under-pressure's checks says to the client, and the reason its shedding is reported with. */
+/** What each kind of pressure says to the client, and the reason its shedding is reported with. */
 const REASONS = {
-  eventLoopDelay: { ...TOO_BUSY, because: 'event-loop-delay' },
-  eventLoopUtilization: { ...TOO_BUSY, because: 'event-loop-utilization' },
-  heapUsedBytes: { ...NO_MEMORY, because: 'heap-used' },
-  rssBytes: { ...NO_MEMORY, because: 'rss' },
-} as const satisfies Record<string, { because: SheddingReason }>;
+  'event-loop-delay': TOO_BUSY,
+  'heap-used': NO_MEMORY,
+} as const satisfies Record<Pressure, unknown>;
 
 /**
  * Answer 503 + Retry-After at once when this process cannot keep up, instead of queueing requests
- * without bound. Saturation (event-loop lag, a nearly full heap; sampled by @fastify/under-pressure)
- * sheds every request but the probes. A lost intake queue or too many writes waiting on it refuse
- * only writes (`WriteGate`): the wall and the tally come from the read model and keep working.
+ * without bound. Saturation (event-loop lag, a nearly full heap: pressure-gauge.ts) sheds every
+ * request but the probes, at the admission for a client on a socket and here for anything else that
+ * reaches Fastify. A lost intake queue or too many writes waiting on it refuse only writes
+ * (`WriteGate`): the wall and the tally come from the read model and keep working.
  */
 export async function installLoadShedding(app: FastifyInstance, deps: SheddingDeps): Promise<WriteGate> {
   const { events } = deps;
-  await app.register(underPressure, {
-    maxEventLoopDelay: deps.limits.shedEventLoopDelayMs,
+  const gauge = new PressureGauge({
+    maxEventLoopDelayMs: deps.limits.shedEventLoopDelayMs,
     maxHeapUsedBytes: deps.limits.shedHeapUsedBytes,
-    sampleInterval: SAMPLE_INTERVAL_MS,
-    // A rejection goes through Fastify's error handler (one place turns problems into HTTP); a
-    // reply sent here ends the request; resolving without sending lets it through.
-    pressureHandler: async (request, reply, type) => {
-      const path = pathOf(request);
-      if (PROBES.has(path) || SORRY_ASSETS.has(path)) return;
-      const { slug, detail, retryAfterSeconds, because } =
-        REASONS[type as keyof typeof REASONS] ?? REASONS.eventLoopDelay;
-      events.refused(because);
-      if (wantsPage(request)) {
-        sendSorryPage(reply, deps.sorryPage, { status: 503, retryAfterSeconds, reason: slug });
-        return;
-      }
-      throw HttpProblem.retryLater({ status: 503, slug, detail, retryAfterSeconds });
-    },
   });
-  const { shedHeapUsedBytes } = deps.limits;
-  deps.admission.shedWhile(() => {
-    if (!app.isUnderPressure()) return undefined;
-    return shedHeapUsedBytes > 0 && app.memoryUsage().heapUsed > shedHeapUsedBytes ? 'heap-used' : 'event-loop-delay';
+  // A rejection goes through Fastify's error handler (one place turns problems into HTTP); a reply
+  // sent here ends the request; returning without sending lets it through.
+  app.addHook('onRequest', async (request, reply) => {
+    const pressure = gauge.pressure;
+    if (pressure === undefined) return;
+    const path = pathOf(request);
+    if (PROBES.has(path) || SORRY_ASSETS.has(path)) return;
+    const { slug, detail, retryAfterSeconds } = REASONS[pressure];
+    events.refused(pressure);
+    if (wantsPage(request)) {
+      sendSorryPage(reply, deps.sorryPage, { status: 503, retryAfterSeconds, reason: slug });
+      return reply;
+    }
+    throw HttpProblem.retryLater({ status: 503, slug, detail, retryAfterSeconds });
   });
+  deps.admission.shedWhile(() => gauge.pressure);
   const gate = new WriteGate(deps.limits.maxInFlightWrites, events);
   const watch = setInterval(
     () => void gate.checkQueue(deps.queueReachable, deps.logger).then(() => events.tick()),
     QUEUE_CHECK_INTERVAL_MS,
   );
   watch.unref();
-  app.addHook('onClose', async () => clearInterval(watch));
+  app.addHook('onClose', async () => {
+    clearInterval(watch);
+    gauge.stop();
+  });
   return gate;
 }
 

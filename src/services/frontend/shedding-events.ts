@@ -1,19 +1,11 @@
 import { EVENT, type Logger } from '../../runtime/index.js';
 
 /**
- * Why the door sheds: the admission's bounds (`requests-in-flight`, `connections`), under-pressure's
- * checks (`event-loop-delay`, `event-loop-utilization`, `heap-used`, `rss`) and the write gate's
- * (`intake-unavailable`, `writes-in-flight`).
+ * Why the door sheds: the admission's bounds (`requests-in-flight`, `connections`), the pressure gauge's
+ * (`event-loop-delay`, `heap-used`) and the write gate's (`intake-unavailable`, `writes-in-flight`).
  */
 export type SheddingReason =
-  | 'requests-in-flight'
-  | 'connections'
-  | 'event-loop-delay'
-  | 'event-loop-utilization'
-  | 'heap-used'
-  | 'rss'
-  | 'intake-unavailable'
-  | 'writes-in-flight';
+  'requests-in-flight' | 'connections' | 'event-loop-delay' | 'heap-used' | 'intake-unavailable' | 'writes-in-flight';
 
 /**
  * Turns refusals into transitions, logged as events: `load_shedding.on` at the first refusal for a
