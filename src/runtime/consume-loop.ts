@@ -170,17 +170,18 @@ export class ConsumeLoop {
    * were settled before it ran, and it alone spends lapses until the queue dead-letters it.
    */
   private async processBatch(batch: readonly Delivery[]): Promise<void> {
+    // Made once per batch, not per message: a copy of the options per message cost the embedded drain's
+    // consumers ~44 µs of CPU per wish (171 → 127 µs, A/B; the copies also left processDelivery polymorphic).
+    const how: DeliveryProcessing = {
+      ...this.options,
+      holding: () => this.running,
+      stopping: this.stopping.signal,
+      outages: this.outages,
+    };
+    const handle = (delivery: Delivery): Promise<void> => processDelivery(delivery, how, this.attributes.process);
     const suspects = batch.filter((delivery) => delivery.lapses > 0).sort((a, b) => a.lapses - b.lapses);
-    await Promise.all(batch.filter((delivery) => delivery.lapses === 0).map((delivery) => this.process(delivery)));
-    for (const suspect of suspects) await this.process(suspect);
-  }
-
-  private process(delivery: Delivery): Promise<void> {
-    return processDelivery(
-      delivery,
-      { ...this.options, holding: () => this.running, stopping: this.stopping.signal, outages: this.outages },
-      this.attributes.process,
-    );
+    await Promise.all(batch.filter((delivery) => delivery.lapses === 0).map(handle));
+    for (const suspect of suspects) await handle(suspect);
   }
 
   private sleep(ms: number): Promise<void> {
