@@ -58,20 +58,18 @@ export async function installLoadShedding(app: FastifyInstance, deps: SheddingDe
     maxEventLoopDelayMs: deps.limits.shedEventLoopDelayMs,
     maxHeapUsedBytes: deps.limits.shedHeapUsedBytes,
   });
-  // A rejection goes through Fastify's error handler (one place turns problems into HTTP); a reply
-  // sent here ends the request; returning without sending lets it through.
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style, as it runs on every request: no promise when it lets the request through. A
+  // rejection goes through Fastify's error handler (one place turns problems into HTTP); a reply sent
+  // here ends the request (`done` is then not called).
+  app.addHook('onRequest', (request, reply, done) => {
     const pressure = gauge.pressure;
-    if (pressure === undefined) return;
+    if (pressure === undefined) return done();
     const path = pathOf(request);
-    if (PROBES.has(path) || SORRY_ASSETS.has(path)) return;
+    if (PROBES.has(path) || SORRY_ASSETS.has(path)) return done();
     const { slug, detail, retryAfterSeconds } = REASONS[pressure];
     events.refused(pressure);
-    if (wantsPage(request)) {
-      sendSorryPage(reply, deps.sorryPage, { status: 503, retryAfterSeconds, reason: slug });
-      return reply;
-    }
-    throw HttpProblem.retryLater({ status: 503, slug, detail, retryAfterSeconds });
+    if (!wantsPage(request)) return done(HttpProblem.retryLater({ status: 503, slug, detail, retryAfterSeconds }));
+    sendSorryPage(reply, deps.sorryPage, { status: 503, retryAfterSeconds, reason: slug });
   });
   deps.admission.shedWhile(() => gauge.pressure);
   const gate = new WriteGate(deps.limits.maxInFlightWrites, events);
