@@ -3,11 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Problem } from './api-shapes.js';
 import { PROBES, SORRY_ASSETS, pathOf, sendSorryPage, wantsPage } from './door-paths.js';
+import { PRESSURE_ANSWERS, type Pressure } from './pressure-gauge.js';
 import type { RefusalReport } from './refusals.js';
 import type { SheddingEvents, SheddingReason } from './shedding-events.js';
-
-/** What saturation sheds on (pressure-gauge.ts): the event loop's lag and the heap. */
-export type Pressure = Extract<SheddingReason, 'event-loop-delay' | 'heap-used'>;
 
 export interface AdmissionLimits {
   /** Requests held at once, from parsed headers to the last byte of the answer; 0 = no cap. */
@@ -115,20 +113,10 @@ export class Admission {
     retryAfterSeconds: 2,
     close: true,
   });
-  /** What the pressure gauge's states are answered with (the words of load-shedding.ts's own hook). */
+  /** What the pressure gauge's states are answered with (the same words as load-shedding.ts's hook). */
   readonly #pressed: Readonly<Record<Pressure, Refusal>> = {
-    'event-loop-delay': refusal({
-      reason: 'event-loop-delay',
-      slug: 'overloaded',
-      detail: 'too busy to answer in time; please retry shortly',
-      retryAfterSeconds: 2,
-    }),
-    'heap-used': refusal({
-      reason: 'heap-used',
-      slug: 'out-of-memory',
-      detail: 'out of memory headroom; please retry shortly',
-      retryAfterSeconds: 5,
-    }),
+    'event-loop-delay': refusal({ reason: 'event-loop-delay', ...PRESSURE_ANSWERS['event-loop-delay'] }),
+    'heap-used': refusal({ reason: 'heap-used', ...PRESSURE_ANSWERS['heap-used'] }),
   };
   #pressure: () => Pressure | undefined = () => undefined;
 

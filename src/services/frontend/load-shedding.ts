@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../runtime/index.js';
-import type { Admission, Pressure } from './admission.js';
+import type { Admission } from './admission.js';
 import { PROBES, SORRY_ASSETS, pathOf, sendSorryPage, wantsPage } from './door-paths.js';
-import { PressureGauge } from './pressure-gauge.js';
+import { PRESSURE_ANSWERS, PressureGauge } from './pressure-gauge.js';
 import { HttpProblem } from './problem.js';
 import type { SheddingEvents } from './shedding-events.js';
 
@@ -29,22 +29,6 @@ export interface SheddingDeps {
 /** How often the queue is pinged, in ms. */
 const QUEUE_CHECK_INTERVAL_MS = 1000;
 
-const TOO_BUSY = {
-  slug: 'overloaded',
-  detail: 'too busy to answer in time; please retry shortly',
-  retryAfterSeconds: 2,
-} as const;
-const NO_MEMORY = {
-  slug: 'out-of-memory',
-  detail: 'out of memory headroom; please retry shortly',
-  retryAfterSeconds: 5,
-} as const;
-/** What each kind of pressure says to the client, and the reason its shedding is reported with. */
-const REASONS = {
-  'event-loop-delay': TOO_BUSY,
-  'heap-used': NO_MEMORY,
-} as const satisfies Record<Pressure, unknown>;
-
 /**
  * Answer 503 + Retry-After at once when this process cannot keep up, instead of queueing requests
  * without bound. Saturation (event-loop lag, a nearly full heap: pressure-gauge.ts) sheds every
@@ -66,7 +50,7 @@ export async function installLoadShedding(app: FastifyInstance, deps: SheddingDe
     if (pressure === undefined) return done();
     const path = pathOf(request);
     if (PROBES.has(path) || SORRY_ASSETS.has(path)) return done();
-    const { slug, detail, retryAfterSeconds } = REASONS[pressure];
+    const { slug, detail, retryAfterSeconds } = PRESSURE_ANSWERS[pressure];
     events.refused(pressure);
     if (!wantsPage(request)) return done(HttpProblem.retryLater({ status: 503, slug, detail, retryAfterSeconds }));
     sendSorryPage(reply, deps.sorryPage, { status: 503, retryAfterSeconds, reason: slug });

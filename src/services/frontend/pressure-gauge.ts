@@ -1,5 +1,20 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import type { Pressure } from './admission.js';
+import type { SheddingReason } from './shedding-events.js';
+
+/** What saturation sheds on: the event loop's lag and the heap. */
+export type Pressure = Extract<SheddingReason, 'event-loop-delay' | 'heap-used'>;
+
+/** What a request refused for each kind of pressure is told, wherever it is refused (admission or Fastify). */
+export const PRESSURE_ANSWERS: Readonly<
+  Record<Pressure, { readonly slug: string; readonly detail: string; readonly retryAfterSeconds: number }>
+> = {
+  'event-loop-delay': {
+    slug: 'overloaded',
+    detail: 'too busy to answer in time; please retry shortly',
+    retryAfterSeconds: 2,
+  },
+  'heap-used': { slug: 'out-of-memory', detail: 'out of memory headroom; please retry shortly', retryAfterSeconds: 5 },
+};
 
 export interface PressureLimits {
   /** Mean event-loop delay over a sample past which the process sheds, in ms; 0 = never. */
@@ -19,14 +34,16 @@ const SAMPLE_INTERVAL_MS = 250;
 /**
  * Whether this process is saturated: the event loop's mean delay over the last reading (each
  * timing is the time between two wake-ups, so the resolution is taken off), or the heap in use. A
- * reading with no timing at all means the loop was blocked for all of it: saturated.
+ * reading with no timing at all means the loop was blocked for all of it: saturated. With both
+ * limits 0 nothing is timed or read.
  */
 export class PressureGauge {
   readonly #histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
-  readonly #timer: NodeJS.Timeout;
+  readonly #timer: NodeJS.Timeout | undefined;
   #pressure: Pressure | undefined;
 
   constructor(private readonly limits: PressureLimits) {
+    if (limits.maxEventLoopDelayMs <= 0 && limits.maxHeapUsedBytes <= 0) return;
     this.#histogram.enable();
     this.#timer = setInterval(() => this.#read(), SAMPLE_INTERVAL_MS);
     this.#timer.unref();
