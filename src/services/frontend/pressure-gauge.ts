@@ -34,8 +34,9 @@ const SAMPLE_INTERVAL_MS = 250;
 /**
  * Whether this process is saturated: the event loop's mean delay over the last reading (each
  * timing is the time between two wake-ups, so the resolution is taken off), or the heap in use. A
- * reading with no timing at all means the loop was blocked for all of it: saturated. With both
- * limits 0 nothing is timed or read.
+ * reading with no timing yet says nothing: the histogram's first tick only starts its clock, so just
+ * after a start that blocked the loop there is none (a block later is timed: the timing's timer is
+ * due before the reading's and runs first). With both limits 0 nothing is timed or read.
  */
 export class PressureGauge {
   readonly #histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
@@ -61,7 +62,7 @@ export class PressureGauge {
 
   #read(): void {
     const { maxEventLoopDelayMs, maxHeapUsedBytes } = this.limits;
-    const delayMs = this.#histogram.count === 0 ? Infinity : Math.max(0, this.#histogram.mean / 1e6 - RESOLUTION_MS);
+    const delayMs = this.#histogram.count === 0 ? 0 : Math.max(0, this.#histogram.mean / 1e6 - RESOLUTION_MS);
     this.#histogram.reset();
     if (maxHeapUsedBytes > 0 && process.memoryUsage().heapUsed > maxHeapUsedBytes) this.#pressure = 'heap-used';
     else if (maxEventLoopDelayMs > 0 && delayMs > maxEventLoopDelayMs) this.#pressure = 'event-loop-delay';
