@@ -15,13 +15,34 @@ export type Db = Database.Database;
 export function openDatabase(file: string, schema: string): Db {
   mkdirSync(dirname(file), { recursive: true });
   // Several processes may open and create the schema at once: wait for the lock while starting up.
-  const db = new Database(file, { timeout: 10_000 });
-  db.pragma('journal_mode = WAL');
+  const db = new Database(file, { timeout: STARTUP_LOCK_WAIT_MS });
+  switchToWal(db);
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.transaction(() => db.exec(schema)).immediate();
   db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
   return db;
+}
+
+const STARTUP_LOCK_WAIT_MS = 10_000;
+
+/**
+ * SQLite answers a journal-mode switch with SQLITE_BUSY at once, without its busy handler, while
+ * another process holds the write lock of a file still in rollback mode: the first start of
+ * `exodus up`, where every process opens a new file at once, crashed one of them that way. The
+ * switch is retried (synchronously: nothing is served before the databases are open).
+ */
+function switchToWal(db: Db): void {
+  const deadline = Date.now() + STARTUP_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (!isBusy(error) || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
 }
 
 /** How long one attempt at the write lock may block the event loop. */
