@@ -196,5 +196,7 @@ export interface TelemetryStore {
   instances(sinceMs: number): StoredInstance[];
   /** Deletes what is older than `olderThanMs`, then the oldest until the file is under `maxBytes`. */
   prune(limits: { olderThanMs: number; maxBytes: number }): { deleted: number; bytes: number };
+  /** Throws, saying why, unless the store can be read now (closed, its file unreadable): the console's `/readyz`. */
+  assertReadable(): void;
   close(): void;
 }

@@ -142,6 +142,8 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
      @statusCode, @statusMessage, @attributes, @events, @links, @wishId, @evacueeId)`,
   );
   const insertLink = db.prepare('INSERT INTO span_links VALUES (?, ?, ?)');
+  // Reads a page of a table (not only the open connection), and throws once the store is closed.
+  const readProbe = db.prepare('SELECT 1 FROM instances LIMIT 1');
   const insertLog = db.prepare(
     'INSERT INTO logs VALUES (@timeMs, @service, @instance, @severity, @body, @traceId, @spanId, @attributes, @eventName)',
   );
@@ -338,6 +340,10 @@ export function openSqliteTelemetryStore(file: string): TelemetryStore {
       }
       if (deleted > 0) shrink(db);
       return { deleted, bytes: fileBytes() };
+    },
+
+    assertReadable: () => {
+      readProbe.get();
     },
 
     close: () => db.close(),

@@ -6,8 +6,8 @@ import { tokenMatches } from '../../runtime/index.js';
 import { sendProblem } from './problem.js';
 
 const COOKIE = 'exodus_console';
-/** Paths anyone may reach: the login form and what it needs, the probe and the scrape (no secrets: counts and timings). */
-const OPEN = new Set(['/login', '/login.html', '/styles.css', '/favicon.svg', '/healthz', '/metrics']);
+/** Paths anyone may reach: the login form and what it needs, the probes and the scrape (no secrets: counts and timings). */
+const OPEN = new Set(['/login', '/login.html', '/styles.css', '/favicon.svg', '/healthz', '/readyz', '/metrics']);
 
 /**
  * Everything but the login page needs the admin token: the browser shows it once (`/login?token=…`,

@@ -9,6 +9,7 @@ import type { TelemetryStore } from '../../ports/index.js';
 import type { Logger } from '../../runtime/index.js';
 import { packageRoot, packageVersion } from '../../runtime/index.js';
 import { registerMetricsRoute } from '../shared/metrics-route.js';
+import { registerProbeRoutes } from '../shared/probe-routes.js';
 import { installSecurityHeaders } from '../shared/security-headers.js';
 import { installAccess } from './access.js';
 import { AlertWatch } from './alert-watch.js';
@@ -35,7 +36,7 @@ export interface ConsoleAppOptions {
    * until it closes; a test passes its own and evaluates when it chooses.
    */
   readonly alerts?: AlertWatch;
-  /** Answers `GET /metrics` (the console's own Prometheus text, open like `/healthz`); without it the route is absent. */
+  /** Answers `GET /metrics` (the console's own Prometheus text, open like the probes); without it the route is absent. */
   readonly serveMetrics?: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
 }
 
@@ -73,7 +74,8 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
   });
   installProblemHandler(app);
   installSecurityHeaders(app);
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // Ready when its store can be read: what every view and the OTLP receiver need.
+  registerProbeRoutes(app, () => options.store.assertReadable());
   if (options.serveMetrics !== undefined) registerMetricsRoute(app, options.serveMetrics);
   await installAccess(app, { token: options.adminToken, webRoot, secureCookie: options.secureCookie ?? false });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -5,6 +5,7 @@ import type { Queue, ReadModel, WishStore } from '../../ports/index.js';
 import type { FrontDoorConfig, Logger, Secret } from '../../runtime/index.js';
 import { packageVersion } from '../../runtime/index.js';
 import { registerMetricsRoute } from '../shared/metrics-route.js';
+import { registerProbeRoutes } from '../shared/probe-routes.js';
 import { installSecurityHeaders } from '../shared/security-headers.js';
 import { Admission, installPageRefusals } from './admission.js';
 import { problemSchema } from './api-shapes.js';
@@ -117,18 +118,7 @@ export async function buildFrontend(deps: FrontendDeps): Promise<FastifyInstance
     for (const guard of guards.read) await guard.call(app, request, reply);
   });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    try {
-      await deps.ready();
-      return { status: 'ready' };
-    } catch (error) {
-      return reply
-        .code(503)
-        .header('retry-after', '5')
-        .send({ status: 'not ready', reason: error instanceof Error ? error.message : String(error) });
-    }
-  });
+  registerProbeRoutes(app, deps.ready);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (deps.serveMetrics !== undefined) registerMetricsRoute(app, deps.serveMetrics);
 

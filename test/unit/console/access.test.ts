@@ -227,7 +227,15 @@ describe('console access: the admin token guards everything but the login page a
   });
 
   it('the login page, what it needs, the probe and the scrape are open, with or without a query', async () => {
-    for (const url of ['/login.html', '/styles.css', '/favicon.svg', '/healthz', '/healthz?probe=1', '/metrics']) {
+    for (const url of [
+      '/login.html',
+      '/styles.css',
+      '/favicon.svg',
+      '/healthz',
+      '/healthz?probe=1',
+      '/readyz',
+      '/metrics',
+    ]) {
       const response = await send({ method: 'GET', url });
       expect(response.statusCode, url).toBe(200);
     }
@@ -237,6 +245,7 @@ describe('console access: the admin token guards everything but the login page a
     for (const request of [
       { method: 'GET', url: '/login.js' },
       { method: 'GET', url: '/healthz/x' },
+      { method: 'GET', url: '/readyz/x' },
       { method: 'GET', url: '/metrics.txt' },
     ] as const)
       expectRefused(await send(request), request, 'no token');
