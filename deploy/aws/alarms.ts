@@ -74,8 +74,8 @@ export class Alarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly burnRate: BurnRateAlarms;
   /**
-   * What says a new version of a consumer is bad: its errors, dead letters in its queue's DLQ, its
-   * queue's oldest message. A canary deployment rolls back on any of them (canary.ts).
+   * What says a new version of a consumer is bad: its errors, dead letters arriving in its queue's
+   * DLQ, its queue's oldest message. A canary deployment rolls back on any of them (canary.ts).
    */
   readonly consumerHealth: Readonly<Record<ConsumerName, cloudwatch.Alarm[]>>;
   /** What says a new frontend task set is bad: 5xx from the load balancer and from the targets. */
@@ -113,7 +113,14 @@ export class Alarms extends Construct {
     const alarm = (
       alarmId: string,
       metric: cloudwatch.IMetric,
-      options: { name: string; description: string; threshold: number; evaluationPeriods?: number },
+      options: {
+        name: string;
+        description: string;
+        threshold: number;
+        evaluationPeriods?: number;
+        /** false: judges deployments only; another alarm tells people of the same fault. */
+        notify?: boolean;
+      },
     ): cloudwatch.Alarm => {
       const created = new cloudwatch.Alarm(this, alarmId, {
         metric,
@@ -125,6 +132,7 @@ export class Alarms extends Construct {
         // No data is no traffic (or an empty queue): not a fault.
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
+      if (options.notify === false) return created;
       created.addAlarmAction(action);
       created.addOkAction(action);
       this.alarms.push(created);
@@ -138,11 +146,30 @@ export class Alarms extends Construct {
 
     for (const name of WORK_QUEUES) {
       const dlq = messaging.deadLetterQueues[name];
-      const deadLetters = alarm(`${name}-dead-letters`, held(dlq), {
+      alarm(`${name}-dead-letters`, held(dlq), {
         name: `${name}-dlq-not-empty`,
         description: `${names.deadLetterQueue(name)} holds dead letters: look at them (exodus dlq list --queue ${name}), fix, redrive`,
         threshold: THRESHOLDS.deadLetters,
       });
+      // The deployments judge dead letters that arrive, not those held: letters left by an earlier
+      // fault would roll back every deploy, the one that fixes them too (they wait for it to be redriven).
+      const arriving = alarm(
+        `${name}-dead-letters-arriving`,
+        new cloudwatch.MathExpression({
+          // An idle DLQ reports nothing (SQS reports an inactive queue's depth as missing): filled with
+          // 0, the first letter after a quiet spell is growth, not a first point with nothing to compare.
+          expression: 'DIFF(FILL(held, 0))',
+          usingMetrics: { held: held(dlq) },
+          period: Duration.minutes(1),
+          label: 'dead letters added in the minute',
+        }),
+        {
+          name: `${name}-dlq-growing`,
+          description: `${names.deadLetterQueue(name)} took dead letters in the last minute: a deployment under way rolls back`,
+          threshold: THRESHOLDS.deadLetters,
+          notify: false,
+        },
+      );
       const oldest = alarm(
         `${name}-oldest`,
         messaging.queues[name].metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: fiveMinutes }),
@@ -152,7 +179,7 @@ export class Alarms extends Construct {
           threshold: THRESHOLDS.oldestMessageSeconds,
         },
       );
-      queueHealth[name] = [deadLetters, oldest];
+      queueHealth[name] = [arriving, oldest];
     }
     for (const name of SUBSCRIBED_QUEUES) {
       alarm(`${name}-delivery-dead-letters`, held(messaging.deliveryDeadLetterQueues[name]), {

@@ -322,7 +322,7 @@ describe('deployments', () => {
     ['worker', 'store'],
     ['tally', 'tally'],
   ] as const)(
-    'move the %s’s alias `live` by a 10 % canary for 5 minutes, rolled back on its errors, %s’s dead letters or oldest message',
+    'move the %s’s alias `live` by a 10 % canary for 5 minutes, rolled back on its errors, dead letters arriving in %s’s DLQ or its oldest message',
     (name, queueName) => {
       const alias = aliasOf(plain, name);
       const group = plain.one('AWS::CodeDeploy::DeploymentGroup', (p) => p['DeploymentGroupName'] === `exodus-${name}`);
@@ -338,7 +338,7 @@ describe('deployments', () => {
         Enabled: true,
         Alarms: [
           { Name: alarmRef(`exodus-${name}-errors`) },
-          { Name: alarmRef(`exodus-${queueName}-dlq-not-empty`) },
+          { Name: alarmRef(`exodus-${queueName}-dlq-growing`) },
           { Name: alarmRef(`exodus-${queueName}-oldest-message`) },
         ],
       });
@@ -715,9 +715,9 @@ describe('alarms', () => {
     );
   });
 
-  it('count 20 operational alarms, 8 burn-rate windows and 4 burn-rate composites', () => {
+  it('count 20 operational alarms, 3 that judge deployments only, 8 burn-rate windows and 4 burn-rate composites', () => {
     expect(notifying(plain)).toHaveLength(20);
-    expect(alarms(plain)).toHaveLength(20 + 8);
+    expect(alarms(plain)).toHaveLength(20 + 3 + 8);
     expect(plain.all('AWS::CloudWatch::CompositeAlarm')).toHaveLength(4);
     for (const alarm of alarms(plain)) expect(alarm.props['TreatMissingData']).toBe('notBreaching');
   });
@@ -746,6 +746,27 @@ describe('alarms', () => {
         ComparisonOperator: 'GreaterThanThreshold',
       });
       expect(THRESHOLDS.oldestMessageSeconds).toBe(300);
+    },
+  );
+
+  it.each(QUEUES)(
+    'judge a deployment by dead letters arriving in exodus-%s-dlq in a minute, not by those it holds, and page no one',
+    (name) => {
+      const growing = alarmNamed(plain, `exodus-${name}-dlq-growing`);
+      expect(growing.props['AlarmActions']).toBeUndefined();
+      expect(growing.props).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+      const [expression, held] = growing.props['Metrics'] as Record<string, Json>[];
+      expect(expression).toMatchObject({ Expression: 'DIFF(FILL(held, 0))', ReturnData: true });
+      expect(held).toMatchObject({
+        Id: 'held',
+        ReturnData: false,
+        MetricStat: {
+          Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' },
+          Period: 60,
+          Stat: 'Maximum',
+        },
+      });
+      expect(JSON.stringify(held)).toContain(queue(plain, `exodus-${name}-dlq`).id);
     },
   );
 
