@@ -89,6 +89,13 @@ export interface IdleScenario {
   /** At most this long after ready waiting for a quiet probe; the window starts then anyway. */
   readonly settleTimeoutMs: number;
   readonly windowMs: number;
+  /**
+   * The window at rest starts this long after ready: past start-up's one-off tail (the code the
+   * first rounds of telemetry compile, V8's memory reducer, which runs a few full GCs ~50 s after
+   * allocation slows), so it measures what a system waiting for hours pays.
+   */
+  readonly restAfterMs: number;
+  readonly restWindowMs: number;
 }
 
 export interface OverloadScenario {
@@ -187,6 +194,8 @@ export const DEFAULT_SCENARIO: BenchScenario = {
     settleMs: 10_000,
     settleTimeoutMs: 40_000,
     windowMs: 30_000,
+    restAfterMs: 90_000,
+    restWindowMs: 60_000,
   },
   peer: {
     redisUrl: process.env['EXODUS_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',

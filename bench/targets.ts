@@ -79,7 +79,7 @@ export const TARGETS: readonly Target[] = [
     bounds: [{ key: 'frontendCpuRatio', must: '≤', value: 3, unit: '×', figure: frontendCpuRatio }],
   },
   {
-    what: '`exodus up` idle, all its processes, % of one core (as shipped: the canary every 10 s; and --no-canary)',
+    what: '`exodus up` idle at rest (60 s from 90 s after ready), all its processes, % of one core (as shipped: the canary every 10 s; and --no-canary)',
     bounds: [
       {
         key: 'idleCpuPercent',
@@ -87,7 +87,7 @@ export const TARGETS: readonly Target[] = [
         must: '<',
         value: 1,
         unit: '%',
-        figure: (r) => idleRun(r, false)?.totalPercent ?? 'not measured',
+        figure: (r) => idleRun(r, false)?.atRest.totalPercent ?? 'not measured',
       },
       {
         key: 'idleCpuPercentNoCanary',
@@ -95,7 +95,7 @@ export const TARGETS: readonly Target[] = [
         must: '<',
         value: 1,
         unit: '%',
-        figure: (r) => idleRun(r, true)?.totalPercent ?? 'not measured',
+        figure: (r) => idleRun(r, true)?.atRest.totalPercent ?? 'not measured',
       },
     ],
   },
