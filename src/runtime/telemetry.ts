@@ -4,7 +4,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
-import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { AggregationType, MeterProvider, type MetricReader, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DestinationStream } from 'pino';
 import { stdoutAndRecords } from './log-records.js';
+import { recordLoopDelay } from './loop-delay.js';
 import { pushMetrics } from './metric-push.js';
 import { otlpExport } from './otlp-export.js';
 import { packageVersion } from './package-root.js';
@@ -40,14 +41,17 @@ export interface Telemetry {
 const SHUTDOWN_FLUSH_MS = 2000;
 
 /**
- * How often the event loop's delay is sampled, in ms (the runtime instrumentation's default is 10).
- * Each sample wakes the process, and at rest these wake-ups were most of what an idle process spent
- * (measured here: ~50 µs of CPU each; 50 a second at 20 ms were 0.26 % of a core per process). A
- * sample is the time between two wake-ups, so the reported delay reads this much at rest, and a
- * blocked loop reads up to this much over the block: the console's right-sizing rule (100 ms,
- * console/resources.ts) still sits 50 ms above an idle process.
+ * The runtime instrumentation times the event loop with Node's monitor, a timer that wakes the
+ * process every this many ms: the longest interval Node takes (about 24.8 days), so it never does.
+ * Its delay gauges are dropped (RUNTIME_DELAY_DROPPED); loop-delay.ts records the same names, at
+ * two wake-ups a second.
  */
-const EVENT_LOOP_SAMPLE_MS = 50;
+const RUNTIME_DELAY_TIMER_OFF_MS = 2 ** 31 - 1;
+const RUNTIME_DELAY_DROPPED: ViewOptions = {
+  meterName: '@opentelemetry/instrumentation-runtime-node',
+  instrumentName: 'nodejs.eventloop.delay.*',
+  aggregation: { type: AggregationType.DROP },
+};
 
 /** The `service.name` of an Exodus process running `service` (`worker` → `exodus-worker`). */
 export const serviceNameOf = (service: string): string => `exodus-${service}`;
@@ -97,12 +101,17 @@ export function startTelemetry(
   tracerProvider.register({ propagator: new W3CTraceContextPropagator() });
 
   const prometheus = new PrometheusExporter({ preventServerStart: true });
-  const meterProvider = new MeterProvider({ resource, readers: [prometheus, ...(options.metricReaders ?? [])] });
+  const meterProvider = new MeterProvider({
+    resource,
+    readers: [prometheus, ...(options.metricReaders ?? [])],
+    views: [RUNTIME_DELAY_DROPPED],
+  });
   const metricPush = otlp.metricPush === undefined ? undefined : pushMetrics(prometheus, otlp.metricPush);
   metrics.setGlobalMeterProvider(meterProvider);
-  const runtime = new RuntimeNodeInstrumentation({ monitoringPrecision: EVENT_LOOP_SAMPLE_MS });
+  const runtime = new RuntimeNodeInstrumentation({ monitoringPrecision: RUNTIME_DELAY_TIMER_OFF_MS });
   runtime.setMeterProvider(meterProvider);
   const meter = meterProvider.getMeter('exodus');
+  const stopLoopDelay = recordLoopDelay(meter);
   meter
     .createObservableGauge(METRIC.memory, { description: 'Resident set size of the process', unit: 'By' })
     .addCallback((result) => result.observe(process.memoryUsage.rss()));
@@ -133,6 +142,7 @@ export function startTelemetry(
     },
     shutdown: async () => {
       runtime.disable();
+      stopLoopDelay();
       // The last metrics are pushed before the reader they come from is shut down.
       const metricsDown = async (): Promise<void> => {
         await metricPush?.shutdown();
