@@ -21,6 +21,7 @@ export { IntervalLog, flushIntervalLogs } from './interval-log.js';
 export { LOG_FILE_DEFAULTS, logFilesOf, openProcessLog, type ProcessLog, type ProcessLogOptions } from './log-files.js';
 export { stdoutAndRecords } from './log-records.js';
 export { createLogger, logLinesFor, type Logger } from './logger.js';
+export { LOOP_DELAY } from './loop-delay.js';
 export { messagingAttributes } from './messaging-metrics.js';
 export { meter } from './metrics.js';
 export { otlpExport, type OtlpExport } from './otlp-export.js';

@@ -1,5 +1,5 @@
 import type { StoredPoint } from '../../ports/index.js';
-import { ATTRIBUTE, METRIC } from '../../runtime/index.js';
+import { ATTRIBUTE, LOOP_DELAY, METRIC } from '../../runtime/index.js';
 import { shortServiceName } from '../names.js';
 import type {
   InstanceResources,
@@ -49,7 +49,7 @@ export const RULES = {
 const CPU_TIME = METRIC.cpuTime;
 export const HEAP_USED = 'v8js.memory.heap.used';
 const HEAP_LIMIT = 'v8js.memory.heap.limit';
-export const LOOP_DELAY_P99 = 'nodejs.eventloop.delay.p99';
+export const LOOP_DELAY_P99 = LOOP_DELAY.p99;
 const LOOP_UTILIZATION = 'nodejs.eventloop.utilization';
 
 const processKey = (p: { service: string; instance: string }): string => `${p.service}\u0000${p.instance}`;
