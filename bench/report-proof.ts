@@ -1,6 +1,6 @@
 import { OTHERS } from './cpu.js';
 import type { DrainReport } from './drain.js';
-import type { IdleReport } from './idle.js';
+import type { IdleReport, IdleRun, IdleWindow } from './idle.js';
 import { table } from './markdown.js';
 import type { OverloadReport } from './overload.js';
 import type { PeerReport } from './peer/drain.js';
@@ -72,24 +72,27 @@ export function peerSection(
 
 export function idleSection(idle: IdleReport): string[] {
   const names = [...new Set(idle.runs.flatMap((run) => run.cpu.processes.map((p) => p.name)))];
-  const rows = [
+  /** Each process's share over one window, and all of them together. */
+  const cpuRows = (windowOf: (run: IdleRun) => IdleWindow): (string | number)[][] => [
     ...names.map((name) => [
       name,
-      ...idle.runs.map((run) => run.cpu.processes.find((p) => p.name === name)?.cpuPercent ?? ''),
+      ...idle.runs.map((run) => windowOf(run).cpu.processes.find((p) => p.name === name)?.cpuPercent ?? ''),
     ]),
-    ['**all exodus processes**', ...idle.runs.map((run) => `**${run.totalPercent}**`)],
+    ['**all exodus processes**', ...idle.runs.map((run) => `**${windowOf(run).totalPercent}**`)],
+  ];
+  const others = (windowOf: (run: IdleRun) => IdleWindow): (string | number)[] => [
+    "other processes (not the bench's)",
+    ...idle.runs.map((run) => windowOf(run).cpu.othersPercent ?? ''),
+  ];
+  const first = (run: IdleRun): IdleWindow => run;
+  const atRest = (run: IdleRun): IdleWindow => run.atRest;
+  const rows = [
+    ...cpuRows(first),
     ['RSS, all processes (MB)', ...idle.runs.map((run) => run.rssMb)],
     ['settled after (s)', ...idle.runs.map((run) => (run.settledAfterMs / 1000).toFixed(1))],
-    ["other processes (not the bench's)", ...idle.runs.map((run) => run.cpu.othersPercent ?? '')],
+    others(first),
   ];
-  const restRows = [
-    ...names.map((name) => [
-      name,
-      ...idle.runs.map((run) => run.atRest.cpu.processes.find((p) => p.name === name)?.cpuPercent ?? ''),
-    ]),
-    ['**all exodus processes**', ...idle.runs.map((run) => `**${run.atRest.totalPercent}**`)],
-    ["other processes (not the bench's)", ...idle.runs.map((run) => run.atRest.cpu.othersPercent ?? '')],
-  ];
+  const restRows = [...cpuRows(atRest), others(atRest)];
   const header = ['process', ...idle.runs.map((run) => run.variant)];
   return [
     '## Idle: `exodus up` with nothing sent (% of one core)',

@@ -1,5 +1,5 @@
 import type { Meter } from '@opentelemetry/api';
-import { createHistogram, performance } from 'node:perf_hooks';
+import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 
 /** How often the event loop's delay is sampled, in ms: two wake-ups a second. */
 export const LOOP_DELAY_SAMPLE_MS = 500;
@@ -15,6 +15,17 @@ export const LOOP_DELAY = {
   p99: 'nodejs.eventloop.delay.p99',
 } as const;
 
+/** How each gauge reads the samples (nanoseconds). */
+const STATS: Readonly<Record<keyof typeof LOOP_DELAY, (histogram: RecordableHistogram) => number>> = {
+  min: (h) => h.min,
+  max: (h) => h.max,
+  mean: (h) => h.mean,
+  stddev: (h) => h.stddev,
+  p50: (h) => h.percentile(50),
+  p90: (h) => h.percentile(90),
+  p99: (h) => h.percentile(99),
+};
+
 /**
  * Records the event loop's delay under the runtime instrumentation's names, measured as lateness:
  * how late a timer due every LOOP_DELAY_SAMPLE_MS ran. Node's own monitor (which the instrumentation
@@ -28,34 +39,31 @@ export const LOOP_DELAY = {
 export function recordLoopDelay(meter: Meter): () => void {
   const histogram = createHistogram();
   let timer: NodeJS.Timeout | undefined;
-  const sampleIn = (ms: number): void => {
-    const due = performance.now() + ms;
+  const scheduleSample = (): void => {
+    const due = performance.now() + LOOP_DELAY_SAMPLE_MS;
     timer = setTimeout(() => {
       // A timer may run up to a millisecond early (libuv's clock has millisecond steps): that is 0.
       histogram.record(Math.max(1, Math.round((performance.now() - due) * 1e6)));
-      sampleIn(LOOP_DELAY_SAMPLE_MS);
-    }, ms);
+      scheduleSample();
+    }, LOOP_DELAY_SAMPLE_MS);
     timer.unref();
   };
-  sampleIn(LOOP_DELAY_SAMPLE_MS);
+  scheduleSample();
 
-  const gauges = Object.fromEntries(
-    Object.entries(LOOP_DELAY).map(([stat, name]) => [
-      stat,
-      meter.createObservableGauge(name, { description: `Event loop delay (${stat}): how late a timer ran`, unit: 's' }),
-    ]),
-  ) as Record<keyof typeof LOOP_DELAY, ReturnType<Meter['createObservableGauge']>>;
-  const seconds = (ns: number): number => ns / 1e9;
-  meter.addBatchObservableCallback((result) => {
-    if (histogram.count === 0) return;
-    result.observe(gauges.min, seconds(histogram.min));
-    result.observe(gauges.max, seconds(histogram.max));
-    result.observe(gauges.mean, seconds(histogram.mean));
-    result.observe(gauges.stddev, seconds(histogram.stddev));
-    result.observe(gauges.p50, seconds(histogram.percentile(50)));
-    result.observe(gauges.p90, seconds(histogram.percentile(90)));
-    result.observe(gauges.p99, seconds(histogram.percentile(99)));
-    histogram.reset();
-  }, Object.values(gauges));
+  const gauges = (Object.keys(LOOP_DELAY) as (keyof typeof LOOP_DELAY)[]).map((stat) => ({
+    read: STATS[stat],
+    gauge: meter.createObservableGauge(LOOP_DELAY[stat], {
+      description: `Event loop delay (${stat}): how late a timer ran`,
+      unit: 's',
+    }),
+  }));
+  meter.addBatchObservableCallback(
+    (result) => {
+      if (histogram.count === 0) return;
+      for (const { read, gauge } of gauges) result.observe(gauge, read(histogram) / 1e9);
+      histogram.reset();
+    },
+    gauges.map(({ gauge }) => gauge),
+  );
   return () => clearTimeout(timer);
 }

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkDatabases } from '../../lab/power-cut/integrity.js';
 import { lossyFsSupport, mountLossyFs, type LossyFs } from '../../lab/power-cut/lossy-fs.js';
+import { openDatabase } from '../../src/engines/sqlite/database.js';
 import { packageRoot } from '../../src/runtime/index.js';
 import { skipUnless, tempDir, waitFor } from '../../testkit/index.js';
 
@@ -53,13 +54,8 @@ const tick = () => {
 tick();
 `;
 
-function createDatabase(file: string): void {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.exec('CREATE TABLE rows (id TEXT PRIMARY KEY, body TEXT NOT NULL)');
-  db.exec('CREATE INDEX rows_body ON rows (body)');
-  db.close();
-}
+/** The writers' table, made by the engines' own opening (WAL, the schema) before they start. */
+const SCHEMA = 'CREATE TABLE rows (id TEXT PRIMARY KEY, body TEXT NOT NULL); CREATE INDEX rows_body ON rows (body);';
 
 describe.skipIf(skip)('the lossy FUSE layer (lab power-cut)', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -132,7 +128,7 @@ describe.skipIf(skip)('the lossy FUSE layer (lab power-cut)', () => {
   it('keeps every committed row of a WAL database written by two processes, and its integrity', async () => {
     const { backing, mount, fs } = await mounted();
     const file = join(mount, 'two-writers.db');
-    createDatabase(file);
+    openDatabase(file, SCHEMA).close();
     const committed = new Set<string>();
     const ends: string[] = [];
     const writers: ChildProcess[] = ['a', 'b'].map((name) => {

@@ -25,6 +25,8 @@ export function openDatabase(file: string, schema: string): Db {
 }
 
 const STARTUP_LOCK_WAIT_MS = 10_000;
+/** What a synchronous pause waits on (nothing ever wakes it: it times out). */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * SQLite answers a journal-mode switch with SQLITE_BUSY at once, without its busy handler, while
@@ -40,7 +42,7 @@ function switchToWal(db: Db): void {
       return;
     } catch (error) {
       if (!isBusy(error) || Date.now() > deadline) throw error;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      Atomics.wait(PAUSE, 0, 0, 5);
     }
   }
 }
